@@ -11,3 +11,6 @@ pub mod release;
 pub use format::Format;
 pub use outcome::{IssueCode, OperationOutcome, Severity};
 pub use release::Release;
+
+/// The identifier system of the Dutch citizen service number (BSN).
+pub const BSN_SYSTEM: &str = "http://fhir.nl/fhir/NamingSystem/bsn";

@@ -1,0 +1,222 @@
+//! The definitions as the rest of the service sees them, already cross-checked.
+
+use fhir_core::Release;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// What kind of values a search parameter compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// Codes: `system|code`, `code`, `|code`, `system|`.
+    Token,
+    /// Dates and periods, with comparison prefixes.
+    Date,
+    /// References to other resources: `Type/id` or `id`.
+    Reference,
+    /// The built-in `_id`: the logical id.
+    Id,
+    /// The built-in `_lastUpdated`: when the stored version was written.
+    LastUpdated,
+}
+
+impl ParamKind {
+    /// The FHIR `SearchParamType` code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ParamKind::Token | ParamKind::Id => "token",
+            ParamKind::Date | ParamKind::LastUpdated => "date",
+            ParamKind::Reference => "reference",
+        }
+    }
+}
+
+/// A search parameter of one resource type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchParam {
+    /// Its name, e.g. `code`.
+    pub name: String,
+    /// What it compares.
+    pub kind: ParamKind,
+    /// The element paths it reads (empty for the built-ins, which read stored columns).
+    pub paths: Vec<String>,
+    /// For references: the target types it allows (empty: any).
+    pub targets: Vec<String>,
+}
+
+/// How the service indexes one resource type of one release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeDefinition {
+    /// The resource type.
+    pub name: String,
+    /// The reference parameters that put a resource in a patient's compartment.
+    pub compartment: Vec<String>,
+    /// Every search parameter of the type, built-ins included, by name.
+    pub params: BTreeMap<String, SearchParam>,
+}
+
+impl TypeDefinition {
+    /// The parameter called `name`, if the type has it.
+    pub fn param(&self, name: &str) -> Option<&SearchParam> {
+        self.params.get(name)
+    }
+
+    /// Whether resources of this type belong to a patient's record (or are the patient).
+    pub fn is_patient_specific(&self) -> bool {
+        self.name == "Patient" || !self.compartment.is_empty()
+    }
+}
+
+/// The resource types of one FHIR release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseDefinition {
+    /// The release.
+    pub release: Release,
+    /// The types the service may hold, by name.
+    pub types: BTreeMap<String, TypeDefinition>,
+}
+
+impl ReleaseDefinition {
+    /// The definition of `resource_type`, if the service may hold it.
+    pub fn type_definition(&self, resource_type: &str) -> Option<&TypeDefinition> {
+        self.types.get(resource_type)
+    }
+}
+
+/// An allowed `_include` value: `Source:param` or `Source:param:Target`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Include {
+    /// The type whose reference is followed.
+    pub source_type: String,
+    /// The reference search parameter followed.
+    pub param: String,
+    /// Only references to this type, if given.
+    pub target_type: Option<String>,
+}
+
+impl Include {
+    /// Parses `Source:param[:Target]`.
+    pub fn parse(text: &str) -> Option<Include> {
+        let mut parts = text.split(':');
+        let source_type = parts.next().filter(|part| !part.is_empty())?;
+        let param = parts.next().filter(|part| !part.is_empty())?;
+        let target_type = parts.next().map(str::to_owned);
+        if parts.next().is_some() || target_type.as_deref() == Some("") {
+            return None;
+        }
+        Some(Include { source_type: source_type.to_owned(), param: param.to_owned(), target_type })
+    }
+}
+
+impl fmt::Display for Include {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.source_type, self.param)?;
+        if let Some(target) = &self.target_type {
+            write!(f, ":{target}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A RESTful interaction a data service allows on a type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interaction {
+    /// `GET [base]/Type/id`.
+    Read,
+    /// `GET [base]/Type?...`.
+    SearchType,
+}
+
+impl Interaction {
+    /// The FHIR `TypeRestfulInteraction` code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Interaction::Read => "read",
+            Interaction::SearchType => "search-type",
+        }
+    }
+}
+
+/// What a data service offers for one resource type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedType {
+    /// The resource type.
+    pub resource_type: String,
+    /// The interactions allowed.
+    pub interactions: Vec<Interaction>,
+    /// The profiles (canonical URLs without version) a resource must claim to belong here.
+    pub profiles: Vec<String>,
+    /// The search parameters a PGO may use.
+    pub search_params: Vec<String>,
+    /// The `_include` values a PGO may use.
+    pub includes: Vec<Include>,
+    /// Whether `$lastn` is offered (Observation only).
+    pub lastn: bool,
+}
+
+impl ServedType {
+    /// Whether `interaction` is allowed.
+    pub fn allows(&self, interaction: Interaction) -> bool {
+        self.interactions.contains(&interaction)
+    }
+
+    /// Whether a resource claiming `claimed` profiles belongs to this data service.
+    pub fn claims_profile<'a>(&self, mut claimed: impl Iterator<Item = &'a str>) -> bool {
+        claimed.any(|profile| self.profiles.iter().any(|allowed| allowed == canonical_without_version(profile)))
+    }
+
+    /// Whether PGOs may search with `name`.
+    pub fn allows_param(&self, name: &str) -> bool {
+        self.search_params.iter().any(|allowed| allowed == name)
+    }
+}
+
+/// A canonical URL without its `|version` suffix.
+pub fn canonical_without_version(canonical: &str) -> &str {
+    canonical.split('|').next().unwrap_or(canonical)
+}
+
+/// One MedMij data service (gegevensdienst).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataService {
+    /// Its id in the MedMij lists, e.g. `48`.
+    pub id: String,
+    /// Its name, e.g. `Basisgegevens zorg (BgZ) 3.0`.
+    pub name: String,
+    /// The FHIR release it speaks.
+    pub release: Release,
+    /// The MedMij system role it is offered under (ZAL `Systeemrolcode`).
+    pub system_role: String,
+    /// The resource types it serves, in the order of the definition.
+    pub types: Vec<ServedType>,
+}
+
+impl DataService {
+    /// What the data service offers for `resource_type`, if it serves it.
+    pub fn served(&self, resource_type: &str) -> Option<&ServedType> {
+        self.types.iter().find(|served| served.resource_type == resource_type)
+    }
+}
+
+/// All definitions: the resource types per release and the data services.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    pub(crate) releases: Vec<ReleaseDefinition>,
+    pub(crate) data_services: BTreeMap<u32, DataService>,
+}
+
+impl Catalog {
+    /// The resource types of `release`.
+    pub fn release(&self, release: Release) -> Option<&ReleaseDefinition> {
+        self.releases.iter().find(|definition| definition.release == release)
+    }
+
+    /// The data service with MedMij id `id`.
+    pub fn data_service(&self, id: &str) -> Option<&DataService> {
+        self.data_services.get(&id.parse::<u32>().ok()?)
+    }
+
+    /// Every data service, in order of id.
+    pub fn data_services(&self) -> impl Iterator<Item = &DataService> {
+        self.data_services.values()
+    }
+}

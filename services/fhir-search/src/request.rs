@@ -1,0 +1,387 @@
+//! A PGO's search request, parsed and checked against what the data service allows
+//! (FHIR R4 §3.1.1 "Search", the same rules in STU3 for the parts used here).
+//!
+//! Rules kept here:
+//! - a parameter the data service does not offer is ignored and left out of the self link, or,
+//!   under `Prefer: handling=strict`, refused (FHIR §3.1.1.2);
+//! - an unsupported modifier or comparison prefix is always refused, as the specification asks;
+//! - a malformed value is refused, never silently ignored;
+//! - a parameter with an empty value is ignored;
+//! - values of one parameter are OR-ed (commas), repeated parameters are AND-ed.
+
+use crate::query::QueryParam;
+use chrono_tz::Tz;
+use data_services::{Include, ParamKind, ServedType, TypeDefinition};
+use fhir_core::date::{self, DateRange};
+use fhir_core::reference;
+
+/// How to parse.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseOptions {
+    /// `Prefer: handling=strict`: refuse parameters the data service does not offer.
+    pub strict: bool,
+    /// The request is `Type/$lastn`.
+    pub lastn: bool,
+    /// The zone in which dates without a zone are read.
+    pub zone: Tz,
+    /// Page size when `_count` is absent.
+    pub default_count: usize,
+    /// Largest page size; a larger `_count` is lowered to this.
+    pub max_count: usize,
+}
+
+/// A parsed search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchRequest {
+    /// The type searched.
+    pub resource_type: String,
+    /// All must match (AND); each is an OR of values.
+    pub criteria: Vec<Criterion>,
+    /// The `_include`s to add.
+    pub includes: Vec<Include>,
+    /// Page size.
+    pub count: usize,
+    /// Matches skipped before the page.
+    pub offset: usize,
+    /// For `$lastn`: how many per code.
+    pub lastn: Option<LastN>,
+    /// The parameters applied, as `name=value` text in request order, for the self link.
+    pub applied: Vec<String>,
+    /// Names of parameters ignored because the data service does not offer them.
+    pub ignored: Vec<String>,
+}
+
+/// The `$lastn` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LastN {
+    /// Observations returned per code (the `max` parameter, default 1).
+    pub max: usize,
+}
+
+/// One search parameter occurrence: any of its values must match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Criterion {
+    /// The parameter name.
+    pub param: String,
+    /// Its kind.
+    pub kind: ParamKind,
+    /// The alternatives.
+    pub values: Vec<Value>,
+}
+
+/// One value of a criterion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A token: `system|code`, `|code`, `code` or `system|`.
+    Token {
+        /// Which system the code must have.
+        system: TokenSystem,
+        /// The code, or `None` for any code of the system.
+        code: Option<String>,
+    },
+    /// A date with its comparison.
+    Date {
+        /// The comparison.
+        prefix: DatePrefix,
+        /// The period the value stands for.
+        range: DateRange,
+    },
+    /// A reference: `Type/id` or `id`.
+    Reference {
+        /// The target type, when given.
+        target_type: Option<String>,
+        /// The target's logical id.
+        id: String,
+    },
+    /// A logical id (`_id`).
+    Id(String),
+}
+
+/// The system part of a token value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSystem {
+    /// `code`: any system.
+    Any,
+    /// `|code`: no system.
+    Absent,
+    /// `system|code`.
+    Is(String),
+}
+
+/// The comparison prefixes supported on dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatePrefix {
+    /// Within the period (the default).
+    Eq,
+    /// After the period.
+    Gt,
+    /// Before the period.
+    Lt,
+    /// At or after the start of the period.
+    Ge,
+    /// At or before the end of the period.
+    Le,
+}
+
+/// Why a search request was refused; every message is safe to show to the client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchError {
+    /// A value could not be read.
+    #[error("invalid value for '{param}': {message}")]
+    InvalidValue {
+        /// The parameter.
+        param: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The modifier is not supported.
+    #[error("the modifier ':{modifier}' is not supported on '{param}'")]
+    UnsupportedModifier {
+        /// The parameter.
+        param: String,
+        /// The modifier.
+        modifier: String,
+    },
+    /// Strict handling: the parameter is not offered.
+    #[error("the parameter '{0}' is not supported by this data service for this resource type")]
+    UnknownParameter(String),
+    /// Strict handling: the include is not offered.
+    #[error("_include={0} is not supported by this data service")]
+    UnsupportedInclude(String),
+    /// A control parameter was given twice.
+    #[error("the parameter '{0}' may be given only once")]
+    Repeated(String),
+}
+
+/// Parses the query of a search on `served` (of type `definition`) at a data service.
+pub fn parse(
+    served: &ServedType,
+    definition: &TypeDefinition,
+    params: &[QueryParam],
+    options: ParseOptions,
+) -> Result<SearchRequest, SearchError> {
+    let mut request = SearchRequest {
+        resource_type: served.resource_type.clone(),
+        criteria: Vec::new(),
+        includes: Vec::new(),
+        count: options.default_count.min(options.max_count),
+        offset: 0,
+        lastn: options.lastn.then_some(LastN { max: 1 }),
+        applied: Vec::new(),
+        ignored: Vec::new(),
+    };
+    let mut seen_control = Vec::new();
+    for param in params {
+        if param.value.is_empty() {
+            continue;
+        }
+        let (name, modifier) = match param.name.split_once(':') {
+            Some((name, modifier)) => (name, Some(modifier)),
+            None => (param.name.as_str(), None),
+        };
+        let mut control = |label: &str| -> Result<(), SearchError> {
+            if modifier.is_some() {
+                return Err(SearchError::UnsupportedModifier {
+                    param: label.to_owned(),
+                    modifier: modifier.unwrap_or_default().to_owned(),
+                });
+            }
+            if seen_control.contains(&label.to_owned()) {
+                return Err(SearchError::Repeated(label.to_owned()));
+            }
+            seen_control.push(label.to_owned());
+            Ok(())
+        };
+        match name {
+            "_count" => {
+                control("_count")?;
+                request.count = non_negative(param, "_count")?.min(options.max_count);
+                request.applied.push(format!("_count={}", request.count));
+            }
+            "_offset" => {
+                control("_offset")?;
+                request.offset = non_negative(param, "_offset")?;
+                request.applied.push(format!("_offset={}", request.offset));
+            }
+            "max" if options.lastn => {
+                control("max")?;
+                let max = non_negative(param, "max")?;
+                if max == 0 {
+                    return Err(invalid("max", "must be at least 1"));
+                }
+                request.lastn = Some(LastN { max: max.min(options.max_count) });
+                request.applied.push(param.raw.clone());
+            }
+            "_format" => {
+                // Negotiated by the HTTP layer; applied, so echoed.
+                control("_format")?;
+                request.applied.push(param.raw.clone());
+            }
+            "_include" => {
+                if let Some(modifier) = modifier {
+                    return Err(SearchError::UnsupportedModifier { param: "_include".into(), modifier: modifier.into() });
+                }
+                let allowed = Include::parse(&param.value).filter(|include| served.includes.contains(include));
+                match allowed {
+                    Some(include) => {
+                        if !request.includes.contains(&include) {
+                            request.includes.push(include);
+                        }
+                        request.applied.push(param.raw.clone());
+                    }
+                    None if options.strict => return Err(SearchError::UnsupportedInclude(param.value.clone())),
+                    None => request.ignored.push(format!("_include={}", param.value)),
+                }
+            }
+            _ => {
+                let offered = served.allows_param(name).then(|| definition.param(name)).flatten();
+                let Some(search_param) = offered else {
+                    if options.strict {
+                        return Err(SearchError::UnknownParameter(param.name.clone()));
+                    }
+                    request.ignored.push(param.name.clone());
+                    continue;
+                };
+                let type_modifier = match (search_param.kind, modifier) {
+                    (_, None) => None,
+                    (ParamKind::Reference, Some(target)) if reference::is_type_name(target) => {
+                        if !search_param.targets.is_empty() && !search_param.targets.iter().any(|allowed| allowed == target) {
+                            return Err(invalid(name, &format!("{target} is not a target type of this parameter")));
+                        }
+                        Some(target)
+                    }
+                    (_, Some(modifier)) => {
+                        return Err(SearchError::UnsupportedModifier { param: name.to_owned(), modifier: modifier.to_owned() });
+                    }
+                };
+                let values = split_unescaped(&param.value, ',')
+                    .into_iter()
+                    .map(|value| parse_value(name, search_param.kind, &value, type_modifier, options.zone))
+                    .collect::<Result<Vec<_>, _>>()?;
+                request.criteria.push(Criterion { param: name.to_owned(), kind: search_param.kind, values });
+                request.applied.push(param.raw.clone());
+            }
+        }
+    }
+    Ok(request)
+}
+
+fn non_negative(param: &QueryParam, label: &str) -> Result<usize, SearchError> {
+    param.value.parse::<usize>().map_err(|_| invalid(label, "must be a whole number of 0 or more"))
+}
+
+fn invalid(param: &str, message: &str) -> SearchError {
+    SearchError::InvalidValue { param: param.to_owned(), message: message.to_owned() }
+}
+
+fn parse_value(
+    name: &str,
+    kind: ParamKind,
+    text: &str,
+    type_modifier: Option<&str>,
+    zone: Tz,
+) -> Result<Value, SearchError> {
+    if text.is_empty() {
+        return Err(invalid(name, "empty alternative in a comma-separated list"));
+    }
+    match kind {
+        ParamKind::Token => {
+            let parts = split_unescaped(text, '|');
+            match parts.as_slice() {
+                [code] => Ok(Value::Token { system: TokenSystem::Any, code: Some(code.clone()) }),
+                [system, code] if system.is_empty() && code.is_empty() => Err(invalid(name, "'|' alone matches nothing")),
+                [system, code] if system.is_empty() => Ok(Value::Token { system: TokenSystem::Absent, code: Some(code.clone()) }),
+                [system, code] if code.is_empty() => Ok(Value::Token { system: TokenSystem::Is(system.clone()), code: None }),
+                [system, code] => Ok(Value::Token { system: TokenSystem::Is(system.clone()), code: Some(code.clone()) }),
+                _ => Err(invalid(name, "a token has at most one unescaped '|'")),
+            }
+        }
+        ParamKind::Id => {
+            let id = unescape(text);
+            if reference::is_valid_id(&id) {
+                Ok(Value::Id(id))
+            } else {
+                Err(invalid(name, "not a valid FHIR id"))
+            }
+        }
+        ParamKind::Date | ParamKind::LastUpdated => {
+            let (prefix, rest) = split_prefix(text).map_err(|message| invalid(name, &message))?;
+            let range = date::parse_range(&unescape(rest), zone).map_err(|error| invalid(name, &error.to_string()))?;
+            Ok(Value::Date { prefix, range })
+        }
+        ParamKind::Reference => {
+            let value = unescape(text);
+            if let Some((target_type, id)) = reference::parse(&value) {
+                if type_modifier.is_some_and(|modifier| modifier != target_type) {
+                    return Err(invalid(name, "the :Type modifier and the reference name different types"));
+                }
+                return Ok(Value::Reference { target_type: Some(target_type.to_owned()), id: id.to_owned() });
+            }
+            if reference::is_valid_id(&value) {
+                return Ok(Value::Reference { target_type: type_modifier.map(str::to_owned), id: value });
+            }
+            Err(invalid(name, "expected Type/id or id"))
+        }
+    }
+}
+
+fn split_prefix(text: &str) -> Result<(DatePrefix, &str), String> {
+    let prefix = text.get(..2).filter(|head| head.bytes().all(|b| b.is_ascii_lowercase()));
+    let Some(prefix) = prefix else { return Ok((DatePrefix::Eq, text)) };
+    let rest = &text[2..];
+    match prefix {
+        "eq" => Ok((DatePrefix::Eq, rest)),
+        "gt" => Ok((DatePrefix::Gt, rest)),
+        "lt" => Ok((DatePrefix::Lt, rest)),
+        "ge" => Ok((DatePrefix::Ge, rest)),
+        "le" => Ok((DatePrefix::Le, rest)),
+        "ne" | "sa" | "eb" | "ap" => Err(format!("the prefix '{prefix}' is not supported (use eq, gt, lt, ge or le)")),
+        _ => Err(format!("unknown prefix '{prefix}'")),
+    }
+}
+
+/// Splits on `separator` where it is not escaped with a backslash; escapes stay in the parts
+/// until `unescape`.
+fn split_unescaped(text: &str, separator: char) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            current.push(c);
+            if let Some(escaped) = chars.next() {
+                current.push(escaped);
+            }
+        } else if c == separator {
+            parts.push(unescape_if_last(std::mem::take(&mut current), separator));
+        } else {
+            current.push(c);
+        }
+    }
+    parts.push(unescape_if_last(current, separator));
+    parts
+}
+
+/// Commas are split first and bars second; only the last split removes the escapes.
+fn unescape_if_last(part: String, separator: char) -> String {
+    if separator == '|' { unescape(&part) } else { part }
+}
+
+/// Removes the FHIR search escapes `\,` `\|` `\$` `\\`.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(escaped) = chars.next() {
+                out.push(escaped);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
