@@ -11,7 +11,9 @@ fn main() {
     let mut files = Vec::new();
     collect(&profiles, &profiles, &mut files);
     files.sort();
-    let mut source = String::from("/// Every definition file under `profiles/`: (relative path, contents).\npub(crate) const EMBEDDED: &[(&str, &str)] = &[\n");
+    let mut source = String::from(
+        "/// Every definition file under `profiles/`: (relative path, contents).\npub(crate) const EMBEDDED: &[(&str, &str)] = &[\n",
+    );
     for (relative, absolute) in &files {
         println!("cargo:rerun-if-changed={}", absolute.display());
         let _ = writeln!(source, "    ({relative:?}, include_str!({:?})),", absolute.display().to_string());

@@ -35,7 +35,10 @@ pub fn capability_statement(
     statement.insert("publisher".into(), json!("pgo-exchange"));
     statement.insert(
         "description".into(),
-        json!(format!("MedMij data service {} ({}): the interactions a PGO may use with an access token.", service.id, service.name)),
+        json!(format!(
+            "MedMij data service {} ({}): the interactions a PGO may use with an access token.",
+            service.id, service.name
+        )),
     );
     statement.insert("kind".into(), json!("instance"));
     statement.insert("software".into(), json!({"name": "pgo-exchange", "version": env!("CARGO_PKG_VERSION")}));
@@ -68,7 +71,9 @@ pub fn capability_statement(
     rest.insert("mode".into(), json!("server"));
     rest.insert(
         "documentation".into(),
-        json!("Every request is answered for the person bound to the access token; requests carry no patient parameter."),
+        json!(
+            "Every request is answered for the person bound to the access token; requests carry no patient parameter."
+        ),
     );
     rest.insert("security".into(), security_entry(security));
     rest.insert("resource".into(), Value::Array(resources));
@@ -79,7 +84,11 @@ pub fn capability_statement(
     Value::Object(statement)
 }
 
-fn resource_entry(served: &crate::model::ServedType, release_definition: &ReleaseDefinition, release: Release) -> Value {
+fn resource_entry(
+    served: &crate::model::ServedType,
+    release_definition: &ReleaseDefinition,
+    release: Release,
+) -> Value {
     let mut entry = Map::new();
     entry.insert("type".into(), json!(served.resource_type));
     match release {
@@ -166,7 +175,15 @@ mod tests {
         let service = catalog.data_service(id).expect("service");
         let release = catalog.release(service.release).expect("release");
         let security = SecurityEndpoints { authorize: "https://x/authorize".into(), token: "https://x/token".into() };
-        capability_statement(service, release, "https://x/umcx/48/fhir", "UMC X", "2026-11-23", &[Format::Json], &security)
+        capability_statement(
+            service,
+            release,
+            "https://x/umcx/48/fhir",
+            "UMC X",
+            "2026-11-23",
+            &[Format::Json],
+            &security,
+        )
     }
 
     #[test]
@@ -190,6 +207,9 @@ mod tests {
         assert!(vaccinations.get("acceptUnknown").is_none());
         let immunization = &vaccinations["rest"][0]["resource"][0];
         assert_eq!(immunization["type"], "Immunization");
-        assert_eq!(immunization["supportedProfile"][0], "http://nictiz.nl/fhir/StructureDefinition/nl-core-Vaccination-event");
+        assert_eq!(
+            immunization["supportedProfile"][0],
+            "http://nictiz.nl/fhir/StructureDefinition/nl-core-Vaccination-event"
+        );
     }
 }

@@ -101,7 +101,8 @@ impl Catalog {
                 let path = entry.path();
                 if path.extension().is_some_and(|extension| extension == "toml") {
                     let name = format!("{sub}/{}", entry.file_name().to_string_lossy());
-                    let text = std::fs::read_to_string(&path).map_err(|error| DefinitionError::new(&name, error.to_string()))?;
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|error| DefinitionError::new(&name, error.to_string()))?;
                     files.push((name, text));
                 }
             }
@@ -116,7 +117,8 @@ impl Catalog {
         let mut raw_services = Vec::new();
         for (name, text) in files {
             if name.starts_with("fhir/") {
-                let raw: RawRelease = toml::from_str(&text).map_err(|error| DefinitionError::new(&name, error.to_string()))?;
+                let raw: RawRelease =
+                    toml::from_str(&text).map_err(|error| DefinitionError::new(&name, error.to_string()))?;
                 releases.push(build_release(&name, raw)?);
             } else if name.starts_with("data-services/") {
                 let raw: RawDataService =
@@ -126,10 +128,9 @@ impl Catalog {
         }
         let mut data_services = BTreeMap::new();
         for (name, raw) in raw_services {
-            let release = releases
-                .iter()
-                .find(|definition| definition.release == raw.release)
-                .ok_or_else(|| DefinitionError::new(&name, format!("no fhir/{}.toml defines its release", raw.release)))?;
+            let release = releases.iter().find(|definition| definition.release == raw.release).ok_or_else(|| {
+                DefinitionError::new(&name, format!("no fhir/{}.toml defines its release", raw.release))
+            })?;
             let service = build_data_service(&name, raw, release)?;
             let Ok(number) = service.id.parse::<u32>() else {
                 return Err(DefinitionError::new(&name, format!("id '{}' is not a number", service.id)));
@@ -164,7 +165,10 @@ fn build_release(file: &str, raw: RawRelease) -> Result<ReleaseDefinition, Defin
                 "date" => ParamKind::Date,
                 "reference" => ParamKind::Reference,
                 other => {
-                    return Err(DefinitionError::new(file, format!("{name}.{param_name}: unknown parameter type '{other}'")));
+                    return Err(DefinitionError::new(
+                        file,
+                        format!("{name}.{param_name}: unknown parameter type '{other}'"),
+                    ));
                 }
             };
             let paths = match raw_param.path {
@@ -177,14 +181,17 @@ fn build_release(file: &str, raw: RawRelease) -> Result<ReleaseDefinition, Defin
             if kind != ParamKind::Reference && !raw_param.targets.is_empty() {
                 return Err(DefinitionError::new(file, format!("{name}.{param_name}: only references have targets")));
             }
-            params.insert(param_name.clone(), SearchParam { name: param_name, kind, paths, targets: raw_param.targets });
+            params
+                .insert(param_name.clone(), SearchParam { name: param_name, kind, paths, targets: raw_param.targets });
         }
         for compartment_param in &raw_type.compartment {
             let is_reference = params.get(compartment_param).is_some_and(|param| param.kind == ParamKind::Reference);
             if !is_reference {
                 return Err(DefinitionError::new(
                     file,
-                    format!("{name}: compartment parameter '{compartment_param}' is not a reference parameter of {name}"),
+                    format!(
+                        "{name}: compartment parameter '{compartment_param}' is not a reference parameter of {name}"
+                    ),
                 ));
             }
         }
@@ -196,7 +203,11 @@ fn build_release(file: &str, raw: RawRelease) -> Result<ReleaseDefinition, Defin
     Ok(ReleaseDefinition { release: raw.release, types })
 }
 
-fn build_data_service(file: &str, raw: RawDataService, release: &ReleaseDefinition) -> Result<DataService, DefinitionError> {
+fn build_data_service(
+    file: &str,
+    raw: RawDataService,
+    release: &ReleaseDefinition,
+) -> Result<DataService, DefinitionError> {
     let mut types: Vec<ServedType> = Vec::new();
     for served in raw.resources {
         let name = served.resource_type;
@@ -226,7 +237,8 @@ fn build_data_service(file: &str, raw: RawDataService, release: &ReleaseDefiniti
         }
         let mut includes = Vec::new();
         for text in &served.include {
-            let include = Include::parse(text).ok_or_else(|| error(format!("include '{text}' is not Type:param[:Target]")))?;
+            let include =
+                Include::parse(text).ok_or_else(|| error(format!("include '{text}' is not Type:param[:Target]")))?;
             if include.source_type != name {
                 return Err(error(format!("include '{text}' must start with {name}:")));
             }
@@ -249,8 +261,12 @@ fn build_data_service(file: &str, raw: RawDataService, release: &ReleaseDefiniti
                 other => return Err(error(format!("operation '{other}' is not supported on {name}"))),
             }
         }
-        if (!served.search.is_empty() || !includes.is_empty() || lastn) && !interactions.contains(&Interaction::SearchType) {
-            return Err(error("search parameters, includes and operations need the search-type interaction".to_owned()));
+        if (!served.search.is_empty() || !includes.is_empty() || lastn)
+            && !interactions.contains(&Interaction::SearchType)
+        {
+            return Err(error(
+                "search parameters, includes and operations need the search-type interaction".to_owned(),
+            ));
         }
         types.push(ServedType {
             resource_type: name.clone(),
@@ -273,8 +289,11 @@ mod tests {
             compartment = [\"subject\"]\nsearch.subject = { type = \"reference\", path = \"subject\" }\n\
             search.code = { type = \"token\", path = \"code\" }\n";
         Catalog::from_files(
-            [("fhir/stu3.toml".to_owned(), release.to_owned()), ("data-services/1.toml".to_owned(), service.to_owned())]
-                .into_iter(),
+            [
+                ("fhir/stu3.toml".to_owned(), release.to_owned()),
+                ("data-services/1.toml".to_owned(), service.to_owned()),
+            ]
+            .into_iter(),
         )
     }
 
@@ -295,7 +314,10 @@ mod tests {
             "{HEAD}[[resources]]\ntype = \"Observation\"\ninteractions = [\"search-type\"]\nprofiles = [\"p\"]\nsearch = [\"nope\"]\n"
         );
         let error = catalog_with(&service).expect_err("must fail");
-        assert_eq!(error.to_string(), "data-services/1.toml: Observation: search parameter 'nope' is not defined for Observation");
+        assert_eq!(
+            error.to_string(),
+            "data-services/1.toml: Observation: search parameter 'nope' is not defined for Observation"
+        );
     }
 
     #[test]

@@ -232,7 +232,11 @@ mod tests {
 
     fn definition(resource_type: &str) -> TypeDefinition {
         let catalog = Catalog::embedded().expect("definitions");
-        catalog.release(Release::Stu3).and_then(|release| release.type_definition(resource_type)).cloned().expect("type")
+        catalog
+            .release(Release::Stu3)
+            .and_then(|release| release.type_definition(resource_type))
+            .cloned()
+            .expect("type")
     }
 
     #[test]
@@ -248,13 +252,25 @@ mod tests {
             "effectiveDateTime": "2013-02-01T08:53:00+01:00"
         });
         let index = extract(&definition("Observation"), &observation, ZONE);
-        assert!(index.tokens.contains(&TokenEntry { param: "code".into(), system: Some("http://loinc.org".into()), code: "85354-9".into() }));
+        assert!(index.tokens.contains(&TokenEntry {
+            param: "code".into(),
+            system: Some("http://loinc.org".into()),
+            code: "85354-9".into()
+        }));
         assert!(index.tokens.contains(&TokenEntry { param: "status".into(), system: None, code: "final".into() }));
         assert_eq!(index.dates.len(), 1);
         assert_eq!(index.compartment, ["p1"]);
         assert_eq!(index.profiles, ["http://nictiz.nl/fhir/StructureDefinition/zib-BloodPressure"]);
-        assert!(index.references.contains(&ReferenceEntry { param: None, target_type: "Practitioner".into(), target_id: "dr".into() }));
-        assert!(index.references.contains(&ReferenceEntry { param: Some("subject".into()), target_type: "Patient".into(), target_id: "p1".into() }));
+        assert!(index.references.contains(&ReferenceEntry {
+            param: None,
+            target_type: "Practitioner".into(),
+            target_id: "dr".into()
+        }));
+        assert!(index.references.contains(&ReferenceEntry {
+            param: Some("subject".into()),
+            target_type: "Patient".into(),
+            target_id: "p1".into()
+        }));
     }
 
     #[test]
@@ -279,7 +295,12 @@ mod tests {
         let coverage = json!({"resourceType": "Coverage", "beneficiary": {"reference": "Patient/p1"},
             "payor": [{"reference": "Organization/o1"}, {"reference": "Device/d1"}]});
         let index = extract(&definition("Coverage"), &coverage, ZONE);
-        let payors: Vec<&str> = index.references.iter().filter(|entry| entry.param.as_deref() == Some("payor")).map(|entry| entry.target_id.as_str()).collect();
+        let payors: Vec<&str> = index
+            .references
+            .iter()
+            .filter(|entry| entry.param.as_deref() == Some("payor"))
+            .map(|entry| entry.target_id.as_str())
+            .collect();
         assert_eq!(payors, ["o1"]);
         let encounter = json!({"resourceType": "Encounter", "period": {"start": "2020-01-01"}});
         let dates = extract(&definition("Encounter"), &encounter, ZONE).dates;

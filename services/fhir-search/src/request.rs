@@ -219,7 +219,10 @@ pub fn parse(
             }
             "_include" => {
                 if let Some(modifier) = modifier {
-                    return Err(SearchError::UnsupportedModifier { param: "_include".into(), modifier: modifier.into() });
+                    return Err(SearchError::UnsupportedModifier {
+                        param: "_include".into(),
+                        modifier: modifier.into(),
+                    });
                 }
                 let allowed = Include::parse(&param.value).filter(|include| served.includes.contains(include));
                 match allowed {
@@ -245,13 +248,18 @@ pub fn parse(
                 let type_modifier = match (search_param.kind, modifier) {
                     (_, None) => None,
                     (ParamKind::Reference, Some(target)) if reference::is_type_name(target) => {
-                        if !search_param.targets.is_empty() && !search_param.targets.iter().any(|allowed| allowed == target) {
+                        if !search_param.targets.is_empty()
+                            && !search_param.targets.iter().any(|allowed| allowed == target)
+                        {
                             return Err(invalid(name, &format!("{target} is not a target type of this parameter")));
                         }
                         Some(target)
                     }
                     (_, Some(modifier)) => {
-                        return Err(SearchError::UnsupportedModifier { param: name.to_owned(), modifier: modifier.to_owned() });
+                        return Err(SearchError::UnsupportedModifier {
+                            param: name.to_owned(),
+                            modifier: modifier.to_owned(),
+                        });
                     }
                 };
                 let values = split_unescaped(&param.value, ',')
@@ -289,20 +297,24 @@ fn parse_value(
             let parts = split_unescaped(text, '|');
             match parts.as_slice() {
                 [code] => Ok(Value::Token { system: TokenSystem::Any, code: Some(code.clone()) }),
-                [system, code] if system.is_empty() && code.is_empty() => Err(invalid(name, "'|' alone matches nothing")),
-                [system, code] if system.is_empty() => Ok(Value::Token { system: TokenSystem::Absent, code: Some(code.clone()) }),
-                [system, code] if code.is_empty() => Ok(Value::Token { system: TokenSystem::Is(system.clone()), code: None }),
-                [system, code] => Ok(Value::Token { system: TokenSystem::Is(system.clone()), code: Some(code.clone()) }),
+                [system, code] if system.is_empty() && code.is_empty() => {
+                    Err(invalid(name, "'|' alone matches nothing"))
+                }
+                [system, code] if system.is_empty() => {
+                    Ok(Value::Token { system: TokenSystem::Absent, code: Some(code.clone()) })
+                }
+                [system, code] if code.is_empty() => {
+                    Ok(Value::Token { system: TokenSystem::Is(system.clone()), code: None })
+                }
+                [system, code] => {
+                    Ok(Value::Token { system: TokenSystem::Is(system.clone()), code: Some(code.clone()) })
+                }
                 _ => Err(invalid(name, "a token has at most one unescaped '|'")),
             }
         }
         ParamKind::Id => {
             let id = unescape(text);
-            if reference::is_valid_id(&id) {
-                Ok(Value::Id(id))
-            } else {
-                Err(invalid(name, "not a valid FHIR id"))
-            }
+            if reference::is_valid_id(&id) { Ok(Value::Id(id)) } else { Err(invalid(name, "not a valid FHIR id")) }
         }
         ParamKind::Date | ParamKind::LastUpdated => {
             let (prefix, rest) = split_prefix(text).map_err(|message| invalid(name, &message))?;

@@ -3,30 +3,23 @@ use crate::query::parse_query;
 use data_services::Catalog;
 use fhir_core::Release;
 
-const OPTIONS: ParseOptions = ParseOptions {
-    strict: false,
-    lastn: false,
-    zone: chrono_tz::Europe::Amsterdam,
-    default_count: 50,
-    max_count: 200,
-};
+const OPTIONS: ParseOptions =
+    ParseOptions { strict: false, lastn: false, zone: chrono_tz::Europe::Amsterdam, default_count: 50, max_count: 200 };
 
 fn search(resource_type: &str, query: &str, options: ParseOptions) -> Result<SearchRequest, SearchError> {
     let catalog = Catalog::embedded().expect("definitions");
     let bgz = catalog.data_service("48").expect("48");
     let served = bgz.served(resource_type).expect("served");
-    let definition = catalog.release(Release::Stu3).and_then(|release| release.type_definition(resource_type)).expect("type");
+    let definition =
+        catalog.release(Release::Stu3).and_then(|release| release.type_definition(resource_type)).expect("type");
     parse(served, definition, &parse_query(query), options)
 }
 
 #[test]
 fn token_lists_are_alternatives_of_one_criterion() {
-    let request = search(
-        "Observation",
-        "category=http://snomed.info/sct|118228005,http://snomed.info/sct|384821006",
-        OPTIONS,
-    )
-    .expect("parses");
+    let request =
+        search("Observation", "category=http://snomed.info/sct|118228005,http://snomed.info/sct|384821006", OPTIONS)
+            .expect("parses");
     assert_eq!(request.criteria.len(), 1);
     assert_eq!(
         request.criteria[0].values,
@@ -40,7 +33,10 @@ fn token_lists_are_alternatives_of_one_criterion() {
 #[test]
 fn token_forms_without_system_or_code() {
     let request = search("Immunization", "status=completed", OPTIONS).expect("parses");
-    assert_eq!(request.criteria[0].values, vec![Value::Token { system: TokenSystem::Any, code: Some("completed".into()) }]);
+    assert_eq!(
+        request.criteria[0].values,
+        vec![Value::Token { system: TokenSystem::Any, code: Some("completed".into()) }]
+    );
     let request = search("Consent", "category=|x,http://s|", OPTIONS).expect("parses");
     assert_eq!(
         request.criteria[0].values,

@@ -1,0 +1,35 @@
+//! Storage errors. Their text is for logs and operators; the API layer never shows it to clients.
+
+/// Something went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names a backend the store does not support.
+    #[error("unsupported database URL '{0}' (expected sqlite:// or postgres://)")]
+    UnsupportedUrl(String),
+    /// The database could not be reached.
+    #[error("cannot connect to {url}: {source}")]
+    Connect {
+        /// The URL, password redacted.
+        url: String,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migration(#[source] sqlx::migrate::MigrateError),
+    /// A query failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A provider with that name exists already.
+    #[error("a provider named '{0}' exists already")]
+    ProviderExists(String),
+    /// A stored body could not be serialised.
+    #[error("cannot serialise a resource: {0}")]
+    Serialise(#[from] serde_json::Error),
+}
+
+impl StoreError {
+    pub(crate) fn connect(url: &str, source: sqlx::Error) -> Self {
+        StoreError::Connect { url: crate::redact(url), source }
+    }
+}

@@ -1,0 +1,175 @@
+//! Providers: the tenants of the service. A provider has a MedMij name (`umcx`, published as
+//! `umcx@medmij`), a display name, the data services it offers and the hash of its ingest key.
+
+use crate::{Store, StoreError};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// The database id of a provider. Every resource query is restricted by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProviderId(pub(crate) i64);
+
+impl ProviderId {
+    /// The raw id, for logs.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// A provider as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    /// Database id.
+    pub id: ProviderId,
+    /// MedMij name without `@medmij`.
+    pub name: String,
+    /// Name shown to people.
+    pub display_name: String,
+    /// Ids of the data services offered, in ascending order.
+    pub data_services: Vec<String>,
+    /// SHA-256 (hex) of the ingest key, if one is set.
+    pub ingest_key_hash: Option<String>,
+}
+
+impl Provider {
+    /// The name as published in the ZAL: `umcx@medmij`.
+    pub fn medmij_name(&self) -> String {
+        format!("{}@medmij", self.name)
+    }
+
+    /// Whether the provider offers data service `id`.
+    pub fn offers(&self, id: &str) -> bool {
+        self.data_services.iter().any(|offered| offered == id)
+    }
+}
+
+/// A provider to create or update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProvider {
+    /// MedMij name without `@medmij`.
+    pub name: String,
+    /// Name shown to people.
+    pub display_name: String,
+    /// Ids of the data services offered.
+    pub data_services: Vec<String>,
+}
+
+/// Path segments the service uses for itself; a provider may not take one as its name.
+pub const RESERVED_NAMES: &[&str] = &[
+    "admin", "api", "auditor", "auth", "consent", "demo", "digid", "health", "ingest", "login", "logout", "medmij",
+    "metadata", "metrics", "oauth", "static",
+];
+
+/// Checks a provider name: lower-case letters only (the MedMij rule), and not reserved.
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Err(format!("provider name '{name}' must be lower-case letters a-z only (e.g. umcx)"));
+    }
+    if RESERVED_NAMES.contains(&name) {
+        return Err(format!("provider name '{name}' is reserved for the service's own paths"));
+    }
+    Ok(())
+}
+
+fn sorted_services(services: &[String]) -> String {
+    let mut ids: Vec<&String> = services.iter().collect();
+    ids.sort_by_key(|id| (id.parse::<u64>().unwrap_or(u64::MAX), id.as_str().to_owned()));
+    ids.dedup();
+    ids.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn from_row(row: &AnyRow) -> Result<Provider, sqlx::Error> {
+    let services: String = row.try_get("data_services")?;
+    Ok(Provider {
+        id: ProviderId(row.try_get("id")?),
+        name: row.try_get("name")?,
+        display_name: row.try_get("display_name")?,
+        data_services: services.split(',').filter(|id| !id.is_empty()).map(str::to_owned).collect(),
+        ingest_key_hash: row.try_get("ingest_key_hash")?,
+    })
+}
+
+const COLUMNS: &str = "id, name, display_name, data_services, ingest_key_hash";
+
+impl Store {
+    /// Creates a provider; fails if the name is taken.
+    pub async fn create_provider(
+        &self,
+        new: &NewProvider,
+        ingest_key_hash: Option<&str>,
+    ) -> Result<Provider, StoreError> {
+        if self.provider(&new.name).await?.is_some() {
+            return Err(StoreError::ProviderExists(new.name.clone()));
+        }
+        self.upsert_provider(new, ingest_key_hash).await
+    }
+
+    /// Creates a provider or updates its display name and data services (and its ingest key hash
+    /// when one is given). Used for providers declared in the configuration.
+    pub async fn upsert_provider(
+        &self,
+        new: &NewProvider,
+        ingest_key_hash: Option<&str>,
+    ) -> Result<Provider, StoreError> {
+        let sql = format!(
+            "INSERT INTO providers (name, display_name, data_services, ingest_key_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, \
+             data_services = excluded.data_services, \
+             ingest_key_hash = COALESCE(excluded.ingest_key_hash, providers.ingest_key_hash) \
+             RETURNING {COLUMNS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(new.name.clone())
+            .bind(new.display_name.clone())
+            .bind(sorted_services(&new.data_services))
+            .bind(ingest_key_hash.map(str::to_owned))
+            .bind(fhir_core::date::now_millis())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(from_row(&row)?)
+    }
+
+    /// Sets the hash of a provider's ingest key, replacing any previous one.
+    pub async fn set_ingest_key_hash(&self, provider: ProviderId, hash: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE providers SET ingest_key_hash = $1 WHERE id = $2")
+            .bind(hash.to_owned())
+            .bind(provider.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The provider called `name`.
+    pub async fn provider(&self, name: &str) -> Result<Option<Provider>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM providers WHERE name = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name.to_owned()).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(from_row).transpose()?)
+    }
+
+    /// Every provider, by name.
+    pub async fn providers(&self) -> Result<Vec<Provider>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM providers ORDER BY name");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_lower_case_letters_and_not_reserved() {
+        assert!(check_name("umcx").is_ok());
+        assert!(check_name("UMCX").is_err());
+        assert!(check_name("umc-x").is_err());
+        assert!(check_name("").is_err());
+        assert!(check_name("medmij").is_err());
+    }
+
+    #[test]
+    fn services_are_kept_in_numeric_order() {
+        assert_eq!(sorted_services(&["63".into(), "48".into(), "48".into(), "100".into()]), "48,63,100");
+    }
+}

@@ -1,0 +1,406 @@
+//! Searching for a PGO: the matches of a parsed search request within the patient's compartment,
+//! restricted to what the data service serves, one page of them, the resources they `_include`,
+//! and `$lastn`.
+
+use crate::read::StoredResource;
+use crate::sql::Sql;
+use crate::write::stored_from_row;
+use crate::{ProviderId, Store, StoreError};
+use data_services::DataService;
+use fhir_core::Release;
+use fhir_search::{Criterion, DatePrefix, SearchRequest, TokenSystem, Value};
+use sqlx::Row;
+use std::collections::{BTreeMap, HashSet};
+
+/// Whose data a request may see: the logical ids of the person's Patient resources in one
+/// release of one provider (usually one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientScope {
+    /// Patient logical ids.
+    pub patient_ids: Vec<String>,
+}
+
+/// Per resource type, the profiles a resource must claim to belong to a data service.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TypeProfiles {
+    by_type: BTreeMap<String, Vec<String>>,
+}
+
+impl TypeProfiles {
+    /// The profiles of every type `service` serves.
+    pub fn of(service: &DataService) -> TypeProfiles {
+        TypeProfiles {
+            by_type: service
+                .types
+                .iter()
+                .map(|served| (served.resource_type.clone(), served.profiles.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// One page of a search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchPage {
+    /// How many resources match in all.
+    pub total: usize,
+    /// The matches on this page, in order.
+    pub matches: Vec<StoredResource>,
+    /// The resources included by `_include` (none of them also a match on this page).
+    pub included: Vec<StoredResource>,
+}
+
+const COLUMNS: &str = "r.rid, r.resource_type, r.id, r.version_id, r.last_updated, r.body";
+
+impl Store {
+    /// Runs `request` for the patient in `scope`.
+    #[tracing::instrument(skip_all, fields(provider = provider.get(), resource_type = %request.resource_type))]
+    pub async fn search(
+        &self,
+        provider: ProviderId,
+        release: Release,
+        scope: &PatientScope,
+        profiles: &TypeProfiles,
+        request: &SearchRequest,
+    ) -> Result<SearchPage, StoreError> {
+        if scope.patient_ids.is_empty() {
+            return Ok(SearchPage { total: 0, matches: Vec::new(), included: Vec::new() });
+        }
+        let (total, matches) = match request.lastn {
+            Some(lastn) => self.lastn_page(provider, release, scope, profiles, request, lastn.max).await?,
+            None => self.matches_page(provider, release, scope, profiles, request).await?,
+        };
+        let included = self.included(provider, release, scope, profiles, request, &matches).await?;
+        Ok(SearchPage { total, matches, included })
+    }
+
+    async fn matches_page(
+        &self,
+        provider: ProviderId,
+        release: Release,
+        scope: &PatientScope,
+        profiles: &TypeProfiles,
+        request: &SearchRequest,
+    ) -> Result<(usize, Vec<StoredResource>), StoreError> {
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS}, COUNT(*) OVER () AS total FROM resources r WHERE "));
+        push_matching(&mut sql, provider, release, scope, profiles, request);
+        sql.push(" ORDER BY r.rid LIMIT ")
+            .bind(i64::try_from(request.count).unwrap_or(i64::MAX))
+            .push(" OFFSET ")
+            .bind(i64::try_from(request.offset).unwrap_or(i64::MAX));
+        let rows = sql.build().fetch_all(&self.pool).await?;
+        let total = match rows.first() {
+            Some(row) => usize::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0),
+            // An empty page says nothing about the total unless it is the first page.
+            None if request.offset == 0 && request.count > 0 => 0,
+            None => {
+                let mut count = Sql::new("SELECT COUNT(*) AS total FROM resources r WHERE ");
+                push_matching(&mut count, provider, release, scope, profiles, request);
+                let row = count.build().fetch_one(&self.pool).await?;
+                usize::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0)
+            }
+        };
+        let matches = rows.iter().map(stored_from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok((total, matches))
+    }
+
+    /// `$lastn`: per code the `max` most recent observations (by effective date, then by the
+    /// order they were stored). With a `code` criterion, each requested code is a group; without
+    /// one, observations with the same `Observation.code` form a group.
+    async fn lastn_page(
+        &self,
+        provider: ProviderId,
+        release: Release,
+        scope: &PatientScope,
+        profiles: &TypeProfiles,
+        request: &SearchRequest,
+        max: usize,
+    ) -> Result<(usize, Vec<StoredResource>), StoreError> {
+        let mut sql = Sql::new(
+            "SELECT r.rid, t.system, t.code, \
+             (SELECT MIN(d.low) FROM search_date d WHERE d.rid = r.rid AND d.param = 'date') AS effective \
+             FROM resources r JOIN search_token t ON t.rid = r.rid AND t.param = 'code' WHERE ",
+        );
+        push_matching(&mut sql, provider, release, scope, profiles, request);
+        let rows = sql.build().fetch_all(&self.pool).await?;
+        let mut candidates: BTreeMap<i64, (Option<i64>, Vec<(Option<String>, String)>)> = BTreeMap::new();
+        for row in &rows {
+            let rid: i64 = row.try_get("rid")?;
+            let effective: Option<i64> = row.try_get("effective")?;
+            let coding = (row.try_get::<Option<String>, _>("system")?, row.try_get::<String, _>("code")?);
+            candidates.entry(rid).or_insert_with(|| (effective, Vec::new())).1.push(coding);
+        }
+        let code_criteria: Vec<&Criterion> =
+            request.criteria.iter().filter(|criterion| criterion.param == "code").collect();
+        let mut groups: BTreeMap<String, Vec<(Option<i64>, i64)>> = BTreeMap::new();
+        for (rid, (effective, codings)) in &mut candidates {
+            codings.sort();
+            let keys: Vec<String> = if code_criteria.is_empty() {
+                vec![
+                    codings
+                        .iter()
+                        .map(|(system, code)| format!("{}|{code}", system.as_deref().unwrap_or("")))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ]
+            } else {
+                // One group per requested code that this observation carries.
+                code_criteria
+                    .iter()
+                    .flat_map(|criterion| criterion.values.iter().enumerate())
+                    .filter(|(_, value)| codings.iter().any(|coding| token_matches(value, coding)))
+                    .map(|(position, value)| format!("{position}:{value:?}"))
+                    .collect()
+            };
+            for key in keys {
+                groups.entry(key).or_default().push((*effective, *rid));
+            }
+        }
+        let mut selected: Vec<i64> = Vec::new();
+        for members in groups.values_mut() {
+            // Most recent first; observations without a date come last; later-stored wins ties.
+            members.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+            for (_, rid) in members.iter().take(max) {
+                if !selected.contains(rid) {
+                    selected.push(*rid);
+                }
+            }
+        }
+        let total = selected.len();
+        let page: Vec<i64> = selected.into_iter().skip(request.offset).take(request.count).collect();
+        let resources = self.by_rids(provider, release, &page).await?;
+        Ok((total, resources))
+    }
+
+    /// The resources with these rids, in the given order.
+    async fn by_rids(
+        &self,
+        provider: ProviderId,
+        release: Release,
+        rids: &[i64],
+    ) -> Result<Vec<StoredResource>, StoreError> {
+        if rids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM resources r WHERE r.provider_id = "));
+        sql.bind(provider.0).push(" AND r.release = ").bind(release.as_str().to_owned()).push(" AND r.rid IN ");
+        sql.bind_list(rids.iter().copied());
+        let rows = sql.build().fetch_all(&self.pool).await?;
+        let mut found: BTreeMap<i64, StoredResource> = BTreeMap::new();
+        for row in &rows {
+            let resource = stored_from_row(row)?;
+            found.insert(resource.rid, resource);
+        }
+        Ok(rids.iter().filter_map(|rid| found.remove(rid)).collect())
+    }
+
+    /// The resources the page's matches refer to through the requested `_include`s, limited to
+    /// what the data service serves and to the patient's own or shared resources.
+    async fn included(
+        &self,
+        provider: ProviderId,
+        release: Release,
+        scope: &PatientScope,
+        profiles: &TypeProfiles,
+        request: &SearchRequest,
+        matches: &[StoredResource],
+    ) -> Result<Vec<StoredResource>, StoreError> {
+        if request.includes.is_empty() || matches.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(&format!(
+            "SELECT {COLUMNS} FROM search_reference x JOIN resources r ON r.resource_type = x.target_type \
+             AND r.id = x.target_id AND r.provider_id = "
+        ));
+        sql.bind(provider.0)
+            .push(" AND r.release = ")
+            .bind(release.as_str().to_owned())
+            .push(" AND r.deleted = 0 WHERE x.rid IN ")
+            .bind_list(matches.iter().map(|resource| resource.rid))
+            .push(" AND (");
+        for (position, include) in request.includes.iter().enumerate() {
+            sql.push(if position == 0 { "(x.param = " } else { " OR (x.param = " });
+            sql.bind(include.param.clone());
+            if let Some(target) = &include.target_type {
+                sql.push(" AND x.target_type = ").bind(target.clone());
+            }
+            sql.push(")");
+        }
+        sql.push(") AND ");
+        push_profile_filter(&mut sql, "r", profiles, None);
+        sql.push(" AND ");
+        push_compartment_or_shared(&mut sql, provider, release, scope);
+        let rows = sql.build().fetch_all(&self.pool).await?;
+        let mut seen: HashSet<i64> = matches.iter().map(|resource| resource.rid).collect();
+        let mut included = Vec::new();
+        for row in &rows {
+            let resource = stored_from_row(row)?;
+            if seen.insert(resource.rid) {
+                included.push(resource);
+            }
+        }
+        included.sort_by_key(|resource| resource.rid);
+        Ok(included)
+    }
+}
+
+/// Appends the conditions every match must meet: provider, release, type, not deleted, in the
+/// patient's compartment, claiming a profile of the data service, and every criterion.
+fn push_matching(
+    sql: &mut Sql,
+    provider: ProviderId,
+    release: Release,
+    scope: &PatientScope,
+    profiles: &TypeProfiles,
+    request: &SearchRequest,
+) {
+    sql.push("r.provider_id = ")
+        .bind(provider.0)
+        .push(" AND r.release = ")
+        .bind(release.as_str().to_owned())
+        .push(" AND r.resource_type = ")
+        .bind(request.resource_type.clone())
+        .push(" AND r.deleted = 0 AND r.rid IN (SELECT c.rid FROM compartment c WHERE c.provider_id = ")
+        .bind(provider.0)
+        .push(" AND c.release = ")
+        .bind(release.as_str().to_owned())
+        .push(" AND c.resource_type = ")
+        .bind(request.resource_type.clone())
+        .push(" AND c.patient_id IN ")
+        .bind_list(scope.patient_ids.iter().cloned())
+        .push(") AND ");
+    push_profile_filter(sql, "r", profiles, Some(&request.resource_type));
+    for criterion in &request.criteria {
+        sql.push(" AND ");
+        push_criterion(sql, criterion);
+    }
+}
+
+/// `(in the patient's compartment OR in no patient's compartment)` for `r`.
+pub(crate) fn push_compartment_or_shared(sql: &mut Sql, provider: ProviderId, release: Release, scope: &PatientScope) {
+    sql.push("(EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid AND c.provider_id = ")
+        .bind(provider.0)
+        .push(" AND c.release = ")
+        .bind(release.as_str().to_owned())
+        .push(" AND c.patient_id IN ")
+        .bind_list(scope.patient_ids.iter().cloned())
+        .push(") OR NOT EXISTS (SELECT 1 FROM compartment c2 WHERE c2.rid = r.rid))");
+}
+
+/// `r` claims a profile the data service serves for its type (only `only_type` if given).
+pub(crate) fn push_profile_filter(sql: &mut Sql, alias: &str, profiles: &TypeProfiles, only_type: Option<&str>) {
+    sql.push(&format!("EXISTS (SELECT 1 FROM resource_profiles p WHERE p.rid = {alias}.rid AND ("));
+    let mut first = true;
+    for (resource_type, allowed) in &profiles.by_type {
+        if only_type.is_some_and(|only| only != resource_type) {
+            continue;
+        }
+        sql.push(if first { "(" } else { " OR (" });
+        first = false;
+        sql.push(&format!("{alias}.resource_type = ")).bind(resource_type.clone()).push(" AND p.profile IN ");
+        sql.bind_list(allowed.iter().cloned()).push(")");
+    }
+    if first {
+        sql.push("1 = 0");
+    }
+    sql.push("))");
+}
+
+fn push_criterion(sql: &mut Sql, criterion: &Criterion) {
+    let alternatives = |sql: &mut Sql, each: &dyn Fn(&mut Sql, &Value)| {
+        sql.push("(");
+        for (position, value) in criterion.values.iter().enumerate() {
+            if position > 0 {
+                sql.push(" OR ");
+            }
+            sql.push("(");
+            each(sql, value);
+            sql.push(")");
+        }
+        sql.push(")");
+    };
+    match criterion.kind {
+        data_services::ParamKind::Token => {
+            sql.push("EXISTS (SELECT 1 FROM search_token t WHERE t.rid = r.rid AND t.param = ")
+                .bind(criterion.param.clone())
+                .push(" AND ");
+            alternatives(sql, &|sql, value| {
+                if let Value::Token { system, code } = value {
+                    match code {
+                        Some(code) => sql.push("t.code = ").bind(code.clone()),
+                        None => sql.push("1 = 1"),
+                    };
+                    match system {
+                        TokenSystem::Any => {}
+                        TokenSystem::Absent => {
+                            sql.push(" AND t.system IS NULL");
+                        }
+                        TokenSystem::Is(system) => {
+                            sql.push(" AND t.system = ").bind(system.clone());
+                        }
+                    }
+                }
+            });
+            sql.push(")");
+        }
+        data_services::ParamKind::Date => {
+            sql.push("EXISTS (SELECT 1 FROM search_date d WHERE d.rid = r.rid AND d.param = ")
+                .bind(criterion.param.clone())
+                .push(" AND ");
+            alternatives(sql, &|sql, value| push_date_comparison(sql, "d.low", "d.high", value));
+            sql.push(")");
+        }
+        data_services::ParamKind::LastUpdated => {
+            alternatives(sql, &|sql, value| push_date_comparison(sql, "r.last_updated", "r.last_updated", value));
+        }
+        data_services::ParamKind::Reference => {
+            sql.push("EXISTS (SELECT 1 FROM search_reference x WHERE x.rid = r.rid AND x.param = ")
+                .bind(criterion.param.clone())
+                .push(" AND ");
+            alternatives(sql, &|sql, value| {
+                if let Value::Reference { target_type, id } = value {
+                    sql.push("x.target_id = ").bind(id.clone());
+                    if let Some(target_type) = target_type {
+                        sql.push(" AND x.target_type = ").bind(target_type.clone());
+                    }
+                }
+            });
+            sql.push(")");
+        }
+        data_services::ParamKind::Id => {
+            sql.push("r.id IN ");
+            sql.bind_list(criterion.values.iter().filter_map(|value| match value {
+                Value::Id(id) => Some(id.clone()),
+                _ => None,
+            }));
+        }
+    }
+}
+
+/// The FHIR date comparisons between a stored range [`low`, `high`] and a search value's range.
+fn push_date_comparison(sql: &mut Sql, low: &str, high: &str, value: &Value) {
+    let Value::Date { prefix, range } = value else {
+        sql.push("1 = 0");
+        return;
+    };
+    match prefix {
+        DatePrefix::Eq => {
+            sql.push(&format!("{low} >= ")).bind(range.low).push(&format!(" AND {high} <= ")).bind(range.high)
+        }
+        DatePrefix::Ge => sql.push(&format!("{high} >= ")).bind(range.low),
+        DatePrefix::Le => sql.push(&format!("{low} <= ")).bind(range.high),
+        DatePrefix::Gt => sql.push(&format!("{high} > ")).bind(range.high),
+        DatePrefix::Lt => sql.push(&format!("{low} < ")).bind(range.low),
+    };
+}
+
+fn token_matches(value: &Value, (system, code): &(Option<String>, String)) -> bool {
+    let Value::Token { system: wanted_system, code: wanted_code } = value else { return false };
+    let code_ok = wanted_code.as_ref().is_none_or(|wanted| wanted == code);
+    let system_ok = match wanted_system {
+        TokenSystem::Any => true,
+        TokenSystem::Absent => system.is_none(),
+        TokenSystem::Is(wanted) => system.as_deref() == Some(wanted.as_str()),
+    };
+    code_ok && system_ok
+}

@@ -1,0 +1,466 @@
+//! Writing resources: create, update and delete, each with its version row and search index,
+//! all of one call in one transaction.
+//!
+//! A write whose content equals the current version (ignoring `meta.versionId` and
+//! `meta.lastUpdated`) creates no new version: loading the same data twice changes nothing.
+
+use crate::sql::Sql;
+use crate::{ProviderId, Store, StoreError};
+use fhir_core::Release;
+use fhir_core::date::{format_instant, now_millis};
+use fhir_search::ResourceIndex;
+use serde_json::{Map, Value};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row, Transaction};
+use std::collections::HashMap;
+
+/// A resource to store, with everything derived from it.
+#[derive(Debug, Clone)]
+pub struct ResourceWrite {
+    /// The release it is written in.
+    pub release: Release,
+    /// Its type.
+    pub resource_type: String,
+    /// Its logical id.
+    pub id: String,
+    /// The resource as sent; the store sets `meta.versionId` and `meta.lastUpdated`.
+    pub resource: Value,
+    /// A hash of the content without those two meta elements.
+    pub content_hash: String,
+    /// Its search index.
+    pub index: ResourceIndex,
+    /// For a Patient: the person keys (keyed hashes of its BSNs) that tokens use to find it.
+    pub person_keys: Vec<String>,
+}
+
+/// One change.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Create or update.
+    Put(Box<ResourceWrite>),
+    /// Delete (the history is kept).
+    Delete {
+        /// Release.
+        release: Release,
+        /// Type.
+        resource_type: String,
+        /// Logical id.
+        id: String,
+    },
+}
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    /// A new resource, version 1 (or a deleted one brought back).
+    Created,
+    /// A new version of an existing resource.
+    Updated,
+    /// The content equals the current version; nothing was written.
+    Unchanged,
+    /// The resource was deleted.
+    Deleted,
+    /// There was nothing to delete.
+    NotFound,
+}
+
+/// The result of one write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteOutcome {
+    /// What happened.
+    pub kind: WriteKind,
+    /// Type.
+    pub resource_type: String,
+    /// Logical id.
+    pub id: String,
+    /// The current version after the write (0 when nothing was found to delete).
+    pub version_id: i64,
+    /// When the current version was written (ms since the epoch).
+    pub last_updated: i64,
+    /// The current body, for creates, updates and unchanged writes.
+    pub body: Option<String>,
+}
+
+/// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's limits on bound values.
+const ROWS_PER_INSERT: usize = 200;
+
+struct PendingIndex {
+    release: Release,
+    resource_type: String,
+    id: String,
+    index: ResourceIndex,
+    person_keys: Vec<String>,
+}
+
+impl Store {
+    /// Applies `writes` for `provider` in one transaction: all of them, or (on an error) none.
+    #[tracing::instrument(skip_all, fields(provider = provider.get(), writes = writes.len()))]
+    pub async fn write(&self, provider: ProviderId, writes: Vec<Write>) -> Result<Vec<WriteOutcome>, StoreError> {
+        let now = now_millis();
+        let now_text = format_instant(now);
+        let mut tx = self.pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(writes.len());
+        let mut pending: HashMap<i64, PendingIndex> = HashMap::new();
+        let mut cleared: Vec<i64> = Vec::new();
+        let mut versions: Vec<(i64, i64, Option<String>)> = Vec::new();
+        for write in writes {
+            match write {
+                Write::Put(write) => {
+                    let outcome = put(&mut tx, provider, &write, now, &now_text).await?;
+                    if let Some((rid, kind)) = outcome.1 {
+                        if kind == WriteKind::Updated {
+                            cleared.push(rid);
+                        }
+                        versions.push((rid, outcome.0.version_id, outcome.0.body.clone()));
+                        let write = *write;
+                        pending.insert(
+                            rid,
+                            PendingIndex {
+                                release: write.release,
+                                resource_type: write.resource_type,
+                                id: write.id,
+                                index: write.index,
+                                person_keys: write.person_keys,
+                            },
+                        );
+                    }
+                    outcomes.push(outcome.0);
+                }
+                Write::Delete { release, resource_type, id } => {
+                    let row = sqlx::query(
+                        "UPDATE resources SET deleted = 1, version_id = version_id + 1, last_updated = $1 \
+                         WHERE provider_id = $2 AND release = $3 AND resource_type = $4 AND id = $5 AND deleted = 0 \
+                         RETURNING rid, version_id",
+                    )
+                    .bind(now)
+                    .bind(provider.0)
+                    .bind(release.as_str().to_owned())
+                    .bind(resource_type.clone())
+                    .bind(id.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let outcome = match row {
+                        Some(row) => {
+                            let rid: i64 = row.try_get("rid")?;
+                            let version_id: i64 = row.try_get("version_id")?;
+                            cleared.push(rid);
+                            pending.remove(&rid);
+                            versions.push((rid, version_id, None));
+                            WriteOutcome {
+                                kind: WriteKind::Deleted,
+                                resource_type,
+                                id,
+                                version_id,
+                                last_updated: now,
+                                body: None,
+                            }
+                        }
+                        None => WriteOutcome {
+                            kind: WriteKind::NotFound,
+                            resource_type,
+                            id,
+                            version_id: 0,
+                            last_updated: now,
+                            body: None,
+                        },
+                    };
+                    outcomes.push(outcome);
+                }
+            }
+        }
+        clear_index(&mut tx, &cleared).await?;
+        insert_versions(&mut tx, &versions, now).await?;
+        insert_index(&mut tx, provider, &pending).await?;
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+}
+
+/// Creates or updates one resource. Returns its outcome and, when a version was written, its rid.
+async fn put(
+    tx: &mut Transaction<'static, Any>,
+    provider: ProviderId,
+    write: &ResourceWrite,
+    now: i64,
+    now_text: &str,
+) -> Result<(WriteOutcome, Option<(i64, WriteKind)>), StoreError> {
+    // Written as version 1; an update rewrites the body with its real version below. Most writes
+    // of a bulk load are creates, which then cost one statement.
+    let first_body = body_with_meta(&write.resource, 1, now_text)?;
+    let row = sqlx::query(
+        "INSERT INTO resources (provider_id, release, resource_type, id, version_id, last_updated, deleted, content_hash, body) \
+         VALUES ($1, $2, $3, $4, 1, $5, 0, $6, $7) \
+         ON CONFLICT (provider_id, release, resource_type, id) DO UPDATE SET \
+         version_id = resources.version_id + 1, last_updated = excluded.last_updated, deleted = 0, \
+         content_hash = excluded.content_hash, body = excluded.body \
+         WHERE resources.content_hash <> excluded.content_hash OR resources.deleted = 1 \
+         RETURNING rid, version_id",
+    )
+    .bind(provider.0)
+    .bind(write.release.as_str().to_owned())
+    .bind(write.resource_type.clone())
+    .bind(write.id.clone())
+    .bind(now)
+    .bind(write.content_hash.clone())
+    .bind(first_body.clone())
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        let current = sqlx::query(
+            "SELECT version_id, last_updated, body FROM resources \
+             WHERE provider_id = $1 AND release = $2 AND resource_type = $3 AND id = $4",
+        )
+        .bind(provider.0)
+        .bind(write.release.as_str().to_owned())
+        .bind(write.resource_type.clone())
+        .bind(write.id.clone())
+        .fetch_one(&mut **tx)
+        .await?;
+        let outcome = WriteOutcome {
+            kind: WriteKind::Unchanged,
+            resource_type: write.resource_type.clone(),
+            id: write.id.clone(),
+            version_id: current.try_get("version_id")?,
+            last_updated: current.try_get("last_updated")?,
+            body: Some(current.try_get("body")?),
+        };
+        return Ok((outcome, None));
+    };
+    let rid: i64 = row.try_get("rid")?;
+    let version_id: i64 = row.try_get("version_id")?;
+    let (kind, body) = if version_id == 1 {
+        (WriteKind::Created, first_body)
+    } else {
+        let body = body_with_meta(&write.resource, version_id, now_text)?;
+        sqlx::query("UPDATE resources SET body = $1 WHERE rid = $2")
+            .bind(body.clone())
+            .bind(rid)
+            .execute(&mut **tx)
+            .await?;
+        (WriteKind::Updated, body)
+    };
+    let outcome = WriteOutcome {
+        kind,
+        resource_type: write.resource_type.clone(),
+        id: write.id.clone(),
+        version_id,
+        last_updated: now,
+        body: Some(body),
+    };
+    Ok((outcome, Some((rid, kind))))
+}
+
+/// The resource as stored: `meta.versionId` and `meta.lastUpdated` first in `meta`, `meta` right
+/// after `id`, everything else exactly as sent.
+pub(crate) fn body_with_meta(resource: &Value, version_id: i64, last_updated: &str) -> Result<String, StoreError> {
+    let Value::Object(members) = resource else {
+        return Ok(serde_json::to_string(resource)?);
+    };
+    let mut meta = Map::new();
+    meta.insert("versionId".into(), Value::String(version_id.to_string()));
+    meta.insert("lastUpdated".into(), Value::String(last_updated.to_owned()));
+    if let Some(Value::Object(existing)) = members.get("meta") {
+        for (name, value) in existing {
+            if name != "versionId" && name != "lastUpdated" {
+                meta.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    let mut out = Map::with_capacity(members.len() + 1);
+    let mut meta = Some(Value::Object(meta));
+    for (name, value) in members {
+        match name.as_str() {
+            "meta" => {}
+            "resourceType" | "id" => {
+                out.insert(name.clone(), value.clone());
+                if name == "id"
+                    && let Some(meta) = meta.take()
+                {
+                    out.insert("meta".into(), meta);
+                }
+            }
+            _ => {
+                if let Some(meta) = meta.take() {
+                    out.insert("meta".into(), meta);
+                }
+                out.insert(name.clone(), value.clone());
+            }
+        }
+    }
+    if let Some(meta) = meta.take() {
+        out.insert("meta".into(), meta);
+    }
+    Ok(serde_json::to_string(&Value::Object(out))?)
+}
+
+async fn clear_index(tx: &mut Transaction<'static, Any>, rids: &[i64]) -> Result<(), StoreError> {
+    for chunk in rids.chunks(ROWS_PER_INSERT) {
+        for table in
+            ["search_token", "search_date", "search_reference", "resource_profiles", "compartment", "patient_keys"]
+        {
+            let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE rid IN "));
+            sql.bind_list(chunk.iter().copied());
+            sql.build().execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn insert_versions(
+    tx: &mut Transaction<'static, Any>,
+    versions: &[(i64, i64, Option<String>)],
+    now: i64,
+) -> Result<(), StoreError> {
+    for chunk in versions.chunks(ROWS_PER_INSERT / 4) {
+        let mut sql = Sql::new("INSERT INTO resource_versions (rid, version_id, last_updated, body) VALUES ");
+        for (position, (rid, version_id, body)) in chunk.iter().enumerate() {
+            sql.push(if position == 0 { "(" } else { ", (" });
+            sql.bind(*rid).push(", ").bind(*version_id).push(", ").bind(now).push(", ").bind(body.clone()).push(")");
+        }
+        sql.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Inserts rows of `columns` into `table`, many per statement.
+async fn insert_rows<R>(
+    tx: &mut Transaction<'static, Any>,
+    table: &str,
+    columns: &str,
+    rows: &[R],
+    mut bind_row: impl FnMut(&mut Sql, &R),
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut sql = Sql::new(&format!("INSERT INTO {table} ({columns}) VALUES "));
+        for (position, row) in chunk.iter().enumerate() {
+            sql.push(if position == 0 { "(" } else { ", (" });
+            bind_row(&mut sql, row);
+            sql.push(")");
+        }
+        sql.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn insert_index(
+    tx: &mut Transaction<'static, Any>,
+    provider: ProviderId,
+    pending: &HashMap<i64, PendingIndex>,
+) -> Result<(), StoreError> {
+    let mut tokens = Vec::new();
+    let mut dates = Vec::new();
+    let mut references = Vec::new();
+    let mut profiles = Vec::new();
+    let mut compartment = Vec::new();
+    let mut keys = Vec::new();
+    for (rid, entry) in pending {
+        let rid = *rid;
+        tokens.extend(entry.index.tokens.iter().map(|token| (rid, token)));
+        dates.extend(entry.index.dates.iter().map(|date| (rid, date)));
+        references.extend(entry.index.references.iter().map(|reference| (rid, reference)));
+        profiles.extend(entry.index.profiles.iter().map(|profile| (rid, profile)));
+        compartment.extend(entry.index.compartment.iter().map(|patient| (rid, entry, patient)));
+        keys.extend(entry.person_keys.iter().map(|key| (rid, entry, key)));
+    }
+    insert_rows(tx, "search_token", "rid, param, system, code", &tokens, |sql, (rid, token)| {
+        sql.bind(*rid)
+            .push(", ")
+            .bind(token.param.clone())
+            .push(", ")
+            .bind(token.system.clone())
+            .push(", ")
+            .bind(token.code.clone());
+    })
+    .await?;
+    insert_rows(tx, "search_date", "rid, param, low, high", &dates, |sql, (rid, date)| {
+        sql.bind(*rid).push(", ").bind(date.param.clone()).push(", ").bind(date.low).push(", ").bind(date.high);
+    })
+    .await?;
+    insert_rows(tx, "search_reference", "rid, param, target_type, target_id", &references, |sql, (rid, reference)| {
+        sql.bind(*rid)
+            .push(", ")
+            .bind(reference.param.clone())
+            .push(", ")
+            .bind(reference.target_type.clone())
+            .push(", ")
+            .bind(reference.target_id.clone());
+    })
+    .await?;
+    insert_rows(tx, "resource_profiles", "rid, profile", &profiles, |sql, (rid, profile)| {
+        sql.bind(*rid).push(", ").bind((*profile).clone());
+    })
+    .await?;
+    insert_rows(
+        tx,
+        "compartment",
+        "provider_id, release, patient_id, resource_type, rid",
+        &compartment,
+        |sql, (rid, entry, patient)| {
+            sql.bind(provider.0)
+                .push(", ")
+                .bind(entry.release.as_str().to_owned())
+                .push(", ")
+                .bind((*patient).clone())
+                .push(", ")
+                .bind(entry.resource_type.clone())
+                .push(", ")
+                .bind(*rid);
+        },
+    )
+    .await?;
+    insert_rows(
+        tx,
+        "patient_keys",
+        "provider_id, release, person_key, patient_id, rid",
+        &keys,
+        |sql, (rid, entry, key)| {
+            sql.bind(provider.0)
+                .push(", ")
+                .bind(entry.release.as_str().to_owned())
+                .push(", ")
+                .bind((*key).clone())
+                .push(", ")
+                .bind(entry.id.clone())
+                .push(", ")
+                .bind(*rid);
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) fn stored_from_row(row: &AnyRow) -> Result<crate::StoredResource, sqlx::Error> {
+    Ok(crate::StoredResource {
+        rid: row.try_get("rid")?,
+        resource_type: row.try_get("resource_type")?,
+        id: row.try_get("id")?,
+        version_id: row.try_get("version_id")?,
+        last_updated: row.try_get("last_updated")?,
+        body: row.try_get("body")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn meta_goes_after_id_with_version_first_and_the_rest_untouched() {
+        let resource = json!({"resourceType": "Observation", "id": "o1", "status": "final",
+            "meta": {"profile": ["p"], "versionId": "9"}, "valueQuantity": {"value": 72.0}});
+        let body = body_with_meta(&resource, 3, "2026-11-23T10:00:00.000Z").expect("serialises");
+        assert_eq!(
+            body,
+            r#"{"resourceType":"Observation","id":"o1","meta":{"versionId":"3","lastUpdated":"2026-11-23T10:00:00.000Z","profile":["p"]},"status":"final","valueQuantity":{"value":72.0}}"#
+        );
+    }
+
+    #[test]
+    fn decimals_keep_their_written_precision() {
+        let resource: Value =
+            serde_json::from_str(r#"{"resourceType":"Observation","valueQuantity":{"value":72.50}}"#).expect("json");
+        let body = body_with_meta(&resource, 1, "x").expect("serialises");
+        assert!(body.contains(r#""value":72.50"#), "{body}");
+    }
+}

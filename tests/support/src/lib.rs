@@ -1,0 +1,111 @@
+//! Test harness shared by the storage and end-to-end tests: every test gets its own, fresh
+//! database, on SQLite (always) and on PostgreSQL (when `PGO_EXCHANGE_TEST_POSTGRES` names a
+//! server, e.g. `postgres://postgres@127.0.0.1:5432`).
+//!
+//! When the variable is unset, PostgreSQL tests report that they were skipped and pass; when it
+//! is set, an unreachable server fails them. CI sets it, so CI never skips.
+
+use sqlx::{Connection, Executor, PgConnection};
+
+/// The environment variable naming the PostgreSQL server for tests.
+pub const POSTGRES_ENV: &str = "PGO_EXCHANGE_TEST_POSTGRES";
+
+/// A database backend under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in a temporary folder.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `PGO_EXCHANGE_TEST_POSTGRES`.
+    Postgres,
+}
+
+/// A database that exists for one test and is removed afterwards.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// The URL to connect to.
+    pub url: String,
+    /// A temporary folder that lives as long as the database (for SQLite, it holds the file).
+    pub dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDatabase {
+    /// Creates a fresh database, or returns `None` (after saying so) when PostgreSQL is not
+    /// configured for tests.
+    pub async fn create(backend: Backend) -> Option<TestDatabase> {
+        let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("cannot create a temporary folder: {error}"));
+        match backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                Some(TestDatabase { url, dir, postgres: None })
+            }
+            Backend::Postgres => {
+                let Ok(server) = std::env::var(POSTGRES_ENV) else {
+                    eprintln!(
+                        "skipped: set {POSTGRES_ENV} (e.g. postgres://postgres@127.0.0.1:5432) to run PostgreSQL tests"
+                    );
+                    return None;
+                };
+                let server = server.trim_end_matches('/').to_owned();
+                let name = format!("pgx_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = PgConnection::connect(&format!("{server}/postgres"))
+                    .await
+                    .unwrap_or_else(|error| panic!("{POSTGRES_ENV} is set but PostgreSQL is unreachable: {error}"));
+                admin
+                    .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .await
+                    .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
+                let _ = admin.close().await;
+                Some(TestDatabase { url: format!("{server}/{name}"), dir, postgres: Some((server, name)) })
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.postgres.take() else { return };
+        // Drop runs outside any runtime the test used; a small one of its own does the cleanup.
+        let cleanup = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            runtime.block_on(async move {
+                if let Ok(mut admin) = PgConnection::connect(&format!("{server}/postgres")).await {
+                    let _ = admin
+                        .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// Declares a test that runs once per backend, as `NAME::sqlite` and `NAME::postgres`. The body
+/// is an async block using `$database: TestDatabase`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[$attribute:meta])* $name:ident, |$database:ident| $body:block) => {
+        $(#[$attribute])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($database: $crate::TestDatabase) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(database) = $crate::TestDatabase::create($crate::Backend::Sqlite).await {
+                    run(database).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(database) = $crate::TestDatabase::create($crate::Backend::Postgres).await {
+                    run(database).await;
+                }
+            }
+        }
+    };
+}
