@@ -1,0 +1,155 @@
+//! The access tokens PGOs present to the resource server.
+//!
+//! Format (RFC 9068, "JWT Profile for OAuth 2.0 Access Tokens"): a JWT signed with ES256, header
+//! `typ: at+jwt` and `kid` (the RFC 7638 thumbprint of the signing key); claims `iss` (the
+//! service), `aud` (the resource endpoints of the granted data services), `sub` (the person's
+//! opaque key at this provider: a keyed hash, never a BSN), `client_id` (the PGO's hostname),
+//! `provider` (the provider's MedMij name), `scope` (`umcx~48 umcx~63`), `iat`, `exp` (15 minutes
+//! later) and `jti`.
+
+mod claims;
+mod keys;
+
+pub use claims::{AccessClaims, Grant, Scope, ScopeError};
+pub use keys::{KeyError, SigningKey};
+
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
+use std::collections::HashSet;
+
+/// The JWT `typ` of access tokens (RFC 9068 §2.1).
+pub const TOKEN_TYPE: &str = "at+jwt";
+
+/// The default lifetime of an access token (MedMij: 15 minutes).
+pub const DEFAULT_LIFETIME_SECONDS: u64 = 900;
+
+/// An issued token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    /// The JWT.
+    pub token: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+    /// Its claims.
+    pub claims: AccessClaims,
+}
+
+/// Why a token was refused. All map to one answer to the client (`invalid_token`); the variants
+/// are for logs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not a JWT, or claims missing or malformed.
+    #[error("malformed token: {0}")]
+    Malformed(String),
+    /// Not `typ: at+jwt` / ES256.
+    #[error("wrong token type or algorithm")]
+    WrongType,
+    /// Signed with a key the service does not have.
+    #[error("unknown signing key")]
+    UnknownKey,
+    /// The signature does not verify.
+    #[error("invalid signature")]
+    BadSignature,
+    /// `exp` has passed.
+    #[error("token expired")]
+    Expired,
+    /// Issued by someone else.
+    #[error("wrong issuer")]
+    WrongIssuer,
+    /// The token could not be signed.
+    #[error("cannot sign: {0}")]
+    Signing(String),
+}
+
+/// Issues access tokens.
+#[derive(Debug, Clone)]
+pub struct TokenIssuer {
+    key: SigningKey,
+    issuer: String,
+    lifetime_seconds: u64,
+}
+
+impl TokenIssuer {
+    /// An issuer signing with `key`, naming itself `issuer`.
+    pub fn new(key: SigningKey, issuer: impl Into<String>, lifetime_seconds: u64) -> TokenIssuer {
+        TokenIssuer { key, issuer: issuer.into(), lifetime_seconds }
+    }
+
+    /// Issues a token for `grant`, valid from now for the configured lifetime.
+    pub fn issue(&self, grant: &Grant) -> Result<IssuedToken, TokenError> {
+        let now = unix_now();
+        let claims = AccessClaims {
+            iss: self.issuer.clone(),
+            sub: grant.person_key.clone(),
+            aud: grant.audience.clone(),
+            client_id: grant.client_id.clone(),
+            provider: grant.provider.clone(),
+            scope: grant.scope.to_string(),
+            iat: now,
+            exp: now + self.lifetime_seconds,
+            jti: uuid::Uuid::new_v4().to_string(),
+        };
+        let mut header = Header::new(Algorithm::ES256);
+        header.typ = Some(TOKEN_TYPE.to_owned());
+        header.kid = Some(self.key.kid().to_owned());
+        let token = jsonwebtoken::encode(&header, &claims, self.key.encoding_key())
+            .map_err(|error| TokenError::Signing(error.to_string()))?;
+        Ok(IssuedToken { token, expires_in: self.lifetime_seconds, claims })
+    }
+}
+
+/// Verifies access tokens: signature with a known key, type, issuer and expiry. The audience and
+/// scope are checked by the caller, which knows the endpoint being called.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    keys: Vec<(String, DecodingKey)>,
+    issuer: String,
+}
+
+impl std::fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenVerifier").field("issuer", &self.issuer).finish_non_exhaustive()
+    }
+}
+
+impl TokenVerifier {
+    /// A verifier accepting tokens of `issuer` signed by any of `keys` (several during a key
+    /// rollover).
+    pub fn new(keys: &[SigningKey], issuer: impl Into<String>) -> TokenVerifier {
+        TokenVerifier {
+            keys: keys.iter().map(|key| (key.kid().to_owned(), key.decoding_key())).collect(),
+            issuer: issuer.into(),
+        }
+    }
+
+    /// Verifies `token` and returns its claims.
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|error| TokenError::Malformed(error.to_string()))?;
+        if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some(TOKEN_TYPE) {
+            return Err(TokenError::WrongType);
+        }
+        let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+        let (_, key) = self.keys.iter().find(|(known, _)| *known == kid).ok_or(TokenError::UnknownKey)?;
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.leeway = 0;
+        validation.validate_aud = false;
+        validation.set_issuer(&[self.issuer.as_str()]);
+        validation.required_spec_claims =
+            ["exp", "iss", "sub", "aud"].iter().map(|claim| (*claim).to_owned()).collect::<HashSet<_>>();
+        match jsonwebtoken::decode::<AccessClaims>(token, key, &validation) {
+            Ok(data) => Ok(data.claims),
+            Err(error) => Err(match error.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::BadSignature,
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                jsonwebtoken::errors::ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
+                _ => TokenError::Malformed(error.to_string()),
+            }),
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,111 @@
+use super::*;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+const ISSUER: &str = "https://pgo-exchange.example";
+
+fn grant() -> Grant {
+    Grant {
+        person_key: "opaque-person-key".into(),
+        client_id: "pgo.example.nl".into(),
+        provider: "umcx".into(),
+        scope: "umcx~48 umcx~63".parse().expect("scope"),
+        audience: vec![
+            "https://pgo-exchange.example/umcx/48/fhir".into(),
+            "https://pgo-exchange.example/umcx/63/fhir".into(),
+        ],
+    }
+}
+
+#[test]
+fn issued_tokens_verify_and_carry_the_grant() {
+    let key = SigningKey::generate().expect("key");
+    let issued = TokenIssuer::new(key.clone(), ISSUER, DEFAULT_LIFETIME_SECONDS).issue(&grant()).expect("issued");
+    assert_eq!(issued.expires_in, 900);
+    let claims = TokenVerifier::new(&[key], ISSUER).verify(&issued.token).expect("verifies");
+    assert_eq!(claims.scope, "umcx~48 umcx~63");
+    assert_eq!(claims.exp - claims.iat, 900);
+    assert!(claims.is_for("https://pgo-exchange.example/umcx/48/fhir"));
+    assert!(!claims.is_for("https://pgo-exchange.example/umcy/48/fhir"));
+    let header = jsonwebtoken::decode_header(&issued.token).expect("header");
+    assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+}
+
+#[test]
+fn another_key_or_issuer_is_refused() {
+    let key = SigningKey::generate().expect("key");
+    let forger = SigningKey::generate().expect("key");
+    let forged = TokenIssuer::new(forger, ISSUER, 900).issue(&grant()).expect("issued");
+    assert_eq!(TokenVerifier::new(&[key.clone()], ISSUER).verify(&forged.token), Err(TokenError::UnknownKey));
+    let elsewhere = TokenIssuer::new(key.clone(), "https://evil.example", 900).issue(&grant()).expect("issued");
+    assert_eq!(TokenVerifier::new(&[key], ISSUER).verify(&elsewhere.token), Err(TokenError::WrongIssuer));
+}
+
+#[test]
+fn a_forged_kid_with_a_foreign_signature_fails_the_signature() {
+    let key = SigningKey::generate().expect("key");
+    let forger = SigningKey::generate().expect("key");
+    let real = TokenIssuer::new(key.clone(), ISSUER, 900).issue(&grant()).expect("issued");
+    let forged = TokenIssuer::new(forger, ISSUER, 900).issue(&grant()).expect("issued");
+    // The real header and claims with the forger's signature.
+    let mut parts: Vec<&str> = real.token.split('.').collect();
+    let forged_signature = forged.token.rsplit('.').next().unwrap_or_default();
+    parts[2] = forged_signature;
+    assert_eq!(TokenVerifier::new(&[key], ISSUER).verify(&parts.join(".")), Err(TokenError::BadSignature));
+}
+
+#[test]
+fn tampered_claims_fail() {
+    let key = SigningKey::generate().expect("key");
+    let issued = TokenIssuer::new(key.clone(), ISSUER, 900).issue(&grant()).expect("issued");
+    let parts: Vec<&str> = issued.token.split('.').collect();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+    claims["sub"] = serde_json::json!("someone-else");
+    let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2]);
+    assert_eq!(TokenVerifier::new(&[key], ISSUER).verify(&tampered), Err(TokenError::BadSignature));
+}
+
+#[test]
+fn expired_tokens_fail() {
+    let key = SigningKey::generate().expect("key");
+    let issuer = TokenIssuer::new(key.clone(), ISSUER, 0);
+    let issued = issuer.issue(&grant()).expect("issued");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(TokenVerifier::new(&[key], ISSUER).verify(&issued.token), Err(TokenError::Expired));
+}
+
+#[test]
+fn unsigned_and_garbage_tokens_fail() {
+    let key = SigningKey::generate().expect("key");
+    let verifier = TokenVerifier::new(&[key], ISSUER);
+    let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#);
+    let claims = URL_SAFE_NO_PAD.encode(r#"{"sub":"x"}"#);
+    assert!(verifier.verify(&format!("{none_header}.{claims}.")).is_err());
+    assert!(verifier.verify("not-a-token").is_err());
+    assert!(verifier.verify("").is_err());
+}
+
+#[test]
+fn keys_survive_a_round_trip_through_pem_and_disk() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("keys/signing-key.pem");
+    let created = SigningKey::load_or_create(&path).expect("created");
+    let loaded = SigningKey::load_or_create(&path).expect("loaded");
+    assert_eq!(created.kid(), loaded.kid());
+    assert_eq!(created.public_jwk(), loaded.public_jwk());
+    assert_eq!(created.kid().len(), 43);
+    std::fs::write(dir.path().join("bad.pem"), "nonsense").expect("write");
+    assert!(SigningKey::load_or_create(&dir.path().join("bad.pem")).is_err());
+}
+
+#[test]
+fn scopes_follow_the_medmij_syntax() {
+    let scope: Scope = "umcx~48 umcx~63 umcx~48".parse().expect("scope");
+    assert_eq!(scope.data_services, ["48", "63"]);
+    assert_eq!(scope.to_string(), "umcx~48 umcx~63");
+    assert!(matches!("umcx~48 umcy~49".parse::<Scope>(), Err(ScopeError::SeveralProviders(..))));
+    for bad in ["", "umcx", "umcx~", "~48", "UMCX~48", "umcx~4a", "umcx@medmij~48"] {
+        assert!(bad.parse::<Scope>().is_err(), "{bad}");
+    }
+}
