@@ -99,11 +99,13 @@ pub fn is_resource_type(release: Release, name: &str) -> bool {
 
 /// Parses `resource` as `T`, then reports what did not fit.
 fn check_typed<T: DeserializeOwned + Serialize>(resource_type: &str, resource: &Value) -> Report {
-    // The typed parse runs on text, not on the `Value`: serde_path_to_error then knows the path
-    // of a fault, and numbers are read as a JSON parser reads them.
-    let text = resource.to_string();
-    let mut deserializer = serde_json::Deserializer::from_str(&text);
-    let typed: T = match serde_path_to_error::deserialize(&mut deserializer) {
+    // serde_json keeps numbers exactly as written (the `arbitrary_precision` feature, which the
+    // service needs so that `72.50` stays `72.50`). With it, a decimal whose text is not the
+    // canonical form of its f64 (`108.50`) reaches serde's buffered paths as a private map, and
+    // fhir-sdk then silently drops the element (a choice such as `valueQuantity`). The typed
+    // parse needs values, not their spelling, so it runs on a copy with canonical decimals.
+    let canonical = canonical_numbers(resource);
+    let typed: T = match serde_path_to_error::deserialize(&canonical) {
         Ok(typed) => typed,
         Err(error) => {
             let path = error.path().to_string();
@@ -125,6 +127,20 @@ fn check_typed<T: DeserializeOwned + Serialize>(resource_type: &str, resource: &
             errors: vec![Finding { path: resource_type.to_owned(), message: clean_serde_message(&error.to_string()) }],
             unknown_elements: Vec::new(),
         },
+    }
+}
+
+/// A copy of `value` with every non-integer number rewritten in the canonical form of its f64.
+fn canonical_numbers(value: &Value) -> Value {
+    match value {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            number.as_f64().and_then(serde_json::Number::from_f64).map_or_else(|| value.clone(), Value::Number)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical_numbers).collect()),
+        Value::Object(members) => {
+            Value::Object(members.iter().map(|(name, member)| (name.clone(), canonical_numbers(member))).collect())
+        }
+        other => other.clone(),
     }
 }
 

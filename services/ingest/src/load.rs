@@ -1,0 +1,311 @@
+//! Bulk loading of files and folders of FHIR JSON resources and Bundles, through the same checks
+//! as the provider endpoint. Valid resources are written in batches (one transaction each);
+//! every refused resource is named with its file and reasons, and loading carries on.
+
+use crate::IngestError;
+use crate::prepare::Ingestor;
+use fhir_core::Release;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use store::{Provider, Store, Write, WriteKind};
+
+/// How to load.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    /// The release the files are written in.
+    pub release: Release,
+    /// Resources per database transaction.
+    pub batch_size: usize,
+}
+
+/// A refused resource (or file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The file.
+    pub file: String,
+    /// `Type/id`, or what is known of it.
+    pub resource: String,
+    /// Why, each with its location.
+    pub reasons: Vec<String>,
+}
+
+/// What a load did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadSummary {
+    /// Files read.
+    pub files: usize,
+    /// New resources.
+    pub created: usize,
+    /// New versions of existing resources.
+    pub updated: usize,
+    /// Resources equal to what was stored (nothing written).
+    pub unchanged: usize,
+    /// Resources deleted (by Bundle entries).
+    pub deleted: usize,
+    /// Refused resources.
+    pub rejected: Vec<Rejected>,
+    /// Accepted with a warning: `file: location: message`.
+    pub warnings: Vec<String>,
+    /// Files not loaded, with the reason.
+    pub skipped: Vec<(String, String)>,
+}
+
+impl LoadSummary {
+    /// Resources accepted (created, updated or unchanged).
+    pub fn loaded(&self) -> usize {
+        self.created + self.updated + self.unchanged
+    }
+}
+
+/// Loading could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// A path could not be read.
+    #[error("{path}: {message}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The error.
+        message: String,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+}
+
+/// Every file under `paths` (files as given, folders walked), sorted, so that loads are
+/// repeatable.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, LoadError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let metadata = std::fs::metadata(path)
+            .map_err(|error| LoadError::Io { path: path.display().to_string(), message: error.to_string() })?;
+        if metadata.is_dir() {
+            for entry in walkdir::WalkDir::new(path).follow_links(true) {
+                let entry = entry
+                    .map_err(|error| LoadError::Io { path: path.display().to_string(), message: error.to_string() })?;
+                if entry.file_type().is_file() {
+                    files.push(entry.into_path());
+                }
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+struct Batch<'a> {
+    store: &'a Store,
+    provider: &'a Provider,
+    size: usize,
+    writes: Vec<Write>,
+}
+
+impl Batch<'_> {
+    async fn push(&mut self, write: Write, summary: &mut LoadSummary) -> Result<(), LoadError> {
+        self.writes.push(write);
+        if self.writes.len() >= self.size {
+            self.flush(summary).await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self, summary: &mut LoadSummary) -> Result<(), LoadError> {
+        if self.writes.is_empty() {
+            return Ok(());
+        }
+        let outcomes = self.store.write(self.provider.id, std::mem::take(&mut self.writes)).await?;
+        for outcome in outcomes {
+            count(summary, outcome.kind);
+        }
+        Ok(())
+    }
+}
+
+fn count(summary: &mut LoadSummary, kind: WriteKind) {
+    match kind {
+        WriteKind::Created => summary.created += 1,
+        WriteKind::Updated => summary.updated += 1,
+        WriteKind::Unchanged => summary.unchanged += 1,
+        WriteKind::Deleted | WriteKind::NotFound => summary.deleted += 1,
+    }
+}
+
+impl Ingestor {
+    /// Loads `files` for `provider`; `progress` is called with the number of files done.
+    pub async fn load(
+        &self,
+        store: &Store,
+        provider: &Provider,
+        files: &[PathBuf],
+        options: LoadOptions,
+        mut progress: impl FnMut(usize),
+    ) -> Result<LoadSummary, LoadError> {
+        let mut summary = LoadSummary::default();
+        let mut batch = Batch { store, provider, size: options.batch_size.max(1), writes: Vec::new() };
+        let mut first_seen: HashMap<String, String> = HashMap::new();
+        for (done, path) in files.iter().enumerate() {
+            let file = path.display().to_string();
+            match path.extension().and_then(|extension| extension.to_str()) {
+                Some("json") => {
+                    summary.files += 1;
+                    self.load_file(path, &file, options.release, &mut batch, &mut summary, &mut first_seen).await?;
+                }
+                Some("xml") => {
+                    summary.skipped.push((file, "FHIR XML is not supported yet; convert it to JSON".to_owned()))
+                }
+                _ => summary.skipped.push((file, "not a .json file".to_owned())),
+            }
+            progress(done + 1);
+        }
+        batch.flush(&mut summary).await?;
+        Ok(summary)
+    }
+
+    async fn load_file(
+        &self,
+        path: &Path,
+        file: &str,
+        release: Release,
+        batch: &mut Batch<'_>,
+        summary: &mut LoadSummary,
+        first_seen: &mut HashMap<String, String>,
+    ) -> Result<(), LoadError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) => {
+                summary.rejected.push(Rejected {
+                    file: file.to_owned(),
+                    resource: "(file)".into(),
+                    reasons: vec![error.to_string()],
+                });
+                return Ok(());
+            }
+        };
+        let value: Value = match serde_json::from_str(&text) {
+            Ok(value) => value,
+            Err(error) => {
+                summary.rejected.push(Rejected {
+                    file: file.to_owned(),
+                    resource: "(file)".into(),
+                    reasons: vec![format!("not valid JSON: {error}")],
+                });
+                return Ok(());
+            }
+        };
+        let is_bundle = value.get("resourceType").and_then(Value::as_str) == Some("Bundle");
+        let bundle_type = value.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+        if is_bundle && matches!(bundle_type.as_str(), "transaction" | "batch") {
+            // Earlier resources go first, so that the Bundle sees them.
+            batch.flush(summary).await?;
+            return self.load_bundle(batch.store, batch.provider, release, value, file, summary).await;
+        }
+        let resources: Vec<(String, Value)> = if is_bundle {
+            let entries = value.get("entry").and_then(Value::as_array).cloned().unwrap_or_default();
+            entries
+                .into_iter()
+                .enumerate()
+                .filter_map(|(index, entry)| {
+                    entry.get("resource").cloned().map(|resource| (format!("Bundle.entry[{index}].resource"), resource))
+                })
+                .collect()
+        } else {
+            vec![(String::new(), value)]
+        };
+        for (location, resource) in resources {
+            let location = (!location.is_empty()).then_some(location.as_str());
+            let name = resource_name(&resource);
+            match self.prepare(batch.provider, release, resource, location) {
+                Ok(ready) => {
+                    for warning in &ready.warnings {
+                        summary.warnings.push(format!(
+                            "{file}: {}: {}",
+                            warning.expression.join(", "),
+                            warning.diagnostics
+                        ));
+                    }
+                    if let Some(earlier) = first_seen.insert(name.clone(), file.to_owned()) {
+                        summary.warnings.push(format!(
+                            "{file}: {name} was also in {earlier}; this file's content becomes the newer version"
+                        ));
+                    }
+                    batch.push(Write::Put(Box::new(ready.write)), summary).await?;
+                }
+                Err(rejection) => summary.rejected.push(Rejected {
+                    file: file.to_owned(),
+                    resource: name,
+                    reasons: rejection
+                        .outcome
+                        .issues
+                        .iter()
+                        .map(|issue| format!("{}: {}", issue.expression.join(", "), issue.diagnostics))
+                        .collect(),
+                }),
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_bundle(
+        &self,
+        store: &Store,
+        provider: &Provider,
+        release: Release,
+        bundle: Value,
+        file: &str,
+        summary: &mut LoadSummary,
+    ) -> Result<(), LoadError> {
+        match self.bundle(store, provider, release, bundle).await {
+            Ok(response) => {
+                for entry in response.get("entry").and_then(Value::as_array).into_iter().flatten() {
+                    let status = entry.pointer("/response/status").and_then(Value::as_str).unwrap_or_default();
+                    match status.split(' ').next().unwrap_or_default() {
+                        "201" => summary.created += 1,
+                        "200" => summary.updated += 1,
+                        "204" => summary.deleted += 1,
+                        _ => summary.rejected.push(Rejected {
+                            file: file.to_owned(),
+                            resource: "(Bundle entry)".into(),
+                            reasons: entry
+                                .pointer("/response/outcome/issue")
+                                .and_then(Value::as_array)
+                                .into_iter()
+                                .flatten()
+                                .map(|issue| {
+                                    issue.get("diagnostics").and_then(Value::as_str).unwrap_or(status).to_owned()
+                                })
+                                .collect(),
+                        }),
+                    }
+                }
+                Ok(())
+            }
+            Err(IngestError::Rejected(rejection)) => {
+                summary.rejected.push(Rejected {
+                    file: file.to_owned(),
+                    resource: "(transaction Bundle, nothing stored)".into(),
+                    reasons: rejection
+                        .outcome
+                        .issues
+                        .iter()
+                        .map(|issue| format!("{}: {}", issue.expression.join(", "), issue.diagnostics))
+                        .collect(),
+                });
+                Ok(())
+            }
+            Err(IngestError::Store(error)) => Err(LoadError::Store(error)),
+        }
+    }
+}
+
+fn resource_name(resource: &Value) -> String {
+    let resource_type = resource.get("resourceType").and_then(Value::as_str).unwrap_or("(no resourceType)");
+    match resource.get("id").and_then(Value::as_str) {
+        Some(id) => format!("{resource_type}/{id}"),
+        None => format!("{resource_type}/(no id)"),
+    }
+}

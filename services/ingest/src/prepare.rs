@@ -1,0 +1,290 @@
+//! Checking one resource and deriving everything the store needs from it.
+
+use aws_lc_rs::digest;
+use chrono_tz::Tz;
+use data_services::{Catalog, ServedType};
+use fhir_core::outcome::Issue;
+use fhir_core::{IssueCode, OperationOutcome, Release, Severity, reference};
+use identity::DeploymentSecret;
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::sync::Arc;
+use store::{Provider, ResourceWrite};
+
+/// What to do with elements the FHIR model does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnknownElements {
+    /// Keep them and warn (STU3 `acceptUnknown = both`, as the BgZ 2017 server capabilities ask).
+    Warn,
+    /// Refuse the resource.
+    Reject,
+}
+
+/// Whether a refusal is about the FHIR rules (400) or about what this service accepts (422).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectionKind {
+    /// Not valid FHIR: unparseable, wrong types, JSON rules (HTTP 400).
+    Invalid,
+    /// Valid FHIR, but not acceptable here: type not served, profile not claimed (HTTP 422).
+    Unprocessable,
+}
+
+/// A refused resource (or Bundle): why, as an OperationOutcome with locations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Which kind of refusal.
+    pub kind: RejectionKind,
+    /// The issues, with FHIRPath locations.
+    pub outcome: OperationOutcome,
+}
+
+impl Rejection {
+    pub(crate) fn new(
+        kind: RejectionKind,
+        code: IssueCode,
+        diagnostics: impl Into<String>,
+        expression: Option<String>,
+    ) -> Rejection {
+        Rejection { kind, outcome: OperationOutcome::default().with(Severity::Error, code, diagnostics, expression) }
+    }
+
+    /// A one-line summary: the first issue, with its location, and how many more there are.
+    pub fn summary(&self) -> String {
+        let mut text = String::new();
+        if let Some(first) = self.outcome.issues.first() {
+            if let Some(location) = first.expression.first() {
+                let _ = write!(text, "{location}: ");
+            }
+            text.push_str(&first.diagnostics);
+        }
+        if self.outcome.issues.len() > 1 {
+            let _ = write!(text, " (and {} more)", self.outcome.issues.len() - 1);
+        }
+        text
+    }
+}
+
+/// A resource ready to store, and the warnings it earned.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The write for the store.
+    pub write: ResourceWrite,
+    /// Warnings (unknown elements kept, BSNs failing the 11-test).
+    pub warnings: Vec<Issue>,
+}
+
+/// Checks and prepares resources for one deployment.
+#[derive(Debug, Clone)]
+pub struct Ingestor {
+    catalog: Arc<Catalog>,
+    secret: Arc<DeploymentSecret>,
+    zone: Tz,
+    unknown_elements: UnknownElements,
+}
+
+impl Ingestor {
+    /// An ingestor with the service's definitions, deployment secret, zone for dates without one,
+    /// and policy for unknown elements.
+    pub fn new(
+        catalog: Arc<Catalog>,
+        secret: Arc<DeploymentSecret>,
+        zone: Tz,
+        unknown_elements: UnknownElements,
+    ) -> Ingestor {
+        Ingestor { catalog, secret, zone, unknown_elements }
+    }
+
+    /// The definitions in use.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Checks `resource` for `provider` in `release` and prepares its write. `location` is the
+    /// FHIRPath of the resource inside what was sent (`Bundle.entry[2].resource`), if any.
+    pub fn prepare(
+        &self,
+        provider: &Provider,
+        release: Release,
+        resource: Value,
+        location: Option<&str>,
+    ) -> Result<Prepared, Rejection> {
+        let at = |path: &str| locate(location, path);
+        let Some(resource_type) = resource.get("resourceType").and_then(Value::as_str).map(str::to_owned) else {
+            return Err(Rejection::new(
+                RejectionKind::Invalid,
+                IssueCode::Structure,
+                "not a FHIR resource: a JSON object with 'resourceType' is expected",
+                location.map(str::to_owned),
+            ));
+        };
+        let id = match resource.get("id") {
+            Some(Value::String(id)) if reference::is_valid_id(id) => id.clone(),
+            Some(_) => {
+                return Err(Rejection::new(
+                    RejectionKind::Invalid,
+                    IssueCode::Value,
+                    "the id must be 1-64 characters of A-Z, a-z, 0-9, '-' and '.'",
+                    Some(at(&format!("{resource_type}.id"))),
+                ));
+            }
+            None => {
+                return Err(Rejection::new(
+                    RejectionKind::Invalid,
+                    IssueCode::Required,
+                    "the resource has no id",
+                    Some(at(&resource_type)),
+                ));
+            }
+        };
+        let served = self.served(provider, release, &resource_type);
+        if served.is_empty() {
+            return Err(Rejection::new(
+                RejectionKind::Unprocessable,
+                IssueCode::NotSupported,
+                format!(
+                    "{resource_type} is not served by any FHIR {release} data service that provider {} offers ({})",
+                    provider.name,
+                    self.offered(provider, release)
+                ),
+                Some(at(&resource_type)),
+            ));
+        }
+        let report = fhir_validate::check(validation_release(release), &resource);
+        let mut outcome = OperationOutcome::default();
+        for finding in &report.errors {
+            outcome.push(Severity::Error, IssueCode::Structure, finding.message.clone(), Some(at(&finding.path)));
+        }
+        let unknown_severity = match self.unknown_elements {
+            UnknownElements::Warn => Severity::Warning,
+            UnknownElements::Reject => Severity::Error,
+        };
+        for finding in &report.unknown_elements {
+            outcome.push(unknown_severity, IssueCode::Structure, finding.message.clone(), Some(at(&finding.path)));
+        }
+        if outcome.has_errors() {
+            outcome.issues.retain(|issue| issue.severity == Severity::Error);
+            return Err(Rejection { kind: RejectionKind::Invalid, outcome });
+        }
+        let claimed = fhir_search::index::claimed_profiles(&resource);
+        if !served.iter().any(|served| served.claims_profile(claimed.iter().map(String::as_str))) {
+            let mut accepted: Vec<&str> =
+                served.iter().flat_map(|served| served.profiles.iter().map(String::as_str)).collect();
+            accepted.sort_unstable();
+            accepted.dedup();
+            return Err(Rejection::new(
+                RejectionKind::Unprocessable,
+                IssueCode::Invalid,
+                format!("meta.profile must claim one of: {}", accepted.join(", ")),
+                Some(at(&format!("{resource_type}.meta.profile"))),
+            ));
+        }
+        let definition = self
+            .catalog
+            .release(release)
+            .and_then(|definition| definition.type_definition(&resource_type))
+            .ok_or_else(|| {
+                Rejection::new(RejectionKind::Unprocessable, IssueCode::NotSupported, "type not defined", None)
+            })?;
+        let index = fhir_search::index::extract(definition, &resource, self.zone);
+        let mut warnings = outcome.issues;
+        for bsn in &index.bsns {
+            if !identity::is_valid_bsn(bsn) {
+                // The message never repeats the number itself.
+                warnings.push(Issue {
+                    severity: Severity::Warning,
+                    code: IssueCode::Value,
+                    diagnostics: "a BSN identifier fails the 11-test; no DigiD login will ever match it".to_owned(),
+                    expression: vec![at("Patient.identifier")],
+                });
+            }
+        }
+        let person_keys = index.bsns.iter().map(|bsn| self.secret.person_key(&provider.name, bsn)).collect();
+        let content_hash = content_hash(&resource);
+        Ok(Prepared {
+            write: ResourceWrite { release, resource_type, id, resource, content_hash, index, person_keys },
+            warnings,
+        })
+    }
+
+    /// What the provider's data services of `release` serve of `resource_type`.
+    pub(crate) fn served(&self, provider: &Provider, release: Release, resource_type: &str) -> Vec<&ServedType> {
+        self.catalog
+            .data_services()
+            .filter(|service| service.release == release && provider.offers(&service.id))
+            .filter_map(|service| service.served(resource_type))
+            .collect()
+    }
+
+    fn offered(&self, provider: &Provider, release: Release) -> String {
+        let offered: Vec<String> = self
+            .catalog
+            .data_services()
+            .filter(|service| service.release == release && provider.offers(&service.id))
+            .map(|service| format!("{} {}", service.id, service.name))
+            .collect();
+        if offered.is_empty() { "none in this release".to_owned() } else { offered.join(", ") }
+    }
+}
+
+fn validation_release(release: Release) -> fhir_validate::Release {
+    match release {
+        Release::Stu3 => fhir_validate::Release::Stu3,
+        Release::R4 => fhir_validate::Release::R4,
+    }
+}
+
+/// A FHIRPath location inside what was sent: a validator path (`Observation.basedOn`) moved under
+/// `location` (`Bundle.entry[2].resource.basedOn`) when the resource is part of something larger.
+fn locate(location: Option<&str>, path: &str) -> String {
+    match location {
+        None => path.to_owned(),
+        Some(location) => match path.split_once('.') {
+            Some((_, rest)) => format!("{location}.{rest}"),
+            None => location.to_owned(),
+        },
+    }
+}
+
+/// SHA-256 (hex) of the resource without `meta.versionId` and `meta.lastUpdated`.
+pub(crate) fn content_hash(resource: &Value) -> String {
+    let mut copy = resource.clone();
+    if let Some(Value::Object(meta)) = copy.get_mut("meta") {
+        meta.remove("versionId");
+        meta.remove("lastUpdated");
+        if meta.is_empty()
+            && let Value::Object(members) = &mut copy
+        {
+            members.remove("meta");
+        }
+    }
+    let hash = digest::digest(&digest::SHA256, copy.to_string().as_bytes());
+    hash.as_ref().iter().fold(String::with_capacity(64), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_hash_ignores_version_meta_only() {
+        let a = json!({"resourceType": "Patient", "id": "p", "meta": {"versionId": "1", "lastUpdated": "x", "profile": ["p"]}});
+        let b = json!({"resourceType": "Patient", "id": "p", "meta": {"versionId": "7", "profile": ["p"]}});
+        let c = json!({"resourceType": "Patient", "id": "p", "meta": {"profile": ["q"]}});
+        assert_eq!(content_hash(&a), content_hash(&b));
+        assert_ne!(content_hash(&a), content_hash(&c));
+        let bare = json!({"resourceType": "Patient", "id": "p"});
+        let empty_meta = json!({"resourceType": "Patient", "id": "p", "meta": {"versionId": "2"}});
+        assert_eq!(content_hash(&bare), content_hash(&empty_meta));
+    }
+
+    #[test]
+    fn locations_move_under_the_bundle_entry() {
+        assert_eq!(locate(None, "Observation.basedOn"), "Observation.basedOn");
+        assert_eq!(locate(Some("Bundle.entry[2].resource"), "Observation.basedOn"), "Bundle.entry[2].resource.basedOn");
+        assert_eq!(locate(Some("Bundle.entry[2].resource"), "Observation"), "Bundle.entry[2].resource");
+    }
+}
