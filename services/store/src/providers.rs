@@ -29,6 +29,8 @@ pub struct Provider {
     pub data_services: Vec<String>,
     /// SHA-256 (hex) of the ingest key, if one is set.
     pub ingest_key_hash: Option<String>,
+    /// When what the ZAL publishes of it last changed (ms since the epoch).
+    pub updated_at: i64,
 }
 
 impl Provider {
@@ -86,10 +88,11 @@ fn from_row(row: &AnyRow) -> Result<Provider, sqlx::Error> {
         display_name: row.try_get("display_name")?,
         data_services: services.split(',').filter(|id| !id.is_empty()).map(str::to_owned).collect(),
         ingest_key_hash: row.try_get("ingest_key_hash")?,
+        updated_at: row.try_get("updated_at")?,
     })
 }
 
-const COLUMNS: &str = "id, name, display_name, data_services, ingest_key_hash";
+const COLUMNS: &str = "id, name, display_name, data_services, ingest_key_hash, updated_at";
 
 impl Store {
     /// Creates a provider; fails if the name is taken.
@@ -112,11 +115,14 @@ impl Store {
         ingest_key_hash: Option<&str>,
     ) -> Result<Provider, StoreError> {
         let sql = format!(
-            "INSERT INTO providers (name, display_name, data_services, ingest_key_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO providers (name, display_name, data_services, ingest_key_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) \
              ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, \
              data_services = excluded.data_services, \
-             ingest_key_hash = COALESCE(excluded.ingest_key_hash, providers.ingest_key_hash) \
+             ingest_key_hash = COALESCE(excluded.ingest_key_hash, providers.ingest_key_hash), \
+             updated_at = CASE WHEN providers.display_name = excluded.display_name \
+                 AND providers.data_services = excluded.data_services THEN providers.updated_at \
+                 ELSE excluded.updated_at END \
              RETURNING {COLUMNS}"
         );
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -7,7 +7,8 @@ CREATE TABLE providers (
     display_name    TEXT    NOT NULL,
     data_services   TEXT    NOT NULL,  -- comma-separated data-service ids
     ingest_key_hash TEXT,              -- SHA-256 (hex) of the provider's ingest key
-    created_at      BIGINT  NOT NULL
+    created_at      BIGINT  NOT NULL,
+    updated_at      BIGINT  NOT NULL   -- last change, for the ZAL's Volgnummer
 );
 
 -- The current version of every resource. `body` is the JSON as sent, with meta.versionId and

@@ -1,0 +1,407 @@
+//! The service's settings, one typed structure built from, in rising precedence: the embedded
+//! defaults (`defaults.toml`), an optional config file, `PGO_EXCHANGE__...` environment
+//! variables, and command-line overrides. Unknown keys are refused and values are checked at
+//! start-up, so a typo stops the service with a message instead of being ignored.
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+const DEFAULTS: &str = include_str!("../defaults.toml");
+
+/// Every setting.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Folder for the SQLite database, keys and secrets.
+    pub data_dir: PathBuf,
+    /// Definitions folder instead of the embedded `profiles/` (empty: embedded).
+    pub definitions_dir: PathBuf,
+    /// The HTTP server.
+    pub server: ServerSettings,
+    /// The database.
+    pub database: DatabaseSettings,
+    /// Access tokens.
+    pub tokens: TokenSettings,
+    /// Secrets.
+    pub secrets: SecretSettings,
+    /// Search.
+    pub search: SearchSettings,
+    /// Validation of ingested resources.
+    pub validation: ValidationSettings,
+    /// Logging.
+    pub log: LogSettings,
+    /// OpenTelemetry export.
+    pub telemetry: TelemetrySettings,
+    /// What the ZAL publishes.
+    pub zal: ZalSettings,
+    /// The demo.
+    pub demo: DemoSettings,
+    /// Providers declared in configuration (others are added with `providers add`).
+    #[serde(default)]
+    pub providers: Vec<ProviderSettings>,
+}
+
+/// The HTTP server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address to listen on, `host:port` (port 0: any free port).
+    pub listen: String,
+    /// The public base URL.
+    pub public_url: String,
+    /// Worker threads (0: one per core).
+    pub workers: usize,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// The database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `postgres://...` or `sqlite://...`; empty: SQLite under the data folder.
+    pub url: String,
+    /// Pooled connections.
+    pub max_connections: u32,
+}
+
+/// Access tokens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSettings {
+    /// The signing key file (empty: under the data folder).
+    pub signing_key_file: PathBuf,
+    /// Token lifetime.
+    pub lifetime_seconds: u64,
+}
+
+/// Secrets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretSettings {
+    /// The deployment secret itself (base64), if given here.
+    pub deployment_secret: SecretString,
+    /// Its file (empty: under the data folder).
+    pub deployment_secret_file: PathBuf,
+}
+
+/// Search.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSettings {
+    /// Page size without `_count`.
+    pub default_count: usize,
+    /// Largest page size.
+    pub max_count: usize,
+    /// IANA zone for dates without a zone.
+    pub timezone: String,
+}
+
+/// Validation of ingested resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationSettings {
+    /// Unknown elements: warn or reject.
+    pub unknown_elements: UnknownElementsPolicy,
+}
+
+/// What to do with unknown elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownElementsPolicy {
+    /// Keep and warn.
+    Warn,
+    /// Refuse the resource.
+    Reject,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// Output format.
+    pub format: LogFormat,
+    /// Filter directives.
+    pub level: String,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// OpenTelemetry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// OTLP/HTTP endpoint (empty: none).
+    pub otlp_endpoint: String,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
+}
+
+/// What the ZAL publishes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZalSettings {
+    /// `Aanbiedertype` (ZA: zorgaanbieder).
+    pub aanbiedertype: String,
+    /// `InterfaceversieId`.
+    pub interface_version: String,
+}
+
+/// The demo.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    /// Seed the demo provider at start.
+    pub enabled: bool,
+    /// Its name.
+    pub provider: String,
+}
+
+/// A provider declared in configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSettings {
+    /// MedMij name without `@medmij`.
+    pub name: String,
+    /// Name shown to people.
+    pub display_name: String,
+    /// Data-service ids offered.
+    pub data_services: Vec<String>,
+    /// The key its systems present to the ingest endpoint (stored only as a hash).
+    #[serde(default)]
+    pub ingest_key: Option<SecretString>,
+}
+
+/// Command-line values that override every other source.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--public-url`.
+    pub public_url: Option<String>,
+}
+
+/// Settings could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    /// A source could not be read or does not fit the structure (unknown key, wrong type).
+    #[error("configuration: {0}")]
+    Config(#[from] config::ConfigError),
+    /// Values that do not make sense.
+    #[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+    Invalid(Vec<String>),
+}
+
+impl Settings {
+    /// Builds the settings from the defaults, `file` (if any), the environment and `overrides`.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Settings, SettingsError> {
+        let environment: Vec<(String, String)> = std::env::vars().collect();
+        Settings::load_with_environment(file, overrides, environment)
+    }
+
+    /// As `load`, with the environment given (for tests).
+    pub fn load_with_environment(
+        file: Option<&Path>,
+        overrides: &Overrides,
+        environment: Vec<(String, String)>,
+    ) -> Result<Settings, SettingsError> {
+        let mut builder = Config::builder().add_source(File::from_str(DEFAULTS, FileFormat::Toml));
+        if let Some(file) = file {
+            builder = builder.add_source(File::from(file).required(true));
+        }
+        builder = builder.add_source(
+            Environment::with_prefix("PGO_EXCHANGE")
+                .prefix_separator("__")
+                .separator("__")
+                .source(Some(environment.into_iter().collect())),
+        );
+        if let Some(data_dir) = &overrides.data_dir {
+            builder = builder.set_override("data_dir", data_dir.display().to_string())?;
+        }
+        if let Some(url) = &overrides.database_url {
+            builder = builder.set_override("database.url", url.clone())?;
+        }
+        if let Some(listen) = &overrides.listen {
+            builder = builder.set_override("server.listen", listen.clone())?;
+        }
+        if let Some(public_url) = &overrides.public_url {
+            builder = builder.set_override("server.public_url", public_url.clone())?;
+        }
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        settings.server.public_url = settings.server.public_url.trim_end_matches('/').to_owned();
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        let mut problems = Vec::new();
+        if self.server.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!("server.listen '{}' is not host:port (e.g. 127.0.0.1:8080)", self.server.listen));
+        }
+        match url::Url::parse(&self.server.public_url) {
+            Ok(url)
+                if matches!(url.scheme(), "http" | "https") && url.query().is_none() && url.fragment().is_none() => {}
+            _ => problems.push(format!(
+                "server.public_url '{}' must be an http(s) URL without query or fragment",
+                self.server.public_url
+            )),
+        }
+        if self.server.max_body_bytes < 1024 {
+            problems.push("server.max_body_bytes must be at least 1024".to_owned());
+        }
+        let url = &self.database.url;
+        if !(url.is_empty()
+            || url.starts_with("sqlite:")
+            || url.starts_with("postgres:")
+            || url.starts_with("postgresql:"))
+        {
+            problems.push(
+                "database.url must be empty (SQLite in the data folder), sqlite://... or postgres://...".to_owned(),
+            );
+        }
+        if self.database.max_connections == 0 {
+            problems.push("database.max_connections must be at least 1".to_owned());
+        }
+        if self.tokens.lifetime_seconds == 0 || self.tokens.lifetime_seconds > 3600 {
+            problems.push("tokens.lifetime_seconds must be between 1 and 3600".to_owned());
+        }
+        if self.search.default_count == 0 || self.search.max_count < self.search.default_count {
+            problems.push("search.default_count must be at least 1 and at most search.max_count".to_owned());
+        }
+        if self.search.timezone.parse::<chrono_tz::Tz>().is_err() {
+            problems.push(format!(
+                "search.timezone '{}' is not an IANA zone such as Europe/Amsterdam",
+                self.search.timezone
+            ));
+        }
+        for provider in &self.providers {
+            if provider.data_services.is_empty() {
+                problems.push(format!("provider '{}' offers no data services", provider.name));
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(SettingsError::Invalid(problems)) }
+    }
+
+    /// The database URL: the configured one, or a SQLite file in the data folder.
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("pgo-exchange.db").display())
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    /// The signing key file.
+    pub fn signing_key_path(&self) -> PathBuf {
+        or_in_data_dir(&self.tokens.signing_key_file, &self.data_dir, "keys/signing-key.pem")
+    }
+
+    /// The deployment secret file.
+    pub fn deployment_secret_path(&self) -> PathBuf {
+        or_in_data_dir(&self.secrets.deployment_secret_file, &self.data_dir, "secrets/deployment-secret")
+    }
+
+    /// The zone for dates without one (checked at load).
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.search.timezone.parse().unwrap_or(chrono_tz::Europe::Amsterdam)
+    }
+
+    /// The definitions folder, if one is configured.
+    pub fn definitions_dir(&self) -> Option<&Path> {
+        (!self.definitions_dir.as_os_str().is_empty()).then_some(self.definitions_dir.as_path())
+    }
+}
+
+fn or_in_data_dir(configured: &Path, data_dir: &Path, default: &str) -> PathBuf {
+    if configured.as_os_str().is_empty() { data_dir.join(default) } else { configured.to_path_buf() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn load(file: Option<&str>, environment: &[(&str, &str)], overrides: Overrides) -> Result<Settings, SettingsError> {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("config.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).expect("write");
+        }
+        let environment = environment.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
+        Settings::load_with_environment(file.map(|_| path.as_path()), &overrides, environment)
+    }
+
+    #[test]
+    fn the_defaults_give_sqlite_in_the_data_folder() {
+        let settings = load(None, &[], Overrides::default()).expect("defaults load");
+        assert_eq!(settings.database_url(), "sqlite://data/pgo-exchange.db?mode=rwc");
+        assert_eq!(settings.signing_key_path(), PathBuf::from("data/keys/signing-key.pem"));
+        assert_eq!(settings.tokens.lifetime_seconds, 900);
+        assert!(settings.providers.is_empty());
+    }
+
+    #[test]
+    fn file_then_environment_then_overrides() {
+        let file = "[server]\nlisten = \"0.0.0.0:9000\"\npublic_url = \"https://file.example/\"\n\
+                    [[providers]]\nname = \"umcx\"\ndisplay_name = \"UMC X\"\ndata_services = [\"48\"]\ningest_key = \"k\"\n";
+        let environment = [
+            ("PGO_EXCHANGE__SERVER__PUBLIC_URL", "https://env.example"),
+            ("PGO_EXCHANGE__DATABASE__MAX_CONNECTIONS", "3"),
+        ];
+        let settings = load(Some(file), &environment, Overrides::default()).expect("loads");
+        assert_eq!(settings.server.listen, "0.0.0.0:9000");
+        assert_eq!(settings.server.public_url, "https://env.example");
+        assert_eq!(settings.database.max_connections, 3);
+        assert_eq!(
+            settings.providers[0].ingest_key.as_ref().map(|key| key.expose_secret().to_owned()),
+            Some("k".to_owned())
+        );
+        let overrides = Overrides {
+            public_url: Some("https://cli.example".into()),
+            database_url: Some("postgres://db/x".into()),
+            ..Overrides::default()
+        };
+        let settings = load(Some(file), &environment, overrides).expect("loads");
+        assert_eq!(settings.server.public_url, "https://cli.example");
+        assert_eq!(settings.database_url(), "postgres://db/x");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(matches!(
+            load(Some("[server]\nlisen = \"x\"\n"), &[], Overrides::default()),
+            Err(SettingsError::Config(_))
+        ));
+        assert!(matches!(
+            load(None, &[("PGO_EXCHANGE__SEARCH__TIMEZONE", "Mars/Olympus")], Overrides::default()),
+            Err(SettingsError::Invalid(_))
+        ));
+        let error = load(None, &[], Overrides { listen: Some("nonsense".into()), ..Overrides::default() })
+            .err()
+            .map(|e| e.to_string());
+        assert!(error.is_some_and(|message| message.contains("server.listen")));
+        assert!(load(Some("[validation]\nunknown_elements = \"ignore\"\n"), &[], Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let settings = load(None, &[("PGO_EXCHANGE__SECRETS__DEPLOYMENT_SECRET", "c2VjcmV0")], Overrides::default())
+            .expect("loads");
+        assert!(!format!("{settings:?}").contains("c2VjcmV0"));
+    }
+}
