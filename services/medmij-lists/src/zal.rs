@@ -165,14 +165,12 @@ mod tests {
         loop {
             match reader.read_event() {
                 Ok(Event::Start(start)) => {
-                    path.push(String::from_utf8_lossy(start.name().as_ref()).into_owned());
+                    path.push(start.name().as_ref().to_owned());
                     text.clear();
                 }
-                Ok(Event::Text(content)) => {
-                    text.push_str(&content.decode().map(|t| t.into_owned()).unwrap_or_default())
-                }
+                Ok(Event::Text(content)) => text.push_str(&content.xml10_content()),
                 Ok(Event::GeneralRef(entity)) => {
-                    let name = String::from_utf8_lossy(entity.as_ref()).into_owned();
+                    let name = entity.as_ref().to_owned();
                     text.push_str(quick_xml::escape::resolve_predefined_entity(&name).unwrap_or("?"));
                 }
                 Ok(Event::End(_)) => {
