@@ -29,6 +29,18 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database could not be reached (as opposed to a query failing): worth a 503
+    /// and a retry rather than a 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Connect { .. } => true,
+            StoreError::Database(error) => {
+                matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed)
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn connect(url: &str, source: sqlx::Error) -> Self {
         StoreError::Connect { url: crate::redact(url), source }
     }

@@ -92,6 +92,12 @@ impl Store {
         migrator.run(&self.pool).await.map_err(StoreError::Migration)
     }
 
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// The database this store runs on.
     pub fn backend(&self) -> Backend {
         self.backend

@@ -27,6 +27,14 @@ pub struct StoredResource {
 
 const COLUMNS: &str = "r.rid, r.resource_type, r.id, r.version_id, r.last_updated, r.body";
 
+impl StoredResource {
+    /// A resource that was never stored, for tests of code that renders resources.
+    #[doc(hidden)]
+    pub fn for_tests(resource_type: &str, id: &str, body: &str) -> StoredResource {
+        StoredResource { rid: 0, resource_type: resource_type.to_owned(), id: id.to_owned(), version_id: 1, last_updated: 0, body: body.to_owned() }
+    }
+}
+
 impl Store {
     /// The current version of a resource as the provider stored it (deleted ones are absent).
     pub async fn read(

@@ -1,0 +1,71 @@
+//! Discovery and housekeeping: the ZAL entries of the hosted providers (release 3 shape), the
+//! health check, and the answers for paths and methods that do not exist.
+
+use crate::error::ApiError;
+use crate::state::ApiState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use fhir_core::Format;
+use fhir_core::date::format_instant;
+use medmij_lists::{Zal, ZalDataService, ZalProvider, ZalSystemRole};
+
+/// `GET /medmij/zal.xml`: every hosted provider with the endpoints of its data services. The
+/// authorization and token endpoints are the service's OAuth endpoints; the resource endpoint is
+/// the FHIR base of the provider and data service. `Volgnummer` rises whenever the published
+/// content can have changed: a provider changed, or the service restarted (its settings, such as
+/// the public URL, may differ).
+pub(crate) async fn zal(state: web::Data<ApiState>) -> HttpResponse {
+    let providers = match state.store.providers().await {
+        Ok(providers) => providers,
+        Err(error) => return ApiError::from(error).response(Format::Json),
+    };
+    let changed = providers.iter().map(|provider| provider.updated_at).chain([state.started_millis]).max().unwrap_or(state.started_millis);
+    let zal = Zal {
+        tijdstempel: format_instant(changed),
+        volgnummer: u64::try_from(changed / 1000).unwrap_or(0),
+        providers: providers
+            .iter()
+            .map(|provider| ZalProvider {
+                name: provider.medmij_name(),
+                aanbiedertype: state.zal.aanbiedertype.clone(),
+                interface_version: state.zal.interface_version.clone(),
+                data_services: provider
+                    .data_services
+                    .iter()
+                    .filter_map(|id| state.catalog.data_service(id))
+                    .map(|service| ZalDataService {
+                        id: service.id.clone(),
+                        authorization_endpoint: format!("{}/oauth/authorize", state.public_url),
+                        token_endpoint: format!("{}/oauth/token", state.public_url),
+                        system_roles: vec![ZalSystemRole {
+                            code: service.system_role.clone(),
+                            resource_endpoint: format!("{}/{}/{}/fhir", state.public_url, provider.name, service.id),
+                        }],
+                    })
+                    .collect(),
+            })
+            .collect(),
+    };
+    HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "application/xml; charset=utf-8")).body(zal.to_xml())
+}
+
+/// `GET /health`: 200 when the database answers, 503 otherwise.
+pub(crate) async fn health(state: web::Data<ApiState>) -> HttpResponse {
+    match state.store.ping().await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ok"})),
+        Err(error) => {
+            tracing::error!(error = %error, "health check failed");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({"status": "unavailable"}))
+        }
+    }
+}
+
+/// Any path the service does not have.
+pub(crate) async fn not_found(request: HttpRequest) -> HttpResponse {
+    ApiError::NotFound(request.path().to_owned()).response(Format::Json)
+}
+
+/// A method the ingest endpoint does not support at this path.
+pub(crate) async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
+    ApiError::MethodNotAllowed(format!("{} is not supported at this path", request.method())).response(Format::Json)
+}

@@ -1,0 +1,174 @@
+//! The provider-facing ingest endpoint, `/ingest/{provider}/{stu3|r4}`: where a provider's
+//! systems write their records (FHIR R4 §3.1.0.4 update, §3.1.0.5 create, §3.1.0.6 delete,
+//! §3.1.0.11 transaction and batch).
+//!
+//! - `PUT {type}/{id}`: create or update (201 / 200), the body's id must match the URL;
+//! - `POST {type}`: create with a server-assigned id (201);
+//! - `POST` a `transaction` or `batch` Bundle (200 with the response Bundle);
+//! - `DELETE {type}/{id}` (204); `GET {type}/{id}` reads back what was stored.
+//!
+//! Authentication: `Authorization: Bearer <ingest key>` of that provider (compared by hash, in
+//! constant time). Invalid content: 400 or 422 with an OperationOutcome, nothing stored.
+
+use crate::body;
+use crate::error::ApiError;
+use crate::prefer::{self, Return};
+use crate::render;
+use crate::state::ApiState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use aws_lc_rs::{constant_time, digest};
+use fhir_core::{Format, OperationOutcome, Release, reference};
+use serde_json::Value;
+use std::sync::Arc;
+use store::{Provider, Write, WriteKind, WriteOutcome};
+
+/// The SHA-256 (hex) under which an ingest key is stored.
+pub fn ingest_key_hash(key: &str) -> String {
+    digest::digest(&digest::SHA256, key.as_bytes()).as_ref().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The authenticated provider and the release of the endpoint.
+async fn authenticate(state: &ApiState, request: &HttpRequest, provider: &str, release: &str) -> Result<(Arc<Provider>, Release), ApiError> {
+    let release: Release = release.parse().map_err(|_| ApiError::NoEndpoint)?;
+    let key = crate::endpoint::bearer_token(request).ok_or(ApiError::IngestUnauthorized)?;
+    // An unknown provider gets the same answer as a wrong key: the endpoint does not tell which.
+    let provider = state.provider(provider).await?.ok_or(ApiError::IngestUnauthorized)?;
+    let expected = provider.ingest_key_hash.as_deref().ok_or(ApiError::IngestUnauthorized)?;
+    constant_time::verify_slices_are_equal(ingest_key_hash(key).as_bytes(), expected.as_bytes()).map_err(|_| ApiError::IngestUnauthorized)?;
+    Ok((provider, release))
+}
+
+fn respond(result: Result<HttpResponse, ApiError>) -> HttpResponse {
+    result.unwrap_or_else(|error| error.response(Format::Json))
+}
+
+/// `POST /ingest/{provider}/{release}`: a transaction or batch Bundle.
+pub(crate) async fn bundle(request: HttpRequest, path: web::Path<(String, String)>, payload: web::Payload, state: web::Data<ApiState>) -> HttpResponse {
+    let (provider, release) = path.into_inner();
+    respond(
+        async {
+            let (provider, release) = authenticate(&state, &request, &provider, &release).await?;
+            let bundle = body::read_json(&request, payload, state.max_body_bytes).await?;
+            let response = state.ingestor.bundle(&state.store, &provider, release, bundle).await?;
+            Ok(render::resource_response(&mut HttpResponse::Ok(), Format::Json, &response.to_string()))
+        }
+        .await,
+    )
+}
+
+/// `POST /ingest/{provider}/{release}/{type}`: create.
+pub(crate) async fn create(request: HttpRequest, path: web::Path<(String, String, String)>, payload: web::Payload, state: web::Data<ApiState>) -> HttpResponse {
+    let (provider, release, resource_type) = path.into_inner();
+    respond(
+        async {
+            let (provider, release) = authenticate(&state, &request, &provider, &release).await?;
+            let resource = body::read_json(&request, payload, state.max_body_bytes).await?;
+            check_type(&resource, &resource_type)?;
+            let resource = ingest::with_id(resource, &uuid::Uuid::new_v4().to_string());
+            write_one(&state, &request, &provider, release, resource).await
+        }
+        .await,
+    )
+}
+
+/// `PUT /ingest/{provider}/{release}/{type}/{id}`: create or update.
+pub(crate) async fn update(request: HttpRequest, path: web::Path<(String, String, String, String)>, payload: web::Payload, state: web::Data<ApiState>) -> HttpResponse {
+    let (provider, release, resource_type, id) = path.into_inner();
+    respond(
+        async {
+            let (provider, release) = authenticate(&state, &request, &provider, &release).await?;
+            let resource = body::read_json(&request, payload, state.max_body_bytes).await?;
+            check_type(&resource, &resource_type)?;
+            if resource.get("id").and_then(Value::as_str) != Some(id.as_str()) {
+                return Err(ApiError::BadRequest(format!("the resource's id must equal the id in the URL ({id})")));
+            }
+            write_one(&state, &request, &provider, release, resource).await
+        }
+        .await,
+    )
+}
+
+/// `DELETE /ingest/{provider}/{release}/{type}/{id}`.
+pub(crate) async fn delete(request: HttpRequest, path: web::Path<(String, String, String, String)>, state: web::Data<ApiState>) -> HttpResponse {
+    let (provider, release, resource_type, id) = path.into_inner();
+    respond(
+        async {
+            let (provider, release) = authenticate(&state, &request, &provider, &release).await?;
+            if !reference::is_type_name(&resource_type) || !reference::is_valid_id(&id) {
+                return Err(ApiError::NotFound(format!("{resource_type}/{id}")));
+            }
+            state.store.write(provider.id, vec![Write::Delete { release, resource_type, id }]).await?;
+            Ok(HttpResponse::NoContent().finish())
+        }
+        .await,
+    )
+}
+
+/// `GET /ingest/{provider}/{release}/{type}/{id}`: what the provider stored.
+pub(crate) async fn read(request: HttpRequest, path: web::Path<(String, String, String, String)>, state: web::Data<ApiState>) -> HttpResponse {
+    let (provider, release, resource_type, id) = path.into_inner();
+    respond(
+        async {
+            let (provider, release) = authenticate(&state, &request, &provider, &release).await?;
+            let stored = state
+                .store
+                .read(provider.id, release, &resource_type, &id)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("{resource_type}/{id}")))?;
+            let mut response = HttpResponse::Ok();
+            response
+                .insert_header((header::ETAG, format!("W/\"{}\"", stored.version_id)))
+                .insert_header((header::LAST_MODIFIED, crate::pgo::http_date(stored.last_updated)));
+            Ok(render::resource_response(&mut response, Format::Json, &stored.body))
+        }
+        .await,
+    )
+}
+
+fn check_type(resource: &Value, resource_type: &str) -> Result<(), ApiError> {
+    match resource.get("resourceType").and_then(Value::as_str) {
+        Some(found) if found == resource_type => Ok(()),
+        Some(found) => Err(ApiError::BadRequest(format!("the body is a {found}, but the URL names {resource_type}"))),
+        None => Err(ApiError::BadRequest("the body is not a FHIR resource (no resourceType)".into())),
+    }
+}
+
+async fn write_one(state: &ApiState, request: &HttpRequest, provider: &Provider, release: Release, resource: Value) -> Result<HttpResponse, ApiError> {
+    let prepared = state.ingestor.prepare(provider, release, resource, None).map_err(ApiError::Rejected)?;
+    let warnings = prepared.warnings;
+    let outcomes = state.store.write(provider.id, vec![Write::Put(Box::new(prepared.write))]).await?;
+    let outcome = outcomes.into_iter().next().ok_or(ApiError::Internal)?;
+    if !warnings.is_empty() {
+        tracing::info!(count = warnings.len(), "resource accepted with warnings");
+    }
+    Ok(write_response(state, request, provider, release, &outcome, OperationOutcome { issues: warnings }))
+}
+
+fn write_response(state: &ApiState, request: &HttpRequest, provider: &Provider, release: Release, outcome: &WriteOutcome, warnings: OperationOutcome) -> HttpResponse {
+    let mut response = match outcome.kind {
+        WriteKind::Created => HttpResponse::Created(),
+        _ => HttpResponse::Ok(),
+    };
+    let location = format!(
+        "{}/ingest/{}/{}/{}/{}/_history/{}",
+        state.public_url, provider.name, release, outcome.resource_type, outcome.id, outcome.version_id
+    );
+    response
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, format!("W/\"{}\"", outcome.version_id)))
+        .insert_header((header::LAST_MODIFIED, crate::pgo::http_date(outcome.last_updated)));
+    match prefer::return_preference(request) {
+        Return::Minimal => response.finish(),
+        Return::OperationOutcome => render::resource_response(&mut response, Format::Json, &warnings.to_json().to_string()),
+        Return::Representation => render::resource_response(&mut response, Format::Json, outcome.body.as_deref().unwrap_or("{}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_are_stored_as_sha256_hex() {
+        assert_eq!(super::ingest_key_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

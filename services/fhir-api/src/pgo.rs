@@ -1,0 +1,205 @@
+//! The PGO-facing resource server (MedMij "Verzamelen", step 6): per provider and data service a
+//! FHIR base serving exactly that data service's interactions for the patient bound to the access
+//! token.
+//!
+//! - `GET [base]/metadata`: the CapabilityStatement, generated from the data-service definition
+//!   (no token needed, as FHIR asks).
+//! - `GET [base]/{type}?...`: search-type, within the patient's compartment (200 searchset).
+//! - `GET [base]/Observation/$lastn?...`: the most recent observation(s) per code.
+//! - `GET [base]/{type}/{id}`: read; 404 for anything outside what the patient may see, never 403.
+//!
+//! Errors: 401/403 (token, issue code `security`), 404 (type or resource), 400 (search), 406
+//! (format), all as OperationOutcome.
+
+use crate::endpoint::{self, Endpoint};
+use crate::error::ApiError;
+use crate::links;
+use crate::prefer;
+use crate::render::{self, SearchBundle};
+use crate::state::ApiState;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use data_services::{Interaction, SecurityEndpoints, ServedType};
+use fhir_core::format::negotiate;
+use fhir_core::{Format, reference};
+use fhir_search::query::parse_query;
+use fhir_search::{ParseOptions, QueryParam};
+use store::TypeProfiles;
+
+/// The format the client asked for, or the error to answer with (in JSON).
+fn negotiate_format(request: &HttpRequest, params: &[QueryParam], endpoint: &Endpoint<'_>) -> Result<Format, ApiError> {
+    let format_parameter = params.iter().find(|param| param.name == "_format").map(|param| param.value.as_str());
+    let accept = request.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok());
+    negotiate(format_parameter, accept, endpoint.service.release, render::SUPPORTED).map_err(|error| ApiError::NotAcceptable(error.to_string()))
+}
+
+/// Answers `outcome`, writing errors in `format` when it is known.
+fn answer(outcome: Result<HttpResponse, (ApiError, Format)>) -> HttpResponse {
+    match outcome {
+        Ok(response) => response,
+        Err((error, format)) => error.response(format),
+    }
+}
+
+/// `GET [base]/metadata`.
+pub(crate) async fn metadata(request: HttpRequest, path: web::Path<(String, String)>, state: web::Data<ApiState>) -> HttpResponse {
+    let (provider, service) = path.into_inner();
+    answer(metadata_inner(&request, &provider, &service, &state).await)
+}
+
+async fn metadata_inner(request: &HttpRequest, provider: &str, service: &str, state: &ApiState) -> Result<HttpResponse, (ApiError, Format)> {
+    let endpoint = endpoint::resolve(state, provider, service).await.map_err(|error| (error, Format::Json))?;
+    let params = parse_query(request.query_string());
+    let format = negotiate_format(request, &params, &endpoint).map_err(|error| (error, Format::Json))?;
+    let release = state.catalog.release(endpoint.service.release).ok_or((ApiError::Internal, format))?;
+    let security = SecurityEndpoints {
+        authorize: format!("{}/oauth/authorize", state.public_url),
+        token: format!("{}/oauth/token", state.public_url),
+    };
+    let description = format!("{} ({}), data service {} {}", endpoint.provider.display_name, endpoint.provider.medmij_name(), endpoint.service.id, endpoint.service.name);
+    let statement = data_services::capability_statement(
+        endpoint.service,
+        release,
+        &endpoint.base,
+        &description,
+        &fhir_core::date::format_instant(state.started_millis),
+        render::SUPPORTED,
+        &security,
+    );
+    Ok(render::resource_response(&mut HttpResponse::Ok(), format, &statement.to_string()))
+}
+
+/// `GET [base]/{type}`: search.
+pub(crate) async fn search(request: HttpRequest, path: web::Path<(String, String, String)>, state: web::Data<ApiState>) -> HttpResponse {
+    let (provider, service, resource_type) = path.into_inner();
+    answer(search_inner(&request, &provider, &service, &resource_type, false, &state).await)
+}
+
+/// `GET [base]/{type}/{id}`: read, or `$lastn` when the id is `$lastn`.
+pub(crate) async fn read_or_lastn(request: HttpRequest, path: web::Path<(String, String, String, String)>, state: web::Data<ApiState>) -> HttpResponse {
+    let (provider, service, resource_type, id) = path.into_inner();
+    if id == "$lastn" {
+        return answer(search_inner(&request, &provider, &service, &resource_type, true, &state).await);
+    }
+    answer(read_inner(&request, &provider, &service, &resource_type, &id, &state).await)
+}
+
+/// What the data service serves of `resource_type`, or the error saying it does not.
+fn served<'a>(endpoint: &Endpoint<'a>, resource_type: &str) -> Result<&'a ServedType, ApiError> {
+    endpoint.service.served(resource_type).ok_or_else(|| {
+        ApiError::TypeNotServed(format!(
+            "the resource type '{resource_type}' is not part of data service {} ({})",
+            endpoint.service.id, endpoint.service.name
+        ))
+    })
+}
+
+async fn search_inner(
+    request: &HttpRequest,
+    provider: &str,
+    service: &str,
+    resource_type: &str,
+    lastn: bool,
+    state: &ApiState,
+) -> Result<HttpResponse, (ApiError, Format)> {
+    let endpoint = endpoint::resolve(state, provider, service).await.map_err(|error| (error, Format::Json))?;
+    let params = parse_query(request.query_string());
+    let format = negotiate_format(request, &params, &endpoint).map_err(|error| (error, Format::Json))?;
+    let fail = |error: ApiError| (error, format);
+    let served = served(&endpoint, resource_type).map_err(fail)?;
+    if !served.allows(Interaction::SearchType) {
+        return Err(fail(ApiError::InteractionNotOffered(format!(
+            "search is not offered for {resource_type} at data service {}; such resources are reached through _include or read",
+            endpoint.service.id
+        ))));
+    }
+    if lastn && !served.lastn {
+        return Err(fail(ApiError::InteractionNotOffered(format!("$lastn is not offered for {resource_type}"))));
+    }
+    let context = endpoint::authorize(state, request, &endpoint).await.map_err(fail)?;
+    let definition = state
+        .catalog
+        .release(endpoint.service.release)
+        .and_then(|release| release.type_definition(resource_type))
+        .ok_or_else(|| fail(ApiError::Internal))?;
+    let options = ParseOptions {
+        strict: prefer::strict_handling(request),
+        lastn,
+        zone: state.limits.zone,
+        default_count: state.limits.default_count,
+        max_count: state.limits.max_count,
+    };
+    let search = fhir_search::request::parse(served, definition, &params, options).map_err(|error| fail(error.into()))?;
+    let profiles = TypeProfiles::of(endpoint.service);
+    let page = state
+        .store
+        .search(endpoint.provider.id, endpoint.service.release, &context.scope, &profiles, &search)
+        .await
+        .map_err(|error| fail(error.into()))?;
+    let path = if lastn { format!("{resource_type}/$lastn") } else { resource_type.to_owned() };
+    let self_link = links::self_link(&endpoint.base, &path, &search.applied);
+    let (next, previous) = links::paging_links(&endpoint.base, &path, &search.applied, page.total, search.count, search.offset);
+    let bundle = SearchBundle {
+        total: page.total,
+        self_link: &self_link,
+        next: next.as_deref(),
+        previous: previous.as_deref(),
+        base: &endpoint.base,
+        matches: &page.matches,
+        included: &page.included,
+    };
+    tracing::debug!(total = page.total, returned = page.matches.len(), included = page.included.len(), "search");
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::CACHE_CONTROL, "no-store"));
+    Ok(render::resource_response(&mut response, format, &bundle.to_json()))
+}
+
+async fn read_inner(
+    request: &HttpRequest,
+    provider: &str,
+    service: &str,
+    resource_type: &str,
+    id: &str,
+    state: &ApiState,
+) -> Result<HttpResponse, (ApiError, Format)> {
+    let endpoint = endpoint::resolve(state, provider, service).await.map_err(|error| (error, Format::Json))?;
+    let params = parse_query(request.query_string());
+    let format = negotiate_format(request, &params, &endpoint).map_err(|error| (error, Format::Json))?;
+    let fail = |error: ApiError| (error, format);
+    let served = served(&endpoint, resource_type).map_err(fail)?;
+    if !served.allows(Interaction::Read) {
+        return Err(fail(ApiError::InteractionNotOffered(format!("read is not offered for {resource_type}"))));
+    }
+    let context = endpoint::authorize(state, request, &endpoint).await.map_err(fail)?;
+    let not_found = || fail(ApiError::NotFound(format!("{resource_type}/{id}")));
+    if !reference::is_valid_id(id) {
+        return Err(not_found());
+    }
+    let profiles = TypeProfiles::of(endpoint.service);
+    let resource = state
+        .store
+        .read_for_patient(endpoint.provider.id, endpoint.service.release, &context.scope, &profiles, resource_type, id)
+        .await
+        .map_err(|error| fail(error.into()))?
+        .ok_or_else(not_found)?;
+    let mut response = HttpResponse::Ok();
+    response
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::ETAG, format!("W/\"{}\"", resource.version_id)))
+        .insert_header((header::LAST_MODIFIED, http_date(resource.last_updated)));
+    Ok(render::resource_response(&mut response, format, &resource.body))
+}
+
+/// Any other method or path under a FHIR base.
+pub(crate) async fn not_offered(request: HttpRequest) -> HttpResponse {
+    if request.method() == actix_web::http::Method::GET {
+        ApiError::NotFound(request.path().to_owned()).response(Format::Json)
+    } else {
+        ApiError::MethodNotAllowed(format!("{} is not supported here; this endpoint is read-only for PGOs", request.method())).response(Format::Json)
+    }
+}
+
+pub(crate) fn http_date(millis: i64) -> String {
+    let seconds = u64::try_from(millis / 1000).unwrap_or(0);
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds))
+}

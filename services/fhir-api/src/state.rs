@@ -1,0 +1,108 @@
+//! What every handler shares: the store, the definitions, ingest, token verification, settings,
+//! and small caches in front of the store for the two lookups every PGO request makes.
+
+use access_token::{AccessClaims, TokenVerifier};
+use chrono_tz::Tz;
+use data_services::Catalog;
+use ingest::Ingestor;
+use moka::sync::Cache;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{Provider, Store};
+
+/// Search page sizes and the zone for dates without one.
+#[derive(Debug, Clone, Copy)]
+pub struct SearchLimits {
+    /// Page size without `_count`.
+    pub default_count: usize,
+    /// Largest page size.
+    pub max_count: usize,
+    /// Zone for dates without one.
+    pub zone: Tz,
+}
+
+/// What the ZAL publishes beyond the providers.
+#[derive(Debug, Clone)]
+pub struct ZalInfo {
+    /// `Aanbiedertype`.
+    pub aanbiedertype: String,
+    /// `InterfaceversieId`.
+    pub interface_version: String,
+}
+
+/// Shared by every handler.
+#[derive(Debug)]
+pub struct ApiState {
+    pub(crate) store: Store,
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) ingestor: Ingestor,
+    pub(crate) verifier: TokenVerifier,
+    pub(crate) public_url: String,
+    pub(crate) limits: SearchLimits,
+    pub(crate) zal: ZalInfo,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) started_millis: i64,
+    /// Provider by name (or its absence), for a few seconds: every PGO request names one.
+    providers: Cache<String, Option<Arc<Provider>>>,
+    /// Verified tokens: an ES256 verification costs far more than the rest of a small search,
+    /// and a PGO sends many requests with one token. Expiry is still checked on every use.
+    tokens: Cache<String, Arc<AccessClaims>>,
+}
+
+/// How long a provider lookup is reused. Providers change rarely (configuration, `providers
+/// add`); a new provider is served within this time without a restart.
+const PROVIDER_CACHE_SECONDS: u64 = 5;
+
+impl ApiState {
+    /// The state for one service instance.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Store,
+        catalog: Arc<Catalog>,
+        ingestor: Ingestor,
+        verifier: TokenVerifier,
+        public_url: String,
+        limits: SearchLimits,
+        zal: ZalInfo,
+        max_body_bytes: usize,
+        token_lifetime_seconds: u64,
+    ) -> ApiState {
+        ApiState {
+            store,
+            catalog,
+            ingestor,
+            verifier,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            limits,
+            zal,
+            max_body_bytes,
+            started_millis: fhir_core::date::now_millis(),
+            providers: Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(PROVIDER_CACHE_SECONDS)).build(),
+            tokens: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(token_lifetime_seconds.max(1)))
+                .build(),
+        }
+    }
+
+    /// The provider called `name`, if it exists.
+    pub(crate) async fn provider(&self, name: &str) -> Result<Option<Arc<Provider>>, store::StoreError> {
+        if let Some(known) = self.providers.get(name) {
+            return Ok(known);
+        }
+        let found = self.store.provider(name).await?.map(Arc::new);
+        self.providers.insert(name.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    /// The claims of `token` if it verifies and has not expired.
+    pub(crate) fn verified_claims(&self, token: &str) -> Result<Arc<AccessClaims>, access_token::TokenError> {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0);
+        if let Some(claims) = self.tokens.get(token) {
+            return if claims.exp > now { Ok(claims) } else { Err(access_token::TokenError::Expired) };
+        }
+        let claims = Arc::new(self.verifier.verify(token)?);
+        self.tokens.insert(token.to_owned(), claims.clone());
+        Ok(claims)
+    }
+}
