@@ -19,7 +19,12 @@ pub(crate) async fn zal(state: web::Data<ApiState>) -> HttpResponse {
         Ok(providers) => providers,
         Err(error) => return ApiError::from(error).response(Format::Json),
     };
-    let changed = providers.iter().map(|provider| provider.updated_at).chain([state.started_millis]).max().unwrap_or(state.started_millis);
+    let changed = providers
+        .iter()
+        .map(|provider| provider.updated_at)
+        .chain([state.started_millis])
+        .max()
+        .unwrap_or(state.started_millis);
     let zal = Zal {
         tijdstempel: format_instant(changed),
         volgnummer: u64::try_from(changed / 1000).unwrap_or(0),

@@ -41,7 +41,11 @@ pub(crate) struct PatientContext {
 }
 
 /// Checks the bearer token of `request` for `endpoint` and finds the person's patients.
-pub(crate) async fn authorize(state: &ApiState, request: &HttpRequest, endpoint: &Endpoint<'_>) -> Result<PatientContext, ApiError> {
+pub(crate) async fn authorize(
+    state: &ApiState,
+    request: &HttpRequest,
+    endpoint: &Endpoint<'_>,
+) -> Result<PatientContext, ApiError> {
     let token = bearer_token(request).ok_or(ApiError::NoToken)?;
     let claims = state.verified_claims(token).map_err(|error| {
         tracing::info!(reason = %error, "access token refused");
@@ -62,7 +66,8 @@ pub(crate) async fn authorize(state: &ApiState, request: &HttpRequest, endpoint:
         tracing::info!("access token audience does not include this endpoint");
         return Err(ApiError::InvalidToken);
     }
-    let patient_ids = state.store.patients_for_person(endpoint.provider.id, endpoint.service.release, &claims.sub).await?;
+    let patient_ids =
+        state.store.patients_for_person(endpoint.provider.id, endpoint.service.release, &claims.sub).await?;
     Ok(PatientContext { scope: PatientScope { patient_ids }, claims })
 }
 

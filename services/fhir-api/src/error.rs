@@ -92,26 +92,34 @@ impl ApiError {
     /// The status, issue code and (for token errors) the challenge.
     fn parts(&self) -> (StatusCode, IssueCode, Option<String>) {
         match self {
-            ApiError::NoToken => (StatusCode::UNAUTHORIZED, IssueCode::Security, Some(format!("Bearer realm=\"{REALM}\""))),
+            ApiError::NoToken => {
+                (StatusCode::UNAUTHORIZED, IssueCode::Security, Some(format!("Bearer realm=\"{REALM}\"")))
+            }
             ApiError::InvalidToken => (
                 StatusCode::UNAUTHORIZED,
                 IssueCode::Security,
-                Some(format!("Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"The access token is invalid or expired\"")),
+                Some(format!(
+                    "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"The access token is invalid or expired\""
+                )),
             ),
             ApiError::OutOfScope(_) => (
                 StatusCode::FORBIDDEN,
                 IssueCode::Security,
-                Some(format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", error_description=\"The access token does not grant this data service\"")),
+                Some(format!(
+                    "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", error_description=\"The access token does not grant this data service\""
+                )),
             ),
-            ApiError::IngestUnauthorized => (StatusCode::UNAUTHORIZED, IssueCode::Security, Some(format!("Bearer realm=\"{REALM}-ingest\""))),
+            ApiError::IngestUnauthorized => {
+                (StatusCode::UNAUTHORIZED, IssueCode::Security, Some(format!("Bearer realm=\"{REALM}-ingest\"")))
+            }
             ApiError::NoEndpoint | ApiError::NotFound(_) => (StatusCode::NOT_FOUND, IssueCode::NotFound, None),
             ApiError::TypeNotServed(_) => (StatusCode::NOT_FOUND, IssueCode::NotSupported, None),
             ApiError::InteractionNotOffered(_) => (StatusCode::BAD_REQUEST, IssueCode::NotSupported, None),
             ApiError::BadSearch(error) => {
                 let code = match error {
-                    SearchError::UnsupportedModifier { .. } | SearchError::UnknownParameter(_) | SearchError::UnsupportedInclude(_) => {
-                        IssueCode::NotSupported
-                    }
+                    SearchError::UnsupportedModifier { .. }
+                    | SearchError::UnknownParameter(_)
+                    | SearchError::UnsupportedInclude(_) => IssueCode::NotSupported,
                     SearchError::InvalidValue { .. } | SearchError::Repeated(_) => IssueCode::Invalid,
                 };
                 (StatusCode::BAD_REQUEST, code, None)

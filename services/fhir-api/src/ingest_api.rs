@@ -29,13 +29,19 @@ pub fn ingest_key_hash(key: &str) -> String {
 }
 
 /// The authenticated provider and the release of the endpoint.
-async fn authenticate(state: &ApiState, request: &HttpRequest, provider: &str, release: &str) -> Result<(Arc<Provider>, Release), ApiError> {
+async fn authenticate(
+    state: &ApiState,
+    request: &HttpRequest,
+    provider: &str,
+    release: &str,
+) -> Result<(Arc<Provider>, Release), ApiError> {
     let release: Release = release.parse().map_err(|_| ApiError::NoEndpoint)?;
     let key = crate::endpoint::bearer_token(request).ok_or(ApiError::IngestUnauthorized)?;
     // An unknown provider gets the same answer as a wrong key: the endpoint does not tell which.
     let provider = state.provider(provider).await?.ok_or(ApiError::IngestUnauthorized)?;
     let expected = provider.ingest_key_hash.as_deref().ok_or(ApiError::IngestUnauthorized)?;
-    constant_time::verify_slices_are_equal(ingest_key_hash(key).as_bytes(), expected.as_bytes()).map_err(|_| ApiError::IngestUnauthorized)?;
+    constant_time::verify_slices_are_equal(ingest_key_hash(key).as_bytes(), expected.as_bytes())
+        .map_err(|_| ApiError::IngestUnauthorized)?;
     Ok((provider, release))
 }
 
@@ -44,7 +50,12 @@ fn respond(result: Result<HttpResponse, ApiError>) -> HttpResponse {
 }
 
 /// `POST /ingest/{provider}/{release}`: a transaction or batch Bundle.
-pub(crate) async fn bundle(request: HttpRequest, path: web::Path<(String, String)>, payload: web::Payload, state: web::Data<ApiState>) -> HttpResponse {
+pub(crate) async fn bundle(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+    state: web::Data<ApiState>,
+) -> HttpResponse {
     let (provider, release) = path.into_inner();
     respond(
         async {
@@ -58,7 +69,12 @@ pub(crate) async fn bundle(request: HttpRequest, path: web::Path<(String, String
 }
 
 /// `POST /ingest/{provider}/{release}/{type}`: create.
-pub(crate) async fn create(request: HttpRequest, path: web::Path<(String, String, String)>, payload: web::Payload, state: web::Data<ApiState>) -> HttpResponse {
+pub(crate) async fn create(
+    request: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    payload: web::Payload,
+    state: web::Data<ApiState>,
+) -> HttpResponse {
     let (provider, release, resource_type) = path.into_inner();
     respond(
         async {
@@ -73,7 +89,12 @@ pub(crate) async fn create(request: HttpRequest, path: web::Path<(String, String
 }
 
 /// `PUT /ingest/{provider}/{release}/{type}/{id}`: create or update.
-pub(crate) async fn update(request: HttpRequest, path: web::Path<(String, String, String, String)>, payload: web::Payload, state: web::Data<ApiState>) -> HttpResponse {
+pub(crate) async fn update(
+    request: HttpRequest,
+    path: web::Path<(String, String, String, String)>,
+    payload: web::Payload,
+    state: web::Data<ApiState>,
+) -> HttpResponse {
     let (provider, release, resource_type, id) = path.into_inner();
     respond(
         async {
@@ -90,7 +111,11 @@ pub(crate) async fn update(request: HttpRequest, path: web::Path<(String, String
 }
 
 /// `DELETE /ingest/{provider}/{release}/{type}/{id}`.
-pub(crate) async fn delete(request: HttpRequest, path: web::Path<(String, String, String, String)>, state: web::Data<ApiState>) -> HttpResponse {
+pub(crate) async fn delete(
+    request: HttpRequest,
+    path: web::Path<(String, String, String, String)>,
+    state: web::Data<ApiState>,
+) -> HttpResponse {
     let (provider, release, resource_type, id) = path.into_inner();
     respond(
         async {
@@ -106,7 +131,11 @@ pub(crate) async fn delete(request: HttpRequest, path: web::Path<(String, String
 }
 
 /// `GET /ingest/{provider}/{release}/{type}/{id}`: what the provider stored.
-pub(crate) async fn read(request: HttpRequest, path: web::Path<(String, String, String, String)>, state: web::Data<ApiState>) -> HttpResponse {
+pub(crate) async fn read(
+    request: HttpRequest,
+    path: web::Path<(String, String, String, String)>,
+    state: web::Data<ApiState>,
+) -> HttpResponse {
     let (provider, release, resource_type, id) = path.into_inner();
     respond(
         async {
@@ -134,7 +163,13 @@ fn check_type(resource: &Value, resource_type: &str) -> Result<(), ApiError> {
     }
 }
 
-async fn write_one(state: &ApiState, request: &HttpRequest, provider: &Provider, release: Release, resource: Value) -> Result<HttpResponse, ApiError> {
+async fn write_one(
+    state: &ApiState,
+    request: &HttpRequest,
+    provider: &Provider,
+    release: Release,
+    resource: Value,
+) -> Result<HttpResponse, ApiError> {
     let prepared = state.ingestor.prepare(provider, release, resource, None).map_err(ApiError::Rejected)?;
     let warnings = prepared.warnings;
     let outcomes = state.store.write(provider.id, vec![Write::Put(Box::new(prepared.write))]).await?;
@@ -145,7 +180,14 @@ async fn write_one(state: &ApiState, request: &HttpRequest, provider: &Provider,
     Ok(write_response(state, request, provider, release, &outcome, OperationOutcome { issues: warnings }))
 }
 
-fn write_response(state: &ApiState, request: &HttpRequest, provider: &Provider, release: Release, outcome: &WriteOutcome, warnings: OperationOutcome) -> HttpResponse {
+fn write_response(
+    state: &ApiState,
+    request: &HttpRequest,
+    provider: &Provider,
+    release: Release,
+    outcome: &WriteOutcome,
+    warnings: OperationOutcome,
+) -> HttpResponse {
     let mut response = match outcome.kind {
         WriteKind::Created => HttpResponse::Created(),
         _ => HttpResponse::Ok(),
@@ -160,8 +202,12 @@ fn write_response(state: &ApiState, request: &HttpRequest, provider: &Provider, 
         .insert_header((header::LAST_MODIFIED, crate::pgo::http_date(outcome.last_updated)));
     match prefer::return_preference(request) {
         Return::Minimal => response.finish(),
-        Return::OperationOutcome => render::resource_response(&mut response, Format::Json, &warnings.to_json().to_string()),
-        Return::Representation => render::resource_response(&mut response, Format::Json, outcome.body.as_deref().unwrap_or("{}")),
+        Return::OperationOutcome => {
+            render::resource_response(&mut response, Format::Json, &warnings.to_json().to_string())
+        }
+        Return::Representation => {
+            render::resource_response(&mut response, Format::Json, outcome.body.as_deref().unwrap_or("{}"))
+        }
     }
 }
 

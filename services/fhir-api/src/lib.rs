@@ -18,6 +18,7 @@ pub mod render;
 pub mod request_ids;
 mod state;
 
+pub use ingest_api::ingest_key_hash;
 pub use request_ids::{MedMijRootSpan, RequestIds};
 pub use state::{ApiState, SearchLimits, ZalInfo};
 

@@ -8,8 +8,19 @@ pub(crate) fn self_link(base: &str, path: &str, applied: &[String]) -> String {
 }
 
 /// The next and previous page links, where there is such a page.
-pub(crate) fn paging_links(base: &str, path: &str, applied: &[String], total: usize, count: usize, offset: usize) -> (Option<String>, Option<String>) {
-    let kept: Vec<&str> = applied.iter().map(String::as_str).filter(|pair| !pair.starts_with("_count=") && !pair.starts_with("_offset=")).collect();
+pub(crate) fn paging_links(
+    base: &str,
+    path: &str,
+    applied: &[String],
+    total: usize,
+    count: usize,
+    offset: usize,
+) -> (Option<String>, Option<String>) {
+    let kept: Vec<&str> = applied
+        .iter()
+        .map(String::as_str)
+        .filter(|pair| !pair.starts_with("_count=") && !pair.starts_with("_offset="))
+        .collect();
     let page = |offset: usize| {
         let count_pair = format!("_count={count}");
         let offset_pair = format!("_offset={offset}");
@@ -37,7 +48,10 @@ mod tests {
     #[test]
     fn self_links_echo_the_applied_parameters_only() {
         let applied = vec!["code=http://loinc.org%7C85354-9".to_owned(), "_count=2".to_owned()];
-        assert_eq!(self_link("https://x/umcx/48/fhir", "Observation", &applied), "https://x/umcx/48/fhir/Observation?code=http://loinc.org%7C85354-9&_count=2");
+        assert_eq!(
+            self_link("https://x/umcx/48/fhir", "Observation", &applied),
+            "https://x/umcx/48/fhir/Observation?code=http://loinc.org%7C85354-9&_count=2"
+        );
         assert_eq!(self_link("https://x/b", "Condition", &[]), "https://x/b/Condition");
     }
 

@@ -30,7 +30,8 @@ use store::TypeProfiles;
 fn negotiate_format(request: &HttpRequest, params: &[QueryParam], endpoint: &Endpoint<'_>) -> Result<Format, ApiError> {
     let format_parameter = params.iter().find(|param| param.name == "_format").map(|param| param.value.as_str());
     let accept = request.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok());
-    negotiate(format_parameter, accept, endpoint.service.release, render::SUPPORTED).map_err(|error| ApiError::NotAcceptable(error.to_string()))
+    negotiate(format_parameter, accept, endpoint.service.release, render::SUPPORTED)
+        .map_err(|error| ApiError::NotAcceptable(error.to_string()))
 }
 
 /// Answers `outcome`, writing errors in `format` when it is known.
@@ -42,12 +43,21 @@ fn answer(outcome: Result<HttpResponse, (ApiError, Format)>) -> HttpResponse {
 }
 
 /// `GET [base]/metadata`.
-pub(crate) async fn metadata(request: HttpRequest, path: web::Path<(String, String)>, state: web::Data<ApiState>) -> HttpResponse {
+pub(crate) async fn metadata(
+    request: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<ApiState>,
+) -> HttpResponse {
     let (provider, service) = path.into_inner();
     answer(metadata_inner(&request, &provider, &service, &state).await)
 }
 
-async fn metadata_inner(request: &HttpRequest, provider: &str, service: &str, state: &ApiState) -> Result<HttpResponse, (ApiError, Format)> {
+async fn metadata_inner(
+    request: &HttpRequest,
+    provider: &str,
+    service: &str,
+    state: &ApiState,
+) -> Result<HttpResponse, (ApiError, Format)> {
     let endpoint = endpoint::resolve(state, provider, service).await.map_err(|error| (error, Format::Json))?;
     let params = parse_query(request.query_string());
     let format = negotiate_format(request, &params, &endpoint).map_err(|error| (error, Format::Json))?;
@@ -56,7 +66,13 @@ async fn metadata_inner(request: &HttpRequest, provider: &str, service: &str, st
         authorize: format!("{}/oauth/authorize", state.public_url),
         token: format!("{}/oauth/token", state.public_url),
     };
-    let description = format!("{} ({}), data service {} {}", endpoint.provider.display_name, endpoint.provider.medmij_name(), endpoint.service.id, endpoint.service.name);
+    let description = format!(
+        "{} ({}), data service {} {}",
+        endpoint.provider.display_name,
+        endpoint.provider.medmij_name(),
+        endpoint.service.id,
+        endpoint.service.name
+    );
     let statement = data_services::capability_statement(
         endpoint.service,
         release,
@@ -70,13 +86,21 @@ async fn metadata_inner(request: &HttpRequest, provider: &str, service: &str, st
 }
 
 /// `GET [base]/{type}`: search.
-pub(crate) async fn search(request: HttpRequest, path: web::Path<(String, String, String)>, state: web::Data<ApiState>) -> HttpResponse {
+pub(crate) async fn search(
+    request: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    state: web::Data<ApiState>,
+) -> HttpResponse {
     let (provider, service, resource_type) = path.into_inner();
     answer(search_inner(&request, &provider, &service, &resource_type, false, &state).await)
 }
 
 /// `GET [base]/{type}/{id}`: read, or `$lastn` when the id is `$lastn`.
-pub(crate) async fn read_or_lastn(request: HttpRequest, path: web::Path<(String, String, String, String)>, state: web::Data<ApiState>) -> HttpResponse {
+pub(crate) async fn read_or_lastn(
+    request: HttpRequest,
+    path: web::Path<(String, String, String, String)>,
+    state: web::Data<ApiState>,
+) -> HttpResponse {
     let (provider, service, resource_type, id) = path.into_inner();
     if id == "$lastn" {
         return answer(search_inner(&request, &provider, &service, &resource_type, true, &state).await);
@@ -129,7 +153,8 @@ async fn search_inner(
         default_count: state.limits.default_count,
         max_count: state.limits.max_count,
     };
-    let search = fhir_search::request::parse(served, definition, &params, options).map_err(|error| fail(error.into()))?;
+    let search =
+        fhir_search::request::parse(served, definition, &params, options).map_err(|error| fail(error.into()))?;
     let profiles = TypeProfiles::of(endpoint.service);
     let page = state
         .store
@@ -138,7 +163,8 @@ async fn search_inner(
         .map_err(|error| fail(error.into()))?;
     let path = if lastn { format!("{resource_type}/$lastn") } else { resource_type.to_owned() };
     let self_link = links::self_link(&endpoint.base, &path, &search.applied);
-    let (next, previous) = links::paging_links(&endpoint.base, &path, &search.applied, page.total, search.count, search.offset);
+    let (next, previous) =
+        links::paging_links(&endpoint.base, &path, &search.applied, page.total, search.count, search.offset);
     let bundle = SearchBundle {
         total: page.total,
         self_link: &self_link,
@@ -195,7 +221,11 @@ pub(crate) async fn not_offered(request: HttpRequest) -> HttpResponse {
     if request.method() == actix_web::http::Method::GET {
         ApiError::NotFound(request.path().to_owned()).response(Format::Json)
     } else {
-        ApiError::MethodNotAllowed(format!("{} is not supported here; this endpoint is read-only for PGOs", request.method())).response(Format::Json)
+        ApiError::MethodNotAllowed(format!(
+            "{} is not supported here; this endpoint is read-only for PGOs",
+            request.method()
+        ))
+        .response(Format::Json)
     }
 }
 

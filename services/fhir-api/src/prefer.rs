@@ -15,10 +15,15 @@ pub(crate) enum Return {
 }
 
 fn preferences(request: &HttpRequest) -> impl Iterator<Item = (String, String)> + '_ {
-    request.headers().get_all("prefer").filter_map(|value| value.to_str().ok()).flat_map(|value| value.split([',', ';'])).filter_map(|item| {
-        let (name, value) = item.split_once('=')?;
-        Some((name.trim().to_ascii_lowercase(), value.trim().trim_matches('"').to_owned()))
-    })
+    request
+        .headers()
+        .get_all("prefer")
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split([',', ';']))
+        .filter_map(|item| {
+            let (name, value) = item.split_once('=')?;
+            Some((name.trim().to_ascii_lowercase(), value.trim().trim_matches('"').to_owned()))
+        })
 }
 
 /// Whether the client asked for strict handling of search parameters.
@@ -45,7 +50,8 @@ mod tests {
 
     #[test]
     fn reads_handling_and_return() {
-        let request = TestRequest::default().insert_header(("Prefer", "handling=strict, return=minimal")).to_http_request();
+        let request =
+            TestRequest::default().insert_header(("Prefer", "handling=strict, return=minimal")).to_http_request();
         assert!(strict_handling(&request));
         assert_eq!(return_preference(&request), Return::Minimal);
         let plain = TestRequest::default().to_http_request();

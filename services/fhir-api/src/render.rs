@@ -64,7 +64,11 @@ impl SearchBundle<'_> {
             push_link(&mut out, "previous", previous);
         }
         out.push(']');
-        let entries = self.matches.iter().map(|resource| (resource, "match")).chain(self.included.iter().map(|resource| (resource, "include")));
+        let entries = self
+            .matches
+            .iter()
+            .map(|resource| (resource, "match"))
+            .chain(self.included.iter().map(|resource| (resource, "include")));
         let mut first = true;
         for (resource, mode) in entries {
             out.push_str(if first { r#","entry":["# } else { "," });
@@ -108,7 +112,13 @@ mod tests {
 
     #[test]
     fn the_bundle_is_valid_json_with_entries_in_order() {
-        let resource = |id: &str| StoredResource::for_tests("Observation", id, &format!(r#"{{"resourceType":"Observation","id":"{id}","valueQuantity":{{"value":72.50}}}}"#));
+        let resource = |id: &str| {
+            StoredResource::for_tests(
+                "Observation",
+                id,
+                &format!(r#"{{"resourceType":"Observation","id":"{id}","valueQuantity":{{"value":72.50}}}}"#),
+            )
+        };
         let matches = [resource("a"), resource("b")];
         let included = [resource("c")];
         let bundle = SearchBundle {

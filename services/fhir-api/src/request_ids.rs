@@ -32,7 +32,10 @@ fn usable(value: &HeaderValue) -> Option<String> {
 }
 
 /// Middleware: reads (or makes) the ids before anything else runs and echoes them afterwards.
-pub async fn middleware(request: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn middleware(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let headers = request.headers();
     let ids = RequestIds {
         request_id: headers.get(MEDMIJ_REQUEST_ID).and_then(usable).unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),

@@ -77,7 +77,10 @@ impl ApiState {
             zal,
             max_body_bytes,
             started_millis: fhir_core::date::now_millis(),
-            providers: Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(PROVIDER_CACHE_SECONDS)).build(),
+            providers: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(PROVIDER_CACHE_SECONDS))
+                .build(),
             tokens: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(token_lifetime_seconds.max(1)))
@@ -97,7 +100,10 @@ impl ApiState {
 
     /// The claims of `token` if it verifies and has not expired.
     pub(crate) fn verified_claims(&self, token: &str) -> Result<Arc<AccessClaims>, access_token::TokenError> {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_secs())
+            .unwrap_or(0);
         if let Some(claims) = self.tokens.get(token) {
             return if claims.exp > now { Ok(claims) } else { Err(access_token::TokenError::Expired) };
         }

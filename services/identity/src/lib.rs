@@ -90,6 +90,12 @@ impl DeploymentSecret {
         self.keyed_hash(&["pseudonym", bsn.trim()])
     }
 
+    /// A value derived from the secret for `purpose` (e.g. the demo's ingest key): stable for a
+    /// deployment, unguessable without the secret.
+    pub fn derive(&self, purpose: &str) -> String {
+        self.keyed_hash(&["derived", purpose])
+    }
+
     fn keyed_hash(&self, parts: &[&str]) -> String {
         let key = hmac::Key::new(hmac::HMAC_SHA256, self.0.expose_secret());
         let mut context = hmac::Context::with_key(&key);

@@ -35,7 +35,13 @@ impl StoreError {
         match self {
             StoreError::Connect { .. } => true,
             StoreError::Database(error) => {
-                matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed)
+                matches!(
+                    error,
+                    sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::Io(_)
+                        | sqlx::Error::WorkerCrashed
+                )
             }
             _ => false,
         }

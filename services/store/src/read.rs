@@ -31,7 +31,14 @@ impl StoredResource {
     /// A resource that was never stored, for tests of code that renders resources.
     #[doc(hidden)]
     pub fn for_tests(resource_type: &str, id: &str, body: &str) -> StoredResource {
-        StoredResource { rid: 0, resource_type: resource_type.to_owned(), id: id.to_owned(), version_id: 1, last_updated: 0, body: body.to_owned() }
+        StoredResource {
+            rid: 0,
+            resource_type: resource_type.to_owned(),
+            id: id.to_owned(),
+            version_id: 1,
+            last_updated: 0,
+            body: body.to_owned(),
+        }
     }
 }
 

@@ -69,15 +69,20 @@ pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard, TelemetryError> 
                 .with_batch_exporter(exporter)
                 .with_resource(Resource::builder().with_service_name(config.service_name.clone()).build())
                 .build();
-            opentelemetry::global::set_text_map_propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new());
+            opentelemetry::global::set_text_map_propagator(
+                opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+            );
             Some(provider)
         }
         None => None,
     };
-    let otel_layer = provider.as_ref().map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer("pgo-exchange")));
+    let otel_layer =
+        provider.as_ref().map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer("pgo-exchange")));
     let registry = tracing_subscriber::registry().with(filter).with(otel_layer);
     let installed = if config.json {
-        registry.with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_writer(std::io::stderr)).try_init()
+        registry
+            .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_writer(std::io::stderr))
+            .try_init()
     } else {
         registry.with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).try_init()
     };

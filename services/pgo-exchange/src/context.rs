@@ -1,0 +1,122 @@
+//! Everything the service and its commands share, opened from the settings: the definitions, the
+//! store (migrated), the deployment secret, the signing key, ingest and token issuing. Providers
+//! declared in the configuration are written to the store here.
+
+use access_token::{SigningKey, TokenIssuer, TokenVerifier};
+use anyhow::{Context as _, bail};
+use data_services::Catalog;
+use identity::DeploymentSecret;
+use ingest::{Ingestor, UnknownElements};
+use secrecy::ExposeSecret;
+use settings::{Settings, UnknownElementsPolicy};
+use std::sync::Arc;
+use store::{NewProvider, Store};
+
+/// The opened service.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The settings it was opened with.
+    pub settings: Settings,
+    /// The store, migrated.
+    pub store: Store,
+    /// The definitions.
+    pub catalog: Arc<Catalog>,
+    /// The deployment secret.
+    pub secret: Arc<DeploymentSecret>,
+    /// The token signing key.
+    pub signing_key: SigningKey,
+    /// Ingest.
+    pub ingestor: Ingestor,
+}
+
+impl Context {
+    /// Opens everything `settings` names, creating the database, key and secret on first use.
+    pub async fn open(settings: Settings) -> anyhow::Result<Context> {
+        let catalog = match settings.definitions_dir() {
+            Some(dir) => Catalog::from_dir(dir),
+            None => Catalog::embedded(),
+        }
+        .context("loading the data-service definitions")?;
+        let database_url = settings.database_url();
+        if database_url.starts_with("sqlite:") {
+            std::fs::create_dir_all(&settings.data_dir)
+                .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
+        }
+        let store = Store::connect(&database_url, settings.database.max_connections).await?;
+        store.migrate().await?;
+        let secret = if settings.secrets.deployment_secret.expose_secret().is_empty() {
+            DeploymentSecret::load_or_create(&settings.deployment_secret_path())?
+        } else {
+            DeploymentSecret::from_base64(settings.secrets.deployment_secret.expose_secret())?
+        };
+        let secret = Arc::new(secret);
+        let signing_key = SigningKey::load_or_create(&settings.signing_key_path())?;
+        let unknown_elements = match settings.validation.unknown_elements {
+            UnknownElementsPolicy::Warn => UnknownElements::Warn,
+            UnknownElementsPolicy::Reject => UnknownElements::Reject,
+        };
+        let catalog = Arc::new(catalog);
+        let ingestor = Ingestor::new(catalog.clone(), secret.clone(), settings.timezone(), unknown_elements);
+        let context = Context { settings, store, catalog, secret, signing_key, ingestor };
+        context.sync_configured_providers().await?;
+        Ok(context)
+    }
+
+    /// Writes the providers of the configuration to the store.
+    async fn sync_configured_providers(&self) -> anyhow::Result<()> {
+        for provider in &self.settings.providers {
+            let new = NewProvider {
+                name: provider.name.clone(),
+                display_name: provider.display_name.clone(),
+                data_services: provider.data_services.clone(),
+            };
+            self.check_provider(&new)?;
+            let key_hash = provider.ingest_key.as_ref().map(|key| fhir_api::ingest_key_hash(key.expose_secret()));
+            self.store.upsert_provider(&new, key_hash.as_deref()).await?;
+        }
+        Ok(())
+    }
+
+    /// Checks a provider's name and that its data services exist.
+    pub fn check_provider(&self, provider: &NewProvider) -> anyhow::Result<()> {
+        store::check_name(&provider.name).map_err(anyhow::Error::msg)?;
+        if provider.display_name.trim().is_empty() {
+            bail!("provider '{}' needs a display name", provider.name);
+        }
+        if provider.data_services.is_empty() {
+            bail!("provider '{}' must offer at least one data service", provider.name);
+        }
+        for id in &provider.data_services {
+            if self.catalog.data_service(id).is_none() {
+                let known: Vec<String> =
+                    self.catalog.data_services().map(|service| format!("{} ({})", service.id, service.name)).collect();
+                bail!(
+                    "data service '{id}' of provider '{}' is not defined; known: {}",
+                    provider.name,
+                    known.join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Issues access tokens with the service's key.
+    pub fn token_issuer(&self) -> TokenIssuer {
+        TokenIssuer::new(self.signing_key.clone(), self.issuer(), self.settings.tokens.lifetime_seconds)
+    }
+
+    /// Verifies access tokens issued by this service.
+    pub fn token_verifier(&self) -> TokenVerifier {
+        TokenVerifier::new(std::slice::from_ref(&self.signing_key), self.issuer())
+    }
+
+    /// The token issuer name: the public URL.
+    pub fn issuer(&self) -> String {
+        self.settings.server.public_url.clone()
+    }
+
+    /// The resource endpoint (FHIR base) of a provider's data service.
+    pub fn resource_endpoint(&self, provider: &str, service: &str) -> String {
+        format!("{}/{provider}/{service}/fhir", self.settings.server.public_url)
+    }
+}

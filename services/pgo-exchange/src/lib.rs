@@ -1,0 +1,9 @@
+//! The pgo-exchange service, composed: opening the store, keys and definitions from the settings
+//! (`Context`), and building the HTTP server on top (`Application`). The binary's commands and
+//! the end-to-end tests use exactly this code.
+
+mod application;
+mod context;
+
+pub use application::Application;
+pub use context::Context;

@@ -1,0 +1,67 @@
+//! `pgo-exchange`: the service and its administration commands.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A MedMij-style exchange service: PGOs collect a person's health data from the providers it
+/// hosts, over FHIR.
+#[derive(Debug, Parser)]
+#[command(name = "pgo-exchange", version, about, propagate_version = true)]
+struct Cli {
+    /// A TOML config file (see infra/config/example.toml); its settings override the defaults.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Folder for the SQLite database, the signing key and the deployment secret.
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: postgres://... for PostgreSQL (default: SQLite in the data folder).
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service.
+    Serve(commands::serve::ServeArgs),
+    /// Apply database migrations and exit (serve also does this at start-up).
+    Migrate,
+    /// Manage the providers (tenants).
+    Providers {
+        #[command(subcommand)]
+        command: commands::providers::ProvidersCommand,
+    },
+    /// Load FHIR JSON files or folders (resources and Bundles) for a provider.
+    Load(commands::load::LoadArgs),
+    /// Mint an access token for a person at a provider (an administration tool, e.g. for
+    /// qualification runs): prints the token on stdout.
+    Token(commands::token::TokenArgs),
+}
+
+#[actix_web::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = settings::Overrides {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        ..settings::Overrides::default()
+    };
+    let result = match cli.command {
+        Command::Serve(args) => commands::serve::run(cli.config.as_deref(), overrides, args).await,
+        Command::Migrate => commands::migrate(cli.config.as_deref(), overrides).await,
+        Command::Providers { command } => commands::providers::run(cli.config.as_deref(), overrides, command).await,
+        Command::Load(args) => commands::load::run(cli.config.as_deref(), overrides, args).await,
+        Command::Token(args) => commands::token::run(cli.config.as_deref(), overrides, args).await,
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
