@@ -1,1 +1,150 @@
-//! End-to-end tests across the services.
+//! The harness of the end-to-end tests: the real service (the same `Context` and `Application`
+//! as `pgo-exchange serve`) on a free loopback port, over a fresh SQLite or PostgreSQL database,
+//! with the demo provider seeded and a second provider holding the same records.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use access_token::{Grant, TokenIssuer};
+use fhir_core::Release;
+use pgo_exchange::{Application, Context};
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use store::{NewProvider, Write};
+use test_support::TestDatabase;
+
+/// The demo provider's name in tests.
+pub const PROVIDER: &str = "demoziekenhuis";
+/// A second provider with the same records, to show that nothing crosses providers.
+pub const OTHER_PROVIDER: &str = "anderziekenhuis";
+/// The demo patients' BSNs (see services/demo/fixtures/README.md).
+pub const ANNA: &str = "999946067";
+/// The second demo patient.
+pub const BRAM: &str = "999946109";
+
+/// A running service for one test.
+pub struct TestApp {
+    /// `http://127.0.0.1:{port}`.
+    pub address: String,
+    /// The opened service.
+    pub context: Context,
+    /// An HTTP client.
+    pub client: reqwest::Client,
+    /// The demo provider's ingest key.
+    pub ingest_key: String,
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    /// Starts the service over `database`.
+    pub async fn start(database: TestDatabase) -> TestApp {
+        TestApp::start_with(database, &[]).await
+    }
+
+    /// Starts the service over `database` with extra `PGO_EXCHANGE__...` settings.
+    pub async fn start_with(database: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("address").port();
+        let address = format!("http://127.0.0.1:{port}");
+        let overrides = settings::Overrides {
+            data_dir: Some(database.dir.path().join("data")),
+            database_url: Some(database.url.clone()),
+            listen: Some("127.0.0.1:0".into()),
+            public_url: Some(address.clone()),
+        };
+        let mut environment = vec![
+            ("PGO_EXCHANGE__SERVER__WORKERS".to_owned(), "2".to_owned()),
+            ("PGO_EXCHANGE__DATABASE__MAX_CONNECTIONS".to_owned(), "4".to_owned()),
+        ];
+        environment.extend(settings.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
+        let settings = settings::Settings::load_with_environment(None, &overrides, environment).expect("settings");
+        let context = Context::open(settings).await.expect("service opens");
+        let demo = demo::seed(&context.store, &context.ingestor, &context.secret, PROVIDER).await.expect("demo seeded");
+        seed_other_provider(&context).await;
+        let application = Application::build_with_listener(&context, listener).expect("server builds");
+        tokio::spawn(application.run());
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        TestApp { address, context, client, ingest_key: demo.ingest_key, _database: database }
+    }
+
+    /// The FHIR base of a provider's data service.
+    pub fn base(&self, provider: &str, service: &str) -> String {
+        format!("{}/{provider}/{service}/fhir", self.address)
+    }
+
+    /// A token for the person with `bsn` at `provider`, granting `services`.
+    pub fn token(&self, provider: &str, bsn: &str, services: &[&str]) -> String {
+        self.token_with(&self.context.token_issuer(), provider, bsn, services)
+    }
+
+    /// A token from a given issuer (another key, another lifetime).
+    pub fn token_with(&self, issuer: &TokenIssuer, provider: &str, bsn: &str, services: &[&str]) -> String {
+        let scope = services.iter().map(|service| format!("{provider}~{service}")).collect::<Vec<_>>().join(" ");
+        let grant = Grant {
+            person_key: self.context.secret.person_key(provider, bsn),
+            client_id: "pgo.example.nl".into(),
+            provider: provider.into(),
+            scope: scope.parse().expect("scope"),
+            audience: services.iter().map(|service| self.base(provider, service)).collect(),
+        };
+        issuer.issue(&grant).expect("token").token
+    }
+
+    /// `GET url` with a bearer token.
+    pub async fn get(&self, url: &str, token: &str) -> reqwest::Response {
+        self.client.get(url).bearer_auth(token).send().await.expect("request")
+    }
+
+    /// `GET url` with a bearer token, expecting a 200 JSON answer.
+    pub async fn get_json(&self, url: &str, token: &str) -> Value {
+        let response = self.get(url, token).await;
+        let status = response.status();
+        let body = response.text().await.expect("body");
+        assert_eq!(status, 200, "GET {url} answered {status}: {body}");
+        serde_json::from_str(&body).expect("JSON")
+    }
+}
+
+/// The `Type/id` of every entry of a Bundle, sorted.
+pub fn entry_ids(bundle: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = bundle["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| {
+            format!(
+                "{}/{}",
+                entry["resource"]["resourceType"].as_str().unwrap_or("?"),
+                entry["resource"]["id"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// The project's own fixtures folder.
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../services/demo/fixtures")
+}
+
+async fn seed_other_provider(context: &Context) {
+    let new = NewProvider {
+        name: OTHER_PROVIDER.into(),
+        display_name: "Ander Ziekenhuis".into(),
+        data_services: vec!["48".into(), "63".into()],
+    };
+    let provider = context.store.create_provider(&new, None).await.expect("provider");
+    for release in Release::ALL {
+        let writes: Vec<Write> = demo::fixtures(release)
+            .iter()
+            .map(|(_, text)| {
+                let resource: Value = serde_json::from_str(text).expect("fixture");
+                Write::Put(Box::new(
+                    context.ingestor.prepare(&provider, release, resource, None).expect("valid fixture").write,
+                ))
+            })
+            .collect();
+        context.store.write(provider.id, writes).await.expect("stored");
+    }
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests of the HTTP API, each on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod corpus;
+mod discovery;
+mod formats;
+mod ingest;
+mod queries;
+mod search;
+mod security;
