@@ -91,19 +91,19 @@ macro_rules! on_both_backends {
             #[allow(unused_imports)]
             use super::*;
 
-            async fn run($database: $crate::TestDatabase) $body
+            async fn test_body($database: $crate::TestDatabase) $body
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
                 if let Some(database) = $crate::TestDatabase::create($crate::Backend::Sqlite).await {
-                    run(database).await;
+                    test_body(database).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
                 if let Some(database) = $crate::TestDatabase::create($crate::Backend::Postgres).await {
-                    run(database).await;
+                    test_body(database).await;
                 }
             }
         }

@@ -1,0 +1,148 @@
+//! The `pgo-exchange` binary's commands, run as a user runs them, on SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use base64::Engine;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use test_support::{TestDatabase, on_both_backends};
+
+fn run(database: &TestDatabase, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pgo-exchange"))
+        .args(["--data-dir", &database.dir.path().join("data").display().to_string(), "--database-url", &database.url])
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo/fixtures/stu3")
+}
+
+on_both_backends!(providers_are_added_listed_and_checked, |database| {
+    let added = run(&database, &["providers", "add", "umcx", "--display-name", "UMC X", "--data-services", "48,63"]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let key = text(&added.stdout).trim().to_owned();
+    assert_eq!(key.len(), 43, "a printed ingest key");
+    let listed = run(&database, &["providers", "list"]);
+    let listing = text(&listed.stdout);
+    assert!(
+        listing.contains("umcx@medmij\tUMC X\t48 (Basisgegevens zorg (BgZ) 3.0), 63 (Vaccinaties 1.0)\tingest key set"),
+        "{listing}"
+    );
+    for (args, message) in [
+        (vec!["providers", "add", "UMC", "--display-name", "x", "--data-services", "48"], "lower-case letters"),
+        (vec!["providers", "add", "umcy", "--display-name", "x", "--data-services", "47"], "data service '47'"),
+        (vec!["providers", "add", "umcx", "--display-name", "x", "--data-services", "48"], "exists already"),
+        (vec!["providers", "add", "medmij", "--display-name", "x", "--data-services", "48"], "reserved"),
+    ] {
+        let refused = run(&database, &args);
+        assert!(!refused.status.success());
+        assert!(text(&refused.stderr).contains(message), "{}", text(&refused.stderr));
+    }
+});
+
+on_both_backends!(load_reports_what_it_did_and_token_finds_the_person, |database| {
+    assert!(run(&database, &["migrate"]).status.success());
+    assert!(
+        run(&database, &["providers", "add", "umcx", "--display-name", "UMC X", "--data-services", "48"])
+            .status
+            .success()
+    );
+    let loaded = run(&database, &["load", "--provider", "umcx", &fixtures().display().to_string()]);
+    assert!(loaded.status.success(), "{}", text(&loaded.stderr));
+    let summary = text(&loaded.stdout);
+    assert!(summary.starts_with("umcx@medmij (stu3): 60 files read, 60 resources loaded (60 new, 0 updated, 0 unchanged), 0 deleted, 0 rejected"), "{summary}");
+
+    let bad = database.dir.path().join("bad.json");
+    std::fs::write(&bad, r#"{"resourceType": "Flag", "id": "f", "status": 1}"#).expect("write");
+    let strict = run(&database, &["load", "--provider", "umcx", "--fail-on-reject", &bad.display().to_string()]);
+    assert_eq!(strict.status.code(), Some(2));
+    assert!(
+        text(&strict.stdout).contains("Flag/f (") && text(&strict.stdout).contains("Flag.status"),
+        "{}",
+        text(&strict.stdout)
+    );
+
+    let minted = run(
+        &database,
+        &["token", "--provider", "umcx", "--client", "pgo.example.nl", "--scope", "umcx~48", "--bsn", "999946067"],
+    );
+    assert!(minted.status.success(), "{}", text(&minted.stderr));
+    let token = text(&minted.stdout).trim().to_owned();
+    let claims = token.split('.').nth(1).expect("a JWT");
+    let claims: serde_json::Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).expect("b64"))
+            .expect("json");
+    assert_eq!((claims["client_id"].as_str(), claims["scope"].as_str()), (Some("pgo.example.nl"), Some("umcx~48")));
+    assert_eq!(claims["exp"].as_u64().unwrap_or(0) - claims["iat"].as_u64().unwrap_or(0), 900);
+    assert!(!token.contains("999946067") && !claims.to_string().contains("999946067"), "no BSN in a token");
+
+    for (args, message) in [(vec!["--bsn", "999946068"], "11-test"), (vec!["--bsn", "999911120"], "holds no patient")] {
+        let mut all = vec!["token", "--provider", "umcx", "--client", "pgo.example.nl", "--scope", "umcx~48"];
+        all.extend(args);
+        let refused = run(&database, &all);
+        assert!(!refused.status.success());
+        assert!(text(&refused.stderr).contains(message), "{}", text(&refused.stderr));
+        assert!(!text(&refused.stderr).contains("999911120"), "the BSN is not repeated");
+    }
+    let other_scope = run(
+        &database,
+        &["token", "--provider", "umcx", "--client", "pgo.example.nl", "--scope", "umcx~63", "--bsn", "999946067"],
+    );
+    assert!(text(&other_scope.stderr).contains("does not offer data service 63"));
+});
+
+on_both_backends!(serve_with_the_demo_answers_with_the_printed_token, |database| {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("address").port();
+    let address = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pgo-exchange"))
+        .args(["--data-dir", &database.dir.path().join("data").display().to_string(), "--database-url", &database.url])
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}"), "--public-url", &address])
+        .env("PGO_EXCHANGE__SERVER__WORKERS", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    // The banner comes before the server starts serving; read it as it is printed.
+    let stdout = child.stdout.take().expect("stdout");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    let mut banner = String::new();
+    let token = loop {
+        let line = receiver.recv_timeout(std::time::Duration::from_secs(30)).expect("the demo banner within 30 s");
+        banner.push_str(&line);
+        banner.push('\n');
+        if let Some(token) = line.trim().strip_prefix("export TOKEN=") {
+            break token.to_owned();
+        }
+    };
+    assert!(banner.contains(&format!("{address}/demoziekenhuis/48/fhir")), "{banner}");
+    let client = reqwest::Client::new();
+    let url = format!("{address}/demoziekenhuis/48/fhir/Patient?_include=Patient:general-practitioner");
+    let mut answer = None;
+    for _ in 0..100 {
+        if let Ok(response) = client.get(&url).bearer_auth(&token).send().await {
+            answer = Some(response);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let response = answer.expect("the service answers within 10 s");
+    assert_eq!(response.status(), 200);
+    let bundle: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(bundle["total"], 1);
+    assert_eq!(bundle["entry"][0]["resource"]["id"], "demo-patient-anna");
+});
