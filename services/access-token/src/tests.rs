@@ -36,7 +36,10 @@ fn another_key_or_issuer_is_refused() {
     let key = SigningKey::generate().expect("key");
     let forger = SigningKey::generate().expect("key");
     let forged = TokenIssuer::new(forger, ISSUER, 900).issue(&grant()).expect("issued");
-    assert_eq!(TokenVerifier::new(&[key.clone()], ISSUER).verify(&forged.token), Err(TokenError::UnknownKey));
+    assert_eq!(
+        TokenVerifier::new(std::slice::from_ref(&key), ISSUER).verify(&forged.token),
+        Err(TokenError::UnknownKey)
+    );
     let elsewhere = TokenIssuer::new(key.clone(), "https://evil.example", 900).issue(&grant()).expect("issued");
     assert_eq!(TokenVerifier::new(&[key], ISSUER).verify(&elsewhere.token), Err(TokenError::WrongIssuer));
 }

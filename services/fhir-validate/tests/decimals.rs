@@ -1,5 +1,7 @@
 //! Decimals written with trailing zeros must not make elements disappear from the typed model.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use fhir_validate::{Release, check};
 
 #[test]

@@ -1,5 +1,7 @@
 //! Ingest behaviour against a real store, on SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use base64::Engine;
 use data_services::Catalog;
 use fhir_core::Release;
@@ -56,7 +58,7 @@ fn blood_pressure(id: &str, subject: &str) -> Value {
 on_both_backends!(refusals_say_what_and_where_with_the_right_kind, |database| {
     let (_store, provider) = setup(&database).await;
     let ingestor = ingestor(UnknownElements::Warn);
-    let check = |resource: Value| ingestor.prepare(&provider, Release::Stu3, resource, None).err().expect("refused");
+    let check = |resource: Value| ingestor.prepare(&provider, Release::Stu3, resource, None).expect_err("refused");
 
     let not_a_resource = check(json!({"id": "x"}));
     assert_eq!(not_a_resource.kind, RejectionKind::Invalid);
@@ -196,7 +198,7 @@ on_both_backends!(loading_a_folder_names_every_refusal_and_carries_on, |database
     std::fs::write(folder.join("g-notes.txt"), "hello").expect("write");
 
     let ingestor = ingestor(UnknownElements::Warn);
-    let files = ingest::collect_files(&[folder.clone()]).expect("files");
+    let files = ingest::collect_files(std::slice::from_ref(&folder)).expect("files");
     let mut last_progress = 0;
     let options = LoadOptions { release: Release::Stu3, batch_size: 2 };
     let summary = ingestor.load(&store, &provider, &files, options, |done| last_progress = done).await.expect("loaded");

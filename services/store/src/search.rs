@@ -123,17 +123,21 @@ impl Store {
         );
         push_matching(&mut sql, provider, release, scope, profiles, request);
         let rows = sql.build().fetch_all(&self.pool).await?;
-        let mut candidates: BTreeMap<i64, (Option<i64>, Vec<(Option<String>, String)>)> = BTreeMap::new();
+        let mut candidates: BTreeMap<i64, LastnCandidate> = BTreeMap::new();
         for row in &rows {
             let rid: i64 = row.try_get("rid")?;
             let effective: Option<i64> = row.try_get("effective")?;
             let coding = (row.try_get::<Option<String>, _>("system")?, row.try_get::<String, _>("code")?);
-            candidates.entry(rid).or_insert_with(|| (effective, Vec::new())).1.push(coding);
+            candidates
+                .entry(rid)
+                .or_insert_with(|| LastnCandidate { effective, codings: Vec::new() })
+                .codings
+                .push(coding);
         }
         let code_criteria: Vec<&Criterion> =
             request.criteria.iter().filter(|criterion| criterion.param == "code").collect();
         let mut groups: BTreeMap<String, Vec<(Option<i64>, i64)>> = BTreeMap::new();
-        for (rid, (effective, codings)) in &mut candidates {
+        for (rid, LastnCandidate { effective, codings }) in &mut candidates {
             codings.sort();
             let keys: Vec<String> = if code_criteria.is_empty() {
                 vec![
@@ -394,7 +398,16 @@ fn push_date_comparison(sql: &mut Sql, low: &str, high: &str, value: &Value) {
     };
 }
 
-fn token_matches(value: &Value, (system, code): &(Option<String>, String)) -> bool {
+/// A code of an observation: (system, code).
+type Coding = (Option<String>, String);
+
+/// An observation considered by `$lastn`: when it was effective and its codes.
+struct LastnCandidate {
+    effective: Option<i64>,
+    codings: Vec<Coding>,
+}
+
+fn token_matches(value: &Value, (system, code): &Coding) -> bool {
     let Value::Token { system: wanted_system, code: wanted_code } = value else { return false };
     let code_ok = wanted_code.as_ref().is_none_or(|wanted| wanted == code);
     let system_ok = match wanted_system {

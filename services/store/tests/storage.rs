@@ -1,5 +1,7 @@
 //! Storage behaviour, each test on SQLite and on PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use data_services::Catalog;
 use fhir_core::Release;
 use fhir_search::query::parse_query;
