@@ -1,1 +1,104 @@
-fn main() {}
+//! The benchmark of the resource server: N synthetic patients with BgZ records are loaded, then
+//! the BgZ query list is driven with authenticated requests at a fixed concurrency against the
+//! real server (in its own process, so that its memory can be measured), and, in the same run,
+//! against a bare actix-web handler returning a fixed body of the same mean size: the limit of
+//! this machine. Prints requests/s, p50/p99 latency, peak RSS and the ratio to the bare limit.
+//!
+//! `cargo run -p bench --release -- --help`
+
+mod driver;
+mod generate;
+mod machine;
+mod servers;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(about = "Benchmark the BgZ query list against the resource server and a bare baseline")]
+struct Cli {
+    #[command(subcommand)]
+    internal: Option<Internal>,
+    /// Synthetic patients to generate (each with the demo patient's ~45 BgZ records).
+    #[arg(long, default_value_t = 10_000)]
+    patients: usize,
+    /// sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    backend: String,
+    /// The PostgreSQL server to create a scratch database on.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    postgres_url: String,
+    /// Concurrent connections of the load generator.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Seconds of measurement per run (after the warm-up).
+    #[arg(long, default_value_t = 20)]
+    duration: u64,
+    /// Seconds of warm-up per run.
+    #[arg(long, default_value_t = 3)]
+    warmup: u64,
+    /// HTTP worker threads of both servers (0: one per core).
+    #[arg(long, default_value_t = 0)]
+    workers: usize,
+    /// Keep the PostgreSQL scratch database (and print its URL) for inspection.
+    #[arg(long)]
+    keep_database: bool,
+}
+
+/// The servers, run as child processes of the benchmark.
+#[derive(Debug, Subcommand)]
+enum Internal {
+    /// The service over an already loaded database.
+    #[command(hide = true)]
+    ServeApp {
+        #[arg(long)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        workers: usize,
+    },
+    /// A bare handler answering every request with `size` bytes.
+    #[command(hide = true)]
+    ServeBare {
+        #[arg(long)]
+        size: usize,
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        workers: usize,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.internal {
+        Some(Internal::ServeApp { data_dir, database_url, port, workers }) => {
+            servers::serve_app(data_dir, database_url, port, workers)
+        }
+        Some(Internal::ServeBare { size, port, workers }) => servers::serve_bare(size, port, workers),
+        None => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(driver::run(driver::Options {
+                patients: cli.patients,
+                backends: match cli.backend.as_str() {
+                    "sqlite" => vec![driver::Backend::Sqlite],
+                    "postgres" => vec![driver::Backend::Postgres],
+                    _ => vec![driver::Backend::Sqlite, driver::Backend::Postgres],
+                },
+                postgres_url: cli.postgres_url,
+                concurrency: cli.concurrency,
+                duration: std::time::Duration::from_secs(cli.duration),
+                warmup: std::time::Duration::from_secs(cli.warmup),
+                workers: if cli.workers == 0 {
+                    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+                } else {
+                    cli.workers
+                },
+                keep_database: cli.keep_database,
+            }))
+        }
+    }
+}

@@ -89,6 +89,7 @@ pub async fn seed(store: &Store, ingestor: &Ingestor, secret: &DeploymentSecret,
         }
         resources += store.write(provider.id, writes).await?.len();
     }
+    store.analyze().await?;
     let patients = patients().into_iter().map(|patient| {
         let key = secret.person_key(&provider.name, &patient.bsn);
         (patient, key)

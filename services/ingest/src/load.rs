@@ -163,6 +163,7 @@ impl Ingestor {
             progress(done + 1);
         }
         batch.flush(&mut summary).await?;
+        store.analyze().await?;
         Ok(summary)
     }
 

@@ -23,6 +23,9 @@ pub enum StoreError {
     /// A provider with that name exists already.
     #[error("a provider named '{0}' exists already")]
     ProviderExists(String),
+    /// A SQLite read failed.
+    #[error("database error: {0}")]
+    Sqlite(#[source] rusqlite::Error),
     /// A stored body could not be serialised.
     #[error("cannot serialise a resource: {0}")]
     Serialise(#[from] serde_json::Error),
@@ -34,6 +37,14 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Connect { .. } => true,
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => {
+                matches!(
+                    error.code,
+                    rusqlite::ErrorCode::CannotOpen
+                        | rusqlite::ErrorCode::DatabaseBusy
+                        | rusqlite::ErrorCode::DatabaseLocked
+                )
+            }
             StoreError::Database(error) => {
                 matches!(
                     error,

@@ -12,6 +12,7 @@
 mod error;
 mod providers;
 mod read;
+mod reader;
 mod search;
 mod sql;
 mod write;
@@ -36,10 +37,11 @@ pub enum Backend {
     Postgres,
 }
 
-/// The store: a pool of connections to one database.
+/// The store: a pool of connections to one database, and the reader of PGO queries.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    reader: std::sync::Arc<reader::Reader>,
     backend: Backend,
 }
 
@@ -70,7 +72,8 @@ impl Store {
                         connection
                             .execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192;",
                             )
                             .await?;
                     }
@@ -80,7 +83,15 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|error| StoreError::connect(url, error))?;
-        Ok(Store { pool, backend })
+        let reader = match backend {
+            Backend::Sqlite => {
+                let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                    .map_err(|error| StoreError::connect(url, error))?;
+                reader::Reader::Sqlite(reader::SqliteReader::new(options.get_filename().to_path_buf()))
+            }
+            Backend::Postgres => reader::Reader::Pool(pool.clone()),
+        };
+        Ok(Store { pool, reader: std::sync::Arc::new(reader), backend })
     }
 
     /// Applies the migrations of this backend that have not run yet.
@@ -90,6 +101,20 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&self.pool).await.map_err(StoreError::Migration)
+    }
+
+    /// Brings the query planner's statistics up to date after a bulk load. PostgreSQL plans
+    /// without statistics badly (a search over a freshly loaded table scanned every row of the
+    /// type instead of seeking the patient's); autovacuum catches up only later.
+    ///
+    /// On SQLite this does nothing, on purpose: the statements are shaped so that SQLite's
+    /// planner has one sensible choice, and with statistics (the bundled SQLite has STAT4) a
+    /// plan may depend on the bound values, which makes SQLite re-plan on every execution.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("ANALYZE").execute(&self.pool).await?;
+        }
+        Ok(())
     }
 
     /// Checks that the database answers.

@@ -2,7 +2,7 @@
 //! patient's compartment, or a shared resource such as an Organization that the patient's
 //! records point at).
 
-use crate::search::{PatientScope, TypeProfiles, push_profile_filter};
+use crate::search::{PatientScope, TypeProfiles, push_patients, push_profile_filter};
 use crate::sql::Sql;
 use crate::write::stored_from_row;
 use crate::{ProviderId, Store, StoreError};
@@ -78,9 +78,6 @@ impl Store {
         resource_type: &str,
         id: &str,
     ) -> Result<Option<StoredResource>, StoreError> {
-        if scope.patient_ids.is_empty() {
-            return Ok(None);
-        }
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM resources r WHERE r.provider_id = "));
         sql.bind(provider.0)
             .push(" AND r.release = ")
@@ -91,26 +88,30 @@ impl Store {
             .bind(id.to_owned())
             .push(" AND r.deleted = 0 AND ");
         push_profile_filter(&mut sql, "r", profiles, Some(resource_type));
-        sql.push(" AND (EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid AND c.provider_id = ")
+        sql.push(" AND (EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid AND c.resource_type = r.resource_type AND c.provider_id = ")
             .bind(provider.0)
             .push(" AND c.release = ")
             .bind(release.as_str().to_owned())
-            .push(" AND c.patient_id IN ")
-            .bind_list(scope.patient_ids.iter().cloned())
+            .push(" AND c.patient_id IN ");
+        push_patients(&mut sql, provider, release, scope);
+        sql
+            // A shared resource (an organisation, say) may be referred to by every patient; start
+            // from this person's records, not from all references to it.
             .push(") OR (NOT EXISTS (SELECT 1 FROM compartment c2 WHERE c2.rid = r.rid) AND EXISTS (")
-            .push("SELECT 1 FROM search_reference x JOIN compartment c3 ON c3.rid = x.rid WHERE x.target_type = ")
-            .bind(resource_type.to_owned())
-            .push(" AND x.target_id = ")
-            .bind(id.to_owned())
-            .push(" AND c3.provider_id = ")
+            .push(
+                "SELECT 1 FROM compartment c3 CROSS JOIN search_reference x WHERE x.rid = c3.rid AND c3.provider_id = ",
+            )
             .bind(provider.0)
             .push(" AND c3.release = ")
             .bind(release.as_str().to_owned())
-            .push(" AND c3.patient_id IN ")
-            .bind_list(scope.patient_ids.iter().cloned())
+            .push(" AND c3.patient_id IN ");
+        push_patients(&mut sql, provider, release, scope);
+        sql.push(" AND x.target_type = ")
+            .bind(resource_type.to_owned())
+            .push(" AND x.target_id = ")
+            .bind(id.to_owned())
             .push(")))");
-        let row = sql.build().fetch_optional(&self.pool).await?;
-        Ok(row.as_ref().map(stored_from_row).transpose()?)
+        Ok(self.reader.resources(sql, false).await?.into_iter().next().map(|(resource, _)| resource))
     }
 
     /// The logical ids of the Patients of `release` whose person key is `person_key`.

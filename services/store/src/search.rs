@@ -4,20 +4,38 @@
 
 use crate::read::StoredResource;
 use crate::sql::Sql;
-use crate::write::stored_from_row;
 use crate::{ProviderId, Store, StoreError};
 use data_services::DataService;
 use fhir_core::Release;
 use fhir_search::{Criterion, DatePrefix, SearchRequest, TokenSystem, Value};
-use sqlx::Row;
 use std::collections::{BTreeMap, HashSet};
 
-/// Whose data a request may see: the logical ids of the person's Patient resources in one
-/// release of one provider (usually one).
+/// Whose data a request may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PatientScope {
-    /// Patient logical ids.
-    pub patient_ids: Vec<String>,
+pub enum PatientScope {
+    /// The Patients carrying this person key (how PGO requests are scoped: the key comes from
+    /// the access token, and the queries look the Patients up themselves, saving a round trip).
+    Person(String),
+    /// These Patients, by logical id.
+    Patients(Vec<String>),
+}
+
+/// Appends the set of the scope's Patient ids, for `patient_id IN ...`.
+pub(crate) fn push_patients(sql: &mut Sql, provider: ProviderId, release: Release, scope: &PatientScope) {
+    match scope {
+        PatientScope::Person(key) => {
+            sql.push("(SELECT k.patient_id FROM patient_keys k WHERE k.provider_id = ")
+                .bind(provider.0)
+                .push(" AND k.release = ")
+                .bind(release.as_str().to_owned())
+                .push(" AND k.person_key = ")
+                .bind(key.clone())
+                .push(")");
+        }
+        PatientScope::Patients(ids) => {
+            sql.bind_list(ids.iter().cloned());
+        }
+    }
 }
 
 /// Per resource type, the profiles a resource must claim to belong to a data service.
@@ -63,9 +81,6 @@ impl Store {
         profiles: &TypeProfiles,
         request: &SearchRequest,
     ) -> Result<SearchPage, StoreError> {
-        if scope.patient_ids.is_empty() {
-            return Ok(SearchPage { total: 0, matches: Vec::new(), included: Vec::new() });
-        }
         let (total, matches) = match request.lastn {
             Some(lastn) => self.lastn_page(provider, release, scope, profiles, request, lastn.max).await?,
             None => self.matches_page(provider, release, scope, profiles, request).await?,
@@ -84,24 +99,21 @@ impl Store {
     ) -> Result<(usize, Vec<StoredResource>), StoreError> {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS}, COUNT(*) OVER () AS total FROM resources r WHERE "));
         push_matching(&mut sql, provider, release, scope, profiles, request);
-        sql.push(" ORDER BY r.rid LIMIT ")
-            .bind(i64::try_from(request.count).unwrap_or(i64::MAX))
-            .push(" OFFSET ")
-            .bind(i64::try_from(request.offset).unwrap_or(i64::MAX));
-        let rows = sql.build().fetch_all(&self.pool).await?;
+        // Written as literals (they are numbers the service computed): a bound LIMIT makes
+        // SQLite re-plan the statement on every execution, as the plan may depend on it.
+        sql.push(&format!(" ORDER BY r.rid LIMIT {} OFFSET {}", request.count, request.offset));
+        let rows = self.reader.resources(sql, true).await?;
         let total = match rows.first() {
-            Some(row) => usize::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0),
+            Some((_, total)) => usize::try_from(*total).unwrap_or(0),
             // An empty page says nothing about the total unless it is the first page.
             None if request.offset == 0 && request.count > 0 => 0,
             None => {
                 let mut count = Sql::new("SELECT COUNT(*) AS total FROM resources r WHERE ");
                 push_matching(&mut count, provider, release, scope, profiles, request);
-                let row = count.build().fetch_one(&self.pool).await?;
-                usize::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0)
+                usize::try_from(self.reader.count(count).await?).unwrap_or(0)
             }
         };
-        let matches = rows.iter().map(stored_from_row).collect::<Result<Vec<_>, _>>()?;
-        Ok((total, matches))
+        Ok((total, rows.into_iter().map(|(resource, _)| resource).collect()))
     }
 
     /// `$lastn`: per code the `max` most recent observations (by effective date, then by the
@@ -122,17 +134,13 @@ impl Store {
              FROM resources r JOIN search_token t ON t.rid = r.rid AND t.param = 'code' WHERE ",
         );
         push_matching(&mut sql, provider, release, scope, profiles, request);
-        let rows = sql.build().fetch_all(&self.pool).await?;
         let mut candidates: BTreeMap<i64, LastnCandidate> = BTreeMap::new();
-        for row in &rows {
-            let rid: i64 = row.try_get("rid")?;
-            let effective: Option<i64> = row.try_get("effective")?;
-            let coding = (row.try_get::<Option<String>, _>("system")?, row.try_get::<String, _>("code")?);
+        for (rid, system, code, effective) in self.reader.lastn_candidates(sql).await? {
             candidates
                 .entry(rid)
                 .or_insert_with(|| LastnCandidate { effective, codings: Vec::new() })
                 .codings
-                .push(coding);
+                .push((system, code));
         }
         let code_criteria: Vec<&Criterion> =
             request.criteria.iter().filter(|criterion| criterion.param == "code").collect();
@@ -189,12 +197,13 @@ impl Store {
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM resources r WHERE r.provider_id = "));
         sql.bind(provider.0).push(" AND r.release = ").bind(release.as_str().to_owned()).push(" AND r.rid IN ");
         sql.bind_list(rids.iter().copied());
-        let rows = sql.build().fetch_all(&self.pool).await?;
-        let mut found: BTreeMap<i64, StoredResource> = BTreeMap::new();
-        for row in &rows {
-            let resource = stored_from_row(row)?;
-            found.insert(resource.rid, resource);
-        }
+        let mut found: BTreeMap<i64, StoredResource> = self
+            .reader
+            .resources(sql, false)
+            .await?
+            .into_iter()
+            .map(|(resource, _)| (resource.rid, resource))
+            .collect();
         Ok(rids.iter().filter_map(|rid| found.remove(rid)).collect())
     }
 
@@ -234,11 +243,9 @@ impl Store {
         push_profile_filter(&mut sql, "r", profiles, None);
         sql.push(" AND ");
         push_compartment_or_shared(&mut sql, provider, release, scope);
-        let rows = sql.build().fetch_all(&self.pool).await?;
         let mut seen: HashSet<i64> = matches.iter().map(|resource| resource.rid).collect();
         let mut included = Vec::new();
-        for row in &rows {
-            let resource = stored_from_row(row)?;
+        for (resource, _) in self.reader.resources(sql, false).await? {
             if seen.insert(resource.rid) {
                 included.push(resource);
             }
@@ -258,21 +265,21 @@ fn push_matching(
     profiles: &TypeProfiles,
     request: &SearchRequest,
 ) {
-    sql.push("r.provider_id = ")
+    // The compartment rows of the person drive the query: resources are reached only through
+    // their row ids, so a search touches one person's rows however large the store. (`+` keeps
+    // SQLite from driving the query from the resources index on provider instead; the provider
+    // condition stays as a second guard.)
+    sql.push("+r.provider_id = ")
         .bind(provider.0)
-        .push(" AND r.release = ")
-        .bind(release.as_str().to_owned())
-        .push(" AND r.resource_type = ")
-        .bind(request.resource_type.clone())
         .push(" AND r.deleted = 0 AND r.rid IN (SELECT c.rid FROM compartment c WHERE c.provider_id = ")
         .bind(provider.0)
         .push(" AND c.release = ")
         .bind(release.as_str().to_owned())
         .push(" AND c.resource_type = ")
         .bind(request.resource_type.clone())
-        .push(" AND c.patient_id IN ")
-        .bind_list(scope.patient_ids.iter().cloned())
-        .push(") AND ");
+        .push(" AND c.patient_id IN ");
+    push_patients(sql, provider, release, scope);
+    sql.push(") AND ");
     push_profile_filter(sql, "r", profiles, Some(&request.resource_type));
     for criterion in &request.criteria {
         sql.push(" AND ");
@@ -282,13 +289,14 @@ fn push_matching(
 
 /// `(in the patient's compartment OR in no patient's compartment)` for `r`.
 pub(crate) fn push_compartment_or_shared(sql: &mut Sql, provider: ProviderId, release: Release, scope: &PatientScope) {
-    sql.push("(EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid AND c.provider_id = ")
+    // The full compartment key (with the type) lets the check seek to the row.
+    sql.push("(EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid AND c.resource_type = r.resource_type AND c.provider_id = ")
         .bind(provider.0)
         .push(" AND c.release = ")
         .bind(release.as_str().to_owned())
-        .push(" AND c.patient_id IN ")
-        .bind_list(scope.patient_ids.iter().cloned())
-        .push(") OR NOT EXISTS (SELECT 1 FROM compartment c2 WHERE c2.rid = r.rid))");
+        .push(" AND c.patient_id IN ");
+    push_patients(sql, provider, release, scope);
+    sql.push(") OR NOT EXISTS (SELECT 1 FROM compartment c2 WHERE c2.rid = r.rid))");
 }
 
 /// `r` claims a profile the data service serves for its type (only `only_type` if given).

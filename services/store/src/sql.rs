@@ -1,22 +1,49 @@
 //! A small builder for dynamic SQL with numbered `$N` placeholders, which both SQLite and
 //! PostgreSQL understand (sqlx's `QueryBuilder` writes `?` for the `Any` driver, which
-//! PostgreSQL refuses).
+//! PostgreSQL refuses). The arguments are kept backend-neutral, so that one statement can run on
+//! sqlx (PostgreSQL, and all writes) or on rusqlite (SQLite reads, see `reader.rs`).
 
 use sqlx::any::AnyArguments;
-use sqlx::{Any, Arguments, AssertSqlSafe, Encode, Type};
+use sqlx::{Any, Arguments, AssertSqlSafe};
 use std::fmt::Write as _;
 
-/// SQL text with its arguments.
-#[derive(Default)]
+/// A bound value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Arg {
+    Int(i64),
+    Text(String),
+    Null,
+}
+
+impl From<i64> for Arg {
+    fn from(value: i64) -> Arg {
+        Arg::Int(value)
+    }
+}
+
+impl From<String> for Arg {
+    fn from(value: String) -> Arg {
+        Arg::Text(value)
+    }
+}
+
+impl From<Option<String>> for Arg {
+    fn from(value: Option<String>) -> Arg {
+        value.map_or(Arg::Null, Arg::Text)
+    }
+}
+
+/// SQL text with its arguments. Every `$N` appears once, in order, so that `$N` is also the
+/// N-th parameter for SQLite's positional binding.
+#[derive(Debug, Default)]
 pub(crate) struct Sql {
     text: String,
-    arguments: AnyArguments,
-    count: usize,
+    args: Vec<Arg>,
 }
 
 impl Sql {
     pub(crate) fn new(text: &str) -> Sql {
-        Sql { text: text.to_owned(), ..Sql::default() }
+        Sql { text: text.to_owned(), args: Vec::new() }
     }
 
     /// Appends SQL text.
@@ -26,23 +53,15 @@ impl Sql {
     }
 
     /// Appends a placeholder bound to `value`.
-    pub(crate) fn bind<T>(&mut self, value: T) -> &mut Sql
-    where
-        T: for<'q> Encode<'q, Any> + Type<Any> + 'static,
-    {
-        self.count += 1;
-        let _ = write!(self.text, "${}", self.count);
-        // Encoding a plain value into `AnyArguments` cannot fail.
-        let _ = self.arguments.add(value);
+    pub(crate) fn bind(&mut self, value: impl Into<Arg>) -> &mut Sql {
+        self.args.push(value.into());
+        let _ = write!(self.text, "${}", self.args.len());
         self
     }
 
     /// Appends `($a, $b, ...)` bound to `values`; an empty list becomes `(NULL)`, which matches
     /// nothing.
-    pub(crate) fn bind_list<T>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Sql
-    where
-        T: for<'q> Encode<'q, Any> + Type<Any> + 'static,
-    {
+    pub(crate) fn bind_list<T: Into<Arg>>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Sql {
         self.push("(");
         let mut first = true;
         for value in values {
@@ -58,14 +77,28 @@ impl Sql {
         self.push(")")
     }
 
-    /// The query, ready to run.
-    pub(crate) fn build(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
-        sqlx::query_with(AssertSqlSafe(self.text), self.arguments)
-    }
-
-    #[cfg(test)]
+    /// The SQL text.
     pub(crate) fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The arguments, in placeholder order.
+    pub(crate) fn args(&self) -> &[Arg] {
+        &self.args
+    }
+
+    /// The query for sqlx.
+    pub(crate) fn build(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
+        let mut arguments = AnyArguments::default();
+        for arg in self.args {
+            // Encoding a plain value into `AnyArguments` cannot fail.
+            let _ = match arg {
+                Arg::Int(value) => arguments.add(value),
+                Arg::Text(value) => arguments.add(value),
+                Arg::Null => arguments.add(Option::<String>::None),
+            };
+        }
+        sqlx::query_with(AssertSqlSafe(self.text), arguments)
     }
 }
 
@@ -82,5 +115,6 @@ mod tests {
             .push(" AND c IN ")
             .bind_list(Vec::<i64>::new());
         assert_eq!(sql.text(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3) AND c IN (NULL)");
+        assert_eq!(sql.args(), [Arg::Int(1), Arg::Text("x".into()), Arg::Text("y".into())]);
     }
 }

@@ -76,7 +76,7 @@ fn profiles() -> TypeProfiles {
 }
 
 fn scope(ids: &[&str]) -> PatientScope {
-    PatientScope { patient_ids: ids.iter().map(|id| (*id).to_owned()).collect() }
+    PatientScope::Patients(ids.iter().map(|id| (*id).to_owned()).collect())
 }
 
 fn ids(resources: &[store::StoredResource]) -> Vec<&str> {

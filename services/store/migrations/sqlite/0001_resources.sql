@@ -81,8 +81,7 @@ CREATE TABLE search_reference (
     target_type TEXT   NOT NULL,
     target_id   TEXT   NOT NULL
 );
-CREATE INDEX search_reference_by_resource ON search_reference (rid, param);
-CREATE INDEX search_reference_by_target ON search_reference (target_type, target_id);
+CREATE INDEX search_reference_by_resource ON search_reference (rid, target_type, target_id);
 
 CREATE TABLE resource_profiles (
     rid     BIGINT NOT NULL REFERENCES resources (rid),

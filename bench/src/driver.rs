@@ -1,0 +1,394 @@
+//! One benchmark run per backend: load the synthetic data, start the service as a child process,
+//! drive the BgZ query list, then drive the bare baseline with the same load and body size.
+
+use crate::generate::Templates;
+use crate::machine;
+use access_token::Grant;
+use anyhow::{Context as _, bail};
+use fhir_core::Release;
+use pgo_exchange::Context;
+use sqlx::{Connection, Executor, PgConnection};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use store::{NewProvider, Write};
+
+/// The BgZ query list (the domain brief), as the load generator sends it.
+const BGZ_QUERIES: &[&str] = &[
+    "Patient?_include=Patient:general-practitioner",
+    "Coverage?_include=Coverage:payor:Patient&_include=Coverage:payor:Organization",
+    "Consent?category=http://snomed.info/sct|11291000146105",
+    "Consent?category=http://snomed.info/sct|11341000146107",
+    "Observation/$lastn?category=http://snomed.info/sct|118228005,http://snomed.info/sct|384821006",
+    "Condition",
+    "Observation/$lastn?code=http://snomed.info/sct|365508006",
+    "Observation?code=http://snomed.info/sct|228366006",
+    "Observation?code=http://snomed.info/sct|228273003",
+    "Observation?code=http://snomed.info/sct|365980008",
+    "NutritionOrder",
+    "Flag",
+    "AllergyIntolerance",
+    "MedicationStatement?category=urn:oid:2.16.840.1.113883.2.4.3.11.60.20.77.5.3|6&_include=MedicationStatement:medication",
+    "MedicationRequest?category=http://snomed.info/sct|16076005&_include=MedicationRequest:medication",
+    "MedicationDispense?category=http://snomed.info/sct|422037009&_include=MedicationDispense:medication",
+    "DeviceUseStatement?_include=DeviceUseStatement:device",
+    "Immunization?status=completed",
+    "Observation/$lastn?code=http://loinc.org|85354-9",
+    "Observation/$lastn?code=http://loinc.org|29463-7",
+    "Observation/$lastn?code=http://loinc.org|8302-2,http://loinc.org|8306-3,http://loinc.org|8308-9",
+    "Observation/$lastn?category=http://snomed.info/sct|275711006&_include=Observation:related-target&_include=Observation:specimen",
+    "Procedure?category=http://snomed.info/sct|387713003",
+    "Encounter?class=http://hl7.org/fhir/v3/ActCode|IMP,http://hl7.org/fhir/v3/ActCode|ACUTE,http://hl7.org/fhir/v3/ActCode|NONAC",
+    "ProcedureRequest?status=active",
+    "ImmunizationRecommendation",
+    "Appointment?status=booked,pending,proposed",
+    "DeviceRequest?status=active&_include=DeviceRequest:device",
+];
+
+const PROVIDER: &str = "bench";
+
+/// A database backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    pub(crate) patients: usize,
+    pub(crate) backends: Vec<Backend>,
+    pub(crate) postgres_url: String,
+    pub(crate) concurrency: usize,
+    pub(crate) duration: Duration,
+    pub(crate) warmup: Duration,
+    pub(crate) workers: usize,
+    pub(crate) keep_database: bool,
+}
+
+/// The result of driving one server.
+#[derive(Debug, Clone)]
+struct Measured {
+    requests: usize,
+    errors: usize,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    mean_body_bytes: usize,
+}
+
+pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
+    println!("machine: {}", machine::describe());
+    println!(
+        "load: {} synthetic patients, {} concurrent connections, {} s warm-up + {} s per run, {} server workers",
+        options.patients,
+        options.concurrency,
+        options.warmup.as_secs(),
+        options.duration.as_secs(),
+        options.workers
+    );
+    let templates = Templates::from_demo()?;
+    println!("records: {} per patient + {} shared resources", templates.per_patient(), templates.shared.len());
+    for backend in options.backends.clone() {
+        run_backend(&options, &templates, backend).await?;
+    }
+    Ok(())
+}
+
+async fn run_backend(options: &Options, templates: &Templates, backend: Backend) -> anyhow::Result<()> {
+    let scratch = tempfile::tempdir()?;
+    let data_dir = scratch.path().join("data");
+    let (database_url, postgres_database) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}?mode=rwc", data_dir.join("bench.db").display()), None),
+        Backend::Postgres => {
+            let name = format!("pgx_bench_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = PgConnection::connect(&format!("{}/postgres", options.postgres_url))
+                .await
+                .context("PostgreSQL for the benchmark")?;
+            admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
+            (format!("{}/{name}", options.postgres_url), Some(name))
+        }
+    };
+    let result = measure_backend(options, templates, backend, &data_dir, &database_url).await;
+    if options.keep_database
+        && let Some(name) = &postgres_database
+    {
+        println!("[{backend:?}] kept the database: {}/{name}", options.postgres_url);
+    } else if let Some(name) = postgres_database
+        && let Ok(mut admin) = PgConnection::connect(&format!("{}/postgres", options.postgres_url)).await
+    {
+        let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+    }
+    result
+}
+
+async fn measure_backend(
+    options: &Options,
+    templates: &Templates,
+    backend: Backend,
+    data_dir: &std::path::Path,
+    database_url: &str,
+) -> anyhow::Result<()> {
+    let port = free_port()?;
+    let address = format!("http://127.0.0.1:{port}");
+    let overrides = settings::Overrides {
+        data_dir: Some(data_dir.to_path_buf()),
+        database_url: Some(database_url.to_owned()),
+        listen: Some(format!("127.0.0.1:{port}")),
+        public_url: Some(address.clone()),
+    };
+    let settings = settings::Settings::load_with_environment(None, &overrides, Vec::new())?;
+    let context = Context::open(settings).await?;
+    let loaded = load(&context, templates, options.patients).await?;
+    println!(
+        "\n[{backend:?}] loaded {} resources in {:.1} s ({:.0} resources/s)",
+        loaded.0,
+        loaded.1.as_secs_f64(),
+        loaded.0 as f64 / loaded.1.as_secs_f64()
+    );
+    let tokens = Arc::new(tokens(&context, &address, options.patients)?);
+    context.store.close().await;
+
+    let mut app = spawn(&[
+        "serve-app",
+        "--data-dir",
+        &data_dir.display().to_string(),
+        "--database-url",
+        database_url,
+        "--port",
+        &port.to_string(),
+        "--workers",
+        &options.workers.to_string(),
+    ])?;
+    wait_until_up(&address).await?;
+    let ours = drive(options, &address, tokens.clone()).await;
+    let rss = machine::peak_rss_mib(app.id());
+    let _ = app.kill();
+    let _ = app.wait();
+    let ours = ours?;
+    if ours.errors > 0 {
+        bail!("{} of {} requests failed; the numbers would mean nothing", ours.errors, ours.requests);
+    }
+
+    let bare_port = free_port()?;
+    let bare_address = format!("http://127.0.0.1:{bare_port}");
+    let mut bare = spawn(&[
+        "serve-bare",
+        "--size",
+        &ours.mean_body_bytes.to_string(),
+        "--port",
+        &bare_port.to_string(),
+        "--workers",
+        &options.workers.to_string(),
+    ])?;
+    wait_until_up(&bare_address).await?;
+    let baseline = drive(options, &bare_address, tokens).await;
+    let _ = bare.kill();
+    let _ = bare.wait();
+    let baseline = baseline?;
+
+    println!("[{backend:?}] | server | requests/s | p50 ms | p99 ms | peak RSS MiB | mean body bytes |");
+    println!(
+        "[{backend:?}] | pgo-exchange | {:.0} | {:.2} | {:.2} | {} | {} |",
+        ours.per_second,
+        ours.p50_ms,
+        ours.p99_ms,
+        rss.map(|mib| format!("{mib:.0}")).unwrap_or_else(|| "?".into()),
+        ours.mean_body_bytes
+    );
+    println!(
+        "[{backend:?}] | bare actix-web, same body size | {:.0} | {:.2} | {:.2} | | {} |",
+        baseline.per_second, baseline.p50_ms, baseline.p99_ms, baseline.mean_body_bytes
+    );
+    println!(
+        "[{backend:?}] ratio to the bare limit: {:.2} (target >= 0.4); {} requests measured",
+        ours.per_second / baseline.per_second,
+        ours.requests
+    );
+    Ok(())
+}
+
+/// Loads the shared resources and `patients` synthetic patients through ingest, as `load` does.
+async fn load(context: &Context, templates: &Templates, patients: usize) -> anyhow::Result<(usize, Duration)> {
+    let started = Instant::now();
+    let new = NewProvider { name: PROVIDER.into(), display_name: "Benchmark".into(), data_services: vec!["48".into()] };
+    let provider = context.store.upsert_provider(&new, None).await?;
+    let prepare = |resources: Vec<serde_json::Value>| -> anyhow::Result<Vec<Write>> {
+        resources
+            .into_iter()
+            .map(|resource| {
+                let prepared = context
+                    .ingestor
+                    .prepare(&provider, Release::Stu3, resource, None)
+                    .map_err(|rejection| anyhow::anyhow!(rejection.summary()))?;
+                Ok(Write::Put(Box::new(prepared.write)))
+            })
+            .collect()
+    };
+    let mut written = context.store.write(provider.id, prepare(templates.shared.clone())?).await?.len();
+    // Validation and indexing are CPU work: spread each chunk of patients over the cores while
+    // the previous chunk is written.
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let chunk = 200;
+    let mut pending: Option<tokio::task::JoinHandle<Result<usize, store::StoreError>>> = None;
+    for start in (0..patients).step_by(chunk) {
+        let end = (start + chunk).min(patients);
+        let writes: Vec<Write> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|thread| {
+                    let prepare = &prepare;
+                    scope.spawn(move || -> anyhow::Result<Vec<Write>> {
+                        let mut writes = Vec::new();
+                        for index in (start + thread..end).step_by(threads) {
+                            writes.extend(prepare(templates.patient(index).1)?);
+                        }
+                        Ok(writes)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().map_err(|_| anyhow::anyhow!("a preparing thread panicked"))?)
+                .collect::<anyhow::Result<Vec<Vec<Write>>>>()
+        })?
+        .into_iter()
+        .flatten()
+        .collect();
+        if let Some(previous) = pending.take() {
+            written += previous.await??;
+        }
+        let store = context.store.clone();
+        let provider_id = provider.id;
+        pending = Some(tokio::spawn(async move {
+            let mut count = 0;
+            let mut writes = writes;
+            while !writes.is_empty() {
+                let batch: Vec<Write> = writes.drain(..writes.len().min(1000)).collect();
+                count += store.write(provider_id, batch).await?.len();
+            }
+            Ok(count)
+        }));
+        if end % 2000 == 0 || end == patients {
+            eprint!("\r  loaded {end}/{patients} patients");
+        }
+    }
+    if let Some(previous) = pending.take() {
+        written += previous.await??;
+    }
+    context.store.analyze().await?;
+    eprintln!();
+    Ok((written, started.elapsed()))
+}
+
+fn tokens(context: &Context, address: &str, patients: usize) -> anyhow::Result<Vec<String>> {
+    let issuer = context.token_issuer();
+    (0..patients)
+        .map(|index| {
+            let grant = Grant {
+                person_key: context.secret.person_key(PROVIDER, &crate::generate::bsn(index)),
+                client_id: "bench.pgo.example".into(),
+                provider: PROVIDER.into(),
+                scope: format!("{PROVIDER}~48").parse()?,
+                audience: vec![format!("{address}/{PROVIDER}/48/fhir")],
+            };
+            Ok(issuer.issue(&grant)?.token)
+        })
+        .collect()
+}
+
+/// Drives `address` with the BgZ query list for random patients: warm-up, then measurement.
+async fn drive(options: &Options, address: &str, tokens: Arc<Vec<String>>) -> anyhow::Result<Measured> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(options.concurrency).build()?;
+    let measuring = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    let base = format!("{address}/{PROVIDER}/48/fhir");
+    let mut tasks = Vec::new();
+    for worker in 0..options.concurrency {
+        let (client, tokens, measuring, stop, base) =
+            (client.clone(), tokens.clone(), measuring.clone(), stop.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies: Vec<u32> = Vec::with_capacity(100_000);
+            let (mut errors, mut bytes) = (0_usize, 0_usize);
+            let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ (worker as u64 + 1);
+            let mut query = worker % BGZ_QUERIES.len();
+            while !stop.load(Ordering::Relaxed) {
+                // xorshift: a cheap, reproducible choice of patient.
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let patient = (state % tokens.len() as u64) as usize;
+                query = (query + 1) % BGZ_QUERIES.len();
+                let started = Instant::now();
+                let outcome =
+                    client.get(format!("{base}/{}", BGZ_QUERIES[query])).bearer_auth(&tokens[patient]).send().await;
+                let (ok, length) = match outcome {
+                    Ok(response) => {
+                        let ok = response.status() == 200;
+                        (ok, response.bytes().await.map(|body| body.len()).unwrap_or(0))
+                    }
+                    Err(_) => (false, 0),
+                };
+                if measuring.load(Ordering::Relaxed) {
+                    latencies.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
+                    bytes += length;
+                    if !ok {
+                        errors += 1;
+                    }
+                }
+            }
+            (latencies, errors, bytes)
+        }));
+    }
+    tokio::time::sleep(options.warmup).await;
+    measuring.store(true, Ordering::Relaxed);
+    let started = Instant::now();
+    tokio::time::sleep(options.duration).await;
+    measuring.store(false, Ordering::Relaxed);
+    let elapsed = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let mut latencies = Vec::new();
+    let (mut errors, mut bytes) = (0, 0);
+    for task in tasks {
+        let (mut task_latencies, task_errors, task_bytes) = task.await?;
+        latencies.append(&mut task_latencies);
+        errors += task_errors;
+        bytes += task_bytes;
+    }
+    latencies.sort_unstable();
+    let percentile = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
+    Ok(Measured {
+        requests: latencies.len(),
+        errors,
+        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50_ms: percentile(0.50),
+        p99_ms: percentile(0.99),
+        mean_body_bytes: bytes / latencies.len().max(1),
+    })
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn spawn(args: &[&str]) -> anyhow::Result<Child> {
+    Ok(Command::new(std::env::current_exe()?).args(args).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn()?)
+}
+
+async fn wait_until_up(address: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("{address}/health")).send().await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the server at {address} did not come up within 30 s")
+}

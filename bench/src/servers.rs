@@ -1,0 +1,46 @@
+//! The two servers under load, each run as a child process of the benchmark: the service itself
+//! (exactly as `pgo-exchange serve` builds it) and the bare baseline.
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use pgo_exchange::{Application, Context};
+use std::path::PathBuf;
+
+/// Runs the service over a loaded database until killed.
+pub(crate) fn serve_app(data_dir: PathBuf, database_url: String, port: u16, workers: usize) -> anyhow::Result<()> {
+    actix_web::rt::System::new().block_on(async move {
+        let overrides = settings::Overrides {
+            data_dir: Some(data_dir),
+            database_url: Some(database_url),
+            listen: Some(format!("127.0.0.1:{port}")),
+            public_url: Some(format!("http://127.0.0.1:{port}")),
+        };
+        // PGO_EXCHANGE__ settings of the benchmark's own environment reach the server too.
+        let mut environment: Vec<(String, String)> =
+            std::env::vars().filter(|(name, _)| name.starts_with("PGO_EXCHANGE__")).collect();
+        environment.push(("PGO_EXCHANGE__SERVER__WORKERS".to_owned(), workers.to_string()));
+        let settings = settings::Settings::load_with_environment(None, &overrides, environment)?;
+        let context = Context::open(settings).await?;
+        Application::build(&context)?.run().await?;
+        Ok(())
+    })
+}
+
+/// Runs a handler that answers every request with `size` bytes, until killed: the most a
+/// server can do on this machine, to compare with.
+pub(crate) fn serve_bare(size: usize, port: u16, workers: usize) -> anyhow::Result<()> {
+    let body = web::Bytes::from(vec![b'x'; size]);
+    actix_web::rt::System::new().block_on(async move {
+        HttpServer::new(move || {
+            let body = body.clone();
+            App::new().default_service(web::to(move || {
+                let body = body.clone();
+                async move { HttpResponse::Ok().content_type("application/fhir+json; charset=utf-8").body(body) }
+            }))
+        })
+        .workers(workers)
+        .bind(("127.0.0.1", port))?
+        .run()
+        .await?;
+        Ok(())
+    })
+}

@@ -1,0 +1,163 @@
+//! Running the read queries of PGO requests. On PostgreSQL they go through sqlx like everything
+//! else. On SQLite they run synchronously on the calling thread through rusqlite, over a small
+//! pool of read-only connections with cached prepared statements: sqlx's SQLite driver hands
+//! every statement to a thread of its own and back, and those two thread switches per statement
+//! were most of the cost of a search (see BENCHMARKS.md). The SQL text is the same for both.
+//!
+//! A read takes tens of microseconds from SQLite's page cache, short enough to run on an HTTP
+//! worker thread without handing it elsewhere. Writes and migrations always go through sqlx.
+
+use crate::StoreError;
+use crate::read::StoredResource;
+use crate::sql::{Arg, Sql};
+use rusqlite::{Connection, OpenFlags, Statement};
+use sqlx::{AnyPool, Row};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// Idle read connections kept open; more are opened when more threads read at once.
+const IDLE_CONNECTIONS: usize = 8;
+/// Prepared statements kept per connection: the search shapes of the data services fit.
+const STATEMENTS_PER_CONNECTION: usize = 256;
+
+/// Where read queries run.
+#[derive(Debug)]
+pub(crate) enum Reader {
+    /// Through the sqlx pool (PostgreSQL).
+    Pool(AnyPool),
+    /// Synchronously on read-only SQLite connections.
+    Sqlite(SqliteReader),
+}
+
+/// A pool of read-only SQLite connections.
+#[derive(Debug)]
+pub(crate) struct SqliteReader {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl SqliteReader {
+    pub(crate) fn new(path: PathBuf) -> SqliteReader {
+        SqliteReader { path, idle: Mutex::new(Vec::new()) }
+    }
+
+    fn open(&self) -> rusqlite::Result<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let connection = Connection::open_with_flags(&self.path, flags)?;
+        connection.busy_timeout(std::time::Duration::from_secs(10))?;
+        connection.execute_batch("PRAGMA cache_size = -8192; PRAGMA temp_store = MEMORY; PRAGMA query_only = 1;")?;
+        connection.set_prepared_statement_cache_capacity(STATEMENTS_PER_CONNECTION);
+        Ok(connection)
+    }
+
+    /// Runs `read` on an idle connection (or a new one), then keeps the connection for later.
+    fn with<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let connection = match idle {
+            Some(connection) => connection,
+            None => self.open().map_err(StoreError::Sqlite)?,
+        };
+        let result = read(&connection).map_err(StoreError::Sqlite);
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < IDLE_CONNECTIONS
+        {
+            idle.push(connection);
+        }
+        result
+    }
+}
+
+fn prepared<'c>(connection: &'c Connection, sql: &Sql) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+    let mut statement = connection.prepare_cached(sql.text())?;
+    bind(&mut statement, sql.args())?;
+    Ok(statement)
+}
+
+fn bind(statement: &mut Statement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
+    for (index, arg) in args.iter().enumerate() {
+        match arg {
+            Arg::Int(value) => statement.raw_bind_parameter(index + 1, value)?,
+            Arg::Text(value) => statement.raw_bind_parameter(index + 1, value)?,
+            Arg::Null => statement.raw_bind_parameter(index + 1, rusqlite::types::Null)?,
+        }
+    }
+    Ok(())
+}
+
+/// One `$lastn` candidate row: an observation, one of its codes, its effective start.
+pub(crate) type LastnRow = (i64, Option<String>, String, Option<i64>);
+
+impl Reader {
+    /// Resources (`rid, resource_type, id, version_id, last_updated, body`), with the `total`
+    /// column when the statement has one.
+    pub(crate) async fn resources(&self, sql: Sql, with_total: bool) -> Result<Vec<(StoredResource, i64)>, StoreError> {
+        match self {
+            Reader::Pool(pool) => {
+                let rows = sql.build().fetch_all(pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        let total = if with_total { row.try_get("total")? } else { 0 };
+                        Ok((crate::write::stored_from_row(row)?, total))
+                    })
+                    .collect::<Result<_, sqlx::Error>>()
+                    .map_err(StoreError::from)
+            }
+            Reader::Sqlite(reader) => reader.with(|connection| {
+                let mut statement = prepared(connection, &sql)?;
+                let mut rows = statement.raw_query();
+                let mut found = Vec::new();
+                while let Some(row) = rows.next()? {
+                    let resource = StoredResource {
+                        rid: row.get(0)?,
+                        resource_type: row.get(1)?,
+                        id: row.get(2)?,
+                        version_id: row.get(3)?,
+                        last_updated: row.get(4)?,
+                        body: row.get(5)?,
+                    };
+                    let total = if with_total { row.get(6)? } else { 0 };
+                    found.push((resource, total));
+                }
+                Ok(found)
+            }),
+        }
+    }
+
+    /// `$lastn` candidates (`rid, system, code, effective`).
+    pub(crate) async fn lastn_candidates(&self, sql: Sql) -> Result<Vec<LastnRow>, StoreError> {
+        match self {
+            Reader::Pool(pool) => {
+                let rows = sql.build().fetch_all(pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok((
+                            row.try_get("rid")?,
+                            row.try_get("system")?,
+                            row.try_get("code")?,
+                            row.try_get("effective")?,
+                        ))
+                    })
+                    .collect::<Result<_, sqlx::Error>>()
+                    .map_err(StoreError::from)
+            }
+            Reader::Sqlite(reader) => reader.with(|connection| {
+                let mut statement = prepared(connection, &sql)?;
+                let mut rows = statement.raw_query();
+                let mut found = Vec::new();
+                while let Some(row) = rows.next()? {
+                    found.push((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?));
+                }
+                Ok(found)
+            }),
+        }
+    }
+
+    /// A single count (`total`).
+    pub(crate) async fn count(&self, sql: Sql) -> Result<i64, StoreError> {
+        match self {
+            Reader::Pool(pool) => Ok(sql.build().fetch_one(pool).await?.try_get("total")?),
+            Reader::Sqlite(reader) => reader
+                .with(|connection| prepared(connection, &sql)?.raw_query().next()?.map_or(Ok(0), |row| row.get(0))),
+        }
+    }
+}
