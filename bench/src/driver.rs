@@ -71,6 +71,8 @@ pub(crate) struct Options {
 /// The result of driving one server.
 #[derive(Debug, Clone)]
 struct Measured {
+    /// Mean latency per query of the list, in ms.
+    per_query_ms: Vec<f64>,
     requests: usize,
     errors: usize,
     per_second: f64,
@@ -207,6 +209,12 @@ async fn measure_backend(
         ours.per_second / baseline.per_second,
         ours.requests
     );
+    let mut slowest: Vec<(f64, &str)> = ours.per_query_ms.iter().copied().zip(BGZ_QUERIES.iter().copied()).collect();
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!("[{backend:?}] mean latency per query, slowest first:");
+    for (ms, query) in slowest {
+        println!("[{backend:?}]   {ms:6.2} ms  {query}");
+    }
     Ok(())
 }
 
@@ -298,7 +306,7 @@ fn tokens(context: &Context, address: &str, patients: usize) -> anyhow::Result<V
         .collect()
 }
 
-/// Drives `address` with the BgZ query list for random patients: warm-up, then measurement.
+/// Drives `address` with the BgZ query list, person after person: warm-up, then measurement.
 async fn drive(options: &Options, address: &str, tokens: Arc<Vec<String>>) -> anyhow::Result<Measured> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(options.concurrency).build()?;
     let measuring = Arc::new(AtomicBool::new(false));
@@ -310,19 +318,27 @@ async fn drive(options: &Options, address: &str, tokens: Arc<Vec<String>>) -> an
             (client.clone(), tokens.clone(), measuring.clone(), stop.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies: Vec<u32> = Vec::with_capacity(100_000);
+            let mut per_query = vec![(0_u64, 0_u64); BGZ_QUERIES.len()];
             let (mut errors, mut bytes) = (0_usize, 0_usize);
             let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ (worker as u64 + 1);
-            let mut query = worker % BGZ_QUERIES.len();
+            // Each connection is a PGO collecting the BgZ of one person after another: the whole
+            // query list with that person's token, as MedMij collection goes.
+            let mut patient = 0;
+            let mut query = BGZ_QUERIES.len();
             while !stop.load(Ordering::Relaxed) {
-                // xorshift: a cheap, reproducible choice of patient.
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                let patient = (state % tokens.len() as u64) as usize;
-                query = (query + 1) % BGZ_QUERIES.len();
+                if query == BGZ_QUERIES.len() {
+                    // xorshift: a cheap, reproducible choice of the next person.
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    patient = (state % tokens.len() as u64) as usize;
+                    query = 0;
+                }
+                let url = format!("{base}/{}", BGZ_QUERIES[query]);
+                let this_query = query;
+                query += 1;
                 let started = Instant::now();
-                let outcome =
-                    client.get(format!("{base}/{}", BGZ_QUERIES[query])).bearer_auth(&tokens[patient]).send().await;
+                let outcome = client.get(url).bearer_auth(&tokens[patient]).send().await;
                 let (ok, length) = match outcome {
                     Ok(response) => {
                         let ok = response.status() == 200;
@@ -331,14 +347,17 @@ async fn drive(options: &Options, address: &str, tokens: Arc<Vec<String>>) -> an
                     Err(_) => (false, 0),
                 };
                 if measuring.load(Ordering::Relaxed) {
-                    latencies.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
+                    let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
+                    latencies.push(micros);
+                    per_query[this_query].0 += 1;
+                    per_query[this_query].1 += u64::from(micros);
                     bytes += length;
                     if !ok {
                         errors += 1;
                     }
                 }
             }
-            (latencies, errors, bytes)
+            (latencies, errors, bytes, per_query)
         }));
     }
     tokio::time::sleep(options.warmup).await;
@@ -350,11 +369,16 @@ async fn drive(options: &Options, address: &str, tokens: Arc<Vec<String>>) -> an
     stop.store(true, Ordering::Relaxed);
     let mut latencies = Vec::new();
     let (mut errors, mut bytes) = (0, 0);
+    let mut per_query = vec![(0_u64, 0_u64); BGZ_QUERIES.len()];
     for task in tasks {
-        let (mut task_latencies, task_errors, task_bytes) = task.await?;
+        let (mut task_latencies, task_errors, task_bytes, task_per_query) = task.await?;
         latencies.append(&mut task_latencies);
         errors += task_errors;
         bytes += task_bytes;
+        for (total, (count, micros)) in per_query.iter_mut().zip(task_per_query) {
+            total.0 += count;
+            total.1 += micros;
+        }
     }
     latencies.sort_unstable();
     let percentile = |p: f64| {
@@ -365,6 +389,10 @@ async fn drive(options: &Options, address: &str, tokens: Arc<Vec<String>>) -> an
             / 1000.0
     };
     Ok(Measured {
+        per_query_ms: per_query
+            .iter()
+            .map(|(count, micros)| *micros as f64 / (*count).max(1) as f64 / 1000.0)
+            .collect(),
         requests: latencies.len(),
         errors,
         per_second: latencies.len() as f64 / elapsed.as_secs_f64(),

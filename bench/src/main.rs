@@ -6,6 +6,11 @@
 //!
 //! `cargo run -p bench --release -- --help`
 
+/// mimalloc: a search allocates many small, short-lived objects (rows, strings, the response),
+/// and the system allocator spent a tenth of the server's time on them (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod driver;
 mod generate;
 mod machine;

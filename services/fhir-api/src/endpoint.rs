@@ -66,8 +66,8 @@ pub(crate) async fn authorize(
         tracing::info!("access token audience does not include this endpoint");
         return Err(ApiError::InvalidToken);
     }
-    // The queries find the person's Patients by this key themselves.
-    Ok(PatientContext { scope: PatientScope::Person(claims.sub.clone()), claims })
+    let patient_ids = state.patients(endpoint.provider.id, endpoint.service.release, &claims.sub).await?;
+    Ok(PatientContext { scope: PatientScope::Patients(patient_ids.to_vec()), claims })
 }
 
 /// The token of an `Authorization: Bearer ...` header.

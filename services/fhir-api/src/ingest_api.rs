@@ -61,7 +61,9 @@ pub(crate) async fn bundle(
         async {
             let (provider, release) = authenticate(&state, &request, &provider, &release).await?;
             let bundle = body::read_json(&request, payload, state.max_body_bytes).await?;
-            let response = state.ingestor.bundle(&state.store, &provider, release, bundle).await?;
+            let response = state.ingestor.bundle(&state.store, &provider, release, bundle).await;
+            state.forget_patients();
+            let response = response?;
             Ok(render::resource_response(&mut HttpResponse::Ok(), Format::Json, &response.to_string()))
         }
         .await,
@@ -124,6 +126,7 @@ pub(crate) async fn delete(
                 return Err(ApiError::NotFound(format!("{resource_type}/{id}")));
             }
             state.store.write(provider.id, vec![Write::Delete { release, resource_type, id }]).await?;
+            state.forget_patients();
             Ok(HttpResponse::NoContent().finish())
         }
         .await,
@@ -173,6 +176,7 @@ async fn write_one(
     let prepared = state.ingestor.prepare(provider, release, resource, None).map_err(ApiError::Rejected)?;
     let warnings = prepared.warnings;
     let outcomes = state.store.write(provider.id, vec![Write::Put(Box::new(prepared.write))]).await?;
+    state.forget_patients();
     let outcome = outcomes.into_iter().next().ok_or(ApiError::Internal)?;
     if !warnings.is_empty() {
         tracing::info!(count = warnings.len(), "resource accepted with warnings");

@@ -47,7 +47,14 @@ pub struct ApiState {
     /// Verified tokens: an ES256 verification costs far more than the rest of a small search,
     /// and a PGO sends many requests with one token. Expiry is still checked on every use.
     tokens: Cache<String, Arc<AccessClaims>>,
+    /// The Patient ids of a person (provider, release, person key), for a short while: a PGO
+    /// collects a data service with many requests in a row. Writes through the ingest endpoint
+    /// clear it; loads by another process show within `PATIENT_CACHE_SECONDS`.
+    patients: Cache<(i64, fhir_core::Release, String), Arc<Vec<String>>>,
 }
+
+/// How long a person's Patient ids are reused (see `ApiState::patients`).
+const PATIENT_CACHE_SECONDS: u64 = 30;
 
 /// How long a provider lookup is reused. Providers change rarely (configuration, `providers
 /// add`); a new provider is served within this time without a restart.
@@ -85,6 +92,10 @@ impl ApiState {
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(token_lifetime_seconds.max(1)))
                 .build(),
+            patients: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(PATIENT_CACHE_SECONDS))
+                .build(),
         }
     }
 
@@ -96,6 +107,30 @@ impl ApiState {
         let found = self.store.provider(name).await?.map(Arc::new);
         self.providers.insert(name.to_owned(), found.clone());
         Ok(found)
+    }
+
+    /// The logical ids of the person's Patients at a provider, in a release. An empty answer is
+    /// not kept, so that a person whose records arrive later is found at once.
+    pub(crate) async fn patients(
+        &self,
+        provider: store::ProviderId,
+        release: fhir_core::Release,
+        person_key: &str,
+    ) -> Result<Arc<Vec<String>>, store::StoreError> {
+        let key = (provider.get(), release, person_key.to_owned());
+        if let Some(known) = self.patients.get(&key) {
+            return Ok(known);
+        }
+        let found = Arc::new(self.store.patients_for_person(provider, release, person_key).await?);
+        if !found.is_empty() {
+            self.patients.insert(key, found.clone());
+        }
+        Ok(found)
+    }
+
+    /// Forgets every person's Patient ids (after a write that may have changed them).
+    pub(crate) fn forget_patients(&self) {
+        self.patients.invalidate_all();
     }
 
     /// The claims of `token` if it verifies and has not expired.

@@ -1,5 +1,10 @@
 //! `pgo-exchange`: the service and its administration commands.
 
+/// mimalloc: a search allocates many small, short-lived objects (rows, strings, the response),
+/// and the system allocator spent a tenth of the server's time on them (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod commands;
 
 use clap::{Parser, Subcommand};

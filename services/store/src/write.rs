@@ -188,11 +188,11 @@ async fn put(
     // of a bulk load are creates, which then cost one statement.
     let first_body = body_with_meta(&write.resource, 1, now_text)?;
     let row = sqlx::query(
-        "INSERT INTO resources (provider_id, release, resource_type, id, version_id, last_updated, deleted, content_hash, body) \
-         VALUES ($1, $2, $3, $4, 1, $5, 0, $6, $7) \
+        "INSERT INTO resources (provider_id, release, resource_type, id, version_id, last_updated, deleted, content_hash, profiles, body) \
+         VALUES ($1, $2, $3, $4, 1, $5, 0, $6, $7, $8) \
          ON CONFLICT (provider_id, release, resource_type, id) DO UPDATE SET \
          version_id = resources.version_id + 1, last_updated = excluded.last_updated, deleted = 0, \
-         content_hash = excluded.content_hash, body = excluded.body \
+         content_hash = excluded.content_hash, profiles = excluded.profiles, body = excluded.body \
          WHERE resources.content_hash <> excluded.content_hash OR resources.deleted = 1 \
          RETURNING rid, version_id",
     )
@@ -202,6 +202,7 @@ async fn put(
     .bind(write.id.clone())
     .bind(now)
     .bind(write.content_hash.clone())
+    .bind(profile_list(&write.index.profiles))
     .bind(first_body.clone())
     .fetch_optional(&mut **tx)
     .await?;
@@ -250,6 +251,17 @@ async fn put(
     Ok((outcome, Some((rid, kind))))
 }
 
+/// The claimed profiles as stored in `resources.profiles`: `|a|b|`, so that each can be found
+/// with its delimiters.
+pub(crate) fn profile_list(profiles: &[String]) -> String {
+    let mut list = String::from("|");
+    for profile in profiles {
+        list.push_str(profile);
+        list.push('|');
+    }
+    list
+}
+
 /// The resource as stored: `meta.versionId` and `meta.lastUpdated` first in `meta`, `meta` right
 /// after `id`, everything else exactly as sent.
 pub(crate) fn body_with_meta(resource: &Value, version_id: i64, last_updated: &str) -> Result<String, StoreError> {
@@ -295,9 +307,7 @@ pub(crate) fn body_with_meta(resource: &Value, version_id: i64, last_updated: &s
 
 async fn clear_index(tx: &mut Transaction<'static, Any>, rids: &[i64]) -> Result<(), StoreError> {
     for chunk in rids.chunks(ROWS_PER_INSERT) {
-        for table in
-            ["search_token", "search_date", "search_reference", "resource_profiles", "compartment", "patient_keys"]
-        {
+        for table in ["search_token", "search_date", "search_reference", "compartment", "patient_keys"] {
             let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE rid IN "));
             sql.bind_list(chunk.iter().copied());
             sql.build().execute(&mut **tx).await?;
@@ -350,7 +360,6 @@ async fn insert_index(
     let mut tokens = Vec::new();
     let mut dates = Vec::new();
     let mut references = Vec::new();
-    let mut profiles = Vec::new();
     let mut compartment = Vec::new();
     let mut keys = Vec::new();
     for (rid, entry) in pending {
@@ -358,7 +367,6 @@ async fn insert_index(
         tokens.extend(entry.index.tokens.iter().map(|token| (rid, token)));
         dates.extend(entry.index.dates.iter().map(|date| (rid, date)));
         references.extend(entry.index.references.iter().map(|reference| (rid, reference)));
-        profiles.extend(entry.index.profiles.iter().map(|profile| (rid, profile)));
         compartment.extend(entry.index.compartment.iter().map(|patient| (rid, entry, patient)));
         keys.extend(entry.person_keys.iter().map(|key| (rid, entry, key)));
     }
@@ -384,10 +392,6 @@ async fn insert_index(
             .bind(reference.target_type.clone())
             .push(", ")
             .bind(reference.target_id.clone());
-    })
-    .await?;
-    insert_rows(tx, "resource_profiles", "rid, profile", &profiles, |sql, (rid, profile)| {
-        sql.bind(*rid).push(", ").bind((*profile).clone());
     })
     .await?;
     insert_rows(

@@ -132,7 +132,7 @@ on_both_backends!(a_failing_write_leaves_nothing_behind, |database| {
     // The second write carries an index that breaks a primary key, so the database refuses it.
     let mut broken = put(observation("o2", "p1", "85354-9", "2013", BP));
     if let Write::Put(write) = &mut broken {
-        write.index.profiles = vec![BP.to_owned(), BP.to_owned()];
+        write.index.compartment = vec!["p1".to_owned(), "p1".to_owned()];
     }
     let result = store.write(umcx.id, vec![put(observation("o1", "p1", "85354-9", "2013", BP)), broken]).await;
     assert!(result.is_err());

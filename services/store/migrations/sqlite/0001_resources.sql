@@ -12,7 +12,8 @@ CREATE TABLE providers (
 );
 
 -- The current version of every resource. `body` is the JSON as sent, with meta.versionId and
--- meta.lastUpdated set; `content_hash` covers the body without those two, to spot no-op writes.
+-- meta.lastUpdated set; `content_hash` covers the body without those two, to spot no-op writes;
+-- `profiles` lets a query check data-service membership on the row it already reads.
 CREATE TABLE resources (
     rid           INTEGER PRIMARY KEY,
     provider_id   BIGINT  NOT NULL REFERENCES providers (id),
@@ -23,6 +24,7 @@ CREATE TABLE resources (
     last_updated  BIGINT  NOT NULL,
     deleted       BIGINT  NOT NULL DEFAULT 0,
     content_hash  TEXT    NOT NULL,
+    profiles      TEXT    NOT NULL,   -- the claimed profiles, without version, as |a|b|
     body          TEXT    NOT NULL,
     UNIQUE (provider_id, release, resource_type, id)
 );
@@ -83,8 +85,3 @@ CREATE TABLE search_reference (
 );
 CREATE INDEX search_reference_by_resource ON search_reference (rid, target_type, target_id);
 
-CREATE TABLE resource_profiles (
-    rid     BIGINT NOT NULL REFERENCES resources (rid),
-    profile TEXT   NOT NULL,
-    PRIMARY KEY (rid, profile)
-);
