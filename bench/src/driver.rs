@@ -66,6 +66,8 @@ pub(crate) struct Options {
     pub(crate) warmup: Duration,
     pub(crate) workers: usize,
     pub(crate) keep_database: bool,
+    /// Measurement is split into this many alternating rounds of each server.
+    pub(crate) rounds: u32,
 }
 
 /// The result of driving one server.
@@ -84,11 +86,13 @@ struct Measured {
 pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     println!("machine: {}", machine::describe());
     println!(
-        "load: {} synthetic patients, {} concurrent connections, {} s warm-up + {} s per run, {} server workers",
+        "load: {} synthetic patients, {} concurrent connections (each a PGO collecting the BgZ of one person after another), \
+         {} s warm-up, {} s measured per server in {} alternating rounds, {} server workers",
         options.patients,
         options.concurrency,
         options.warmup.as_secs(),
         options.duration.as_secs(),
+        options.rounds,
         options.workers
     );
     let templates = Templates::from_demo()?;
@@ -165,31 +169,42 @@ async fn measure_backend(
         &options.workers.to_string(),
     ])?;
     wait_until_up(&address).await?;
-    let ours = drive(options, &address, tokens.clone()).await;
-    let rss = machine::peak_rss_mib(app.id());
-    let _ = app.kill();
-    let _ = app.wait();
-    let ours = ours?;
-    if ours.errors > 0 {
-        bail!("{} of {} requests failed; the numbers would mean nothing", ours.errors, ours.requests);
-    }
-
+    // A first run warms the service and tells the mean body size the bare server must send.
+    let calibration = drive(options, &address, tokens.clone(), options.warmup).await?;
     let bare_port = free_port()?;
     let bare_address = format!("http://127.0.0.1:{bare_port}");
     let mut bare = spawn(&[
         "serve-bare",
         "--size",
-        &ours.mean_body_bytes.to_string(),
+        &calibration.mean_body_bytes().to_string(),
         "--port",
         &bare_port.to_string(),
         "--workers",
         &options.workers.to_string(),
     ])?;
     wait_until_up(&bare_address).await?;
-    let baseline = drive(options, &bare_address, tokens).await;
-    let _ = bare.kill();
-    let _ = bare.wait();
-    let baseline = baseline?;
+    drive(options, &bare_address, tokens.clone(), options.warmup).await?;
+    // The machine is shared and its speed drifts: the two servers are measured in alternating
+    // rounds, so that both see the same conditions, and the ratio is taken over all rounds.
+    let slice = options.duration / options.rounds.max(1);
+    let (mut ours, mut baseline, mut round_ratios) = (Sample::default(), Sample::default(), Vec::new());
+    for _ in 0..options.rounds.max(1) {
+        let ours_round = drive(options, &address, tokens.clone(), slice).await?;
+        let bare_round = drive(options, &bare_address, tokens.clone(), slice).await?;
+        round_ratios.push(ours_round.per_second() / bare_round.per_second());
+        ours.merge(ours_round);
+        baseline.merge(bare_round);
+    }
+    let rss = machine::peak_rss_mib(app.id());
+    for child in [&mut app, &mut bare] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let (ours, baseline) = (ours.summarize(), baseline.summarize());
+    if ours.errors > 0 {
+        bail!("{} of {} requests failed; the numbers would mean nothing", ours.errors, ours.requests);
+    }
+    round_ratios.sort_by(f64::total_cmp);
 
     println!("[{backend:?}] | server | requests/s | p50 ms | p99 ms | peak RSS MiB | mean body bytes |");
     println!(
@@ -205,8 +220,11 @@ async fn measure_backend(
         baseline.per_second, baseline.p50_ms, baseline.p99_ms, baseline.mean_body_bytes
     );
     println!(
-        "[{backend:?}] ratio to the bare limit: {:.2} (target >= 0.4); {} requests measured",
+        "[{backend:?}] ratio to the bare limit: {:.2} over {} rounds (per round {:.2} to {:.2}; target >= 0.4); {} requests measured",
         ours.per_second / baseline.per_second,
+        round_ratios.len(),
+        round_ratios.first().copied().unwrap_or(0.0),
+        round_ratios.last().copied().unwrap_or(0.0),
         ours.requests
     );
     let mut slowest: Vec<(f64, &str)> = ours.per_query_ms.iter().copied().zip(BGZ_QUERIES.iter().copied()).collect();
@@ -306,8 +324,73 @@ fn tokens(context: &Context, address: &str, patients: usize) -> anyhow::Result<V
         .collect()
 }
 
-/// Drives `address` with the BgZ query list, person after person: warm-up, then measurement.
-async fn drive(options: &Options, address: &str, tokens: Arc<Vec<String>>) -> anyhow::Result<Measured> {
+/// What one drive of a server measured; drives of the same server add up.
+#[derive(Debug, Default)]
+struct Sample {
+    latencies: Vec<u32>,
+    errors: usize,
+    bytes: usize,
+    per_query: Vec<(u64, u64)>,
+    elapsed: Duration,
+}
+
+impl Sample {
+    fn merge(&mut self, other: Sample) {
+        self.latencies.extend(other.latencies);
+        self.errors += other.errors;
+        self.bytes += other.bytes;
+        if self.per_query.is_empty() {
+            self.per_query = vec![(0, 0); other.per_query.len()];
+        }
+        for (total, (count, micros)) in self.per_query.iter_mut().zip(other.per_query) {
+            total.0 += count;
+            total.1 += micros;
+        }
+        self.elapsed += other.elapsed;
+    }
+
+    fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(f64::MIN_POSITIVE)
+    }
+
+    fn mean_body_bytes(&self) -> usize {
+        self.bytes / self.latencies.len().max(1)
+    }
+
+    fn summarize(mut self) -> Measured {
+        self.latencies.sort_unstable();
+        let latencies = &self.latencies;
+        let percentile = |p: f64| {
+            latencies
+                .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0) as f64
+                / 1000.0
+        };
+        Measured {
+            per_query_ms: self
+                .per_query
+                .iter()
+                .map(|(count, micros)| *micros as f64 / (*count).max(1) as f64 / 1000.0)
+                .collect(),
+            requests: latencies.len(),
+            errors: self.errors,
+            per_second: self.per_second(),
+            p50_ms: percentile(0.50),
+            p99_ms: percentile(0.99),
+            mean_body_bytes: self.mean_body_bytes(),
+        }
+    }
+}
+
+/// Drives `address` with the BgZ query list, person after person, for a second of warm-up (new
+/// connections) and then `duration` of measurement.
+async fn drive(
+    options: &Options,
+    address: &str,
+    tokens: Arc<Vec<String>>,
+    duration: Duration,
+) -> anyhow::Result<Sample> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(options.concurrency).build()?;
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
@@ -317,14 +400,13 @@ async fn drive(options: &Options, address: &str, tokens: Arc<Vec<String>>) -> an
         let (client, tokens, measuring, stop, base) =
             (client.clone(), tokens.clone(), measuring.clone(), stop.clone(), base.clone());
         tasks.push(tokio::spawn(async move {
-            let mut latencies: Vec<u32> = Vec::with_capacity(100_000);
-            let mut per_query = vec![(0_u64, 0_u64); BGZ_QUERIES.len()];
-            let (mut errors, mut bytes) = (0_usize, 0_usize);
-            let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ (worker as u64 + 1);
+            let mut sample = Sample { per_query: vec![(0, 0); BGZ_QUERIES.len()], ..Sample::default() };
+            let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ (worker as u64 + 1) ^ (tokens.len() as u64) << 32;
             // Each connection is a PGO collecting the BgZ of one person after another: the whole
             // query list with that person's token, as MedMij collection goes.
             let mut patient = 0;
             let mut query = BGZ_QUERIES.len();
+            let mut sent = 0_u64;
             while !stop.load(Ordering::Relaxed) {
                 if query == BGZ_QUERIES.len() {
                     // xorshift: a cheap, reproducible choice of the next person.
@@ -337,8 +419,16 @@ async fn drive(options: &Options, address: &str, tokens: Arc<Vec<String>>) -> an
                 let url = format!("{base}/{}", BGZ_QUERIES[query]);
                 let this_query = query;
                 query += 1;
+                sent += 1;
                 let started = Instant::now();
-                let outcome = client.get(url).bearer_auth(&tokens[patient]).send().await;
+                // As a PGO does: the MedMij tracing ids with every request.
+                let outcome = client
+                    .get(url)
+                    .bearer_auth(&tokens[patient])
+                    .header("MedMij-Request-ID", format!("bench-{worker}-{sent}"))
+                    .header("X-Correlation-ID", format!("bench-session-{worker}-{patient}"))
+                    .send()
+                    .await;
                 let (ok, length) = match outcome {
                     Ok(response) => {
                         let ok = response.status() == 200;
@@ -348,58 +438,31 @@ async fn drive(options: &Options, address: &str, tokens: Arc<Vec<String>>) -> an
                 };
                 if measuring.load(Ordering::Relaxed) {
                     let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
-                    latencies.push(micros);
-                    per_query[this_query].0 += 1;
-                    per_query[this_query].1 += u64::from(micros);
-                    bytes += length;
+                    sample.latencies.push(micros);
+                    sample.per_query[this_query].0 += 1;
+                    sample.per_query[this_query].1 += u64::from(micros);
+                    sample.bytes += length;
                     if !ok {
-                        errors += 1;
+                        sample.errors += 1;
                     }
                 }
             }
-            (latencies, errors, bytes, per_query)
+            sample
         }));
     }
-    tokio::time::sleep(options.warmup).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
-    tokio::time::sleep(options.duration).await;
+    tokio::time::sleep(duration).await;
     measuring.store(false, Ordering::Relaxed);
     let elapsed = started.elapsed();
     stop.store(true, Ordering::Relaxed);
-    let mut latencies = Vec::new();
-    let (mut errors, mut bytes) = (0, 0);
-    let mut per_query = vec![(0_u64, 0_u64); BGZ_QUERIES.len()];
+    let mut total = Sample { per_query: vec![(0, 0); BGZ_QUERIES.len()], ..Sample::default() };
     for task in tasks {
-        let (mut task_latencies, task_errors, task_bytes, task_per_query) = task.await?;
-        latencies.append(&mut task_latencies);
-        errors += task_errors;
-        bytes += task_bytes;
-        for (total, (count, micros)) in per_query.iter_mut().zip(task_per_query) {
-            total.0 += count;
-            total.1 += micros;
-        }
+        total.merge(task.await?);
     }
-    latencies.sort_unstable();
-    let percentile = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0) as f64
-            / 1000.0
-    };
-    Ok(Measured {
-        per_query_ms: per_query
-            .iter()
-            .map(|(count, micros)| *micros as f64 / (*count).max(1) as f64 / 1000.0)
-            .collect(),
-        requests: latencies.len(),
-        errors,
-        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50_ms: percentile(0.50),
-        p99_ms: percentile(0.99),
-        mean_body_bytes: bytes / latencies.len().max(1),
-    })
+    total.elapsed = elapsed;
+    Ok(total)
 }
 
 fn free_port() -> anyhow::Result<u16> {

@@ -36,9 +36,12 @@ struct Cli {
     /// Concurrent connections of the load generator.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-    /// Seconds of measurement per run (after the warm-up).
-    #[arg(long, default_value_t = 20)]
+    /// Seconds of measurement per server (after the warm-up), split into alternating rounds.
+    #[arg(long, default_value_t = 40)]
     duration: u64,
+    /// Alternating rounds of the two servers the measurement is split into.
+    #[arg(long, default_value_t = 8)]
+    rounds: u32,
     /// Seconds of warm-up per run.
     #[arg(long, default_value_t = 3)]
     warmup: u64,
@@ -103,6 +106,7 @@ fn main() -> anyhow::Result<()> {
                     cli.workers
                 },
                 keep_database: cli.keep_database,
+                rounds: cli.rounds,
             }))
         }
     }

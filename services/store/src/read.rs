@@ -87,7 +87,7 @@ impl Store {
             .push(" AND r.id = ")
             .bind(id.to_owned())
             .push(" AND r.deleted = 0 AND ");
-        push_profile_filter(&mut sql, "r", profiles, Some(resource_type));
+        push_profile_filter(&mut sql, profiles, Some(resource_type));
         sql.push(" AND (EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid AND c.resource_type = r.resource_type AND c.provider_id = ")
             .bind(provider.0)
             .push(" AND c.release = ")

@@ -38,10 +38,11 @@ pub(crate) fn push_patients(sql: &mut Sql, provider: ProviderId, release: Releas
     }
 }
 
-/// Per resource type, the profiles a resource must claim to belong to a data service.
+/// Per resource type, the profiles a resource must claim to belong to a data service, with the
+/// SQL that checks it, written once when the data service's filter is made.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TypeProfiles {
-    by_type: BTreeMap<String, Vec<String>>,
+    by_type: BTreeMap<String, String>,
 }
 
 impl TypeProfiles {
@@ -51,10 +52,32 @@ impl TypeProfiles {
             by_type: service
                 .types
                 .iter()
-                .map(|served| (served.resource_type.clone(), served.profiles.clone()))
+                .map(|served| {
+                    (served.resource_type.clone(), profile_condition(&served.resource_type, &served.profiles))
+                })
                 .collect(),
         }
     }
+}
+
+/// `(r.resource_type = 'T' AND (<one of the profiles is in r.profiles>))`, with the values as SQL
+/// literals: they come from the definitions, not from a request, and written once they make the
+/// statement text the same for every request (so it is prepared once). `replace` finds a
+/// delimited profile in the `|a|b|` list on both SQLite and PostgreSQL.
+fn profile_condition(resource_type: &str, profiles: &[String]) -> String {
+    let literal = |text: &str| format!("'{}'", text.replace('\'', "''"));
+    let mut condition = format!("(r.resource_type = {} AND (", literal(resource_type));
+    for (position, profile) in profiles.iter().enumerate() {
+        if position > 0 {
+            condition.push_str(" OR ");
+        }
+        condition.push_str(&format!("replace(r.profiles, {}, '') <> r.profiles", literal(&format!("|{profile}|"))));
+    }
+    if profiles.is_empty() {
+        condition.push_str("1 = 0");
+    }
+    condition.push_str("))");
+    condition
 }
 
 /// One page of a search.
@@ -240,7 +263,7 @@ impl Store {
             sql.push(")");
         }
         sql.push(") AND ");
-        push_profile_filter(&mut sql, "r", profiles, None);
+        push_profile_filter(&mut sql, profiles, None);
         sql.push(" AND ");
         push_compartment_or_shared(&mut sql, provider, release, scope);
         let mut seen: HashSet<i64> = matches.iter().map(|resource| resource.rid).collect();
@@ -280,7 +303,7 @@ fn push_matching(
         .push(" AND c.patient_id IN ");
     push_patients(sql, provider, release, scope);
     sql.push(") AND ");
-    push_profile_filter(sql, "r", profiles, Some(&request.resource_type));
+    push_profile_filter(sql, profiles, Some(&request.resource_type));
     for criterion in &request.criteria {
         sql.push(" AND ");
         push_criterion(sql, criterion);
@@ -299,33 +322,21 @@ pub(crate) fn push_compartment_or_shared(sql: &mut Sql, provider: ProviderId, re
     sql.push(") OR NOT EXISTS (SELECT 1 FROM compartment c2 WHERE c2.rid = r.rid))");
 }
 
-/// `r` claims a profile the data service serves for its type (only `only_type` if given). The
-/// check reads the row's own `profiles` list (`|a|b|`): no extra lookup per resource. `replace`
-/// finds a delimited profile in the list on both SQLite and PostgreSQL.
-pub(crate) fn push_profile_filter(sql: &mut Sql, alias: &str, profiles: &TypeProfiles, only_type: Option<&str>) {
+/// `r` claims a profile the data service serves for its type (only `only_type` if given).
+pub(crate) fn push_profile_filter(sql: &mut Sql, profiles: &TypeProfiles, only_type: Option<&str>) {
     sql.push("(");
-    let mut first_type = true;
-    for (resource_type, allowed) in &profiles.by_type {
+    let mut first = true;
+    for (resource_type, condition) in &profiles.by_type {
         if only_type.is_some_and(|only| only != resource_type) {
             continue;
         }
-        sql.push(if first_type { "(" } else { " OR (" });
-        first_type = false;
-        sql.push(&format!("{alias}.resource_type = ")).bind(resource_type.clone()).push(" AND (");
-        for (position, profile) in allowed.iter().enumerate() {
-            if position > 0 {
-                sql.push(" OR ");
-            }
-            sql.push(&format!("replace({alias}.profiles, "))
-                .bind(format!("|{profile}|"))
-                .push(&format!(", '') <> {alias}.profiles"));
+        if !first {
+            sql.push(" OR ");
         }
-        if allowed.is_empty() {
-            sql.push("1 = 0");
-        }
-        sql.push("))");
+        first = false;
+        sql.push(condition);
     }
-    if first_type {
+    if first {
         sql.push("1 = 0");
     }
     sql.push(")");
