@@ -66,11 +66,11 @@ pub(crate) async fn health(state: web::Data<ApiState>) -> HttpResponse {
 }
 
 /// Any path the service does not have.
-pub(crate) async fn not_found(request: HttpRequest) -> HttpResponse {
+pub(crate) fn not_found(request: &HttpRequest) -> HttpResponse {
     ApiError::NotFound(request.path().to_owned()).response(Format::Json)
 }
 
 /// A method the ingest endpoint does not support at this path.
-pub(crate) async fn method_not_allowed(request: HttpRequest) -> HttpResponse {
+pub(crate) fn method_not_allowed(request: &HttpRequest) -> HttpResponse {
     ApiError::MethodNotAllowed(format!("{} is not supported at this path", request.method())).response(Format::Json)
 }

@@ -51,16 +51,16 @@ fn respond(result: Result<HttpResponse, ApiError>) -> HttpResponse {
 
 /// `POST /ingest/{provider}/{release}`: a transaction or batch Bundle.
 pub(crate) async fn bundle(
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
+    request: &HttpRequest,
+    provider: &str,
+    release: &str,
     payload: web::Payload,
-    state: web::Data<ApiState>,
+    state: &ApiState,
 ) -> HttpResponse {
-    let (provider, release) = path.into_inner();
     respond(
         async {
-            let (provider, release) = authenticate(&state, &request, &provider, &release).await?;
-            let bundle = body::read_json(&request, payload, state.max_body_bytes).await?;
+            let (provider, release) = authenticate(state, request, provider, release).await?;
+            let bundle = body::read_json(request, payload, state.max_body_bytes).await?;
             let response = state.ingestor.bundle(&state.store, &provider, release, bundle).await;
             state.forget_patients();
             let response = response?;
@@ -72,19 +72,18 @@ pub(crate) async fn bundle(
 
 /// `POST /ingest/{provider}/{release}/{type}`: create.
 pub(crate) async fn create(
-    request: HttpRequest,
-    path: web::Path<(String, String, String)>,
+    request: &HttpRequest,
+    (provider, release, resource_type): (&str, &str, &str),
     payload: web::Payload,
-    state: web::Data<ApiState>,
+    state: &ApiState,
 ) -> HttpResponse {
-    let (provider, release, resource_type) = path.into_inner();
     respond(
         async {
-            let (provider, release) = authenticate(&state, &request, &provider, &release).await?;
-            let resource = body::read_json(&request, payload, state.max_body_bytes).await?;
-            check_type(&resource, &resource_type)?;
+            let (provider, release) = authenticate(state, request, provider, release).await?;
+            let resource = body::read_json(request, payload, state.max_body_bytes).await?;
+            check_type(&resource, resource_type)?;
             let resource = ingest::with_id(resource, &uuid::Uuid::new_v4().to_string());
-            write_one(&state, &request, &provider, release, resource).await
+            write_one(state, request, &provider, release, resource).await
         }
         .await,
     )
@@ -92,21 +91,20 @@ pub(crate) async fn create(
 
 /// `PUT /ingest/{provider}/{release}/{type}/{id}`: create or update.
 pub(crate) async fn update(
-    request: HttpRequest,
-    path: web::Path<(String, String, String, String)>,
+    request: &HttpRequest,
+    (provider, release, resource_type, id): (&str, &str, &str, &str),
     payload: web::Payload,
-    state: web::Data<ApiState>,
+    state: &ApiState,
 ) -> HttpResponse {
-    let (provider, release, resource_type, id) = path.into_inner();
     respond(
         async {
-            let (provider, release) = authenticate(&state, &request, &provider, &release).await?;
-            let resource = body::read_json(&request, payload, state.max_body_bytes).await?;
-            check_type(&resource, &resource_type)?;
-            if resource.get("id").and_then(Value::as_str) != Some(id.as_str()) {
+            let (provider, release) = authenticate(state, request, provider, release).await?;
+            let resource = body::read_json(request, payload, state.max_body_bytes).await?;
+            check_type(&resource, resource_type)?;
+            if resource.get("id").and_then(Value::as_str) != Some(id) {
                 return Err(ApiError::BadRequest(format!("the resource's id must equal the id in the URL ({id})")));
             }
-            write_one(&state, &request, &provider, release, resource).await
+            write_one(state, request, &provider, release, resource).await
         }
         .await,
     )
@@ -114,18 +112,18 @@ pub(crate) async fn update(
 
 /// `DELETE /ingest/{provider}/{release}/{type}/{id}`.
 pub(crate) async fn delete(
-    request: HttpRequest,
-    path: web::Path<(String, String, String, String)>,
-    state: web::Data<ApiState>,
+    request: &HttpRequest,
+    (provider, release, resource_type, id): (&str, &str, &str, &str),
+    state: &ApiState,
 ) -> HttpResponse {
-    let (provider, release, resource_type, id) = path.into_inner();
     respond(
         async {
-            let (provider, release) = authenticate(&state, &request, &provider, &release).await?;
-            if !reference::is_type_name(&resource_type) || !reference::is_valid_id(&id) {
+            let (provider, release) = authenticate(state, request, provider, release).await?;
+            if !reference::is_type_name(resource_type) || !reference::is_valid_id(id) {
                 return Err(ApiError::NotFound(format!("{resource_type}/{id}")));
             }
-            state.store.write(provider.id, vec![Write::Delete { release, resource_type, id }]).await?;
+            let delete = Write::Delete { release, resource_type: resource_type.to_owned(), id: id.to_owned() };
+            state.store.write(provider.id, vec![delete]).await?;
             state.forget_patients();
             Ok(HttpResponse::NoContent().finish())
         }
@@ -135,17 +133,16 @@ pub(crate) async fn delete(
 
 /// `GET /ingest/{provider}/{release}/{type}/{id}`: what the provider stored.
 pub(crate) async fn read(
-    request: HttpRequest,
-    path: web::Path<(String, String, String, String)>,
-    state: web::Data<ApiState>,
+    request: &HttpRequest,
+    (provider, release, resource_type, id): (&str, &str, &str, &str),
+    state: &ApiState,
 ) -> HttpResponse {
-    let (provider, release, resource_type, id) = path.into_inner();
     respond(
         async {
-            let (provider, release) = authenticate(&state, &request, &provider, &release).await?;
+            let (provider, release) = authenticate(state, request, provider, release).await?;
             let stored = state
                 .store
-                .read(provider.id, release, &resource_type, &id)
+                .read(provider.id, release, resource_type, id)
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("{resource_type}/{id}")))?;
             let mut response = HttpResponse::Ok();

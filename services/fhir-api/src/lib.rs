@@ -16,6 +16,7 @@ mod pgo;
 mod prefer;
 pub mod render;
 pub mod request_ids;
+mod routes;
 mod state;
 
 pub use ingest_api::ingest_key_hash;
@@ -31,23 +32,6 @@ pub fn configure(state: web::Data<ApiState>) -> impl Fn(&mut web::ServiceConfig)
             .app_data(state.clone())
             .route("/health", web::get().to(discovery::health))
             .route("/medmij/zal.xml", web::get().to(discovery::zal))
-            .service(
-                web::scope("/ingest/{provider}/{release}")
-                    .route("", web::post().to(ingest_api::bundle))
-                    .route("/", web::post().to(ingest_api::bundle))
-                    .route("/{type}", web::post().to(ingest_api::create))
-                    .route("/{type}/{id}", web::put().to(ingest_api::update))
-                    .route("/{type}/{id}", web::delete().to(ingest_api::delete))
-                    .route("/{type}/{id}", web::get().to(ingest_api::read))
-                    .default_service(web::to(discovery::method_not_allowed)),
-            )
-            .service(
-                web::scope("/{provider}/{service}/fhir")
-                    .route("/metadata", web::get().to(pgo::metadata))
-                    .route("/{type}", web::get().to(pgo::search))
-                    .route("/{type}/{id}", web::get().to(pgo::read_or_lastn))
-                    .default_service(web::to(pgo::not_offered)),
-            )
-            .default_service(web::to(discovery::not_found));
+            .default_service(web::to(routes::dispatch));
     }
 }

@@ -18,13 +18,12 @@ use crate::prefer;
 use crate::render::{self, SearchBundle};
 use crate::state::ApiState;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse};
 use data_services::{Interaction, SecurityEndpoints, ServedType};
 use fhir_core::format::negotiate;
 use fhir_core::{Format, reference};
 use fhir_search::query::parse_query;
 use fhir_search::{ParseOptions, QueryParam};
-use store::TypeProfiles;
 
 /// The format the client asked for, or the error to answer with (in JSON).
 fn negotiate_format(request: &HttpRequest, params: &[QueryParam], endpoint: &Endpoint<'_>) -> Result<Format, ApiError> {
@@ -43,13 +42,8 @@ fn answer(outcome: Result<HttpResponse, (ApiError, Format)>) -> HttpResponse {
 }
 
 /// `GET [base]/metadata`.
-pub(crate) async fn metadata(
-    request: HttpRequest,
-    path: web::Path<(String, String)>,
-    state: web::Data<ApiState>,
-) -> HttpResponse {
-    let (provider, service) = path.into_inner();
-    answer(metadata_inner(&request, &provider, &service, &state).await)
+pub(crate) async fn metadata(request: &HttpRequest, provider: &str, service: &str, state: &ApiState) -> HttpResponse {
+    answer(metadata_inner(request, provider, service, state).await)
 }
 
 async fn metadata_inner(
@@ -87,25 +81,28 @@ async fn metadata_inner(
 
 /// `GET [base]/{type}`: search.
 pub(crate) async fn search(
-    request: HttpRequest,
-    path: web::Path<(String, String, String)>,
-    state: web::Data<ApiState>,
+    request: &HttpRequest,
+    provider: &str,
+    service: &str,
+    resource_type: &str,
+    state: &ApiState,
 ) -> HttpResponse {
-    let (provider, service, resource_type) = path.into_inner();
-    answer(search_inner(&request, &provider, &service, &resource_type, false, &state).await)
+    answer(search_inner(request, provider, service, resource_type, false, state).await)
 }
 
 /// `GET [base]/{type}/{id}`: read, or `$lastn` when the id is `$lastn`.
 pub(crate) async fn read_or_lastn(
-    request: HttpRequest,
-    path: web::Path<(String, String, String, String)>,
-    state: web::Data<ApiState>,
+    request: &HttpRequest,
+    provider: &str,
+    service: &str,
+    resource_type: &str,
+    id: &str,
+    state: &ApiState,
 ) -> HttpResponse {
-    let (provider, service, resource_type, id) = path.into_inner();
     if id == "$lastn" {
-        return answer(search_inner(&request, &provider, &service, &resource_type, true, &state).await);
+        return answer(search_inner(request, provider, service, resource_type, true, state).await);
     }
-    answer(read_inner(&request, &provider, &service, &resource_type, &id, &state).await)
+    answer(read_inner(request, provider, service, resource_type, id, state).await)
 }
 
 /// What the data service serves of `resource_type`, or the error saying it does not.
@@ -155,10 +152,10 @@ async fn search_inner(
     };
     let search =
         fhir_search::request::parse(served, definition, &params, options).map_err(|error| fail(error.into()))?;
-    let profiles = TypeProfiles::of(endpoint.service);
+    let profiles = state.type_profiles(&endpoint.service.id);
     let page = state
         .store
-        .search(endpoint.provider.id, endpoint.service.release, &context.scope, &profiles, &search)
+        .search(endpoint.provider.id, endpoint.service.release, &context.scope, profiles, &search)
         .await
         .map_err(|error| fail(error.into()))?;
     let path = if lastn { format!("{resource_type}/$lastn") } else { resource_type.to_owned() };
@@ -201,10 +198,10 @@ async fn read_inner(
     if !reference::is_valid_id(id) {
         return Err(not_found());
     }
-    let profiles = TypeProfiles::of(endpoint.service);
+    let profiles = state.type_profiles(&endpoint.service.id);
     let resource = state
         .store
-        .read_for_patient(endpoint.provider.id, endpoint.service.release, &context.scope, &profiles, resource_type, id)
+        .read_for_patient(endpoint.provider.id, endpoint.service.release, &context.scope, profiles, resource_type, id)
         .await
         .map_err(|error| fail(error.into()))?
         .ok_or_else(not_found)?;
@@ -217,7 +214,7 @@ async fn read_inner(
 }
 
 /// Any other method or path under a FHIR base.
-pub(crate) async fn not_offered(request: HttpRequest) -> HttpResponse {
+pub(crate) fn not_offered(request: &HttpRequest) -> HttpResponse {
     if request.method() == actix_web::http::Method::GET {
         ApiError::NotFound(request.path().to_owned()).response(Format::Json)
     } else {

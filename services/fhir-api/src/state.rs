@@ -42,6 +42,9 @@ pub struct ApiState {
     pub(crate) zal: ZalInfo,
     pub(crate) max_body_bytes: usize,
     pub(crate) started_millis: i64,
+    /// Per data service, the profile filter its queries use (made once, not per request).
+    profiles: std::collections::HashMap<String, store::TypeProfiles>,
+    no_profiles: store::TypeProfiles,
     /// Provider by name (or its absence), for a few seconds: every PGO request names one.
     providers: Cache<String, Option<Arc<Provider>>>,
     /// Verified tokens: an ES256 verification costs far more than the rest of a small search,
@@ -74,7 +77,11 @@ impl ApiState {
         max_body_bytes: usize,
         token_lifetime_seconds: u64,
     ) -> ApiState {
+        let profiles =
+            catalog.data_services().map(|service| (service.id.clone(), store::TypeProfiles::of(service))).collect();
         ApiState {
+            profiles,
+            no_profiles: store::TypeProfiles::default(),
             store,
             catalog,
             ingestor,
@@ -97,6 +104,11 @@ impl ApiState {
                 .time_to_live(Duration::from_secs(PATIENT_CACHE_SECONDS))
                 .build(),
         }
+    }
+
+    /// The profile filter of data service `id` (an unknown one matches nothing).
+    pub(crate) fn type_profiles(&self, id: &str) -> &store::TypeProfiles {
+        self.profiles.get(id).unwrap_or(&self.no_profiles)
     }
 
     /// The provider called `name`, if it exists.

@@ -1,0 +1,50 @@
+//! Routing of the dynamic paths: the PGO FHIR bases (`/{provider}/{service}/fhir/...`) and the
+//! provider ingest endpoint (`/ingest/{provider}/{release}/...`), by splitting the path. actix's
+//! router matches dynamic patterns with regular expressions, which cost a twentieth of a search;
+//! the static paths (`/health`, `/medmij/zal.xml`) stay with actix.
+
+use crate::state::ApiState;
+use crate::{discovery, ingest_api, pgo};
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, web};
+use percent_encoding::percent_decode_str;
+use std::borrow::Cow;
+
+/// Answers every request no static route took.
+pub(crate) async fn dispatch(request: HttpRequest, payload: web::Payload, state: web::Data<ApiState>) -> HttpResponse {
+    let path = request.path().to_owned();
+    // A trailing slash is tolerated; segments are percent-decoded (`%24lastn` is `$lastn`).
+    let segments: Vec<Cow<'_, str>> = path
+        .trim_start_matches('/')
+        .trim_end_matches('/')
+        .split('/')
+        .map(|segment| percent_decode_str(segment).decode_utf8_lossy())
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(|segment| segment.as_ref()).collect();
+    let method = request.method().clone();
+    let state = state.get_ref();
+    match segments.as_slice() {
+        ["ingest", provider, release] if method == Method::POST => {
+            ingest_api::bundle(&request, provider, release, payload, state).await
+        }
+        ["ingest", provider, release, resource_type] if method == Method::POST => {
+            ingest_api::create(&request, (provider, release, resource_type), payload, state).await
+        }
+        ["ingest", provider, release, resource_type, id] => match method {
+            Method::PUT => ingest_api::update(&request, (provider, release, resource_type, id), payload, state).await,
+            Method::DELETE => ingest_api::delete(&request, (provider, release, resource_type, id), state).await,
+            Method::GET => ingest_api::read(&request, (provider, release, resource_type, id), state).await,
+            _ => discovery::method_not_allowed(&request),
+        },
+        ["ingest", ..] => discovery::method_not_allowed(&request),
+        [_, _, "fhir", ..] if method != Method::GET => pgo::not_offered(&request),
+        [provider, service, "fhir", "metadata"] => pgo::metadata(&request, provider, service, state).await,
+        [provider, service, "fhir", resource_type] => {
+            pgo::search(&request, provider, service, resource_type, state).await
+        }
+        [provider, service, "fhir", resource_type, id] => {
+            pgo::read_or_lastn(&request, provider, service, resource_type, id, state).await
+        }
+        _ => discovery::not_found(&request),
+    }
+}
