@@ -78,6 +78,11 @@ impl Store {
                                  PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192;",
                             )
                             .await?;
+                    } else {
+                        // Every PGO query is an index walk from one person's rows, whatever the
+                        // values; a plan made once per prepared statement serves them all,
+                        // instead of planning again for each of a statement's first executions.
+                        connection.execute("SET plan_cache_mode = force_generic_plan").await?;
                     }
                     Ok(())
                 })
