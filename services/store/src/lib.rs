@@ -75,7 +75,7 @@ impl Store {
                             .execute(
                                 "PRAGMA page_size = 8192; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -8192;",
+                                 PRAGMA temp_store = MEMORY;",
                             )
                             .await?;
                     } else {

@@ -2,6 +2,7 @@
 //! patient's compartment, or a shared resource such as an Organization that the patient's
 //! records point at).
 
+use crate::reader::Extra;
 use crate::search::{PatientScope, TypeProfiles, push_patients, push_profile_filter};
 use crate::sql::Sql;
 use crate::write::stored_from_row;
@@ -111,7 +112,8 @@ impl Store {
             .push(" AND x.target_id = ")
             .bind(id.to_owned())
             .push(")))");
-        Ok(self.reader.resources(sql, false).await?.into_iter().next().map(|(resource, _)| resource))
+        let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
+        Ok(rows.into_iter().next().map(|row| row.resource))
     }
 
     /// The logical ids of the Patients of `release` whose person key is `person_key`.

@@ -85,19 +85,49 @@ fn bind(statement: &mut Statement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
 }
 
 /// One `$lastn` candidate row: an observation, one of its codes, its effective start.
-pub(crate) type LastnRow = (i64, Option<String>, String, Option<i64>);
+pub(crate) type LastnRow = (StoredResource, Option<String>, String, Option<i64>);
+
+/// A resource row of a search statement: the resource (`rid, resource_type, id, version_id,
+/// last_updated, body`), then the `total` of matches and the `part` (0: a match, 1: included) when
+/// the statement selects them.
+#[derive(Debug)]
+pub(crate) struct ResourceRow {
+    pub(crate) resource: StoredResource,
+    pub(crate) total: i64,
+    pub(crate) part: i64,
+}
+
+/// Which columns follow the resource's six.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Extra {
+    pub(crate) total: bool,
+    pub(crate) part: bool,
+}
+
+fn sqlite_resource(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredResource> {
+    Ok(StoredResource {
+        rid: row.get(0)?,
+        resource_type: row.get(1)?,
+        id: row.get(2)?,
+        version_id: row.get(3)?,
+        last_updated: row.get(4)?,
+        body: row.get(5)?,
+    })
+}
 
 impl Reader {
-    /// Resources (`rid, resource_type, id, version_id, last_updated, body`), with the `total`
-    /// column when the statement has one.
-    pub(crate) async fn resources(&self, sql: Sql, with_total: bool) -> Result<Vec<(StoredResource, i64)>, StoreError> {
+    /// Resource rows, with the `extra` columns.
+    pub(crate) async fn resources(&self, sql: Sql, extra: Extra) -> Result<Vec<ResourceRow>, StoreError> {
         match self {
             Reader::Pool(pool) => {
                 let rows = sql.build().fetch_all(pool).await?;
                 rows.iter()
                     .map(|row| {
-                        let total = if with_total { row.try_get("total")? } else { 0 };
-                        Ok((crate::write::stored_from_row(row)?, total))
+                        Ok(ResourceRow {
+                            resource: crate::write::stored_from_row(row)?,
+                            total: if extra.total { row.try_get("total")? } else { 0 },
+                            part: if extra.part { row.try_get("part")? } else { 0 },
+                        })
                     })
                     .collect::<Result<_, sqlx::Error>>()
                     .map_err(StoreError::from)
@@ -107,23 +137,18 @@ impl Reader {
                 let mut rows = statement.raw_query();
                 let mut found = Vec::new();
                 while let Some(row) = rows.next()? {
-                    let resource = StoredResource {
-                        rid: row.get(0)?,
-                        resource_type: row.get(1)?,
-                        id: row.get(2)?,
-                        version_id: row.get(3)?,
-                        last_updated: row.get(4)?,
-                        body: row.get(5)?,
-                    };
-                    let total = if with_total { row.get(6)? } else { 0 };
-                    found.push((resource, total));
+                    found.push(ResourceRow {
+                        resource: sqlite_resource(row)?,
+                        total: if extra.total { row.get(6)? } else { 0 },
+                        part: if extra.part { row.get(7)? } else { 0 },
+                    });
                 }
                 Ok(found)
             }),
         }
     }
 
-    /// `$lastn` candidates (`rid, system, code, effective`).
+    /// `$lastn` candidates: the resource's six columns, then `system, code, effective`.
     pub(crate) async fn lastn_candidates(&self, sql: Sql) -> Result<Vec<LastnRow>, StoreError> {
         match self {
             Reader::Pool(pool) => {
@@ -131,7 +156,7 @@ impl Reader {
                 rows.iter()
                     .map(|row| {
                         Ok((
-                            row.try_get("rid")?,
+                            crate::write::stored_from_row(row)?,
                             row.try_get("system")?,
                             row.try_get("code")?,
                             row.try_get("effective")?,
@@ -145,7 +170,7 @@ impl Reader {
                 let mut rows = statement.raw_query();
                 let mut found = Vec::new();
                 while let Some(row) = rows.next()? {
-                    found.push((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?));
+                    found.push((sqlite_resource(row)?, row.get(6)?, row.get(7)?, row.get(8)?));
                 }
                 Ok(found)
             }),

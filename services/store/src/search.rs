@@ -3,6 +3,7 @@
 //! and `$lastn`.
 
 use crate::read::StoredResource;
+use crate::reader::Extra;
 use crate::sql::Sql;
 use crate::{ProviderId, Store, StoreError};
 use data_services::DataService;
@@ -104,30 +105,64 @@ impl Store {
         profiles: &TypeProfiles,
         request: &SearchRequest,
     ) -> Result<SearchPage, StoreError> {
-        let (total, matches) = match request.lastn {
-            Some(lastn) => self.lastn_page(provider, release, scope, profiles, request, lastn.max).await?,
-            None => self.matches_page(provider, release, scope, profiles, request).await?,
-        };
-        let included = self.included(provider, release, scope, profiles, request, &matches).await?;
-        Ok(SearchPage { total, matches, included })
+        match request.lastn {
+            Some(lastn) => {
+                let (total, matches) = self.lastn_page(provider, release, scope, profiles, request, lastn.max).await?;
+                let included = self.included(provider, release, scope, profiles, request, &matches).await?;
+                Ok(SearchPage { total, matches, included })
+            }
+            None => self.page(provider, release, scope, profiles, request).await,
+        }
     }
 
-    async fn matches_page(
+    /// One page of matches, its total and the resources it `_include`s, in one statement: each
+    /// statement has a fixed cost (on PostgreSQL a round trip and the executor's start), which
+    /// was most of a small search's.
+    async fn page(
         &self,
         provider: ProviderId,
         release: Release,
         scope: &PatientScope,
         profiles: &TypeProfiles,
         request: &SearchRequest,
-    ) -> Result<(usize, Vec<StoredResource>), StoreError> {
-        let mut sql = Sql::new(&format!("SELECT {COLUMNS}, COUNT(*) OVER () AS total FROM resources r WHERE "));
-        push_matching(&mut sql, provider, release, scope, profiles, request);
-        // Written as literals (they are numbers the service computed): a bound LIMIT makes
-        // SQLite re-plan the statement on every execution, as the plan may depend on it.
-        sql.push(&format!(" ORDER BY r.rid LIMIT {} OFFSET {}", request.count, request.offset));
-        let rows = self.reader.resources(sql, true).await?;
-        let total = match rows.first() {
-            Some((_, total)) => usize::try_from(*total).unwrap_or(0),
+    ) -> Result<SearchPage, StoreError> {
+        // LIMIT and OFFSET are written as literals (numbers the service computed): a bound LIMIT
+        // makes SQLite re-plan the statement on every execution, as the plan may depend on it.
+        let limit = format!(" ORDER BY r.rid LIMIT {} OFFSET {}", request.count, request.offset);
+        let mut sql = Sql::default();
+        if request.includes.is_empty() {
+            sql.push(&format!("SELECT {COLUMNS}, COUNT(*) OVER () AS total, 0 AS part FROM resources r WHERE "));
+            push_matching(&mut sql, provider, release, scope, profiles, request);
+            sql.push(&limit);
+        } else {
+            sql.push(&format!(
+                "WITH page AS MATERIALIZED (SELECT {COLUMNS}, COUNT(*) OVER () AS total FROM resources r WHERE "
+            ));
+            push_matching(&mut sql, provider, release, scope, profiles, request);
+            sql.push(&limit);
+            sql.push(
+                ") SELECT page.rid, page.resource_type, page.id, page.version_id, page.last_updated, page.body, \
+                 page.total, 0 AS part FROM page UNION ALL ",
+            );
+            push_included(&mut sql, provider, release, scope, profiles, request, |sql| {
+                sql.push("(SELECT page.rid FROM page)");
+            });
+            sql.push(" ORDER BY 8, 1");
+        }
+        let rows = self.reader.resources(sql, Extra { total: true, part: true }).await?;
+        let mut matches = Vec::new();
+        let mut included = Vec::new();
+        let mut total = None;
+        for row in rows {
+            if row.part == 0 {
+                total = Some(row.total);
+                matches.push(row.resource);
+            } else {
+                included.push(row.resource);
+            }
+        }
+        let total = match total {
+            Some(total) => usize::try_from(total).unwrap_or(0),
             // An empty page says nothing about the total unless it is the first page.
             None if request.offset == 0 && request.count > 0 => 0,
             None => {
@@ -136,12 +171,17 @@ impl Store {
                 usize::try_from(self.reader.count(count).await?).unwrap_or(0)
             }
         };
-        Ok((total, rows.into_iter().map(|(resource, _)| resource).collect()))
+        // A resource both matched and included is a match only.
+        let matched: HashSet<i64> = matches.iter().map(|resource| resource.rid).collect();
+        let mut seen = HashSet::new();
+        included.retain(|resource| !matched.contains(&resource.rid) && seen.insert(resource.rid));
+        Ok(SearchPage { total, matches, included })
     }
 
     /// `$lastn`: per code the `max` most recent observations (by effective date, then by the
     /// order they were stored). With a `code` criterion, each requested code is a group; without
-    /// one, observations with the same `Observation.code` form a group.
+    /// one, observations with the same `Observation.code` form a group. The candidates come with
+    /// their bodies, in one statement.
     async fn lastn_page(
         &self,
         provider: ProviderId,
@@ -151,24 +191,24 @@ impl Store {
         request: &SearchRequest,
         max: usize,
     ) -> Result<(usize, Vec<StoredResource>), StoreError> {
-        let mut sql = Sql::new(
-            "SELECT r.rid, t.system, t.code, \
+        let mut sql = Sql::new(&format!(
+            "SELECT {COLUMNS}, t.system, t.code, \
              (SELECT MIN(d.low) FROM search_date d WHERE d.rid = r.rid AND d.param = 'date') AS effective \
-             FROM resources r JOIN search_token t ON t.rid = r.rid AND t.param = 'code' WHERE ",
-        );
+             FROM resources r JOIN search_token t ON t.rid = r.rid AND t.param = 'code' WHERE "
+        ));
         push_matching(&mut sql, provider, release, scope, profiles, request);
         let mut candidates: BTreeMap<i64, LastnCandidate> = BTreeMap::new();
-        for (rid, system, code, effective) in self.reader.lastn_candidates(sql).await? {
+        for (resource, system, code, effective) in self.reader.lastn_candidates(sql).await? {
             candidates
-                .entry(rid)
-                .or_insert_with(|| LastnCandidate { effective, codings: Vec::new() })
+                .entry(resource.rid)
+                .or_insert_with(|| LastnCandidate { effective, codings: Vec::new(), resource })
                 .codings
                 .push((system, code));
         }
         let code_criteria: Vec<&Criterion> =
             request.criteria.iter().filter(|criterion| criterion.param == "code").collect();
         let mut groups: BTreeMap<String, Vec<(Option<i64>, i64)>> = BTreeMap::new();
-        for (rid, LastnCandidate { effective, codings }) in &mut candidates {
+        for (rid, LastnCandidate { effective, codings, .. }) in &mut candidates {
             codings.sort();
             let keys: Vec<String> = if code_criteria.is_empty() {
                 vec![
@@ -202,36 +242,17 @@ impl Store {
             }
         }
         let total = selected.len();
-        let page: Vec<i64> = selected.into_iter().skip(request.offset).take(request.count).collect();
-        let resources = self.by_rids(provider, release, &page).await?;
-        Ok((total, resources))
-    }
-
-    /// The resources with these rids, in the given order.
-    async fn by_rids(
-        &self,
-        provider: ProviderId,
-        release: Release,
-        rids: &[i64],
-    ) -> Result<Vec<StoredResource>, StoreError> {
-        if rids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM resources r WHERE r.provider_id = "));
-        sql.bind(provider.0).push(" AND r.release = ").bind(release.as_str().to_owned()).push(" AND r.rid IN ");
-        sql.bind_list(rids.iter().copied());
-        let mut found: BTreeMap<i64, StoredResource> = self
-            .reader
-            .resources(sql, false)
-            .await?
+        let page = selected
             .into_iter()
-            .map(|(resource, _)| (resource.rid, resource))
+            .skip(request.offset)
+            .take(request.count)
+            .filter_map(|rid| candidates.remove(&rid).map(|candidate| candidate.resource))
             .collect();
-        Ok(rids.iter().filter_map(|rid| found.remove(rid)).collect())
+        Ok((total, page))
     }
 
-    /// The resources the page's matches refer to through the requested `_include`s, limited to
-    /// what the data service serves and to the patient's own or shared resources.
+    /// The resources the given matches `_include`, limited to what the data service serves and to
+    /// the patient's own or shared resources (for `$lastn`, whose page is chosen outside SQL).
     async fn included(
         &self,
         provider: ProviderId,
@@ -244,38 +265,56 @@ impl Store {
         if request.includes.is_empty() || matches.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sql = Sql::new(&format!(
-            "SELECT {COLUMNS} FROM search_reference x JOIN resources r ON r.resource_type = x.target_type \
-             AND r.id = x.target_id AND r.provider_id = "
-        ));
-        sql.bind(provider.0)
-            .push(" AND r.release = ")
-            .bind(release.as_str().to_owned())
-            .push(" AND r.deleted = 0 WHERE x.rid IN ")
-            .bind_list(matches.iter().map(|resource| resource.rid))
-            .push(" AND (");
-        for (position, include) in request.includes.iter().enumerate() {
-            sql.push(if position == 0 { "(x.param = " } else { " OR (x.param = " });
-            sql.bind(include.param.clone());
-            if let Some(target) = &include.target_type {
-                sql.push(" AND x.target_type = ").bind(target.clone());
-            }
-            sql.push(")");
-        }
-        sql.push(") AND ");
-        push_profile_filter(&mut sql, profiles, None);
-        sql.push(" AND ");
-        push_compartment_or_shared(&mut sql, provider, release, scope);
-        let mut seen: HashSet<i64> = matches.iter().map(|resource| resource.rid).collect();
-        let mut included = Vec::new();
-        for (resource, _) in self.reader.resources(sql, false).await? {
-            if seen.insert(resource.rid) {
-                included.push(resource);
-            }
-        }
-        included.sort_by_key(|resource| resource.rid);
-        Ok(included)
+        let mut sql = Sql::default();
+        push_included(&mut sql, provider, release, scope, profiles, request, |sql| {
+            sql.bind_list(matches.iter().map(|resource| resource.rid));
+        });
+        sql.push(" ORDER BY 1");
+        let matched: HashSet<i64> = matches.iter().map(|resource| resource.rid).collect();
+        let mut seen = HashSet::new();
+        let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| row.resource)
+            .filter(|resource| !matched.contains(&resource.rid) && seen.insert(resource.rid))
+            .collect())
     }
+}
+
+/// The SELECT of the resources that the resources with rids `push_rids` (a parenthesised list or
+/// subquery) refer to through the requested `_include`s, within the data service and the
+/// patient's own or shared resources. Selects the resource columns, then `0 AS total, 1 AS part`.
+fn push_included(
+    sql: &mut Sql,
+    provider: ProviderId,
+    release: Release,
+    scope: &PatientScope,
+    profiles: &TypeProfiles,
+    request: &SearchRequest,
+    push_rids: impl FnOnce(&mut Sql),
+) {
+    sql.push(&format!(
+        "SELECT {COLUMNS}, 0 AS total, 1 AS part FROM search_reference x JOIN resources r ON r.resource_type = x.target_type \
+         AND r.id = x.target_id AND r.provider_id = "
+    ));
+    sql.bind(provider.0)
+        .push(" AND r.release = ")
+        .bind(release.as_str().to_owned())
+        .push(" AND r.deleted = 0 WHERE x.rid IN ");
+    push_rids(sql);
+    sql.push(" AND (");
+    for (position, include) in request.includes.iter().enumerate() {
+        sql.push(if position == 0 { "(x.param = " } else { " OR (x.param = " });
+        sql.bind(include.param.clone());
+        if let Some(target) = &include.target_type {
+            sql.push(" AND x.target_type = ").bind(target.clone());
+        }
+        sql.push(")");
+    }
+    sql.push(") AND ");
+    push_profile_filter(sql, profiles, None);
+    sql.push(" AND ");
+    push_compartment_or_shared(sql, provider, release, scope);
 }
 
 /// Appends the conditions every match must meet: provider, release, type, not deleted, in the
@@ -433,10 +472,11 @@ fn push_date_comparison(sql: &mut Sql, low: &str, high: &str, value: &Value) {
 /// A code of an observation: (system, code).
 type Coding = (Option<String>, String);
 
-/// An observation considered by `$lastn`: when it was effective and its codes.
+/// An observation considered by `$lastn`: when it was effective, its codes, and itself.
 struct LastnCandidate {
     effective: Option<i64>,
     codings: Vec<Coding>,
+    resource: StoredResource,
 }
 
 fn token_matches(value: &Value, (system, code): &Coding) -> bool {
