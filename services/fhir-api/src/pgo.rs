@@ -33,6 +33,20 @@ fn negotiate_format(request: &HttpRequest, params: &[QueryParam], endpoint: &End
         .map_err(|error| ApiError::NotAcceptable(error.to_string()))
 }
 
+/// The endpoint at `/{provider}/{service}/fhir`, the request's query and the response format;
+/// until the format is known, errors are written in JSON.
+async fn open<'a>(
+    request: &HttpRequest,
+    provider: &str,
+    service: &str,
+    state: &'a ApiState,
+) -> Result<(Endpoint<'a>, Vec<QueryParam>, Format), (ApiError, Format)> {
+    let endpoint = endpoint::resolve(state, provider, service).await.map_err(|error| (error, Format::Json))?;
+    let params = parse_query(request.query_string());
+    let format = negotiate_format(request, &params, &endpoint).map_err(|error| (error, Format::Json))?;
+    Ok((endpoint, params, format))
+}
+
 /// Answers `outcome`, writing errors in `format` when it is known.
 fn answer(outcome: Result<HttpResponse, (ApiError, Format)>) -> HttpResponse {
     match outcome {
@@ -52,9 +66,7 @@ async fn metadata_inner(
     service: &str,
     state: &ApiState,
 ) -> Result<HttpResponse, (ApiError, Format)> {
-    let endpoint = endpoint::resolve(state, provider, service).await.map_err(|error| (error, Format::Json))?;
-    let params = parse_query(request.query_string());
-    let format = negotiate_format(request, &params, &endpoint).map_err(|error| (error, Format::Json))?;
+    let (endpoint, _, format) = open(request, provider, service, state).await?;
     let release = state.catalog.release(endpoint.service.release).ok_or((ApiError::Internal, format))?;
     let security = SecurityEndpoints {
         authorize: format!("{}/oauth/authorize", state.public_url),
@@ -123,9 +135,7 @@ async fn search_inner(
     lastn: bool,
     state: &ApiState,
 ) -> Result<HttpResponse, (ApiError, Format)> {
-    let endpoint = endpoint::resolve(state, provider, service).await.map_err(|error| (error, Format::Json))?;
-    let params = parse_query(request.query_string());
-    let format = negotiate_format(request, &params, &endpoint).map_err(|error| (error, Format::Json))?;
+    let (endpoint, params, format) = open(request, provider, service, state).await?;
     let fail = |error: ApiError| (error, format);
     let served = served(&endpoint, resource_type).map_err(fail)?;
     if !served.allows(Interaction::SearchType) {
@@ -185,9 +195,7 @@ async fn read_inner(
     id: &str,
     state: &ApiState,
 ) -> Result<HttpResponse, (ApiError, Format)> {
-    let endpoint = endpoint::resolve(state, provider, service).await.map_err(|error| (error, Format::Json))?;
-    let params = parse_query(request.query_string());
-    let format = negotiate_format(request, &params, &endpoint).map_err(|error| (error, Format::Json))?;
+    let (endpoint, _, format) = open(request, provider, service, state).await?;
     let fail = |error: ApiError| (error, format);
     let served = served(&endpoint, resource_type).map_err(fail)?;
     if !served.allows(Interaction::Read) {

@@ -104,6 +104,16 @@ pub struct Issue {
     pub expression: Vec<String>,
 }
 
+impl Issue {
+    /// The issue in one line: `where: what` (or just `what` without a location).
+    pub fn describe(&self) -> String {
+        match self.expression.as_slice() {
+            [] => self.diagnostics.clone(),
+            locations => format!("{}: {}", locations.join(", "), self.diagnostics),
+        }
+    }
+}
+
 /// An OperationOutcome under construction.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OperationOutcome {

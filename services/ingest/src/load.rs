@@ -239,12 +239,7 @@ impl Ingestor {
                 Err(rejection) => summary.rejected.push(Rejected {
                     file: file.to_owned(),
                     resource: name,
-                    reasons: rejection
-                        .outcome
-                        .issues
-                        .iter()
-                        .map(|issue| format!("{}: {}", issue.expression.join(", "), issue.diagnostics))
-                        .collect(),
+                    reasons: rejection.outcome.issues.iter().map(fhir_core::outcome::Issue::describe).collect(),
                 }),
             }
         }
@@ -289,12 +284,7 @@ impl Ingestor {
                 summary.rejected.push(Rejected {
                     file: file.to_owned(),
                     resource: "(transaction Bundle, nothing stored)".into(),
-                    reasons: rejection
-                        .outcome
-                        .issues
-                        .iter()
-                        .map(|issue| format!("{}: {}", issue.expression.join(", "), issue.diagnostics))
-                        .collect(),
+                    reasons: rejection.outcome.issues.iter().map(fhir_core::outcome::Issue::describe).collect(),
                 });
                 Ok(())
             }

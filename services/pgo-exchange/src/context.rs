@@ -77,6 +77,11 @@ impl Context {
         Ok(())
     }
 
+    /// The provider called `name`, or an error saying there is none.
+    pub async fn provider(&self, name: &str) -> anyhow::Result<store::Provider> {
+        self.store.provider(name).await?.ok_or_else(|| anyhow::anyhow!("no provider named '{name}'"))
+    }
+
     /// Checks a provider's name and that its data services exist.
     pub fn check_provider(&self, provider: &NewProvider) -> anyhow::Result<()> {
         store::check_name(&provider.name).map_err(anyhow::Error::msg)?;

@@ -37,11 +37,7 @@ pub(crate) struct LoadArgs {
 pub(crate) async fn run(config: Option<&Path>, overrides: Overrides, args: LoadArgs) -> anyhow::Result<ExitCode> {
     let (settings, _guard) = super::settings_and_logging(config, &overrides, false)?;
     let context = Context::open(settings).await?;
-    let provider = context
-        .store
-        .provider(&args.provider)
-        .await?
-        .with_context(|| format!("no provider named '{}'", args.provider))?;
+    let provider = context.provider(&args.provider).await?;
     let release = match (args.fhir_version, &args.data_service) {
         (Some(release), _) => release,
         (None, Some(id)) => {

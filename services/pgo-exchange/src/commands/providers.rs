@@ -73,8 +73,7 @@ pub(crate) async fn run(
             }
         }
         ProvidersCommand::RotateKey { name } => {
-            let provider =
-                context.store.provider(&name).await?.ok_or_else(|| anyhow::anyhow!("no provider named '{name}'"))?;
+            let provider = context.provider(&name).await?;
             let key = new_ingest_key()?;
             context.store.set_ingest_key_hash(provider.id, &fhir_api::ingest_key_hash(&key)).await?;
             eprintln!("new ingest key for {} (shown only now):", provider.medmij_name());

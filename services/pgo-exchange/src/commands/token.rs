@@ -33,11 +33,7 @@ pub(crate) async fn run(config: Option<&Path>, mut overrides: Overrides, args: T
     overrides.public_url = args.public_url.clone();
     let (settings, _guard) = super::settings_and_logging(config, &overrides, false)?;
     let context = Context::open(settings).await?;
-    let provider = context
-        .store
-        .provider(&args.provider)
-        .await?
-        .with_context(|| format!("no provider named '{}'", args.provider))?;
+    let provider = context.provider(&args.provider).await?;
     let scope: Scope = args.scope.parse().context("invalid --scope")?;
     if scope.provider != provider.name {
         bail!("the scope names provider '{}', not '{}'", scope.provider, provider.name);
