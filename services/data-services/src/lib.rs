@@ -11,6 +11,7 @@ pub use capability::{SecurityEndpoints, capability_statement};
 pub use load::DefinitionError;
 pub use model::{
     Catalog, DataService, Include, Interaction, ParamKind, ReleaseDefinition, SearchParam, ServedType, TypeDefinition,
+    canonical_without_version,
 };
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

@@ -59,11 +59,6 @@ impl TypeDefinition {
     pub fn param(&self, name: &str) -> Option<&SearchParam> {
         self.params.get(name)
     }
-
-    /// Whether resources of this type belong to a patient's record (or are the patient).
-    pub fn is_patient_specific(&self) -> bool {
-        self.name == "Patient" || !self.compartment.is_empty()
-    }
 }
 
 /// The resource types of one FHIR release.

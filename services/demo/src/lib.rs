@@ -76,7 +76,7 @@ pub async fn seed(store: &Store, ingestor: &Ingestor, secret: &DeploymentSecret,
         data_services: vec!["48".into(), "63".into()],
     };
     store::check_name(name).map_err(anyhow::Error::msg)?;
-    let provider = store.upsert_provider(&new, Some(&key_hash(&ingest_key))).await?;
+    let provider = store.upsert_provider(&new, Some(&store::ingest_key_hash(&ingest_key))).await?;
     let mut resources = 0;
     for release in Release::ALL {
         let mut writes = Vec::new();
@@ -95,16 +95,6 @@ pub async fn seed(store: &Store, ingestor: &Ingestor, secret: &DeploymentSecret,
         (patient, key)
     });
     Ok(Demo { patients: patients.collect(), provider, ingest_key, resources })
-}
-
-fn key_hash(key: &str) -> String {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key.as_bytes()).as_ref().iter().fold(
-        String::new(),
-        |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        },
-    )
 }
 
 /// What to print after seeding: the endpoints, a token for the first demo patient, and how to

@@ -19,7 +19,6 @@ pub mod request_ids;
 mod routes;
 mod state;
 
-pub use ingest_api::ingest_key_hash;
 pub use request_ids::{MedMijRootSpan, RequestIds};
 pub use state::{ApiState, SearchLimits, ZalInfo};
 

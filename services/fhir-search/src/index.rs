@@ -4,7 +4,7 @@
 
 use crate::path::select;
 use chrono_tz::Tz;
-use data_services::{ParamKind, TypeDefinition};
+use data_services::{ParamKind, TypeDefinition, canonical_without_version};
 use fhir_core::{BSN_SYSTEM, date, reference};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -121,14 +121,10 @@ pub fn claimed_profiles(resource: &Value) -> Vec<String> {
     select(resource, "meta.profile")
         .into_iter()
         .filter_map(Value::as_str)
-        .map(|profile| data_services_canonical(profile).to_owned())
+        .map(|profile| canonical_without_version(profile).to_owned())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect()
-}
-
-fn data_services_canonical(profile: &str) -> &str {
-    profile.split('|').next().unwrap_or(profile)
 }
 
 fn compartment(definition: &TypeDefinition, resource: &Value, references: &BTreeSet<ReferenceEntry>) -> Vec<String> {

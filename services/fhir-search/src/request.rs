@@ -180,11 +180,8 @@ pub fn parse(
             None => (param.name.as_str(), None),
         };
         let mut control = |label: &str| -> Result<(), SearchError> {
-            if modifier.is_some() {
-                return Err(SearchError::UnsupportedModifier {
-                    param: label.to_owned(),
-                    modifier: modifier.unwrap_or_default().to_owned(),
-                });
+            if let Some(modifier) = modifier {
+                return Err(unsupported_modifier(label, modifier));
             }
             if seen_control.contains(&label.to_owned()) {
                 return Err(SearchError::Repeated(label.to_owned()));
@@ -219,10 +216,7 @@ pub fn parse(
             }
             "_include" => {
                 if let Some(modifier) = modifier {
-                    return Err(SearchError::UnsupportedModifier {
-                        param: "_include".into(),
-                        modifier: modifier.into(),
-                    });
+                    return Err(unsupported_modifier("_include", modifier));
                 }
                 let allowed = Include::parse(&param.value).filter(|include| served.includes.contains(include));
                 match allowed {
@@ -255,12 +249,7 @@ pub fn parse(
                         }
                         Some(target)
                     }
-                    (_, Some(modifier)) => {
-                        return Err(SearchError::UnsupportedModifier {
-                            param: name.to_owned(),
-                            modifier: modifier.to_owned(),
-                        });
-                    }
+                    (_, Some(modifier)) => return Err(unsupported_modifier(name, modifier)),
                 };
                 let values = split_unescaped(&param.value, ',')
                     .into_iter()
@@ -276,6 +265,10 @@ pub fn parse(
 
 fn non_negative(param: &QueryParam, label: &str) -> Result<usize, SearchError> {
     param.value.parse::<usize>().map_err(|_| invalid(label, "must be a whole number of 0 or more"))
+}
+
+fn unsupported_modifier(param: &str, modifier: &str) -> SearchError {
+    SearchError::UnsupportedModifier { param: param.to_owned(), modifier: modifier.to_owned() }
 }
 
 fn invalid(param: &str, message: &str) -> SearchError {

@@ -1,6 +1,5 @@
 //! Checking one resource and deriving everything the store needs from it.
 
-use aws_lc_rs::digest;
 use chrono_tz::Tz;
 use data_services::{Catalog, ServedType};
 use fhir_core::outcome::Issue;
@@ -199,7 +198,7 @@ impl Ingestor {
             }
         }
         let person_keys = index.bsns.iter().map(|bsn| self.secret.person_key(&provider.name, bsn)).collect();
-        let content_hash = content_hash(&resource);
+        let content_hash = store::content_hash(&resource);
         Ok(Prepared {
             write: ResourceWrite { release, resource_type, id, resource, content_hash, index, person_keys },
             warnings,
@@ -245,41 +244,9 @@ fn locate(location: Option<&str>, path: &str) -> String {
     }
 }
 
-/// SHA-256 (hex) of the resource without `meta.versionId` and `meta.lastUpdated`.
-pub(crate) fn content_hash(resource: &Value) -> String {
-    let mut copy = resource.clone();
-    if let Some(Value::Object(meta)) = copy.get_mut("meta") {
-        meta.remove("versionId");
-        meta.remove("lastUpdated");
-        if meta.is_empty()
-            && let Value::Object(members) = &mut copy
-        {
-            members.remove("meta");
-        }
-    }
-    let hash = digest::digest(&digest::SHA256, copy.to_string().as_bytes());
-    hash.as_ref().iter().fold(String::with_capacity(64), |mut hex, byte| {
-        let _ = write!(hex, "{byte:02x}");
-        hex
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn the_hash_ignores_version_meta_only() {
-        let a = json!({"resourceType": "Patient", "id": "p", "meta": {"versionId": "1", "lastUpdated": "x", "profile": ["p"]}});
-        let b = json!({"resourceType": "Patient", "id": "p", "meta": {"versionId": "7", "profile": ["p"]}});
-        let c = json!({"resourceType": "Patient", "id": "p", "meta": {"profile": ["q"]}});
-        assert_eq!(content_hash(&a), content_hash(&b));
-        assert_ne!(content_hash(&a), content_hash(&c));
-        let bare = json!({"resourceType": "Patient", "id": "p"});
-        let empty_meta = json!({"resourceType": "Patient", "id": "p", "meta": {"versionId": "2"}});
-        assert_eq!(content_hash(&bare), content_hash(&empty_meta));
-    }
 
     #[test]
     fn locations_move_under_the_bundle_entry() {

@@ -71,7 +71,7 @@ impl Context {
                 data_services: provider.data_services.clone(),
             };
             self.check_provider(&new)?;
-            let key_hash = provider.ingest_key.as_ref().map(|key| fhir_api::ingest_key_hash(key.expose_secret()));
+            let key_hash = provider.ingest_key.as_ref().map(|key| store::ingest_key_hash(key.expose_secret()));
             self.store.upsert_provider(&new, key_hash.as_deref()).await?;
         }
         Ok(())

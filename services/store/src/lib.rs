@@ -9,6 +9,7 @@
 //!   transaction;
 //! - the stored body is the JSON as sent, with only `meta.versionId` and `meta.lastUpdated` set.
 
+mod digest;
 mod error;
 mod providers;
 mod read;
@@ -17,6 +18,7 @@ mod search;
 mod sql;
 mod write;
 
+pub use digest::{content_hash, ingest_key_hash};
 pub use error::StoreError;
 pub use providers::{NewProvider, Provider, ProviderId, RESERVED_NAMES, check_name};
 pub use read::StoredResource;

@@ -3,9 +3,8 @@
 //! records point at).
 
 use crate::reader::Extra;
-use crate::search::{PatientScope, TypeProfiles, push_patients, push_profile_filter};
+use crate::search::{PatientScope, TypeProfiles, push_in_compartment, push_patients, push_profile_filter};
 use crate::sql::Sql;
-use crate::write::stored_from_row;
 use crate::{ProviderId, Store, StoreError};
 use fhir_core::Release;
 use sqlx::Row;
@@ -26,7 +25,20 @@ pub struct StoredResource {
     pub body: String,
 }
 
-const COLUMNS: &str = "r.rid, r.resource_type, r.id, r.version_id, r.last_updated, r.body";
+/// The columns of `resources r` that make a `StoredResource`, in the order `stored_from_row` and
+/// the SQLite reader expect.
+pub(crate) const COLUMNS: &str = "r.rid, r.resource_type, r.id, r.version_id, r.last_updated, r.body";
+
+pub(crate) fn stored_from_row(row: &sqlx::any::AnyRow) -> Result<StoredResource, sqlx::Error> {
+    Ok(StoredResource {
+        rid: row.try_get("rid")?,
+        resource_type: row.try_get("resource_type")?,
+        id: row.try_get("id")?,
+        version_id: row.try_get("version_id")?,
+        last_updated: row.try_get("last_updated")?,
+        body: row.try_get("body")?,
+    })
+}
 
 impl StoredResource {
     /// A resource that was never stored, for tests of code that renders resources.
@@ -89,16 +101,12 @@ impl Store {
             .bind(id.to_owned())
             .push(" AND r.deleted = 0 AND ");
         push_profile_filter(&mut sql, profiles, Some(resource_type));
-        sql.push(" AND (EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid AND c.resource_type = r.resource_type AND c.provider_id = ")
-            .bind(provider.0)
-            .push(" AND c.release = ")
-            .bind(release.as_str().to_owned())
-            .push(" AND c.patient_id IN ");
-        push_patients(&mut sql, provider, release, scope);
+        sql.push(" AND (");
+        push_in_compartment(&mut sql, provider, release, scope);
         sql
             // A shared resource (an organisation, say) may be referred to by every patient; start
             // from this person's records, not from all references to it.
-            .push(") OR (NOT EXISTS (SELECT 1 FROM compartment c2 WHERE c2.rid = r.rid) AND EXISTS (")
+            .push(" OR (NOT EXISTS (SELECT 1 FROM compartment c2 WHERE c2.rid = r.rid) AND EXISTS (")
             .push(
                 "SELECT 1 FROM compartment c3 CROSS JOIN search_reference x WHERE x.rid = c3.rid AND c3.provider_id = ",
             )

@@ -124,7 +124,7 @@ impl Reader {
                 rows.iter()
                     .map(|row| {
                         Ok(ResourceRow {
-                            resource: crate::write::stored_from_row(row)?,
+                            resource: crate::read::stored_from_row(row)?,
                             total: if extra.total { row.try_get("total")? } else { 0 },
                             part: if extra.part { row.try_get("part")? } else { 0 },
                         })
@@ -156,7 +156,7 @@ impl Reader {
                 rows.iter()
                     .map(|row| {
                         Ok((
-                            crate::write::stored_from_row(row)?,
+                            crate::read::stored_from_row(row)?,
                             row.try_get("system")?,
                             row.try_get("code")?,
                             row.try_get("effective")?,

@@ -2,7 +2,7 @@
 //! restricted to what the data service serves, one page of them, the resources they `_include`,
 //! and `$lastn`.
 
-use crate::read::StoredResource;
+use crate::read::{COLUMNS, StoredResource};
 use crate::reader::Extra;
 use crate::sql::Sql;
 use crate::{ProviderId, Store, StoreError};
@@ -92,8 +92,6 @@ pub struct SearchPage {
     pub included: Vec<StoredResource>,
 }
 
-const COLUMNS: &str = "r.rid, r.resource_type, r.id, r.version_id, r.last_updated, r.body";
-
 impl Store {
     /// Runs `request` for the patient in `scope`.
     #[tracing::instrument(skip_all, fields(provider = provider.get(), resource_type = %request.resource_type))]
@@ -171,10 +169,7 @@ impl Store {
                 usize::try_from(self.reader.count(count).await?).unwrap_or(0)
             }
         };
-        // A resource both matched and included is a match only.
-        let matched: HashSet<i64> = matches.iter().map(|resource| resource.rid).collect();
-        let mut seen = HashSet::new();
-        included.retain(|resource| !matched.contains(&resource.rid) && seen.insert(resource.rid));
+        let included = only_once(&matches, included);
         Ok(SearchPage { total, matches, included })
     }
 
@@ -270,15 +265,18 @@ impl Store {
             sql.bind_list(matches.iter().map(|resource| resource.rid));
         });
         sql.push(" ORDER BY 1");
-        let matched: HashSet<i64> = matches.iter().map(|resource| resource.rid).collect();
-        let mut seen = HashSet::new();
         let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| row.resource)
-            .filter(|resource| !matched.contains(&resource.rid) && seen.insert(resource.rid))
-            .collect())
+        Ok(only_once(matches, rows.into_iter().map(|row| row.resource).collect()))
     }
+}
+
+/// The included resources without duplicates and without the page's matches: a resource both
+/// matched and included is a match only.
+fn only_once(matches: &[StoredResource], mut included: Vec<StoredResource>) -> Vec<StoredResource> {
+    let matched: HashSet<i64> = matches.iter().map(|resource| resource.rid).collect();
+    let mut seen = HashSet::new();
+    included.retain(|resource| !matched.contains(&resource.rid) && seen.insert(resource.rid));
+    included
 }
 
 /// The SELECT of the resources that the resources with rids `push_rids` (a parenthesised list or
@@ -349,16 +347,23 @@ fn push_matching(
     }
 }
 
-/// `(in the patient's compartment OR in no patient's compartment)` for `r`.
-pub(crate) fn push_compartment_or_shared(sql: &mut Sql, provider: ProviderId, release: Release, scope: &PatientScope) {
+/// `r` is in the patient's compartment.
+pub(crate) fn push_in_compartment(sql: &mut Sql, provider: ProviderId, release: Release, scope: &PatientScope) {
     // The full compartment key (with the type) lets the check seek to the row.
-    sql.push("(EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid AND c.resource_type = r.resource_type AND c.provider_id = ")
+    sql.push("EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid AND c.resource_type = r.resource_type AND c.provider_id = ")
         .bind(provider.0)
         .push(" AND c.release = ")
         .bind(release.as_str().to_owned())
         .push(" AND c.patient_id IN ");
     push_patients(sql, provider, release, scope);
-    sql.push(") OR NOT EXISTS (SELECT 1 FROM compartment c2 WHERE c2.rid = r.rid))");
+    sql.push(")");
+}
+
+/// `(in the patient's compartment OR in no patient's compartment)` for `r`.
+fn push_compartment_or_shared(sql: &mut Sql, provider: ProviderId, release: Release, scope: &PatientScope) {
+    sql.push("(");
+    push_in_compartment(sql, provider, release, scope);
+    sql.push(" OR NOT EXISTS (SELECT 1 FROM compartment c2 WHERE c2.rid = r.rid))");
 }
 
 /// `r` claims a profile the data service serves for its type (only `only_type` if given).

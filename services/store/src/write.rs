@@ -10,7 +10,6 @@ use fhir_core::Release;
 use fhir_core::date::{format_instant, now_millis};
 use fhir_search::ResourceIndex;
 use serde_json::{Map, Value};
-use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
 
@@ -169,7 +168,18 @@ impl Store {
             }
         }
         clear_index(&mut tx, &cleared).await?;
-        insert_versions(&mut tx, &versions, now).await?;
+        // Fewer version rows per statement: each carries a whole body.
+        insert_rows(
+            &mut tx,
+            "resource_versions",
+            "rid, version_id, last_updated, body",
+            &versions,
+            ROWS_PER_INSERT / 4,
+            |sql, (rid, version_id, body)| {
+                sql.bind(*rid).push(", ").bind(*version_id).push(", ").bind(now).push(", ").bind(body.clone());
+            },
+        )
+        .await?;
         insert_index(&mut tx, provider, &pending).await?;
         tx.commit().await?;
         Ok(outcomes)
@@ -316,31 +326,16 @@ async fn clear_index(tx: &mut Transaction<'static, Any>, rids: &[i64]) -> Result
     Ok(())
 }
 
-async fn insert_versions(
-    tx: &mut Transaction<'static, Any>,
-    versions: &[(i64, i64, Option<String>)],
-    now: i64,
-) -> Result<(), StoreError> {
-    for chunk in versions.chunks(ROWS_PER_INSERT / 4) {
-        let mut sql = Sql::new("INSERT INTO resource_versions (rid, version_id, last_updated, body) VALUES ");
-        for (position, (rid, version_id, body)) in chunk.iter().enumerate() {
-            sql.push(if position == 0 { "(" } else { ", (" });
-            sql.bind(*rid).push(", ").bind(*version_id).push(", ").bind(now).push(", ").bind(body.clone()).push(")");
-        }
-        sql.build().execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
-/// Inserts rows of `columns` into `table`, many per statement.
+/// Inserts rows of `columns` into `table`, `per_statement` at a time.
 async fn insert_rows<R>(
     tx: &mut Transaction<'static, Any>,
     table: &str,
     columns: &str,
     rows: &[R],
+    per_statement: usize,
     mut bind_row: impl FnMut(&mut Sql, &R),
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
+    for chunk in rows.chunks(per_statement) {
         let mut sql = Sql::new(&format!("INSERT INTO {table} ({columns}) VALUES "));
         for (position, row) in chunk.iter().enumerate() {
             sql.push(if position == 0 { "(" } else { ", (" });
@@ -370,7 +365,7 @@ async fn insert_index(
         compartment.extend(entry.index.compartment.iter().map(|patient| (rid, entry, patient)));
         keys.extend(entry.person_keys.iter().map(|key| (rid, entry, key)));
     }
-    insert_rows(tx, "search_token", "rid, param, system, code", &tokens, |sql, (rid, token)| {
+    insert_rows(tx, "search_token", "rid, param, system, code", &tokens, ROWS_PER_INSERT, |sql, (rid, token)| {
         sql.bind(*rid)
             .push(", ")
             .bind(token.param.clone())
@@ -380,25 +375,33 @@ async fn insert_index(
             .bind(token.code.clone());
     })
     .await?;
-    insert_rows(tx, "search_date", "rid, param, low, high", &dates, |sql, (rid, date)| {
+    insert_rows(tx, "search_date", "rid, param, low, high", &dates, ROWS_PER_INSERT, |sql, (rid, date)| {
         sql.bind(*rid).push(", ").bind(date.param.clone()).push(", ").bind(date.low).push(", ").bind(date.high);
     })
     .await?;
-    insert_rows(tx, "search_reference", "rid, param, target_type, target_id", &references, |sql, (rid, reference)| {
-        sql.bind(*rid)
-            .push(", ")
-            .bind(reference.param.clone())
-            .push(", ")
-            .bind(reference.target_type.clone())
-            .push(", ")
-            .bind(reference.target_id.clone());
-    })
+    insert_rows(
+        tx,
+        "search_reference",
+        "rid, param, target_type, target_id",
+        &references,
+        ROWS_PER_INSERT,
+        |sql, (rid, reference)| {
+            sql.bind(*rid)
+                .push(", ")
+                .bind(reference.param.clone())
+                .push(", ")
+                .bind(reference.target_type.clone())
+                .push(", ")
+                .bind(reference.target_id.clone());
+        },
+    )
     .await?;
     insert_rows(
         tx,
         "compartment",
         "provider_id, release, patient_id, resource_type, rid",
         &compartment,
+        ROWS_PER_INSERT,
         |sql, (rid, entry, patient)| {
             sql.bind(provider.0)
                 .push(", ")
@@ -417,6 +420,7 @@ async fn insert_index(
         "patient_keys",
         "provider_id, release, person_key, patient_id, rid",
         &keys,
+        ROWS_PER_INSERT,
         |sql, (rid, entry, key)| {
             sql.bind(provider.0)
                 .push(", ")
@@ -431,17 +435,6 @@ async fn insert_index(
     )
     .await?;
     Ok(())
-}
-
-pub(crate) fn stored_from_row(row: &AnyRow) -> Result<crate::StoredResource, sqlx::Error> {
-    Ok(crate::StoredResource {
-        rid: row.try_get("rid")?,
-        resource_type: row.try_get("resource_type")?,
-        id: row.try_get("id")?,
-        version_id: row.try_get("version_id")?,
-        last_updated: row.try_get("last_updated")?,
-        body: row.try_get("body")?,
-    })
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ pub(crate) async fn run(
             let new = NewProvider { name, display_name, data_services };
             context.check_provider(&new)?;
             let key = new_ingest_key()?;
-            let provider = context.store.create_provider(&new, Some(&fhir_api::ingest_key_hash(&key))).await?;
+            let provider = context.store.create_provider(&new, Some(&store::ingest_key_hash(&key))).await?;
             eprintln!(
                 "added {} ({}) offering data services {}",
                 provider.medmij_name(),
@@ -75,7 +75,7 @@ pub(crate) async fn run(
         ProvidersCommand::RotateKey { name } => {
             let provider = context.provider(&name).await?;
             let key = new_ingest_key()?;
-            context.store.set_ingest_key_hash(provider.id, &fhir_api::ingest_key_hash(&key)).await?;
+            context.store.set_ingest_key_hash(provider.id, &store::ingest_key_hash(&key)).await?;
             eprintln!("new ingest key for {} (shown only now):", provider.medmij_name());
             println!("{key}");
         }
