@@ -1,6 +1,8 @@
 //! Hostile and broken XML is refused with a message that says what is wrong, and never panics
 //! or resolves an entity (property tests feed the reader random and mutated documents).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use fhir_core::Release;
 use fhir_xml::{ReadLimits, from_xml};
 use proptest::prelude::*;

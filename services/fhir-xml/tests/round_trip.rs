@@ -3,6 +3,8 @@
 //! own fixtures everywhere, and over the public corpus where it is present
 //! (`../shared/corpus`; `PGO_EXCHANGE_REQUIRE_CORPUS` makes its absence a failure).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod xml_tree;
 
 use fhir_core::Release;
