@@ -1,34 +1,40 @@
-//! Reading request bodies: at most the configured size, FHIR JSON only (for now), answered with
-//! an OperationOutcome when refused (actix's own extractors would answer in plain text).
+//! Reading request bodies: at most the configured size, FHIR JSON or FHIR XML by `Content-Type`,
+//! answered with an OperationOutcome when refused (actix's own extractors would answer in plain
+//! text).
 
 use crate::error::ApiError;
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web;
+use fhir_core::{Format, Release};
+use fhir_xml::ReadLimits;
 use futures::StreamExt;
 use serde_json::Value;
 
-/// Reads the body of `request` as FHIR JSON, refusing more than `limit` bytes.
-pub(crate) async fn read_json(
+/// The format of the request body, by its `Content-Type` (JSON when none is given).
+pub(crate) fn body_format(request: &HttpRequest) -> Result<Format, ApiError> {
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    if media_type.is_empty() {
+        return Ok(Format::Json);
+    }
+    match Format::from_media_type(media_type) {
+        Some(format) if media_type.contains('/') => Ok(format),
+        _ => Err(ApiError::UnsupportedMediaType(format!(
+            "the media type '{media_type}' is not supported; send application/fhir+json or application/fhir+xml"
+        ))),
+    }
+}
+
+/// Reads the body of `request` as a FHIR resource of `release` (JSON or XML), refusing more
+/// than `limit` bytes.
+pub(crate) async fn read_resource(
     request: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
+    release: Release,
 ) -> Result<Value, ApiError> {
-    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
-    let media_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    match media_type.as_str() {
-        "application/fhir+json" | "application/json" | "application/json+fhir" | "" => {}
-        "application/fhir+xml" | "application/xml" | "application/xml+fhir" | "text/xml" => {
-            return Err(ApiError::UnsupportedMediaType(
-                "FHIR XML request bodies are not supported yet; send application/fhir+json".into(),
-            ));
-        }
-        other => {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "the media type '{other}' is not supported; send application/fhir+json"
-            )));
-        }
-    }
+    let format = body_format(request)?;
     let mut bytes = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk =
@@ -41,5 +47,10 @@ pub(crate) async fn read_json(
     if bytes.is_empty() {
         return Err(ApiError::BadRequest("the request has no body; a FHIR resource was expected".into()));
     }
-    serde_json::from_slice(&bytes).map_err(|error| ApiError::BadRequest(format!("the body is not valid JSON: {error}")))
+    match format {
+        Format::Json => serde_json::from_slice(&bytes)
+            .map_err(|error| ApiError::BadRequest(format!("the body is not valid JSON: {error}"))),
+        Format::Xml => fhir_xml::from_xml(release, &bytes, ReadLimits { max_bytes: limit, ..ReadLimits::default() })
+            .map_err(|error| ApiError::BadRequest(format!("the body is not FHIR XML the service accepts: {error}"))),
+    }
 }

@@ -25,7 +25,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
-use fhir_core::{Format, IssueCode, OperationOutcome};
+use fhir_core::{Format, IssueCode, OperationOutcome, Release};
 use fhir_search::SearchError;
 use ingest::{Rejection, RejectionKind};
 
@@ -155,7 +155,8 @@ impl ApiError {
         {
             response.insert_header((header::WWW_AUTHENTICATE, value));
         }
-        crate::render::resource_response(&mut response, format, &self.outcome().to_json().to_string())
+        // OperationOutcome has the same elements in STU3 and R4 as far as the service uses them.
+        crate::render::resource_response(&mut response, format, Release::R4, &self.outcome().to_json().to_string())
     }
 }
 

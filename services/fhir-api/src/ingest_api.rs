@@ -23,25 +23,45 @@ use serde_json::Value;
 use std::sync::Arc;
 use store::{Provider, Write, WriteKind, WriteOutcome};
 
-/// The authenticated provider and the release of the endpoint.
+/// The release of the endpoint and the format to answer in: `_format` or `Accept`, else the
+/// format the body was sent in.
+fn negotiate_answer(request: &HttpRequest, release: &str) -> Result<(Release, Format), ApiError> {
+    let release: Release = release.parse().map_err(|_| ApiError::NoEndpoint)?;
+    let supported: &[Format] =
+        if body::body_format(request).ok() == Some(Format::Xml) { &[Format::Xml, Format::Json] } else { render::SUPPORTED };
+    let params = fhir_search::query::parse_query(request.query_string());
+    let format_parameter = params.iter().find(|param| param.name == "_format").map(|param| param.value.as_str());
+    let accept = request.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok());
+    let format = fhir_core::format::negotiate(format_parameter, accept, release, supported)
+        .map_err(|error| ApiError::NotAcceptable(error.to_string()))?;
+    Ok((release, format))
+}
+
+/// The authenticated provider.
 async fn authenticate(
     state: &ApiState,
     request: &HttpRequest,
     provider: &str,
-    release: &str,
-) -> Result<(Arc<Provider>, Release), ApiError> {
-    let release: Release = release.parse().map_err(|_| ApiError::NoEndpoint)?;
+) -> Result<Arc<Provider>, ApiError> {
     let key = crate::endpoint::bearer_token(request).ok_or(ApiError::IngestUnauthorized)?;
     // An unknown provider gets the same answer as a wrong key: the endpoint does not tell which.
     let provider = state.provider(provider).await?.ok_or(ApiError::IngestUnauthorized)?;
     let expected = provider.ingest_key_hash.as_deref().ok_or(ApiError::IngestUnauthorized)?;
     constant_time::verify_slices_are_equal(store::ingest_key_hash(key).as_bytes(), expected.as_bytes())
         .map_err(|_| ApiError::IngestUnauthorized)?;
-    Ok((provider, release))
+    Ok(provider)
 }
 
-fn respond(result: Result<HttpResponse, ApiError>) -> HttpResponse {
-    result.unwrap_or_else(|error| error.response(Format::Json))
+/// Runs `handle` with the negotiated release and format; errors are answered in that format.
+async fn respond<F, Fut>(request: &HttpRequest, release: &str, handle: F) -> HttpResponse
+where
+    F: FnOnce(Release, Format) -> Fut,
+    Fut: Future<Output = Result<HttpResponse, ApiError>>,
+{
+    match negotiate_answer(request, release) {
+        Ok((release, format)) => handle(release, format).await.unwrap_or_else(|error| error.response(format)),
+        Err(error) => error.response(Format::Json),
+    }
 }
 
 /// `POST /ingest/{provider}/{release}`: a transaction or batch Bundle.
@@ -52,17 +72,15 @@ pub(crate) async fn bundle(
     payload: web::Payload,
     state: &ApiState,
 ) -> HttpResponse {
-    respond(
-        async {
-            let (provider, release) = authenticate(state, request, provider, release).await?;
-            let bundle = body::read_json(request, payload, state.max_body_bytes).await?;
-            let response = state.ingestor.bundle(&state.store, &provider, release, bundle).await;
-            state.forget_patients();
-            let response = response?;
-            Ok(render::resource_response(&mut HttpResponse::Ok(), Format::Json, &response.to_string()))
-        }
-        .await,
-    )
+    respond(request, release, |release, format| async move {
+        let provider = authenticate(state, request, provider).await?;
+        let bundle = body::read_resource(request, payload, state.max_body_bytes, release).await?;
+        let response = state.ingestor.bundle(&state.store, &provider, release, bundle).await;
+        state.forget_patients();
+        let response = response?;
+        Ok(render::resource_response(&mut HttpResponse::Ok(), format, release, &response.to_string()))
+    })
+    .await
 }
 
 /// `POST /ingest/{provider}/{release}/{type}`: create.
@@ -72,16 +90,14 @@ pub(crate) async fn create(
     payload: web::Payload,
     state: &ApiState,
 ) -> HttpResponse {
-    respond(
-        async {
-            let (provider, release) = authenticate(state, request, provider, release).await?;
-            let resource = body::read_json(request, payload, state.max_body_bytes).await?;
-            check_type(&resource, resource_type)?;
-            let resource = ingest::with_id(resource, &uuid::Uuid::new_v4().to_string());
-            write_one(state, request, &provider, release, resource).await
-        }
-        .await,
-    )
+    respond(request, release, |release, format| async move {
+        let provider = authenticate(state, request, provider).await?;
+        let resource = body::read_resource(request, payload, state.max_body_bytes, release).await?;
+        check_type(&resource, resource_type)?;
+        let resource = ingest::with_id(resource, &uuid::Uuid::new_v4().to_string());
+        write_one(state, request, (&provider, release, format), resource).await
+    })
+    .await
 }
 
 /// `PUT /ingest/{provider}/{release}/{type}/{id}`: create or update.
@@ -91,18 +107,16 @@ pub(crate) async fn update(
     payload: web::Payload,
     state: &ApiState,
 ) -> HttpResponse {
-    respond(
-        async {
-            let (provider, release) = authenticate(state, request, provider, release).await?;
-            let resource = body::read_json(request, payload, state.max_body_bytes).await?;
-            check_type(&resource, resource_type)?;
-            if resource.get("id").and_then(Value::as_str) != Some(id) {
-                return Err(ApiError::BadRequest(format!("the resource's id must equal the id in the URL ({id})")));
-            }
-            write_one(state, request, &provider, release, resource).await
+    respond(request, release, |release, format| async move {
+        let provider = authenticate(state, request, provider).await?;
+        let resource = body::read_resource(request, payload, state.max_body_bytes, release).await?;
+        check_type(&resource, resource_type)?;
+        if resource.get("id").and_then(Value::as_str) != Some(id) {
+            return Err(ApiError::BadRequest(format!("the resource's id must equal the id in the URL ({id})")));
         }
-        .await,
-    )
+        write_one(state, request, (&provider, release, format), resource).await
+    })
+    .await
 }
 
 /// `DELETE /ingest/{provider}/{release}/{type}/{id}`.
@@ -111,19 +125,17 @@ pub(crate) async fn delete(
     (provider, release, resource_type, id): (&str, &str, &str, &str),
     state: &ApiState,
 ) -> HttpResponse {
-    respond(
-        async {
-            let (provider, release) = authenticate(state, request, provider, release).await?;
-            if !reference::is_type_name(resource_type) || !reference::is_valid_id(id) {
+    respond(request, release, |release, _| async move {
+        let provider = authenticate(state, request, provider).await?;
+        if !reference::is_type_name(resource_type) || !reference::is_valid_id(id) {
                 return Err(ApiError::NotFound(format!("{resource_type}/{id}")));
             }
-            let delete = Write::Delete { release, resource_type: resource_type.to_owned(), id: id.to_owned() };
-            state.store.write(provider.id, vec![delete]).await?;
-            state.forget_patients();
-            Ok(HttpResponse::NoContent().finish())
-        }
-        .await,
-    )
+        let delete = Write::Delete { release, resource_type: resource_type.to_owned(), id: id.to_owned() };
+        state.store.write(provider.id, vec![delete]).await?;
+        state.forget_patients();
+        Ok(HttpResponse::NoContent().finish())
+    })
+    .await
 }
 
 /// `GET /ingest/{provider}/{release}/{type}/{id}`: what the provider stored.
@@ -132,10 +144,9 @@ pub(crate) async fn read(
     (provider, release, resource_type, id): (&str, &str, &str, &str),
     state: &ApiState,
 ) -> HttpResponse {
-    respond(
-        async {
-            let (provider, release) = authenticate(state, request, provider, release).await?;
-            let stored = state
+    respond(request, release, |release, format| async move {
+        let provider = authenticate(state, request, provider).await?;
+        let stored = state
                 .store
                 .read(provider.id, release, resource_type, id)
                 .await?
@@ -144,10 +155,9 @@ pub(crate) async fn read(
             response
                 .insert_header((header::ETAG, format!("W/\"{}\"", stored.version_id)))
                 .insert_header((header::LAST_MODIFIED, crate::pgo::http_date(stored.last_updated)));
-            Ok(render::resource_response(&mut response, Format::Json, &stored.body))
-        }
-        .await,
-    )
+            Ok(render::resource_response(&mut response, format, release, &stored.body))
+    })
+    .await
 }
 
 fn check_type(resource: &Value, resource_type: &str) -> Result<(), ApiError> {
@@ -161,8 +171,7 @@ fn check_type(resource: &Value, resource_type: &str) -> Result<(), ApiError> {
 async fn write_one(
     state: &ApiState,
     request: &HttpRequest,
-    provider: &Provider,
-    release: Release,
+    (provider, release, format): (&Provider, Release, Format),
     resource: Value,
 ) -> Result<HttpResponse, ApiError> {
     let prepared = state.ingestor.prepare(provider, release, resource, None).map_err(ApiError::Rejected)?;
@@ -173,14 +182,13 @@ async fn write_one(
     if !warnings.is_empty() {
         tracing::info!(count = warnings.len(), "resource accepted with warnings");
     }
-    Ok(write_response(state, request, provider, release, &outcome, OperationOutcome { issues: warnings }))
+    Ok(write_response(state, request, (provider, release, format), &outcome, OperationOutcome { issues: warnings }))
 }
 
 fn write_response(
     state: &ApiState,
     request: &HttpRequest,
-    provider: &Provider,
-    release: Release,
+    (provider, release, format): (&Provider, Release, Format),
     outcome: &WriteOutcome,
     warnings: OperationOutcome,
 ) -> HttpResponse {
@@ -199,10 +207,10 @@ fn write_response(
     match prefer::return_preference(request) {
         Return::Minimal => response.finish(),
         Return::OperationOutcome => {
-            render::resource_response(&mut response, Format::Json, &warnings.to_json().to_string())
+            render::resource_response(&mut response, format, release, &warnings.to_json().to_string())
         }
         Return::Representation => {
-            render::resource_response(&mut response, Format::Json, outcome.body.as_deref().unwrap_or("{}"))
+            render::resource_response(&mut response, format, release, outcome.body.as_deref().unwrap_or("{}"))
         }
     }
 }

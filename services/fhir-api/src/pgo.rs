@@ -88,7 +88,7 @@ async fn metadata_inner(
         render::SUPPORTED,
         &security,
     );
-    Ok(render::resource_response(&mut HttpResponse::Ok(), format, &statement.to_string()))
+    Ok(render::resource_response(&mut HttpResponse::Ok(), format, endpoint.service.release, &statement.to_string()))
 }
 
 /// `GET [base]/{type}`: search.
@@ -184,7 +184,7 @@ async fn search_inner(
     tracing::debug!(total = page.total, returned = page.matches.len(), included = page.included.len(), "search");
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CACHE_CONTROL, "no-store"));
-    Ok(render::resource_response(&mut response, format, &bundle.to_json()))
+    Ok(render::resource_response(&mut response, format, endpoint.service.release, &bundle.to_json()))
 }
 
 async fn read_inner(
@@ -218,7 +218,7 @@ async fn read_inner(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::ETAG, format!("W/\"{}\"", resource.version_id)))
         .insert_header((header::LAST_MODIFIED, http_date(resource.last_updated)));
-    Ok(render::resource_response(&mut response, format, &resource.body))
+    Ok(render::resource_response(&mut response, format, endpoint.service.release, &resource.body))
 }
 
 /// Any other method or path under a FHIR base.

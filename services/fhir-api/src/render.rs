@@ -1,26 +1,49 @@
-//! Writing FHIR responses. Stored resources are kept as serialised JSON, so a search Bundle is
-//! written by joining their bodies into the Bundle's text: no resource is parsed to answer a
-//! request. The format is chosen in one place (`SUPPORTED` and the `match` below); another
-//! format (XML) is added here, without touching the search or read code.
+//! Writing FHIR responses. Stored resources are kept as serialised JSON, so a JSON search Bundle
+//! is written by joining their bodies into the Bundle's text: no resource is parsed to answer a
+//! request in JSON. XML is written from that same JSON by `fhir-xml`, here and nowhere else.
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, HttpResponseBuilder};
-use fhir_core::Format;
 use fhir_core::date::{format_instant, now_millis};
+use fhir_core::{Format, Release};
+use fhir_xml::UnknownMembers;
 use store::StoredResource;
 
 /// The formats the endpoints produce; the first is the default.
-pub const SUPPORTED: &[Format] = &[Format::Json];
+pub const SUPPORTED: &[Format] = &[Format::Json, Format::Xml];
 
-/// Finishes `builder` with a resource (given as FHIR JSON text) in `format`.
-pub fn resource_response(builder: &mut HttpResponseBuilder, format: Format, json: &str) -> HttpResponse {
-    match format {
-        // XML is never negotiated while it is not in SUPPORTED; until it is, JSON is the answer.
-        Format::Json | Format::Xml => builder
-            .insert_header((header::CONTENT_TYPE, Format::Json.content_type()))
-            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-            .body(json.to_owned()),
-    }
+/// The XML declaration every XML response starts with.
+const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+/// Finishes `builder` with a resource of `release` (given as FHIR JSON text) in `format`.
+pub fn resource_response(builder: &mut HttpResponseBuilder, format: Format, release: Release, json: &str) -> HttpResponse {
+    let body = match format {
+        Format::Json => json.to_owned(),
+        Format::Xml => match json_to_xml(release, json) {
+            Ok(xml) => xml,
+            Err(error) => {
+                // Stored resources were written as XML once at ingest, so this is a defect.
+                tracing::error!(error = %error, "a response could not be written as XML");
+                return HttpResponse::InternalServerError()
+                    .insert_header((header::CONTENT_TYPE, Format::Xml.content_type()))
+                    .body(format!("{XML_DECLARATION}<OperationOutcome xmlns=\"http://hl7.org/fhir\"><issue><severity value=\"error\"/><code value=\"exception\"/><diagnostics value=\"an internal error occurred\"/></issue></OperationOutcome>"));
+            }
+        },
+    };
+    builder
+        .insert_header((header::CONTENT_TYPE, format.content_type()))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(body)
+}
+
+/// FHIR JSON text as an XML document. Members the definitions do not know (kept as sent when a
+/// provider's resource had them, and reported at ingest) have no place in XML and are left out.
+pub fn json_to_xml(release: Release, json: &str) -> Result<String, String> {
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|error| error.to_string())?;
+    let mut out = String::with_capacity(json.len() * 3 / 2 + XML_DECLARATION.len());
+    out.push_str(XML_DECLARATION);
+    fhir_xml::write_resource(release, &value, UnknownMembers::Skip, &mut out).map_err(|error| error.to_string())?;
+    Ok(out)
 }
 
 /// A searchset Bundle to write.

@@ -53,7 +53,11 @@ fn derive_type(definition: &Value, derived: &mut BTreeMap<String, Value>) -> Res
                 element["representation"].as_array().is_some_and(|r| r.iter().any(|r| r == "xhtml"))
             });
             let kind = if xhtml { "xhtml" } else { "primitive" };
-            derived.insert(name.to_owned(), json!({ "kind": kind, "json": json_kind(value) }));
+            // R4 gives positiveInt's and unsignedInt's value a string type, yet FHIR JSON writes
+            // every specialisation of integer as a number (R4 §2.6.2): follow the base type.
+            let base = definition["baseDefinition"].as_str().unwrap_or_default();
+            let json = if base.ends_with("/integer") || base.ends_with("/decimal") { "number" } else { json_kind(value) };
+            derived.insert(name.to_owned(), json!({ "kind": kind, "json": json }));
             return Ok(());
         }
         "complex-type" | "resource" => {}

@@ -198,6 +198,16 @@ mod tests {
     }
 
     #[test]
+    fn integers_of_every_kind_are_json_numbers() {
+        for release in [Release::Stu3, Release::R4] {
+            for name in ["integer", "positiveInt", "unsignedInt", "decimal"] {
+                let def = Structure::of(release).type_def(name).expect("defined");
+                assert_eq!((def.kind, def.json), (Kind::Primitive, JsonKind::Number), "{release:?} {name}");
+            }
+        }
+    }
+
+    #[test]
     fn elements_keep_the_order_of_the_definitions() {
         let observation = Structure::of(Release::Stu3).resource("Observation").expect("Observation");
         let names: Vec<&str> = observation.elements.iter().map(|e| e.name.as_str()).take(10).collect();

@@ -66,6 +66,7 @@ fn decimals_keep_their_text_and_primitive_extensions_their_place() {
 fn own_r4_fixture_survives_xml_to_json_and_back() {
     let json = xml_round_trip(Release::R4, &fixture("r4-immunization.xml")).expect("round trip");
     assert_eq!(json["doseQuantity"]["value"].to_string(), "0.10");
+    assert_eq!(json["protocolApplied"][0]["doseNumberPositiveInt"], 1);
     assert_eq!(json["extension"][0]["valueString"], "left & right arm\nsecond line");
     assert_eq!(json["_occurrenceDateTime"]["extension"][0]["valueCode"], "day");
     assert!(json["text"]["div"].as_str().expect("div").contains("<!-- narrative comments stay as written -->"));

@@ -151,14 +151,11 @@ impl Ingestor {
         for (done, path) in files.iter().enumerate() {
             let file = path.display().to_string();
             match path.extension().and_then(|extension| extension.to_str()) {
-                Some("json") => {
+                Some("json" | "xml") => {
                     summary.files += 1;
                     self.load_file(path, &file, options.release, &mut batch, &mut summary, &mut first_seen).await?;
                 }
-                Some("xml") => {
-                    summary.skipped.push((file, "FHIR XML is not supported yet; convert it to JSON".to_owned()))
-                }
-                _ => summary.skipped.push((file, "not a .json file".to_owned())),
+                _ => summary.skipped.push((file, "not a .json or .xml file".to_owned())),
             }
             progress(done + 1);
         }
@@ -176,8 +173,8 @@ impl Ingestor {
         summary: &mut LoadSummary,
         first_seen: &mut HashMap<String, String>,
     ) -> Result<(), LoadError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
             Err(error) => {
                 summary.rejected.push(Rejected {
                     file: file.to_owned(),
@@ -187,14 +184,17 @@ impl Ingestor {
                 return Ok(());
             }
         };
-        let value: Value = match serde_json::from_str(&text) {
+        let is_xml = path.extension().is_some_and(|extension| extension == "xml");
+        let parsed = if is_xml {
+            let limits = fhir_xml::ReadLimits { max_bytes: usize::MAX, ..fhir_xml::ReadLimits::default() };
+            fhir_xml::from_xml(release, &bytes, limits).map_err(|error| format!("not FHIR XML the service accepts: {error}"))
+        } else {
+            serde_json::from_slice(&bytes).map_err(|error| format!("not valid JSON: {error}"))
+        };
+        let value: Value = match parsed {
             Ok(value) => value,
-            Err(error) => {
-                summary.rejected.push(Rejected {
-                    file: file.to_owned(),
-                    resource: "(file)".into(),
-                    reasons: vec![format!("not valid JSON: {error}")],
-                });
+            Err(reason) => {
+                summary.rejected.push(Rejected { file: file.to_owned(), resource: "(file)".into(), reasons: vec![reason] });
                 return Ok(());
             }
         };

@@ -164,6 +164,16 @@ impl Ingestor {
             outcome.issues.retain(|issue| issue.severity == Severity::Error);
             return Err(Rejection { kind: RejectionKind::Invalid, outcome });
         }
+        // Every stored resource must be servable as XML too; this also holds the narrative to the
+        // XHTML rules (well-formed, no active content) whichever format it came in.
+        if let Err(error) = fhir_xml::to_xml(release, &resource, fhir_xml::UnknownMembers::Skip) {
+            return Err(Rejection::new(
+                RejectionKind::Invalid,
+                IssueCode::Structure,
+                error.message,
+                Some(at(&error.path)),
+            ));
+        }
         let claimed = fhir_search::index::claimed_profiles(&resource);
         if !served.iter().any(|served| served.claims_profile(claimed.iter().map(String::as_str))) {
             let mut accepted: Vec<&str> =

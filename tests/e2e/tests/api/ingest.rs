@@ -163,8 +163,8 @@ on_both_backends!(invalid_resources_are_refused_with_what_and_where_and_nothing_
         .client
         .put(ingest_url(&app, "Observation/ingest-bp-1"))
         .bearer_auth(&app.ingest_key)
-        .header("Content-Type", "application/fhir+xml")
-        .body("<Observation/>")
+        .header("Content-Type", "text/plain")
+        .body("Observation")
         .send()
         .await
         .expect("sent");

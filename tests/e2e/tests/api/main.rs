@@ -6,6 +6,7 @@ mod corpus;
 mod discovery;
 mod formats;
 mod ingest;
+mod ingest_xml;
 mod queries;
 mod search;
 mod security;

@@ -1,8 +1,10 @@
 //! Every query of the BgZ list (data service 48) and the Vaccinaties queries (63) return exactly
-//! the resources `services/demo/fixtures/expected.json` lists, for each demo patient; and every
-//! answer meets the content checks of the MedMij qualification.
+//! the resources `services/demo/fixtures/expected.json` lists, for each demo patient; every
+//! answer meets the content checks of the MedMij qualification; and the XML answer of every query
+//! is valid FHIR XML (read back strictly, element order included) with the very same content.
 
 use e2e::{ANNA, BRAM, PROVIDER, TestApp, entry_ids, fixtures_dir};
+use fhir_core::Release;
 use serde_json::Value;
 use test_support::on_both_backends;
 
@@ -82,6 +84,21 @@ fn check_codings_and_references(value: &Value, at: &str, query: &str) {
     }
 }
 
+/// The XML answer to `url`, read back as JSON by the strict XML reader.
+async fn xml_answer(app: &TestApp, url: &str, token: &str, release: &str) -> Value {
+    let response =
+        app.client.get(url).bearer_auth(token).header("Accept", "application/fhir+xml").send().await.expect("sent");
+    assert_eq!(response.status(), 200, "{url}");
+    assert_eq!(
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/fhir+xml; charset=utf-8")
+    );
+    let body = response.bytes().await.expect("body");
+    let release: Release = release.parse().expect("release");
+    fhir_xml::from_xml(release, &body, fhir_xml::ReadLimits::default())
+        .unwrap_or_else(|error| panic!("{url}: not valid FHIR XML: {error}"))
+}
+
 async fn check_release(app: &TestApp, release: &str, service: &str) -> usize {
     let expected = expected();
     let base = app.base(PROVIDER, service);
@@ -94,6 +111,10 @@ async fn check_release(app: &TestApp, release: &str, service: &str) -> usize {
                 patients[who].as_array().expect("list").iter().map(|id| id.as_str().unwrap_or("").to_owned()).collect();
             assert_eq!(entry_ids(&bundle), wanted, "{who}: {query}");
             assert_qualifies(&bundle, &base, query);
+            let xml = xml_answer(app, &format!("{base}/{query}"), &token, release).await;
+            assert_eq!(xml["total"], bundle["total"], "{who}: {query} in XML");
+            assert_eq!(xml["link"], bundle["link"], "{who}: {query} in XML");
+            assert_eq!(xml["entry"], bundle["entry"], "{who}: {query} in XML");
             checked += 1;
         }
     }
