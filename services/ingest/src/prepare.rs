@@ -148,32 +148,7 @@ impl Ingestor {
                 Some(at(&resource_type)),
             ));
         }
-        let report = fhir_validate::check(validation_release(release), &resource);
-        let mut outcome = OperationOutcome::default();
-        for finding in &report.errors {
-            outcome.push(Severity::Error, IssueCode::Structure, finding.message.clone(), Some(at(&finding.path)));
-        }
-        let unknown_severity = match self.unknown_elements {
-            UnknownElements::Warn => Severity::Warning,
-            UnknownElements::Reject => Severity::Error,
-        };
-        for finding in &report.unknown_elements {
-            outcome.push(unknown_severity, IssueCode::Structure, finding.message.clone(), Some(at(&finding.path)));
-        }
-        if outcome.has_errors() {
-            outcome.issues.retain(|issue| issue.severity == Severity::Error);
-            return Err(Rejection { kind: RejectionKind::Invalid, outcome });
-        }
-        // Every stored resource must be servable as XML too; this also holds the narrative to the
-        // XHTML rules (well-formed, no active content) whichever format it came in.
-        if let Err(error) = fhir_xml::to_xml(release, &resource, fhir_xml::UnknownMembers::Skip) {
-            return Err(Rejection::new(
-                RejectionKind::Invalid,
-                IssueCode::Structure,
-                error.message,
-                Some(at(&error.path)),
-            ));
-        }
+        let outcome = self.validate(release, &resource, location)?;
         let claimed = fhir_search::index::claimed_profiles(&resource);
         if !served.iter().any(|served| served.claims_profile(claimed.iter().map(String::as_str))) {
             let mut accepted: Vec<&str> =
@@ -195,7 +170,7 @@ impl Ingestor {
                 Rejection::new(RejectionKind::Unprocessable, IssueCode::NotSupported, "type not defined", None)
             })?;
         let index = fhir_search::index::extract(definition, &resource, self.zone);
-        let mut warnings = outcome.issues;
+        let mut warnings = outcome;
         for bsn in &index.bsns {
             if !identity::is_valid_bsn(bsn) {
                 // The message never repeats the number itself.
@@ -213,6 +188,40 @@ impl Ingestor {
             write: ResourceWrite { release, resource_type, id, resource, content_hash, index, person_keys },
             warnings,
         })
+    }
+
+    /// Checks `resource` against the FHIR rules of `release` alone (types, formats, JSON rules,
+    /// unknown elements as configured, writable as XML), whoever would store it; returns the
+    /// warnings. `prepare` adds what this service accepts (types served, profiles claimed).
+    pub fn validate(&self, release: Release, resource: &Value, location: Option<&str>) -> Result<Vec<Issue>, Rejection> {
+        let at = |path: &str| locate(location, path);
+        let report = fhir_validate::check(validation_release(release), resource);
+        let mut outcome = OperationOutcome::default();
+        for finding in &report.errors {
+            outcome.push(Severity::Error, IssueCode::Structure, finding.message.clone(), Some(at(&finding.path)));
+        }
+        let unknown_severity = match self.unknown_elements {
+            UnknownElements::Warn => Severity::Warning,
+            UnknownElements::Reject => Severity::Error,
+        };
+        for finding in &report.unknown_elements {
+            outcome.push(unknown_severity, IssueCode::Structure, finding.message.clone(), Some(at(&finding.path)));
+        }
+        if outcome.has_errors() {
+            outcome.issues.retain(|issue| issue.severity == Severity::Error);
+            return Err(Rejection { kind: RejectionKind::Invalid, outcome });
+        }
+        // Every stored resource must be servable as XML too; this also holds the narrative to the
+        // XHTML rules (well-formed, no active content) whichever format it came in.
+        if let Err(error) = fhir_xml::to_xml(release, resource, fhir_xml::UnknownMembers::Skip) {
+            return Err(Rejection::new(
+                RejectionKind::Invalid,
+                IssueCode::Structure,
+                error.message,
+                Some(at(&error.path)),
+            ));
+        }
+        Ok(outcome.issues)
     }
 
     /// What the provider's data services of `release` serve of `resource_type`.
