@@ -47,6 +47,8 @@ const BGZ_QUERIES: &[&str] = &[
 ];
 
 const PROVIDER: &str = "bench";
+const JSON: &str = "application/fhir+json";
+const XML: &str = "application/fhir+xml";
 
 /// A database backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,7 +172,8 @@ async fn measure_backend(
     ])?;
     wait_until_up(&address).await?;
     // A first run warms the service and tells the mean body size the bare server must send.
-    let calibration = drive(options, &address, tokens.clone(), options.warmup).await?;
+    let calibration = drive(options, &address, tokens.clone(), options.warmup, JSON).await?;
+    drive(options, &address, tokens.clone(), options.warmup, XML).await?;
     let bare_port = free_port()?;
     let bare_address = format!("http://127.0.0.1:{bare_port}");
     let mut bare = spawn(&[
@@ -183,28 +186,36 @@ async fn measure_backend(
         &options.workers.to_string(),
     ])?;
     wait_until_up(&bare_address).await?;
-    drive(options, &bare_address, tokens.clone(), options.warmup).await?;
-    // The machine is shared and its speed drifts: the two servers are measured in alternating
-    // rounds, so that both see the same conditions, and the ratio is taken over all rounds.
+    drive(options, &bare_address, tokens.clone(), options.warmup, JSON).await?;
+    // The machine is shared and its speed drifts: the servers (and our server in JSON and in
+    // XML) are measured in alternating rounds, so that all see the same conditions, and the
+    // ratios are taken over all rounds.
     let slice = options.duration / options.rounds.max(1);
     let (mut ours, mut baseline, mut round_ratios) = (Sample::default(), Sample::default(), Vec::new());
+    let (mut xml, mut xml_ratios) = (Sample::default(), Vec::new());
     for _ in 0..options.rounds.max(1) {
-        let ours_round = drive(options, &address, tokens.clone(), slice).await?;
-        let bare_round = drive(options, &bare_address, tokens.clone(), slice).await?;
+        let ours_round = drive(options, &address, tokens.clone(), slice, JSON).await?;
+        let bare_round = drive(options, &bare_address, tokens.clone(), slice, JSON).await?;
+        let xml_round = drive(options, &address, tokens.clone(), slice, XML).await?;
         round_ratios.push(ours_round.per_second() / bare_round.per_second());
+        xml_ratios.push(xml_round.per_second() / ours_round.per_second());
         ours.merge(ours_round);
         baseline.merge(bare_round);
+        xml.merge(xml_round);
     }
     let rss = machine::peak_rss_mib(app.id());
     for child in [&mut app, &mut bare] {
         let _ = child.kill();
         let _ = child.wait();
     }
-    let (ours, baseline) = (ours.summarize(), baseline.summarize());
-    if ours.errors > 0 {
-        bail!("{} of {} requests failed; the numbers would mean nothing", ours.errors, ours.requests);
+    let (ours, baseline, xml) = (ours.summarize(), baseline.summarize(), xml.summarize());
+    for run in [&ours, &xml] {
+        if run.errors > 0 {
+            bail!("{} of {} requests failed; the numbers would mean nothing", run.errors, run.requests);
+        }
     }
     round_ratios.sort_by(f64::total_cmp);
+    xml_ratios.sort_by(f64::total_cmp);
 
     println!("[{backend:?}] | server | requests/s | p50 ms | p99 ms | peak RSS MiB | mean body bytes |");
     println!(
@@ -216,8 +227,18 @@ async fn measure_backend(
         ours.mean_body_bytes
     );
     println!(
+        "[{backend:?}] | pgo-exchange, XML | {:.0} | {:.2} | {:.2} | | {} |",
+        xml.per_second, xml.p50_ms, xml.p99_ms, xml.mean_body_bytes
+    );
+    println!(
         "[{backend:?}] | bare actix-web, same body size | {:.0} | {:.2} | {:.2} | | {} |",
         baseline.per_second, baseline.p50_ms, baseline.p99_ms, baseline.mean_body_bytes
+    );
+    println!(
+        "[{backend:?}] XML to JSON throughput: {:.2} (per round {:.2} to {:.2}; target >= 0.70)",
+        xml.per_second / ours.per_second,
+        xml_ratios.first().copied().unwrap_or(0.0),
+        xml_ratios.last().copied().unwrap_or(0.0)
     );
     println!(
         "[{backend:?}] ratio to the bare limit: {:.2} over {} rounds (per round {:.2} to {:.2}; target >= 0.4); {} requests measured",
@@ -390,6 +411,7 @@ async fn drive(
     address: &str,
     tokens: Arc<Vec<String>>,
     duration: Duration,
+    accept: &'static str,
 ) -> anyhow::Result<Sample> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(options.concurrency).build()?;
     let measuring = Arc::new(AtomicBool::new(false));
@@ -427,6 +449,7 @@ async fn drive(
                     .bearer_auth(&tokens[patient])
                     .header("MedMij-Request-ID", format!("bench-{worker}-{sent}"))
                     .header("X-Correlation-ID", format!("bench-session-{worker}-{patient}"))
+                    .header("Accept", accept)
                     .send()
                     .await;
                 let (ok, length) = match outcome {

@@ -27,8 +27,11 @@ use store::{Provider, Write, WriteKind, WriteOutcome};
 /// format the body was sent in.
 fn negotiate_answer(request: &HttpRequest, release: &str) -> Result<(Release, Format), ApiError> {
     let release: Release = release.parse().map_err(|_| ApiError::NoEndpoint)?;
-    let supported: &[Format] =
-        if body::body_format(request).ok() == Some(Format::Xml) { &[Format::Xml, Format::Json] } else { render::SUPPORTED };
+    let supported: &[Format] = if body::body_format(request).ok() == Some(Format::Xml) {
+        &[Format::Xml, Format::Json]
+    } else {
+        render::SUPPORTED
+    };
     let params = fhir_search::query::parse_query(request.query_string());
     let format_parameter = params.iter().find(|param| param.name == "_format").map(|param| param.value.as_str());
     let accept = request.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok());
@@ -38,11 +41,7 @@ fn negotiate_answer(request: &HttpRequest, release: &str) -> Result<(Release, Fo
 }
 
 /// The authenticated provider.
-async fn authenticate(
-    state: &ApiState,
-    request: &HttpRequest,
-    provider: &str,
-) -> Result<Arc<Provider>, ApiError> {
+async fn authenticate(state: &ApiState, request: &HttpRequest, provider: &str) -> Result<Arc<Provider>, ApiError> {
     let key = crate::endpoint::bearer_token(request).ok_or(ApiError::IngestUnauthorized)?;
     // An unknown provider gets the same answer as a wrong key: the endpoint does not tell which.
     let provider = state.provider(provider).await?.ok_or(ApiError::IngestUnauthorized)?;
@@ -128,8 +127,8 @@ pub(crate) async fn delete(
     respond(request, release, |release, _| async move {
         let provider = authenticate(state, request, provider).await?;
         if !reference::is_type_name(resource_type) || !reference::is_valid_id(id) {
-                return Err(ApiError::NotFound(format!("{resource_type}/{id}")));
-            }
+            return Err(ApiError::NotFound(format!("{resource_type}/{id}")));
+        }
         let delete = Write::Delete { release, resource_type: resource_type.to_owned(), id: id.to_owned() };
         state.store.write(provider.id, vec![delete]).await?;
         state.forget_patients();
@@ -147,15 +146,15 @@ pub(crate) async fn read(
     respond(request, release, |release, format| async move {
         let provider = authenticate(state, request, provider).await?;
         let stored = state
-                .store
-                .read(provider.id, release, resource_type, id)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("{resource_type}/{id}")))?;
-            let mut response = HttpResponse::Ok();
-            response
-                .insert_header((header::ETAG, format!("W/\"{}\"", stored.version_id)))
-                .insert_header((header::LAST_MODIFIED, crate::pgo::http_date(stored.last_updated)));
-            Ok(render::resource_response(&mut response, format, release, &stored.body))
+            .store
+            .read(provider.id, release, resource_type, id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("{resource_type}/{id}")))?;
+        let mut response = HttpResponse::Ok();
+        response
+            .insert_header((header::ETAG, format!("W/\"{}\"", stored.version_id)))
+            .insert_header((header::LAST_MODIFIED, crate::pgo::http_date(stored.last_updated)));
+        Ok(render::resource_response(&mut response, format, release, &stored.body))
     })
     .await
 }

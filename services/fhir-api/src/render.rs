@@ -16,7 +16,12 @@ pub const SUPPORTED: &[Format] = &[Format::Json, Format::Xml];
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 /// Finishes `builder` with a resource of `release` (given as FHIR JSON text) in `format`.
-pub fn resource_response(builder: &mut HttpResponseBuilder, format: Format, release: Release, json: &str) -> HttpResponse {
+pub fn resource_response(
+    builder: &mut HttpResponseBuilder,
+    format: Format,
+    release: Release,
+    json: &str,
+) -> HttpResponse {
     let body = match format {
         Format::Json => json.to_owned(),
         Format::Xml => match json_to_xml(release, json) {

@@ -56,7 +56,8 @@ fn derive_type(definition: &Value, derived: &mut BTreeMap<String, Value>) -> Res
             // R4 gives positiveInt's and unsignedInt's value a string type, yet FHIR JSON writes
             // every specialisation of integer as a number (R4 §2.6.2): follow the base type.
             let base = definition["baseDefinition"].as_str().unwrap_or_default();
-            let json = if base.ends_with("/integer") || base.ends_with("/decimal") { "number" } else { json_kind(value) };
+            let json =
+                if base.ends_with("/integer") || base.ends_with("/decimal") { "number" } else { json_kind(value) };
             derived.insert(name.to_owned(), json!({ "kind": kind, "json": json }));
             return Ok(());
         }

@@ -187,14 +187,19 @@ impl Ingestor {
         let is_xml = path.extension().is_some_and(|extension| extension == "xml");
         let parsed = if is_xml {
             let limits = fhir_xml::ReadLimits { max_bytes: usize::MAX, ..fhir_xml::ReadLimits::default() };
-            fhir_xml::from_xml(release, &bytes, limits).map_err(|error| format!("not FHIR XML the service accepts: {error}"))
+            fhir_xml::from_xml(release, &bytes, limits)
+                .map_err(|error| format!("not FHIR XML the service accepts: {error}"))
         } else {
             serde_json::from_slice(&bytes).map_err(|error| format!("not valid JSON: {error}"))
         };
         let value: Value = match parsed {
             Ok(value) => value,
             Err(reason) => {
-                summary.rejected.push(Rejected { file: file.to_owned(), resource: "(file)".into(), reasons: vec![reason] });
+                summary.rejected.push(Rejected {
+                    file: file.to_owned(),
+                    resource: "(file)".into(),
+                    reasons: vec![reason],
+                });
                 return Ok(());
             }
         };

@@ -193,7 +193,12 @@ impl Ingestor {
     /// Checks `resource` against the FHIR rules of `release` alone (types, formats, JSON rules,
     /// unknown elements as configured, writable as XML), whoever would store it; returns the
     /// warnings. `prepare` adds what this service accepts (types served, profiles claimed).
-    pub fn validate(&self, release: Release, resource: &Value, location: Option<&str>) -> Result<Vec<Issue>, Rejection> {
+    pub fn validate(
+        &self,
+        release: Release,
+        resource: &Value,
+        location: Option<&str>,
+    ) -> Result<Vec<Issue>, Rejection> {
         let at = |path: &str| locate(location, path);
         let report = fhir_validate::check(validation_release(release), resource);
         let mut outcome = OperationOutcome::default();

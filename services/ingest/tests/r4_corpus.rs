@@ -28,14 +28,16 @@ fn every_r4_example_reads_from_xml_and_passes_the_ingest_checks() {
         chrono_tz::Europe::Amsterdam,
         UnknownElements::Warn,
     );
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("dir").map(|entry| entry.expect("entry").path()).collect();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&dir).expect("dir").map(|entry| entry.expect("entry").path()).collect();
     files.sort();
     let mut findings = BTreeMap::new();
     let mut warnings = 0;
     for path in &files {
         let name = path.file_name().expect("name").to_string_lossy().into_owned();
-        let resource = fhir_xml::from_xml(Release::R4, &std::fs::read(path).expect("read"), fhir_xml::ReadLimits::default())
-            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        let resource =
+            fhir_xml::from_xml(Release::R4, &std::fs::read(path).expect("read"), fhir_xml::ReadLimits::default())
+                .unwrap_or_else(|error| panic!("{name}: {error}"));
         match ingestor.validate(Release::R4, &resource, None) {
             Ok(found) => warnings += found.len(),
             Err(rejection) => {
@@ -52,7 +54,9 @@ fn every_r4_example_reads_from_xml_and_passes_the_ingest_checks() {
     assert_eq!(findings, BTreeMap::new());
     // The check is not vacuous: the same examples with a fault are refused, naming it.
     let broken = |path: &PathBuf, member: &str, value: serde_json::Value| {
-        let mut resource = fhir_xml::from_xml(Release::R4, &std::fs::read(path).expect("read"), fhir_xml::ReadLimits::default()).expect("reads");
+        let mut resource =
+            fhir_xml::from_xml(Release::R4, &std::fs::read(path).expect("read"), fhir_xml::ReadLimits::default())
+                .expect("reads");
         resource[member] = value;
         ingestor.validate(Release::R4, &resource, None).expect_err("refused").summary()
     };

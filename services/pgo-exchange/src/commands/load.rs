@@ -1,4 +1,4 @@
-//! `pgo-exchange load`: load files or folders of FHIR JSON resources and Bundles for a provider,
+//! `pgo-exchange load`: load files or folders of FHIR resources and Bundles (JSON or XML) for a provider,
 //! through the same validation as the ingest endpoint, with a progress bar and a summary.
 
 use anyhow::{Context as _, bail};
@@ -29,7 +29,7 @@ pub(crate) struct LoadArgs {
     /// Exit with status 2 when any resource was refused.
     #[arg(long)]
     fail_on_reject: bool,
-    /// Files and folders to load (folders are walked; .json files are loaded).
+    /// Files and folders to load (folders are walked; .json and .xml files are loaded).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
 }

@@ -49,7 +49,9 @@ on_both_backends!(json_and_xml_are_negotiated_and_other_formats_get_406, |databa
         assert_eq!(response.status(), 200, "Accept: {accept} {query}");
         assert_eq!(content_type(&response), XML, "Accept: {accept} {query}");
         let body = response.bytes().await.expect("body");
-        assert!(body.starts_with(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Bundle xmlns=\"http://hl7.org/fhir\">"));
+        assert!(
+            body.starts_with(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Bundle xmlns=\"http://hl7.org/fhir\">")
+        );
         let bundle = from_xml(Release::Stu3, &body, ReadLimits::default()).expect("valid FHIR XML");
         assert_eq!(bundle["entry"], json["entry"], "Accept: {accept} {query}");
     }

@@ -52,12 +52,18 @@ on_both_backends!(xml_resources_are_stored_as_the_json_they_stand_for, |database
     let app = TestApp::start(database).await;
     let created = send_xml(&app, reqwest::Method::PUT, "/Observation/xml-bp-1", OBSERVATION).await;
     assert_eq!(created.status(), 201);
-    assert_eq!(created.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/fhir+xml; charset=utf-8"));
+    assert_eq!(
+        created.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/fhir+xml; charset=utf-8")
+    );
     let echoed = from_xml(Release::Stu3, &created.bytes().await.expect("body"), ReadLimits::default()).expect("XML");
     let json: Value = stored(&app, "/Observation/xml-bp-1").await.json().await.expect("JSON");
     assert_eq!(echoed, json, "the XML answer is the stored resource");
     assert_eq!(json["component"][0]["valueQuantity"]["value"].to_string(), "120.50", "decimals keep their text");
-    assert_eq!(json["_status"], json!({"extension": [{"url": "http://example.org/ext/source", "valueString": "ward 3"}]}));
+    assert_eq!(
+        json["_status"],
+        json!({"extension": [{"url": "http://example.org/ext/source", "valueString": "ward 3"}]})
+    );
     assert_eq!(json["meta"]["versionId"], "1");
     // The same content sent as JSON is no new version.
     let mut as_json = json.clone();
@@ -75,7 +81,8 @@ on_both_backends!(xml_resources_are_stored_as_the_json_they_stand_for, |database
     assert_eq!(again.headers().get("etag").and_then(|v| v.to_str().ok()), Some("W/\"1\""));
     // And the PGO sees it.
     let token = app.token(PROVIDER, ANNA, &["48"]);
-    let bundle = app.get_json(&format!("{}/Observation?code=http://loinc.org|85354-9", app.base(PROVIDER, "48")), &token).await;
+    let bundle =
+        app.get_json(&format!("{}/Observation?code=http://loinc.org|85354-9", app.base(PROVIDER, "48")), &token).await;
     assert!(bundle["entry"].as_array().expect("entries").iter().any(|entry| entry["resource"]["id"] == "xml-bp-1"));
 });
 
@@ -98,21 +105,32 @@ on_both_backends!(broken_and_hostile_xml_is_refused_in_xml_and_nothing_is_stored
     let cases: Vec<(String, u16, &str)> = vec![
         (OBSERVATION.replace("</component>", ""), 400, "malformed XML"),
         (OBSERVATION.replace(r#" xmlns="http://hl7.org/fhir""#, ""), 400, "not in the FHIR namespace"),
-        (OBSERVATION.replace("<effectiveDateTime", "<effectiveMoment value=\"x\"/><effectiveDateTime"), 400, "'effectiveMoment' is not an element here"),
         (
-            OBSERVATION.replace(
-                "<!-- exported by a provider system -->",
-                r#"<!DOCTYPE Observation [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>"#,
-            ).replace("ward 3", "&xxe;"),
+            OBSERVATION.replace("<effectiveDateTime", "<effectiveMoment value=\"x\"/><effectiveDateTime"),
+            400,
+            "'effectiveMoment' is not an element here",
+        ),
+        (
+            OBSERVATION
+                .replace(
+                    "<!-- exported by a provider system -->",
+                    r#"<!DOCTYPE Observation [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>"#,
+                )
+                .replace("ward 3", "&xxe;"),
             400,
             "document type declarations",
         ),
-        (OBSERVATION.replace("<!-- exported by a provider system -->", &format!("<!-- {} -->", "x".repeat(5000))), 413, "larger than 4096 bytes"),
+        (
+            OBSERVATION.replace("<!-- exported by a provider system -->", &format!("<!-- {} -->", "x".repeat(5000))),
+            413,
+            "larger than 4096 bytes",
+        ),
     ];
     for (body, status, message) in cases {
         let response = send_xml(&app, reqwest::Method::PUT, "/Observation/xml-bp-1", &body).await;
         assert_eq!(response.status(), status, "{message}");
-        let outcome = from_xml(Release::R4, &response.bytes().await.expect("body"), ReadLimits::default()).expect("an XML OperationOutcome");
+        let outcome = from_xml(Release::R4, &response.bytes().await.expect("body"), ReadLimits::default())
+            .expect("an XML OperationOutcome");
         let text = outcome["issue"][0]["diagnostics"].as_str().unwrap_or_default().to_owned();
         assert!(text.contains(message), "expected '{message}' in: {text}");
         assert!(!text.contains("root:"), "{text}");
