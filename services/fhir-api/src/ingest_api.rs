@@ -33,11 +33,7 @@ fn negotiate_answer(request: &HttpRequest, release: &str) -> Result<(Release, Fo
         render::SUPPORTED
     };
     let params = fhir_search::query::parse_query(request.query_string());
-    let format_parameter = params.iter().find(|param| param.name == "_format").map(|param| param.value.as_str());
-    let accept = request.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok());
-    let format = fhir_core::format::negotiate(format_parameter, accept, release, supported)
-        .map_err(|error| ApiError::NotAcceptable(error.to_string()))?;
-    Ok((release, format))
+    Ok((release, render::requested_format(request, &params, release, supported)?))
 }
 
 /// The authenticated provider.

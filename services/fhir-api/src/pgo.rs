@@ -20,18 +20,9 @@ use crate::state::ApiState;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use data_services::{Interaction, SecurityEndpoints, ServedType};
-use fhir_core::format::negotiate;
 use fhir_core::{Format, reference};
 use fhir_search::query::parse_query;
 use fhir_search::{ParseOptions, QueryParam};
-
-/// The format the client asked for, or the error to answer with (in JSON).
-fn negotiate_format(request: &HttpRequest, params: &[QueryParam], endpoint: &Endpoint<'_>) -> Result<Format, ApiError> {
-    let format_parameter = params.iter().find(|param| param.name == "_format").map(|param| param.value.as_str());
-    let accept = request.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok());
-    negotiate(format_parameter, accept, endpoint.service.release, render::SUPPORTED)
-        .map_err(|error| ApiError::NotAcceptable(error.to_string()))
-}
 
 /// The endpoint at `/{provider}/{service}/fhir`, the request's query and the response format;
 /// until the format is known, errors are written in JSON.
@@ -43,7 +34,8 @@ async fn open<'a>(
 ) -> Result<(Endpoint<'a>, Vec<QueryParam>, Format), (ApiError, Format)> {
     let endpoint = endpoint::resolve(state, provider, service).await.map_err(|error| (error, Format::Json))?;
     let params = parse_query(request.query_string());
-    let format = negotiate_format(request, &params, &endpoint).map_err(|error| (error, Format::Json))?;
+    let format = render::requested_format(request, &params, endpoint.service.release, render::SUPPORTED)
+        .map_err(|error| (error, Format::Json))?;
     Ok((endpoint, params, format))
 }
 

@@ -2,10 +2,12 @@
 //! is written by joining their bodies into the Bundle's text: no resource is parsed to answer a
 //! request in JSON. XML is written from that same JSON by `fhir-xml`, here and nowhere else.
 
+use crate::error::ApiError;
 use actix_web::http::header;
-use actix_web::{HttpResponse, HttpResponseBuilder};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use fhir_core::date::{format_instant, now_millis};
 use fhir_core::{Format, Release};
+use fhir_search::QueryParam;
 use fhir_xml::UnknownMembers;
 use store::StoredResource;
 
@@ -14,6 +16,20 @@ pub const SUPPORTED: &[Format] = &[Format::Json, Format::Xml];
 
 /// The XML declaration every XML response starts with.
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+/// The format the client asked for by `_format` (among `params`) or `Accept`, among `supported`
+/// (the first being the default), or the 406 to answer with.
+pub(crate) fn requested_format(
+    request: &HttpRequest,
+    params: &[QueryParam],
+    release: Release,
+    supported: &[Format],
+) -> Result<Format, ApiError> {
+    let format_parameter = params.iter().find(|param| param.name == "_format").map(|param| param.value.as_str());
+    let accept = request.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok());
+    fhir_core::format::negotiate(format_parameter, accept, release, supported)
+        .map_err(|error| ApiError::NotAcceptable(error.to_string()))
+}
 
 /// Finishes `builder` with a resource of `release` (given as FHIR JSON text) in `format`.
 pub fn resource_response(

@@ -92,6 +92,7 @@ impl<'i> Reader<'i> {
             Ok((resolved, event)) => (namespace(&resolved), event),
             Err(error) => return Err(self.error(format!("malformed XML: {error}"))),
         };
+        let resolved = resolved.map_err(|message| self.error(message));
         Ok(match event {
             Event::Start(start) => Step::Open(start, resolved?, false),
             Event::Empty(start) => Step::Open(start, resolved?, true),
@@ -406,17 +407,11 @@ impl<'i> Reader<'i> {
     }
 }
 
-fn namespace(resolved: &ResolveResult<'_>) -> Result<Ns, ReadError> {
+fn namespace(resolved: &ResolveResult<'_>) -> Result<Ns, String> {
     Ok(match resolved {
         ResolveResult::Bound(Namespace(ns)) if *ns == FHIR_NAMESPACE => Ns::Fhir,
         ResolveResult::Bound(Namespace(ns)) if *ns == XHTML_NAMESPACE => Ns::Xhtml,
-        ResolveResult::Unknown(prefix) => {
-            return Err(ReadError {
-                line: 0,
-                path: String::new(),
-                message: format!("the namespace prefix '{}' is not declared", prefix),
-            });
-        }
+        ResolveResult::Unknown(prefix) => return Err(format!("the namespace prefix '{prefix}' is not declared")),
         _ => Ns::Other,
     })
 }
