@@ -2,9 +2,7 @@
 //! interface version and data service, the authorization and token endpoints and, per system
 //! role, the resource endpoint.
 
-use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-use std::io::Cursor;
+use crate::xml_out::XmlOut;
 
 /// The XML namespace of the release-3 ZAL.
 pub const ZAL_NAMESPACE: &str = "xmlns://afsprakenstelsel.medmij.nl/zorgaanbiederslijst/release3/";
@@ -58,12 +56,7 @@ pub struct ZalSystemRole {
 impl Zal {
     /// The list as an XML document.
     pub fn to_xml(&self) -> String {
-        let mut writer = Writer::new_with_indent(Cursor::new(Vec::new()), b' ', 2);
-        let mut xml = Xml(&mut writer);
-        xml.event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
-        let mut root = BytesStart::new("Zorgaanbiederslijst");
-        root.push_attribute(("xmlns", ZAL_NAMESPACE));
-        xml.event(Event::Start(root));
+        let mut xml = XmlOut::with_root("Zorgaanbiederslijst", ZAL_NAMESPACE);
         xml.text_element("Tijdstempel", &self.tijdstempel);
         xml.text_element("Volgnummer", &self.volgnummer.to_string());
         xml.open("Zorgaanbieders");
@@ -102,31 +95,7 @@ impl Zal {
             xml.close("Zorgaanbieder");
         }
         xml.close("Zorgaanbieders");
-        xml.close("Zorgaanbiederslijst");
-        String::from_utf8_lossy(&writer.into_inner().into_inner()).into_owned()
-    }
-}
-
-/// Writing to an in-memory buffer cannot fail, so the write results are dropped here, once.
-struct Xml<'a>(&'a mut Writer<Cursor<Vec<u8>>>);
-
-impl Xml<'_> {
-    fn event(&mut self, event: Event<'_>) {
-        let _ = self.0.write_event(event);
-    }
-
-    fn open(&mut self, name: &str) {
-        self.event(Event::Start(BytesStart::new(name)));
-    }
-
-    fn close(&mut self, name: &str) {
-        self.event(Event::End(BytesEnd::new(name)));
-    }
-
-    fn text_element(&mut self, name: &str, text: &str) {
-        self.open(name);
-        self.event(Event::Text(BytesText::new(text)));
-        self.close(name);
+        xml.finish("Zorgaanbiederslijst")
     }
 }
 
@@ -134,6 +103,7 @@ impl Xml<'_> {
 mod tests {
     use super::*;
     use quick_xml::Reader;
+    use quick_xml::events::Event;
 
     fn sample() -> Zal {
         Zal {
