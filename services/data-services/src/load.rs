@@ -66,6 +66,8 @@ struct RawDataService {
     name: String,
     release: Release,
     system_role: String,
+    #[serde(default)]
+    receives: bool,
     resources: Vec<RawServed>,
 }
 
@@ -277,7 +279,14 @@ fn build_data_service(
             lastn,
         });
     }
-    Ok(DataService { id: raw.id, name: raw.name, release: release.release, system_role: raw.system_role, types })
+    Ok(DataService {
+        id: raw.id,
+        name: raw.name,
+        release: release.release,
+        system_role: raw.system_role,
+        receives: raw.receives,
+        types,
+    })
 }
 
 #[cfg(test)]

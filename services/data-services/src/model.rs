@@ -181,6 +181,9 @@ pub struct DataService {
     pub release: Release,
     /// The MedMij system role it is offered under (ZAL `Systeemrolcode`).
     pub system_role: String,
+    /// Whether PGOs send data to it (Delen, sharing) rather than collect it: the person then
+    /// confirms a share instead of consenting to collection.
+    pub receives: bool,
     /// The resource types it serves, in the order of the definition.
     pub types: Vec<ServedType>,
 }

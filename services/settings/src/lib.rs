@@ -37,6 +37,16 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// What the ZAL publishes.
     pub zal: ZalSettings,
+    /// The authorization server.
+    pub authorization: AuthorizationSettings,
+    /// The person's login (OpenID Connect).
+    pub login: LoginSettings,
+    /// TLS.
+    pub tls: TlsSettings,
+    /// A TLS-terminating proxy in front.
+    pub trusted_proxy: TrustedProxySettings,
+    /// The MedMij lists.
+    pub lists: ListsSettings,
     /// The demo.
     pub demo: DemoSettings,
     /// Providers declared in configuration (others are added with `providers add`).
@@ -156,6 +166,81 @@ pub struct ZalSettings {
     pub aanbiedertype: String,
     /// `InterfaceversieId`.
     pub interface_version: String,
+}
+
+/// The authorization server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizationSettings {
+    /// How PGO servers authenticate at the token endpoint.
+    pub client_authentication: ClientAuthentication,
+    /// Lifetime of an authorization code.
+    pub code_lifetime_seconds: u64,
+    /// Lifetime of a refresh token.
+    pub refresh_token_lifetime_seconds: u64,
+    /// Lifetime of a login/consent session.
+    pub session_lifetime_seconds: u64,
+    /// Level of assurance needed by default.
+    pub default_loa: String,
+    /// Level of assurance per data service.
+    #[serde(default)]
+    pub loa: std::collections::HashMap<String, String>,
+}
+
+/// How PGO servers authenticate at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientAuthentication {
+    /// No TLS, loopback only.
+    Development,
+    /// The service terminates TLS and checks client certificates.
+    Mtls,
+    /// A proxy terminates TLS and passes the client certificate.
+    TrustedProxy,
+}
+
+/// The person's login.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginSettings {
+    /// The OpenID Provider's issuer URL (empty: the simulator in demo mode).
+    pub issuer: String,
+    /// Client id at the provider.
+    pub client_id: String,
+    /// Client secret at the provider.
+    pub client_secret: SecretString,
+    /// `bsn` or `sub`.
+    pub bsn_claim: String,
+}
+
+/// TLS files.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// The server's certificate chain (PEM).
+    pub certificate_file: PathBuf,
+    /// The server's private key (PEM).
+    pub key_file: PathBuf,
+    /// CA certificates for client certificates (PEM).
+    pub client_ca_file: PathBuf,
+}
+
+/// A TLS-terminating proxy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedProxySettings {
+    /// The header carrying the client certificate.
+    pub header: String,
+    /// The proxy's addresses (IPs or CIDRs).
+    pub addresses: Vec<String>,
+}
+
+/// The MedMij lists.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListsSettings {
+    /// Files imported at start-up.
+    pub files: Vec<PathBuf>,
 }
 
 /// The demo.
@@ -289,12 +374,77 @@ impl Settings {
                 self.search.timezone
             ));
         }
+        problems.extend(self.authorization_problems());
         for provider in &self.providers {
             if provider.data_services.is_empty() {
                 problems.push(format!("provider '{}' offers no data services", provider.name));
             }
         }
         if problems.is_empty() { Ok(()) } else { Err(SettingsError::Invalid(problems)) }
+    }
+
+    fn authorization_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let authorization = &self.authorization;
+        let levels = ["low", "substantial", "high"];
+        if !levels.contains(&authorization.default_loa.as_str()) {
+            problems.push("authorization.default_loa must be low, substantial or high".to_owned());
+        }
+        for (service, level) in &authorization.loa {
+            if !levels.contains(&level.as_str()) {
+                problems.push(format!("authorization.loa.{service} must be low, substantial or high"));
+            }
+        }
+        if authorization.code_lifetime_seconds == 0 || authorization.code_lifetime_seconds > 600 {
+            problems.push("authorization.code_lifetime_seconds must be between 1 and 600".to_owned());
+        }
+        if authorization.refresh_token_lifetime_seconds < 60 {
+            problems.push("authorization.refresh_token_lifetime_seconds must be at least 60".to_owned());
+        }
+        if authorization.session_lifetime_seconds < 60 {
+            problems.push("authorization.session_lifetime_seconds must be at least 60".to_owned());
+        }
+        if !matches!(self.login.bsn_claim.as_str(), "bsn" | "sub") {
+            problems.push("login.bsn_claim must be bsn or sub".to_owned());
+        }
+        if !self.login.issuer.is_empty() && self.login.client_id.is_empty() {
+            problems.push("login.client_id is needed with login.issuer".to_owned());
+        }
+        let tls = &self.tls;
+        match authorization.client_authentication {
+            ClientAuthentication::Mtls => {
+                for (name, path) in [
+                    ("certificate_file", &tls.certificate_file),
+                    ("key_file", &tls.key_file),
+                    ("client_ca_file", &tls.client_ca_file),
+                ] {
+                    if path.as_os_str().is_empty() {
+                        problems.push(format!("tls.{name} is needed with client_authentication = \"mtls\""));
+                    }
+                }
+                if !self.server.public_url.starts_with("https://") {
+                    problems.push("server.public_url must be https with client_authentication = \"mtls\"".to_owned());
+                }
+            }
+            ClientAuthentication::TrustedProxy => {
+                if self.trusted_proxy.addresses.is_empty() {
+                    problems.push(
+                        "trusted_proxy.addresses is needed with client_authentication = \"trusted-proxy\"".to_owned(),
+                    );
+                }
+                if tls.client_ca_file.as_os_str().is_empty() {
+                    problems
+                        .push("tls.client_ca_file is needed with client_authentication = \"trusted-proxy\"".to_owned());
+                }
+            }
+            ClientAuthentication::Development => {}
+        }
+        problems
+    }
+
+    /// Whether the service runs in development mode (no client certificates; loopback only).
+    pub fn development(&self) -> bool {
+        self.authorization.client_authentication == ClientAuthentication::Development
     }
 
     /// The database URL: the configured one, or a SQLite file in the data folder.

@@ -9,17 +9,22 @@
 //!   transaction;
 //! - the stored body is the JSON as sent, with only `meta.versionId` and `meta.lastUpdated` set.
 
+mod authorization;
 mod digest;
 mod error;
+mod lists;
 mod providers;
 mod read;
 mod reader;
 mod search;
+mod sessions;
 mod sql;
 mod write;
 
+pub use authorization::{CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation};
 pub use digest::{content_hash, ingest_key_hash};
 pub use error::StoreError;
+pub use lists::HeldList;
 pub use providers::{NewProvider, Provider, ProviderId, RESERVED_NAMES, check_name};
 pub use read::StoredResource;
 pub use search::{PatientScope, SearchPage, TypeProfiles};

@@ -1,0 +1,257 @@
+//! `POST /oauth/token` (RFC 6749 §3.2, §4.1.3, §6; MedMij flow step 5): a PGO's server exchanges
+//! an authorization code, or a refresh token, for an access token (15 minutes) and a new refresh
+//! token (6 months; the old one is spent).
+//!
+//! Client authentication comes first (mutual TLS, RFC 8705, or what the deployment configured),
+//! and the client must be on the OAuth Client List and, when one is held, the Whitelist.
+//! Answers: 200 with the tokens; 400 `invalid_request`, `invalid_grant`, `invalid_scope`,
+//! `unsupported_grant_type`; 401 `invalid_client`; 500 `server_error`. Never cached.
+
+use super::person::millis;
+use crate::secrets;
+use crate::server::{AuthorizationServer, now_millis};
+use access_token::{Grant, Scope};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+use std::collections::HashMap;
+use store::{CodeRedemption, Consent, Rotation};
+
+/// An RFC 6749 §5.2 error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenError {
+    InvalidRequest(&'static str),
+    InvalidClient(&'static str),
+    InvalidGrant(&'static str),
+    InvalidScope(&'static str),
+    UnsupportedGrantType,
+    ServerError,
+}
+
+impl TokenError {
+    fn response(self) -> HttpResponse {
+        let (status, error, description) = match self {
+            TokenError::InvalidRequest(why) => (StatusCode::BAD_REQUEST, "invalid_request", why),
+            TokenError::InvalidClient(why) => (StatusCode::UNAUTHORIZED, "invalid_client", why),
+            TokenError::InvalidGrant(why) => (StatusCode::BAD_REQUEST, "invalid_grant", why),
+            TokenError::InvalidScope(why) => (StatusCode::BAD_REQUEST, "invalid_scope", why),
+            TokenError::UnsupportedGrantType => (
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "grant_type must be authorization_code or refresh_token",
+            ),
+            TokenError::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again later"),
+        };
+        no_store(HttpResponse::build(status)).json(json!({ "error": error, "error_description": description }))
+    }
+}
+
+/// The form parameters of a token request.
+#[derive(Debug, Default)]
+struct Params(HashMap<String, String>);
+
+impl Params {
+    /// A parameter's value; an empty one counts as missing (RFC 6749 §3.1).
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|value| !value.is_empty())
+    }
+}
+
+fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    builder.insert_header(("Cache-Control", "no-store")).insert_header(("Pragma", "no-cache"));
+    builder
+}
+
+pub(crate) async fn token(
+    request: HttpRequest,
+    body: web::Bytes,
+    server: web::Data<AuthorizationServer>,
+) -> HttpResponse {
+    match exchange(&request, &body, &server).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::info!(error = ?error, "token request refused");
+            error.response()
+        }
+    }
+}
+
+async fn exchange(
+    request: &HttpRequest,
+    body: &[u8],
+    server: &AuthorizationServer,
+) -> Result<HttpResponse, TokenError> {
+    let form_type =
+        request.headers().get(CONTENT_TYPE).and_then(|value: &HeaderValue| value.to_str().ok()).is_some_and(|value| {
+            value.split(';').next().is_some_and(|mime| mime.trim() == "application/x-www-form-urlencoded")
+        });
+    if !form_type {
+        return Err(TokenError::InvalidRequest("the body must be application/x-www-form-urlencoded"));
+    }
+    let mut params = Params::default();
+    for (name, value) in url::form_urlencoded::parse(body) {
+        // RFC 6749 §3.2: parameters must not be repeated.
+        if params.0.insert(name.into_owned(), value.into_owned()).is_some() {
+            return Err(TokenError::InvalidRequest("a parameter is repeated"));
+        }
+    }
+    let param = |name: &str| params.get(name);
+    let client_id = param("client_id").ok_or(TokenError::InvalidRequest("client_id is missing"))?;
+    if let Err(why) = (server.authenticate_client)(request, client_id) {
+        tracing::warn!(client = client_id, reason = %why, "client authentication failed");
+        return Err(TokenError::InvalidClient("client authentication failed"));
+    }
+    let directory = server.directory().await;
+    if directory.client(client_id).is_none() || !directory.may_call_back_channel(client_id) {
+        tracing::warn!(client = client_id, "client not on the OAuth Client List or the Whitelist");
+        return Err(TokenError::InvalidClient("client authentication failed"));
+    }
+    let now = now_millis();
+    match param("grant_type") {
+        Some("authorization_code") => {
+            let consent = redeem_code(server, client_id, &params, now).await?;
+            let refresh_token = secrets::new_secret().map_err(|_| TokenError::ServerError)?;
+            let expires_at = now + millis(server.config.refresh_lifetime_seconds);
+            let hash = secrets::stored_hash(&refresh_token);
+            server.store.add_refresh_token(consent.id, &hash, now, expires_at).await.map_err(|error| {
+                tracing::error!(error = %error, "refresh token could not be stored");
+                TokenError::ServerError
+            })?;
+            issue(server, &consent, &consent.scope, refresh_token)
+        }
+        Some("refresh_token") => {
+            let (consent, scope, refresh_token) = refresh(server, client_id, &params, now).await?;
+            issue(server, &consent, &scope, refresh_token)
+        }
+        Some(_) => Err(TokenError::UnsupportedGrantType),
+        None => Err(TokenError::InvalidRequest("grant_type is missing")),
+    }
+}
+
+/// `grant_type=authorization_code`: the code must be unspent, unexpired, this client's, for this
+/// redirect URI (character for character) and, when the request had a PKCE challenge, this
+/// verifier's. A failed check still spends the code.
+async fn redeem_code(
+    server: &AuthorizationServer,
+    client_id: &str,
+    params: &Params,
+    now: i64,
+) -> Result<Consent, TokenError> {
+    let param = |name: &str| params.get(name);
+    let code = param("code").ok_or(TokenError::InvalidRequest("code is missing"))?;
+    let redirect_uri = param("redirect_uri").ok_or(TokenError::InvalidRequest("redirect_uri is missing"))?;
+    let redeemed = match server.store.redeem_code(&secrets::stored_hash(code), now).await {
+        Ok(CodeRedemption::Redeemed(redeemed)) => redeemed,
+        Ok(CodeRedemption::Replayed) => {
+            tracing::warn!(client = client_id, "authorization code replayed: its consent is revoked");
+            return Err(TokenError::InvalidGrant("the code is invalid, expired or used"));
+        }
+        Ok(CodeRedemption::Unknown) => return Err(TokenError::InvalidGrant("the code is invalid, expired or used")),
+        Err(error) => {
+            tracing::error!(error = %error, "code redemption failed");
+            return Err(TokenError::ServerError);
+        }
+    };
+    if !redeemed.client_id.eq_ignore_ascii_case(client_id) {
+        return Err(TokenError::InvalidGrant("the code was issued to another client"));
+    }
+    if redeemed.expires_at <= now {
+        return Err(TokenError::InvalidGrant("the code is invalid, expired or used"));
+    }
+    if redeemed.redirect_uri != redirect_uri {
+        return Err(TokenError::InvalidGrant("redirect_uri differs from the authorization request"));
+    }
+    match (&redeemed.code_challenge, param("code_verifier")) {
+        (Some(challenge), Some(verifier)) if secrets::pkce_matches(verifier, challenge) => {}
+        (Some(_), Some(_)) => return Err(TokenError::InvalidGrant("code_verifier does not match the code_challenge")),
+        (Some(_), None) => return Err(TokenError::InvalidGrant("code_verifier is missing")),
+        (None, Some(_)) => return Err(TokenError::InvalidGrant("the authorization request had no code_challenge")),
+        (None, None) => {}
+    }
+    if !redeemed.consent.is_active(now) {
+        return Err(TokenError::InvalidGrant("the code is invalid, expired or used"));
+    }
+    Ok(redeemed.consent)
+}
+
+/// `grant_type=refresh_token`: rotates the token; a spent token presented again revokes the
+/// whole consent (every refresh token of it).
+async fn refresh(
+    server: &AuthorizationServer,
+    client_id: &str,
+    params: &Params,
+    now: i64,
+) -> Result<(Consent, String, String), TokenError> {
+    let param = |name: &str| params.get(name);
+    let token = param("refresh_token").ok_or(TokenError::InvalidRequest("refresh_token is missing"))?;
+    let successor = secrets::new_secret().map_err(|_| TokenError::ServerError)?;
+    let expires_at = now + millis(server.config.refresh_lifetime_seconds);
+    // The successor is stored under its hash now and handed out below.
+    let rotation = server
+        .store
+        .rotate_refresh_token(&secrets::stored_hash(token), &secrets::stored_hash(&successor), now, expires_at)
+        .await
+        .map_err(|error| {
+            tracing::error!(error = %error, "refresh token rotation failed");
+            TokenError::ServerError
+        })?;
+    let consent = match rotation {
+        Rotation::Rotated(consent) => *consent,
+        Rotation::Reused => {
+            tracing::warn!(client = client_id, "refresh token reused: its consent is revoked");
+            return Err(TokenError::InvalidGrant("the refresh token is invalid, expired or revoked"));
+        }
+        Rotation::Inactive | Rotation::Unknown => {
+            return Err(TokenError::InvalidGrant("the refresh token is invalid, expired or revoked"));
+        }
+    };
+    if !consent.client_id.eq_ignore_ascii_case(client_id) {
+        return Err(TokenError::InvalidGrant("the refresh token was issued to another client"));
+    }
+    // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
+    let scope = match param("scope") {
+        None => consent.scope.clone(),
+        Some(asked) => {
+            let granted: Scope = consent.scope.parse().map_err(|_| TokenError::ServerError)?;
+            let asked: Scope = asked.parse().map_err(|_| TokenError::InvalidScope("scope is malformed"))?;
+            if asked.provider != granted.provider || !asked.data_services.iter().all(|id| granted.includes(id)) {
+                return Err(TokenError::InvalidScope("scope exceeds what was granted"));
+            }
+            asked.to_string()
+        }
+    };
+    Ok((consent, scope, successor))
+}
+
+/// The answer: an access token for `scope_text` of `consent`, with `refresh_token` (already
+/// stored).
+fn issue(
+    server: &AuthorizationServer,
+    consent: &Consent,
+    scope_text: &str,
+    refresh_token: String,
+) -> Result<HttpResponse, TokenError> {
+    let scope: Scope = scope_text.parse().map_err(|_| TokenError::ServerError)?;
+    let audience =
+        scope.data_services.iter().map(|id| server.resource_endpoint(&consent.provider_name, id)).collect::<Vec<_>>();
+    let grant = Grant {
+        person_key: consent.person_key.clone(),
+        client_id: consent.client_id.clone(),
+        provider: consent.provider_name.clone(),
+        scope: scope.clone(),
+        audience,
+    };
+    let issued = server.issuer.issue(&grant).map_err(|error| {
+        tracing::error!(error = %error, "access token could not be signed");
+        TokenError::ServerError
+    })?;
+    tracing::info!(client = %consent.client_id, consent = consent.id, scope = %scope, "tokens issued");
+    Ok(no_store(HttpResponse::Ok()).json(json!({
+        "access_token": issued.token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "refresh_token": refresh_token,
+        "scope": scope.to_string(),
+    })))
+}

@@ -1,0 +1,355 @@
+//! What the authorization server keeps: consents (each one the family of the refresh tokens it
+//! gave out), one-time authorization codes and rotating refresh tokens.
+//!
+//! Codes and refresh tokens are stored only as hashes (the caller hashes them), so a copy of the
+//! database gives nobody a usable token. Redeeming a code and rotating a refresh token are single
+//! conditional updates, so two concurrent uses of one secret cannot both succeed.
+
+use crate::providers::ProviderId;
+use crate::{Store, StoreError};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// Why a consent ended before its time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokedWhy {
+    /// The person revoked it.
+    Person,
+    /// A refresh token of its family was used twice: it may have been stolen.
+    RefreshTokenReuse,
+    /// Its authorization code was presented twice.
+    CodeReplay,
+}
+
+impl RevokedWhy {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevokedWhy::Person => "person",
+            RevokedWhy::RefreshTokenReuse => "refresh-token-reuse",
+            RevokedWhy::CodeReplay => "code-replay",
+        }
+    }
+}
+
+/// A consent to give out, with the code that redeems it.
+#[derive(Debug, Clone)]
+pub struct NewConsent {
+    /// The provider whose data it covers.
+    pub provider: ProviderId,
+    /// The PGO (its hostname).
+    pub client_id: String,
+    /// The person's key at the provider.
+    pub person_key: String,
+    /// The person's pseudonym.
+    pub pseudonym: String,
+    /// The granted scope (`umcx~48 umcx~49`).
+    pub scope: String,
+    /// When it lapses unless used (ms).
+    pub expires_at: i64,
+}
+
+/// An authorization code to store with a new consent.
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    /// SHA-256 of the code.
+    pub code_hash: String,
+    /// The redirect URI of the authorization request (the token request must repeat it).
+    pub redirect_uri: String,
+    /// The PKCE S256 challenge, if the client sent one.
+    pub code_challenge: Option<String>,
+    /// When the code stops working (ms).
+    pub expires_at: i64,
+}
+
+/// A consent as stored, with its provider's names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    /// Its id.
+    pub id: i64,
+    /// The provider.
+    pub provider: ProviderId,
+    /// The provider's MedMij name.
+    pub provider_name: String,
+    /// The provider's display name.
+    pub provider_display_name: String,
+    /// The PGO.
+    pub client_id: String,
+    /// The person's key at the provider.
+    pub person_key: String,
+    /// The person's pseudonym.
+    pub pseudonym: String,
+    /// The granted scope.
+    pub scope: String,
+    /// Given at (ms).
+    pub granted_at: i64,
+    /// Last refresh (or grant) at (ms).
+    pub last_used_at: i64,
+    /// Lapses at (ms).
+    pub expires_at: i64,
+    /// Revoked at (ms), if it was.
+    pub revoked_at: Option<i64>,
+}
+
+impl Consent {
+    /// Whether refresh tokens of this consent may still be used at `now`.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at > now
+    }
+}
+
+/// A redeemed authorization code: what the token endpoint checks before issuing tokens.
+#[derive(Debug, Clone)]
+pub struct RedeemedCode {
+    /// The consent it was given with.
+    pub consent: Consent,
+    /// The client it was given to.
+    pub client_id: String,
+    /// The redirect URI of its authorization request.
+    pub redirect_uri: String,
+    /// The PKCE challenge.
+    pub code_challenge: Option<String>,
+    /// When it stopped or stops working (ms).
+    pub expires_at: i64,
+}
+
+/// What presenting an authorization code did.
+#[derive(Debug, Clone)]
+pub enum CodeRedemption {
+    /// First use: the code is now spent.
+    Redeemed(Box<RedeemedCode>),
+    /// It had been used before; the consent it gave (and every token from it) is now revoked
+    /// (RFC 6749 §4.1.2).
+    Replayed,
+    /// No such code.
+    Unknown,
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone)]
+pub enum Rotation {
+    /// Spent; its successor is stored. The consent, as it is now.
+    Rotated(Box<Consent>),
+    /// It had been rotated before: the whole family (the consent) is now revoked.
+    Reused,
+    /// Its consent was revoked or has lapsed, or the token itself expired.
+    Inactive,
+    /// No such token.
+    Unknown,
+}
+
+const CONSENT_COLUMNS: &str = "c.id, c.provider_id, p.name AS provider_name, p.display_name AS provider_display_name, \
+     c.client_id, c.person_key, c.pseudonym, c.scope, c.granted_at, c.last_used_at, c.expires_at, c.revoked_at";
+
+fn consent_from_row(row: &AnyRow) -> Result<Consent, sqlx::Error> {
+    Ok(Consent {
+        id: row.try_get("id")?,
+        provider: ProviderId(row.try_get("provider_id")?),
+        provider_name: row.try_get("provider_name")?,
+        provider_display_name: row.try_get("provider_display_name")?,
+        client_id: row.try_get("client_id")?,
+        person_key: row.try_get("person_key")?,
+        pseudonym: row.try_get("pseudonym")?,
+        scope: row.try_get("scope")?,
+        granted_at: row.try_get("granted_at")?,
+        last_used_at: row.try_get("last_used_at")?,
+        expires_at: row.try_get("expires_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+impl Store {
+    /// Stores a consent and its authorization code, together.
+    pub async fn grant_consent(&self, consent: &NewConsent, code: &NewCode, now: i64) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO consents (provider_id, client_id, person_key, pseudonym, scope, granted_at, last_used_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id",
+        )
+        .bind(consent.provider.0)
+        .bind(consent.client_id.clone())
+        .bind(consent.person_key.clone())
+        .bind(consent.pseudonym.clone())
+        .bind(consent.scope.clone())
+        .bind(now)
+        .bind(consent.expires_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO authorization_codes (code_hash, consent_id, client_id, redirect_uri, code_challenge, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(code.code_hash.clone())
+        .bind(id)
+        .bind(consent.client_id.clone())
+        .bind(code.redirect_uri.clone())
+        .bind(code.code_challenge.clone())
+        .bind(code.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Spends the authorization code with hash `code_hash`. A code works once: a second
+    /// presentation revokes the consent it gave.
+    pub async fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
+        let spent = sqlx::query(
+            "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL \
+             RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at",
+        )
+        .bind(code_hash.to_owned())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(spent) = spent else {
+            let known = sqlx::query("SELECT consent_id FROM authorization_codes WHERE code_hash = $1")
+                .bind(code_hash.to_owned())
+                .fetch_optional(&self.pool)
+                .await?;
+            return match known {
+                Some(row) => {
+                    self.revoke(row.try_get("consent_id")?, RevokedWhy::CodeReplay, now).await?;
+                    Ok(CodeRedemption::Replayed)
+                }
+                None => Ok(CodeRedemption::Unknown),
+            };
+        };
+        let consent = self.consent(spent.try_get("consent_id")?).await?.ok_or(sqlx::Error::RowNotFound)?;
+        Ok(CodeRedemption::Redeemed(Box::new(RedeemedCode {
+            consent,
+            client_id: spent.try_get("client_id")?,
+            redirect_uri: spent.try_get("redirect_uri")?,
+            code_challenge: spent.try_get("code_challenge")?,
+            expires_at: spent.try_get("expires_at")?,
+        })))
+    }
+
+    /// Stores the first refresh token of a consent (after its code was redeemed).
+    pub async fn add_refresh_token(
+        &self,
+        consent_id: i64,
+        token_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash.to_owned())
+        .bind(consent_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Spends the refresh token `old_hash` and stores `new_hash` in its place, valid until
+    /// `expires_at`; the consent's lapse moves to the same time. Presenting a spent token revokes
+    /// its whole family.
+    pub async fn rotate_refresh_token(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<Rotation, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let spent = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+             AND consent_id IN (SELECT id FROM consents WHERE revoked_at IS NULL AND expires_at > $2) \
+             RETURNING consent_id",
+        )
+        .bind(old_hash.to_owned())
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(spent) = spent else {
+            tx.rollback().await?;
+            let known = sqlx::query("SELECT consent_id, used_at FROM refresh_tokens WHERE token_hash = $1")
+                .bind(old_hash.to_owned())
+                .fetch_optional(&self.pool)
+                .await?;
+            let Some(known) = known else { return Ok(Rotation::Unknown) };
+            if known.try_get::<Option<i64>, _>("used_at")?.is_some() {
+                self.revoke(known.try_get("consent_id")?, RevokedWhy::RefreshTokenReuse, now).await?;
+                return Ok(Rotation::Reused);
+            }
+            return Ok(Rotation::Inactive);
+        };
+        let consent_id: i64 = spent.try_get("consent_id")?;
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(new_hash.to_owned())
+        .bind(consent_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE consents SET last_used_at = $2, expires_at = $3 WHERE id = $1")
+            .bind(consent_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&mut *tx)
+            .await?;
+        let sql = format!(
+            "SELECT {CONSENT_COLUMNS} FROM consents c JOIN providers p ON p.id = c.provider_id WHERE c.id = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(consent_id).fetch_one(&mut *tx).await?;
+        let consent = consent_from_row(&row)?;
+        tx.commit().await?;
+        Ok(Rotation::Rotated(Box::new(consent)))
+    }
+
+    /// The consent with `id`.
+    pub async fn consent(&self, id: i64) -> Result<Option<Consent>, StoreError> {
+        let sql = format!(
+            "SELECT {CONSENT_COLUMNS} FROM consents c JOIN providers p ON p.id = c.provider_id WHERE c.id = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(consent_from_row).transpose()?)
+    }
+
+    /// The consents a person holds out at `now`: given, redeemed (a refresh token exists), not
+    /// revoked and not lapsed; newest first.
+    pub async fn active_consents(&self, pseudonym: &str, now: i64) -> Result<Vec<Consent>, StoreError> {
+        let sql = format!(
+            "SELECT {CONSENT_COLUMNS} FROM consents c JOIN providers p ON p.id = c.provider_id \
+             WHERE c.pseudonym = $1 AND c.revoked_at IS NULL AND c.expires_at > $2 \
+             AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.consent_id = c.id) \
+             ORDER BY c.granted_at DESC, c.id DESC"
+        );
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(pseudonym.to_owned()).bind(now).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(consent_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Revokes consent `id` if it is the person's with `pseudonym`; says whether it was revoked
+    /// now (false: not theirs, or revoked before).
+    pub async fn revoke_consent_of(&self, id: i64, pseudonym: &str, now: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE consents SET revoked_at = $3, revoked_why = $4 WHERE id = $1 AND pseudonym = $2 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .bind(pseudonym.to_owned())
+        .bind(now)
+        .bind(RevokedWhy::Person.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn revoke(&self, id: i64, why: RevokedWhy, now: i64) -> Result<(), StoreError> {
+        tracing::warn!(consent = id, why = why.as_str(), "consent revoked");
+        sqlx::query("UPDATE consents SET revoked_at = $2, revoked_why = $3 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(now)
+            .bind(why.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,163 @@
+//! The authorization server's storage (consents, codes, refresh tokens, sessions, lists), each
+//! test on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use store::{CodeRedemption, HeldList, NewCode, NewConsent, NewProvider, Provider, Rotation, Store};
+use test_support::{TestDatabase, on_both_backends};
+
+const HOUR: i64 = 3_600_000;
+
+async fn open(database: &TestDatabase) -> Store {
+    let store = Store::connect(&database.url, 4).await.expect("connects");
+    store.migrate().await.expect("migrates");
+    store
+}
+
+async fn provider(store: &Store) -> Provider {
+    let new = NewProvider { name: "umcx".into(), display_name: "UMC X".into(), data_services: vec!["48".into()] };
+    store.create_provider(&new, None).await.expect("provider")
+}
+
+async fn consent_with_code(store: &Store, provider: &Provider, code_hash: &str, now: i64) -> i64 {
+    let consent = NewConsent {
+        provider: provider.id,
+        client_id: "pgo.example.nl".into(),
+        person_key: "key-a".into(),
+        pseudonym: "pseudonym-a".into(),
+        scope: "umcx~48".into(),
+        expires_at: now + 1000 * HOUR,
+    };
+    let code = NewCode {
+        code_hash: code_hash.into(),
+        redirect_uri: "https://pgo.example.nl/cb".into(),
+        code_challenge: Some("challenge".into()),
+        expires_at: now + 60_000,
+    };
+    store.grant_consent(&consent, &code, now).await.expect("granted")
+}
+
+on_both_backends!(a_code_is_redeemed_once_and_a_replay_revokes_its_consent, |database| {
+    let store = open(&database).await;
+    let provider = provider(&store).await;
+    let now = 1_000 * HOUR;
+    let id = consent_with_code(&store, &provider, "code-1", now).await;
+
+    let CodeRedemption::Redeemed(code) = store.redeem_code("code-1", now + 1).await.unwrap() else {
+        panic!("first use redeems")
+    };
+    assert_eq!(code.consent.id, id);
+    assert_eq!(code.consent.provider_name, "umcx");
+    assert_eq!(code.client_id, "pgo.example.nl");
+    assert_eq!(code.redirect_uri, "https://pgo.example.nl/cb");
+    assert_eq!(code.code_challenge.as_deref(), Some("challenge"));
+    store.add_refresh_token(id, "refresh-1", now + 1, now + 100 * HOUR).await.unwrap();
+    assert!(store.consent(id).await.unwrap().unwrap().is_active(now + 2));
+
+    assert!(matches!(store.redeem_code("code-1", now + 2).await.unwrap(), CodeRedemption::Replayed));
+    assert!(!store.consent(id).await.unwrap().unwrap().is_active(now + 3), "replay revokes the consent");
+    assert!(matches!(
+        store.rotate_refresh_token("refresh-1", "refresh-2", now + 3, now + 200 * HOUR).await.unwrap(),
+        Rotation::Inactive
+    ));
+    assert!(matches!(store.redeem_code("no-such-code", now).await.unwrap(), CodeRedemption::Unknown));
+});
+
+on_both_backends!(refresh_tokens_rotate_and_a_reuse_revokes_the_family, |database| {
+    let store = open(&database).await;
+    let provider = provider(&store).await;
+    let now = 1_000 * HOUR;
+    let id = consent_with_code(&store, &provider, "code-1", now).await;
+    store.add_refresh_token(id, "r1", now, now + 10 * HOUR).await.unwrap();
+
+    let Rotation::Rotated(consent) = store.rotate_refresh_token("r1", "r2", now + HOUR, now + 11 * HOUR).await.unwrap()
+    else {
+        panic!("rotates")
+    };
+    assert_eq!(consent.expires_at, now + 11 * HOUR, "the consent lapses with its newest token");
+    assert_eq!(consent.last_used_at, now + HOUR);
+    let Rotation::Rotated(_) = store.rotate_refresh_token("r2", "r3", now + 2 * HOUR, now + 12 * HOUR).await.unwrap()
+    else {
+        panic!("the successor rotates")
+    };
+
+    assert!(matches!(
+        store.rotate_refresh_token("r1", "r4", now + 3 * HOUR, now + 13 * HOUR).await.unwrap(),
+        Rotation::Reused
+    ));
+    assert!(
+        matches!(
+            store.rotate_refresh_token("r3", "r5", now + 3 * HOUR, now + 13 * HOUR).await.unwrap(),
+            Rotation::Inactive
+        ),
+        "after a reuse the newest token of the family is dead too"
+    );
+    assert!(matches!(store.rotate_refresh_token("nope", "r6", now, now).await.unwrap(), Rotation::Unknown));
+});
+
+on_both_backends!(an_expired_refresh_token_or_lapsed_consent_does_not_rotate, |database| {
+    let store = open(&database).await;
+    let provider = provider(&store).await;
+    let now = 1_000 * HOUR;
+    let id = consent_with_code(&store, &provider, "code-1", now).await;
+    store.add_refresh_token(id, "r1", now, now + HOUR).await.unwrap();
+    assert!(matches!(
+        store.rotate_refresh_token("r1", "r2", now + 2 * HOUR, now + 3 * HOUR).await.unwrap(),
+        Rotation::Inactive
+    ));
+});
+
+on_both_backends!(the_person_sees_and_revokes_only_their_own_active_consents, |database| {
+    let store = open(&database).await;
+    let provider = provider(&store).await;
+    let now = 1_000 * HOUR;
+    let redeemed = consent_with_code(&store, &provider, "code-1", now).await;
+    store.add_refresh_token(redeemed, "r1", now, now + 10 * HOUR).await.unwrap();
+    let _never_redeemed = consent_with_code(&store, &provider, "code-2", now).await;
+
+    let consents = store.active_consents("pseudonym-a", now + 1).await.unwrap();
+    assert_eq!(consents.iter().map(|c| c.id).collect::<Vec<_>>(), vec![redeemed]);
+    assert_eq!(consents[0].provider_display_name, "UMC X");
+    assert!(store.active_consents("pseudonym-b", now + 1).await.unwrap().is_empty());
+
+    assert!(!store.revoke_consent_of(redeemed, "pseudonym-b", now + 2).await.unwrap(), "not someone else's");
+    assert!(store.revoke_consent_of(redeemed, "pseudonym-a", now + 2).await.unwrap());
+    assert!(!store.revoke_consent_of(redeemed, "pseudonym-a", now + 3).await.unwrap(), "once");
+    assert!(store.active_consents("pseudonym-a", now + 4).await.unwrap().is_empty());
+    assert!(matches!(
+        store.rotate_refresh_token("r1", "r2", now + 5, now + 10 * HOUR).await.unwrap(),
+        Rotation::Inactive
+    ));
+});
+
+on_both_backends!(sessions_live_until_they_expire_or_end, |database| {
+    let store = open(&database).await;
+    store.create_session("s1", "authorize", "{\"a\":1}", 2_000).await.unwrap();
+    assert_eq!(store.session("s1", "authorize", 1_000).await.unwrap().as_deref(), Some("{\"a\":1}"));
+    assert_eq!(store.session("s1", "manage", 1_000).await.unwrap(), None, "kinds are apart");
+    store.update_session("s1", "{\"a\":2}").await.unwrap();
+    assert_eq!(store.session("s1", "authorize", 1_000).await.unwrap().as_deref(), Some("{\"a\":2}"));
+    assert_eq!(store.session("s1", "authorize", 2_000).await.unwrap(), None, "expired");
+    assert!(store.delete_session("s1").await.unwrap());
+    assert!(!store.delete_session("s1").await.unwrap());
+    store.create_session("s2", "authorize", "{}", 2_000).await.unwrap();
+    assert_eq!(store.purge_expired(3_000).await.unwrap(), 1);
+});
+
+on_both_backends!(a_list_is_replaced_only_by_a_higher_volgnummer, |database| {
+    let store = open(&database).await;
+    let list = |volgnummer: i64| HeldList {
+        kind: "oauth-clients".into(),
+        volgnummer,
+        tijdstempel: "2026-11-01T10:00:00Z".into(),
+        content: format!("<list n='{volgnummer}'/>"),
+        imported_at: 1,
+    };
+    assert!(store.replace_list(&list(5)).await.unwrap());
+    assert!(!store.replace_list(&list(5)).await.unwrap(), "the same number is refused");
+    assert!(!store.replace_list(&list(4)).await.unwrap(), "an older one is refused");
+    assert_eq!(store.held_list("oauth-clients").await.unwrap().unwrap().volgnummer, 5);
+    assert!(store.replace_list(&list(6)).await.unwrap());
+    assert_eq!(store.held_list("oauth-clients").await.unwrap().unwrap().content, "<list n='6'/>");
+    assert_eq!(store.held_list("whitelist").await.unwrap(), None);
+});
