@@ -11,7 +11,51 @@ use serde_json::Value;
 use std::fmt::Write as _;
 use store::{NewProvider, Provider, Store, Write};
 
+pub mod pgo_client;
+
 include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
+
+/// What each demo query returns per patient (`fixtures/expected.json`): the BgZ query list for
+/// STU3 and the Vaccinaties queries for R4.
+const EXPECTED: &str = include_str!("../fixtures/expected.json");
+
+/// The queries of the data service of `release`, as in `fixtures/expected.json`, in its order.
+pub fn queries(release: Release) -> Vec<String> {
+    let expected: Value = serde_json::from_str(EXPECTED).unwrap_or(Value::Null);
+    let key = match release {
+        Release::Stu3 => "stu3",
+        Release::R4 => "r4",
+    };
+    expected[key].as_object().map(|queries| queries.keys().cloned().collect()).unwrap_or_default()
+}
+
+/// The demo's MedMij lists (XML): an OAuth Client List with the demo PGO, allowed every data
+/// service of `catalog`, and the data-service name list of `catalog`. Volgnummer 1, so that any
+/// real list imported later replaces them.
+pub fn lists(catalog: &data_services::Catalog) -> Vec<String> {
+    use medmij_lists::{
+        DataServiceName, DataServiceNameList, ListHeader, ListShape, OAuthClient, OAuthClientList,
+        write_data_service_name_list, write_oauth_client_list,
+    };
+    let header = ListHeader { tijdstempel: "2026-01-01T00:00:00Z".to_owned(), volgnummer: 1 };
+    let ids: Vec<String> = catalog.data_services().map(|service| service.id.clone()).collect();
+    let clients = OAuthClientList {
+        header: header.clone(),
+        clients: vec![OAuthClient {
+            hostname: pgo_client::HOSTNAME.to_owned(),
+            organisation_name: pgo_client::ORGANISATION.to_owned(),
+            data_services: Some(ids),
+        }],
+    };
+    let names = DataServiceNameList {
+        header,
+        names: catalog
+            .data_services()
+            .map(|service| DataServiceName { id: service.id.clone(), name: service.name.clone() })
+            .collect(),
+    };
+    vec![write_oauth_client_list(&clients, ListShape::Newer), write_data_service_name_list(&names)]
+}
 
 /// The demo's display name.
 pub const DISPLAY_NAME: &str = "Demo Ziekenhuis";

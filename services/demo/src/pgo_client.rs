@@ -1,0 +1,279 @@
+//! The demo PGO: a small page of the demo that plays a PGO's part of the MedMij "Verzamelen" flow
+//! against this very service, as a PGO vendor's server would: pick a provider and data services,
+//! go to the authorization endpoint (with PKCE), and, back with a code, exchange it at the token
+//! endpoint and run the data service's queries with the access token. It shows what came back.
+//!
+//! It is an ordinary OAuth client of the service (client id [`HOSTNAME`], on the demo's OAuth
+//! Client List), talking to it over HTTP; it uses nothing inside the service.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use aws_lc_rs::digest;
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use maud::{DOCTYPE, Markup, html};
+use moka::sync::Cache;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::time::Duration;
+use store::Store;
+
+/// The demo PGO's hostname: its OAuth client id. `.localhost` names this machine (RFC 6761).
+pub const HOSTNAME: &str = "demo-pgo.localhost";
+/// The demo PGO's organisation name, as on the demo OAuth Client List.
+pub const ORGANISATION: &str = "Demo PGO (voorbeeld-app)";
+/// Where the demo PGO's page is.
+pub const PATH: &str = "/demo-pgo";
+
+/// A flow the demo PGO started and waits to see come back.
+#[derive(Debug, Clone)]
+struct Pending {
+    verifier: String,
+    provider: String,
+    services: Vec<String>,
+}
+
+/// The demo PGO.
+pub struct DemoPgo {
+    public_url: String,
+    store: Store,
+    http: reqwest::Client,
+    pending: Cache<String, Pending>,
+}
+
+impl std::fmt::Debug for DemoPgo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoPgo").field("public_url", &self.public_url).finish_non_exhaustive()
+    }
+}
+
+impl DemoPgo {
+    /// The demo PGO of the service at `public_url`.
+    pub fn new(public_url: &str, store: Store) -> anyhow::Result<DemoPgo> {
+        Ok(DemoPgo {
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            store,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+                .build()?,
+            pending: Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(600)).build(),
+        })
+    }
+
+    fn redirect_uri(&self) -> String {
+        format!("{}{PATH}/callback", self.public_url)
+    }
+}
+
+/// Registers the demo PGO's pages.
+pub fn configure(pgo: web::Data<DemoPgo>) -> impl Fn(&mut web::ServiceConfig) + Clone {
+    move |config: &mut web::ServiceConfig| {
+        config
+            .app_data(pgo.clone())
+            .route(PATH, web::get().to(index))
+            .route(&format!("{PATH}/start"), web::get().to(start))
+            .route(&format!("{PATH}/callback"), web::get().to(callback));
+    }
+}
+
+fn page(title: &str, body: Markup) -> HttpResponse {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="nl" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – Demo PGO" }
+                link rel="stylesheet" href="/oauth/style.css";
+            }
+            body {
+                header { p { strong { "Demo PGO" } " – een voorbeeld-app (" (HOSTNAME) ")" } }
+                main { h1 { (title) } (body) }
+            }
+        }
+    };
+    HttpResponse::build(StatusCode::OK)
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'"))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(markup.into_string())
+}
+
+/// `GET /demo-pgo`: pick a provider and data services.
+async fn index(pgo: web::Data<DemoPgo>) -> HttpResponse {
+    let providers = pgo.store.providers().await.unwrap_or_default();
+    page(
+        "Gegevens ophalen",
+        html! {
+            p { "Kies een zorgaanbieder en de gegevens die deze app moet ophalen. U logt daarna in bij de DigiD-simulator "
+                "(gebruik een test-BSN zoals 999946067) en geeft toestemming." }
+            @for provider in &providers {
+                form method="get" action={ (PATH) "/start" } {
+                    fieldset {
+                        legend { (provider.display_name) " (" (provider.medmij_name()) ")" }
+                        input type="hidden" name="provider" value=(provider.name);
+                        @for service in &provider.data_services {
+                            div {
+                                input type="checkbox" name="service" value=(service) id={ (provider.name) "-" (service) } checked;
+                                label for={ (provider.name) "-" (service) } { "Gegevensdienst " (service) }
+                            }
+                        }
+                        button.primary type="submit" id={ "start-" (provider.name) } { "Ophalen bij " (provider.display_name) }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// `GET /demo-pgo/start`: off to the authorization endpoint.
+async fn start(query: web::Query<Vec<(String, String)>>, pgo: web::Data<DemoPgo>) -> HttpResponse {
+    let provider = query.iter().find(|(name, _)| name == "provider").map(|(_, value)| value.clone()).unwrap_or_default();
+    let services: Vec<String> =
+        query.iter().filter(|(name, _)| name == "service").map(|(_, value)| value.clone()).collect();
+    let (Ok(state), Ok(verifier)) = (random(), random()) else {
+        return page("Fout", html! { p { "Geen willekeurige getallen beschikbaar." } });
+    };
+    let challenge = URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()));
+    let scope = services.iter().map(|id| format!("{provider}~{id}")).collect::<Vec<_>>().join(" ");
+    let mut url = match url::Url::parse(&format!("{}/oauth/authorize", pgo.public_url)) {
+        Ok(url) => url,
+        Err(_) => return page("Fout", html! { p { "Het adres van de dienst is ongeldig." } }),
+    };
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", HOSTNAME)
+        .append_pair("redirect_uri", &pgo.redirect_uri())
+        .append_pair("scope", &scope)
+        .append_pair("state", &state)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("MedMij-Request-ID", &uuid_like(&state));
+    pgo.pending.insert(state, Pending { verifier, provider, services });
+    HttpResponse::SeeOther().insert_header(("Location", url.to_string())).finish()
+}
+
+/// One query's outcome, for the page.
+struct Answer {
+    query: String,
+    status: u16,
+    total: Option<u64>,
+    entries: Vec<String>,
+}
+
+/// `GET /demo-pgo/callback`: exchange the code, collect the data, show it.
+async fn callback(query: web::Query<HashMap<String, String>>, pgo: web::Data<DemoPgo>) -> HttpResponse {
+    let Some(pending) = query.get("state").and_then(|state| pgo.pending.remove(state)) else {
+        return page("Onbekend verzoek", html! { p { "Deze terugkeer hoort bij geen verzoek van deze app." } a href=(PATH) { "Opnieuw" } });
+    };
+    if let Some(error) = query.get("error") {
+        let description = query.get("error_description").cloned().unwrap_or_default();
+        return page(
+            "Geen toegang",
+            html! { p { "De dienst gaf geen toegang: " code { (error) } " – " (description) } a href=(PATH) { "Opnieuw" } },
+        );
+    }
+    let code = query.get("code").cloned().unwrap_or_default();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", &pgo.redirect_uri()),
+        ("client_id", HOSTNAME),
+        ("code_verifier", pending.verifier.as_str()),
+    ];
+    let tokens: Value =
+        match pgo.http.post(format!("{}/oauth/token", pgo.public_url)).form(&form).send().await {
+            Ok(response) => response.json().await.unwrap_or(Value::Null),
+            Err(error) => return page("Fout", html! { p { "Het token kon niet worden opgehaald: " (error) } }),
+        };
+    let Some(access_token) = tokens["access_token"].as_str() else {
+        return page("Fout", html! { p { "De token-endpoint weigerde: " code { (tokens) } } });
+    };
+    let mut sections = Vec::new();
+    for service in &pending.services {
+        let base = format!("{}/{}/{service}/fhir", pgo.public_url, pending.provider);
+        let release = if service == "63" { fhir_core::Release::R4 } else { fhir_core::Release::Stu3 };
+        let mut answers = Vec::new();
+        for query in crate::queries(release) {
+            answers.push(fetch(&pgo.http, &base, &query, access_token).await);
+        }
+        sections.push((service.clone(), answers));
+    }
+    let found: usize = sections.iter().flat_map(|(_, answers)| answers).map(|answer| answer.entries.len()).sum();
+    page(
+        "Opgehaalde gegevens",
+        html! {
+            p.notice role="status" { "Toegang gekregen: " (found) " gegevens opgehaald bij " (pending.provider) ". "
+                "De app heeft ook een refresh token (" (if tokens["refresh_token"].is_string() { "ontvangen" } else { "niet ontvangen" }) ")." }
+            p { a href="/oauth/consents" { "Mijn toestemmingen beheren" } " · " a href=(PATH) { "Opnieuw" } }
+            @for (service, answers) in &sections {
+                h2 { "Gegevensdienst " (service) }
+                table {
+                    thead { tr { th scope="col" { "Vraag" } th scope="col" { "Status" } th scope="col" { "Aantal" } th scope="col" { "Resultaat" } } }
+                    tbody {
+                        @for answer in answers {
+                            tr {
+                                td { code { (answer.query) } }
+                                td { (answer.status) }
+                                td { (answer.total.map(|total| total.to_string()).unwrap_or_default()) }
+                                td { @for entry in &answer.entries { (entry) br; } }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+async fn fetch(http: &reqwest::Client, base: &str, query: &str, token: &str) -> Answer {
+    let response = http
+        .get(format!("{base}/{query}"))
+        .bearer_auth(token)
+        .header("Accept", "application/fhir+json")
+        .send()
+        .await;
+    let (status, bundle) = match response {
+        Ok(response) => (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null)),
+        Err(_) => (0, Value::Null),
+    };
+    let entries = bundle["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| describe(&entry["resource"]))
+        .collect();
+    Answer { query: query.to_owned(), status, total: bundle["total"].as_u64(), entries }
+}
+
+/// `Type/id: what it is`, from the usual places a resource names itself.
+fn describe(resource: &Value) -> String {
+    let kind = resource["resourceType"].as_str().unwrap_or("?");
+    let id = resource["id"].as_str().unwrap_or("?");
+    let text = [
+        &resource["code"]["text"],
+        &resource["code"]["coding"][0]["display"],
+        &resource["vaccineCode"]["coding"][0]["display"],
+        &resource["medicationCodeableConcept"]["coding"][0]["display"],
+        &resource["name"][0]["text"],
+        &resource["name"],
+        &resource["type"]["coding"][0]["display"],
+    ]
+    .into_iter()
+    .find_map(|value| value.as_str())
+    .unwrap_or("");
+    if text.is_empty() { format!("{kind}/{id}") } else { format!("{kind}/{id}: {text}") }
+}
+
+fn random() -> Result<String, aws_lc_rs::error::Unspecified> {
+    let mut bytes = [0_u8; 32];
+    SystemRandom::new().fill(&mut bytes)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// A request id for the authorization request, derived from the state (readable in logs).
+fn uuid_like(state: &str) -> String {
+    format!("demo-{}", &state[..state.len().min(12)])
+}
