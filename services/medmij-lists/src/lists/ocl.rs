@@ -80,8 +80,10 @@ impl OAuthClient {
 
 /// Validates an OCL from its root element.
 pub(crate) fn from_root(root: &Node<'_>) -> Result<OAuthClientList, ListError> {
-    let (namespace, shape) =
-        root_namespace(root, &[(OCL_NAMESPACE_RELEASE2, ListShape::Older), (OCL_NAMESPACE_RELEASE3, ListShape::Newer)])?;
+    let (namespace, shape) = root_namespace(
+        root,
+        &[(OCL_NAMESPACE_RELEASE2, ListShape::Older), (OCL_NAMESPACE_RELEASE3, ListShape::Newer)],
+    )?;
     let mut list = Sequence::new(root, namespace, LIST)?;
     let header = read_header(&mut list)?;
     let clients_node = list.one("OAuthclients")?;
