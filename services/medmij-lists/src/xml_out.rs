@@ -2,6 +2,7 @@
 //! document built from open, close and text elements.
 
 use quick_xml::Writer;
+use quick_xml::escape::escape;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use std::io::Cursor;
 
@@ -35,10 +36,12 @@ impl XmlOut {
         self.event(Event::End(BytesEnd::new(name)));
     }
 
-    /// `<name>text</name>`, the text escaped.
+    /// `<name>text</name>`, the text escaped so that a reader gets back exactly `text`: a
+    /// carriage return is written as a reference, as a raw one would be read as a line feed.
     pub(crate) fn text_element(&mut self, name: &str, text: &str) {
         self.open(name);
-        self.event(Event::Text(BytesText::new(text)));
+        let escaped = escape(text).replace('\r', "&#13;");
+        self.event(Event::Text(BytesText::from_escaped(escaped)));
         self.close(name);
     }
 

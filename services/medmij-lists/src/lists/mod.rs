@@ -118,7 +118,7 @@ pub const DEFAULT_MAX_BYTES: usize = 16 * 1024 * 1024;
 /// The default deepest nesting.
 pub const DEFAULT_MAX_DEPTH: usize = 16;
 /// The default largest number of elements.
-pub const DEFAULT_MAX_ELEMENTS: usize = 500_000;
+pub const DEFAULT_MAX_ELEMENTS: usize = 200_000;
 
 impl Default for ListLimits {
     fn default() -> ListLimits {
@@ -153,12 +153,16 @@ pub fn parse_list_with(bytes: &[u8], limits: &ListLimits) -> Result<MedMijList, 
 }
 
 /// The root's namespace must be one of `known` (namespace, shape); gives the one it is.
-fn root_namespace(node: &Node<'_>, known: &[(&'static str, ListShape)]) -> Result<(&'static str, ListShape), ListError> {
+fn root_namespace(
+    node: &Node<'_>,
+    known: &[(&'static str, ListShape)],
+) -> Result<(&'static str, ListShape), ListError> {
     let found = node.element.namespace.as_deref();
     known.iter().find(|(namespace, _)| Some(*namespace) == found).copied().ok_or_else(|| {
         let found = found.map_or("no namespace".to_owned(), |ns| format!("namespace '{ns}'"));
         let expected: Vec<String> = known.iter().map(|(namespace, _)| format!("'{namespace}'")).collect();
-        let message = format!("wrong namespace: <{}> is in {found}; expected {}", node.element.name, expected.join(" or "));
+        let message =
+            format!("wrong namespace: <{}> is in {found}; expected {}", node.element.name, expected.join(" or "));
         ListError::schema(node.element.line, &node.path, message)
     })
 }

@@ -4,9 +4,11 @@
 //! Release 2 (`MedMij_OAuthclientlist.xsd`): `OAuthclientlist` = `Tijdstempel`, `Volgnummer`,
 //! `OAuthclients` = `OAuthclient`* = `Hostname`, `OAuthclientOrganisatienaam` (3 to 50
 //! characters); host names unique. Release 3 adds, per client, `Gegevensdiensten` =
-//! `Gegevensdienst`* = `GegevensdienstId` (1 to 30 characters), unique per client. No published
-//! release-3 schema was available; that shape follows the ZAL's and the GNL's way of listing
-//! data services (see the crate's report).
+//! `Gegevensdienst`* = `GegevensdienstId` (1 to 30 characters), unique per client: the
+//! afsprakenstelsel has the authorization server check every requested data service against the
+//! client's entry in the OCL. No published release-3 schema could be consulted, so this shape
+//! (and its namespace) is derived from the way the ZAL and the GNL list data services, and
+//! should be checked against the official XSD before production use.
 
 use super::header::{read_header, write_header};
 use super::schema::{Node, Sequence, typed};
@@ -80,8 +82,10 @@ impl OAuthClient {
 
 /// Validates an OCL from its root element.
 pub(crate) fn from_root(root: &Node<'_>) -> Result<OAuthClientList, ListError> {
-    let (namespace, shape) =
-        root_namespace(root, &[(OCL_NAMESPACE_RELEASE2, ListShape::Older), (OCL_NAMESPACE_RELEASE3, ListShape::Newer)])?;
+    let (namespace, shape) = root_namespace(
+        root,
+        &[(OCL_NAMESPACE_RELEASE2, ListShape::Older), (OCL_NAMESPACE_RELEASE3, ListShape::Newer)],
+    )?;
     let mut list = Sequence::new(root, namespace, LIST)?;
     let header = read_header(&mut list)?;
     let clients_node = list.one("OAuthclients")?;

@@ -10,7 +10,7 @@
 use super::{ListError, ListLimits};
 use quick_xml::NsReader;
 use quick_xml::XmlVersion;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::name::{Namespace, ResolveResult};
 
 /// The namespace of `xsi:schemaLocation`, which real lists carry on their root.
@@ -100,10 +100,6 @@ impl Reader<'_, '_> {
         self.stack.iter().map(|element| format!("/{}", element.name)).collect()
     }
 
-    fn malformed(&mut self, line: usize, message: impl Into<String>) -> ListError {
-        ListError::Malformed { line, message: message.into() }
-    }
-
     fn document(mut self) -> Result<Element, ListError> {
         loop {
             let start = self.xml.buffer_position();
@@ -112,19 +108,19 @@ impl Reader<'_, '_> {
                 Ok((resolved, event)) => (namespace(&resolved), event),
                 Err(error) => {
                     let line = self.line_at(self.xml.error_position());
-                    return Err(self.malformed(line, error.to_string()));
+                    return Err(malformed(line, error.to_string()));
                 }
             };
             match event {
                 Event::Decl(decl) => {
                     if start != 0 {
-                        return Err(self.malformed(line, "the XML declaration must come first"));
+                        return Err(malformed(line, "the XML declaration must come first"));
                     }
                     if decl.version().is_ok_and(|version| version != "1.0") {
-                        return Err(self.malformed(line, "only XML 1.0 is accepted"));
+                        return Err(malformed(line, "only XML 1.0 is accepted"));
                     }
                     if let Some(encoding) = decl.encoding() {
-                        let encoding = encoding.map_err(|error| self.malformed(line, error.to_string()))?;
+                        let encoding = encoding.map_err(|error| malformed(line, error.to_string()))?;
                         if !encoding.eq_ignore_ascii_case("utf-8") {
                             return Err(ListError::NotUtf8 {
                                 line,
@@ -147,7 +143,7 @@ impl Reader<'_, '_> {
                 }
                 Event::End(_) => {
                     let Some(mut element) = self.stack.pop() else {
-                        return Err(self.malformed(line, "an end tag without a start tag"));
+                        return Err(malformed(line, "an end tag without a start tag"));
                     };
                     element.end_line = line;
                     if let Some(root) = self.close(element) {
@@ -157,20 +153,7 @@ impl Reader<'_, '_> {
                 Event::Text(text) => self.text(&text.xml10_content(), line)?,
                 Event::CData(data) => self.text(&data.xml10_content(), line)?,
                 Event::GeneralRef(reference) => {
-                    let resolved = if reference.is_char_ref() {
-                        match reference.resolve_char_ref() {
-                            Ok(Some(character)) => character.to_string(),
-                            _ => return Err(self.malformed(line, format!("bad character reference '&{};'", &*reference))),
-                        }
-                    } else {
-                        match predefined(&reference) {
-                            Some(character) => character.to_owned(),
-                            None => {
-                                let message = format!("the entity '&{};' is not defined (XML defines only five)", &*reference);
-                                return Err(self.malformed(line, message));
-                            }
-                        }
-                    };
+                    let resolved = resolve_reference(&reference).map_err(|message| malformed(line, message))?;
                     self.text(&resolved, line)?;
                 }
                 Event::Eof => {
@@ -178,7 +161,7 @@ impl Reader<'_, '_> {
                         Some(open) => format!("the document ends inside <{}>: it is truncated", open.name),
                         None => "the document has no root element".to_owned(),
                     };
-                    return Err(self.malformed(line, message));
+                    return Err(malformed(line, message));
                 }
             }
         }
@@ -194,10 +177,10 @@ impl Reader<'_, '_> {
                 Ok(Event::Comment(_) | Event::PI(_)) => {}
                 Ok(Event::Text(text)) if text.trim_ascii().is_empty() => {}
                 Ok(Event::DocType(_)) => return Err(ListError::Dtd { line }),
-                Ok(_) => return Err(self.malformed(line, "content after the root element")),
+                Ok(_) => return Err(malformed(line, "content after the root element")),
                 Err(error) => {
                     let line = self.line_at(self.xml.error_position());
-                    return Err(self.malformed(line, error.to_string()));
+                    return Err(malformed(line, error.to_string()));
                 }
             }
         }
@@ -223,22 +206,35 @@ impl Reader<'_, '_> {
             return Err(ListError::TooBig { line, path, message });
         }
         self.attributes(start, &path, line)?;
-        Ok(Element { name, namespace, line, end_line: line, children: Vec::new(), text: String::new(), text_line: None })
+        Ok(Element {
+            name,
+            namespace,
+            line,
+            end_line: line,
+            children: Vec::new(),
+            text: String::new(),
+            text_line: None,
+        })
     }
 
     /// The XSDs of the lists declare no attributes. Namespace declarations are allowed anywhere,
     /// and `xsi:schemaLocation` (a hint real lists carry) on the root only.
     fn attributes(&mut self, start: &BytesStart<'_>, path: &str, line: usize) -> Result<(), ListError> {
         for attribute in start.attributes() {
-            let attribute = attribute.map_err(|error| self.malformed(line, error.to_string()))?;
-            attribute.normalized_value(XmlVersion::Implicit1_0).map_err(|error| self.malformed(line, error.to_string()))?;
+            let attribute = attribute.map_err(|error| malformed(line, error.to_string()))?;
+            let value = attribute
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|error| malformed(line, error.to_string()))?;
+            if let Some((_, character)) = illegal_character(&value) {
+                return Err(malformed(line, illegal_message(character)));
+            }
             let key = attribute.key.as_ref();
             if key == "xmlns" || key.starts_with("xmlns:") {
                 continue;
             }
             let (resolved, local) = self.xml.resolver().resolve_attribute(attribute.key);
-            let is_schema_location =
-                matches!(resolved, ResolveResult::Bound(Namespace(ns)) if ns == XSI_NAMESPACE) && local.as_ref() == "schemaLocation";
+            let is_schema_location = matches!(resolved, ResolveResult::Bound(Namespace(ns)) if ns == XSI_NAMESPACE)
+                && local.as_ref() == "schemaLocation";
             if !(is_schema_location && self.stack.is_empty()) {
                 return Err(ListError::schema(line, path, format!("the attribute '{key}' is not allowed")));
             }
@@ -258,6 +254,9 @@ impl Reader<'_, '_> {
     }
 
     fn text(&mut self, text: &str, line: usize) -> Result<(), ListError> {
+        if let Some((line_feeds, character)) = illegal_character(text) {
+            return Err(malformed(line + line_feeds, illegal_message(character)));
+        }
         let blank = text.chars().all(|character| matches!(character, ' ' | '\t' | '\r' | '\n'));
         match self.stack.last_mut() {
             Some(element) => {
@@ -270,8 +269,27 @@ impl Reader<'_, '_> {
                 Ok(())
             }
             None if blank => Ok(()),
-            None => Err(self.malformed(line, "text outside the root element")),
+            None => Err(malformed(line, "text outside the root element")),
         }
+    }
+}
+
+fn malformed(line: usize, message: impl Into<String>) -> ListError {
+    ListError::Malformed { line, message: message.into() }
+}
+
+/// The text a character or entity reference stands for: without a DTD only the five entities
+/// XML defines exist.
+fn resolve_reference(reference: &BytesRef<'_>) -> Result<String, String> {
+    if reference.is_char_ref() {
+        match reference.resolve_char_ref() {
+            Ok(Some(character)) => Ok(character.to_string()),
+            _ => Err(format!("bad character reference '&{};'", &**reference)),
+        }
+    } else {
+        predefined(reference)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("the entity '&{};' is not defined (XML defines only five)", &**reference))
     }
 }
 
@@ -282,6 +300,22 @@ fn namespace(resolved: &ResolveResult<'_>) -> Result<Option<String>, String> {
         ResolveResult::Unbound => Ok(None),
         ResolveResult::Unknown(prefix) => Err(format!("the namespace prefix '{prefix}' is not declared")),
     }
+}
+
+/// XML 1.0 allows tab, line feed, carriage return and the characters from U+0020 on, except
+/// the surrogates (which Rust strings cannot hold) and U+FFFE and U+FFFF. quick-xml leaves
+/// this check, for text and for character references, to its user. Gives the first character
+/// that is not allowed, with the number of line feeds before it.
+fn illegal_character(text: &str) -> Option<(usize, char)> {
+    let legal = |character: char| {
+        matches!(character, '\t' | '\n' | '\r') || (character >= ' ' && !matches!(character, '\u{FFFE}' | '\u{FFFF}'))
+    };
+    let (at, character) = text.char_indices().find(|&(_, character)| !legal(character))?;
+    Some((text[..at].matches('\n').count(), character))
+}
+
+fn illegal_message(character: char) -> String {
+    format!("the character U+{:04X} is not allowed in XML 1.0", u32::from(character))
 }
 
 /// The five entities XML itself defines.
@@ -308,7 +342,10 @@ mod tests {
     fn builds_the_tree_with_namespaces_lines_and_resolved_text() {
         let root = read("<?xml version=\"1.0\"?>\n<a:R xmlns:a=\"urn:x\">\n  <a:C>x &amp; &#65;<![CDATA[<y>]]></a:C>\n  <D/>\n</a:R>\n")
             .unwrap();
-        assert_eq!((root.name.as_str(), root.namespace.as_deref(), root.line, root.end_line), ("R", Some("urn:x"), 2, 5));
+        assert_eq!(
+            (root.name.as_str(), root.namespace.as_deref(), root.line, root.end_line),
+            ("R", Some("urn:x"), 2, 5)
+        );
         assert_eq!(root.children[0].text, "x & A<y>");
         assert_eq!(root.children[0].line, 3);
         assert_eq!((root.children[1].name.as_str(), root.children[1].namespace.as_deref()), ("D", None));
@@ -320,7 +357,18 @@ mod tests {
         let dtd = "<?xml version=\"1.0\"?>\n<!DOCTYPE R [<!ENTITY e \"boom\">]>\n<R>&e;</R>";
         assert_eq!(read(dtd).unwrap_err(), ListError::Dtd { line: 2 });
         let entity = read("<R>\n&e;</R>").unwrap_err();
-        assert_eq!(entity.to_string(), "line 2: malformed XML: the entity '&e;' is not defined (XML defines only five)");
+        assert_eq!(
+            entity.to_string(),
+            "line 2: malformed XML: the entity '&e;' is not defined (XML defines only five)"
+        );
+    }
+
+    #[test]
+    fn refuses_characters_xml_does_not_allow() {
+        let raw = read("<R>\n\u{1}</R>").unwrap_err();
+        assert_eq!(raw.to_string(), "line 2: malformed XML: the character U+0001 is not allowed in XML 1.0");
+        assert!(matches!(read("<R>&#1;</R>").unwrap_err(), ListError::Malformed { .. }), "nor as a reference");
+        assert_eq!(read("<R>a&#13;b&#x9;</R>").unwrap().text, "a\rb\t");
     }
 
     #[test]

@@ -43,8 +43,10 @@ impl<'a> Sequence<'a> {
         }
         for child in &parent.children {
             if child.namespace.as_deref() != Some(namespace) {
-                let found = child.namespace.as_deref().map_or("no namespace".to_owned(), |ns| format!("namespace '{ns}'"));
-                let message = format!("<{}> is in {found}; the list's elements are in namespace '{namespace}'", child.name);
+                let found =
+                    child.namespace.as_deref().map_or("no namespace".to_owned(), |ns| format!("namespace '{ns}'"));
+                let message =
+                    format!("<{}> is in {found}; the list's elements are in namespace '{namespace}'", child.name);
                 return Err(ListError::schema(child.line, format!("{}/{}", node.path, child.name), message));
             }
         }
@@ -103,7 +105,11 @@ impl<'a> Sequence<'a> {
         let found_path = format!("{}/{}", self.path, found.name);
         let position = |wanted: &str| self.order.iter().position(|candidate| *candidate == wanted);
         match (position(&found.name), position(name)) {
-            (None, _) => ListError::schema(found.line, found_path, format!("unknown element <{}>; expected <{name}>", found.name)),
+            (None, _) => ListError::schema(
+                found.line,
+                found_path,
+                format!("unknown element <{}>; expected <{name}>", found.name),
+            ),
             (Some(found_at), Some(wanted_at)) if found_at > wanted_at => {
                 let later = self.parent.children[self.next..].iter().any(|child| child.name == name);
                 if later {
