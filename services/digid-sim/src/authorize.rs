@@ -22,8 +22,12 @@ enum Refusal {
 /// `GET /authorize`: 200 with the login page, 302 to the redirect URI with an OAuth error, 400
 /// with an error page for an unknown client or redirect URI, 503 when too many logins are open.
 pub(crate) async fn start(sim: web::Data<Simulator>, request: HttpRequest) -> HttpResponse {
-    let params = Params::parse(request.query_string().as_bytes());
-    let pending = match check(&sim, &params) {
+    begin(&sim, &Params::parse(request.query_string().as_bytes()))
+}
+
+/// An authorization request, sent by GET or (OIDC Core §3.1.2.1) by POST.
+fn begin(sim: &Simulator, params: &Params) -> HttpResponse {
+    let pending = match check(sim, params) {
         Ok(pending) => pending,
         Err(Refusal::Page(message)) => return page::respond(StatusCode::BAD_REQUEST, page::error(&message), None),
         Err(Refusal::Redirect { redirect_uri, state, error, description }) => {
@@ -116,9 +120,13 @@ fn is_s256_challenge(challenge: &str) -> bool {
 
 /// `POST /authorize`: the submitted login form. 303 to the redirect URI with `code` and `state`
 /// (login) or `error=access_denied` and `state` (cancel); 200 with the page and the error for an
-/// invalid BSN; 400 with an error page for an unknown or expired request.
+/// invalid BSN; 400 with an error page for an unknown or expired request. A POST without the
+/// form's `request` field but with a `client_id` is an authorization request, answered as GET.
 pub(crate) async fn submit(sim: web::Data<Simulator>, body: web::Bytes) -> HttpResponse {
     let form = Params::parse(&body);
+    if form.get("request").is_none() && form.get("client_id").is_some() {
+        return begin(&sim, &form);
+    }
     let request_id = form.get("request").unwrap_or_default();
     let Some(pending) = sim.store.pending.get(request_id) else {
         let message =

@@ -60,6 +60,10 @@ fn merge_clients(clients: Vec<SimClient>) -> Vec<SimClient> {
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Logs go to stderr, so that stdout carries only the start-up line.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let listener = TcpListener::bind(cli.listen).with_context(|| format!("cannot listen on {}", cli.listen))?;
     let address = listener.local_addr().context("no local address")?;
     let config = SimulatorConfig {

@@ -199,6 +199,17 @@ mod tests {
     }
 
     #[test]
+    fn the_policy_allows_exactly_the_served_style_block() {
+        let response = respond(StatusCode::OK, error("x"), None);
+        let policy = response.headers().get(CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap().to_owned();
+        let html = error("x");
+        let style = html.split("<style>").nth(1).unwrap().split("</style>").next().unwrap();
+        let hash = STANDARD.encode(digest::digest(&digest::SHA256, style.as_bytes()).as_ref());
+        assert!(policy.contains(&format!("style-src 'sha256-{hash}';")), "{policy}");
+        assert!(policy.contains("form-action 'none'"), "{policy}");
+    }
+
+    #[test]
     fn the_form_may_go_to_the_redirect_origin_only() {
         assert_eq!(source_of("https://pgo.example/cb?x=1"), "https://pgo.example");
         assert_eq!(source_of("http://127.0.0.1:8080/cb"), "http://127.0.0.1:8080");

@@ -113,6 +113,10 @@ impl AuthRequest {
         self
     }
 
+    pub fn pairs(&self) -> Vec<(&str, &str)> {
+        self.0.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect()
+    }
+
     fn query(&self) -> String {
         url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&self.0).finish()
     }

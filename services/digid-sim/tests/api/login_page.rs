@@ -127,3 +127,18 @@ async fn an_unknown_or_finished_request_is_not_logged_in() {
     assert_eq!(sim.submit(&login).await.status(), 303);
     assert_eq!(sim.submit(&login).await.status(), 400, "a form submitted twice gives one code");
 }
+
+#[tokio::test]
+async fn an_authorization_request_may_come_by_post() {
+    let sim = helpers::spawn(false, None).await;
+    let request = AuthRequest::new(&helpers::pkce().challenge).set("acr_values", digid_sim::LOA_LOW);
+    let page = sim.post_form("/authorize", &request.pairs(), None).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"<option value="http://eidas.europa.eu/LoA/low" selected>"#));
+    let request_id = helpers::request_id(&html);
+    let answer =
+        sim.submit(&[("request", &request_id), ("bsn", BSN), ("loa", digid_sim::LOA_LOW), ("action", "login")]).await;
+    assert_eq!(answer.status(), 303);
+    assert_eq!(helpers::redirect(&answer).1["state"], STATE);
+}
