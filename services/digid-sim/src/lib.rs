@@ -84,11 +84,11 @@ impl std::fmt::Debug for SimClient {
 pub enum Fault {
     /// Signed by a key that is not in the JWK Set (the header still names the published `kid`).
     BadSignature,
-    /// `aud` is another client than the one that asked.
+    /// `aud` names another party (`another-client.invalid`), not the client that asked.
     WrongAudience,
     /// `nonce` differs from the one in the authorization request.
     WrongNonce,
-    /// `iss` is not the simulator's issuer.
+    /// `iss` is `https://wrong-issuer.invalid`, not the simulator's issuer.
     WrongIssuer,
     /// `exp` (and `iat`) lie in the past.
     Expired,
