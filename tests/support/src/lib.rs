@@ -4,6 +4,12 @@
 //!
 //! When the variable is unset, PostgreSQL tests report that they were skipped and pass; when it
 //! is set, an unreachable server fails them. CI sets it, so CI never skips.
+//!
+//! With the `browser` feature, `browser::Browser` drives a headless Chromium the same way
+//! (skipped unless installed, or required with `PGO_EXCHANGE_REQUIRE_BROWSER=1`).
+
+#[cfg(feature = "browser")]
+pub mod browser;
 
 use sqlx::{Connection, Executor, PgConnection};
 
