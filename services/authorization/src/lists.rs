@@ -43,8 +43,10 @@ pub async fn import(store: &Store, bytes: &[u8]) -> Result<Imported, ImportError
     let header = list.header();
     let held = store.held_list(kind).await?;
     let held_number = held.as_ref().map(|held| u64::try_from(held.volgnummer).unwrap_or(0));
-    medmij_lists::check_newer(held_number, header)?;
     let incoming = header.volgnummer;
+    if medmij_lists::check_newer(held_number, header).is_err() {
+        return Err(ImportError::NotNewer { kind, incoming, held: held_number.unwrap_or(0) });
+    }
     let replaced = store
         .replace_list(&HeldList {
             kind: kind.to_owned(),

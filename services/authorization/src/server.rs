@@ -4,7 +4,7 @@
 
 use crate::directory::Directory;
 use crate::loa::Loa;
-use crate::login::Login;
+use crate::login::{LoggedIn, Login, LoginError, PendingLogin};
 use access_token::TokenIssuer;
 use actix_web::HttpRequest;
 use data_services::Catalog;
@@ -53,7 +53,7 @@ pub struct AuthorizationServer {
     pub(crate) catalog: Arc<Catalog>,
     pub(crate) secret: Arc<DeploymentSecret>,
     pub(crate) issuer: TokenIssuer,
-    pub(crate) login: Arc<Login>,
+    login: Option<Arc<Login>>,
     pub(crate) authenticate_client: ClientAuthenticator,
     pub(crate) jwks: serde_json::Value,
     directory: RwLock<(Arc<Directory>, Option<Instant>)>,
@@ -66,7 +66,8 @@ impl std::fmt::Debug for AuthorizationServer {
 }
 
 impl AuthorizationServer {
-    /// The server. `jwks` is the public key set of the access-token issuer.
+    /// The server. `jwks` is the public key set of the access-token issuer; without `login`
+    /// nobody can log in (the flow ends with `temporarily_unavailable`).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         mut config: AuthorizationConfig,
@@ -75,7 +76,7 @@ impl AuthorizationServer {
         secret: Arc<DeploymentSecret>,
         issuer: TokenIssuer,
         jwks: serde_json::Value,
-        login: Arc<Login>,
+        login: Option<Arc<Login>>,
         authenticate_client: ClientAuthenticator,
     ) -> AuthorizationServer {
         config.public_url = config.public_url.trim_end_matches('/').to_owned();
@@ -89,6 +90,29 @@ impl AuthorizationServer {
             authenticate_client,
             jwks,
             directory: RwLock::new((Arc::new(Directory::default()), None)),
+        }
+    }
+
+    fn login(&self) -> Result<&Login, LoginError> {
+        self.login
+            .as_deref()
+            .ok_or_else(|| LoginError::Config("no OpenID Provider is configured (login.issuer)".into()))
+    }
+
+    /// Starts a person's login (see [`Login::begin`]).
+    pub(crate) async fn begin_login(&self, callback: &str, loa: Loa) -> Result<(String, PendingLogin), LoginError> {
+        self.login()?.begin(callback, loa).await
+    }
+
+    /// Finishes a person's login (see [`Login::finish`]).
+    pub(crate) async fn finish_login(&self, pending: &PendingLogin, code: &str) -> Result<LoggedIn, LoginError> {
+        self.login()?.finish(pending, code).await
+    }
+
+    /// After a failed login: discover the provider again next time.
+    pub(crate) async fn forget_login(&self) {
+        if let Some(login) = &self.login {
+            login.forget().await;
         }
     }
 

@@ -130,7 +130,8 @@ async fn index(pgo: web::Data<DemoPgo>) -> HttpResponse {
 
 /// `GET /demo-pgo/start`: off to the authorization endpoint.
 async fn start(query: web::Query<Vec<(String, String)>>, pgo: web::Data<DemoPgo>) -> HttpResponse {
-    let provider = query.iter().find(|(name, _)| name == "provider").map(|(_, value)| value.clone()).unwrap_or_default();
+    let provider =
+        query.iter().find(|(name, _)| name == "provider").map(|(_, value)| value.clone()).unwrap_or_default();
     let services: Vec<String> =
         query.iter().filter(|(name, _)| name == "service").map(|(_, value)| value.clone()).collect();
     let (Ok(state), Ok(verifier)) = (random(), random()) else {
@@ -166,7 +167,10 @@ struct Answer {
 /// `GET /demo-pgo/callback`: exchange the code, collect the data, show it.
 async fn callback(query: web::Query<HashMap<String, String>>, pgo: web::Data<DemoPgo>) -> HttpResponse {
     let Some(pending) = query.get("state").and_then(|state| pgo.pending.remove(state)) else {
-        return page("Onbekend verzoek", html! { p { "Deze terugkeer hoort bij geen verzoek van deze app." } a href=(PATH) { "Opnieuw" } });
+        return page(
+            "Onbekend verzoek",
+            html! { p { "Deze terugkeer hoort bij geen verzoek van deze app." } a href=(PATH) { "Opnieuw" } },
+        );
     };
     if let Some(error) = query.get("error") {
         let description = query.get("error_description").cloned().unwrap_or_default();
@@ -183,11 +187,10 @@ async fn callback(query: web::Query<HashMap<String, String>>, pgo: web::Data<Dem
         ("client_id", HOSTNAME),
         ("code_verifier", pending.verifier.as_str()),
     ];
-    let tokens: Value =
-        match pgo.http.post(format!("{}/oauth/token", pgo.public_url)).form(&form).send().await {
-            Ok(response) => response.json().await.unwrap_or(Value::Null),
-            Err(error) => return page("Fout", html! { p { "Het token kon niet worden opgehaald: " (error) } }),
-        };
+    let tokens: Value = match pgo.http.post(format!("{}/oauth/token", pgo.public_url)).form(&form).send().await {
+        Ok(response) => response.json().await.unwrap_or(Value::Null),
+        Err(error) => return page("Fout", html! { p { "Het token kon niet worden opgehaald: " (error) } }),
+    };
     let Some(access_token) = tokens["access_token"].as_str() else {
         return page("Fout", html! { p { "De token-endpoint weigerde: " code { (tokens) } } });
     };
@@ -229,22 +232,13 @@ async fn callback(query: web::Query<HashMap<String, String>>, pgo: web::Data<Dem
 }
 
 async fn fetch(http: &reqwest::Client, base: &str, query: &str, token: &str) -> Answer {
-    let response = http
-        .get(format!("{base}/{query}"))
-        .bearer_auth(token)
-        .header("Accept", "application/fhir+json")
-        .send()
-        .await;
+    let response =
+        http.get(format!("{base}/{query}")).bearer_auth(token).header("Accept", "application/fhir+json").send().await;
     let (status, bundle) = match response {
         Ok(response) => (response.status().as_u16(), response.json::<Value>().await.unwrap_or(Value::Null)),
         Err(_) => (0, Value::Null),
     };
-    let entries = bundle["entry"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|entry| describe(&entry["resource"]))
-        .collect();
+    let entries = bundle["entry"].as_array().into_iter().flatten().map(|entry| describe(&entry["resource"])).collect();
     Answer { query: query.to_owned(), status, total: bundle["total"].as_u64(), entries }
 }
 

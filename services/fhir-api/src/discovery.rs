@@ -65,6 +65,27 @@ pub(crate) async fn health(state: web::Data<ApiState>) -> HttpResponse {
     }
 }
 
+/// `GET /{provider}/{service}/fhir/.well-known/smart-configuration`: where to get a token for
+/// this FHIR base (SMART App Launch 2.0 §2.1, shaped by the MedMij scope). 404 for a base that
+/// does not exist.
+pub(crate) async fn smart_configuration(
+    request: &HttpRequest,
+    provider: &str,
+    service: &str,
+    state: &ApiState,
+) -> HttpResponse {
+    let endpoint = match crate::endpoint::resolve(state, provider, service).await {
+        Ok(endpoint) => endpoint,
+        Err(_) => return not_found(request),
+    };
+    match &state.smart_configuration {
+        Some(build) => HttpResponse::Ok()
+            .insert_header(("Cache-Control", "public, max-age=300"))
+            .json((build.0)(&endpoint.provider.name, &endpoint.service.id)),
+        None => not_found(request),
+    }
+}
+
 /// Any path the service does not have.
 pub(crate) fn not_found(request: &HttpRequest) -> HttpResponse {
     ApiError::NotFound(request.path().to_owned()).response(Format::Json)

@@ -20,7 +20,7 @@ mod routes;
 mod state;
 
 pub use request_ids::{MedMijRootSpan, RequestIds};
-pub use state::{ApiState, SearchLimits, ZalInfo};
+pub use state::{ApiState, SearchLimits, SmartConfiguration, ZalInfo};
 
 use actix_web::web;
 

@@ -38,6 +38,9 @@ pub(crate) async fn dispatch(request: HttpRequest, payload: web::Payload, state:
         },
         ["ingest", ..] => discovery::method_not_allowed(&request),
         [_, _, "fhir", ..] if method != Method::GET => pgo::not_offered(&request),
+        [provider, service, "fhir", ".well-known", "smart-configuration"] => {
+            discovery::smart_configuration(&request, provider, service, state).await
+        }
         [provider, service, "fhir", "metadata"] => pgo::metadata(&request, provider, service, state).await,
         [provider, service, "fhir", resource_type] => {
             pgo::search(&request, provider, service, resource_type, state).await

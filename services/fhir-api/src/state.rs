@@ -42,6 +42,9 @@ pub struct ApiState {
     pub(crate) zal: ZalInfo,
     pub(crate) max_body_bytes: usize,
     pub(crate) started_millis: i64,
+    /// Builds the SMART configuration of a FHIR base (provider, data service), from the
+    /// authorization server's settings.
+    pub(crate) smart_configuration: Option<SmartConfiguration>,
     /// Per data service, the profile filter its queries use (made once, not per request).
     profiles: std::collections::HashMap<String, store::TypeProfiles>,
     no_profiles: store::TypeProfiles,
@@ -54,6 +57,17 @@ pub struct ApiState {
     /// collects a data service with many requests in a row. Writes through the ingest endpoint
     /// clear it; loads by another process show within `PATIENT_CACHE_SECONDS`.
     patients: Cache<(i64, fhir_core::Release, String), Arc<Vec<String>>>,
+}
+
+/// Builds `/.well-known/smart-configuration` for a provider's data service (its name, the data
+/// service's id).
+#[derive(Clone)]
+pub struct SmartConfiguration(pub Arc<dyn Fn(&str, &str) -> serde_json::Value + Send + Sync>);
+
+impl std::fmt::Debug for SmartConfiguration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmartConfiguration")
+    }
 }
 
 /// How long a person's Patient ids are reused (see `ApiState::patients`).
@@ -91,6 +105,7 @@ impl ApiState {
             zal,
             max_body_bytes,
             started_millis: fhir_core::date::now_millis(),
+            smart_configuration: None,
             providers: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(PROVIDER_CACHE_SECONDS))
@@ -104,6 +119,12 @@ impl ApiState {
                 .time_to_live(Duration::from_secs(PATIENT_CACHE_SECONDS))
                 .build(),
         }
+    }
+
+    /// Serves `/.well-known/smart-configuration` on every FHIR base, built by `build`.
+    pub fn with_smart_configuration(mut self, build: SmartConfiguration) -> ApiState {
+        self.smart_configuration = Some(build);
+        self
     }
 
     /// The profile filter of data service `id` (an unknown one matches nothing).

@@ -1,13 +1,20 @@
-//! The HTTP server: every route of `fhir-api`, behind the request-id and tracing middleware,
+//! The HTTP server: the authorization server's routes and every route of `fhir-api` (and, in demo
+//! mode, the DigiD simulator and the demo PGO), behind the request-id and tracing middleware,
 //! bound before it runs so that the real port is known (port 0 picks a free one; tests use that).
+//! With `client_authentication = "mtls"` it speaks TLS itself and asks for client certificates.
 
 use crate::Context;
+use crate::context::{SIMULATOR_CLIENT_ID, SIMULATOR_PATH};
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
+use authorization::{AuthorizationConfig, AuthorizationServer, Loa, Login};
+use client_auth::{ClientAuthMode, TrustedCas, TrustedProxies};
 use fhir_api::{ApiState, MedMijRootSpan, SearchLimits, ZalInfo};
+use settings::{ClientAuthentication, Settings};
 use std::net::TcpListener;
+use std::sync::Arc;
 use tracing_actix_web::TracingLogger;
 
 /// A bound, not yet running, server.
@@ -34,7 +41,7 @@ impl Application {
     pub fn build_with_listener(context: &Context, listener: TcpListener) -> anyhow::Result<Application> {
         let settings = &context.settings;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(ApiState::new(
+        let state = ApiState::new(
             context.store.clone(),
             context.catalog.clone(),
             context.ingestor.clone(),
@@ -51,19 +58,38 @@ impl Application {
             },
             settings.server.max_body_bytes,
             settings.tokens.lifetime_seconds,
-        ));
-        let routes = fhir_api::configure(state);
+        );
+        let public_url = settings.server.public_url.clone();
+        let mutual_tls = settings.authorization.client_authentication == ClientAuthentication::Mtls;
+        let smart_url = public_url.clone();
+        let state = state.with_smart_configuration(fhir_api::SmartConfiguration(Arc::new(move |provider, service| {
+            authorization::smart_configuration(&smart_url, mutual_tls, provider, service)
+        })));
+        let routes = fhir_api::configure(web::Data::new(state));
+        let authorization = web::Data::new(authorization_server(context)?);
+        let oauth = authorization::configure(authorization);
+        let demo = if settings.demo.enabled { Some(demo_routes(context)?) } else { None };
         let mut server = HttpServer::new(move || {
-            App::new()
+            let mut app = App::new()
                 .wrap(Compress::default())
                 .wrap(TracingLogger::<MedMijRootSpan>::new())
                 .wrap(from_fn(fhir_api::request_ids::middleware))
-                .configure(routes.clone())
-        });
+                .configure(oauth.clone());
+            if let Some((simulator, pgo)) = &demo {
+                app = app
+                    .service(web::scope(SIMULATOR_PATH).configure(digid_sim::configure(simulator.clone())))
+                    .configure(demo::pgo_client::configure(pgo.clone()));
+            }
+            app.configure(routes.clone())
+        })
+        .on_connect(client_auth::on_connect);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
-        let server = server.listen(listener)?.run();
+        let server = match tls_config(settings)? {
+            Some(tls) => server.listen_rustls_0_23(listener, tls)?.run(),
+            None => server.listen(listener)?.run(),
+        };
         Ok(Application { server, port })
     }
 
@@ -76,4 +102,93 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// The authorization server of `context`.
+fn authorization_server(context: &Context) -> anyhow::Result<AuthorizationServer> {
+    let settings = &context.settings;
+    let loa = |name: &str| Loa::from_name(name).unwrap_or(Loa::Substantial);
+    let config = AuthorizationConfig {
+        public_url: settings.server.public_url.clone(),
+        development: settings.development(),
+        mutual_tls: settings.authorization.client_authentication == ClientAuthentication::Mtls,
+        code_lifetime_seconds: settings.authorization.code_lifetime_seconds,
+        refresh_lifetime_seconds: settings.authorization.refresh_token_lifetime_seconds,
+        session_lifetime_seconds: settings.authorization.session_lifetime_seconds,
+        default_loa: loa(&settings.authorization.default_loa),
+        loa_per_service: settings.authorization.loa.iter().map(|(id, level)| (id.clone(), loa(level))).collect(),
+        zone: settings.timezone(),
+    };
+    let login = match context.login_config() {
+        Some(login) => Some(Arc::new(Login::new(login).context("the login settings")?)),
+        None => {
+            tracing::warn!("no OpenID Provider configured (login.issuer): persons cannot log in");
+            None
+        }
+    };
+    let mode = Arc::new(client_auth_mode(settings)?);
+    let authenticate: authorization::ClientAuthenticator = Arc::new(move |request, client_id| {
+        client_auth::authenticate(&mode, request, client_id).map(|_| ()).map_err(|error| error.to_string())
+    });
+    let jwks = serde_json::json!({ "keys": [context.signing_key.public_jwk()] });
+    Ok(AuthorizationServer::new(
+        config,
+        context.store.clone(),
+        context.catalog.clone(),
+        context.secret.clone(),
+        context.token_issuer(),
+        jwks,
+        login,
+        authenticate,
+    ))
+}
+
+/// How the token endpoint authenticates PGO servers.
+fn client_auth_mode(settings: &Settings) -> anyhow::Result<ClientAuthMode> {
+    Ok(match settings.authorization.client_authentication {
+        ClientAuthentication::Development => ClientAuthMode::Development,
+        ClientAuthentication::Mtls => {
+            ClientAuthMode::MutualTls { trusted_cas: TrustedCas::from_file(&settings.tls.client_ca_file)? }
+        }
+        ClientAuthentication::TrustedProxy => ClientAuthMode::TrustedProxy {
+            header: client_auth::parse_header_name(&settings.trusted_proxy.header)?,
+            proxies: TrustedProxies::parse(&settings.trusted_proxy.addresses)?,
+            trusted_cas: Some(TrustedCas::from_file(&settings.tls.client_ca_file)?),
+        },
+    })
+}
+
+/// The TLS configuration when the service terminates TLS itself.
+fn tls_config(settings: &Settings) -> anyhow::Result<Option<rustls::ServerConfig>> {
+    if settings.authorization.client_authentication != ClientAuthentication::Mtls {
+        return Ok(None);
+    }
+    let read = |path: &std::path::Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    let tls = &settings.tls;
+    let config =
+        client_auth::server_config(&read(&tls.certificate_file)?, &read(&tls.key_file)?, &read(&tls.client_ca_file)?)?;
+    Ok(Some(config))
+}
+
+/// The demo's DigiD simulator and demo PGO.
+fn demo_routes(
+    context: &Context,
+) -> anyhow::Result<(web::Data<digid_sim::Simulator>, web::Data<demo::pgo_client::DemoPgo>)> {
+    let public_url = &context.settings.server.public_url;
+    let client = digid_sim::SimClient {
+        client_id: SIMULATOR_CLIENT_ID.to_owned(),
+        client_secret: context.secret.derive("digid-simulator-client"),
+        redirect_uris: vec![
+            format!("{public_url}{}", authorization::LOGIN_CALLBACK_PATH),
+            format!("{public_url}{}", authorization::MANAGE_CALLBACK_PATH),
+        ],
+    };
+    let simulator = digid_sim::Simulator::new(digid_sim::SimulatorConfig {
+        issuer: context.simulator_issuer(),
+        clients: vec![client],
+        bsn_in_id_token: false,
+        fault: None,
+    })?;
+    let pgo = demo::pgo_client::DemoPgo::new(public_url, context.store.clone())?;
+    Ok((web::Data::new(simulator), web::Data::new(pgo)))
 }

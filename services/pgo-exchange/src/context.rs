@@ -12,6 +12,11 @@ use settings::{Settings, UnknownElementsPolicy};
 use std::sync::Arc;
 use store::{NewProvider, Store};
 
+/// Where the demo mounts the DigiD simulator.
+pub const SIMULATOR_PATH: &str = "/digid-sim";
+/// The service's client id at the demo's DigiD simulator.
+pub const SIMULATOR_CLIENT_ID: &str = "pgo-exchange";
+
 /// The opened service.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -59,7 +64,61 @@ impl Context {
         let ingestor = Ingestor::new(catalog.clone(), secret.clone(), settings.timezone(), unknown_elements);
         let context = Context { settings, store, catalog, secret, signing_key, ingestor };
         context.sync_configured_providers().await?;
+        context.import_configured_lists().await?;
         Ok(context)
+    }
+
+    /// Imports the list files of the configuration and, in demo mode, the demo's lists. A list not
+    /// newer than the one held is skipped (start-up must not fail because a list was imported
+    /// before).
+    async fn import_configured_lists(&self) -> anyhow::Result<()> {
+        let mut lists: Vec<(String, Vec<u8>)> = Vec::new();
+        if self.settings.demo.enabled {
+            lists.extend(demo::lists(&self.catalog).into_iter().map(|xml| ("demo list".to_owned(), xml.into_bytes())));
+        }
+        for path in &self.settings.lists.files {
+            let bytes = std::fs::read(path).with_context(|| format!("reading the list {}", path.display()))?;
+            lists.push((path.display().to_string(), bytes));
+        }
+        for (name, bytes) in lists {
+            match authorization::import(&self.store, &bytes).await {
+                Ok(imported) => {
+                    tracing::info!(list = %name, kind = imported.kind, volgnummer = imported.volgnummer, "list imported")
+                }
+                Err(authorization::ImportError::NotNewer { kind, incoming, held }) => {
+                    tracing::info!(list = %name, kind, incoming, held, "list not newer than the one held: skipped");
+                }
+                Err(error) => return Err(anyhow::Error::new(error).context(format!("importing the list {name}"))),
+            }
+        }
+        Ok(())
+    }
+
+    /// The OpenID Provider persons log in at: the configured one, or in demo mode the DigiD
+    /// simulator mounted at `/digid-sim`.
+    pub fn login_config(&self) -> Option<authorization::LoginConfig> {
+        let login = &self.settings.login;
+        let bsn_claim =
+            if login.bsn_claim == "sub" { authorization::BsnClaim::Subject } else { authorization::BsnClaim::Bsn };
+        if !login.issuer.is_empty() {
+            return Some(authorization::LoginConfig {
+                issuer: login.issuer.clone(),
+                client_id: login.client_id.clone(),
+                client_secret: login.client_secret.clone(),
+                bsn_claim,
+            });
+        }
+        self.settings.demo.enabled.then(|| authorization::LoginConfig {
+            issuer: self.simulator_issuer(),
+            client_id: SIMULATOR_CLIENT_ID.to_owned(),
+            client_secret: self.secret.derive("digid-simulator-client").into(),
+            bsn_claim: authorization::BsnClaim::Bsn,
+        })
+    }
+
+    /// Where the demo's DigiD simulator is mounted.
+    pub fn simulator_issuer(&self) -> String {
+        format!("{}{SIMULATOR_PATH}", self.settings.server.public_url)
     }
 
     /// Writes the providers of the configuration to the store.

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod pgo;
+
 use access_token::{Grant, TokenIssuer};
 use fhir_core::Release;
 use pgo_exchange::{Application, Context};
@@ -65,6 +67,16 @@ impl TestApp {
         tokio::spawn(application.run());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         TestApp { address, context, client, ingest_key: demo.ingest_key, _database: database }
+    }
+
+    /// Starts the service in demo mode (the DigiD simulator mounted, the demo's lists) over
+    /// `database`, with the test OAuth Client List imported, and `settings`.
+    pub async fn start_authorization(database: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
+        let mut all = vec![("PGO_EXCHANGE__DEMO__ENABLED", "true")];
+        all.extend_from_slice(settings);
+        let app = TestApp::start_with(database, &all).await;
+        authorization::import(&app.context.store, pgo::client_list(2).as_bytes()).await.expect("test client list");
+        app
     }
 
     /// The FHIR base of a provider's data service.

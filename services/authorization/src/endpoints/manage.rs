@@ -87,11 +87,11 @@ pub(crate) async fn overview(
 pub(crate) async fn login(form: Form, server: web::Data<AuthorizationServer>) -> HttpResponse {
     let lang = Lang::from_param(form.get("lang").map(String::as_str));
     let callback = format!("{}{MANAGE_CALLBACK_PATH}", server.config.public_url);
-    let (url, pending) = match server.login.begin(&callback, server.config.default_loa).await {
+    let (url, pending) = match server.begin_login(&callback, server.config.default_loa).await {
         Ok(started) => started,
         Err(error) => {
             tracing::error!(error = %error, "login could not start");
-            server.login.forget().await;
+            server.forget_login().await;
             return unavailable(lang);
         }
     };
@@ -127,11 +127,11 @@ pub(crate) async fn callback(
         let _ = server.end_session(&session).await;
         return see_other(MANAGE_PATH).cookie(server.removal::<Manage>()).finish();
     };
-    let logged_in = match server.login.finish(&pending, code).await {
+    let logged_in = match server.finish_login(&pending, code).await {
         Ok(logged_in) => logged_in,
         Err(error) => {
             tracing::warn!(error = %error, "login refused");
-            server.login.forget().await;
+            server.forget_login().await;
             let _ = server.end_session(&session).await;
             return error_page(StatusCode::BAD_REQUEST, lang, lang.texts().error_login);
         }

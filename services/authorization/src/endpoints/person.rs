@@ -101,11 +101,11 @@ pub(crate) async fn login(request: HttpRequest, server: web::Data<AuthorizationS
     };
     let loa = server.required_loa(&session.data.request.data_services);
     let callback = format!("{}{LOGIN_CALLBACK_PATH}", server.config.public_url);
-    let (url, pending) = match server.login.begin(&callback, loa).await {
+    let (url, pending) = match server.begin_login(&callback, loa).await {
         Ok(started) => started,
         Err(error) => {
             tracing::error!(error = %error, "login could not start");
-            server.login.forget().await;
+            server.forget_login().await;
             return back_with_error(&server, &session, FlowError::LoginUnavailable).await;
         }
     };
@@ -141,12 +141,12 @@ pub(crate) async fn callback(
     let Some(code) = query.get("code") else {
         return back_with_error(&server, &session, FlowError::LoginFailed).await;
     };
-    let logged_in = match server.login.finish(&pending, code).await {
+    let logged_in = match server.finish_login(&pending, code).await {
         Ok(logged_in) => logged_in,
         Err(error) => {
             tracing::warn!(error = %error, "login refused");
             let unavailable = error.is_unavailable();
-            server.login.forget().await;
+            server.forget_login().await;
             let error = if unavailable { FlowError::LoginUnavailable } else { FlowError::LoginFailed };
             return back_with_error(&server, &session, error).await;
         }

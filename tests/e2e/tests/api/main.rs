@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod authorization;
 mod corpus;
 mod discovery;
 mod formats;
