@@ -27,7 +27,8 @@ pub fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()))
 }
 
-/// The test OAuth Client List: three PGOs (one limited to data service 63) and the demo PGO.
+/// The test OAuth Client List (the newer shape, which lists each client's data services): three
+/// PGOs (one limited to data service 63) and the demo PGO.
 pub fn client_list(volgnummer: u64) -> String {
     use medmij_lists::{ListHeader, ListShape, OAuthClient, OAuthClientList, write_oauth_client_list};
     let client = |hostname: &str, name: &str, services: Option<Vec<&str>>| OAuthClient {
@@ -39,9 +40,9 @@ pub fn client_list(volgnummer: u64) -> String {
         header: ListHeader { tijdstempel: "2026-11-01T10:00:00Z".into(), volgnummer },
         clients: vec![
             client(PGO, "Voorbeeld PGO B.V.", Some(vec!["48", "63"])),
-            client(OTHER_PGO, "Andere PGO B.V.", None),
+            client(OTHER_PGO, "Andere PGO B.V.", Some(vec!["48", "49", "51", "52", "63"])),
             client(LIMITED_PGO, "Beperkte PGO B.V.", Some(vec!["63"])),
-            client(demo::pgo_client::HOSTNAME, demo::pgo_client::ORGANISATION, None),
+            client(demo::pgo_client::HOSTNAME, demo::pgo_client::ORGANISATION, Some(vec!["48", "63"])),
         ],
     };
     write_oauth_client_list(&list, ListShape::Newer)
