@@ -46,6 +46,12 @@ impl TestApp {
     /// Starts the service over `database` with extra `PGO_EXCHANGE__...` settings.
     pub async fn start_with(database: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        TestApp::start_on(listener, database, settings).await
+    }
+
+    /// As `start_with`, on a listener bound beforehand (when something else must know the
+    /// address first).
+    pub async fn start_on(listener: TcpListener, database: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
         let port = listener.local_addr().expect("address").port();
         let address = format!("http://127.0.0.1:{port}");
         let overrides = settings::Overrides {

@@ -103,7 +103,7 @@ impl Browser {
             });
         let body = response.text().await.expect("body");
         // The simulator's own pages are the person's business with DigiD, not the service's.
-        if !url.contains("/digid-sim/") {
+        if url.starts_with(&self.address) && !url.contains("/digid-sim/") {
             self.seen.lock().expect("lock").push(format!("{url}\n{headers}\n{body}"));
         }
         (status, location, body)

@@ -2,6 +2,7 @@
 //! authentication, discovery and list import.
 
 mod flow;
+mod forged;
 mod refusals;
 
 use serde_json::Value;
