@@ -53,7 +53,9 @@ impl TestApp {
     /// address first).
     pub async fn start_on(listener: TcpListener, database: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
         let port = listener.local_addr().expect("address").port();
-        let address = format!("http://127.0.0.1:{port}");
+        // With mutual TLS the service speaks https itself.
+        let tls = settings.iter().any(|(name, value)| name.ends_with("CLIENT_AUTHENTICATION") && *value == "mtls");
+        let address = format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" });
         let overrides = settings::Overrides {
             data_dir: Some(database.dir.path().join("data")),
             database_url: Some(database.url.clone()),

@@ -25,11 +25,12 @@ async fn app_with_forging_provider(database: test_support::TestDatabase, fault: 
     })
     .expect("simulator");
     let data = actix_web::web::Data::new(simulator);
-    let server = actix_web::HttpServer::new(move || actix_web::App::new().configure(digid_sim::configure(data.clone())))
-        .workers(1)
-        .listen(op_listener)
-        .expect("listen")
-        .run();
+    let server =
+        actix_web::HttpServer::new(move || actix_web::App::new().configure(digid_sim::configure(data.clone())))
+            .workers(1)
+            .listen(op_listener)
+            .expect("listen")
+            .run();
     tokio::spawn(server);
     let settings = [
         ("PGO_EXCHANGE__LOGIN__ISSUER", issuer.as_str()),

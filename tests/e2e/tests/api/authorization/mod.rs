@@ -3,6 +3,7 @@
 
 mod flow;
 mod forged;
+mod mtls;
 mod refusals;
 
 use serde_json::Value;
