@@ -40,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::providers::ProvidersCommand,
     },
+    /// Import or show the MedMij lists (OAuth Client List, data-service names, Whitelist).
+    Lists {
+        #[command(subcommand)]
+        command: commands::lists::ListsCommand,
+    },
     /// Load FHIR JSON files or folders (resources and Bundles) for a provider.
     Load(commands::load::LoadArgs),
     /// Mint an access token for a person at a provider (an administration tool, e.g. for
@@ -59,6 +64,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => commands::serve::run(cli.config.as_deref(), overrides, args).await,
         Command::Migrate => commands::migrate(cli.config.as_deref(), overrides).await,
         Command::Providers { command } => commands::providers::run(cli.config.as_deref(), overrides, command).await,
+        Command::Lists { command } => commands::lists::run(cli.config.as_deref(), overrides, command).await,
         Command::Load(args) => commands::load::run(cli.config.as_deref(), overrides, args).await,
         Command::Token(args) => commands::token::run(cli.config.as_deref(), overrides, args).await,
     };

@@ -146,3 +146,36 @@ on_both_backends!(serve_with_the_demo_answers_with_the_printed_token, |database|
     assert_eq!(bundle["total"], 1);
     assert_eq!(bundle["entry"][0]["resource"]["id"], "demo-patient-anna");
 });
+
+on_both_backends!(lists_are_imported_only_when_valid_and_newer, |database| {
+    use medmij_lists::{ListHeader, ListShape, OAuthClient, OAuthClientList, write_oauth_client_list};
+    let list = |volgnummer: u64| OAuthClientList {
+        header: ListHeader { tijdstempel: "2026-11-01T10:00:00Z".into(), volgnummer },
+        clients: vec![OAuthClient {
+            hostname: "pgo.example.nl".into(),
+            organisation_name: "Voorbeeld PGO".into(),
+            data_services: Some(vec!["48".into()]),
+        }],
+    };
+    let dir = database.dir.path();
+    let (newer, older, broken) = (dir.join("ocl-3.xml"), dir.join("ocl-2.xml"), dir.join("broken.xml"));
+    std::fs::write(&newer, write_oauth_client_list(&list(3), ListShape::Newer)).unwrap();
+    std::fs::write(&older, write_oauth_client_list(&list(2), ListShape::Older)).unwrap();
+    std::fs::write(&broken, "<OAuthclientlist xmlns=\"urn:wrong\"/>").unwrap();
+    let path = |file: &Path| file.display().to_string();
+
+    let imported = run(&database, &["lists", "import", &path(&newer)]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    assert!(text(&imported.stdout).contains("Volgnummer 3"), "{}", text(&imported.stdout));
+    for file in [&newer, &older] {
+        let refused = run(&database, &["lists", "import", &path(file)]);
+        assert!(!refused.status.success(), "a Volgnummer not above 3 is refused");
+        assert!(text(&refused.stderr).contains("not newer"), "{}", text(&refused.stderr));
+    }
+    let refused = run(&database, &["lists", "import", &path(&broken)]);
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("refused"), "{}", text(&refused.stderr));
+    let shown = text(&run(&database, &["lists", "show"]).stdout);
+    assert!(shown.contains("Volgnummer 3"), "{shown}");
+    assert!(shown.contains("none held"), "no Whitelist yet: {shown}");
+});

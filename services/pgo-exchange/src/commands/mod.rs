@@ -1,5 +1,6 @@
 //! The commands of the `pgo-exchange` binary.
 
+pub(crate) mod lists;
 pub(crate) mod load;
 pub(crate) mod providers;
 pub(crate) mod serve;

@@ -1,6 +1,7 @@
 //! The authorization server, end to end: the whole flow, each refusal on its own, client
 //! authentication, discovery and list import.
 
+mod discovery;
 mod flow;
 mod forged;
 mod mtls;
