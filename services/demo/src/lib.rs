@@ -156,6 +156,14 @@ pub fn banner(demo: &Demo, base: &str, issuer: &TokenIssuer) -> anyhow::Result<S
     writeln!(text, "  BgZ (48, FHIR STU3):         {base}/{name}/48/fhir")?;
     writeln!(text, "  Vaccinaties (63, FHIR R4):   {base}/{name}/63/fhir")?;
     writeln!(text, "  Provider list (ZAL):         {base}/medmij/zal.xml")?;
+    writeln!(text, "\nThe whole MedMij flow in a browser (demo PGO, DigiD simulator, consent):")?;
+    writeln!(
+        text,
+        "  {base}{}   (log in with BSN {})",
+        pgo_client::PATH,
+        patients().first().map(|p| p.bsn.as_str()).unwrap_or("")
+    )?;
+    writeln!(text, "  Your consents:               {base}/oauth/consents")?;
     if let Some((patient, person_key)) = demo.patients.first() {
         let scope = format!("{name}~48 {name}~63");
         let grant = Grant {

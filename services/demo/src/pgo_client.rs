@@ -151,7 +151,7 @@ async fn start(query: web::Query<Vec<(String, String)>>, pgo: web::Data<DemoPgo>
         .append_pair("state", &state)
         .append_pair("code_challenge", &challenge)
         .append_pair("code_challenge_method", "S256")
-        .append_pair("MedMij-Request-ID", &uuid_like(&state));
+        .append_pair("MedMij-Request-ID", &uuid::Uuid::new_v4().to_string());
     pgo.pending.insert(state, Pending { verifier, provider, services });
     HttpResponse::SeeOther().insert_header(("Location", url.to_string())).finish()
 }
@@ -265,9 +265,4 @@ fn random() -> Result<String, aws_lc_rs::error::Unspecified> {
     let mut bytes = [0_u8; 32];
     SystemRandom::new().fill(&mut bytes)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-/// A request id for the authorization request, derived from the state (readable in logs).
-fn uuid_like(state: &str) -> String {
-    format!("demo-{}", &state[..state.len().min(12)])
 }
