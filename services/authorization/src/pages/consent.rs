@@ -114,3 +114,39 @@ pub fn no_record_page(request: &ConsentPage<'_>) -> Markup {
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(lang: Lang, sharing: bool) -> ConsentPage<'static> {
+        ConsentPage {
+            lang,
+            organisation: "PGO <script>alert(1)</script>",
+            client_id: "pgo.example.nl",
+            provider: "UMC X",
+            services: vec!["Meetwaarden vitale functies".into()],
+            sharing,
+            csrf: "token-1",
+            path: "/oauth/consent",
+        }
+    }
+
+    #[test]
+    fn collecting_asks_consent_and_sharing_asks_confirmation() {
+        let collect = consent_page(&request(Lang::Nl, false)).into_string();
+        assert!(collect.contains("Toestemming geven") && collect.contains("zes maanden"));
+        let share = consent_page(&request(Lang::Nl, true)).into_string();
+        assert!(share.contains("Gegevens delen bevestigen") && share.contains("Ja, delen"));
+        assert!(!share.contains("zes maanden"), "a share is one act, not an ongoing consent");
+    }
+
+    #[test]
+    fn pages_are_in_the_chosen_language_and_escape_what_they_show() {
+        let english = consent_page(&request(Lang::En, false)).into_string();
+        assert!(english.contains("<html lang=\"en\">") && english.contains("Give consent"));
+        assert!(english.contains("href=\"/oauth/consent?lang=nl\""), "a switch back to Dutch");
+        assert!(!english.contains("<script>"), "names from the lists are escaped");
+        assert!(english.contains("name=\"csrf\" value=\"token-1\""));
+    }
+}

@@ -52,13 +52,13 @@ on_both_backends!(the_token_endpoint_authenticates_pgos_by_their_certificate, |d
         std::fs::write(dir.join(name), content).unwrap();
     }
     let path = |name: &str| dir.join(name).display().to_string();
+    let (certificate, key, ca) = (path("server.pem"), path("server-key.pem"), path("pgo-ca.pem"));
     let settings = [
         ("PGO_EXCHANGE__AUTHORIZATION__CLIENT_AUTHENTICATION", "mtls"),
-        ("PGO_EXCHANGE__TLS__CERTIFICATE_FILE", &path("server.pem")),
-        ("PGO_EXCHANGE__TLS__KEY_FILE", &path("server-key.pem")),
-        ("PGO_EXCHANGE__TLS__CLIENT_CA_FILE", &path("pgo-ca.pem")),
+        ("PGO_EXCHANGE__TLS__CERTIFICATE_FILE", certificate.as_str()),
+        ("PGO_EXCHANGE__TLS__KEY_FILE", key.as_str()),
+        ("PGO_EXCHANGE__TLS__CLIENT_CA_FILE", ca.as_str()),
     ];
-    let settings: Vec<(&str, &str)> = settings.iter().map(|(name, value)| (*name, value.as_ref())).collect();
     let app = TestApp::start_with(database, &settings).await;
     authorization::import(&app.context.store, e2e::pgo::client_list(2).as_bytes()).await.unwrap();
     assert!(app.address.starts_with("https://"));

@@ -59,7 +59,7 @@ on_both_backends!(request_errors_go_back_to_the_pgo_with_fixed_descriptions, |da
     let challenge = challenge(VERIFIER);
     let two_providers = format!("{PROVIDER}~48 {OTHER_PROVIDER}~48");
     let not_offered = format!("{PROVIDER}~51");
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    let cases: Vec<(Pairs, &str, &str)> = vec![
         (without(request(PGO, "demoziekenhuis~48", "st", &challenge), "state"), "invalid_request", "state is missing"),
         (
             with(request(PGO, "demoziekenhuis~48", "st", &challenge), "code_challenge_method", "plain"),
@@ -92,6 +92,9 @@ on_both_backends!(request_errors_go_back_to_the_pgo_with_fixed_descriptions, |da
         assert_eq!(error_of(&back), (Some(error.into()), Some(description.into()), state), "{pairs:?}");
     }
 });
+
+/// Query parameters of an authorization request.
+type Pairs<'a> = Vec<(&'a str, &'a str)>;
 
 fn without<'a>(mut pairs: Vec<(&'a str, &'a str)>, name: &str) -> Vec<(&'a str, &'a str)> {
     pairs.retain(|(key, _)| *key != name);
@@ -221,4 +224,49 @@ on_both_backends!(a_token_reaches_only_its_own_persons_data, |database| {
     assert_eq!(other.status(), 401);
     let r4 = app.get(&format!("{}/Patient", app.base(PROVIDER, "63")), bram).await;
     assert_eq!(r4.status(), 403);
+});
+
+on_both_backends!(pages_refuse_framing_and_forms_without_the_session_token, |database| {
+    let app = TestApp::start_authorization(database, &[]).await;
+    let browser = Browser::new(&app);
+    let challenge = challenge(VERIFIER);
+    let (_, landing, _) = browser.get(&authorize_url(&app, &request(PGO, &scope_48(), "st", &challenge))).await;
+    let response = app.client.get(landing.expect("landing")).send().await.unwrap();
+    // Without the cookie (another browser): no session, nothing shown.
+    assert_eq!(response.status(), 400);
+    let headers = response.headers();
+    assert_eq!(headers.get("x-frame-options").and_then(|v| v.to_str().ok()), Some("DENY"));
+    let csp = headers.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"), "{csp}");
+
+    // A decision posted with a wrong CSRF token, or from another origin, is refused.
+    let decision = format!("{}/oauth/decision", app.address);
+    let (status, location, _) = browser.post(&decision, &[("csrf", "forged"), ("decision", "allow")]).await;
+    assert_eq!((status, location), (403, None));
+    let (_, _, page) = browser.get(&format!("{}/oauth/start", app.address)).await;
+    let csrf = e2e::pgo::hidden(&page, "csrf").expect("csrf");
+    let cross_site = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = cross_site
+        .post(&decision)
+        .header("Origin", "https://evil.example.com")
+        .form(&[("csrf", csrf.as_str()), ("decision", "allow")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400, "no session cookie from another site (SameSite), so nothing happens");
+});
+
+on_both_backends!(a_pgo_not_on_the_whitelist_gets_no_tokens, |database| {
+    use medmij_lists::{ListHeader, ListShape, Whitelist, write_whitelist};
+    let app = TestApp::start_authorization(database, &[]).await;
+    let code = code_for(&app, PGO, ANNA).await;
+    let whitelist = Whitelist {
+        header: ListHeader { tijdstempel: "2026-11-01T10:00:00Z".into(), volgnummer: 1 },
+        hosts: vec![OTHER_PGO.into()],
+    };
+    authorization::import(&app.context.store, write_whitelist(&whitelist, ListShape::Newer).as_bytes()).await.unwrap();
+    // The lists are read again within seconds; wait for that.
+    tokio::time::sleep(std::time::Duration::from_millis(10_500)).await;
+    let (status, answer) = PgoServer::new(&app).exchange(PGO, &code, Some(VERIFIER)).await;
+    assert_eq!((status, answer["error"].as_str()), (401, Some("invalid_client")), "{answer}");
 });
