@@ -21,7 +21,11 @@ use tracing_actix_web::TracingLogger;
 pub struct Application {
     server: Server,
     port: u16,
+    store: store::Store,
 }
+
+/// How often expired sessions and refresh tokens are removed.
+const PURGE_SECONDS: u64 = 300;
 
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -90,7 +94,7 @@ impl Application {
             Some(tls) => server.listen_rustls_0_23(listener, tls)?.run(),
             None => server.listen(listener)?.run(),
         };
-        Ok(Application { server, port })
+        Ok(Application { server, port, store: context.store.clone() })
     }
 
     /// The port the server listens on.
@@ -99,8 +103,22 @@ impl Application {
     }
 
     /// Serves until the process is asked to stop (SIGINT or SIGTERM: in-flight requests finish).
+    /// Meanwhile expired sessions and refresh tokens are removed every few minutes.
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let store = self.store.clone();
+        let purge = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(PURGE_SECONDS));
+            loop {
+                every.tick().await;
+                match store.purge_expired(fhir_core::date::now_millis()).await {
+                    Ok(removed) => tracing::debug!(removed, "expired sessions and refresh tokens removed"),
+                    Err(error) => tracing::warn!(error = %error, "expired sessions could not be removed"),
+                }
+            }
+        });
+        let served = self.server.await;
+        purge.abort();
+        served
     }
 }
 

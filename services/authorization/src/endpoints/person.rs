@@ -26,8 +26,8 @@ async fn flow(server: &AuthorizationServer, request: &HttpRequest) -> Result<Loa
         if !matches!(error, SessionError::Missing) {
             tracing::error!(error = %error, "session could not be read");
         }
-        let lang = Lang::from_param(request.cookie("lang").as_ref().map(|cookie| cookie.value()));
-        error_page(StatusCode::BAD_REQUEST, lang, lang.texts().error_session)
+        // Without a session the language chosen is unknown: Dutch, the service's language.
+        error_page(StatusCode::BAD_REQUEST, Lang::Nl, Lang::Nl.texts().error_session)
     })
 }
 

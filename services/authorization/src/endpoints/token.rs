@@ -206,6 +206,8 @@ async fn refresh(
             return Err(TokenError::InvalidGrant("the refresh token is invalid, expired or revoked"));
         }
     };
+    // Another client holding this refresh token has stolen it: the token is spent and its
+    // successor never handed out, so the owner's next use counts as a reuse and ends the family.
     if !consent.client_id.eq_ignore_ascii_case(client_id) {
         return Err(TokenError::InvalidGrant("the refresh token was issued to another client"));
     }

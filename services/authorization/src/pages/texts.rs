@@ -13,12 +13,18 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// From a `lang` parameter (`nl`, `en`); anything else is Dutch.
+    /// From a `lang` or `ui_locales` parameter (`nl`, `en`, `en-GB`, or a space-separated list
+    /// in order of preference): the first language the pages have; Dutch otherwise.
     pub fn from_param(value: Option<&str>) -> Lang {
-        match value {
-            Some("en") => Lang::En,
-            _ => Lang::Nl,
+        let preferred = value.unwrap_or_default().split(' ').map(|tag| tag.split('-').next().unwrap_or_default());
+        for tag in preferred {
+            match tag.to_ascii_lowercase().as_str() {
+                "en" => return Lang::En,
+                "nl" => return Lang::Nl,
+                _ => {}
+            }
         }
+        Lang::Nl
     }
 
     /// The BCP 47 tag.
