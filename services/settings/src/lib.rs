@@ -532,6 +532,26 @@ mod tests {
     }
 
     #[test]
+    fn the_production_example_loads() {
+        let example = include_str!("../../../infra/config/example.toml");
+        let settings = load(Some(example), &[], Overrides::default()).expect("the example is valid");
+        assert_eq!(settings.authorization.client_authentication, ClientAuthentication::TrustedProxy);
+        assert!(!settings.development());
+        assert_eq!(settings.lists.files.len(), 3);
+    }
+
+    #[test]
+    fn mutual_tls_needs_its_files_and_https() {
+        let error = load(Some("[authorization]\nclient_authentication = \"mtls\"\n"), &[], Overrides::default())
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("tls.certificate_file") && error.contains("https"), "{error}");
+        let error = load(Some("[authorization]\ndefault_loa = \"medium\"\n"), &[], Overrides::default());
+        assert!(error.is_err());
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_refused() {
         assert!(matches!(
             load(Some("[server]\nlisen = \"x\"\n"), &[], Overrides::default()),
