@@ -120,7 +120,8 @@ impl SigningKey {
         json!({"kty": "EC", "crv": "P-256", "x": self.x, "y": self.y, "kid": self.kid, "use": "sig", "alg": "ES256"})
     }
 
-    pub(crate) fn encoding_key(&self) -> &EncodingKey {
+    /// The key for signing with jsonwebtoken.
+    pub fn encoding_key(&self) -> &EncodingKey {
         &self.encoding
     }
 

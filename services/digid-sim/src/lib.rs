@@ -167,25 +167,25 @@ impl std::fmt::Debug for Simulator {
 impl Simulator {
     /// A simulator with a fresh random ES256 signing key (and so fresh subject values).
     pub fn new(config: SimulatorConfig) -> Result<Simulator, SimulatorError> {
-        Simulator::build(config, SigningKey::generate()?)
+        Simulator::build(config, keys::generate()?)
     }
 
     /// A simulator signing with the P-256 key in `pem` (PKCS#8, `-----BEGIN PRIVATE KEY-----`,
     /// e.g. from `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256`). The subject
     /// values derive from the key, so they stay the same across restarts with the same key.
     pub fn with_key_pem(config: SimulatorConfig, pem: &str) -> Result<Simulator, SimulatorError> {
-        Simulator::build(config, SigningKey::from_pem(pem)?)
+        Simulator::build(config, keys::from_pem(pem)?)
     }
 
     fn build(config: SimulatorConfig, key: SigningKey) -> Result<Simulator, SimulatorError> {
         validate(&config)?;
         let rogue_key = match config.fault {
-            Some(Fault::BadSignature) => Some(SigningKey::generate()?),
+            Some(Fault::BadSignature) => Some(keys::generate()?),
             _ => None,
         };
         let mut seed = digest::Context::new(&digest::SHA256);
         seed.update(b"digid-sim subject key\0");
-        seed.update(key.pkcs8());
+        seed.update(key.to_pem().as_bytes());
         let subject_key = hmac::Key::new(hmac::HMAC_SHA256, seed.finish().as_ref());
         Ok(Simulator { config, key, rogue_key, subject_key, store: codes::Store::new() })
     }

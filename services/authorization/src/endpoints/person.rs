@@ -56,19 +56,33 @@ async fn switch_language(server: &AuthorizationServer, session: &mut Loaded<Flow
     }
 }
 
-/// The PGO organisation, the data services' names and the provider's name, for the pages.
-async fn page_data(server: &AuthorizationServer, flow: &Flow) -> (String, Vec<String>, String) {
+/// Renders one of the request's pages (`page` picks which) for `flow`, at `path`.
+async fn render(
+    server: &AuthorizationServer,
+    flow: &Flow,
+    path: &str,
+    page: fn(&ConsentPage<'_>) -> maud::Markup,
+) -> HttpResponse {
     let directory = server.directory().await;
     let organisation = directory
         .client(&flow.request.client_id)
         .map(|client| client.organisation.clone())
         .unwrap_or_else(|| flow.request.client_id.clone());
-    let services = flow.request.data_services.iter().map(|id| server.service_name(&directory, id)).collect();
     let provider = match server.store.provider(&flow.request.provider).await {
         Ok(Some(provider)) => provider.display_name,
         _ => flow.request.provider.clone(),
     };
-    (organisation, services, provider)
+    let request = ConsentPage {
+        lang: flow.lang,
+        organisation: &organisation,
+        client_id: &flow.request.client_id,
+        provider: &provider,
+        services: flow.request.data_services.iter().map(|id| server.service_name(&directory, id)).collect(),
+        sharing: server.is_sharing(&flow.request.data_services),
+        csrf: &flow.csrf,
+        path,
+    };
+    pages::html_response(StatusCode::OK, page(&request))
 }
 
 /// `GET /oauth/start`: who asks what; log in or cancel.
@@ -78,19 +92,7 @@ pub(crate) async fn start(request: HttpRequest, query: Query, server: web::Data<
         Err(page) => return page,
     };
     switch_language(&server, &mut session, &query).await;
-    let flow = &session.data;
-    let (organisation, services, provider) = page_data(&server, flow).await;
-    let page = ConsentPage {
-        lang: flow.lang,
-        organisation: &organisation,
-        client_id: &flow.request.client_id,
-        provider: &provider,
-        services,
-        sharing: server.is_sharing(&flow.request.data_services),
-        csrf: &flow.csrf,
-        path: "/oauth/start",
-    };
-    pages::html_response(StatusCode::OK, pages::landing_page(&page))
+    render(&server, &session.data, "/oauth/start", pages::landing_page).await
 }
 
 /// `GET /oauth/login`: off to the OpenID Provider.
@@ -195,19 +197,8 @@ pub(crate) async fn consent(
     let Some(person) = &flow.person else {
         return error_page(StatusCode::BAD_REQUEST, flow.lang, flow.lang.texts().error_session);
     };
-    let (organisation, services, provider) = page_data(&server, flow).await;
-    let page = ConsentPage {
-        lang: flow.lang,
-        organisation: &organisation,
-        client_id: &flow.request.client_id,
-        provider: &provider,
-        services,
-        sharing: server.is_sharing(&flow.request.data_services),
-        csrf: &flow.csrf,
-        path: "/oauth/consent",
-    };
-    let markup = if person.has_record { pages::consent_page(&page) } else { pages::no_record_page(&page) };
-    pages::html_response(StatusCode::OK, markup)
+    let page = if person.has_record { pages::consent_page } else { pages::no_record_page };
+    render(&server, flow, "/oauth/consent", page).await
 }
 
 /// `POST /oauth/decision`: allow, deny or cancel; back to the PGO.
