@@ -62,7 +62,10 @@ pub struct ApiState {
 /// Builds `/.well-known/smart-configuration` for a provider's data service (its name, the data
 /// service's id).
 #[derive(Clone)]
-pub struct SmartConfiguration(pub Arc<dyn Fn(&str, &str) -> serde_json::Value + Send + Sync>);
+pub struct SmartConfiguration(pub Arc<SmartConfigurationFn>);
+
+/// The function behind [`SmartConfiguration`]: (provider name, data-service id) -> the document.
+pub type SmartConfigurationFn = dyn Fn(&str, &str) -> serde_json::Value + Send + Sync;
 
 impl std::fmt::Debug for SmartConfiguration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -37,7 +37,10 @@ fn valid() -> Vec<(String, String)> {
     .collect()
 }
 
-fn with(changes: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
+/// A parameter set to a value, or (`None`) removed.
+type Change<'a> = (&'a str, Option<&'a str>);
+
+fn with(changes: &[Change<'_>]) -> Vec<(String, String)> {
     let mut pairs = valid();
     for (name, value) in changes {
         pairs.retain(|(existing, _)| existing != name);
@@ -100,7 +103,7 @@ fn untrusted_targets_are_shown_not_redirected() {
 
 #[test]
 fn errors_after_the_redirect_uri_is_trusted_go_back_with_the_state() {
-    let cases: &[(&[(&str, Option<&str>)], FlowError)] = &[
+    let cases: &[(&[Change], FlowError)] = &[
         (&[("response_type", Some("token"))], FlowError::ResponseType),
         (&[("response_type", None)], FlowError::ResponseType),
         (&[("scope", None)], FlowError::ScopeMissing),
