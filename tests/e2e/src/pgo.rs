@@ -27,7 +27,8 @@ pub fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()))
 }
 
-/// The test OAuth Client List: three PGOs (one limited to data service 63) and the demo PGO.
+/// The test OAuth Client List: three PGOs (one limited to data service 63) and the demo PGO
+/// (allowed the demo provider's data services).
 pub fn client_list(volgnummer: u64) -> String {
     use medmij_lists::{ListHeader, ListShape, OAuthClient, OAuthClientList, write_oauth_client_list};
     let client = |hostname: &str, name: &str, services: Option<Vec<&str>>| OAuthClient {
@@ -41,7 +42,10 @@ pub fn client_list(volgnummer: u64) -> String {
             client(PGO, "Voorbeeld PGO B.V.", Some(vec!["48", "63"])),
             client(OTHER_PGO, "Andere PGO B.V.", None),
             client(LIMITED_PGO, "Beperkte PGO B.V.", Some(vec!["63"])),
-            client(demo::pgo_client::HOSTNAME, demo::pgo_client::ORGANISATION, None),
+            // This list replaces the demo's own (a higher Volgnummer), so it must allow the demo PGO
+            // the demo provider's data services as that one does: `None` would be written as an
+            // empty list, which allows nothing.
+            client(demo::pgo_client::HOSTNAME, demo::pgo_client::ORGANISATION, Some(vec!["48", "63"])),
         ],
     };
     write_oauth_client_list(&list, ListShape::Newer)
