@@ -9,9 +9,11 @@
 mod chromedriver;
 
 pub use chromedriver::{CHROMEDRIVER_ENV, CHROMIUM_ENV, REQUIRE_BROWSER_ENV};
+/// How to find elements beyond an id, for tests that use [`Browser::client`].
+pub use fantoccini::Locator;
 
 use chromedriver::{Chromedriver, Installation};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, ClientBuilder};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -8,7 +8,8 @@ use maud::{DOCTYPE, Markup, html};
 /// Where the stylesheet is served (a file, so the CSP can forbid inline styles).
 pub const STYLESHEET_PATH: &str = "/oauth/style.css";
 
-/// The stylesheet.
+/// The stylesheet. `.visually-hidden` keeps a text for screen readers off the screen (the header
+/// of the consent list's revoke column).
 pub const STYLESHEET: &str = "\
 body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}\
 header{display:flex;justify-content:space-between;align-items:baseline;border-bottom:1px solid #ccc;margin-bottom:1rem}\
@@ -20,6 +21,7 @@ form.inline{display:inline}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd}\
 .notice{background:#eef6ee;border-left:4px solid #3a7d44;padding:.5rem 1rem}\
 .warning{background:#fdf3e7;border-left:4px solid #b35900;padding:.5rem 1rem}\
+.visually-hidden{position:absolute;width:1px;height:1px;margin:-1px;padding:0;border:0;overflow:hidden;clip-path:inset(50%);white-space:nowrap}\
 :focus{outline:3px solid #ffbf47}";
 
 /// A whole page: `title` as its heading, `body` under it, and a link to the same page in the
@@ -67,7 +69,11 @@ pub fn html_response(status: StatusCode, markup: Markup) -> HttpResponse {
             "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
         ))
         .insert_header(("X-Content-Type-Options", "nosniff"))
-        .insert_header(("Referrer-Policy", "no-referrer"))
+        // Not `no-referrer`: under it browsers send `Origin: null` with the pages' own form posts
+        // (Fetch, "append a request `Origin` header"), and the decision and revoke forms, which
+        // must come from the service's origin, would all be refused. `same-origin` still sends
+        // nothing to other sites (the OpenID Provider, the PGO).
+        .insert_header(("Referrer-Policy", "same-origin"))
         .insert_header(("Cache-Control", "no-store"))
         .body(markup.into_string())
 }

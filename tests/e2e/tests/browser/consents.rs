@@ -1,0 +1,57 @@
+//! Consent management: after a granted flow the person opens "Mijn toestemmingen" from the demo
+//! PGO, logs in with DigiD again, finds the demo PGO listed and revokes its consent.
+
+use crate::person::Person;
+use crate::steps::{DEMO_PGO, DEMO_PROVIDER, log_in, query, start_at_demo_pgo, to_simulator};
+use crate::{BSNS, backend_of};
+use e2e::{ANNA, TestApp};
+use std::time::{SystemTime, UNIX_EPOCH};
+use test_support::on_both_backends;
+
+/// The consents of Anna the store still holds as active.
+async fn active_consents(app: &TestApp) -> usize {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_millis();
+    let now = i64::try_from(now).expect("milliseconds fit");
+    let pseudonym = app.context.secret.pseudonym(ANNA);
+    app.context.store.active_consents(&pseudonym, now).await.expect("consents").len()
+}
+
+on_both_backends!(a_person_revokes_the_demo_pgos_consent_on_the_consent_page, |database| {
+    let backend = backend_of(&database);
+    let app = TestApp::start_authorization(database, &[]).await;
+    let Some(person) = Person::start(&app).await else { return };
+    start_at_demo_pgo(&app, &person).await;
+    to_simulator(&app, &person, "/oauth/login/callback").await;
+    log_in(&person, ANNA, "/oauth/consent").await;
+    person.click("allow", "/demo-pgo/callback").await;
+    assert_eq!(active_consents(&app).await, 1);
+
+    let manage = person.follow("Mijn toestemmingen beheren", "/oauth/consents").await;
+    assert_eq!(manage.query(), None);
+    assert!(person.text().await.contains("Log in met DigiD om uw toestemmingen te zien."));
+    to_simulator(&app, &person, "/oauth/consents/callback").await;
+    let list = log_in(&person, ANNA, "/oauth/consents").await;
+    assert_eq!(list.query(), None);
+    let page = person.text().await;
+    assert!(page.contains(DEMO_PGO) && page.contains(DEMO_PROVIDER), "the demo PGO is listed: {page}");
+    let revoke = person.ids_of("button[id^='revoke-']").await;
+    assert_eq!(revoke.len(), 1, "one consent, one revoke button: {revoke:?}");
+    // The revoke column's header is for screen readers only: the stylesheet must hide it.
+    assert!(person.width_of("th .visually-hidden").await <= 1.0, "the column header is hidden");
+    person.screenshot(&format!("consent-management-{backend}")).await;
+    if backend == "sqlite" {
+        person.screenshot("consent-management").await;
+    }
+
+    let after = person.click(&revoke[0], "/oauth/consents").await;
+    assert_eq!(query(&after, "revoked").as_deref(), Some("1"));
+    let page = person.text().await;
+    assert!(page.contains("De toestemming is ingetrokken."), "the revoked notice: {page}");
+    assert!(page.contains("Er zijn geen apps met een doorlopende toestemming."), "{page}");
+    assert!(!page.contains(DEMO_PGO), "the demo PGO is gone from the list: {page}");
+    assert!(person.ids_of("button[id^='revoke-']").await.is_empty());
+    assert_eq!(active_consents(&app).await, 0, "revoked in the store, not only on the page");
+
+    person.assert_no_bsn(&BSNS);
+    person.close().await;
+});
