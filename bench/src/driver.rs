@@ -1,5 +1,7 @@
 //! One benchmark run per backend: load the synthetic data, start the service as a child process,
-//! drive the BgZ query list, then drive the bare baseline with the same load and body size.
+//! drive the BgZ query list, then drive the bare baseline with the same load and body size. (The
+//! token endpoint's workload is in `tokens.rs`; the scratch database and the helpers for child
+//! processes and samples are shared from here.)
 
 use crate::generate::Templates;
 use crate::machine;
@@ -46,7 +48,8 @@ const BGZ_QUERIES: &[&str] = &[
     "DeviceRequest?status=active&_include=DeviceRequest:device",
 ];
 
-const PROVIDER: &str = "bench";
+/// The provider the synthetic patients are loaded for.
+pub(crate) const PROVIDER: &str = "bench";
 const JSON: &str = "application/fhir+json";
 const XML: &str = "application/fhir+xml";
 
@@ -57,10 +60,20 @@ pub(crate) enum Backend {
     Postgres,
 }
 
+/// What to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Workload {
+    /// The BgZ query list at the resource server.
+    BgZ,
+    /// Code and refresh token exchanges at the token endpoint, with `codes` prepared codes.
+    Tokens { codes: usize },
+}
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
     pub(crate) patients: usize,
+    pub(crate) workload: Workload,
     pub(crate) backends: Vec<Backend>,
     pub(crate) postgres_url: String,
     pub(crate) concurrency: usize,
@@ -74,29 +87,43 @@ pub(crate) struct Options {
 
 /// The result of driving one server.
 #[derive(Debug, Clone)]
-struct Measured {
+pub(crate) struct Measured {
     /// Mean latency per query of the list, in ms.
     per_query_ms: Vec<f64>,
-    requests: usize,
-    errors: usize,
-    per_second: f64,
-    p50_ms: f64,
-    p99_ms: f64,
-    mean_body_bytes: usize,
+    pub(crate) requests: usize,
+    pub(crate) errors: usize,
+    pub(crate) per_second: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) mean_body_bytes: usize,
 }
 
 pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     println!("machine: {}", machine::describe());
-    println!(
-        "load: {} synthetic patients, {} concurrent connections (each a PGO collecting the BgZ of one person after another), \
+    if let Workload::Tokens { codes } = options.workload {
+        println!(
+            "load: token endpoint, {} concurrent connections (each a PGO server exchanging codes, then refresh tokens), \
+             {codes} prepared codes, {} synthetic patients, {} s warm-up, {} s measured per server and grant in {} \
+             alternating rounds, {} server workers",
+            options.concurrency,
+            options.patients,
+            options.warmup.as_secs(),
+            options.duration.as_secs(),
+            options.rounds,
+            options.workers
+        );
+    } else {
+        println!(
+            "load: {} synthetic patients, {} concurrent connections (each a PGO collecting the BgZ of one person after another), \
          {} s warm-up, {} s measured per server in {} alternating rounds, {} server workers",
-        options.patients,
-        options.concurrency,
-        options.warmup.as_secs(),
-        options.duration.as_secs(),
-        options.rounds,
-        options.workers
-    );
+            options.patients,
+            options.concurrency,
+            options.warmup.as_secs(),
+            options.duration.as_secs(),
+            options.rounds,
+            options.workers
+        );
+    }
     let templates = Templates::from_demo()?;
     println!("records: {} per patient + {} shared resources", templates.per_patient(), templates.shared.len());
     for backend in options.backends.clone() {
@@ -119,7 +146,12 @@ async fn run_backend(options: &Options, templates: &Templates, backend: Backend)
             (format!("{}/{name}", options.postgres_url), Some(name))
         }
     };
-    let result = measure_backend(options, templates, backend, &data_dir, &database_url).await;
+    let result = match options.workload {
+        Workload::BgZ => measure_backend(options, templates, backend, &data_dir, &database_url).await,
+        Workload::Tokens { codes } => {
+            crate::tokens::measure(options, templates, backend, &data_dir, &database_url, codes).await
+        }
+    };
     if options.keep_database
         && let Some(name) = &postgres_database
     {
@@ -258,7 +290,11 @@ async fn measure_backend(
 }
 
 /// Loads the shared resources and `patients` synthetic patients through ingest, as `load` does.
-async fn load(context: &Context, templates: &Templates, patients: usize) -> anyhow::Result<(usize, Duration)> {
+pub(crate) async fn load(
+    context: &Context,
+    templates: &Templates,
+    patients: usize,
+) -> anyhow::Result<(usize, Duration)> {
     let started = Instant::now();
     let new = NewProvider { name: PROVIDER.into(), display_name: "Benchmark".into(), data_services: vec!["48".into()] };
     let provider = context.store.upsert_provider(&new, None).await?;
@@ -347,16 +383,16 @@ fn tokens(context: &Context, address: &str, patients: usize) -> anyhow::Result<V
 
 /// What one drive of a server measured; drives of the same server add up.
 #[derive(Debug, Default)]
-struct Sample {
-    latencies: Vec<u32>,
-    errors: usize,
-    bytes: usize,
+pub(crate) struct Sample {
+    pub(crate) latencies: Vec<u32>,
+    pub(crate) errors: usize,
+    pub(crate) bytes: usize,
     per_query: Vec<(u64, u64)>,
-    elapsed: Duration,
+    pub(crate) elapsed: Duration,
 }
 
 impl Sample {
-    fn merge(&mut self, other: Sample) {
+    pub(crate) fn merge(&mut self, other: Sample) {
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
         self.bytes += other.bytes;
@@ -370,15 +406,15 @@ impl Sample {
         self.elapsed += other.elapsed;
     }
 
-    fn per_second(&self) -> f64 {
+    pub(crate) fn per_second(&self) -> f64 {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(f64::MIN_POSITIVE)
     }
 
-    fn mean_body_bytes(&self) -> usize {
+    pub(crate) fn mean_body_bytes(&self) -> usize {
         self.bytes / self.latencies.len().max(1)
     }
 
-    fn summarize(mut self) -> Measured {
+    pub(crate) fn summarize(mut self) -> Measured {
         self.latencies.sort_unstable();
         let latencies = &self.latencies;
         let percentile = |p: f64| {
@@ -488,15 +524,25 @@ async fn drive(
     Ok(total)
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn spawn(args: &[&str]) -> anyhow::Result<Child> {
-    Ok(Command::new(std::env::current_exe()?).args(args).stdout(Stdio::null()).stderr(Stdio::inherit()).spawn()?)
+pub(crate) fn spawn(args: &[&str]) -> anyhow::Result<Child> {
+    spawn_with_env(args, &[])
 }
 
-async fn wait_until_up(address: &str) -> anyhow::Result<()> {
+/// Starts this program with `args` and the environment variables `env` added to its own.
+pub(crate) fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Child> {
+    Ok(Command::new(std::env::current_exe()?)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()?)
+}
+
+pub(crate) async fn wait_until_up(address: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     for _ in 0..300 {
         if client.get(format!("{address}/health")).send().await.is_ok() {

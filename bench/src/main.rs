@@ -4,6 +4,9 @@
 //! against a bare actix-web handler returning a fixed body of the same mean size: the limit of
 //! this machine. Prints requests/s, p50/p99 latency, peak RSS and the ratio to the bare limit.
 //!
+//! With `--tokens` it measures the token endpoint instead: authorization code and refresh token
+//! exchanges against the same bare baseline.
+//!
 //! `cargo run -p bench --release -- --help`
 
 /// mimalloc: a search allocates many small, short-lived objects (rows, strings, the response),
@@ -13,8 +16,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod driver;
 mod generate;
+mod grants;
 mod machine;
 mod servers;
+mod tokens;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -24,9 +29,17 @@ use std::path::PathBuf;
 struct Cli {
     #[command(subcommand)]
     internal: Option<Internal>,
-    /// Synthetic patients to generate (each with the demo patient's ~45 BgZ records).
-    #[arg(long, default_value_t = 10_000)]
-    patients: usize,
+    /// Synthetic patients to generate (each with the demo patient's ~45 BgZ records); default
+    /// 10,000, or 1,000 with --tokens.
+    #[arg(long)]
+    patients: Option<usize>,
+    /// Measure the token endpoint (code and refresh token exchanges) instead of the BgZ queries.
+    #[arg(long)]
+    tokens: bool,
+    /// With --tokens: consents with a fresh authorization code to prepare (each code is
+    /// exchanged once; enough for the warm-up and every code round).
+    #[arg(long, default_value_t = 100_000)]
+    codes: usize,
     /// sqlite, postgres or both.
     #[arg(long, default_value = "both")]
     backend: String,
@@ -89,8 +102,14 @@ fn main() -> anyhow::Result<()> {
         Some(Internal::ServeBare { size, port, workers }) => servers::serve_bare(size, port, workers),
         None => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let default_patients = if cli.tokens { 1_000 } else { 10_000 };
             runtime.block_on(driver::run(driver::Options {
-                patients: cli.patients,
+                patients: cli.patients.unwrap_or(default_patients),
+                workload: if cli.tokens {
+                    driver::Workload::Tokens { codes: cli.codes }
+                } else {
+                    driver::Workload::BgZ
+                },
                 backends: match cli.backend.as_str() {
                     "sqlite" => vec![driver::Backend::Sqlite],
                     "postgres" => vec![driver::Backend::Postgres],

@@ -32,7 +32,10 @@ pub(crate) fn serve_bare(size: usize, port: u16, workers: usize) -> anyhow::Resu
     actix_web::rt::System::new().block_on(async move {
         HttpServer::new(move || {
             let body = body.clone();
-            App::new().default_service(web::to(move || {
+            // The request body is read (and dropped): actix-web closes a connection whose request
+            // body the handler left unread, which would make every token request (a POST) of the
+            // baseline open a new connection.
+            App::new().default_service(web::to(move |_request_body: web::Bytes| {
                 let body = body.clone();
                 async move { HttpResponse::Ok().content_type("application/fhir+json; charset=utf-8").body(body) }
             }))
