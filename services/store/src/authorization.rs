@@ -258,8 +258,11 @@ impl Store {
     ) -> Result<Rotation, StoreError> {
         let mut tx = self.pool.begin().await?;
         let spent = sqlx::query(
+            // The consent is checked by its id (a correlated EXISTS): SQLite evaluated `consent_id IN
+            // (SELECT id FROM consents WHERE ...)` by listing every active consent first.
             "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
-             AND consent_id IN (SELECT id FROM consents WHERE revoked_at IS NULL AND expires_at > $2) \
+             AND EXISTS (SELECT 1 FROM consents c WHERE c.id = refresh_tokens.consent_id \
+             AND c.revoked_at IS NULL AND c.expires_at > $2) \
              RETURNING consent_id",
         )
         .bind(old_hash.to_owned())
