@@ -371,6 +371,7 @@ fn tokens(context: &Context, address: &str, patients: usize) -> anyhow::Result<V
         .map(|index| {
             let grant = Grant {
                 person_key: context.secret.person_key(PROVIDER, &crate::generate::bsn(index)),
+                pseudonym: context.secret.pseudonym(&crate::generate::bsn(index)),
                 client_id: "bench.pgo.example".into(),
                 provider: PROVIDER.into(),
                 scope: format!("{PROVIDER}~48").parse()?,

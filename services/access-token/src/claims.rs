@@ -24,6 +24,9 @@ pub struct AccessClaims {
     pub exp: u64,
     /// Unique token id.
     pub jti: String,
+    /// The person's pseudonym, sealed (see `identity::PseudonymSeal`): only the service can open
+    /// it, to meter the exchange; to the PGO it is noise that differs in every token.
+    pub psn: String,
 }
 
 impl AccessClaims {
@@ -43,6 +46,8 @@ impl AccessClaims {
 pub struct Grant {
     /// The person's opaque key at the provider.
     pub person_key: String,
+    /// The person's pseudonym (the same at every provider); sealed into the token.
+    pub pseudonym: String,
     /// The PGO's client id.
     pub client_id: String,
     /// The provider's MedMij name.

@@ -5,16 +5,21 @@
 //! service), `aud` (the resource endpoints of the granted data services), `sub` (the person's
 //! opaque key at this provider: a keyed hash, never a BSN), `client_id` (the PGO's hostname),
 //! `provider` (the provider's MedMij name), `scope` (`umcx~48 umcx~63`), `iat`, `exp` (15 minutes
-//! later) and `jti`.
+//! later), `jti`, and `psn`: the person's pseudonym sealed with a key only the service holds (for
+//! metering; see `identity::PseudonymSeal`).
 
+mod auditor;
 mod claims;
 mod keys;
 
+pub use auditor::{AUDITOR_ROLE, AuditorClaims};
 pub use claims::{AccessClaims, Grant, Scope, ScopeError};
 pub use keys::{KeyError, SigningKey};
 
+use identity::PseudonymSeal;
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
 use std::collections::HashSet;
+use std::sync::Arc;
 
 /// The JWT `typ` of access tokens (RFC 9068 §2.1).
 pub const TOKEN_TYPE: &str = "at+jwt";
@@ -66,12 +71,18 @@ pub struct TokenIssuer {
     key: SigningKey,
     issuer: String,
     lifetime_seconds: u64,
+    seal: Arc<PseudonymSeal>,
 }
 
 impl TokenIssuer {
-    /// An issuer signing with `key`, naming itself `issuer`.
-    pub fn new(key: SigningKey, issuer: impl Into<String>, lifetime_seconds: u64) -> TokenIssuer {
-        TokenIssuer { key, issuer: issuer.into(), lifetime_seconds }
+    /// An issuer signing with `key`, naming itself `issuer`, sealing pseudonyms with `seal`.
+    pub fn new(
+        key: SigningKey,
+        issuer: impl Into<String>,
+        lifetime_seconds: u64,
+        seal: Arc<PseudonymSeal>,
+    ) -> TokenIssuer {
+        TokenIssuer { key, issuer: issuer.into(), lifetime_seconds, seal }
     }
 
     /// Issues a token for `grant`, valid from now for the configured lifetime.
@@ -87,6 +98,7 @@ impl TokenIssuer {
             iat: now,
             exp: now + self.lifetime_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
+            psn: self.seal.seal(&grant.pseudonym).map_err(|error| TokenError::Signing(error.to_string()))?,
         };
         let mut header = Header::new(Algorithm::ES256);
         header.typ = Some(TOKEN_TYPE.to_owned());
@@ -123,27 +135,34 @@ impl TokenVerifier {
 
     /// Verifies `token` and returns its claims.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|error| TokenError::Malformed(error.to_string()))?;
-        if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some(TOKEN_TYPE) {
-            return Err(TokenError::WrongType);
-        }
-        let kid = header.kid.ok_or(TokenError::UnknownKey)?;
-        let (_, key) = self.keys.iter().find(|(known, _)| *known == kid).ok_or(TokenError::UnknownKey)?;
+        let key = self.key_for(token)?;
         let mut validation = Validation::new(Algorithm::ES256);
         validation.leeway = 0;
         validation.validate_aud = false;
         validation.set_issuer(&[self.issuer.as_str()]);
         validation.required_spec_claims =
             ["exp", "iss", "sub", "aud"].iter().map(|claim| (*claim).to_owned()).collect::<HashSet<_>>();
-        match jsonwebtoken::decode::<AccessClaims>(token, key, &validation) {
-            Ok(data) => Ok(data.claims),
-            Err(error) => Err(match error.kind() {
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::BadSignature,
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
-                jsonwebtoken::errors::ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
-                _ => TokenError::Malformed(error.to_string()),
-            }),
+        jsonwebtoken::decode::<AccessClaims>(token, key, &validation).map(|data| data.claims).map_err(token_error)
+    }
+
+    /// The key that signed `token`, after checking its type and algorithm.
+    fn key_for(&self, token: &str) -> Result<&DecodingKey, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|error| TokenError::Malformed(error.to_string()))?;
+        if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some(TOKEN_TYPE) {
+            return Err(TokenError::WrongType);
         }
+        let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+        self.keys.iter().find(|(known, _)| *known == kid).map(|(_, key)| key).ok_or(TokenError::UnknownKey)
+    }
+}
+
+/// The refusal a decoding error stands for.
+fn token_error(error: jsonwebtoken::errors::Error) -> TokenError {
+    match error.kind() {
+        jsonwebtoken::errors::ErrorKind::InvalidSignature => TokenError::BadSignature,
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+        jsonwebtoken::errors::ErrorKind::InvalidIssuer => TokenError::WrongIssuer,
+        _ => TokenError::Malformed(error.to_string()),
     }
 }
 

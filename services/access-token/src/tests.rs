@@ -4,9 +4,16 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 const ISSUER: &str = "https://pgo-exchange.example";
 
+fn seal() -> std::sync::Arc<identity::PseudonymSeal> {
+    let secret = identity::DeploymentSecret::from_base64(&base64::engine::general_purpose::STANDARD.encode([5_u8; 32]))
+        .expect("secret");
+    std::sync::Arc::new(secret.pseudonym_seal().expect("seal"))
+}
+
 fn grant() -> Grant {
     Grant {
         person_key: "opaque-person-key".into(),
+        pseudonym: "the-pseudonym".into(),
         client_id: "pgo.example.nl".into(),
         provider: "umcx".into(),
         scope: "umcx~48 umcx~63".parse().expect("scope"),
@@ -20,10 +27,12 @@ fn grant() -> Grant {
 #[test]
 fn issued_tokens_verify_and_carry_the_grant() {
     let key = SigningKey::generate().expect("key");
-    let issued = TokenIssuer::new(key.clone(), ISSUER, DEFAULT_LIFETIME_SECONDS).issue(&grant()).expect("issued");
+    let issued = TokenIssuer::new(key.clone(), ISSUER, DEFAULT_LIFETIME_SECONDS, seal()).issue(&grant()).expect("issued");
     assert_eq!(issued.expires_in, 900);
     let claims = TokenVerifier::new(&[key], ISSUER).verify(&issued.token).expect("verifies");
     assert_eq!(claims.scope, "umcx~48 umcx~63");
+    assert!(!claims.psn.contains("the-pseudonym"), "the pseudonym travels sealed");
+    assert_eq!(seal().open(&claims.psn).expect("opens"), "the-pseudonym");
     assert_eq!(claims.exp - claims.iat, 900);
     assert!(claims.is_for("https://pgo-exchange.example/umcx/48/fhir"));
     assert!(!claims.is_for("https://pgo-exchange.example/umcy/48/fhir"));
@@ -35,12 +44,12 @@ fn issued_tokens_verify_and_carry_the_grant() {
 fn another_key_or_issuer_is_refused() {
     let key = SigningKey::generate().expect("key");
     let forger = SigningKey::generate().expect("key");
-    let forged = TokenIssuer::new(forger, ISSUER, 900).issue(&grant()).expect("issued");
+    let forged = TokenIssuer::new(forger, ISSUER, 900, seal()).issue(&grant()).expect("issued");
     assert_eq!(
         TokenVerifier::new(std::slice::from_ref(&key), ISSUER).verify(&forged.token),
         Err(TokenError::UnknownKey)
     );
-    let elsewhere = TokenIssuer::new(key.clone(), "https://evil.example", 900).issue(&grant()).expect("issued");
+    let elsewhere = TokenIssuer::new(key.clone(), "https://evil.example", 900, seal()).issue(&grant()).expect("issued");
     assert_eq!(TokenVerifier::new(&[key], ISSUER).verify(&elsewhere.token), Err(TokenError::WrongIssuer));
 }
 
@@ -48,8 +57,8 @@ fn another_key_or_issuer_is_refused() {
 fn a_forged_kid_with_a_foreign_signature_fails_the_signature() {
     let key = SigningKey::generate().expect("key");
     let forger = SigningKey::generate().expect("key");
-    let real = TokenIssuer::new(key.clone(), ISSUER, 900).issue(&grant()).expect("issued");
-    let forged = TokenIssuer::new(forger, ISSUER, 900).issue(&grant()).expect("issued");
+    let real = TokenIssuer::new(key.clone(), ISSUER, 900, seal()).issue(&grant()).expect("issued");
+    let forged = TokenIssuer::new(forger, ISSUER, 900, seal()).issue(&grant()).expect("issued");
     // The real header and claims with the forger's signature.
     let mut parts: Vec<&str> = real.token.split('.').collect();
     let forged_signature = forged.token.rsplit('.').next().unwrap_or_default();
@@ -60,7 +69,7 @@ fn a_forged_kid_with_a_foreign_signature_fails_the_signature() {
 #[test]
 fn tampered_claims_fail() {
     let key = SigningKey::generate().expect("key");
-    let issued = TokenIssuer::new(key.clone(), ISSUER, 900).issue(&grant()).expect("issued");
+    let issued = TokenIssuer::new(key.clone(), ISSUER, 900, seal()).issue(&grant()).expect("issued");
     let parts: Vec<&str> = issued.token.split('.').collect();
     let mut claims: serde_json::Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
@@ -72,7 +81,7 @@ fn tampered_claims_fail() {
 #[test]
 fn expired_tokens_fail() {
     let key = SigningKey::generate().expect("key");
-    let issuer = TokenIssuer::new(key.clone(), ISSUER, 0);
+    let issuer = TokenIssuer::new(key.clone(), ISSUER, 0, seal());
     let issued = issuer.issue(&grant()).expect("issued");
     std::thread::sleep(std::time::Duration::from_millis(1100));
     assert_eq!(TokenVerifier::new(&[key], ISSUER).verify(&issued.token), Err(TokenError::Expired));
@@ -111,4 +120,23 @@ fn scopes_follow_the_medmij_syntax() {
     for bad in ["", "umcx", "umcx~", "~48", "UMCX~48", "umcx~4a", "umcx@medmij~48"] {
         assert!(bad.parse::<Scope>().is_err(), "{bad}");
     }
+}
+
+#[test]
+fn auditor_tokens_open_only_the_audit_api_and_pgo_tokens_are_not_auditor_tokens() {
+    let key = SigningKey::generate().expect("key");
+    let issuer = TokenIssuer::new(key.clone(), ISSUER, 900, seal());
+    let verifier = TokenVerifier::new(std::slice::from_ref(&key), ISSUER);
+    let audit = "https://pgo-exchange.example/audit";
+    let (token, claims) = issuer.issue_auditor("auditor.example", audit).expect("issued");
+    assert_eq!(claims.role, AUDITOR_ROLE);
+    assert_eq!(verifier.verify_auditor(&token, audit).expect("verifies").sub, "auditor.example");
+    assert!(verifier.verify_auditor(&token, "https://pgo-exchange.example/elsewhere").is_err());
+    assert!(verifier.verify(&token).is_err(), "an auditor's token is no PGO token");
+    let pgo = issuer.issue(&grant()).expect("issued");
+    assert!(verifier.verify_auditor(&pgo.token, audit).is_err(), "a PGO's token is no auditor token");
+    let forged = TokenIssuer::new(SigningKey::generate().expect("key"), ISSUER, 900, seal())
+        .issue_auditor("auditor.example", audit)
+        .expect("issued");
+    assert_eq!(verifier.verify_auditor(&forged.0, audit), Err(TokenError::UnknownKey));
 }

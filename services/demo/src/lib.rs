@@ -109,6 +109,8 @@ pub struct Demo {
     pub resources: usize,
     /// The demo patients with their person keys at the demo provider.
     pub patients: Vec<(DemoPatient, String)>,
+    /// The demo patients' pseudonyms, in the same order.
+    pub pseudonyms: Vec<String>,
 }
 
 /// Creates (or updates) the demo provider `name` and loads the demo records for it.
@@ -134,11 +136,12 @@ pub async fn seed(store: &Store, ingestor: &Ingestor, secret: &DeploymentSecret,
         resources += store.write(provider.id, writes).await?.len();
     }
     store.analyze().await?;
+    let pseudonyms = patients().iter().map(|patient| secret.pseudonym(&patient.bsn)).collect();
     let patients = patients().into_iter().map(|patient| {
         let key = secret.person_key(&provider.name, &patient.bsn);
         (patient, key)
     });
-    Ok(Demo { patients: patients.collect(), provider, ingest_key, resources })
+    Ok(Demo { patients: patients.collect(), pseudonyms, provider, ingest_key, resources })
 }
 
 /// What to print after seeding: the endpoints, a token for the first demo patient, and how to
@@ -168,6 +171,7 @@ pub fn banner(demo: &Demo, base: &str, issuer: &TokenIssuer) -> anyhow::Result<S
         let scope = format!("{name}~48 {name}~63");
         let grant = Grant {
             person_key: person_key.clone(),
+            pseudonym: demo.pseudonyms.first().cloned().unwrap_or_default(),
             client_id: "demo-pgo.localhost".into(),
             provider: name.clone(),
             scope: scope.parse()?,

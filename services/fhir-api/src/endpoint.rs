@@ -36,8 +36,9 @@ pub(crate) async fn resolve<'a>(state: &'a ApiState, provider: &str, service: &s
 /// The person a request is for.
 pub(crate) struct PatientContext {
     pub(crate) scope: PatientScope,
-    #[allow(dead_code)]
     pub(crate) claims: Arc<AccessClaims>,
+    /// The person's pseudonym, opened from the token (when metering).
+    pub(crate) pseudonym: Option<String>,
 }
 
 /// Checks the bearer token of `request` for `endpoint` and finds the person's patients.
@@ -66,8 +67,16 @@ pub(crate) async fn authorize(
         tracing::info!("access token audience does not include this endpoint");
         return Err(ApiError::InvalidToken);
     }
+    // A token whose sealed pseudonym does not open was not made by this deployment.
+    let pseudonym = match &state.metering {
+        Some(metering) => Some(metering.seal.open(&claims.psn).map_err(|_| {
+            tracing::info!("access token carries no pseudonym this service sealed");
+            ApiError::InvalidToken
+        })?),
+        None => None,
+    };
     let patient_ids = state.patients(endpoint.provider.id, endpoint.service.release, &claims.sub).await?;
-    Ok(PatientContext { scope: PatientScope::Patients(patient_ids.to_vec()), claims })
+    Ok(PatientContext { scope: PatientScope::Patients(patient_ids.to_vec()), claims, pseudonym })
 }
 
 /// The token of an `Authorization: Bearer ...` header.

@@ -18,9 +18,11 @@ pub mod render;
 pub mod request_ids;
 mod routes;
 mod state;
+mod witness;
 
 pub use request_ids::{MedMijRootSpan, RequestIds};
 pub use state::{ApiState, SearchLimits, SmartConfiguration, ZalInfo};
+pub use witness::Metering;
 
 use actix_web::web;
 

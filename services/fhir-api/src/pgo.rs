@@ -9,7 +9,9 @@
 //! - `GET [base]/{type}/{id}`: read; 404 for anything outside what the patient may see, never 403.
 //!
 //! Errors: 401/403 (token, issue code `security`), 404 (type or resource), 400 (search), 406
-//! (format), all as OperationOutcome.
+//! (format), 503 (a success that could not be metered), all as OperationOutcome.
+//!
+//! Every search, read and `$lastn` goes through `witness`: logged, and metered when answered 2xx.
 
 use crate::endpoint::{self, Endpoint};
 use crate::error::ApiError;
@@ -17,6 +19,7 @@ use crate::links;
 use crate::prefer;
 use crate::render::{self, SearchBundle};
 use crate::state::ApiState;
+use crate::witness::{self, Asked, Outcome, Trail};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use data_services::{Interaction, SecurityEndpoints, ServedType};
@@ -91,7 +94,10 @@ pub(crate) async fn search(
     resource_type: &str,
     state: &ApiState,
 ) -> HttpResponse {
-    answer(search_inner(request, provider, service, resource_type, false, state).await)
+    let asked = Asked { provider, service, interaction: "search", resource_type };
+    let mut trail = Trail::default();
+    let outcome = search_inner(request, asked, false, state, &mut trail).await;
+    witness::witness(request, state, asked, trail, outcome).await
 }
 
 /// `GET [base]/{type}/{id}`: read, or `$lastn` when the id is `$lastn`.
@@ -103,10 +109,23 @@ pub(crate) async fn read_or_lastn(
     id: &str,
     state: &ApiState,
 ) -> HttpResponse {
-    if id == "$lastn" {
-        return answer(search_inner(request, provider, service, resource_type, true, state).await);
-    }
-    answer(read_inner(request, provider, service, resource_type, id, state).await)
+    let lastn = id == "$lastn";
+    let interaction = if lastn { "lastn" } else { "read" };
+    let asked = Asked { provider, service, interaction, resource_type };
+    let mut trail = Trail::default();
+    let outcome = if lastn {
+        search_inner(request, asked, true, state, &mut trail).await
+    } else {
+        read_inner(request, asked, id, state, &mut trail).await
+    };
+    witness::witness(request, state, asked, trail, outcome).await
+}
+
+/// Notes in `trail` whom the verified token is for.
+fn note_person(trail: &mut Trail, endpoint: &Endpoint<'_>, context: &endpoint::PatientContext) {
+    trail.client_id = Some(context.claims.client_id.clone());
+    trail.pseudonym = context.pseudonym.clone();
+    trail.provider_name = Some(endpoint.provider.name.clone());
 }
 
 /// What the data service serves of `resource_type`, or the error saying it does not.
@@ -121,13 +140,13 @@ fn served<'a>(endpoint: &Endpoint<'a>, resource_type: &str) -> Result<&'a Served
 
 async fn search_inner(
     request: &HttpRequest,
-    provider: &str,
-    service: &str,
-    resource_type: &str,
+    asked: Asked<'_>,
     lastn: bool,
     state: &ApiState,
-) -> Result<HttpResponse, (ApiError, Format)> {
-    let (endpoint, params, format) = open(request, provider, service, state).await?;
+    trail: &mut Trail,
+) -> Outcome {
+    let resource_type = asked.resource_type;
+    let (endpoint, params, format) = open(request, asked.provider, asked.service, state).await?;
     let fail = |error: ApiError| (error, format);
     let served = served(&endpoint, resource_type).map_err(fail)?;
     if !served.allows(Interaction::SearchType) {
@@ -140,6 +159,7 @@ async fn search_inner(
         return Err(fail(ApiError::InteractionNotOffered(format!("$lastn is not offered for {resource_type}"))));
     }
     let context = endpoint::authorize(state, request, &endpoint).await.map_err(fail)?;
+    note_person(trail, &endpoint, &context);
     let definition = state
         .catalog
         .release(endpoint.service.release)
@@ -176,24 +196,32 @@ async fn search_inner(
     tracing::debug!(total = page.total, returned = page.matches.len(), included = page.included.len(), "search");
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CACHE_CONTROL, "no-store"));
-    Ok(render::resource_response(&mut response, format, endpoint.service.release, &bundle.to_json()))
+    let response = render::resource_response(&mut response, format, endpoint.service.release, &bundle.to_json());
+    trail.returned = page
+        .matches
+        .iter()
+        .chain(&page.included)
+        .map(|resource| format!("{}/{}", resource.resource_type, resource.id))
+        .collect();
+    Ok((response, format))
 }
 
 async fn read_inner(
     request: &HttpRequest,
-    provider: &str,
-    service: &str,
-    resource_type: &str,
+    asked: Asked<'_>,
     id: &str,
     state: &ApiState,
-) -> Result<HttpResponse, (ApiError, Format)> {
-    let (endpoint, _, format) = open(request, provider, service, state).await?;
+    trail: &mut Trail,
+) -> Outcome {
+    let resource_type = asked.resource_type;
+    let (endpoint, _, format) = open(request, asked.provider, asked.service, state).await?;
     let fail = |error: ApiError| (error, format);
     let served = served(&endpoint, resource_type).map_err(fail)?;
     if !served.allows(Interaction::Read) {
         return Err(fail(ApiError::InteractionNotOffered(format!("read is not offered for {resource_type}"))));
     }
     let context = endpoint::authorize(state, request, &endpoint).await.map_err(fail)?;
+    note_person(trail, &endpoint, &context);
     let not_found = || fail(ApiError::NotFound(format!("{resource_type}/{id}")));
     if !reference::is_valid_id(id) {
         return Err(not_found());
@@ -210,7 +238,8 @@ async fn read_inner(
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::ETAG, format!("W/\"{}\"", resource.version_id)))
         .insert_header((header::LAST_MODIFIED, http_date(resource.last_updated)));
-    Ok(render::resource_response(&mut response, format, endpoint.service.release, &resource.body))
+    trail.returned = vec![format!("{}/{}", resource.resource_type, resource.id)];
+    Ok((render::resource_response(&mut response, format, endpoint.service.release, &resource.body), format))
 }
 
 /// Any other method or path under a FHIR base.

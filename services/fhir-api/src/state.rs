@@ -45,6 +45,8 @@ pub struct ApiState {
     /// Builds the SMART configuration of a FHIR base (provider, data service), from the
     /// authorization server's settings.
     pub(crate) smart_configuration: Option<SmartConfiguration>,
+    /// The meter and the access log (absent only in the benchmark's unmetered baseline).
+    pub(crate) metering: Option<crate::witness::Metering>,
     /// Per data service, the profile filter its queries use (made once, not per request).
     profiles: std::collections::HashMap<String, store::TypeProfiles>,
     no_profiles: store::TypeProfiles,
@@ -109,6 +111,7 @@ impl ApiState {
             max_body_bytes,
             started_millis: fhir_core::date::now_millis(),
             smart_configuration: None,
+            metering: None,
             providers: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(PROVIDER_CACHE_SECONDS))
@@ -127,6 +130,12 @@ impl ApiState {
     /// Serves `/.well-known/smart-configuration` on every FHIR base, built by `build`.
     pub fn with_smart_configuration(mut self, build: SmartConfiguration) -> ApiState {
         self.smart_configuration = Some(build);
+        self
+    }
+
+    /// Meters successful exchanges and logs every PGO request with `metering`.
+    pub fn with_metering(mut self, metering: crate::witness::Metering) -> ApiState {
+        self.metering = Some(metering);
         self
     }
 

@@ -11,6 +11,10 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use secrecy::{ExposeSecret, SecretBox};
 use std::path::Path;
 
+mod seal;
+
+pub use seal::{PseudonymSeal, SealError};
+
 /// Whether `bsn` is a well-formed BSN: nine digits passing the 11-test ("elfproef").
 pub fn is_valid_bsn(bsn: &str) -> bool {
     if bsn.len() != 9 || !bsn.bytes().all(|b| b.is_ascii_digit()) {
@@ -96,7 +100,16 @@ impl DeploymentSecret {
         self.keyed_hash(&["derived", purpose])
     }
 
+    /// The seal that hides pseudonyms inside access tokens (its key derived from the secret).
+    pub fn pseudonym_seal(&self) -> Result<PseudonymSeal, SealError> {
+        PseudonymSeal::new(self.keyed_bytes(&["seal", "pseudonym-in-token"]).as_ref())
+    }
+
     fn keyed_hash(&self, parts: &[&str]) -> String {
+        URL_SAFE_NO_PAD.encode(self.keyed_bytes(parts).as_ref())
+    }
+
+    fn keyed_bytes(&self, parts: &[&str]) -> hmac::Tag {
         let key = hmac::Key::new(hmac::HMAC_SHA256, self.0.expose_secret());
         let mut context = hmac::Context::with_key(&key);
         for part in parts {
@@ -104,7 +117,7 @@ impl DeploymentSecret {
             context.update(&(part.len() as u64).to_be_bytes());
             context.update(part.as_bytes());
         }
-        URL_SAFE_NO_PAD.encode(context.sign().as_ref())
+        context.sign()
     }
 }
 

@@ -22,6 +22,8 @@ pub struct Application {
     server: Server,
     port: u16,
     store: store::Store,
+    access_log: Option<metering::AccessLog>,
+    retention_days: u32,
 }
 
 /// How often expired sessions and refresh tokens are removed.
@@ -43,6 +45,16 @@ impl Application {
 
     /// Builds the server for `context` on an already bound listener.
     pub fn build_with_listener(context: &Context, listener: TcpListener) -> anyhow::Result<Application> {
+        Application::assemble(context, listener, true)
+    }
+
+    /// The service without its meter and access log: not for serving (exchanges would go
+    /// uncounted), only as the benchmark's baseline for what metering costs.
+    pub fn build_unmetered(context: &Context, listener: TcpListener) -> anyhow::Result<Application> {
+        Application::assemble(context, listener, false)
+    }
+
+    fn assemble(context: &Context, listener: TcpListener, metered: bool) -> anyhow::Result<Application> {
         let settings = &context.settings;
         let port = listener.local_addr()?.port();
         let state = ApiState::new(
@@ -66,9 +78,17 @@ impl Application {
         let public_url = settings.server.public_url.clone();
         let mutual_tls = settings.authorization.client_authentication == ClientAuthentication::Mtls;
         let smart_url = public_url.clone();
-        let state = state.with_smart_configuration(fhir_api::SmartConfiguration(Arc::new(move |provider, service| {
-            authorization::smart_configuration(&smart_url, mutual_tls, provider, service)
-        })));
+        let mut state = state.with_smart_configuration(fhir_api::SmartConfiguration(Arc::new(
+            move |provider, service| authorization::smart_configuration(&smart_url, mutual_tls, provider, service),
+        )));
+        let access_log = metered.then(|| metering::AccessLog::start(context.store.clone()));
+        if let Some(access_log) = &access_log {
+            state = state.with_metering(fhir_api::Metering {
+                meter: context.meter.clone(),
+                access_log: access_log.clone(),
+                seal: context.seal.clone(),
+            });
+        }
         let routes = fhir_api::configure(web::Data::new(state));
         let authorization = web::Data::new(authorization_server(context)?);
         let oauth = authorization::configure(authorization);
@@ -94,7 +114,13 @@ impl Application {
             Some(tls) => server.listen_rustls_0_23(listener, tls)?.run(),
             None => server.listen(listener)?.run(),
         };
-        Ok(Application { server, port, store: context.store.clone() })
+        Ok(Application {
+            server,
+            port,
+            store: context.store.clone(),
+            access_log,
+            retention_days: settings.access_log.retention_days,
+        })
     }
 
     /// The port the server listens on.
@@ -102,22 +128,32 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is asked to stop (SIGINT or SIGTERM: in-flight requests finish).
-    /// Meanwhile expired sessions and refresh tokens are removed every few minutes.
+    /// Serves until the process is asked to stop (SIGINT or SIGTERM: in-flight requests finish,
+    /// then the queued access-log entries are written). Meanwhile expired sessions, refresh
+    /// tokens and access-log entries past their retention are removed every few minutes.
     pub async fn run(self) -> std::io::Result<()> {
         let store = self.store.clone();
+        let retention_millis = i64::from(self.retention_days) * 86_400_000;
         let purge = tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(PURGE_SECONDS));
             loop {
                 every.tick().await;
-                match store.purge_expired(fhir_core::date::now_millis()).await {
+                let now = fhir_core::date::now_millis();
+                match store.purge_expired(now).await {
                     Ok(removed) => tracing::debug!(removed, "expired sessions and refresh tokens removed"),
                     Err(error) => tracing::warn!(error = %error, "expired sessions could not be removed"),
+                }
+                match store.purge_access_log(now - retention_millis).await {
+                    Ok(removed) => tracing::debug!(removed, "access-log entries past their retention removed"),
+                    Err(error) => tracing::warn!(error = %error, "the access log could not be purged"),
                 }
             }
         });
         let served = self.server.await;
         purge.abort();
+        if let Some(access_log) = &self.access_log {
+            access_log.flush().await;
+        }
         served
     }
 }

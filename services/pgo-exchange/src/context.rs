@@ -5,7 +5,7 @@
 use access_token::{SigningKey, TokenIssuer, TokenVerifier};
 use anyhow::{Context as _, bail};
 use data_services::Catalog;
-use identity::DeploymentSecret;
+use identity::{DeploymentSecret, PseudonymSeal};
 use ingest::{Ingestor, UnknownElements};
 use secrecy::ExposeSecret;
 use settings::{Settings, UnknownElementsPolicy};
@@ -28,10 +28,14 @@ pub struct Context {
     pub catalog: Arc<Catalog>,
     /// The deployment secret.
     pub secret: Arc<DeploymentSecret>,
+    /// Seals pseudonyms into access tokens (a key derived from the secret).
+    pub seal: Arc<PseudonymSeal>,
     /// The token signing key.
     pub signing_key: SigningKey,
     /// Ingest.
     pub ingestor: Ingestor,
+    /// The meter of successful exchanges (one per process: it remembers who is counted).
+    pub meter: Arc<metering::Meter>,
 }
 
 impl Context {
@@ -55,6 +59,7 @@ impl Context {
             DeploymentSecret::from_base64(settings.secrets.deployment_secret.expose_secret())?
         };
         let secret = Arc::new(secret);
+        let seal = Arc::new(secret.pseudonym_seal().context("deriving the pseudonym seal")?);
         let signing_key = SigningKey::load_or_create(&settings.signing_key_path())?;
         let unknown_elements = match settings.validation.unknown_elements {
             UnknownElementsPolicy::Warn => UnknownElements::Warn,
@@ -62,7 +67,8 @@ impl Context {
         };
         let catalog = Arc::new(catalog);
         let ingestor = Ingestor::new(catalog.clone(), secret.clone(), settings.timezone(), unknown_elements);
-        let context = Context { settings, store, catalog, secret, signing_key, ingestor };
+        let meter = Arc::new(metering::Meter::new(store.clone(), settings.timezone(), settings.metering.known_capacity));
+        let context = Context { settings, store, catalog, secret, seal, signing_key, ingestor, meter };
         context.sync_configured_providers().await?;
         context.import_configured_lists().await?;
         Ok(context)
@@ -166,12 +172,33 @@ impl Context {
 
     /// Issues access tokens with the service's key.
     pub fn token_issuer(&self) -> TokenIssuer {
-        TokenIssuer::new(self.signing_key.clone(), self.issuer(), self.settings.tokens.lifetime_seconds)
+        TokenIssuer::new(
+            self.signing_key.clone(),
+            self.issuer(),
+            self.settings.tokens.lifetime_seconds,
+            self.seal.clone(),
+        )
     }
 
     /// Verifies access tokens issued by this service.
     pub fn token_verifier(&self) -> TokenVerifier {
         TokenVerifier::new(std::slice::from_ref(&self.signing_key), self.issuer())
+    }
+
+    /// What usage reports are made with: the public URL, the zone and the tariffs.
+    pub fn report_settings(&self) -> metering::ReportSettings {
+        metering::ReportSettings {
+            issuer: self.issuer(),
+            zone: self.settings.timezone(),
+            tariffs: metering::Tariffs::new(
+                self.settings.metering.tariffs.iter().map(|tariff| (tariff.from.clone(), tariff.cents)),
+            ),
+        }
+    }
+
+    /// The reporting period's length.
+    pub fn granularity(&self) -> metering::Granularity {
+        metering::Granularity::from_name(&self.settings.metering.period).unwrap_or(metering::Granularity::Month)
     }
 
     /// The token issuer name: the public URL.

@@ -9,6 +9,10 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+mod metering;
+
+pub use metering::{AccessLogSettings, AuditorSettings, Auditors, MeteringSettings, TariffSettings};
+
 const DEFAULTS: &str = include_str!("../defaults.toml");
 
 /// Every setting.
@@ -47,6 +51,13 @@ pub struct Settings {
     pub trusted_proxy: TrustedProxySettings,
     /// The MedMij lists.
     pub lists: ListsSettings,
+    /// Metering of exchanges and the fee.
+    pub metering: MeteringSettings,
+    /// The access log.
+    pub access_log: AccessLogSettings,
+    /// Auditors, by client id.
+    #[serde(default)]
+    pub auditors: Auditors,
     /// The demo.
     pub demo: DemoSettings,
     /// Providers declared in configuration (others are added with `providers add`).
@@ -375,6 +386,7 @@ impl Settings {
             ));
         }
         problems.extend(self.authorization_problems());
+        problems.extend(metering::problems(&self.metering, &self.access_log, &self.auditors));
         for provider in &self.providers {
             if provider.data_services.is_empty() {
                 problems.push(format!("provider '{}' offers no data services", provider.name));

@@ -9,6 +9,7 @@
 //!   transaction;
 //! - the stored body is the JSON as sent, with only `meta.versionId` and `meta.lastUpdated` set.
 
+mod access_log;
 mod authorization;
 mod digest;
 mod error;
@@ -19,8 +20,10 @@ mod reader;
 mod search;
 mod sessions;
 mod sql;
+mod usage;
 mod write;
 
+pub use access_log::AccessEntry;
 pub use authorization::{CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation};
 pub use digest::{content_hash, ingest_key_hash};
 pub use error::StoreError;
@@ -28,6 +31,7 @@ pub use lists::HeldList;
 pub use providers::{NewProvider, Provider, ProviderId, RESERVED_NAMES, check_name};
 pub use read::StoredResource;
 pub use search::{PatientScope, SearchPage, TypeProfiles};
+pub use usage::FirstExchange;
 pub use write::{ResourceWrite, Write, WriteKind, WriteOutcome};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

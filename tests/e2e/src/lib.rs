@@ -102,6 +102,7 @@ impl TestApp {
         let scope = services.iter().map(|service| format!("{provider}~{service}")).collect::<Vec<_>>().join(" ");
         let grant = Grant {
             person_key: self.context.secret.person_key(provider, bsn),
+            pseudonym: self.context.secret.pseudonym(bsn),
             client_id: "pgo.example.nl".into(),
             provider: provider.into(),
             scope: scope.parse().expect("scope"),

@@ -239,6 +239,7 @@ fn issue(
         scope.data_services.iter().map(|id| server.resource_endpoint(&consent.provider_name, id)).collect::<Vec<_>>();
     let grant = Grant {
         person_key: consent.person_key.clone(),
+        pseudonym: consent.pseudonym.clone(),
         client_id: consent.client_id.clone(),
         provider: consent.provider_name.clone(),
         scope: scope.clone(),

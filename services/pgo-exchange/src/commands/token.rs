@@ -54,7 +54,14 @@ pub(crate) async fn run(config: Option<&Path>, mut overrides: Overrides, args: T
         bail!("provider '{}' holds no patient with that BSN", provider.name);
     }
     let audience = scope.data_services.iter().map(|id| context.resource_endpoint(&provider.name, id)).collect();
-    let grant = Grant { person_key, client_id: args.client, provider: provider.name.clone(), scope, audience };
+    let grant = Grant {
+        person_key,
+        pseudonym: context.secret.pseudonym(&args.bsn),
+        client_id: args.client,
+        provider: provider.name.clone(),
+        scope,
+        audience,
+    };
     let issued = context.token_issuer().issue(&grant)?;
     eprintln!("access token for {} at {}, valid {} seconds:", grant.scope, provider.medmij_name(), issued.expires_in);
     println!("{}", issued.token);

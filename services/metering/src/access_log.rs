@@ -1,0 +1,97 @@
+//! The access-log writer: requests hand their entries to a queue and go on; one task writes them
+//! in batches (one transaction per batch). A full queue makes requests wait rather than lose
+//! entries. Entries still queued when the process is killed are lost (at most one batch
+//! interval's worth); a graceful stop writes them first (`flush`).
+
+use std::time::Duration;
+use store::{AccessEntry, Store};
+use tokio::sync::{mpsc, oneshot};
+
+/// Entries waiting to be written, at most.
+const QUEUE: usize = 65_536;
+/// Entries per transaction, at most.
+const BATCH: usize = 2_000;
+/// Attempts at a failing batch before its entries are given up (and said to be lost).
+const ATTEMPTS: u32 = 5;
+
+enum Message {
+    Entry(Box<AccessEntry>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Where requests put their entries. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AccessLog {
+    sender: mpsc::Sender<Message>,
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Message::Entry(_) => "Entry",
+            Message::Flush(_) => "Flush",
+        })
+    }
+}
+
+impl AccessLog {
+    /// Starts the writer on the current tokio runtime. It runs until every `AccessLog` clone is
+    /// dropped and the queue is written.
+    pub fn start(store: Store) -> AccessLog {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        tokio::spawn(write_batches(store, receiver));
+        AccessLog { sender }
+    }
+
+    /// Queues `entry`.
+    pub async fn log(&self, entry: AccessEntry) {
+        if self.sender.send(Message::Entry(Box::new(entry))).await.is_err() {
+            tracing::error!("the access-log writer has stopped: an entry is lost");
+        }
+    }
+
+    /// Returns once every entry queued before is written (or given up).
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.sender.send(Message::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
+}
+
+async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Message>) {
+    let mut messages = Vec::with_capacity(BATCH);
+    loop {
+        if receiver.recv_many(&mut messages, BATCH).await == 0 {
+            return;
+        }
+        let mut entries = Vec::with_capacity(messages.len());
+        let mut flushes = Vec::new();
+        for message in messages.drain(..) {
+            match message {
+                Message::Entry(entry) => entries.push(*entry),
+                Message::Flush(done) => flushes.push(done),
+            }
+        }
+        write(&store, &entries).await;
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+}
+
+/// Writes one batch, trying again a few times if the database fails.
+async fn write(store: &Store, entries: &[AccessEntry]) {
+    for attempt in 1..=ATTEMPTS {
+        match store.append_access_log(entries).await {
+            Ok(()) => return,
+            Err(error) if attempt < ATTEMPTS => {
+                tracing::warn!(error = %error, attempt, "the access log could not be written; trying again");
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+            }
+            Err(error) => {
+                tracing::error!(error = %error, lost = entries.len(), "the access log could not be written: entries lost");
+            }
+        }
+    }
+}

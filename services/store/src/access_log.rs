@@ -1,0 +1,131 @@
+//! The access log (NEN 7513): one row per PGO request to a FHIR base, successful or not. Rows are
+//! appended in batches and deleted only when past their retention.
+
+use crate::sql::Sql;
+use crate::{Store, StoreError};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// One logged request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessEntry {
+    /// When (ms since the epoch).
+    pub at: i64,
+    /// The PGO, when its token verified.
+    pub client_id: Option<String>,
+    /// The person, when the token verified.
+    pub pseudonym: Option<String>,
+    /// The provider, as named in the path.
+    pub provider: String,
+    /// The data service, as named in the path.
+    pub data_service: String,
+    /// `search`, `read` or `lastn`.
+    pub interaction: String,
+    /// The resource type asked for.
+    pub resource_type: String,
+    /// The resources returned, `Type/id`.
+    pub returned: Vec<String>,
+    /// The HTTP status.
+    pub status: i64,
+    /// `success`, `refused` or `failed`.
+    pub outcome: String,
+    /// The `MedMij-Request-ID`.
+    pub request_id: String,
+    /// The `X-Correlation-ID`.
+    pub correlation_id: Option<String>,
+    /// The address the request came from.
+    pub peer: Option<String>,
+}
+
+/// Rows per INSERT: 13 parameters a row stays far below both backends' limits.
+const ROWS_PER_STATEMENT: usize = 400;
+
+const COLUMNS: &str = "at, client_id, pseudonym, provider, data_service, interaction, resource_type, returned, \
+                       status, outcome, request_id, correlation_id, peer";
+
+impl Store {
+    /// Appends `entries` in one transaction.
+    pub async fn append_access_log(&self, entries: &[AccessEntry]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut transaction = self.pool.begin().await?;
+        for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = Sql::new(&format!("INSERT INTO access_log ({COLUMNS}) VALUES "));
+            for (index, entry) in chunk.iter().enumerate() {
+                sql.push(if index == 0 { "(" } else { ", (" });
+                sql.bind(entry.at).push(", ").bind(entry.client_id.clone()).push(", ");
+                sql.bind(entry.pseudonym.clone()).push(", ").bind(entry.provider.clone()).push(", ");
+                sql.bind(entry.data_service.clone()).push(", ").bind(entry.interaction.clone()).push(", ");
+                sql.bind(entry.resource_type.clone()).push(", ").bind(entry.returned.join(" ")).push(", ");
+                sql.bind(entry.status).push(", ").bind(entry.outcome.clone()).push(", ");
+                sql.bind(entry.request_id.clone()).push(", ").bind(entry.correlation_id.clone()).push(", ");
+                sql.bind(entry.peer.clone()).push(")");
+            }
+            sql.build().execute(&mut *transaction).await?;
+        }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// The person's entries, newest first, at most `limit`.
+    pub async fn access_log_of(&self, pseudonym: &str, limit: i64) -> Result<Vec<AccessEntry>, StoreError> {
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id, {COLUMNS} FROM access_log WHERE pseudonym = $1 ORDER BY at DESC, id DESC LIMIT $2"
+            )))
+            .bind(pseudonym.to_owned())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|row| entry(row).map(|(_, entry)| entry)).collect()
+    }
+
+    /// Entries in `[from, to)`, of one PGO or all, in order, after the entry with id `after`, at
+    /// most `limit`; with their ids (to ask for the next page).
+    pub async fn access_log_between(
+        &self,
+        from: i64,
+        to: i64,
+        client_id: Option<&str>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, AccessEntry)>, StoreError> {
+        let mut sql = Sql::new(&format!("SELECT id, {COLUMNS} FROM access_log WHERE at >= "));
+        sql.bind(from).push(" AND at < ").bind(to).push(" AND id > ").bind(after);
+        if let Some(client_id) = client_id {
+            sql.push(" AND client_id = ").bind(client_id.to_owned());
+        }
+        sql.push(" ORDER BY id LIMIT ").bind(limit);
+        let rows = sql.build().fetch_all(&self.pool).await?;
+        rows.iter().map(entry).collect()
+    }
+
+    /// Deletes the entries from before `before`; returns how many.
+    pub async fn purge_access_log(&self, before: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM access_log WHERE at < $1").bind(before).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+}
+
+fn entry(row: &AnyRow) -> Result<(i64, AccessEntry), StoreError> {
+    let returned: String = row.try_get("returned")?;
+    Ok((
+        row.try_get("id")?,
+        AccessEntry {
+            at: row.try_get("at")?,
+            client_id: row.try_get("client_id")?,
+            pseudonym: row.try_get("pseudonym")?,
+            provider: row.try_get("provider")?,
+            data_service: row.try_get("data_service")?,
+            interaction: row.try_get("interaction")?,
+            resource_type: row.try_get("resource_type")?,
+            returned: returned.split(' ').filter(|item| !item.is_empty()).map(str::to_owned).collect(),
+            status: row.try_get("status")?,
+            outcome: row.try_get("outcome")?,
+            request_id: row.try_get("request_id")?,
+            correlation_id: row.try_get("correlation_id")?,
+            peer: row.try_get("peer")?,
+        },
+    ))
+}
