@@ -27,7 +27,7 @@ mod session;
 
 pub use directory::{Directory, KnownClient};
 pub use endpoints::{
-    AUTHORIZE_PATH, JWKS_PATH, LOGIN_CALLBACK_PATH, MANAGE_CALLBACK_PATH, TOKEN_PATH, authorization_server_metadata,
+    AUTHORIZE_PATH, JWKS_PATH, audit_audience, LOGIN_CALLBACK_PATH, MANAGE_CALLBACK_PATH, TOKEN_PATH, authorization_server_metadata,
     configure, smart_configuration,
 };
 pub use flow_error::FlowError;

@@ -44,6 +44,8 @@ pub struct AuthorizationConfig {
     pub loa_per_service: HashMap<String, Loa>,
     /// The zone dates are shown in.
     pub zone: chrono_tz::Tz,
+    /// The auditors, who get client-credentials tokens for the audit API.
+    pub auditors: metering::Auditors,
 }
 
 /// Everything the endpoints share.

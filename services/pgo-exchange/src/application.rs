@@ -172,6 +172,7 @@ fn authorization_server(context: &Context) -> anyhow::Result<AuthorizationServer
         default_loa: loa(&settings.authorization.default_loa),
         loa_per_service: settings.authorization.loa.iter().map(|(id, level)| (id.clone(), loa(level))).collect(),
         zone: settings.timezone(),
+        auditors: context.auditors(),
     };
     let login = match context.login_config() {
         Some(login) => Some(Arc::new(Login::new(login).context("the login settings")?)),

@@ -14,6 +14,8 @@ use store::{NewProvider, Store};
 
 /// Where the demo mounts the DigiD simulator.
 pub const SIMULATOR_PATH: &str = "/digid-sim";
+/// The demo auditor's client id.
+pub const DEMO_AUDITOR: &str = "demo-auditor";
 /// The service's client id at the demo's DigiD simulator.
 pub const SIMULATOR_CLIENT_ID: &str = "pgo-exchange";
 
@@ -183,6 +185,25 @@ impl Context {
     /// Verifies access tokens issued by this service.
     pub fn token_verifier(&self) -> TokenVerifier {
         TokenVerifier::new(std::slice::from_ref(&self.signing_key), self.issuer())
+    }
+
+    /// The auditors of the settings and, in demo mode, the demo auditor (its secret derived from
+    /// the deployment secret, printed in the banner).
+    pub fn auditors(&self) -> metering::Auditors {
+        let configured = self.settings.auditors.iter().map(|(id, auditor)| {
+            (id.clone(), auditor.name.clone(), auditor.secret_sha256.clone())
+        });
+        let auditors = metering::Auditors::new(configured);
+        if self.settings.demo.enabled {
+            auditors.with_secret(DEMO_AUDITOR, "Demo auditor", &self.demo_auditor_secret())
+        } else {
+            auditors
+        }
+    }
+
+    /// The demo auditor's secret.
+    pub fn demo_auditor_secret(&self) -> String {
+        self.secret.derive("demo auditor secret")
     }
 
     /// What usage reports are made with: the public URL, the zone and the tariffs.

@@ -7,6 +7,7 @@ mod person;
 mod token;
 
 pub use metadata::{authorization_server_metadata, smart_configuration};
+pub use token::audit_audience;
 
 use crate::pages::{self, Lang};
 use crate::server::AuthorizationServer;

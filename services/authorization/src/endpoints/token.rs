@@ -4,6 +4,10 @@
 //!
 //! Client authentication comes first (mutual TLS, RFC 8705, or what the deployment configured),
 //! and the client must be on the OAuth Client List and, when one is held, the Whitelist.
+//! Auditors use `grant_type=client_credentials` (RFC 6749 §4.4) with their id and secret (HTTP
+//! Basic, or `client_id`/`client_secret` in the form) and get an auditor's access token for the
+//! audit API, without a refresh token.
+//!
 //! Answers: 200 with the tokens; 400 `invalid_request`, `invalid_grant`, `invalid_scope`,
 //! `unsupported_grant_type`; 401 `invalid_client`; 500 `server_error`. Never cached.
 
@@ -39,7 +43,7 @@ impl TokenError {
             TokenError::UnsupportedGrantType => (
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                "grant_type must be authorization_code or refresh_token",
+                "grant_type must be authorization_code, refresh_token or client_credentials",
             ),
             TokenError::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again later"),
         };
@@ -97,6 +101,9 @@ async fn exchange(
         }
     }
     let param = |name: &str| params.get(name);
+    if param("grant_type") == Some("client_credentials") {
+        return auditor_token(request, server, &params);
+    }
     let client_id = param("client_id").ok_or(TokenError::InvalidRequest("client_id is missing"))?;
     if let Err(why) = (server.authenticate_client)(request, client_id) {
         tracing::warn!(client = client_id, reason = %why, "client authentication failed");
@@ -127,6 +134,45 @@ async fn exchange(
         Some(_) => Err(TokenError::UnsupportedGrantType),
         None => Err(TokenError::InvalidRequest("grant_type is missing")),
     }
+}
+
+/// Where auditors' tokens are valid: the audit API.
+pub fn audit_audience(public_url: &str) -> String {
+    format!("{}/audit", public_url.trim_end_matches('/'))
+}
+
+/// `grant_type=client_credentials`: an auditor's token.
+fn auditor_token(request: &HttpRequest, server: &AuthorizationServer, params: &Params) -> Result<HttpResponse, TokenError> {
+    let basic = request
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(metering::basic_credentials);
+    let (id, secret) = match (basic, params.get("client_id"), params.get("client_secret")) {
+        (Some(_), _, Some(_)) => return Err(TokenError::InvalidRequest("use one way of client authentication")),
+        (Some(credentials), _, None) => credentials,
+        (None, Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
+        _ => return Err(TokenError::InvalidClient("client authentication failed")),
+    };
+    let Some(auditor) = server.config.auditors.authenticate(&id, &secret) else {
+        tracing::warn!(client = %id, "auditor authentication failed");
+        return Err(TokenError::InvalidClient("client authentication failed"));
+    };
+    if params.get("scope").is_some_and(|scope| scope != access_token::AUDITOR_ROLE) {
+        return Err(TokenError::InvalidScope("an auditor's scope is auditor"));
+    }
+    let audience = audit_audience(&server.config.public_url);
+    let (token, claims) = server.issuer.issue_auditor(&auditor.id, &audience).map_err(|error| {
+        tracing::error!(error = %error, "auditor token could not be signed");
+        TokenError::ServerError
+    })?;
+    tracing::info!(auditor = %auditor.id, "auditor token issued");
+    Ok(no_store(HttpResponse::Ok()).json(json!({
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": claims.exp.saturating_sub(claims.iat),
+        "scope": access_token::AUDITOR_ROLE,
+    })))
 }
 
 /// `grant_type=authorization_code`: the code must be unspent, unexpired, this client's, for this
