@@ -92,13 +92,24 @@ impl Application {
         let routes = fhir_api::configure(web::Data::new(state));
         let authorization = web::Data::new(authorization_server(context)?);
         let oauth = authorization::configure(authorization);
+        let audit = audit_api::configure(web::Data::new(audit_api::AuditApi::new(
+            context.store.clone(),
+            context.token_verifier(),
+            context.signing_key.clone(),
+            context.report_settings(),
+            context.granularity(),
+            &settings.server.public_url,
+            context.auditors(),
+            settings.authorization.session_lifetime_seconds,
+        )));
         let demo = if settings.demo.enabled { Some(demo_routes(context)?) } else { None };
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
                 .wrap(Compress::default())
                 .wrap(TracingLogger::<MedMijRootSpan>::new())
                 .wrap(from_fn(fhir_api::request_ids::middleware))
-                .configure(oauth.clone());
+                .configure(oauth.clone())
+                .configure(audit.clone());
             if let Some((simulator, pgo)) = &demo {
                 app = app
                     .service(web::scope(SIMULATOR_PATH).configure(digid_sim::configure(simulator.clone())))

@@ -6,4 +6,4 @@ mod application;
 mod context;
 
 pub use application::Application;
-pub use context::Context;
+pub use context::{Context, DEMO_AUDITOR};

@@ -50,6 +50,14 @@ enum Command {
     /// Mint an access token for a person at a provider (an administration tool, e.g. for
     /// qualification runs): prints the token on stdout.
     Token(commands::token::TokenArgs),
+    /// The signed usage report of a period (new unique users per PGO, amounts due, evidence),
+    /// or `report verify FILE` to check a saved one.
+    Report(commands::report::ReportArgs),
+    /// Register auditors (who read usage reports and the access log).
+    Auditors {
+        #[command(subcommand)]
+        command: commands::auditors::AuditorsCommand,
+    },
 }
 
 #[actix_web::main]
@@ -67,6 +75,8 @@ async fn main() -> ExitCode {
         Command::Lists { command } => commands::lists::run(cli.config.as_deref(), overrides, command).await,
         Command::Load(args) => commands::load::run(cli.config.as_deref(), overrides, args).await,
         Command::Token(args) => commands::token::run(cli.config.as_deref(), overrides, args).await,
+        Command::Report(args) => commands::report::run(cli.config.as_deref(), overrides, args).await,
+        Command::Auditors { command } => commands::auditors::run(command),
     };
     match result {
         Ok(code) => code,

@@ -1,8 +1,10 @@
 //! The commands of the `pgo-exchange` binary.
 
+pub(crate) mod auditors;
 pub(crate) mod lists;
 pub(crate) mod load;
 pub(crate) mod providers;
+pub(crate) mod report;
 pub(crate) mod serve;
 pub(crate) mod token;
 

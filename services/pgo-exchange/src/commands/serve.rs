@@ -32,6 +32,11 @@ pub(crate) async fn run(config: Option<&Path>, mut overrides: Overrides, args: S
         let issuer = context.token_issuer();
         let base = context.settings.server.public_url.clone();
         println!("{}", demo::banner(&demo, &base, &issuer)?);
+        println!(
+            "Auditors' dashboard: {base}/audit/dashboard  (client id {}, secret {})\n",
+            pgo_exchange::DEMO_AUDITOR,
+            context.demo_auditor_secret()
+        );
     }
     tracing::info!(
         port = application.port(),
