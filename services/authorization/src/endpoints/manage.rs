@@ -4,7 +4,10 @@
 //! within their 15 minutes.
 
 use super::{MANAGE_CALLBACK_PATH, error_page, see_other};
-use crate::pages::{self, Lang, MANAGE_PATH, ManagedConsent};
+use crate::pages::{self, Lang, MANAGE_PATH, ManagedConsent, Retrieval};
+
+/// How many of the person's latest retrievals the page lists.
+const RETRIEVALS_SHOWN: i64 = 200;
 use crate::secrets;
 use crate::server::{AuthorizationServer, now_millis};
 use crate::session::{Loaded, Manage, SessionError, form_is_genuine};
@@ -79,8 +82,15 @@ pub(crate) async fn overview(
             }
         })
         .collect();
+    let retrievals = match server.retrievals(pseudonym, &directory).await {
+        Ok(retrievals) => retrievals,
+        Err(error) => {
+            tracing::error!(error = %error, "the access log could not be read");
+            return unavailable(lang);
+        }
+    };
     let revoked = query.get("revoked").is_some();
-    pages::html_response(StatusCode::OK, pages::manage_page(lang, &listed, &session.data.csrf, revoked))
+    pages::html_response(StatusCode::OK, pages::manage_page(lang, &listed, &retrievals, &session.data.csrf, revoked))
 }
 
 /// `POST /oauth/consents/login`: off to the OpenID Provider.
@@ -194,8 +204,44 @@ pub(crate) async fn logout(request: HttpRequest, form: Form, server: web::Data<A
 impl AuthorizationServer {
     /// A moment (ms) as a date in the service's zone, for the pages.
     fn date(&self, millis_since_epoch: i64) -> String {
+        self.local(millis_since_epoch, "%Y-%m-%d")
+    }
+
+    /// A moment (ms) as date and time in the service's zone.
+    fn date_time(&self, millis_since_epoch: i64) -> String {
+        self.local(millis_since_epoch, "%Y-%m-%d %H:%M")
+    }
+
+    fn local(&self, millis_since_epoch: i64, format: &str) -> String {
         chrono::DateTime::from_timestamp_millis(millis_since_epoch)
-            .map(|moment| moment.with_timezone(&self.config.zone).format("%Y-%m-%d").to_string())
+            .map(|moment| moment.with_timezone(&self.config.zone).format(format).to_string())
             .unwrap_or_default()
+    }
+
+    /// The PGOs' successful retrievals of the person's data (newest first), for the page.
+    async fn retrievals(&self, pseudonym: &str, directory: &crate::Directory) -> Result<Vec<Retrieval>, store::StoreError> {
+        let entries = self.store.access_log_of(pseudonym, RETRIEVALS_SHOWN).await?;
+        let mut providers: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut shown = Vec::new();
+        for entry in entries.into_iter().filter(|entry| entry.outcome == "success") {
+            if !providers.contains_key(&entry.provider) {
+                let name = self.store.provider(&entry.provider).await?.map(|provider| provider.display_name);
+                providers.insert(entry.provider.clone(), name.unwrap_or_else(|| entry.provider.clone()));
+            }
+            let client_id = entry.client_id.unwrap_or_default();
+            let mut types: Vec<&str> = entry.returned.iter().filter_map(|item| item.split('/').next()).collect();
+            types.sort_unstable();
+            types.dedup();
+            shown.push(Retrieval {
+                when: self.date_time(entry.at),
+                organisation: directory.client(&client_id).map(|client| client.organisation.clone()).unwrap_or(client_id.clone()),
+                client_id,
+                provider: providers.get(&entry.provider).cloned().unwrap_or_default(),
+                service: self.service_name(directory, &entry.data_service),
+                resources: entry.returned.len(),
+                types: types.join(", "),
+            });
+        }
+        Ok(shown)
     }
 }

@@ -1,5 +1,6 @@
 //! The consent-management pages: log in, then the list of PGOs holding an ongoing consent, each
-//! with a revoke button.
+//! with a revoke button, and which PGOs retrieved which of the person's data, when (from the
+//! access log).
 
 use super::layout::page;
 use super::texts::Lang;
@@ -27,6 +28,25 @@ pub struct ManagedConsent {
     pub until: String,
 }
 
+/// A PGO's retrieval of the person's data.
+#[derive(Debug, Clone)]
+pub struct Retrieval {
+    /// When (date and time).
+    pub when: String,
+    /// The PGO organisation.
+    pub organisation: String,
+    /// The PGO's hostname.
+    pub client_id: String,
+    /// The provider's display name.
+    pub provider: String,
+    /// The data service's name.
+    pub service: String,
+    /// How many resources it got.
+    pub resources: usize,
+    /// Their types.
+    pub types: String,
+}
+
 fn switch(lang: Lang) -> String {
     format!("{MANAGE_PATH}?lang={}", lang.other().tag())
 }
@@ -50,7 +70,13 @@ pub fn manage_login_page(lang: Lang) -> Markup {
 }
 
 /// The list of consents.
-pub fn manage_page(lang: Lang, consents: &[ManagedConsent], csrf: &str, revoked: bool) -> Markup {
+pub fn manage_page(
+    lang: Lang,
+    consents: &[ManagedConsent],
+    retrievals: &[Retrieval],
+    csrf: &str,
+    revoked: bool,
+) -> Markup {
     let texts = lang.texts();
     page(
         lang,
@@ -89,6 +115,31 @@ pub fn manage_page(lang: Lang, consents: &[ManagedConsent], csrf: &str, revoked:
                                         }
                                     }
                                 }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (texts.history_title) }
+            @if retrievals.is_empty() {
+                p id="history-none" { (texts.history_none) }
+            } @else {
+                table id="history" {
+                    thead { tr {
+                        th scope="col" { (texts.history_when) }
+                        th scope="col" { (texts.manage_pgo) }
+                        th scope="col" { (texts.manage_provider) }
+                        th scope="col" { (texts.manage_services) }
+                        th scope="col" { (texts.history_what) }
+                    } }
+                    tbody {
+                        @for retrieval in retrievals {
+                            tr {
+                                td { (retrieval.when) }
+                                td { (retrieval.organisation) br; small { (retrieval.client_id) } }
+                                td { (retrieval.provider) }
+                                td { (retrieval.service) }
+                                td { (retrieval.resources) " " (texts.history_records) @if !retrieval.types.is_empty() { " (" (retrieval.types) ")" } }
                             }
                         }
                     }

@@ -9,5 +9,5 @@ mod texts;
 
 pub use consent::{ConsentPage, DECISION_PATH, consent_page, landing_page, no_record_page};
 pub use layout::{STYLESHEET, STYLESHEET_PATH, error_page, html_response};
-pub use manage::{MANAGE_PATH, ManagedConsent, manage_login_page, manage_page};
+pub use manage::{MANAGE_PATH, ManagedConsent, Retrieval, manage_login_page, manage_page};
 pub use texts::Lang;

@@ -91,6 +91,11 @@ pub struct Texts {
     pub revoke_button: &'static str,
     pub revoked: &'static str,
     pub logout_button: &'static str,
+    pub history_title: &'static str,
+    pub history_none: &'static str,
+    pub history_when: &'static str,
+    pub history_what: &'static str,
+    pub history_records: &'static str,
 }
 
 static NL: Texts = Texts {
@@ -129,6 +134,11 @@ static NL: Texts = Texts {
     manage_until: "Geldig tot",
     revoke_button: "Intrekken",
     revoked: "De toestemming is ingetrokken.",
+    history_title: "Wie heeft uw gegevens opgehaald",
+    history_none: "Er zijn nog geen gegevens van u opgehaald.",
+    history_when: "Wanneer",
+    history_what: "Wat",
+    history_records: "gegevens",
     logout_button: "Uitloggen",
 };
 
@@ -168,5 +178,10 @@ static EN: Texts = Texts {
     manage_until: "Valid until",
     revoke_button: "Revoke",
     revoked: "The consent was revoked.",
+    history_title: "Who retrieved your data",
+    history_none: "No data of yours has been retrieved yet.",
+    history_when: "When",
+    history_what: "What",
+    history_records: "records",
     logout_button: "Log out",
 };
