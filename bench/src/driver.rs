@@ -1,7 +1,8 @@
 //! One benchmark run per backend: load the synthetic data, start the service as a child process,
 //! drive the BgZ query list, then drive the bare baseline with the same load and body size. (The
-//! token endpoint's workload is in `tokens.rs`; the scratch database and the helpers for child
-//! processes and samples are shared from here.)
+//! token endpoint's workload is in `tokens.rs`, the metering comparison in `metering.rs`; the
+//! scratch database and the helpers for loading, tokens, child processes and samples are shared
+//! from here.)
 
 use crate::generate::Templates;
 use crate::machine;
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use store::{NewProvider, Write};
 
 /// The BgZ query list (the domain brief), as the load generator sends it.
-const BGZ_QUERIES: &[&str] = &[
+pub(crate) const BGZ_QUERIES: &[&str] = &[
     "Patient?_include=Patient:general-practitioner",
     "Coverage?_include=Coverage:payor:Patient&_include=Coverage:payor:Organization",
     "Consent?category=http://snomed.info/sct|11291000146105",
@@ -50,7 +51,7 @@ const BGZ_QUERIES: &[&str] = &[
 
 /// The provider the synthetic patients are loaded for.
 pub(crate) const PROVIDER: &str = "bench";
-const JSON: &str = "application/fhir+json";
+pub(crate) const JSON: &str = "application/fhir+json";
 const XML: &str = "application/fhir+xml";
 
 /// A database backend.
@@ -67,6 +68,9 @@ pub(crate) enum Workload {
     BgZ,
     /// Code and refresh token exchanges at the token endpoint, with `codes` prepared codes.
     Tokens { codes: usize },
+    /// The BgZ query list at the service as served (metered) and built without meter and access
+    /// log, in alternating rounds.
+    Metering,
 }
 
 /// What to run.
@@ -100,7 +104,19 @@ pub(crate) struct Measured {
 
 pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     println!("machine: {}", machine::describe());
-    if let Workload::Tokens { codes } = options.workload {
+    if options.workload == Workload::Metering {
+        println!(
+            "load: metering, {} synthetic patients, {} concurrent connections (each a PGO collecting the BgZ of one person \
+             after another), {} s warm-up, {} s measured per server (metered, unmetered) in {} alternating rounds, {} \
+             server workers",
+            options.patients,
+            options.concurrency,
+            options.warmup.as_secs(),
+            options.duration.as_secs(),
+            options.rounds,
+            options.workers
+        );
+    } else if let Workload::Tokens { codes } = options.workload {
         println!(
             "load: token endpoint, {} concurrent connections (each a PGO server exchanging codes, then refresh tokens), \
              {codes} prepared codes, {} synthetic patients, {} s warm-up, {} s measured per server and grant in {} \
@@ -138,12 +154,8 @@ async fn run_backend(options: &Options, templates: &Templates, backend: Backend)
     let (database_url, postgres_database) = match backend {
         Backend::Sqlite => (format!("sqlite://{}?mode=rwc", data_dir.join("bench.db").display()), None),
         Backend::Postgres => {
-            let name = format!("pgx_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = PgConnection::connect(&format!("{}/postgres", options.postgres_url))
-                .await
-                .context("PostgreSQL for the benchmark")?;
-            admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
-            (format!("{}/{name}", options.postgres_url), Some(name))
+            let (url, name) = create_scratch_database(&options.postgres_url).await?;
+            (url, Some(name))
         }
     };
     let result = match options.workload {
@@ -151,17 +163,32 @@ async fn run_backend(options: &Options, templates: &Templates, backend: Backend)
         Workload::Tokens { codes } => {
             crate::tokens::measure(options, templates, backend, &data_dir, &database_url, codes).await
         }
+        Workload::Metering => crate::metering::measure(options, templates, backend, &data_dir, &database_url).await,
     };
     if options.keep_database
         && let Some(name) = &postgres_database
     {
         println!("[{backend:?}] kept the database: {}/{name}", options.postgres_url);
-    } else if let Some(name) = postgres_database
-        && let Ok(mut admin) = PgConnection::connect(&format!("{}/postgres", options.postgres_url)).await
-    {
-        let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+    } else if let Some(name) = postgres_database {
+        drop_scratch_database(&options.postgres_url, &name).await;
     }
     result
+}
+
+/// Creates an empty database on the PostgreSQL server at `postgres_url`; returns its URL and name.
+pub(crate) async fn create_scratch_database(postgres_url: &str) -> anyhow::Result<(String, String)> {
+    let name = format!("pgx_bench_{}", uuid::Uuid::new_v4().simple());
+    let mut admin =
+        PgConnection::connect(&format!("{postgres_url}/postgres")).await.context("PostgreSQL for the benchmark")?;
+    admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
+    Ok((format!("{postgres_url}/{name}"), name))
+}
+
+/// Drops the scratch database `name` (best effort).
+pub(crate) async fn drop_scratch_database(postgres_url: &str, name: &str) {
+    if let Ok(mut admin) = PgConnection::connect(&format!("{postgres_url}/postgres")).await {
+        let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+    }
 }
 
 async fn measure_backend(
@@ -365,7 +392,7 @@ pub(crate) async fn load(
     Ok((written, started.elapsed()))
 }
 
-fn tokens(context: &Context, address: &str, patients: usize) -> anyhow::Result<Vec<String>> {
+pub(crate) fn tokens(context: &Context, address: &str, patients: usize) -> anyhow::Result<Vec<String>> {
     let issuer = context.token_issuer();
     (0..patients)
         .map(|index| {
@@ -443,7 +470,7 @@ impl Sample {
 
 /// Drives `address` with the BgZ query list, person after person, for a second of warm-up (new
 /// connections) and then `duration` of measurement.
-async fn drive(
+pub(crate) async fn drive(
     options: &Options,
     address: &str,
     tokens: Arc<Vec<String>>,

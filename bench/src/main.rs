@@ -7,6 +7,15 @@
 //! With `--tokens` it measures the token endpoint instead: authorization code and refresh token
 //! exchanges against the same bare baseline.
 //!
+//! With `--metering` it measures what metering costs a search: the BgZ query list against the
+//! service as served (every 2xx metered, every request access-logged) and against the same
+//! service built without meter and access log, in alternating rounds (`metering.rs`).
+//!
+//! With `--report` it measures the auditors' usage reports on PostgreSQL: a scratch database with
+//! the first exchanges of 1,000,000 users over a year across 30 PGOs, then the monthly and the
+//! yearly report, end to end (query, assembly, serialization, signature), against a plain
+//! `count(*)` of the same rows (`report.rs`).
+//!
 //! `cargo run -p bench --release -- --help`
 
 /// mimalloc: a search allocates many small, short-lived objects (rows, strings, the response),
@@ -18,6 +27,8 @@ mod driver;
 mod generate;
 mod grants;
 mod machine;
+mod metering;
+mod report;
 mod servers;
 mod tokens;
 
@@ -40,6 +51,27 @@ struct Cli {
     /// exchanged once; enough for the warm-up and every code round).
     #[arg(long, default_value_t = 100_000)]
     codes: usize,
+    /// Measure what metering costs the BgZ query list: the service as served (meter and access
+    /// log) against the same service built without them, in alternating rounds.
+    #[arg(long, conflicts_with_all = ["tokens", "report"])]
+    metering: bool,
+    /// Measure the usage reports on PostgreSQL instead: generate a year of first exchanges of
+    /// --users users across --clients PGOs in a scratch database, then time the monthly and
+    /// yearly reports (JSON and CSV, signed) against a count(*) of the same rows.
+    #[arg(long, conflicts_with = "tokens")]
+    report: bool,
+    /// With --report: users to generate (each uses 1 to 3 PGOs).
+    #[arg(long, default_value_t = 1_000_000)]
+    users: usize,
+    /// With --report: PGOs (client ids) the users are spread over.
+    #[arg(long, default_value_t = 30)]
+    clients: usize,
+    /// With --report: the calendar year of the exchanges.
+    #[arg(long, default_value_t = 2026)]
+    year: i32,
+    /// With --report: the month of the monthly report (1-12).
+    #[arg(long, default_value_t = 3)]
+    month: u32,
     /// sqlite, postgres or both.
     #[arg(long, default_value = "both")]
     backend: String,
@@ -80,6 +112,12 @@ enum Internal {
         port: u16,
         #[arg(long)]
         workers: usize,
+        /// The public URL to name itself by (default: its own address).
+        #[arg(long)]
+        public_url: Option<String>,
+        /// Without meter and access log.
+        #[arg(long)]
+        unmetered: bool,
     },
     /// A bare handler answering every request with `size` bytes.
     #[command(hide = true)]
@@ -96,10 +134,21 @@ enum Internal {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.internal {
-        Some(Internal::ServeApp { data_dir, database_url, port, workers }) => {
-            servers::serve_app(data_dir, database_url, port, workers)
+        Some(Internal::ServeApp { data_dir, database_url, port, workers, public_url, unmetered }) => {
+            servers::serve_app(servers::AppServing { data_dir, database_url, port, workers, public_url, unmetered })
         }
         Some(Internal::ServeBare { size, port, workers }) => servers::serve_bare(size, port, workers),
+        None if cli.report => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(report::run(report::ReportOptions {
+                users: cli.users,
+                clients: cli.clients.max(1),
+                year: cli.year,
+                month: cli.month,
+                postgres_url: cli.postgres_url,
+                keep_database: cli.keep_database,
+            }))
+        }
         None => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let default_patients = if cli.tokens { 1_000 } else { 10_000 };
@@ -107,6 +156,8 @@ fn main() -> anyhow::Result<()> {
                 patients: cli.patients.unwrap_or(default_patients),
                 workload: if cli.tokens {
                     driver::Workload::Tokens { codes: cli.codes }
+                } else if cli.metering {
+                    driver::Workload::Metering
                 } else {
                     driver::Workload::BgZ
                 },

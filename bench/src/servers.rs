@@ -1,18 +1,33 @@
 //! The two servers under load, each run as a child process of the benchmark: the service itself
-//! (exactly as `pgo-exchange serve` builds it) and the bare baseline.
+//! (exactly as `pgo-exchange serve` builds it, or, for the metering comparison, the same service
+//! built without its meter and access log) and the bare baseline.
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use pgo_exchange::{Application, Context};
 use std::path::PathBuf;
 
+/// How the service is to be served.
+#[derive(Debug, Clone)]
+pub(crate) struct AppServing {
+    pub(crate) data_dir: PathBuf,
+    pub(crate) database_url: String,
+    pub(crate) port: u16,
+    pub(crate) workers: usize,
+    /// The public URL it names itself by (the audience of its tokens); by default its own address.
+    pub(crate) public_url: Option<String>,
+    /// Built with `Application::build_unmetered`: no meter, no access log (the metering baseline).
+    pub(crate) unmetered: bool,
+}
+
 /// Runs the service over a loaded database until killed.
-pub(crate) fn serve_app(data_dir: PathBuf, database_url: String, port: u16, workers: usize) -> anyhow::Result<()> {
+pub(crate) fn serve_app(serving: AppServing) -> anyhow::Result<()> {
+    let AppServing { data_dir, database_url, port, workers, public_url, unmetered } = serving;
     actix_web::rt::System::new().block_on(async move {
         let overrides = settings::Overrides {
             data_dir: Some(data_dir),
             database_url: Some(database_url),
             listen: Some(format!("127.0.0.1:{port}")),
-            public_url: Some(format!("http://127.0.0.1:{port}")),
+            public_url: Some(public_url.unwrap_or_else(|| format!("http://127.0.0.1:{port}"))),
         };
         // PGO_EXCHANGE__ settings of the benchmark's own environment reach the server too.
         let mut environment: Vec<(String, String)> =
@@ -20,7 +35,12 @@ pub(crate) fn serve_app(data_dir: PathBuf, database_url: String, port: u16, work
         environment.push(("PGO_EXCHANGE__SERVER__WORKERS".to_owned(), workers.to_string()));
         let settings = settings::Settings::load_with_environment(None, &overrides, environment)?;
         let context = Context::open(settings).await?;
-        Application::build(&context)?.run().await?;
+        let application = if unmetered {
+            Application::build_unmetered(&context, std::net::TcpListener::bind(("127.0.0.1", port))?)?
+        } else {
+            Application::build(&context)?
+        };
+        application.run().await?;
         Ok(())
     })
 }

@@ -2,12 +2,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod authorization;
 mod corpus;
 mod discovery;
 mod formats;
 mod ingest;
 mod ingest_xml;
+mod metered;
 mod queries;
 mod search;
 mod security;

@@ -1,0 +1,164 @@
+//! The auditors' API: client-credentials tokens, signed usage reports that match what happened,
+//! the access log as AuditEvents, the OpenAPI document, and the doors between auditors and PGOs.
+
+use base64::Engine;
+use e2e::{ANNA, BRAM, PROVIDER, TestApp};
+use serde_json::{Value, json};
+use test_support::on_both_backends;
+
+const AUDITOR: &str = "nza";
+const SECRET: &str = "auditor-secret-for-tests";
+
+async fn start(database: test_support::TestDatabase) -> TestApp {
+    let hash = metering::secret_hash(SECRET);
+    TestApp::start_with(database, &[("PGO_EXCHANGE__AUDITORS__NZA__SECRET_SHA256", hash.as_str())]).await
+}
+
+async fn auditor_token(app: &TestApp, secret: &str) -> reqwest::Response {
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{AUDITOR}:{secret}"));
+    app.client
+        .post(format!("{}/oauth/token", app.address))
+        .header("Authorization", format!("Basic {basic}"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn token(app: &TestApp) -> String {
+    let response = auditor_token(app, SECRET).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["scope"], "auditor");
+    assert!(body.get("refresh_token").is_none());
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+fn this_month() -> String {
+    metering::Period::containing(
+        metering::Granularity::Month,
+        fhir_core::date::now_millis(),
+        chrono_tz::Europe::Amsterdam,
+    )
+    .to_string()
+}
+
+async fn jwks(app: &TestApp) -> Value {
+    app.client.get(format!("{}/oauth/jwks", app.address)).send().await.unwrap().json().await.unwrap()
+}
+
+async fn collect(app: &TestApp, bsn: &str, request_id: &str) {
+    let response = app
+        .client
+        .get(format!("{}/Patient", app.base(PROVIDER, "48")))
+        .bearer_auth(app.token(PROVIDER, bsn, &["48"]))
+        .header("MedMij-Request-ID", request_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+}
+
+on_both_backends!(a_signed_report_shows_each_new_user_with_evidence, |database| {
+    let app = start(database).await;
+    collect(&app, ANNA, "req-anna").await;
+    collect(&app, ANNA, "req-anna-again").await;
+    collect(&app, BRAM, "req-bram").await;
+    let token = token(&app).await;
+    let url = format!("{}/audit/usage?period={}", app.address, this_month());
+    let response = app.client.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers()["content-type"], "application/jose+json");
+    let signed = response.text().await.unwrap();
+    let verified = metering::signing::verify(&signed, &jwks(&app).await).expect("the report verifies");
+    assert_eq!(verified.content_type, "application/json");
+    let report: metering::UsageReport = serde_json::from_str(&verified.payload).unwrap();
+    assert_eq!(report.clients.len(), 1);
+    let usage = &report.clients[0];
+    assert_eq!((usage.client_id.as_str(), usage.new_users, usage.amount_cents), ("pgo.example.nl", 2, 1500));
+    let anna = usage.evidence.iter().find(|e| e.pseudonym == app.context.secret.pseudonym(ANNA)).unwrap();
+    assert_eq!((anna.request_id.as_str(), anna.provider.as_str(), anna.data_service.as_str()), ("req-anna", PROVIDER, "48"));
+    assert_eq!(report.totals.amount_cents, 1500);
+    assert!(!signed.contains(ANNA) && !signed.contains(BRAM), "no BSN in a report");
+
+    // The same report as CSV, and a tampered one.
+    let csv = app.client.get(format!("{url}&format=csv")).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
+    let verified = metering::signing::verify(&csv, &jwks(&app).await).expect("the CSV report verifies");
+    assert_eq!(verified.content_type, "text/csv");
+    assert!(verified.payload.contains(",req-anna,"), "{}", verified.payload);
+    let mut document: Value = serde_json::from_str(&csv).unwrap();
+    document["payload"] = json!(verified.payload.replace("client,pgo.example.nl,2,1500", "client,pgo.example.nl,3,2250"));
+    assert!(matches!(
+        metering::signing::verify(&document.to_string(), &jwks(&app).await),
+        Err(metering::SignatureError::Mismatch)
+    ));
+
+    // The report is what the OpenAPI document says it is.
+    let openapi: Value =
+        app.client.get(format!("{}/audit/openapi.json", app.address)).send().await.unwrap().json().await.unwrap();
+    let schema = json!({ "$ref": "#/components/schemas/UsageReport", "components": openapi["components"] });
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let payload: Value = serde_json::from_str(&report.to_json()).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&payload).map(|error| error.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    let envelope = json!({ "$ref": "#/components/schemas/SignedReport", "components": openapi["components"] });
+    assert!(jsonschema::validator_for(&envelope).unwrap().is_valid(&serde_json::from_str::<Value>(&signed).unwrap()));
+});
+
+on_both_backends!(the_access_log_is_served_as_audit_events, |database| {
+    let app = start(database).await;
+    collect(&app, ANNA, "req-logged").await;
+    let token = token(&app).await;
+    let url = format!("{}/audit/AuditEvent?period={}&_count=1", app.address, this_month());
+    let mut bundle = Value::Null;
+    for _ in 0..100 {
+        bundle = app.client.get(&url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        if bundle["entry"].as_array().is_some_and(|entries| !entries.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let event = &bundle["entry"][0]["resource"];
+    assert_eq!(event["resourceType"], "AuditEvent");
+    assert_eq!(event["outcome"], "0");
+    assert_eq!(event["agent"][0]["who"]["identifier"]["value"], "pgo.example.nl");
+    assert!(event.to_string().contains("req-logged"));
+    assert!(bundle["link"][0]["url"].as_str().unwrap().contains("after="), "a full page links to the next");
+    assert!(!bundle.to_string().contains(ANNA));
+});
+
+on_both_backends!(auditors_and_pgos_cannot_use_each_others_doors, |database| {
+    let app = start(database).await;
+    let wrong = auditor_token(&app, "wrong-secret").await;
+    assert_eq!(wrong.status().as_u16(), 401);
+    assert_eq!(wrong.json::<Value>().await.unwrap()["error"], "invalid_client");
+    let auditor = token(&app).await;
+    let pgo = app.token(PROVIDER, ANNA, &["48"]);
+    let usage = format!("{}/audit/usage?period={}", app.address, this_month());
+    let no_token = app.client.get(&usage).send().await.unwrap();
+    assert_eq!(no_token.status().as_u16(), 401);
+    assert!(no_token.headers().contains_key("www-authenticate"));
+    let with_pgo_token = app.client.get(&usage).bearer_auth(&pgo).send().await.unwrap();
+    assert_eq!(with_pgo_token.status().as_u16(), 401, "a PGO's token opens no report");
+    let fhir = app.client.get(format!("{}/Patient", app.base(PROVIDER, "48"))).bearer_auth(&auditor).send().await.unwrap();
+    assert_eq!(fhir.status().as_u16(), 401, "an auditor's token opens no person's data");
+    let bad_period = app.client.get(format!("{}/audit/usage?period=2026-13", app.address)).bearer_auth(&auditor).send().await.unwrap();
+    assert_eq!(bad_period.status().as_u16(), 400);
+    assert_eq!(bad_period.json::<Value>().await.unwrap()["error"], "invalid_request");
+});
+
+on_both_backends!(the_openapi_document_is_valid_and_served, |database| {
+    let app = start(database).await;
+    let text = app.client.get(format!("{}/audit/openapi.json", app.address)).send().await.unwrap().text().await.unwrap();
+    let spec = oas3::from_json(&text).expect("a valid OpenAPI 3.1 document");
+    let mut paths: Vec<String> = spec.paths.unwrap_or_default().keys().cloned().collect();
+    paths.sort();
+    assert_eq!(paths, ["/AuditEvent", "/openapi.json", "/usage"]);
+    assert_eq!(spec.servers[0].url, format!("{}/audit", app.address));
+    // Every schema in it is a valid JSON Schema.
+    let document: Value = serde_json::from_str(&text).unwrap();
+    for (name, _) in document["components"]["schemas"].as_object().unwrap() {
+        let schema = json!({ "$ref": format!("#/components/schemas/{name}"), "components": document["components"] });
+        assert!(jsonschema::validator_for(&schema).is_ok(), "{name}");
+    }
+});
