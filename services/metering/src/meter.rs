@@ -6,7 +6,7 @@ use crate::period::year_of;
 use crate::rules::Exchange;
 use aws_lc_rs::digest;
 use chrono_tz::Tz;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Mutex;
 use store::{FirstExchange, Store, StoreError};
 
@@ -28,26 +28,30 @@ pub enum Recorded {
 }
 
 /// The (PGO, year, person) known to be stored, as 128 bits of a SHA-256 of the three (no
-/// collision in any realistic lifetime; a plain 64-bit hash could, in principle, miss a user).
+/// collision in any realistic lifetime; a plain 64-bit hash could, in principle, miss a user),
+/// with the stored first exchange's time: an exchange from before it (a request that overtook
+/// another, a clock set back) is still written, so the earliest one is kept whatever the order.
 /// Two generations bound the memory: when the current one is full it becomes the previous one
 /// and the one before is forgotten (a forgotten key costs one no-op write on its next use).
 #[derive(Debug)]
 struct Known {
-    current: HashSet<u128>,
-    previous: HashSet<u128>,
+    current: HashMap<u128, i64>,
+    previous: HashMap<u128, i64>,
     generation_capacity: usize,
 }
 
 impl Known {
-    fn contains(&self, key: u128) -> bool {
-        self.current.contains(&key) || self.previous.contains(&key)
+    /// Whether an exchange at `at` adds nothing to what is stored under `key`.
+    fn covers(&self, key: u128, at: i64) -> bool {
+        self.current.get(&key).or_else(|| self.previous.get(&key)).is_some_and(|first| *first <= at)
     }
 
-    fn insert(&mut self, key: u128) {
-        if self.current.len() >= self.generation_capacity {
+    fn insert(&mut self, key: u128, at: i64) {
+        if self.current.len() >= self.generation_capacity && !self.current.contains_key(&key) {
             self.previous = std::mem::take(&mut self.current);
         }
-        self.current.insert(key);
+        let first = self.current.entry(key).or_insert(at);
+        *first = (*first).min(at);
     }
 }
 
@@ -71,7 +75,7 @@ impl Meter {
         Meter {
             store,
             zone,
-            known: Mutex::new(Known { current: HashSet::new(), previous: HashSet::new(), generation_capacity }),
+            known: Mutex::new(Known { current: HashMap::new(), previous: HashMap::new(), generation_capacity }),
         }
     }
 
@@ -80,7 +84,7 @@ impl Meter {
     pub async fn record(&self, exchange: &Exchange) -> Result<Recorded, StoreError> {
         let year = year_of(exchange.at, self.zone);
         let key = key(&exchange.client_id, year, &exchange.pseudonym);
-        if self.known.lock().map(|known| known.contains(key)).unwrap_or(false) {
+        if self.known.lock().map(|known| known.covers(key, exchange.at)).unwrap_or(false) {
             return Ok(Recorded::AlreadyCounted);
         }
         let first = FirstExchange {
@@ -95,7 +99,7 @@ impl Meter {
         };
         self.store.record_first_exchanges(std::slice::from_ref(&first)).await?;
         if let Ok(mut known) = self.known.lock() {
-            known.insert(key);
+            known.insert(key, exchange.at);
         }
         Ok(Recorded::Written)
     }
@@ -107,13 +111,23 @@ mod tests {
 
     #[test]
     fn two_generations_bound_what_is_remembered() {
-        let mut known = Known { current: HashSet::new(), previous: HashSet::new(), generation_capacity: 2 };
+        let mut known = Known { current: HashMap::new(), previous: HashMap::new(), generation_capacity: 2 };
         for value in 1..=5 {
-            known.insert(value);
+            known.insert(value, 100);
         }
-        assert!(known.contains(5) && known.contains(4) && known.contains(3));
-        assert!(!known.contains(1), "the oldest generation is forgotten");
+        assert!(known.covers(5, 100) && known.covers(4, 100) && known.covers(3, 100));
+        assert!(!known.covers(1, 100), "the oldest generation is forgotten");
         assert!(known.current.len() + known.previous.len() <= 4);
+    }
+
+    #[test]
+    fn an_earlier_exchange_is_not_covered_by_a_later_one() {
+        let mut known = Known { current: HashMap::new(), previous: HashMap::new(), generation_capacity: 10 };
+        known.insert(7, 100);
+        assert!(known.covers(7, 100) && known.covers(7, 150));
+        assert!(!known.covers(7, 99));
+        known.insert(7, 50);
+        assert!(known.covers(7, 50));
     }
 
     #[test]
