@@ -179,3 +179,54 @@ on_both_backends!(lists_are_imported_only_when_valid_and_newer, |database| {
     assert!(shown.contains("Volgnummer 3"), "{shown}");
     assert!(shown.contains("none held"), "no Whitelist yet: {shown}");
 });
+
+on_both_backends!(a_report_is_made_signed_and_verified_offline, |database| {
+    let data = database.dir.path().join("data");
+    let store = store::Store::connect(&database.url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    let march = metering::Period::containing(metering::Granularity::Month, 1_773_000_000_000, chrono_tz::Europe::Amsterdam);
+    let (start, _) = march.bounds(chrono_tz::Europe::Amsterdam);
+    let first = store::FirstExchange {
+        client_id: "pgo.example.nl".into(),
+        year: i64::from(march.year),
+        pseudonym: "a-pseudonym".into(),
+        first_at: start + 1000,
+        request_id: "req-1".into(),
+        provider: "umcx".into(),
+        data_service: "48".into(),
+        kind: "collect".into(),
+    };
+    store.record_first_exchanges(&[first]).await.unwrap();
+    store.close().await;
+    let file = data.join("report.jws.json");
+    let period = march.to_string();
+    let made = run(&database, &["report", "--period", &period, "--format", "csv", "--output", &file.display().to_string()]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    assert!(text(&made.stderr).contains("1 new unique users, EUR 7.50 due"), "{}", text(&made.stderr));
+    let verified = run(&database, &["report", "verify", &file.display().to_string()]);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    assert!(text(&verified.stdout).contains("user,pgo.example.nl,,,a-pseudonym,"), "{}", text(&verified.stdout));
+    // With a saved key set instead of the service's key, too.
+    let key = access_token::SigningKey::load_or_create(&data.join("keys/signing-key.pem")).unwrap();
+    let jwks = data.join("jwks.json");
+    std::fs::write(&jwks, serde_json::json!({ "keys": [key.public_jwk()] }).to_string()).unwrap();
+    let with_jwks = run(&database, &["report", "verify", "--quiet", "--jwks", &jwks.display().to_string(), &file.display().to_string()]);
+    assert!(with_jwks.status.success(), "{}", text(&with_jwks.stderr));
+    // One changed character fails.
+    let tampered = std::fs::read_to_string(&file).unwrap().replace("client,pgo.example.nl,1,750", "client,pgo.example.nl,2,750");
+    std::fs::write(&file, tampered).unwrap();
+    let refused = run(&database, &["report", "verify", &file.display().to_string()]);
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("NOT VALID"), "{}", text(&refused.stderr));
+});
+
+#[test]
+fn auditors_get_a_secret_and_its_hash() {
+    let output = Command::new(env!("CARGO_BIN_EXE_pgo-exchange")).args(["auditors", "new", "nza"]).output().unwrap();
+    assert!(output.status.success());
+    let printed = text(&output.stdout);
+    let secret = printed.lines().nth(1).unwrap().trim_start_matches('#').trim();
+    assert!(printed.contains(&format!("secret_sha256 = \"{}\"", metering::secret_hash(secret))), "{printed}");
+    let refused = Command::new(env!("CARGO_BIN_EXE_pgo-exchange")).args(["auditors", "new", "NZA"]).output().unwrap();
+    assert!(!refused.status.success());
+}
