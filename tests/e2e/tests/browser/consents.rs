@@ -34,6 +34,9 @@ on_both_backends!(a_person_revokes_the_demo_pgos_consent_on_the_consent_page, |d
     assert_eq!(list.query(), None);
     let page = person.text().await;
     assert!(page.contains(DEMO_PGO) && page.contains(DEMO_PROVIDER), "the demo PGO is listed: {page}");
+    // The demo PGO fetched Anna's data after her consent: the page says who retrieved what.
+    assert!(page.contains("Wie heeft uw gegevens opgehaald"), "{page}");
+    assert!(person.text_of("history").await.contains(DEMO_PROVIDER), "the retrieval is listed");
     let revoke = person.ids_of("button[id^='revoke-']").await;
     assert_eq!(revoke.len(), 1, "one consent, one revoke button: {revoke:?}");
     // The revoke column's header is for screen readers only: the stylesheet must hide it.
@@ -48,7 +51,10 @@ on_both_backends!(a_person_revokes_the_demo_pgos_consent_on_the_consent_page, |d
     let page = person.text().await;
     assert!(page.contains("De toestemming is ingetrokken."), "the revoked notice: {page}");
     assert!(page.contains("Er zijn geen apps met een doorlopende toestemming."), "{page}");
-    assert!(!page.contains(DEMO_PGO), "the demo PGO is gone from the list: {page}");
+    // Gone from the consents; still named in the history of retrievals below them.
+    let consents = page.split("Wie heeft uw gegevens opgehaald").next().unwrap_or_default();
+    assert!(!consents.contains(DEMO_PGO), "the demo PGO is gone from the list: {page}");
+    assert!(person.text_of("history").await.contains(DEMO_PROVIDER));
     assert!(person.ids_of("button[id^='revoke-']").await.is_empty());
     assert_eq!(active_consents(&app).await, 0, "revoked in the store, not only on the page");
 

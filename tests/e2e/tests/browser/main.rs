@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod consents;
+mod dashboard;
 mod flow;
 mod language;
 mod person;
