@@ -63,9 +63,7 @@ impl TokenVerifier {
         validation.set_issuer(&[self.issuer.as_str()]);
         validation.required_spec_claims =
             ["exp", "iss", "sub", "aud"].iter().map(|claim| (*claim).to_owned()).collect::<HashSet<_>>();
-        let claims = jsonwebtoken::decode::<AuditorClaims>(token, key, &validation)
-            .map_err(crate::token_error)?
-            .claims;
+        let claims = jsonwebtoken::decode::<AuditorClaims>(token, key, &validation).map_err(crate::token_error)?.claims;
         if claims.role != AUDITOR_ROLE {
             return Err(TokenError::Malformed("not an auditor's token".to_owned()));
         }

@@ -27,7 +27,8 @@ fn grant() -> Grant {
 #[test]
 fn issued_tokens_verify_and_carry_the_grant() {
     let key = SigningKey::generate().expect("key");
-    let issued = TokenIssuer::new(key.clone(), ISSUER, DEFAULT_LIFETIME_SECONDS, seal()).issue(&grant()).expect("issued");
+    let issued =
+        TokenIssuer::new(key.clone(), ISSUER, DEFAULT_LIFETIME_SECONDS, seal()).issue(&grant()).expect("issued");
     assert_eq!(issued.expires_in, 900);
     let claims = TokenVerifier::new(&[key], ISSUER).verify(&issued.token).expect("verifies");
     assert_eq!(claims.scope, "umcx~48 umcx~63");

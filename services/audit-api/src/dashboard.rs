@@ -18,7 +18,10 @@ const STYLESHEET: &str = include_str!("dashboard.css");
 
 /// `GET /audit/style.css`.
 pub(crate) async fn stylesheet() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/css; charset=utf-8").insert_header(("Cache-Control", "max-age=3600")).body(STYLESHEET)
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "max-age=3600"))
+        .body(STYLESHEET)
 }
 
 fn page(title: &str, body: Markup) -> Markup {
@@ -92,7 +95,10 @@ fn form_fields(body: &[u8]) -> HashMap<String, String> {
 /// `POST /audit/login`: checks the credentials, starts a session, on to the dashboard.
 pub(crate) async fn login(request: HttpRequest, body: web::Bytes, api: web::Data<AuditApi>) -> HttpResponse {
     if !auth::same_origin(&api, &request) {
-        return html_response(StatusCode::FORBIDDEN, login_form(Some("This form must be sent from this service's own page.")));
+        return html_response(
+            StatusCode::FORBIDDEN,
+            login_form(Some("This form must be sent from this service's own page.")),
+        );
     }
     let fields = form_fields(&body);
     let (id, secret) = (fields.get("client_id"), fields.get("client_secret"));
@@ -140,7 +146,8 @@ pub(crate) async fn download(request: HttpRequest, api: web::Data<AuditApi>) -> 
     if let Err(response) = signed_in(&api, &request).await {
         return response;
     }
-    let params: HashMap<String, String> = url::form_urlencoded::parse(request.query_string().as_bytes()).into_owned().collect();
+    let params: HashMap<String, String> =
+        url::form_urlencoded::parse(request.query_string().as_bytes()).into_owned().collect();
     let outcome = async {
         let period = period_param(&params)?;
         let format = ReportFormat::from_param(params.get("format").map(String::as_str))?;
@@ -185,7 +192,7 @@ fn euros(cents: i64) -> String {
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();
     for (index, digit) in whole.chars().enumerate() {
-        if index > 0 && (whole.len() - index) % 3 == 0 {
+        if index > 0 && (whole.len() - index).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
@@ -200,7 +207,8 @@ pub(crate) async fn dashboard(request: HttpRequest, api: web::Data<AuditApi>) ->
         Err(response) => return response,
     };
     let now_year = metering::period::year_of(fhir_core::date::now_millis(), api.reports.zone);
-    let params: HashMap<String, String> = url::form_urlencoded::parse(request.query_string().as_bytes()).into_owned().collect();
+    let params: HashMap<String, String> =
+        url::form_urlencoded::parse(request.query_string().as_bytes()).into_owned().collect();
     let year = match params.get("year").map(|text| text.parse::<i32>()) {
         None => now_year,
         Some(Ok(year)) if (2000..=9999).contains(&year) => year,
@@ -355,7 +363,11 @@ fn period_label(period: &Period) -> String {
     match period.granularity() {
         Granularity::Month => {
             let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-            text[5..].parse::<usize>().ok().and_then(|month| months.get(month - 1)).map_or(text.clone(), |m| (*m).to_owned())
+            text[5..]
+                .parse::<usize>()
+                .ok()
+                .and_then(|month| months.get(month - 1))
+                .map_or(text.clone(), |m| (*m).to_owned())
         }
         Granularity::Quarter => text[5..].to_owned(),
         Granularity::Year => text,
@@ -366,7 +378,8 @@ fn period_label(period: &Period) -> String {
 fn nice_step(max: i64) -> i64 {
     let rough = (max as f64 / 5.0).max(1.0);
     let magnitude = 10_f64.powf(rough.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|factor| factor * magnitude).find(|step| *step >= rough).unwrap_or(rough);
+    let step =
+        [1.0, 2.0, 5.0, 10.0].iter().map(|factor| factor * magnitude).find(|step| *step >= rough).unwrap_or(rough);
     step as i64
 }
 

@@ -21,10 +21,14 @@ pub(crate) enum AuditError {
 impl AuditError {
     pub(crate) fn response(&self) -> HttpResponse {
         let (status, error, description) = match self {
-            AuditError::NoToken => (StatusCode::UNAUTHORIZED, "invalid_request", "an auditor's access token is required".to_owned()),
-            AuditError::InvalidToken => {
-                (StatusCode::UNAUTHORIZED, "invalid_token", "the access token is not a valid auditor's token".to_owned())
+            AuditError::NoToken => {
+                (StatusCode::UNAUTHORIZED, "invalid_request", "an auditor's access token is required".to_owned())
             }
+            AuditError::InvalidToken => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "the access token is not a valid auditor's token".to_owned(),
+            ),
             AuditError::BadRequest(why) => (StatusCode::BAD_REQUEST, "invalid_request", why.clone()),
             AuditError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again later".to_owned()),
         };

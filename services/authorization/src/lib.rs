@@ -27,8 +27,8 @@ mod session;
 
 pub use directory::{Directory, KnownClient};
 pub use endpoints::{
-    AUTHORIZE_PATH, JWKS_PATH, audit_audience, LOGIN_CALLBACK_PATH, MANAGE_CALLBACK_PATH, TOKEN_PATH, authorization_server_metadata,
-    configure, smart_configuration,
+    AUTHORIZE_PATH, JWKS_PATH, LOGIN_CALLBACK_PATH, MANAGE_CALLBACK_PATH, TOKEN_PATH, audit_audience,
+    authorization_server_metadata, configure, smart_configuration,
 };
 pub use flow_error::FlowError;
 pub use lists::{ImportError, Imported, import, load_directory};

@@ -206,13 +206,7 @@ async fn search_inner(
     Ok((response, format))
 }
 
-async fn read_inner(
-    request: &HttpRequest,
-    asked: Asked<'_>,
-    id: &str,
-    state: &ApiState,
-    trail: &mut Trail,
-) -> Outcome {
+async fn read_inner(request: &HttpRequest, asked: Asked<'_>, id: &str, state: &ApiState, trail: &mut Trail) -> Outcome {
     let resource_type = asked.resource_type;
     let (endpoint, _, format) = open(request, asked.provider, asked.service, state).await?;
     let fail = |error: ApiError| (error, format);

@@ -62,10 +62,11 @@ pub(crate) async fn witness(
             Err((error, format)) => error.response(format),
         };
     };
-    let ids = request.extensions().get::<RequestIds>().cloned().unwrap_or_else(|| RequestIds {
-        request_id: uuid::Uuid::new_v4().to_string(),
-        correlation_id: None,
-    });
+    let ids = request
+        .extensions()
+        .get::<RequestIds>()
+        .cloned()
+        .unwrap_or_else(|| RequestIds { request_id: uuid::Uuid::new_v4().to_string(), correlation_id: None });
     let now = fhir_core::date::now_millis();
     let response = match outcome {
         Ok((response, format)) if response.status().is_success() => {

@@ -28,7 +28,9 @@ pub fn audit_event(id: i64, entry: &AccessEntry, public_url: &str) -> Value {
         "requestor": true,
     });
     match &entry.client_id {
-        Some(client) => agent["who"] = json!({ "identifier": { "system": CLIENT_SYSTEM, "value": client }, "display": client }),
+        Some(client) => {
+            agent["who"] = json!({ "identifier": { "system": CLIENT_SYSTEM, "value": client }, "display": client })
+        }
         None => agent["who"] = json!({ "display": "an unidentified client (no valid access token)" }),
     }
     if let Some(peer) = &entry.peer {

@@ -8,8 +8,8 @@
 //! secret can turn back into a BSN.
 
 pub mod access_log;
-pub mod auditors;
 pub mod audit_event;
+pub mod auditors;
 pub mod meter;
 pub mod period;
 pub mod report;

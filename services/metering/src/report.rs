@@ -178,8 +178,7 @@ fn assemble(
 
 /// The CSV columns: a `client` row per PGO (its totals), then a `user` row per new user (the
 /// evidence), and a last `total` row.
-pub const CSV_HEADER: &str =
-    "record,client_id,new_users,amount_cents,pseudonym,first_exchange,request_id,provider,data_service,kind,tariff_cents";
+pub const CSV_HEADER: &str = "record,client_id,new_users,amount_cents,pseudonym,first_exchange,request_id,provider,data_service,kind,tariff_cents";
 
 impl UsageReport {
     /// The report as JSON text.
@@ -258,7 +257,8 @@ mod tests {
         let request = ReportRequest { period, client_id: None };
         let bounds = period.bounds(settings.zone);
         let march = bounds.0 + 86_400_000;
-        let firsts = vec![first("a.example", "p1", march), first("a.example", "p2", march + 1), first("b.example", "p1", march)];
+        let firsts =
+            vec![first("a.example", "p1", march), first("a.example", "p2", march + 1), first("b.example", "p1", march)];
         assemble(&settings, &request, bounds, firsts, march + 10 * 86_400_000)
     }
 
@@ -278,7 +278,9 @@ mod tests {
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines[0], CSV_HEADER);
         assert_eq!(lines[1], "client,a.example,2,1500,,,,,,,");
-        assert!(lines[2].starts_with("user,a.example,,,p1,2026-03-01T23:00:00.000Z,\"req,\"\"p1\"\"\",umcx,48,collect,750"));
+        assert!(
+            lines[2].starts_with("user,a.example,,,p1,2026-03-01T23:00:00.000Z,\"req,\"\"p1\"\"\",umcx,48,collect,750")
+        );
         assert_eq!(lines[6], "total,,3,2250,,,,,,,");
         assert_eq!(lines.len(), 8, "seven rows and the empty rest after the last CRLF");
     }

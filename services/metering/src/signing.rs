@@ -79,8 +79,9 @@ pub fn sign(payload: &str, content_type: &str, key: &SigningKey) -> Result<Strin
     };
     let header_json = serde_json::to_string(&header).map_err(|error| SignatureError::Signing(error.to_string()))?;
     let protected = URL_SAFE_NO_PAD.encode(header_json);
-    let signature = jsonwebtoken::crypto::sign(&signing_input(&protected, payload), key.encoding_key(), Algorithm::ES256)
-        .map_err(|error| SignatureError::Signing(error.to_string()))?;
+    let signature =
+        jsonwebtoken::crypto::sign(&signing_input(&protected, payload), key.encoding_key(), Algorithm::ES256)
+            .map_err(|error| SignatureError::Signing(error.to_string()))?;
     let signed = SignedReport { protected, payload: payload.to_owned(), signature };
     serde_json::to_string_pretty(&signed).map_err(|error| SignatureError::Signing(error.to_string()))
 }

@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use metering::{Exchange, ExchangeKind, Granularity, Meter, Period, ReportRequest, ReportSettings, Tariffs, UsageReport};
+use metering::{
+    Exchange, ExchangeKind, Granularity, Meter, Period, ReportRequest, ReportSettings, Tariffs, UsageReport,
+};
 use std::collections::{BTreeMap, BTreeSet};
 use store::Store;
 use test_support::{Backend, TestDatabase};
@@ -38,7 +40,12 @@ fn exchanges() -> Vec<Exchange> {
     // The first instant of March in Amsterdam, and the last of February.
     let march = "2026-03".parse::<Period>().unwrap().bounds(ZONE).0;
     for (at, person) in [(march, "edge-1"), (march - 1, "edge-2")] {
-        exchanges.push(Exchange { at, pseudonym: person.to_owned(), request_id: format!("req-{person}"), ..exchanges[0].clone() });
+        exchanges.push(Exchange {
+            at,
+            pseudonym: person.to_owned(),
+            request_id: format!("req-{person}"),
+            ..exchanges[0].clone()
+        });
     }
     let next_year = "2027-01".parse::<Period>().unwrap().bounds(ZONE).0 + 5_000;
     exchanges.push(Exchange { at: next_year, request_id: "req-2027".to_owned(), ..exchanges[1].clone() });
@@ -74,7 +81,9 @@ fn periods() -> Vec<Period> {
 async fn reports(store: &Store) -> Vec<UsageReport> {
     let mut reports = Vec::new();
     for period in periods() {
-        reports.push(metering::report::build(store, &settings(), &ReportRequest { period, client_id: None }, 0).await.unwrap());
+        reports.push(
+            metering::report::build(store, &settings(), &ReportRequest { period, client_id: None }, 0).await.unwrap(),
+        );
     }
     reports
 }
@@ -95,7 +104,10 @@ async fn reports_are_the_same_on_both_backends_and_follow_the_rules() {
     let mut total_users = 0;
     for (period, report) in periods().into_iter().zip(&sqlite_reports) {
         assert_eq!(as_rule(report), metering::rules::new_users_by_rule(&exchanges, period, ZONE), "{period}");
-        assert_eq!(report.totals.new_users, report.clients.iter().map(|usage| usage.evidence.len() as u64).sum::<u64>());
+        assert_eq!(
+            report.totals.new_users,
+            report.clients.iter().map(|usage| usage.evidence.len() as u64).sum::<u64>()
+        );
         if period.granularity() == Granularity::Month && period.year == 2026 {
             total_users += report.totals.new_users;
         }

@@ -69,7 +69,8 @@ impl Context {
         };
         let catalog = Arc::new(catalog);
         let ingestor = Ingestor::new(catalog.clone(), secret.clone(), settings.timezone(), unknown_elements);
-        let meter = Arc::new(metering::Meter::new(store.clone(), settings.timezone(), settings.metering.known_capacity));
+        let meter =
+            Arc::new(metering::Meter::new(store.clone(), settings.timezone(), settings.metering.known_capacity));
         let context = Context { settings, store, catalog, secret, seal, signing_key, ingestor, meter };
         context.sync_configured_providers().await?;
         context.import_configured_lists().await?;
@@ -190,9 +191,11 @@ impl Context {
     /// The auditors of the settings and, in demo mode, the demo auditor (its secret derived from
     /// the deployment secret, printed in the banner).
     pub fn auditors(&self) -> metering::Auditors {
-        let configured = self.settings.auditors.iter().map(|(id, auditor)| {
-            (id.clone(), auditor.name.clone(), auditor.secret_sha256.clone())
-        });
+        let configured = self
+            .settings
+            .auditors
+            .iter()
+            .map(|(id, auditor)| (id.clone(), auditor.name.clone(), auditor.secret_sha256.clone()));
         let auditors = metering::Auditors::new(configured);
         if self.settings.demo.enabled {
             auditors.with_secret(DEMO_AUDITOR, "Demo auditor", &self.demo_auditor_secret())

@@ -184,7 +184,8 @@ on_both_backends!(a_report_is_made_signed_and_verified_offline, |database| {
     let data = database.dir.path().join("data");
     let store = store::Store::connect(&database.url, 2).await.unwrap();
     store.migrate().await.unwrap();
-    let march = metering::Period::containing(metering::Granularity::Month, 1_773_000_000_000, chrono_tz::Europe::Amsterdam);
+    let march =
+        metering::Period::containing(metering::Granularity::Month, 1_773_000_000_000, chrono_tz::Europe::Amsterdam);
     let (start, _) = march.bounds(chrono_tz::Europe::Amsterdam);
     let first = store::FirstExchange {
         client_id: "pgo.example.nl".into(),
@@ -200,7 +201,8 @@ on_both_backends!(a_report_is_made_signed_and_verified_offline, |database| {
     store.close().await;
     let file = data.join("report.jws.json");
     let period = march.to_string();
-    let made = run(&database, &["report", "--period", &period, "--format", "csv", "--output", &file.display().to_string()]);
+    let made =
+        run(&database, &["report", "--period", &period, "--format", "csv", "--output", &file.display().to_string()]);
     assert!(made.status.success(), "{}", text(&made.stderr));
     assert!(text(&made.stderr).contains("1 new unique users, EUR 7.50 due"), "{}", text(&made.stderr));
     let verified = run(&database, &["report", "verify", &file.display().to_string()]);
@@ -210,10 +212,14 @@ on_both_backends!(a_report_is_made_signed_and_verified_offline, |database| {
     let key = access_token::SigningKey::load_or_create(&data.join("keys/signing-key.pem")).unwrap();
     let jwks = data.join("jwks.json");
     std::fs::write(&jwks, serde_json::json!({ "keys": [key.public_jwk()] }).to_string()).unwrap();
-    let with_jwks = run(&database, &["report", "verify", "--quiet", "--jwks", &jwks.display().to_string(), &file.display().to_string()]);
+    let with_jwks = run(
+        &database,
+        &["report", "verify", "--quiet", "--jwks", &jwks.display().to_string(), &file.display().to_string()],
+    );
     assert!(with_jwks.status.success(), "{}", text(&with_jwks.stderr));
     // One changed character fails.
-    let tampered = std::fs::read_to_string(&file).unwrap().replace("client,pgo.example.nl,1,750", "client,pgo.example.nl,2,750");
+    let tampered =
+        std::fs::read_to_string(&file).unwrap().replace("client,pgo.example.nl,1,750", "client,pgo.example.nl,2,750");
     std::fs::write(&file, tampered).unwrap();
     let refused = run(&database, &["report", "verify", &file.display().to_string()]);
     assert!(!refused.status.success());

@@ -48,7 +48,11 @@ pub struct AuditorSettings {
 pub type Auditors = BTreeMap<String, AuditorSettings>;
 
 /// What is wrong with these settings.
-pub(crate) fn problems(metering: &MeteringSettings, access_log: &AccessLogSettings, auditors: &Auditors) -> Vec<String> {
+pub(crate) fn problems(
+    metering: &MeteringSettings,
+    access_log: &AccessLogSettings,
+    auditors: &Auditors,
+) -> Vec<String> {
     let mut problems = Vec::new();
     if !matches!(metering.period.as_str(), "month" | "quarter" | "year") {
         problems.push("metering.period must be month, quarter or year".to_owned());

@@ -70,14 +70,13 @@ impl Store {
 
     /// The person's entries, newest first, at most `limit`.
     pub async fn access_log_of(&self, pseudonym: &str, limit: i64) -> Result<Vec<AccessEntry>, StoreError> {
-        let rows =
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT id, {COLUMNS} FROM access_log WHERE pseudonym = $1 ORDER BY at DESC, id DESC LIMIT $2"
-            )))
-            .bind(pseudonym.to_owned())
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, {COLUMNS} FROM access_log WHERE pseudonym = $1 ORDER BY at DESC, id DESC LIMIT $2"
+        )))
+        .bind(pseudonym.to_owned())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|row| entry(row).map(|(_, entry)| entry)).collect()
     }
 

@@ -219,7 +219,11 @@ impl AuthorizationServer {
     }
 
     /// The PGOs' successful retrievals of the person's data (newest first), for the page.
-    async fn retrievals(&self, pseudonym: &str, directory: &crate::Directory) -> Result<Vec<Retrieval>, store::StoreError> {
+    async fn retrievals(
+        &self,
+        pseudonym: &str,
+        directory: &crate::Directory,
+    ) -> Result<Vec<Retrieval>, store::StoreError> {
         let entries = self.store.access_log_of(pseudonym, RETRIEVALS_SHOWN).await?;
         let mut providers: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         let mut shown = Vec::new();
@@ -234,7 +238,10 @@ impl AuthorizationServer {
             types.dedup();
             shown.push(Retrieval {
                 when: self.date_time(entry.at),
-                organisation: directory.client(&client_id).map(|client| client.organisation.clone()).unwrap_or(client_id.clone()),
+                organisation: directory
+                    .client(&client_id)
+                    .map(|client| client.organisation.clone())
+                    .unwrap_or(client_id.clone()),
                 client_id,
                 provider: providers.get(&entry.provider).cloned().unwrap_or_default(),
                 service: self.service_name(directory, &entry.data_service),

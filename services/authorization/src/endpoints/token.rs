@@ -142,7 +142,11 @@ pub fn audit_audience(public_url: &str) -> String {
 }
 
 /// `grant_type=client_credentials`: an auditor's token.
-fn auditor_token(request: &HttpRequest, server: &AuthorizationServer, params: &Params) -> Result<HttpResponse, TokenError> {
+fn auditor_token(
+    request: &HttpRequest,
+    server: &AuthorizationServer,
+    params: &Params,
+) -> Result<HttpResponse, TokenError> {
     let basic = request
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)

@@ -95,10 +95,7 @@ fn the_rules_as_a_table() {
         },
         Case {
             name: "share then collect in a later month: counted once, when sharing",
-            exchanges: vec![
-                exchange(a, "p1", at(2026, 2, 5), ExchangeKind::Share),
-                collect(a, "p1", at(2026, 3, 5)),
-            ],
+            exchanges: vec![exchange(a, "p1", at(2026, 2, 5), ExchangeKind::Share), collect(a, "p1", at(2026, 3, 5))],
             period: "2026-03",
             expected: pairs(&[]),
         },
@@ -146,11 +143,12 @@ fn the_tariff_is_that_of_the_first_exchange_month() {
 }
 
 fn arbitrary_exchanges() -> impl Strategy<Value = Vec<Exchange>> {
-    let one = (0..3_usize, 0..6_usize, 0..(2 * 365 * 24_i64), any::<bool>()).prop_map(|(client, person, hour, share)| {
-        let start = at(2026, 1, 1) - 12 * 3_600_000;
-        let kind = if share { ExchangeKind::Share } else { ExchangeKind::Collect };
-        exchange(&format!("pgo-{client}.example"), &format!("p{person}"), start + hour * 3_600_000, kind)
-    });
+    let one =
+        (0..3_usize, 0..6_usize, 0..(2 * 365 * 24_i64), any::<bool>()).prop_map(|(client, person, hour, share)| {
+            let start = at(2026, 1, 1) - 12 * 3_600_000;
+            let kind = if share { ExchangeKind::Share } else { ExchangeKind::Collect };
+            exchange(&format!("pgo-{client}.example"), &format!("p{person}"), start + hour * 3_600_000, kind)
+        });
     proptest::collection::vec(one, 0..60)
 }
 

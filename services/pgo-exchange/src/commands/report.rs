@@ -90,8 +90,10 @@ fn verify(
 ) -> anyhow::Result<ExitCode> {
     let document = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let keys: serde_json::Value = match jwks {
-        Some(path) => serde_json::from_str(&std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)
-            .with_context(|| format!("{} is not a JWK Set", path.display()))?,
+        Some(path) => {
+            serde_json::from_str(&std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?)
+                .with_context(|| format!("{} is not a JWK Set", path.display()))?
+        }
         None => {
             // The service's own key, read from where the service keeps it (no database needed).
             let settings = settings::Settings::load(config, &overrides)?;

@@ -77,17 +77,22 @@ on_both_backends!(a_signed_report_shows_each_new_user_with_evidence, |database| 
     let usage = &report.clients[0];
     assert_eq!((usage.client_id.as_str(), usage.new_users, usage.amount_cents), ("pgo.example.nl", 2, 1500));
     let anna = usage.evidence.iter().find(|e| e.pseudonym == app.context.secret.pseudonym(ANNA)).unwrap();
-    assert_eq!((anna.request_id.as_str(), anna.provider.as_str(), anna.data_service.as_str()), ("req-anna", PROVIDER, "48"));
+    assert_eq!(
+        (anna.request_id.as_str(), anna.provider.as_str(), anna.data_service.as_str()),
+        ("req-anna", PROVIDER, "48")
+    );
     assert_eq!(report.totals.amount_cents, 1500);
     assert!(!signed.contains(ANNA) && !signed.contains(BRAM), "no BSN in a report");
 
     // The same report as CSV, and a tampered one.
-    let csv = app.client.get(format!("{url}&format=csv")).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
+    let csv =
+        app.client.get(format!("{url}&format=csv")).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
     let verified = metering::signing::verify(&csv, &jwks(&app).await).expect("the CSV report verifies");
     assert_eq!(verified.content_type, "text/csv");
     assert!(verified.payload.contains(",req-anna,"), "{}", verified.payload);
     let mut document: Value = serde_json::from_str(&csv).unwrap();
-    document["payload"] = json!(verified.payload.replace("client,pgo.example.nl,2,1500", "client,pgo.example.nl,3,2250"));
+    document["payload"] =
+        json!(verified.payload.replace("client,pgo.example.nl,2,1500", "client,pgo.example.nl,3,2250"));
     assert!(matches!(
         metering::signing::verify(&document.to_string(), &jwks(&app).await),
         Err(metering::SignatureError::Mismatch)
@@ -140,16 +145,24 @@ on_both_backends!(auditors_and_pgos_cannot_use_each_others_doors, |database| {
     assert!(no_token.headers().contains_key("www-authenticate"));
     let with_pgo_token = app.client.get(&usage).bearer_auth(&pgo).send().await.unwrap();
     assert_eq!(with_pgo_token.status().as_u16(), 401, "a PGO's token opens no report");
-    let fhir = app.client.get(format!("{}/Patient", app.base(PROVIDER, "48"))).bearer_auth(&auditor).send().await.unwrap();
+    let fhir =
+        app.client.get(format!("{}/Patient", app.base(PROVIDER, "48"))).bearer_auth(&auditor).send().await.unwrap();
     assert_eq!(fhir.status().as_u16(), 401, "an auditor's token opens no person's data");
-    let bad_period = app.client.get(format!("{}/audit/usage?period=2026-13", app.address)).bearer_auth(&auditor).send().await.unwrap();
+    let bad_period = app
+        .client
+        .get(format!("{}/audit/usage?period=2026-13", app.address))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad_period.status().as_u16(), 400);
     assert_eq!(bad_period.json::<Value>().await.unwrap()["error"], "invalid_request");
 });
 
 on_both_backends!(the_openapi_document_is_valid_and_served, |database| {
     let app = start(database).await;
-    let text = app.client.get(format!("{}/audit/openapi.json", app.address)).send().await.unwrap().text().await.unwrap();
+    let text =
+        app.client.get(format!("{}/audit/openapi.json", app.address)).send().await.unwrap().text().await.unwrap();
     let spec = oas3::from_json(&text).expect("a valid OpenAPI 3.1 document");
     let mut paths: Vec<String> = spec.paths.unwrap_or_default().keys().cloned().collect();
     paths.sort();

@@ -92,7 +92,8 @@ on_both_backends!(a_success_that_cannot_be_metered_is_not_answered_as_one, |data
     // The meter's table is gone: the first exchange of a person cannot be recorded.
     let pool = sqlx::AnyPool::connect(&app.context.settings.database_url()).await.unwrap();
     sqlx::query("DROP TABLE exchange_firsts").execute(&pool).await.unwrap();
-    let response = app.client.get(format!("{base}/Patient")).bearer_auth(app.token(PROVIDER, ANNA, &["48"])).send().await.unwrap();
+    let response =
+        app.client.get(format!("{base}/Patient")).bearer_auth(app.token(PROVIDER, ANNA, &["48"])).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 503);
     let outcome: serde_json::Value = response.json().await.unwrap();
     assert_eq!(outcome["resourceType"], "OperationOutcome");

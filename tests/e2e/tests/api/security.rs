@@ -30,7 +30,8 @@ on_both_backends!(missing_garbage_forged_and_tampered_tokens_are_refused, |datab
     )
     .await;
     assert_refused(app.get(&url, "not-a-token").await, 401, "invalid_token").await;
-    let forger = TokenIssuer::new(SigningKey::generate().expect("key"), app.context.issuer(), 900, app.context.seal.clone());
+    let forger =
+        TokenIssuer::new(SigningKey::generate().expect("key"), app.context.issuer(), 900, app.context.seal.clone());
     assert_refused(app.get(&url, &app.token_with(&forger, PROVIDER, ANNA, &["48"])).await, 401, "invalid_token").await;
     // Anna's token with Bram's key in it: the signature no longer fits.
     let anna = app.token(PROVIDER, ANNA, &["48"]);
@@ -39,7 +40,8 @@ on_both_backends!(missing_garbage_forged_and_tampered_tokens_are_refused, |datab
     let tampered = format!("{}.{}.{}", anna_parts[0], bram_parts[1], anna_parts[2]);
     assert_refused(app.get(&url, &tampered).await, 401, "invalid_token").await;
     // Another issuer's token (a different public URL), signed with the service's own key.
-    let elsewhere = TokenIssuer::new(app.context.signing_key.clone(), "https://elsewhere.example", 900, app.context.seal.clone());
+    let elsewhere =
+        TokenIssuer::new(app.context.signing_key.clone(), "https://elsewhere.example", 900, app.context.seal.clone());
     assert_refused(app.get(&url, &app.token_with(&elsewhere, PROVIDER, ANNA, &["48"])).await, 401, "invalid_token")
         .await;
 });
