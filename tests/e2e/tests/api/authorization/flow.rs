@@ -61,7 +61,10 @@ on_both_backends!(a_pgo_collects_refreshes_and_loses_access_when_the_person_revo
         .await;
     assert_eq!(status, 303);
     let (_, _, after) = browser.get(&format!("{}/oauth/consents?revoked=1", app.address)).await;
-    assert!(!after.contains("Voorbeeld PGO B.V."), "the consent is gone from the list: {after}");
+    // Gone from the consents; still named in the history of what it retrieved, below them.
+    let (consents, history) = after.split_once("Wie heeft uw gegevens opgehaald").expect("the history");
+    assert!(!consents.contains("Voorbeeld PGO B.V."), "the consent is gone from the list: {after}");
+    assert!(history.contains("Voorbeeld PGO B.V.") && history.contains("Demo Ziekenhuis"), "{history}");
 
     let (status, refused) = pgo.refresh(PGO, &refresh_2).await;
     assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_grant")), "{refused}");
