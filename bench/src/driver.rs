@@ -1,6 +1,6 @@
 //! One benchmark run per backend: load the synthetic data, start the service as a child process,
 //! drive the BgZ query list, then drive the bare baseline with the same load and body size. (The
-//! token endpoint's workload is in `tokens.rs`, the metering comparison in `metering.rs`; the
+//! token endpoint's workload is in `tokens.rs`, the metering comparison in `overhead.rs`; the
 //! scratch database and the helpers for loading, tokens, child processes and samples are shared
 //! from here.)
 
@@ -163,7 +163,7 @@ async fn run_backend(options: &Options, templates: &Templates, backend: Backend)
         Workload::Tokens { codes } => {
             crate::tokens::measure(options, templates, backend, &data_dir, &database_url, codes).await
         }
-        Workload::Metering => crate::metering::measure(options, templates, backend, &data_dir, &database_url).await,
+        Workload::Metering => crate::overhead::measure(options, templates, backend, &data_dir, &database_url).await,
     };
     if options.keep_database
         && let Some(name) = &postgres_database

@@ -9,7 +9,7 @@
 //!
 //! With `--metering` it measures what metering costs a search: the BgZ query list against the
 //! service as served (every 2xx metered, every request access-logged) and against the same
-//! service built without meter and access log, in alternating rounds (`metering.rs`).
+//! service built without meter and access log, in alternating rounds (`overhead.rs`).
 //!
 //! With `--report` it measures the auditors' usage reports on PostgreSQL: a scratch database with
 //! the first exchanges of 1,000,000 users over a year across 30 PGOs, then the monthly and the
@@ -27,7 +27,7 @@ mod driver;
 mod generate;
 mod grants;
 mod machine;
-mod metering;
+mod overhead;
 mod report;
 mod servers;
 mod tokens;

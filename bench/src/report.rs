@@ -19,7 +19,8 @@
 //! (the JWS the auditor gets). The baseline, in the same run: `count(*)` and
 //! `sum(length(pseudonym))` over the same rows, on a plain PostgreSQL connection. To show where
 //! the time goes, the parts are timed on their own too: the store's query alone (sqlx `Any`
-//! driver, decoding into `FirstExchange`), the same query on the native PostgreSQL driver,
+//! driver, decoding into `FirstExchange`), the same through `Any` fetched as a stream with
+//! columns read by position, the same query on the native PostgreSQL driver,
 //! compact against pretty JSON, a SHA-256 over the payload, and escaping the payload into the
 //! JWS's JSON string.
 
@@ -29,13 +30,18 @@ use anyhow::Context as _;
 use aws_lc_rs::digest;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use metering::report::{ReportRequest, ReportSettings};
 use metering::{Period, Tariffs};
 use pgo_exchange::Context;
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, PgConnection, Row};
 use std::time::{Duration, Instant};
 use store::FirstExchange;
+
+/// The query of `Store::first_exchanges` for all PGOs.
+const FIRSTS_SQL: &str = "SELECT client_id, pseudonym, first_at, request_id, provider, data_service, kind \
+                          FROM exchange_firsts WHERE year = $1 AND first_at >= $2 AND first_at < $3 \
+                          ORDER BY client_id, first_at, pseudonym";
 
 /// What a report, end to end, may take.
 const TARGET: Duration = Duration::from_secs(10);
@@ -110,11 +116,13 @@ async fn measure(options: &ReportOptions, database_url: &str, data_dir: &std::pa
         table_bytes as f64 / 1_048_576.0
     );
 
+    // A pool of sqlx's `Any` driver like the store's (whose drivers `Store::connect` installed).
+    let any_pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(database_url).await?;
     let monthly: Period = format!("{}-{:02}", options.year, options.month.clamp(1, 12)).parse()?;
     let yearly: Period = options.year.to_string().parse()?;
     let mut results = Vec::new();
     for period in [monthly, yearly] {
-        results.push(time_period(&context, &settings, &mut connection, period).await?);
+        results.push(time_period(&context, &settings, &mut connection, &any_pool, period).await?);
     }
     println!(
         "| report | rows | baseline count(*) | JSON signed, end to end | ratio | CSV signed, end to end | ratio | signed JSON | signed CSV |"
@@ -153,14 +161,15 @@ async fn measure(options: &ReportOptions, database_url: &str, data_dir: &std::pa
         }
     }
     println!(
-        "| report | store query alone (sqlx Any) | same query, native PostgreSQL driver | compact JSON | SHA-256 of the payload | payload escaped as a JSON string |"
+        "| report | store query alone (sqlx Any, fetch_all, columns by name) | same, Any streamed, columns by position | same query, native PostgreSQL driver | compact JSON | SHA-256 of the payload | payload escaped as a JSON string |"
     );
     for timed in &results {
         let parts = &timed.parts;
         println!(
-            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
             timed.period,
             parts.any_query.as_secs_f64(),
+            parts.any_streamed.as_secs_f64(),
             parts.native_query.as_secs_f64(),
             parts.compact_json.as_secs_f64(),
             parts.sha256.as_secs_f64(),
@@ -171,6 +180,7 @@ async fn measure(options: &ReportOptions, database_url: &str, data_dir: &std::pa
         println!("peak RSS of the benchmark process (generation and reports): {mib:.0} MiB");
     }
     connection.close().await?;
+    any_pool.close().await;
     context.store.close().await;
     Ok(())
 }
@@ -195,6 +205,7 @@ impl Timed {
 #[derive(Debug, Default)]
 struct Parts {
     any_query: Duration,
+    any_streamed: Duration,
     native_query: Duration,
     compact_json: Duration,
     sha256: Duration,
@@ -215,6 +226,7 @@ async fn time_period(
     context: &Context,
     settings: &ReportSettings,
     connection: &mut PgConnection,
+    any_pool: &sqlx::AnyPool,
     period: Period,
 ) -> anyhow::Result<PeriodTimed> {
     let (start, end) = period.bounds(settings.zone);
@@ -237,21 +249,34 @@ async fn time_period(
 
     let mut parts = Parts::default();
     let started = Instant::now();
+    let native: Vec<(String, String, i64, String, String, String, String)> =
+        sqlx::query_as(FIRSTS_SQL).bind(year).bind(start).bind(end).fetch_all(&mut *connection).await?;
+    parts.native_query = started.elapsed();
+    drop(native);
+    let started = Instant::now();
     let firsts = context.store.first_exchanges(year, start, end, None).await?;
     parts.any_query = started.elapsed();
     drop(firsts);
+    // What `Store::first_exchanges` would take fetching with a stream (no Vec of every `AnyRow`
+    // first) and reading columns by position.
     let started = Instant::now();
-    let native: Vec<(String, String, i64, String, String, String, String)> = sqlx::query_as(
-        "SELECT client_id, pseudonym, first_at, request_id, provider, data_service, kind FROM exchange_firsts \
-         WHERE year = $1 AND first_at >= $2 AND first_at < $3 ORDER BY client_id, first_at, pseudonym",
-    )
-    .bind(year)
-    .bind(start)
-    .bind(end)
-    .fetch_all(&mut *connection)
-    .await?;
-    parts.native_query = started.elapsed();
-    drop(native);
+    let mut stream = sqlx::query(FIRSTS_SQL).bind(year).bind(start).bind(end).fetch(any_pool);
+    let mut firsts = Vec::new();
+    while let Some(row) = stream.try_next().await? {
+        firsts.push(FirstExchange {
+            client_id: row.try_get(0)?,
+            year,
+            pseudonym: row.try_get(1)?,
+            first_at: row.try_get(2)?,
+            request_id: row.try_get(3)?,
+            provider: row.try_get(4)?,
+            data_service: row.try_get(5)?,
+            kind: row.try_get(6)?,
+        });
+    }
+    drop(stream);
+    parts.any_streamed = started.elapsed();
+    drop(firsts);
 
     // JSON, end to end, as the audit API makes it.
     let mut json = Timed::default();
