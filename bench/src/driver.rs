@@ -198,16 +198,7 @@ async fn measure_backend(
     data_dir: &std::path::Path,
     database_url: &str,
 ) -> anyhow::Result<()> {
-    let port = free_port()?;
-    let address = format!("http://127.0.0.1:{port}");
-    let overrides = settings::Overrides {
-        data_dir: Some(data_dir.to_path_buf()),
-        database_url: Some(database_url.to_owned()),
-        listen: Some(format!("127.0.0.1:{port}")),
-        public_url: Some(address.clone()),
-    };
-    let settings = settings::Settings::load_with_environment(None, &overrides, Vec::new())?;
-    let context = Context::open(settings).await?;
+    let (port, address, context) = open_on_free_port(data_dir, database_url, Vec::new()).await?;
     let loaded = load(&context, templates, options.patients).await?;
     println!(
         "\n[{backend:?}] loaded {} resources in {:.1} s ({:.0} resources/s)",
@@ -550,6 +541,25 @@ pub(crate) async fn drive(
     }
     total.elapsed = elapsed;
     Ok(total)
+}
+
+/// Opens the service's context over `database_url` for a server on a free loopback port (with
+/// extra `PGO_EXCHANGE__...` settings); returns the port, the address and the context.
+pub(crate) async fn open_on_free_port(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    environment: Vec<(String, String)>,
+) -> anyhow::Result<(u16, String, Context)> {
+    let port = free_port()?;
+    let address = format!("http://127.0.0.1:{port}");
+    let overrides = settings::Overrides {
+        data_dir: Some(data_dir.to_path_buf()),
+        database_url: Some(database_url.to_owned()),
+        listen: Some(format!("127.0.0.1:{port}")),
+        public_url: Some(address.clone()),
+    };
+    let settings = settings::Settings::load_with_environment(None, &overrides, environment)?;
+    Ok((port, address, Context::open(settings).await?))
 }
 
 pub(crate) fn free_port() -> anyhow::Result<u16> {

@@ -21,7 +21,6 @@ use crate::generate::Templates;
 use crate::machine;
 use anyhow::bail;
 use futures::StreamExt;
-use pgo_exchange::Context;
 use sqlx::{Connection, PgConnection, SqliteConnection};
 use std::path::Path;
 use std::sync::Arc;
@@ -38,16 +37,7 @@ pub(crate) async fn measure(
     data_dir: &Path,
     database_url: &str,
 ) -> anyhow::Result<()> {
-    let port = free_port()?;
-    let address = format!("http://127.0.0.1:{port}");
-    let overrides = settings::Overrides {
-        data_dir: Some(data_dir.to_path_buf()),
-        database_url: Some(database_url.to_owned()),
-        listen: Some(format!("127.0.0.1:{port}")),
-        public_url: Some(address.clone()),
-    };
-    let settings = settings::Settings::load_with_environment(None, &overrides, Vec::new())?;
-    let context = Context::open(settings).await?;
+    let (port, address, context) = crate::driver::open_on_free_port(data_dir, database_url, Vec::new()).await?;
     let (resources, took) = load(&context, templates, options.patients).await?;
     println!(
         "\n[{backend:?}] loaded {resources} resources in {:.1} s ({:.0} resources/s)",

@@ -9,7 +9,6 @@ use crate::driver::{Backend, Options, Sample, free_port, load, spawn, spawn_with
 use crate::grants::{self, CLIENT_ID, PreparedCode, REDIRECT_URI};
 use crate::machine;
 use anyhow::bail;
-use pgo_exchange::Context;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -65,17 +64,12 @@ pub(crate) async fn measure(
     database_url: &str,
     codes: usize,
 ) -> anyhow::Result<()> {
-    let port = free_port()?;
-    let address = format!("http://127.0.0.1:{port}");
-    let overrides = settings::Overrides {
-        data_dir: Some(data_dir.to_path_buf()),
-        database_url: Some(database_url.to_owned()),
-        listen: Some(format!("127.0.0.1:{port}")),
-        public_url: Some(address.clone()),
-    };
-    let lifetime = vec![(CODE_LIFETIME_SETTING.to_owned(), CODE_LIFETIME_SECONDS.to_owned())];
-    let settings = settings::Settings::load_with_environment(None, &overrides, lifetime)?;
-    let context = Context::open(settings).await?;
+    let (port, address, context) = crate::driver::open_on_free_port(
+        data_dir,
+        database_url,
+        vec![(CODE_LIFETIME_SETTING.to_owned(), CODE_LIFETIME_SECONDS.to_owned())],
+    )
+    .await?;
     let (resources, took) = load(&context, templates, options.patients).await?;
     println!("\n[{backend:?}] loaded {resources} resources in {:.1} s", took.as_secs_f64());
     grants::import_client_list(&context).await?;
