@@ -1,7 +1,7 @@
 //! The access log (NEN 7513): one row per PGO request to a FHIR base, successful or not. Rows are
 //! appended in batches and deleted only when past their retention.
 
-use crate::sql::Sql;
+use crate::sql::{Sql, rows_per_insert};
 use crate::{Store, StoreError};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -37,8 +37,8 @@ pub struct AccessEntry {
     pub peer: Option<String>,
 }
 
-/// Rows per INSERT: 13 parameters a row stays far below both backends' limits.
-const ROWS_PER_STATEMENT: usize = 400;
+/// Bound columns of a row.
+const BOUND_COLUMNS: usize = 13;
 
 const COLUMNS: &str = "at, client_id, pseudonym, provider, data_service, interaction, resource_type, returned, \
                        status, outcome, request_id, correlation_id, peer";
@@ -50,7 +50,7 @@ impl Store {
             return Ok(());
         }
         let mut transaction = self.pool.begin().await?;
-        for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        for chunk in entries.chunks(rows_per_insert(self.backend, BOUND_COLUMNS)) {
             let mut sql = Sql::new(&format!("INSERT INTO access_log ({COLUMNS}) VALUES "));
             for (index, entry) in chunk.iter().enumerate() {
                 sql.push(if index == 0 { "(" } else { ", (" });

@@ -3,9 +3,28 @@
 //! PostgreSQL refuses). The arguments are kept backend-neutral, so that one statement can run on
 //! sqlx (PostgreSQL, and all writes) or on rusqlite (SQLite reads, see `reader.rs`).
 
+use crate::Backend;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments, AssertSqlSafe};
 use std::fmt::Write as _;
+
+/// Parameters per multi-row INSERT on SQLite. sqlx's SQLite driver asks SQLite for the name of
+/// every parameter it binds, and SQLite finds a name by walking the statement's list of
+/// parameters, so binding a statement costs the square of its parameter count: 5,200 parameters
+/// took a quarter of the service's CPU (BENCHMARKS.md, "Metering"); 256 cost next to nothing.
+const SQLITE_PARAMETERS_PER_STATEMENT: usize = 256;
+/// Parameters per multi-row INSERT on PostgreSQL, which binds by position: a large statement
+/// saves round trips and stays far below the protocol's limit of 65,535.
+const POSTGRES_PARAMETERS_PER_STATEMENT: usize = 4_096;
+
+/// How many rows of `columns` bound columns one INSERT statement takes on `backend`.
+pub(crate) fn rows_per_insert(backend: Backend, columns: usize) -> usize {
+    let parameters = match backend {
+        Backend::Sqlite => SQLITE_PARAMETERS_PER_STATEMENT,
+        Backend::Postgres => POSTGRES_PARAMETERS_PER_STATEMENT,
+    };
+    (parameters / columns.max(1)).max(1)
+}
 
 /// A bound value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,5 +135,12 @@ mod tests {
             .bind_list(Vec::<i64>::new());
         assert_eq!(sql.text(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3) AND c IN (NULL)");
         assert_eq!(sql.args(), [Arg::Int(1), Arg::Text("x".into()), Arg::Text("y".into())]);
+    }
+
+    #[test]
+    fn sqlite_statements_stay_small() {
+        assert_eq!(rows_per_insert(Backend::Sqlite, 13), 19);
+        assert_eq!(rows_per_insert(Backend::Postgres, 8), 512);
+        assert_eq!(rows_per_insert(Backend::Sqlite, 1_000), 1);
     }
 }

@@ -2,8 +2,9 @@
 //! year. Recording one that is already held changes nothing (the earlier one stays), so a
 //! repeated or concurrent record is harmless; the reports read ranges of these rows.
 
-use crate::sql::Sql;
+use crate::sql::{Sql, rows_per_insert};
 use crate::{Store, StoreError};
+use futures::TryStreamExt;
 use sqlx::Row;
 
 /// The first exchange of a person through a PGO in a year.
@@ -27,8 +28,8 @@ pub struct FirstExchange {
     pub kind: String,
 }
 
-/// Rows per INSERT statement: 8 parameters a row stays far below both backends' limits.
-const ROWS_PER_STATEMENT: usize = 500;
+/// Bound columns of a row.
+const BOUND_COLUMNS: usize = 8;
 
 impl Store {
     /// Records `firsts` (in one transaction): each becomes the held first exchange of its
@@ -38,7 +39,7 @@ impl Store {
             return Ok(());
         }
         let mut transaction = self.pool.begin().await?;
-        for chunk in firsts.chunks(ROWS_PER_STATEMENT) {
+        for chunk in firsts.chunks(rows_per_insert(self.backend, BOUND_COLUMNS)) {
             let mut sql = Sql::new(
                 "INSERT INTO exchange_firsts \
                  (client_id, year, pseudonym, first_at, request_id, provider, data_service, kind) VALUES ",
@@ -81,21 +82,25 @@ impl Store {
             sql.push(" AND client_id = ").bind(client_id.to_owned());
         }
         sql.push(" ORDER BY client_id, first_at, pseudonym");
-        let rows = sql.build().fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
-                Ok(FirstExchange {
-                    client_id: row.try_get("client_id")?,
-                    year,
-                    pseudonym: row.try_get("pseudonym")?,
-                    first_at: row.try_get("first_at")?,
-                    request_id: row.try_get("request_id")?,
-                    provider: row.try_get("provider")?,
-                    data_service: row.try_get("data_service")?,
-                    kind: row.try_get("kind")?,
-                })
-            })
-            .collect()
+        // A year's report reads millions of rows: taken one at a time from the stream and by
+        // column position, each row is copied once. `fetch_all` held every row twice (the
+        // driver's rows and their `Any` copies) and looked up every column by name, which made
+        // it three times slower (BENCHMARKS.md, "Usage reports over a million users").
+        let mut rows = sql.build().fetch(&self.pool);
+        let mut firsts = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            firsts.push(FirstExchange {
+                client_id: row.try_get(0)?,
+                year,
+                pseudonym: row.try_get(1)?,
+                first_at: row.try_get(2)?,
+                request_id: row.try_get(3)?,
+                provider: row.try_get(4)?,
+                data_service: row.try_get(5)?,
+                kind: row.try_get(6)?,
+            });
+        }
+        Ok(firsts)
     }
 
     /// Per PGO, how many first exchanges of `year` fall in `[from, to)`.

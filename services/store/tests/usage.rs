@@ -1,0 +1,104 @@
+//! Metering rows and the access log written in bulk: batches larger than one statement (so split
+//! over several, differently on each backend) arrive whole and in order, each test on SQLite and
+//! on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use store::{AccessEntry, FirstExchange, Store};
+use test_support::{TestDatabase, on_both_backends};
+
+async fn open(database: &TestDatabase) -> Store {
+    let store = Store::connect(&database.url, 4).await.expect("connects");
+    store.migrate().await.expect("migrates");
+    store
+}
+
+fn entry(index: i64) -> AccessEntry {
+    AccessEntry {
+        at: 1_000_000 + index,
+        client_id: (index % 7 != 0).then(|| format!("pgo-{}.example.nl", index % 3)),
+        pseudonym: (index % 7 != 0).then(|| format!("person-{}", index % 50)),
+        provider: "umcx".into(),
+        data_service: "48".into(),
+        interaction: "search".into(),
+        resource_type: "Condition".into(),
+        returned: (0..index % 4).map(|n| format!("Condition/c{index}-{n}")).collect(),
+        status: if index % 7 == 0 { 401 } else { 200 },
+        outcome: if index % 7 == 0 { "refused".into() } else { "success".into() },
+        request_id: format!("request-{index}"),
+        correlation_id: (index % 2 == 0).then(|| format!("correlation-{index}")),
+        peer: Some("127.0.0.1".into()),
+    }
+}
+
+on_both_backends!(a_large_access_log_batch_is_written_whole_and_in_order, |database| {
+    let store = open(&database).await;
+    let entries: Vec<AccessEntry> = (0..1_001).map(entry).collect();
+    store.append_access_log(&entries).await.unwrap();
+
+    let mut read = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.access_log_between(0, i64::MAX, None, after, 300).await.unwrap();
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        read.extend(page.into_iter().map(|(_, entry)| entry));
+    }
+    assert_eq!(read, entries);
+
+    let of_one = store.access_log_of("person-7", 1_000).await.unwrap();
+    let expected: Vec<&AccessEntry> =
+        entries.iter().rev().filter(|entry| entry.pseudonym.as_deref() == Some("person-7")).collect();
+    assert_eq!(of_one.iter().collect::<Vec<_>>(), expected);
+});
+
+fn first(client: usize, person: usize, first_at: i64) -> FirstExchange {
+    FirstExchange {
+        client_id: format!("pgo-{client}.example.nl"),
+        year: 2026,
+        pseudonym: format!("person-{person:04}"),
+        first_at,
+        request_id: format!("request-{client}-{person}-{first_at}"),
+        provider: "umcx".into(),
+        data_service: "48".into(),
+        kind: "collect".into(),
+    }
+}
+
+on_both_backends!(first_exchanges_in_bulk_keep_the_earliest_and_read_back_in_order, |database| {
+    let store = open(&database).await;
+    // 3 PGOs x 400 people, recorded late first, then again earlier for every other person and
+    // later for the rest: within one call and across calls the earliest must win.
+    let late: Vec<FirstExchange> =
+        (0..3).flat_map(|client| (0..400).map(move |person| first(client, person, 5_000 + person as i64))).collect();
+    store.record_first_exchanges(&late).await.unwrap();
+    let again: Vec<FirstExchange> = (0..3)
+        .flat_map(|client| {
+            (0..400).map(move |person| {
+                let shift = if person % 2 == 0 { -1_000 } else { 1_000 };
+                first(client, person, 5_000 + person as i64 + shift)
+            })
+        })
+        .collect();
+    store.record_first_exchanges(&again).await.unwrap();
+
+    let read = store.first_exchanges(2026, 0, i64::MAX, None).await.unwrap();
+    let mut expected: Vec<FirstExchange> = (0..3)
+        .flat_map(|client| {
+            (0..400).map(move |person| {
+                let shift = if person % 2 == 0 { -1_000 } else { 0 };
+                first(client, person, 5_000 + person as i64 + shift)
+            })
+        })
+        .collect();
+    expected.sort_by(|a, b| (&a.client_id, a.first_at, &a.pseudonym).cmp(&(&b.client_id, b.first_at, &b.pseudonym)));
+    assert_eq!(read, expected);
+
+    let one = store.first_exchanges(2026, 4_000, 4_100, Some("pgo-1.example.nl")).await.unwrap();
+    assert_eq!(one.len(), 50, "people 0, 2, ..., 98 of one PGO moved to 4,000..4,100");
+    assert!(one.iter().all(|first| first.client_id == "pgo-1.example.nl"));
+    assert_eq!(
+        store.first_exchange_counts(2026, 0, i64::MAX).await.unwrap(),
+        (0..3).map(|client| (format!("pgo-{client}.example.nl"), 400)).collect::<Vec<_>>()
+    );
+});
