@@ -155,7 +155,7 @@ fn local_date(millis: i64, zone: Tz) -> NaiveDate {
 
 /// Midnight at the start of a month in `zone` (Dutch midnights always exist: clocks change at
 /// 02:00 and 03:00).
-fn month_start(year: i32, month: u32, zone: Tz) -> i64 {
+pub(crate) fn month_start(year: i32, month: u32, zone: Tz) -> i64 {
     let midnight = NaiveDate::from_ymd_opt(year, month, 1).and_then(|date| date.and_hms_opt(0, 0, 0));
     midnight
         .and_then(|midnight| zone.from_local_datetime(&midnight).earliest())

@@ -129,8 +129,9 @@ fn assemble(
     now: i64,
 ) -> UsageReport {
     let mut clients: Vec<ClientUsage> = Vec::new();
+    let tariffs = settings.tariffs.schedule(settings.zone);
     for first in firsts {
-        let tariff_cents = settings.tariffs.cents_at(first.first_at, settings.zone);
+        let tariff_cents = tariffs.cents_at(first.first_at);
         let evidence = Evidence {
             pseudonym: first.pseudonym,
             first_exchange: format_instant(first.first_at),
@@ -183,7 +184,13 @@ pub const CSV_HEADER: &str = "record,client_id,new_users,amount_cents,pseudonym,
 impl UsageReport {
     /// The report as JSON text.
     pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        // Sized once for the evidence (some 340 bytes a user, pretty-printed): growing by
+        // doubling copied a year's half gigabyte over and over.
+        let mut out = Vec::with_capacity(4_096 + 400 * self.totals.new_users as usize);
+        match serde_json::to_writer_pretty(&mut out, self) {
+            Ok(()) => String::from_utf8(out).unwrap_or_default(),
+            Err(_) => String::new(),
+        }
     }
 
     /// The report as CSV (RFC 4180: CRLF line ends, fields quoted when needed).

@@ -124,6 +124,31 @@ impl Tariffs {
         let month = Period::containing(Granularity::Month, millis, zone).first_month();
         self.steps.iter().rev().find(|(from, _)| *from <= month).map(|(_, cents)| *cents).unwrap_or(0)
     }
+
+    /// The same tariffs with each step's first instant in `zone`: pricing by comparing integers,
+    /// for the millions of users of a year's report (working out each one's month in the zone
+    /// took a second of such a report).
+    pub fn schedule(&self, zone: Tz) -> TariffSchedule {
+        let starts = self.steps.iter().filter_map(|(from, cents)| {
+            let (year, month) = from.split_once('-')?;
+            Some((crate::period::month_start(year.parse().ok()?, month.parse().ok()?, zone), *cents))
+        });
+        TariffSchedule { steps: starts.collect() }
+    }
+}
+
+/// [`Tariffs`] in one zone: (first instant in ms, cents), sorted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TariffSchedule {
+    steps: Vec<(i64, i64)>,
+}
+
+impl TariffSchedule {
+    /// Cents for a user whose first exchange of the year was at `millis`, as
+    /// [`Tariffs::cents_at`] says.
+    pub fn cents_at(&self, millis: i64) -> i64 {
+        self.steps.iter().rev().find(|(from, _)| *from <= millis).map(|(_, cents)| *cents).unwrap_or(0)
+    }
 }
 
 #[cfg(test)]

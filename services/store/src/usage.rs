@@ -3,7 +3,7 @@
 //! repeated or concurrent record is harmless; the reports read ranges of these rows.
 
 use crate::sql::{Sql, rows_per_insert};
-use crate::{Store, StoreError};
+use crate::{Backend, Store, StoreError};
 use futures::TryStreamExt;
 use sqlx::Row;
 
@@ -86,7 +86,16 @@ impl Store {
         // column position, each row is copied once. `fetch_all` held every row twice (the
         // driver's rows and their `Any` copies) and looked up every column by name, which made
         // it three times slower (BENCHMARKS.md, "Usage reports over a million users").
-        let mut rows = sql.build().fetch(&self.pool);
+        // One snapshot for the whole report.
+        let mut transaction = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            // The pool's connections plan each statement once for all values (see `connect`),
+            // which suits a person's few rows; a report reads a month or a whole year, and the
+            // one plan for both (an index walk over the year) took twice as long for the year
+            // as the plan made for its bounds (BENCHMARKS.md, "Usage reports over a million users").
+            sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut *transaction).await?;
+        }
+        let mut rows = sql.build().fetch(&mut *transaction);
         let mut firsts = Vec::new();
         while let Some(row) = rows.try_next().await? {
             firsts.push(FirstExchange {
@@ -100,6 +109,8 @@ impl Store {
                 kind: row.try_get(6)?,
             });
         }
+        drop(rows);
+        transaction.commit().await?;
         Ok(firsts)
     }
 

@@ -8,7 +8,13 @@ use crate::server::AuthorizationServer;
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
 
-/// The RFC 8414 metadata of the server at `public_url`.
+/// How PGOs authenticate at the token endpoint.
+fn pgo_auth_method(mutual_tls: bool) -> &'static str {
+    if mutual_tls { "tls_client_auth" } else { "none" }
+}
+
+/// The RFC 8414 metadata of the server at `public_url`. Beside the PGOs' grants it names the
+/// auditors' (`client_credentials` with a secret, for the audit API).
 pub fn authorization_server_metadata(public_url: &str, mutual_tls: bool) -> Value {
     let base = public_url.trim_end_matches('/');
     json!({
@@ -18,9 +24,10 @@ pub fn authorization_server_metadata(public_url: &str, mutual_tls: bool) -> Valu
         "jwks_uri": format!("{base}{JWKS_PATH}"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "code_challenge_methods_supported": ["S256"],
-        "token_endpoint_auth_methods_supported": [if mutual_tls { "tls_client_auth" } else { "none" }],
+        "token_endpoint_auth_methods_supported":
+            [pgo_auth_method(mutual_tls), "client_secret_basic", "client_secret_post"],
         "tls_client_certificate_bound_access_tokens": false,
         "ui_locales_supported": ["nl", "en"],
         "scopes_supported": [],
@@ -29,7 +36,7 @@ pub fn authorization_server_metadata(public_url: &str, mutual_tls: bool) -> Valu
 }
 
 /// The SMART App Launch configuration of the FHIR base of `provider`'s data service `service`:
-/// the same endpoints, and the one scope that base serves.
+/// the same endpoints, the one scope that base serves, and only what a PGO may use there.
 pub fn smart_configuration(public_url: &str, mutual_tls: bool, provider: &str, service: &str) -> Value {
     let server = authorization_server_metadata(public_url, mutual_tls);
     json!({
@@ -37,10 +44,10 @@ pub fn smart_configuration(public_url: &str, mutual_tls: bool, provider: &str, s
         "authorization_endpoint": server["authorization_endpoint"],
         "token_endpoint": server["token_endpoint"],
         "jwks_uri": server["jwks_uri"],
-        "grant_types_supported": server["grant_types_supported"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "response_types_supported": server["response_types_supported"],
         "code_challenge_methods_supported": server["code_challenge_methods_supported"],
-        "token_endpoint_auth_methods_supported": server["token_endpoint_auth_methods_supported"],
+        "token_endpoint_auth_methods_supported": [pgo_auth_method(mutual_tls)],
         "scopes_supported": [format!("{provider}~{service}")],
         "capabilities": ["launch-standalone", "client-confidential-asymmetric", "context-standalone-patient"],
     })

@@ -142,6 +142,20 @@ fn the_tariff_is_that_of_the_first_exchange_month() {
     assert_eq!(Tariffs::standard().cents_at(at(2026, 3, 1), AMSTERDAM), 750);
 }
 
+/// The schedule prices like the tariffs, also right at the midnights where a step begins (in
+/// Amsterdam, an hour or two before midnight UTC).
+#[test]
+fn the_schedule_prices_like_the_tariffs() {
+    let tariffs = Tariffs::new([("2020-01".to_owned(), 750), ("2026-07".to_owned(), 800), ("2027-01".to_owned(), 0)]);
+    let schedule = tariffs.schedule(AMSTERDAM);
+    let step = crate::period::month_start(2026, 7, AMSTERDAM);
+    for millis in [step - 1, step, step + 1, at(2019, 12, 31), at(2026, 3, 1), at(2027, 1, 1), at(2030, 1, 1)] {
+        assert_eq!(schedule.cents_at(millis), tariffs.cents_at(millis, AMSTERDAM), "at {millis}");
+    }
+    assert_eq!(schedule.cents_at(step - 1), 750);
+    assert_eq!(schedule.cents_at(step), 800);
+}
+
 fn arbitrary_exchanges() -> impl Strategy<Value = Vec<Exchange>> {
     let one =
         (0..3_usize, 0..6_usize, 0..(2 * 365 * 24_i64), any::<bool>()).prop_map(|(client, person, hour, share)| {
@@ -154,6 +168,13 @@ fn arbitrary_exchanges() -> impl Strategy<Value = Vec<Exchange>> {
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn the_schedule_agrees_with_the_tariffs_everywhere(millis in 1_500_000_000_000_i64..1_900_000_000_000) {
+        let tariffs =
+            Tariffs::new([("2020-01".to_owned(), 750), ("2026-07".to_owned(), 800), ("2028-03".to_owned(), 820)]);
+        prop_assert_eq!(tariffs.schedule(AMSTERDAM).cents_at(millis), tariffs.cents_at(millis, AMSTERDAM));
+    }
 
     /// The stored form (first exchange of the year) gives the written rule's answer for every
     /// period of every length.

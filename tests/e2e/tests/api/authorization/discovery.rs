@@ -31,7 +31,15 @@ on_both_backends!(every_discovery_document_names_the_same_endpoints, |database| 
     assert_eq!(metadata["authorization_endpoint"], authorize.as_str());
     assert_eq!(metadata["token_endpoint"], token.as_str());
     assert_eq!(metadata["code_challenge_methods_supported"], serde_json::json!(["S256"]));
-    assert_eq!(metadata["grant_types_supported"], serde_json::json!(["authorization_code", "refresh_token"]));
+    assert_eq!(
+        metadata["grant_types_supported"],
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"]),
+        "the auditors' grant is named too"
+    );
+    assert_eq!(
+        metadata["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["none", "client_secret_basic", "client_secret_post"])
+    );
     let scopes = metadata["scopes_supported"].as_array().expect("scopes");
     assert!(scopes.iter().any(|scope| scope == &format!("{PROVIDER}~48")), "{scopes:?}");
 
@@ -42,6 +50,8 @@ on_both_backends!(every_discovery_document_names_the_same_endpoints, |database| 
         assert_eq!(smart["authorization_endpoint"], authorize.as_str());
         assert_eq!(smart["token_endpoint"], token.as_str());
         assert_eq!(smart["scopes_supported"], serde_json::json!([format!("{PROVIDER}~{service}")]));
+        assert_eq!(smart["grant_types_supported"], serde_json::json!(["authorization_code", "refresh_token"]));
+        assert_eq!(smart["token_endpoint_auth_methods_supported"], serde_json::json!(["none"]));
         let (_, capability) = json(&app, &format!("{base}/metadata")).await;
         let security = capability["rest"][0]["security"].to_string();
         assert!(security.contains(&authorize) && security.contains(&token), "{security}");

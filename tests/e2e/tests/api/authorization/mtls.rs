@@ -120,7 +120,10 @@ on_both_backends!(the_token_endpoint_authenticates_pgos_by_their_certificate, |d
         .await
         .unwrap();
     let metadata: serde_json::Value = metadata.json().await.unwrap();
-    assert_eq!(metadata["token_endpoint_auth_methods_supported"], serde_json::json!(["tls_client_auth"]));
+    assert_eq!(
+        metadata["token_endpoint_auth_methods_supported"],
+        serde_json::json!(["tls_client_auth", "client_secret_basic", "client_secret_post"])
+    );
 });
 
 fn stored_hash(secret: &str) -> String {
