@@ -107,7 +107,8 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
     if options.workload == Workload::Metering {
         println!(
             "load: metering, {} synthetic patients, {} concurrent connections (each a PGO collecting the BgZ of one person \
-             after another), {} s warm-up, {} s measured per server (metered, unmetered) in {} alternating rounds, {} \
+             after another), {} s warm-up, {} s measured per server (metered and logged, logged only, neither) in {} \
+             rounds (order rotating), {} \
              server workers",
             options.patients,
             options.concurrency,

@@ -32,7 +32,7 @@ mod report;
 mod servers;
 mod tokens;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -99,6 +99,24 @@ struct Cli {
 }
 
 /// The servers, run as child processes of the benchmark.
+/// What a served application witnesses (see `pgo_exchange::Witnessing`).
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Witness {
+    Everything,
+    AccessLogOnly,
+    Nothing,
+}
+
+impl From<Witness> for pgo_exchange::Witnessing {
+    fn from(witness: Witness) -> pgo_exchange::Witnessing {
+        match witness {
+            Witness::Everything => pgo_exchange::Witnessing::Everything,
+            Witness::AccessLogOnly => pgo_exchange::Witnessing::AccessLogOnly,
+            Witness::Nothing => pgo_exchange::Witnessing::Nothing,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Internal {
     /// The service over an already loaded database.
@@ -115,9 +133,9 @@ enum Internal {
         /// The public URL to name itself by (default: its own address).
         #[arg(long)]
         public_url: Option<String>,
-        /// Without meter and access log.
-        #[arg(long)]
-        unmetered: bool,
+        /// What the FHIR endpoints witness.
+        #[arg(long, value_enum, default_value = "everything")]
+        witness: Witness,
     },
     /// A bare handler answering every request with `size` bytes.
     #[command(hide = true)]
@@ -134,8 +152,9 @@ enum Internal {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.internal {
-        Some(Internal::ServeApp { data_dir, database_url, port, workers, public_url, unmetered }) => {
-            servers::serve_app(servers::AppServing { data_dir, database_url, port, workers, public_url, unmetered })
+        Some(Internal::ServeApp { data_dir, database_url, port, workers, public_url, witness }) => {
+            let witnessing = witness.into();
+            servers::serve_app(servers::AppServing { data_dir, database_url, port, workers, public_url, witnessing })
         }
         Some(Internal::ServeBare { size, port, workers }) => servers::serve_bare(size, port, workers),
         None if cli.report => {

@@ -1,18 +1,21 @@
-//! What metering costs a search. The same synthetic patients are loaded once; two child
+//! What metering costs a search. The same synthetic patients are loaded once; three child
 //! processes serve that one database: the service as served (`Application::build`: every
-//! request leaves an access-log entry, every 2xx is metered before it is answered) and the same
-//! service built with `Application::build_unmetered` (neither). Both name themselves by the same
-//! public URL, so the very same access tokens work at both.
+//! request leaves an access-log entry, every 2xx is metered before it is answered), the same
+//! service with the access log but no meter, and the same with neither
+//! (`Application::build_for_benchmark`). All three name themselves by the same public URL, so
+//! the very same access tokens work at each.
 //!
 //! Before measuring, every person makes one request at the metered server with their token:
 //! that is each person's first exchange through the PGO this year, written durably to
 //! `exchange_firsts`. What is measured after that is the steady state: a PGO collecting the BgZ
 //! of people already counted, where the meter does an in-memory lookup and writes nothing (the
-//! access log still takes every request, in batches in the background). The two servers are then
-//! driven in alternating rounds (which goes first alternates too), and the overhead is
-//! `1 - metered/unmetered` requests/s over all rounds. The rows of `exchange_firsts` are
-//! counted after the priming and after the rounds: the difference is what the meter wrote while
-//! measured.
+//! access log still takes every request, in batches in the background). The servers are then
+//! driven in rounds, in an order that rotates from round to round. Three figures come out,
+//! each over all rounds: the meter's own cost `1 - everything/access-log-only`, which is what the
+//! target is about (a search by a person already counted must cost next to nothing more), the
+//! access log's `1 - access-log-only/nothing`, and both together `1 - everything/nothing`. The
+//! rows of `exchange_firsts` are counted after the priming and after the rounds: the difference
+//! is what the meter wrote while measured.
 
 use crate::driver::{
     BGZ_QUERIES, Backend, JSON, Options, PROVIDER, Sample, drive, free_port, load, spawn, tokens, wait_until_up,
@@ -26,10 +29,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The overhead metering may add to a search.
+/// The overhead the meter may add to a search.
 const TARGET_OVERHEAD: f64 = 0.05;
 
-/// Measures metered against unmetered on `backend` (its database at `database_url`, empty).
+/// The three servers, in the order of their `--witness` names.
+const SERVERS: [(&str, &str); 3] =
+    [("everything", "metered and logged"), ("access-log-only", "logged only"), ("nothing", "neither")];
+
+/// Measures the three servers on `backend` (its database at `database_url`, empty).
 pub(crate) async fn measure(
     options: &Options,
     templates: &Templates,
@@ -47,55 +54,57 @@ pub(crate) async fn measure(
     let tokens = Arc::new(tokens(&context, &address, options.patients)?);
     context.store.close().await;
 
-    let unmetered_port = free_port()?;
-    let unmetered_address = format!("http://127.0.0.1:{unmetered_port}");
-    let serve = |port: u16, unmetered: bool| {
+    let ports = [port, free_port()?, free_port()?];
+    let addresses: Vec<String> = ports.iter().map(|port| format!("http://127.0.0.1:{port}")).collect();
+    let mut children = Vec::new();
+    for (port, (witness, _)) in ports.iter().zip(SERVERS) {
         let (data_dir, port, workers) = (data_dir.display().to_string(), port.to_string(), options.workers.to_string());
-        let mut args = vec![
-            "serve-app".to_owned(),
-            "--data-dir".to_owned(),
-            data_dir,
-            "--database-url".to_owned(),
-            database_url.to_owned(),
-            "--port".to_owned(),
-            port,
-            "--workers".to_owned(),
-            workers,
-            "--public-url".to_owned(),
-            address.clone(),
+        let args = [
+            "serve-app",
+            "--data-dir",
+            &data_dir,
+            "--database-url",
+            database_url,
+            "--port",
+            &port,
+            "--workers",
+            &workers,
+            "--public-url",
+            &address,
+            "--witness",
+            witness,
         ];
-        if unmetered {
-            args.push("--unmetered".to_owned());
+        match spawn(&args) {
+            Ok(child) => children.push(child),
+            Err(error) => {
+                for child in &mut children {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                return Err(error);
+            }
         }
-        spawn(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    };
-    let mut metered = serve(port, false)?;
-    let mut unmetered = match serve(unmetered_port, true) {
-        Ok(child) => child,
-        Err(error) => {
-            let _ = metered.kill();
-            let _ = metered.wait();
-            return Err(error);
-        }
-    };
-    let result = compare(options, backend, database_url, &address, &unmetered_address, tokens).await;
-    let rss = (machine::peak_rss_mib(metered.id()), machine::peak_rss_mib(unmetered.id()));
-    for child in [&mut metered, &mut unmetered] {
+    }
+    let result = compare(options, backend, database_url, &addresses, tokens).await;
+    let rss: Vec<Option<f64>> = children.iter().map(|child| machine::peak_rss_mib(child.id())).collect();
+    for child in &mut children {
         let _ = child.kill();
         let _ = child.wait();
     }
     let compared = result?;
-    report(backend, &compared, rss);
+    report(backend, &compared, &rss);
     Ok(())
 }
 
 /// What the comparison measured.
 #[derive(Debug)]
 struct Compared {
-    metered: crate::driver::Measured,
-    unmetered: crate::driver::Measured,
-    /// Per round, 1 - metered/unmetered, sorted.
-    overheads: Vec<f64>,
+    /// Per server (in the order of `SERVERS`).
+    servers: Vec<crate::driver::Measured>,
+    /// Per round, the meter's own overhead (1 - everything/access-log-only), sorted.
+    meter_overheads: Vec<f64>,
+    /// Per round, the access log's (1 - access-log-only/nothing), sorted.
+    log_overheads: Vec<f64>,
     /// Requests of the priming pass, one per person.
     primed: usize,
     /// Rows of `exchange_firsts` after the priming, after the warm-up, and at the end.
@@ -108,79 +117,96 @@ async fn compare(
     options: &Options,
     backend: Backend,
     database_url: &str,
-    metered_address: &str,
-    unmetered_address: &str,
+    addresses: &[String],
     tokens: Arc<Vec<String>>,
 ) -> anyhow::Result<Compared> {
-    wait_until_up(metered_address).await?;
-    wait_until_up(unmetered_address).await?;
+    for address in addresses {
+        wait_until_up(address).await?;
+    }
     // Every person's first exchange of the year through the PGO: one request each.
-    let primed = prime(options, metered_address, &tokens).await?;
+    let primed = prime(options, &addresses[0], &tokens).await?;
     let after_priming = count(backend, database_url, Table::ExchangeFirsts).await?;
-    drive(options, metered_address, tokens.clone(), options.warmup, JSON).await?;
-    drive(options, unmetered_address, tokens.clone(), options.warmup, JSON).await?;
+    for address in addresses {
+        drive(options, address, tokens.clone(), options.warmup, JSON).await?;
+    }
     let after_warmup = count(backend, database_url, Table::ExchangeFirsts).await?;
     let rounds = options.rounds.max(1);
     let slice = options.duration / rounds;
-    let (mut metered, mut unmetered, mut overheads) = (Sample::default(), Sample::default(), Vec::new());
+    let mut samples: Vec<Sample> = addresses.iter().map(|_| Sample::default()).collect();
+    let (mut meter_overheads, mut log_overheads) = (Vec::new(), Vec::new());
     for round in 0..rounds {
-        // Which server goes first alternates, so that neither always follows the other's
-        // background work (the access log's batched writes).
-        let (metered_round, unmetered_round) = if round % 2 == 0 {
-            let first = drive(options, metered_address, tokens.clone(), slice, JSON).await?;
-            (first, drive(options, unmetered_address, tokens.clone(), slice, JSON).await?)
-        } else {
-            let first = drive(options, unmetered_address, tokens.clone(), slice, JSON).await?;
-            (drive(options, metered_address, tokens.clone(), slice, JSON).await?, first)
-        };
-        overheads.push(1.0 - metered_round.per_second() / unmetered_round.per_second());
-        metered.merge(metered_round);
-        unmetered.merge(unmetered_round);
+        // The order rotates, so that no server always follows another's background work (the
+        // access log's batched writes).
+        let mut per_second = [0.0; 3];
+        for step in 0..addresses.len() {
+            let server = (round as usize + step) % addresses.len();
+            let measured = drive(options, &addresses[server], tokens.clone(), slice, JSON).await?;
+            per_second[server] = measured.per_second();
+            samples[server].merge(measured);
+        }
+        meter_overheads.push(1.0 - per_second[0] / per_second[1]);
+        log_overheads.push(1.0 - per_second[1] / per_second[2]);
     }
     // The access log writes in the background: give its last batch a moment.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let at_end = count(backend, database_url, Table::ExchangeFirsts).await?;
     let logged = count(backend, database_url, Table::AccessLog).await?;
-    let (metered, unmetered) = (metered.summarize(), unmetered.summarize());
-    for run in [&metered, &unmetered] {
+    let servers: Vec<crate::driver::Measured> = samples.into_iter().map(Sample::summarize).collect();
+    for run in &servers {
         if run.errors > 0 {
             bail!("{} of {} requests failed; the numbers would mean nothing", run.errors, run.requests);
         }
     }
-    overheads.sort_by(f64::total_cmp);
-    Ok(Compared { metered, unmetered, overheads, primed, firsts: (after_priming, after_warmup, at_end), logged })
+    meter_overheads.sort_by(f64::total_cmp);
+    log_overheads.sort_by(f64::total_cmp);
+    Ok(Compared {
+        servers,
+        meter_overheads,
+        log_overheads,
+        primed,
+        firsts: (after_priming, after_warmup, at_end),
+        logged,
+    })
 }
 
-fn report(backend: Backend, compared: &Compared, rss: (Option<f64>, Option<f64>)) {
-    let Compared { metered, unmetered, overheads, primed, firsts, logged } = compared;
+fn report(backend: Backend, compared: &Compared, rss: &[Option<f64>]) {
+    let Compared { servers, meter_overheads, log_overheads, primed, firsts, logged } = compared;
     let mib = |rss: Option<f64>| rss.map(|mib| format!("{mib:.0}")).unwrap_or_else(|| "?".into());
     println!("[{backend:?}] | server | requests/s | p50 ms | p99 ms | peak RSS MiB | requests |");
+    for (index, (measured, (_, name))) in servers.iter().zip(SERVERS).enumerate() {
+        println!(
+            "[{backend:?}] | pgo-exchange, {name} | {:.0} | {:.2} | {:.2} | {} | {} |",
+            measured.per_second,
+            measured.p50_ms,
+            measured.p99_ms,
+            mib(rss.get(index).copied().flatten()),
+            measured.requests
+        );
+    }
+    let spread = |overheads: &[f64]| {
+        format!(
+            "per round {:.1}% to {:.1}%",
+            overheads.first().copied().unwrap_or(0.0) * 100.0,
+            overheads.last().copied().unwrap_or(0.0) * 100.0
+        )
+    };
+    let rate = |index: usize| servers.get(index).map_or(0.0, |measured| measured.per_second);
+    let meter = 1.0 - rate(0) / rate(1);
     println!(
-        "[{backend:?}] | pgo-exchange, metered | {:.0} | {:.2} | {:.2} | {} | {} |",
-        metered.per_second,
-        metered.p50_ms,
-        metered.p99_ms,
-        mib(rss.0),
-        metered.requests
-    );
-    println!(
-        "[{backend:?}] | pgo-exchange, unmetered | {:.0} | {:.2} | {:.2} | {} | {} |",
-        unmetered.per_second,
-        unmetered.p50_ms,
-        unmetered.p99_ms,
-        mib(rss.1),
-        unmetered.requests
-    );
-    let overhead = 1.0 - metered.per_second / unmetered.per_second;
-    println!(
-        "[{backend:?}] metering overhead (1 - metered/unmetered): {:.1}% over {} rounds (per round {:.1}% to {:.1}%; \
+        "[{backend:?}] the meter's overhead (1 - metered and logged / logged only): {:.1}% over {} rounds ({}; \
          target < {:.0}%): {}",
-        overhead * 100.0,
-        overheads.len(),
-        overheads.first().copied().unwrap_or(0.0) * 100.0,
-        overheads.last().copied().unwrap_or(0.0) * 100.0,
+        meter * 100.0,
+        meter_overheads.len(),
+        spread(meter_overheads),
         TARGET_OVERHEAD * 100.0,
-        if overhead < TARGET_OVERHEAD { "met" } else { "missed" }
+        if meter < TARGET_OVERHEAD { "met" } else { "missed" }
+    );
+    println!(
+        "[{backend:?}] the access log's overhead (1 - logged only / neither): {:.1}% ({}); both together \
+         (1 - metered and logged / neither): {:.1}%",
+        (1.0 - rate(1) / rate(2)) * 100.0,
+        spread(log_overheads),
+        (1.0 - rate(0) / rate(2)) * 100.0
     );
     println!(
         "[{backend:?}] first exchanges written: {} by the priming pass ({primed} requests, one per person), {} during \

@@ -1,9 +1,9 @@
 //! The two servers under load, each run as a child process of the benchmark: the service itself
 //! (exactly as `pgo-exchange serve` builds it, or, for the metering comparison, the same service
-//! built without its meter and access log) and the bare baseline.
+//! built without its meter, or without its meter and access log) and the bare baseline.
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use pgo_exchange::{Application, Context};
+use pgo_exchange::{Application, Context, Witnessing};
 use std::path::PathBuf;
 
 /// How the service is to be served.
@@ -15,13 +15,13 @@ pub(crate) struct AppServing {
     pub(crate) workers: usize,
     /// The public URL it names itself by (the audience of its tokens); by default its own address.
     pub(crate) public_url: Option<String>,
-    /// Built with `Application::build_unmetered`: no meter, no access log (the metering baseline).
-    pub(crate) unmetered: bool,
+    /// What it witnesses (anything but everything: built with `Application::build_for_benchmark`).
+    pub(crate) witnessing: Witnessing,
 }
 
 /// Runs the service over a loaded database until killed.
 pub(crate) fn serve_app(serving: AppServing) -> anyhow::Result<()> {
-    let AppServing { data_dir, database_url, port, workers, public_url, unmetered } = serving;
+    let AppServing { data_dir, database_url, port, workers, public_url, witnessing } = serving;
     actix_web::rt::System::new().block_on(async move {
         let overrides = settings::Overrides {
             data_dir: Some(data_dir),
@@ -35,10 +35,10 @@ pub(crate) fn serve_app(serving: AppServing) -> anyhow::Result<()> {
         environment.push(("PGO_EXCHANGE__SERVER__WORKERS".to_owned(), workers.to_string()));
         let settings = settings::Settings::load_with_environment(None, &overrides, environment)?;
         let context = Context::open(settings).await?;
-        let application = if unmetered {
-            Application::build_unmetered(&context, std::net::TcpListener::bind(("127.0.0.1", port))?)?
-        } else {
+        let application = if witnessing == Witnessing::Everything {
             Application::build(&context)?
+        } else {
+            Application::build_for_benchmark(&context, std::net::TcpListener::bind(("127.0.0.1", port))?, witnessing)?
         };
         application.run().await?;
         Ok(())

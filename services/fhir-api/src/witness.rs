@@ -17,8 +17,9 @@ use store::AccessEntry;
 /// The meter, the access log, and the seal that opens the pseudonym inside access tokens.
 #[derive(Debug, Clone)]
 pub struct Metering {
-    /// Counts successful exchanges.
-    pub meter: Arc<Meter>,
+    /// Counts successful exchanges. Absent only in the benchmark that tells the meter's own
+    /// cost from the access log's (`Witnessing::AccessLogOnly` of the service's application).
+    pub meter: Option<Arc<Meter>>,
     /// Writes the access log.
     pub access_log: AccessLog,
     /// Opens `psn` of access tokens.
@@ -69,15 +70,16 @@ pub(crate) async fn witness(
         .unwrap_or_else(|| RequestIds { request_id: uuid::Uuid::new_v4().to_string(), correlation_id: None });
     let now = fhir_core::date::now_millis();
     let response = match outcome {
-        Ok((response, format)) if response.status().is_success() => {
-            match meter(&metering.meter, asked, &trail, &ids, now).await {
+        Ok((response, format)) if response.status().is_success() => match &metering.meter {
+            Some(counter) => match meter(counter, asked, &trail, &ids, now).await {
                 Ok(()) => response,
                 Err(error) => {
                     tracing::error!(error = %error, "a successful exchange could not be metered; answering 503");
                     ApiError::Unavailable.response(format)
                 }
-            }
-        }
+            },
+            None => response,
+        },
         Ok((response, _)) => response,
         Err((error, format)) => error.response(format),
     };

@@ -1,7 +1,8 @@
 //! The access-log writer: requests hand their entries to a queue and go on; one task writes them
-//! in batches (one transaction per batch). A full queue makes requests wait rather than lose
-//! entries. Entries still queued when the process is killed are lost (at most one batch
-//! interval's worth); a graceful stop writes them first (`flush`).
+//! in batches (one transaction per batch), gathering a batch for at most `LINGER` after its first
+//! entry. A full queue makes requests wait rather than lose entries. Entries still queued when
+//! the process is killed are lost (at most a batch interval's worth); a graceful stop writes them
+//! first (`flush`), and a flush writes at once.
 
 use std::time::Duration;
 use store::{AccessEntry, Store};
@@ -11,6 +12,10 @@ use tokio::sync::{mpsc, oneshot};
 const QUEUE: usize = 65_536;
 /// Entries per transaction, at most.
 const BATCH: usize = 2_000;
+/// How long a batch gathers entries. Every commit makes SQLite's other connections drop their
+/// page caches; committing as entries came (thousands of times a second under load) halved the
+/// searches per second (BENCHMARKS.md, "Metering").
+const LINGER: Duration = Duration::from_millis(25);
 /// Attempts at a failing batch before its entries are given up (and said to be lost).
 const ATTEMPTS: u32 = 5;
 
@@ -64,6 +69,15 @@ async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Message>) {
     loop {
         if receiver.recv_many(&mut messages, BATCH).await == 0 {
             return;
+        }
+        let deadline = tokio::time::Instant::now() + LINGER;
+        let mut flush = messages.iter().any(|message| matches!(message, Message::Flush(_)));
+        while !flush && messages.len() < BATCH {
+            let seen = messages.len();
+            match tokio::time::timeout_at(deadline, receiver.recv_many(&mut messages, BATCH - seen)).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => flush = messages[seen..].iter().any(|message| matches!(message, Message::Flush(_))),
+            }
         }
         let mut entries = Vec::with_capacity(messages.len());
         let mut flushes = Vec::new();

@@ -17,6 +17,18 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use tracing_actix_web::TracingLogger;
 
+/// What the FHIR endpoints witness. Serving always witnesses everything; the rest exists for
+/// the benchmark only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Witnessing {
+    /// Every request logged, every 2xx metered before it is answered.
+    Everything,
+    /// Every request logged, nothing metered.
+    AccessLogOnly,
+    /// Neither.
+    Nothing,
+}
+
 /// A bound, not yet running, server.
 pub struct Application {
     server: Server,
@@ -45,16 +57,21 @@ impl Application {
 
     /// Builds the server for `context` on an already bound listener.
     pub fn build_with_listener(context: &Context, listener: TcpListener) -> anyhow::Result<Application> {
-        Application::assemble(context, listener, true)
+        Application::assemble(context, listener, Witnessing::Everything)
     }
 
-    /// The service without its meter and access log: not for serving (exchanges would go
-    /// uncounted), only as the benchmark's baseline for what metering costs.
-    pub fn build_unmetered(context: &Context, listener: TcpListener) -> anyhow::Result<Application> {
-        Application::assemble(context, listener, false)
+    /// The service witnessing less than it must: not for serving (exchanges would go uncounted
+    /// or unlogged), only for the benchmark that tells what the meter and the access log each
+    /// cost.
+    pub fn build_for_benchmark(
+        context: &Context,
+        listener: TcpListener,
+        witnessing: Witnessing,
+    ) -> anyhow::Result<Application> {
+        Application::assemble(context, listener, witnessing)
     }
 
-    fn assemble(context: &Context, listener: TcpListener, metered: bool) -> anyhow::Result<Application> {
+    fn assemble(context: &Context, listener: TcpListener, witnessing: Witnessing) -> anyhow::Result<Application> {
         let settings = &context.settings;
         let port = listener.local_addr()?.port();
         let state = ApiState::new(
@@ -82,10 +99,10 @@ impl Application {
             state.with_smart_configuration(fhir_api::SmartConfiguration(Arc::new(move |provider, service| {
                 authorization::smart_configuration(&smart_url, mutual_tls, provider, service)
             })));
-        let access_log = metered.then(|| metering::AccessLog::start(context.store.clone()));
+        let access_log = (witnessing != Witnessing::Nothing).then(|| metering::AccessLog::start(context.store.clone()));
         if let Some(access_log) = &access_log {
             state = state.with_metering(fhir_api::Metering {
-                meter: context.meter.clone(),
+                meter: (witnessing == Witnessing::Everything).then(|| context.meter.clone()),
                 access_log: access_log.clone(),
                 seal: context.seal.clone(),
             });

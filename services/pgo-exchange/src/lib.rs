@@ -5,5 +5,5 @@
 mod application;
 mod context;
 
-pub use application::Application;
+pub use application::{Application, Witnessing};
 pub use context::{Context, DEMO_AUDITOR};
