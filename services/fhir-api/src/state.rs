@@ -45,7 +45,7 @@ pub struct ApiState {
     /// Builds the SMART configuration of a FHIR base (provider, data service), from the
     /// authorization server's settings.
     pub(crate) smart_configuration: Option<SmartConfiguration>,
-    /// The meter and the access log (absent only in the benchmark's unmetered baseline).
+    /// The meter and the access log (absent only in the benchmark's baseline).
     pub(crate) metering: Option<crate::witness::Metering>,
     /// Per data service, the profile filter its queries use (made once, not per request).
     profiles: std::collections::HashMap<String, store::TypeProfiles>,
