@@ -45,10 +45,9 @@ impl SqliteReader {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let connection = Connection::open_with_flags(&self.path, flags)?;
         connection.busy_timeout(std::time::Duration::from_secs(10))?;
-        // Pages come from a memory map of the file rather than from read() into each connection's
-        // own cache: every commit (the access log commits many times a second) empties the
-        // caches of the other connections, and refilling them by read() took a tenth of a metered
-        // server's time (BENCHMARKS.md, "Metering").
+        // Pages come from a memory map of the file rather than being copied by read() into each
+        // connection's own cache: searches got faster (BENCHMARKS.md, "Metering"). It does not
+        // spare the re-reads after other connections' commits; fewer commits did that.
         connection.execute_batch(
             "PRAGMA cache_size = -8192; PRAGMA mmap_size = 1073741824; PRAGMA temp_store = MEMORY; \
              PRAGMA query_only = 1;",
