@@ -1,0 +1,319 @@
+//! The evaluator: walks the syntax tree over the input JSON, with `$this`, `$index` and `$total` in
+//! scope and external constants from the [`Environment`].
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::ast::{BinaryOp, Expr, ExprKind, TypeFunction};
+use crate::compare;
+use crate::error::{EvalError, EvalErrorKind};
+use crate::functions;
+use crate::operators;
+use crate::types::{self, choice_type};
+use crate::value::{Collection, Item, Node};
+
+/// External constants (`%name`) for an evaluation.
+///
+/// `%resource`, `%rootResource` and `%context` default to the focus the expression is evaluated on;
+/// `%ucum`, `%sct`, `%loinc`, `%"vs-name"` and `%"ext-name"` are the FHIR-defined URLs. Constants set
+/// here take precedence over those defaults. JSON constants are borrowed for `'a`, like the focus,
+/// so results can refer to them; the environment itself may be a temporary.
+#[derive(Debug, Clone, Default)]
+pub struct Environment<'a> {
+    constants: BTreeMap<String, Collection<'a>>,
+}
+
+impl<'a> Environment<'a> {
+    /// An environment with only the built-in constants.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `%name` to a piece of JSON: an array is a collection of its elements and `null` is the
+    /// empty collection; any other value is one item (a JSON string behaves as a FHIR string, an
+    /// object as a FHIR element or resource).
+    pub fn with_json(mut self, name: impl Into<String>, value: &'a Value) -> Self {
+        self.constants.insert(name.into(), json_items(value, None));
+        self
+    }
+
+    /// Sets `%name` to a String, e.g. a TestScript variable's value.
+    pub fn with_string(self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.with_items(name, vec![Item::String(value.into())])
+    }
+
+    /// Sets `%name` to any collection, e.g. the result of another evaluation.
+    pub fn with_items(mut self, name: impl Into<String>, items: Collection<'a>) -> Self {
+        self.constants.insert(name.into(), items);
+        self
+    }
+
+    /// The value set for `%name`, if the caller set one.
+    pub fn constant(&self, name: &str) -> Option<&[Item<'a>]> {
+        self.constants.get(name).map(Vec::as_slice)
+    }
+}
+
+/// The iteration variables visible to an expression.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scope<'s, 'a> {
+    /// `$this`: where paths without a target start, and what arguments are evaluated against.
+    pub this: &'s [Item<'a>],
+    /// `$index` inside `where`, `select`, `all`, `exists`, `repeat`, `aggregate`.
+    pub index: Option<usize>,
+    /// `$total` inside `aggregate`.
+    pub total: Option<&'s [Item<'a>]>,
+}
+
+impl<'s, 'a> Scope<'s, 'a> {
+    /// The scope of one iteration over `item`.
+    pub(crate) fn iteration(item: &'s [Item<'a>], index: usize) -> Self {
+        Self { this: item, index: Some(index), total: None }
+    }
+}
+
+/// State shared by one evaluation of an expression.
+pub(crate) struct Evaluator<'e, 'a> {
+    focus: &'a Value,
+    env: &'e Environment<'a>,
+    /// Captured once so `now()` is the same everywhere in one evaluation, as the spec requires.
+    pub now: chrono::DateTime<chrono::Local>,
+}
+
+impl<'e, 'a> Evaluator<'e, 'a> {
+    pub(crate) fn new(focus: &'a Value, env: &'e Environment<'a>) -> Self {
+        Self { focus, env, now: chrono::Local::now() }
+    }
+
+    /// Evaluates the whole expression with the focus as `$this`.
+    pub(crate) fn evaluate(&self, expr: &Expr) -> Result<Collection<'a>, EvalError> {
+        let root = json_items(self.focus, None);
+        self.eval(expr, Scope { this: &root, index: None, total: None })
+    }
+
+    /// Evaluates `expr`; failures are tagged with the offset of the innermost failing node.
+    pub(crate) fn eval(&self, expr: &Expr, scope: Scope<'_, 'a>) -> Result<Collection<'a>, EvalError> {
+        self.eval_kind(expr, scope).map_err(|error| error.at(expr.offset))
+    }
+
+    fn eval_kind(&self, expr: &Expr, scope: Scope<'_, 'a>) -> Result<Collection<'a>, EvalError> {
+        match &expr.kind {
+            ExprKind::Empty => Ok(Vec::new()),
+            ExprKind::Literal(item) => Ok(vec![item.clone()]),
+            ExprKind::Identifier(name) => Ok(start_of_path(scope.this, name)),
+            ExprKind::This => Ok(scope.this.to_vec()),
+            ExprKind::Index => match scope.index {
+                Some(index) => Ok(vec![Item::Integer(i64::try_from(index).unwrap_or(i64::MAX))]),
+                None => Err(EvalError::type_error("$index", "only defined inside functions that iterate")),
+            },
+            ExprKind::Total => Ok(scope.total.map(<[Item]>::to_vec).unwrap_or_default()),
+            ExprKind::External(name) => self.external(name),
+            ExprKind::Member { target, name } => {
+                let input = self.eval(target, scope)?;
+                let mut output = Vec::new();
+                for item in &input {
+                    members(item, name, &mut output);
+                }
+                Ok(output)
+            }
+            ExprKind::Call { target, name, args } => {
+                let input = match target {
+                    Some(target) => self.eval(target, scope)?,
+                    None => scope.this.to_vec(),
+                };
+                functions::call(self, name, input, args, scope)
+            }
+            ExprKind::TypeCall { target, function, type_name } => {
+                let input = match target {
+                    Some(target) => self.eval(target, scope)?,
+                    None => scope.this.to_vec(),
+                };
+                match function {
+                    TypeFunction::OfType => {
+                        let mut output = Vec::new();
+                        for item in input {
+                            if types::is_type(&item, type_name)? {
+                                output.push(item);
+                            }
+                        }
+                        Ok(output)
+                    }
+                    TypeFunction::Is => self.type_operator(true, input, type_name, "is()"),
+                    TypeFunction::As => self.type_operator(false, input, type_name, "as()"),
+                }
+            }
+            ExprKind::TypeOperator { is, operand, type_name } => {
+                let input = self.eval(operand, scope)?;
+                self.type_operator(*is, input, type_name, if *is { "is" } else { "as" })
+            }
+            ExprKind::Indexer { target, index } => {
+                let input = self.eval(target, scope)?;
+                let index = self.eval(index, scope)?;
+                let Some(index) = operators::integer_singleton(&index, "[]")? else {
+                    return Ok(Vec::new());
+                };
+                let item = usize::try_from(index).ok().and_then(|i| input.into_iter().nth(i));
+                Ok(item.into_iter().collect())
+            }
+            ExprKind::Unary { negate, operand } => {
+                let operand = self.eval(operand, scope)?;
+                operators::polarity(*negate, &operand)
+            }
+            ExprKind::Binary { op, left, right } => self.binary(*op, left, right, scope),
+        }
+    }
+
+    fn type_operator(
+        &self,
+        is: bool,
+        input: Collection<'a>,
+        type_name: &crate::ast::TypeSpecifier,
+        operation: &str,
+    ) -> Result<Collection<'a>, EvalError> {
+        let Some(item) = operators::singleton(&input, operation)? else {
+            return Ok(Vec::new());
+        };
+        let matches = types::is_type(item, type_name)?;
+        Ok(match (is, matches) {
+            (true, matches) => vec![Item::Boolean(matches)],
+            (false, true) => vec![item.clone()],
+            (false, false) => Vec::new(),
+        })
+    }
+
+    fn binary(
+        &self,
+        op: BinaryOp,
+        left: &Expr,
+        right: &Expr,
+        scope: Scope<'_, 'a>,
+    ) -> Result<Collection<'a>, EvalError> {
+        let operator = op.symbol();
+        let left = self.eval(left, scope)?;
+        // Boolean operators short-circuit where the left side alone decides the answer.
+        let left_truth = match op {
+            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Implies => {
+                let truth = operators::to_boolean(&left, operator)?;
+                match (op, truth) {
+                    (BinaryOp::And, Some(false)) => return Ok(vec![Item::Boolean(false)]),
+                    (BinaryOp::Or, Some(true)) => return Ok(vec![Item::Boolean(true)]),
+                    (BinaryOp::Implies, Some(false)) => return Ok(vec![Item::Boolean(true)]),
+                    _ => truth,
+                }
+            }
+            _ => None,
+        };
+        let right = self.eval(right, scope)?;
+        let boolean = |value: Option<bool>| Ok(value.map(Item::Boolean).into_iter().collect());
+        match op {
+            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor | BinaryOp::Implies => {
+                let right_truth = operators::to_boolean(&right, operator)?;
+                boolean(operators::logic(op, left_truth, right_truth))
+            }
+            BinaryOp::Equal => boolean(compare::collections_equal(&left, &right)?),
+            BinaryOp::NotEqual => boolean(compare::collections_equal(&left, &right)?.map(|equal| !equal)),
+            BinaryOp::Equivalent => boolean(Some(compare::collections_equivalent(&left, &right)?)),
+            BinaryOp::NotEquivalent => boolean(Some(!compare::collections_equivalent(&left, &right)?)),
+            BinaryOp::Less | BinaryOp::Greater | BinaryOp::LessOrEqual | BinaryOp::GreaterOrEqual => {
+                boolean(operators::ordering(op, &left, &right)?)
+            }
+            BinaryOp::In => boolean(operators::membership(&left, &right, operator)?),
+            BinaryOp::Contains => boolean(operators::membership(&right, &left, operator)?),
+            BinaryOp::Union => operators::union(left, right),
+            BinaryOp::Concatenate => operators::concatenate(&left, &right),
+            BinaryOp::Add
+            | BinaryOp::Subtract
+            | BinaryOp::Multiply
+            | BinaryOp::Divide
+            | BinaryOp::IntegerDivide
+            | BinaryOp::Modulo => operators::arithmetic(op, &left, &right),
+        }
+    }
+
+    fn external(&self, name: &str) -> Result<Collection<'a>, EvalError> {
+        if let Some(items) = self.env.constant(name) {
+            return Ok(items.to_vec());
+        }
+        let url = |text: String| Ok(vec![Item::String(text)]);
+        match name {
+            "resource" | "rootResource" | "context" => Ok(json_items(self.focus, None)),
+            "ucum" => url("http://unitsofmeasure.org".into()),
+            "sct" => url("http://snomed.info/sct".into()),
+            "loinc" => url("http://loinc.org".into()),
+            _ => match (name.strip_prefix("vs-"), name.strip_prefix("ext-")) {
+                (Some(value_set), _) => url(format!("http://hl7.org/fhir/ValueSet/{value_set}")),
+                (_, Some(extension)) => url(format!("http://hl7.org/fhir/StructureDefinition/{extension}")),
+                _ => Err(EvalErrorKind::UndefinedConstant { name: name.to_owned() }.into()),
+            },
+        }
+    }
+}
+
+/// JSON as collection items: an array is flattened, `null` is nothing.
+pub(crate) fn json_items<'a>(value: &'a Value, fhir_type: Option<&'static str>) -> Collection<'a> {
+    let mut items = Vec::new();
+    push_json(value, fhir_type, &mut items);
+    items
+}
+
+fn push_json<'a>(value: &'a Value, fhir_type: Option<&'static str>, output: &mut Collection<'a>) {
+    match value {
+        Value::Null => {}
+        Value::Array(elements) => {
+            for element in elements {
+                push_json(element, fhir_type, output);
+            }
+        }
+        other => output.push(Item::Node(match fhir_type {
+            Some(fhir_type) => Node::typed(other, fhir_type),
+            None => Node::new(other),
+        })),
+    }
+}
+
+/// The first identifier of a path: the focus itself when it names the focus's resource type
+/// (`Patient.name` on a Patient), otherwise a member of `$this`.
+fn start_of_path<'a>(this: &[Item<'a>], name: &str) -> Collection<'a> {
+    let mut output = Vec::new();
+    for item in this {
+        let is_resource_type = matches!(item, Item::Node(node) if node.resource_type() == Some(name));
+        if is_resource_type {
+            output.push(item.clone());
+        } else {
+            members(item, name, &mut output);
+        }
+    }
+    output
+}
+
+/// The values of member `name` of a JSON object. A choice element (`value[x]`) is found by its base
+/// name: `value` yields `valueQuantity` typed as `Quantity`. Primitive extensions (`_name`) are
+/// not visited.
+pub(crate) fn members<'a>(item: &Item<'a>, name: &str, output: &mut Collection<'a>) {
+    let Some(object) = item.as_object() else {
+        return;
+    };
+    if let Some(value) = object.get(name) {
+        push_json(value, None, output);
+        return;
+    }
+    for (key, value) in object {
+        let choice = key.strip_prefix(name).filter(|suffix| suffix.starts_with(|c: char| c.is_ascii_uppercase()));
+        if let Some(fhir_type) = choice.and_then(choice_type) {
+            push_json(value, Some(fhir_type), output);
+        }
+    }
+}
+
+/// Every member value of a JSON object, in document order (without `resourceType` and `_name`).
+pub(crate) fn children<'a>(item: &Item<'a>, output: &mut Collection<'a>) {
+    let Some(object) = item.as_object() else {
+        return;
+    };
+    for (key, value) in object {
+        if key != "resourceType" && !key.starts_with('_') {
+            push_json(value, None, output);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! `pgo-conformance`: the command line over the library (see `cli.rs`).
+
+use clap::Parser;
+use pgo_conformance::cli::{Cli, Command, write_reports};
+use pgo_conformance::http::Http;
+use pgo_conformance::mask::Masker;
+use pgo_conformance::report::console::{Console, summary};
+use pgo_conformance::scenario::{Progress, Quiet};
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("pgo-conformance: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs the command; whether everything passed.
+async fn run(cli: Cli) -> anyhow::Result<bool> {
+    let (report, reports) = match cli.command {
+        Command::Run(args) => {
+            let progress: Box<dyn Progress> =
+                if args.reports.quiet { Box::new(Quiet) } else { Box::new(Console::stderr()) };
+            let report = pgo_conformance::run_suite(args.config()?, progress.as_ref()).await?;
+            (report, args.reports.clone())
+        }
+        Command::Testscript(args) => {
+            let progress: Box<dyn Progress> =
+                if args.reports.quiet { Box::new(Quiet) } else { Box::new(Console::stderr()) };
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(std::time::Duration::from_secs(args.timeout.max(1)))
+                .build()?;
+            let http = Http::new(client, Masker::default());
+            let report = pgo_conformance::testscript::run_dir(
+                &args.dir,
+                &args.base,
+                args.token.as_deref(),
+                &args.headers,
+                &http,
+                progress.as_ref(),
+            )
+            .await?;
+            (report, args.reports.clone())
+        }
+    };
+    println!("{}", summary(&report));
+    write_reports(&report, &reports)?;
+    Ok(report.all_passed())
+}

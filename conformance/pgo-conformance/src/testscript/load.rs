@@ -1,0 +1,231 @@
+//! Finding and reading TestScripts: every `.xml` and `.json` file under a folder whose root is a
+//! `TestScript` (other FHIR files there are taken to be fixtures and skipped), with its release
+//! and its fixtures read as JSON. A script that cannot be read is kept with its problem, so the
+//! run reports it instead of losing it.
+
+use super::model::TestScript;
+use super::release::{self, Detected};
+use anyhow::Context;
+use fhir_core::Release;
+use quick_xml::events::Event;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One TestScript file, read or not.
+#[derive(Debug, Clone)]
+pub struct LoadedScript {
+    /// The file.
+    pub path: PathBuf,
+    /// The script, or why it could not be read.
+    pub script: Result<Script, String>,
+}
+
+/// A TestScript ready to run.
+#[derive(Debug, Clone)]
+pub struct Script {
+    /// `TestScript.id`, else the file stem.
+    pub id: String,
+    /// The release, and why.
+    pub release: Detected,
+    /// The resource.
+    pub definition: TestScript,
+    /// The fixtures by id, as JSON.
+    pub fixtures: BTreeMap<String, Value>,
+}
+
+impl LoadedScript {
+    /// The script's id, or the file stem when it could not be read.
+    pub fn id(&self) -> String {
+        match &self.script {
+            Ok(script) => script.id.clone(),
+            Err(_) => stem(&self.path),
+        }
+    }
+}
+
+/// Every TestScript under `dir` (recursively, hidden entries and symlinked folders left out), in
+/// path order. Only a folder that cannot be read is an error; a file that cannot be read is a
+/// [`LoadedScript`] with its problem.
+pub fn load_dir(dir: &Path) -> anyhow::Result<Vec<LoadedScript>> {
+    let mut files = Vec::new();
+    collect(dir, &mut files).with_context(|| format!("reading the folder {}", dir.display()))?;
+    files.sort();
+    Ok(files.iter().filter_map(|path| load_file(path)).collect())
+}
+
+/// The script in `path`; `None` when the file is FHIR but not a TestScript (a fixture).
+pub fn load_file(path: &Path) -> Option<LoadedScript> {
+    let script = match std::fs::read(path) {
+        Ok(bytes) => parse(path, &bytes)?,
+        Err(error) => Err(format!("cannot read the file: {error}")),
+    };
+    Some(LoadedScript { path: path.to_owned(), script })
+}
+
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let hidden = path.file_name().is_some_and(|name| name.to_string_lossy().starts_with('.'));
+        if hidden {
+            continue;
+        }
+        // The entry's own type: a symlinked folder is not followed, so a link loop cannot recurse.
+        if entry.file_type()?.is_dir() {
+            collect(&path, files)?;
+        } else if matches!(extension(&path).as_str(), "xml" | "json") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The script in `bytes`: `None` when it is not a TestScript.
+fn parse(path: &Path, bytes: &[u8]) -> Option<Result<Script, String>> {
+    let read = if extension(path) == "xml" {
+        match root_element(bytes) {
+            Ok(root) if root != "TestScript" => return None,
+            Ok(_) => release::of_xml(bytes, path),
+            Err(why) => Err(why),
+        }
+    } else {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(json) if json["resourceType"] != "TestScript" => return None,
+            Ok(json) => {
+                let detected = release::of_json(&json, path);
+                Ok((json, detected))
+            }
+            Err(error) => Err(format!("not JSON: {error}")),
+        }
+    };
+    Some(read.and_then(|(json, detected)| script(path, json, detected)))
+}
+
+fn script(path: &Path, json: Value, release: Detected) -> Result<Script, String> {
+    let definition: TestScript =
+        serde_json::from_value(json).map_err(|error| format!("not a TestScript this runner reads: {error}"))?;
+    let fixtures = fixtures(path, &definition, release.release)?;
+    let id = definition.id.clone().unwrap_or_else(|| stem(path));
+    Ok(Script { id, release, definition, fixtures })
+}
+
+/// The fixtures of `definition`: files relative to the script, or `#id` contained resources.
+fn fixtures(path: &Path, definition: &TestScript, release: Release) -> Result<BTreeMap<String, Value>, String> {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let mut fixtures = BTreeMap::new();
+    for fixture in &definition.fixture {
+        let id = fixture.id.clone().ok_or("a fixture has no id")?;
+        let reference = fixture.resource.as_ref().and_then(|resource| resource.reference.as_deref());
+        let reference = reference.ok_or_else(|| format!("fixture {id} has no resource reference"))?;
+        let resource = if let Some(local) = reference.strip_prefix('#') {
+            definition
+                .contained
+                .iter()
+                .find(|resource| resource["id"] == local)
+                .cloned()
+                .ok_or_else(|| format!("fixture {id}: no contained resource {reference}"))?
+        } else if reference.contains("://") {
+            // Fetching would make a run depend on a third server; published material ships files.
+            return Err(format!("fixture {id}: {reference} is remote; only files next to the script are read"));
+        } else {
+            read_fixture(&folder.join(reference), release)
+                .map_err(|why| format!("fixture {id} ({reference}): {why}"))?
+        };
+        fixtures.insert(id, resource);
+    }
+    Ok(fixtures)
+}
+
+fn read_fixture(path: &Path, release: Release) -> Result<Value, String> {
+    let bytes = std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    match extension(path).as_str() {
+        "xml" => release::read_xml(&bytes, release),
+        _ => serde_json::from_slice(&bytes).map_err(|error| format!("not JSON: {error}")),
+    }
+}
+
+/// The local name of the document's root element.
+fn root_element(bytes: &[u8]) -> Result<String, String> {
+    let mut reader = quick_xml::Reader::from_reader(bytes);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(start) | Event::Empty(start)) => {
+                return Ok(start.local_name().as_ref().to_owned());
+            }
+            Ok(Event::Eof) => return Err("an XML file without a root element".into()),
+            Ok(_) => {}
+            Err(error) => return Err(format!("malformed XML: {error}")),
+        }
+    }
+}
+
+fn extension(path: &Path) -> String {
+    path.extension().map(|extension| extension.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATIENT: &str = r#"<Patient xmlns="http://hl7.org/fhir"><id value="p1"/><gender value="female"/></Patient>"#;
+
+    fn script_xml(fixtures: &str) -> String {
+        format!(
+            r#"<TestScript xmlns="http://hl7.org/fhir"><id value="demo"/><url value="http://x/TestScript/demo"/><name value="demo"/><status value="active"/>{fixtures}<test><action><operation><type><system value="http://hl7.org/fhir/testscript-operation-codes"/><code value="search"/></type><resource value="Patient"/></operation></action></test></TestScript>"#
+        )
+    }
+
+    #[test]
+    fn scripts_are_found_recursively_and_fixtures_are_not_scripts() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("sub/fixtures")).unwrap();
+        std::fs::write(dir.path().join("sub/fixtures/patient.xml"), PATIENT).unwrap();
+        let fixture = r#"<fixture id="f1"><autocreate value="false"/><autodelete value="false"/><resource><reference value="fixtures/patient.xml"/></resource></fixture>"#;
+        std::fs::write(dir.path().join("sub/script.xml"), script_xml(fixture)).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not a script").unwrap();
+        let loaded = load_dir(dir.path()).unwrap();
+        assert_eq!(loaded.len(), 1);
+        let script = loaded[0].script.as_ref().unwrap();
+        assert_eq!(script.id, "demo");
+        assert_eq!(script.release.release, Release::Stu3);
+        assert_eq!(script.fixtures["f1"]["gender"], "female");
+    }
+
+    #[test]
+    fn a_missing_fixture_or_broken_file_is_a_problem_not_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = r#"<fixture id="f1"><resource><reference value="gone.json"/></resource></fixture>"#;
+        std::fs::write(dir.path().join("a.xml"), script_xml(fixture)).unwrap();
+        std::fs::write(dir.path().join("b.xml"), "<TestScript xmlns=\"http://hl7.org/fhir\"><oops").unwrap();
+        let loaded = load_dir(dir.path()).unwrap();
+        assert_eq!(loaded.len(), 2);
+        assert!(loaded[0].script.as_ref().unwrap_err().contains("fixture f1 (gone.json)"));
+        assert!(loaded[1].script.as_ref().unwrap_err().contains("XML"));
+        assert_eq!(loaded[1].id(), "b");
+    }
+
+    #[test]
+    fn contained_fixtures_are_found_by_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = serde_json::json!({
+            "resourceType": "TestScript", "name": "c", "status": "active", "url": "http://x/TestScript/c",
+            "contained": [{"resourceType": "Patient", "id": "p"}],
+            "fixture": [{"id": "f", "resource": {"reference": "#p"}}],
+        });
+        std::fs::write(dir.path().join("c.json"), json.to_string()).unwrap();
+        let loaded = load_dir(dir.path()).unwrap();
+        let script = loaded[0].script.as_ref().unwrap();
+        assert_eq!(script.id, "c");
+        assert_eq!(script.fixtures["f"]["resourceType"], "Patient");
+    }
+
+    #[test]
+    fn a_folder_that_is_not_there_is_an_error() {
+        assert!(load_dir(Path::new("/no/such/folder/here")).is_err());
+    }
+}

@@ -1,0 +1,96 @@
+//! Running published FHIR `TestScript`s (STU3 and R4, XML or JSON) against a FHIR base.
+//!
+//! The MedMij qualification material comes as TestScripts with fixtures. This module loads every
+//! script under a folder ([`load_dir`]), runs each against the target ([`run_scripts`]) and reports
+//! one result per test, with every assert as a check and every request as an exchange.
+//!
+//! Supported: `search`, `read`, `vread`, `history` and `capabilities` operations (GET; writes are
+//! never made), variables (`defaultValue`, `expression`, `headerField`), `${name}` substitution,
+//! and the asserts `response`, `responseCode`, `resource`, `contentType`, `headerField`,
+//! `requestURL`, `requestMethod`, `minimumId`, `expression` with every operator and
+//! `compareToSourceId`/`compareToSourceExpression`. Not run, with the reason: XPath/JSONPath
+//! (`path`, `compareToSourcePath`), `validateProfileId`, `navigationLinks`, STU3 `rule`/`ruleset`,
+//! FHIRPath the evaluator does not support, fixtures' `autocreate`/`autodelete`, and any
+//! operation that would change data. Nothing unsupported is ever counted as passed.
+//!
+//! Code map: `load` (files, fixtures) with `release` (which FHIR release a script is), `model`
+//! (the TestScript elements read), `run` (setup, tests, teardown into results), `operations` and
+//! `request_url` (requests), `asserts`, `expression_assert`, `operators` and `minimum` (checks),
+//! `variables` and `expressions` (values and FHIRPath), `state` (what a running script knows).
+
+mod asserts;
+mod expression_assert;
+mod expressions;
+mod load;
+mod minimum;
+pub mod model;
+mod operations;
+mod operators;
+pub mod release;
+mod request_url;
+mod run;
+mod state;
+mod variables;
+
+pub use load::{LoadedScript, Script, load_dir, load_file};
+pub use release::Detected;
+pub use run::run_scripts;
+
+use crate::http::Http;
+use crate::outcome::RunReport;
+use crate::scenario::Progress;
+use anyhow::Context;
+use std::path::Path;
+
+/// The server the scripts run against: it replaces whatever server the scripts were written for.
+#[derive(Clone, Default)]
+pub struct TestScriptTarget {
+    /// The FHIR base; operations' `params` and relative `url`s are below it.
+    pub base: String,
+    /// A bearer token sent with every request.
+    pub token: Option<String>,
+    /// Extra headers sent with every request (a script's `requestHeader` wins).
+    pub headers: Vec<(String, String)>,
+}
+
+// Written out so the token never reaches a log.
+impl std::fmt::Debug for TestScriptTarget {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("TestScriptTarget")
+            .field("base", &self.base)
+            .field("token", &self.token.as_ref().map(|_| "(set)"))
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+impl TestScriptTarget {
+    /// A target at `base` (a trailing `/` is dropped), checked to be an http(s) URL.
+    pub fn new(base: &str, token: Option<&str>, headers: &[(String, String)]) -> anyhow::Result<TestScriptTarget> {
+        let parsed = url::Url::parse(base).with_context(|| format!("the FHIR base {base:?} is not a URL"))?;
+        anyhow::ensure!(matches!(parsed.scheme(), "http" | "https"), "the FHIR base {base:?} is not an http(s) URL");
+        Ok(TestScriptTarget {
+            base: base.trim_end_matches('/').to_owned(),
+            token: token.map(str::to_owned),
+            headers: headers.to_vec(),
+        })
+    }
+}
+
+/// `pgo-conformance testscript DIR`: loads every TestScript under `dir` and runs them against the
+/// FHIR base `base`. An error only when `base` is not a URL, `dir` cannot be read or holds no
+/// TestScript (a run of nothing must not pass); scripts that cannot be read are reported as not run.
+pub async fn run_dir(
+    dir: &Path,
+    base: &str,
+    token: Option<&str>,
+    headers: &[(String, String)],
+    http: &Http,
+    progress: &dyn Progress,
+) -> anyhow::Result<RunReport> {
+    let target = TestScriptTarget::new(base, token, headers)?;
+    let scripts = load_dir(dir)?;
+    anyhow::ensure!(!scripts.is_empty(), "no TestScript (.xml or .json) found under {}", dir.display());
+    Ok(run_scripts(&scripts, &target, http, progress).await)
+}

@@ -1,0 +1,154 @@
+//! Which FHIR release a script is written for. STU3 and R4 TestScripts share the FHIR namespace
+//! and most elements, so the release is decided by evidence, strongest first:
+//!
+//! 1. XML that only one release's structure reads (STU3 `rule`/`ruleset`, R4 `operation.method`);
+//! 2. markers in the script: the operation code system (`http://hl7.org/fhir/testscript-operation-codes`
+//!    is STU3, `http://terminology.hl7.org/CodeSystem/...` R4), `accept`/`contentType` as the STU3
+//!    codes `xml`/`json` or as R4 MIME types, `rule`/`ruleset` (STU3) or `method` (R4) in JSON;
+//! 3. a folder or file name with a release token: `stu3`, `dstu3`, `fhir3`, `r3` or `r4`, `fhir4`
+//!    (the published material is sorted that way, e.g. `FHIR3-0-2-...`);
+//! 4. otherwise STU3, the release of most MedMij data services.
+//!
+//! The release only decides how XML (fixtures, responses) becomes JSON; and because a wrong
+//! guess would make valid XML unreadable, [`read_xml`] falls back to the other release.
+
+use fhir_core::Release;
+use serde_json::Value;
+use std::path::Path;
+
+/// A release and why it was chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    /// The release.
+    pub release: Release,
+    /// The evidence, in words (shown in reports).
+    pub why: String,
+}
+
+/// The release a script read from XML is for, and the script as JSON.
+pub(crate) fn of_xml(bytes: &[u8], path: &Path) -> Result<(Value, Detected), String> {
+    let read = |release| fhir_xml::from_xml(release, bytes, fhir_xml::ReadLimits::default());
+    match (read(Release::Stu3), read(Release::R4)) {
+        (Ok(json), Err(_)) => Ok((json, Detected { release: Release::Stu3, why: "only STU3 reads it".into() })),
+        (Err(_), Ok(json)) => Ok((json, Detected { release: Release::R4, why: "only R4 reads it".into() })),
+        (Ok(json), Ok(_)) => {
+            let detected = of_json(&json, path);
+            Ok((json, detected))
+        }
+        (Err(stu3), Err(r4)) => Err(format!("not a FHIR TestScript (as STU3: {stu3}; as R4: {r4})")),
+    }
+}
+
+/// The release a script in JSON form is for.
+pub(crate) fn of_json(script: &Value, path: &Path) -> Detected {
+    if let Some((release, why)) = marker(script) {
+        return Detected { release, why: why.to_owned() };
+    }
+    if let Some(release) = from_path(path) {
+        return Detected { release, why: "its folder or file name says so".into() };
+    }
+    Detected { release: Release::Stu3, why: "nothing in it tells; STU3 assumed".into() }
+}
+
+/// Reads FHIR XML as `release`, else as the other release (see the module comment); the first
+/// error when neither reads it.
+pub(crate) fn read_xml(bytes: &[u8], release: Release) -> Result<Value, String> {
+    let other = if release == Release::Stu3 { Release::R4 } else { Release::Stu3 };
+    fhir_xml::from_xml(release, bytes, fhir_xml::ReadLimits::default()).or_else(|first| {
+        fhir_xml::from_xml(other, bytes, fhir_xml::ReadLimits::default()).map_err(|_| format!("not FHIR XML: {first}"))
+    })
+}
+
+/// Evidence inside the script.
+fn marker(script: &Value) -> Option<(Release, &'static str)> {
+    let mut found = None;
+    visit(script, &mut |key, value| {
+        if found.is_some() {
+            return;
+        }
+        found = match (key, value.as_str()) {
+            ("system", Some("http://hl7.org/fhir/testscript-operation-codes")) => {
+                Some((Release::Stu3, "its operation codes are STU3's"))
+            }
+            ("system", Some(system)) if system.starts_with("http://terminology.hl7.org/CodeSystem/testscript-") => {
+                Some((Release::R4, "its operation codes are R4's"))
+            }
+            ("accept" | "contentType", Some("xml" | "json" | "ttl" | "none")) => {
+                Some((Release::Stu3, "it names formats by STU3 code"))
+            }
+            ("accept" | "contentType", Some(mime)) if mime.contains('/') => {
+                Some((Release::R4, "it names formats by MIME type (R4)"))
+            }
+            ("rule" | "ruleset", None) => Some((Release::Stu3, "it has rules (STU3 only)")),
+            ("method", Some(_)) => Some((Release::R4, "an operation has a method (R4 only)")),
+            _ => None,
+        };
+    });
+    found
+}
+
+/// Calls `seen` with every key and value in `value`, depth first.
+fn visit(value: &Value, seen: &mut dyn FnMut(&str, &Value)) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members {
+                seen(key, member);
+                visit(member, seen);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| visit(item, seen)),
+        _ => {}
+    }
+}
+
+/// A release token in the path, the nearest component first.
+fn from_path(path: &Path) -> Option<Release> {
+    path.components().rev().find_map(|component| {
+        let name = component.as_os_str().to_string_lossy().to_ascii_lowercase();
+        name.split(|c: char| !c.is_ascii_alphanumeric()).find_map(|token| match token {
+            "stu3" | "dstu3" | "fhir3" | "r3" => Some(Release::Stu3),
+            "r4" | "fhir4" => Some(Release::R4),
+            _ => None,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn operation_code_systems_tell_the_release() {
+        let stu3 = json!({"test": [{"action": [{"operation": {"type": {"system": "http://hl7.org/fhir/testscript-operation-codes", "code": "search"}}}]}]});
+        let r4 = json!({"test": [{"action": [{"operation": {"type": {"system": "http://terminology.hl7.org/CodeSystem/testscript-operation-codes", "code": "search"}}}]}]});
+        assert_eq!(of_json(&stu3, Path::new("x/r4/a.json")).release, Release::Stu3);
+        assert_eq!(of_json(&r4, Path::new("x/stu3/a.json")).release, Release::R4);
+    }
+
+    #[test]
+    fn formats_tell_the_release_when_codes_do_not() {
+        let stu3 = json!({"setup": {"action": [{"operation": {"accept": "json"}}]}});
+        let r4 = json!({"setup": {"action": [{"operation": {"accept": "application/fhir+xml"}}]}});
+        assert_eq!(of_json(&stu3, Path::new("a.json")).release, Release::Stu3);
+        assert_eq!(of_json(&r4, Path::new("a.json")).release, Release::R4);
+    }
+
+    #[test]
+    fn the_folder_name_is_the_last_resort_before_the_default() {
+        let bare = json!({"resourceType": "TestScript"});
+        assert_eq!(of_json(&bare, Path::new("q/FHIR4-0-1-Test/a.json")).release, Release::R4);
+        assert_eq!(of_json(&bare, Path::new("q/FHIR3-0-2-Test/a.json")).release, Release::Stu3);
+        assert_eq!(of_json(&bare, Path::new("q/error4/a.json")).release, Release::Stu3);
+        assert!(of_json(&bare, Path::new("a.json")).why.contains("assumed"));
+    }
+
+    #[test]
+    fn xml_only_one_release_reads_decides() {
+        let stu3_only = br#"<TestScript xmlns="http://hl7.org/fhir"><url value="http://x/TestScript/a"/><name value="a"/><status value="active"/><rule><resource><reference value="r"/></resource></rule></TestScript>"#;
+        let r4_only = br#"<TestScript xmlns="http://hl7.org/fhir"><url value="http://x/TestScript/a"/><name value="a"/><status value="active"/><test><action><operation><encodeRequestUrl value="true"/><method value="get"/></operation></action></test></TestScript>"#;
+        assert_eq!(of_xml(stu3_only, Path::new("a.xml")).map(|(_, d)| d.release), Ok(Release::Stu3));
+        assert_eq!(of_xml(r4_only, Path::new("a.xml")).map(|(_, d)| d.release), Ok(Release::R4));
+        assert!(of_xml(b"<Patient xmlns=\"urn:other\"/>", Path::new("a.xml")).is_err());
+    }
+}

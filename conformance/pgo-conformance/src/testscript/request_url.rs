@@ -1,0 +1,226 @@
+//! The URL an operation asks, as qualification tools build it against the server under test:
+//! `url` when given (relative to the target base; absolute ones only when they start with the
+//! target base or with the script's own base, the part of `TestScript.url` before
+//! `/TestScript/`, which is replaced by the target base); else from `targetId` (read, vread,
+//! history of that resource); else `[base]/[resource][params]`. Other absolute URLs are not asked:
+//! the bearer token would go to another server.
+
+use super::model::Operation;
+use super::state::{Problem, Source, State};
+use super::variables;
+
+/// The read-only operations this runner makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Read,
+    Vread,
+    Search,
+    History,
+    Capabilities,
+    /// No type: a GET of `url` or `params` (R4 allows that).
+    Get,
+}
+
+/// Operation codes that change data on the target.
+const WRITES: [&str; 9] = [
+    "create",
+    "update",
+    "updateCreate",
+    "patch",
+    "delete",
+    "deleteCondSingle",
+    "deleteCondMultiple",
+    "batch",
+    "transaction",
+];
+
+/// The kind of `operation`, or why it is not made.
+pub(crate) fn kind(operation: &Operation) -> Result<Kind, Problem> {
+    if let Some(method) = operation.method.as_deref().filter(|method| !method.eq_ignore_ascii_case("get")) {
+        return Err(Problem::NotRun(format!("the {method} method is not supported: this runner only reads")));
+    }
+    let code = operation.kind.as_ref().and_then(|coding| coding.code.as_deref());
+    Ok(match code {
+        Some("read") => Kind::Read,
+        Some("vread") => Kind::Vread,
+        Some("search") => Kind::Search,
+        Some("history") => Kind::History,
+        Some("capabilities") => Kind::Capabilities,
+        None => Kind::Get,
+        Some(code) if WRITES.contains(&code) => {
+            // Qualification runs go against servers with real-looking data; this runner never writes.
+            return Err(Problem::NotRun(format!("the {code} operation changes data on the target: not supported")));
+        }
+        Some(code) => return Err(Problem::NotRun(format!("the {code} operation is not supported"))),
+    })
+}
+
+/// The URL `operation` asks at `base`, variables substituted, before encoding.
+pub(crate) fn url(operation: &Operation, kind: Kind, state: &State<'_>, base: &str) -> Result<String, Problem> {
+    let base = base.trim_end_matches('/');
+    if let Some(url) = &operation.url {
+        let url = variables::substitute(url, state)?;
+        return rebased(&url, base, own_base(state).as_deref());
+    }
+    if let (Some(target), Kind::Read | Kind::Vread | Kind::History) = (&operation.target_id, kind) {
+        return target_url(target, kind, state, base);
+    }
+    if kind == Kind::Capabilities {
+        return Ok(format!("{base}/metadata"));
+    }
+    let params = operation.params.as_deref().map(|params| variables::substitute(params, state)).transpose()?;
+    if matches!(kind, Kind::Read | Kind::Vread) && params.is_none() {
+        let name = if kind == Kind::Read { "read" } else { "vread" };
+        return Err(Problem::NotRun(format!("a {name} needs params or a targetId")));
+    }
+    let mut url = base.to_owned();
+    if let Some(resource) = &operation.resource {
+        url.push('/');
+        url.push_str(resource);
+    }
+    if let Some(params) = params.filter(|params| !params.is_empty()) {
+        if !params.starts_with(['/', '?']) {
+            url.push('/');
+        }
+        url.push_str(&params);
+    }
+    Ok(url)
+}
+
+/// `[base]/[type]/[id]` (with `/_history[/vid]`) of the resource `target` names.
+fn target_url(target: &str, kind: Kind, state: &State<'_>, base: &str) -> Result<String, Problem> {
+    let resource = state.source(Some(target)).and_then(Source::body)?;
+    let text = |name: &str| resource[name].as_str().map(str::to_owned);
+    let (Some(kind_name), Some(id)) = (text("resourceType"), text("id")) else {
+        return Err(Problem::Failed(format!("the target {target} has no resourceType and id")));
+    };
+    Ok(match kind {
+        Kind::Vread => match resource["meta"]["versionId"].as_str() {
+            Some(version) => format!("{base}/{kind_name}/{id}/_history/{version}"),
+            None => return Err(Problem::Failed(format!("the target {target} has no meta.versionId to vread"))),
+        },
+        Kind::History => format!("{base}/{kind_name}/{id}/_history"),
+        _ => format!("{base}/{kind_name}/{id}"),
+    })
+}
+
+/// The script's own FHIR base: its canonical URL up to `/TestScript/`.
+fn own_base(state: &State<'_>) -> Option<String> {
+    let url = state.script.definition.url.as_deref()?;
+    url.find("/TestScript/").map(|at| url[..at].to_owned())
+}
+
+fn rebased(url: &str, base: &str, own: Option<&str>) -> Result<String, Problem> {
+    if !url.contains("://") {
+        return Ok(format!("{base}/{}", url.trim_start_matches('/')));
+    }
+    if under(url, base) {
+        return Ok(url.to_owned());
+    }
+    if let Some(own) = own.filter(|own| under(url, own)) {
+        return Ok(format!("{base}{}", &url[own.len()..]));
+    }
+    Err(Problem::NotRun(format!("{url} is not under the target base: not asked, the token would go to another server")))
+}
+
+/// Whether `url` is `base` or below it.
+fn under(url: &str, base: &str) -> bool {
+    url.strip_prefix(base).is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+}
+
+/// `url` percent-encoded where a server would misread it: everything but unreserved characters,
+/// delimiters and existing `%XX` escapes. `+` (a space in a query) and `#` are encoded, so
+/// `date=ge2020-01-01T00:00:00+01:00` arrives as written.
+pub(crate) fn encoded(url: &str) -> String {
+    let bytes = url.as_bytes();
+    let mut out = String::with_capacity(url.len());
+    for (index, &byte) in bytes.iter().enumerate() {
+        let escape = byte == b'%'
+            && bytes.get(index + 1).is_some_and(u8::is_ascii_hexdigit)
+            && bytes.get(index + 2).is_some_and(u8::is_ascii_hexdigit);
+        if byte.is_ascii_alphanumeric() || b"-._~:/?&=,|$@!'()*;[]".contains(&byte) || escape {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testscript::load::Script;
+    use crate::testscript::model::{Coding, TestScript};
+    use crate::testscript::release::Detected;
+    use serde_json::json;
+
+    fn script() -> Script {
+        Script {
+            id: "s".into(),
+            release: Detected { release: fhir_core::Release::Stu3, why: String::new() },
+            definition: TestScript {
+                url: Some("http://qual.example/fhir/TestScript/s".into()),
+                ..TestScript::default()
+            },
+            fixtures: [("p".to_owned(), json!({"resourceType": "Patient", "id": "p1", "meta": {"versionId": "4"}}))]
+                .into(),
+        }
+    }
+
+    fn operation(code: &str) -> Operation {
+        Operation { kind: Some(Coding { system: None, code: Some(code.into()) }), ..Operation::default() }
+    }
+
+    const BASE: &str = "http://t.example/a/48/fhir";
+
+    #[test]
+    fn searches_and_reads_are_built_from_resource_params_and_target() {
+        let script = script();
+        let state = State::new(&script);
+        let search =
+            Operation { resource: Some("Patient".into()), params: Some("?_id=1".into()), ..operation("search") };
+        assert_eq!(url(&search, Kind::Search, &state, BASE), Ok(format!("{BASE}/Patient?_id=1")));
+        let read = Operation { resource: Some("Patient".into()), params: Some("p1".into()), ..operation("read") };
+        assert_eq!(url(&read, Kind::Read, &state, BASE), Ok(format!("{BASE}/Patient/p1")));
+        let target = Operation { target_id: Some("p".into()), ..operation("vread") };
+        assert_eq!(url(&target, Kind::Vread, &state, BASE), Ok(format!("{BASE}/Patient/p1/_history/4")));
+        assert_eq!(
+            url(&operation("capabilities"), Kind::Capabilities, &state, &format!("{BASE}/")),
+            Ok(format!("{BASE}/metadata"))
+        );
+        assert!(url(&operation("read"), Kind::Read, &state, BASE).is_err());
+    }
+
+    #[test]
+    fn absolute_urls_are_rebased_from_the_scripts_own_base_and_others_are_not_asked() {
+        let script = script();
+        let state = State::new(&script);
+        let own = Operation { url: Some("http://qual.example/fhir/Condition?x=1".into()), ..Operation::default() };
+        assert_eq!(url(&own, Kind::Get, &state, BASE), Ok(format!("{BASE}/Condition?x=1")));
+        let relative = Operation { url: Some("/Condition".into()), ..Operation::default() };
+        assert_eq!(url(&relative, Kind::Get, &state, BASE), Ok(format!("{BASE}/Condition")));
+        let foreign = Operation { url: Some("https://evil.example/fhir/Patient".into()), ..Operation::default() };
+        assert!(matches!(url(&foreign, Kind::Get, &state, BASE), Err(Problem::NotRun(_))));
+        let lookalike = Operation { url: Some("http://qual.example/fhirx/Patient".into()), ..Operation::default() };
+        assert!(url(&lookalike, Kind::Get, &state, BASE).is_err());
+    }
+
+    #[test]
+    fn writes_and_other_methods_are_not_made() {
+        assert!(matches!(kind(&operation("delete")), Err(Problem::NotRun(why)) if why.contains("changes data")));
+        assert!(matches!(kind(&operation("$everything")), Err(Problem::NotRun(_))));
+        let post = Operation { method: Some("post".into()), ..operation("search") };
+        assert!(kind(&post).is_err());
+        assert_eq!(kind(&Operation::default()), Ok(Kind::Get));
+    }
+
+    #[test]
+    fn encoding_keeps_delimiters_and_escapes_and_encodes_plus_and_spaces() {
+        assert_eq!(
+            encoded("http://h/fhir/Observation?date=ge2020-01-01T00:00:00+01:00&code=a|b c&x=%20"),
+            "http://h/fhir/Observation?date=ge2020-01-01T00:00:00%2B01:00&code=a|b%20c&x=%20"
+        );
+        assert_eq!(encoded("http://h/é"), "http://h/%C3%A9");
+    }
+}

@@ -1,0 +1,144 @@
+//! What a running script knows: the requests sent and responses received so far (the last one,
+//! and those named by `requestId`/`responseId`), next to its fixtures. Asserts and variables read
+//! their sources from here.
+
+use super::load::Script;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Why something could not be done: not run (an unsupported construct, a script problem) or
+/// failed (the target did not give what was needed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Problem {
+    /// It could not be made; never counted as passed or failed.
+    NotRun(String),
+    /// It was made and did not hold.
+    Failed(String),
+}
+
+/// A request as sent.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Request {
+    /// `GET`.
+    pub method: String,
+    /// The URL.
+    pub url: String,
+    /// The headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A response as asserts see it.
+#[derive(Debug, Clone)]
+pub(crate) struct Response {
+    /// The status.
+    pub status: u16,
+    /// The headers, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The media type, without parameters.
+    pub media_type: String,
+    /// The body as FHIR JSON: `None` when empty, an error when not FHIR.
+    pub body: Result<Option<Value>, String>,
+}
+
+/// Something actions read: a response, or a fixture (a body only).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Source<'s> {
+    /// A response.
+    Response(&'s Response),
+    /// A fixture.
+    Fixture(&'s Value),
+}
+
+impl<'s> Source<'s> {
+    /// The body, as FHIR JSON.
+    pub fn body(self) -> Result<&'s Value, Problem> {
+        match self {
+            Source::Fixture(value) => Ok(value),
+            Source::Response(response) => match &response.body {
+                Ok(Some(body)) => Ok(body),
+                Ok(None) => Err(Problem::Failed("the response has no body".into())),
+                Err(why) => Err(Problem::Failed(format!("the response body is {why}"))),
+            },
+        }
+    }
+
+    /// The response, when this is one.
+    pub fn response(self) -> Result<&'s Response, Problem> {
+        match self {
+            Source::Response(response) => Ok(response),
+            Source::Fixture(_) => Err(Problem::NotRun("a fixture has no status or headers".into())),
+        }
+    }
+}
+
+/// The state of one script's run.
+#[derive(Debug)]
+pub(crate) struct State<'s> {
+    /// The script.
+    pub script: &'s Script,
+    /// The last request sent, if the last operation sent one.
+    pub last_request: Option<Request>,
+    /// The last response, or why there is none.
+    pub last_response: Result<Response, Problem>,
+    /// Responses by `responseId`, or why there is none.
+    pub responses: HashMap<String, Result<Response, Problem>>,
+    /// Requests by `requestId`.
+    pub requests: HashMap<String, Request>,
+}
+
+impl<'s> State<'s> {
+    /// The state before the first action.
+    pub fn new(script: &'s Script) -> State<'s> {
+        State {
+            script,
+            last_request: None,
+            last_response: Err(Problem::NotRun("no operation came before it".into())),
+            responses: HashMap::new(),
+            requests: HashMap::new(),
+        }
+    }
+
+    /// The source `id` names (a response, then a fixture), or the last response.
+    pub fn source(&self, id: Option<&str>) -> Result<Source<'_>, Problem> {
+        let Some(id) = id else {
+            return self.last_response.as_ref().map(Source::Response).map_err(Clone::clone);
+        };
+        if let Some(response) = self.responses.get(id) {
+            return response.as_ref().map(Source::Response).map_err(Clone::clone);
+        }
+        match self.script.fixtures.get(id) {
+            Some(fixture) => Ok(Source::Fixture(fixture)),
+            None => Err(Problem::NotRun(format!("no fixture or response is named {id}"))),
+        }
+    }
+
+    /// The request `id` names when it is a `requestId`, else the last one (an assert's `sourceId`
+    /// usually names a response, and the request of the last response is the last request).
+    pub fn request(&self, id: Option<&str>) -> Result<&Request, Problem> {
+        let named = id.and_then(|id| self.requests.get(id));
+        named.or(self.last_request.as_ref()).ok_or_else(|| Problem::NotRun("no request was sent before it".into()))
+    }
+
+    /// Records what an operation left: its request (if sent) and response (or why none).
+    pub fn record(
+        &mut self,
+        request: Option<Request>,
+        response: Result<Response, Problem>,
+        request_id: Option<&str>,
+        response_id: Option<&str>,
+    ) {
+        if let (Some(id), Some(request)) = (request_id, &request) {
+            self.requests.insert(id.to_owned(), request.clone());
+        }
+        if let Some(id) = response_id {
+            self.responses.insert(id.to_owned(), response.clone());
+        }
+        self.last_request = request;
+        self.last_response = response;
+    }
+}
+
+/// The values of header `name` (any case) in `headers`.
+pub(crate) fn header_values(headers: &[(String, String)], name: &str) -> Vec<String> {
+    headers.iter().filter(|(field, _)| field.eq_ignore_ascii_case(name)).map(|(_, value)| value.clone()).collect()
+}

@@ -1,0 +1,160 @@
+//! The conformance suite (`pgo-conformance`) against the service itself, on SQLite and on
+//! PostgreSQL: every scenario must pass, and the number run is fixed, so a suite that silently
+//! lost scenarios fails here. Then against deliberately broken stand-ins (the real service behind
+//! a proxy that breaks one rule), where the scenarios of that rule must fail.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod proxy;
+
+use e2e::pgo::{LIMITED_PGO, OTHER_PGO, PGO, REDIRECT_URI};
+use e2e::{ANNA, BRAM, OTHER_PROVIDER, PROVIDER, TestApp};
+use pgo_conformance::config::{Auditor, Config, ForbiddenScope, LoginForm, Persons, PgoClient, TargetSpec};
+use pgo_conformance::outcome::{RunReport, Verdict};
+use pgo_conformance::scenario::Quiet;
+use proxy::Fault;
+use test_support::on_both_backends;
+
+/// Scenarios of a whole run against the service with data services 48 and 63: discovery 6,
+/// authorization 13, retrieval (28 BgZ + 4 Vaccinaties queries) x 2 formats = 64, headers,
+/// errors and isolation 11 x 2 = 22, metering 1, token 11.
+const SCENARIOS: usize = 6 + 13 + 64 + 22 + 1 + 11;
+
+const AUDITOR: &str = "nza";
+const AUDITOR_SECRET: &str = "auditor-secret-for-conformance";
+/// Codes live 5 s here, so that the expiry scenario waits 7 s, not a minute.
+const CODE_LIFETIME: &str = "5";
+
+async fn start(database: test_support::TestDatabase) -> TestApp {
+    let hash = metering::secret_hash(AUDITOR_SECRET);
+    TestApp::start_authorization(
+        database,
+        &[
+            ("PGO_EXCHANGE__AUDITORS__NZA__SECRET_SHA256", hash.as_str()),
+            ("PGO_EXCHANGE__AUTHORIZATION__CODE_LIFETIME_SECONDS", CODE_LIFETIME),
+        ],
+    )
+    .await
+}
+
+/// The suite's configuration for the service (or a proxy of it) at `address`.
+fn config(address: &str, only: &[&str]) -> Config {
+    Config {
+        target: TargetSpec::Zal { source: format!("{address}/medmij/zal.xml"), provider: format!("{PROVIDER}@medmij") },
+        other_provider: Some(OTHER_PROVIDER.into()),
+        pgo: PgoClient {
+            client_id: PGO.into(),
+            redirect_uri: REDIRECT_URI.into(),
+            other_client_id: Some(OTHER_PGO.into()),
+            forbidden: Some(ForbiddenScope {
+                client_id: LIMITED_PGO.into(),
+                redirect_uri: REDIRECT_URI.into(),
+                data_service: "48".into(),
+            }),
+            identity: None,
+            other_identity: None,
+            ca: None,
+        },
+        persons: Persons::Login { form: LoginForm::default(), patient_a: ANNA.into(), patient_b: BRAM.into() },
+        data_services: vec!["48".into(), "63".into()],
+        auditor: Some(Auditor {
+            id: AUDITOR.into(),
+            secret: AUDITOR_SECRET.into(),
+            usage_url: format!("{address}/audit/usage"),
+            access_log_url: Some(format!("{address}/audit/AuditEvent")),
+        }),
+        code_lifetime_seconds: CODE_LIFETIME.parse().unwrap(),
+        timeout_seconds: 30,
+        only: only.iter().map(|prefix| (*prefix).to_owned()).collect(),
+    }
+}
+
+fn failures(report: &RunReport) -> Vec<String> {
+    report
+        .scenarios
+        .iter()
+        .filter(|scenario| scenario.verdict != Verdict::Passed)
+        .map(|scenario| {
+            format!("{} [{}]: {}", scenario.id, scenario.verdict.label(), scenario.verdict.reason().unwrap_or(""))
+        })
+        .collect()
+}
+
+/// Keeps the HTML report where CI collects artifacts.
+fn keep_report(report: &RunReport, name: &str) {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("conformance");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.html")), pgo_conformance::report::html::to_html(report)).unwrap();
+    std::fs::write(dir.join(format!("{name}.junit.xml")), pgo_conformance::report::junit::to_junit(report)).unwrap();
+}
+
+on_both_backends!(the_whole_suite_passes_against_the_service, |database| {
+    let backend = if database.url.starts_with("postgres") { "postgres" } else { "sqlite" };
+    let app = start(database).await;
+    let report = pgo_conformance::run_suite(config(&app.address, &[]), &Quiet).await.expect("the suite runs");
+    keep_report(&report, &format!("suite-{backend}"));
+    assert_eq!(failures(&report), Vec::<String>::new());
+    assert_eq!(report.totals.scenarios, SCENARIOS, "the number of scenarios run");
+    assert_eq!(report.totals.passed, SCENARIOS);
+    assert!(report.totals.checks > 10 * SCENARIOS / 2, "checks made: {}", report.totals.checks);
+    // No report carries a test patient's BSN, whatever the answers held.
+    let json = pgo_conformance::report::json::to_json(&report);
+    assert!(!json.contains(ANNA) && !json.contains(BRAM), "a BSN in the JSON report");
+});
+
+/// Runs the scenarios starting with `only` against the service behind a proxy with `fault`.
+async fn against_broken(app: &TestApp, fault: Fault, only: &[&str]) -> RunReport {
+    let address = proxy::start(&app.address, fault);
+    pgo_conformance::run_suite(config(&address, only), &Quiet).await.expect("the suite runs")
+}
+
+fn failed_ids(report: &RunReport) -> Vec<&str> {
+    report
+        .scenarios
+        .iter()
+        .filter(|scenario| matches!(scenario.verdict, Verdict::Failed(_)))
+        .map(|scenario| scenario.id.as_str())
+        .collect()
+}
+
+on_both_backends!(a_leaked_patient_parameter_fails_every_json_search, |database| {
+    let app = start(database).await;
+    let report = against_broken(
+        &app,
+        Fault::LeaksPatientParameter,
+        &["retrieval.48.q1.", "retrieval.48.q5.", "retrieval.63.q1."],
+    )
+    .await;
+    assert_eq!(report.totals.scenarios, 6);
+    // The proxy breaks JSON answers only: the XML scenarios still pass.
+    assert_eq!(failed_ids(&report), ["retrieval.48.q1.json", "retrieval.48.q5.json", "retrieval.63.q1.json"]);
+    let reason = report.scenarios[0].verdict.reason().unwrap();
+    assert!(reason.contains("the self link has no patient parameter"), "{reason}");
+});
+
+on_both_backends!(a_missing_total_fails_the_search, |database| {
+    let app = start(database).await;
+    let report = against_broken(&app, Fault::OmitsTotal, &["retrieval.48.q8a.json", "discovery.zal"]).await;
+    assert_eq!(failed_ids(&report), ["retrieval.48.q8a.json"]);
+    assert!(
+        report
+            .scenarios
+            .iter()
+            .any(|scenario| scenario.verdict.reason().is_some_and(|why| why.contains("Bundle.total is present")))
+    );
+});
+
+on_both_backends!(an_accepted_replayed_code_fails_the_replay_scenario, |database| {
+    let app = start(database).await;
+    let report = against_broken(&app, Fault::AcceptsReplayedCode, &["token.code-replay", "token.code-exchange"]).await;
+    assert_eq!(failed_ids(&report), ["token.code-replay"]);
+});
+
+on_both_backends!(a_dropped_correlation_id_fails_the_header_scenarios, |database| {
+    let app = start(database).await;
+    let report = against_broken(&app, Fault::DropsCorrelationId, &["headers.48."]).await;
+    assert_eq!(failed_ids(&report), ["headers.48.request-ids-echoed", "headers.48.request-ids-on-errors"]);
+});
