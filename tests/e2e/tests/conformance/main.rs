@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod proxy;
+mod testscripts;
 
 use e2e::pgo::{LIMITED_PGO, OTHER_PGO, PGO, REDIRECT_URI};
 use e2e::{ANNA, BRAM, OTHER_PROVIDER, PROVIDER, TestApp};
