@@ -138,7 +138,15 @@ pub enum Rotation {
     Unknown,
 }
 
-const CONSENT_COLUMNS: &str = "c.id, c.provider_id, p.name AS provider_name, p.display_name AS provider_display_name, \
+/// Spends refresh token `$1` at `$2` if it is unspent, unexpired and its consent active; gives
+/// its consent's id. The consent is checked by its id (a correlated EXISTS): SQLite evaluated
+/// `consent_id IN (SELECT id FROM consents WHERE ...)` by listing every active consent first.
+pub(crate) const SPEND_REFRESH_TOKEN: &str = "UPDATE refresh_tokens SET used_at = $2 \
+     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
+     AND EXISTS (SELECT 1 FROM consents c WHERE c.id = refresh_tokens.consent_id \
+     AND c.revoked_at IS NULL AND c.expires_at > $2) RETURNING consent_id";
+
+pub(crate) const CONSENT_COLUMNS: &str = "c.id, c.provider_id, p.name AS provider_name, p.display_name AS provider_display_name, \
      c.client_id, c.person_key, c.pseudonym, c.scope, c.granted_at, c.last_used_at, c.expires_at, c.revoked_at";
 
 fn consent_from_row(row: &AnyRow) -> Result<Consent, sqlx::Error> {
@@ -161,6 +169,9 @@ fn consent_from_row(row: &AnyRow) -> Result<Consent, sqlx::Error> {
 impl Store {
     /// Stores a consent and its authorization code, together.
     pub async fn grant_consent(&self, consent: &NewConsent, code: &NewCode, now: i64) -> Result<i64, StoreError> {
+        if let Some(writer) = &self.token_writer {
+            return writer.grant_consent(consent, code, now);
+        }
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO consents (provider_id, client_id, person_key, pseudonym, scope, granted_at, last_used_at, \
@@ -195,6 +206,9 @@ impl Store {
     /// Spends the authorization code with hash `code_hash`. A code works once: a second
     /// presentation revokes the consent it gave.
     pub async fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
+        if let Some(writer) = &self.token_writer {
+            return writer.redeem_code(code_hash, now);
+        }
         let spent = sqlx::query(
             "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL \
              RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at",
@@ -234,6 +248,9 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
+        if let Some(writer) = &self.token_writer {
+            return writer.add_refresh_token(consent_id, token_hash, now, expires_at);
+        }
         sqlx::query(
             "INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
@@ -256,19 +273,12 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> Result<Rotation, StoreError> {
+        if let Some(writer) = &self.token_writer {
+            return writer.rotate_refresh_token(old_hash, new_hash, now, expires_at);
+        }
         let mut tx = self.pool.begin().await?;
-        let spent = sqlx::query(
-            // The consent is checked by its id (a correlated EXISTS): SQLite evaluated `consent_id IN
-            // (SELECT id FROM consents WHERE ...)` by listing every active consent first.
-            "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 \
-             AND EXISTS (SELECT 1 FROM consents c WHERE c.id = refresh_tokens.consent_id \
-             AND c.revoked_at IS NULL AND c.expires_at > $2) \
-             RETURNING consent_id",
-        )
-        .bind(old_hash.to_owned())
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let spent =
+            sqlx::query(SPEND_REFRESH_TOKEN).bind(old_hash.to_owned()).bind(now).fetch_optional(&mut *tx).await?;
         let Some(spent) = spent else {
             tx.rollback().await?;
             let known = sqlx::query("SELECT consent_id, used_at FROM refresh_tokens WHERE token_hash = $1")

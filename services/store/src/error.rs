@@ -23,7 +23,7 @@ pub enum StoreError {
     /// A provider with that name exists already.
     #[error("a provider named '{0}' exists already")]
     ProviderExists(String),
-    /// A SQLite read failed.
+    /// A statement on a rusqlite connection (SQLite reads, the token endpoint's writes) failed.
     #[error("database error: {0}")]
     Sqlite(#[source] rusqlite::Error),
     /// A stored body could not be serialised.

@@ -20,6 +20,7 @@ mod reader;
 mod search;
 mod sessions;
 mod sql;
+mod token_writer;
 mod usage;
 mod write;
 
@@ -53,6 +54,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     reader: std::sync::Arc<reader::Reader>,
+    /// On SQLite, where the token endpoint writes (see `token_writer.rs`).
+    token_writer: Option<std::sync::Arc<token_writer::SqliteTokenWriter>>,
     backend: Backend,
 }
 
@@ -101,15 +104,17 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|error| StoreError::connect(url, error))?;
-        let reader = match backend {
+        let (reader, token_writer) = match backend {
             Backend::Sqlite => {
                 let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
                     .map_err(|error| StoreError::connect(url, error))?;
-                reader::Reader::Sqlite(reader::SqliteReader::new(options.get_filename().to_path_buf()))
+                let path = options.get_filename().to_path_buf();
+                let writer = token_writer::SqliteTokenWriter::new(path.clone());
+                (reader::Reader::Sqlite(reader::SqliteReader::new(path)), Some(std::sync::Arc::new(writer)))
             }
-            Backend::Postgres => reader::Reader::Pool(pool.clone()),
+            Backend::Postgres => (reader::Reader::Pool(pool.clone()), None),
         };
-        Ok(Store { pool, reader: std::sync::Arc::new(reader), backend })
+        Ok(Store { pool, reader: std::sync::Arc::new(reader), token_writer, backend })
     }
 
     /// Applies the migrations of this backend that have not run yet.
