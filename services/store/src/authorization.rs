@@ -3,7 +3,9 @@
 //!
 //! Codes and refresh tokens are stored only as hashes (the caller hashes them), so a copy of the
 //! database gives nobody a usable token. Redeeming a code and rotating a refresh token are single
-//! conditional updates, so two concurrent uses of one secret cannot both succeed.
+//! conditional updates, so two concurrent uses of one secret cannot both succeed. On PostgreSQL
+//! each is one statement (data-modifying CTEs); on SQLite, which has none, they are short
+//! transactions on the token writer (`token_writer.rs`).
 
 use crate::providers::ProviderId;
 use crate::{Store, StoreError};
@@ -209,14 +211,20 @@ impl Store {
         if let Some(writer) = &self.token_writer {
             return writer.redeem_code(code_hash, now);
         }
-        let spent = sqlx::query(
-            "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL \
-             RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at",
-        )
-        .bind(code_hash.to_owned())
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
+        // PostgreSQL (SQLite went to the token writer above): the code spent and its consent read
+        // in one statement, one round trip.
+        let sql = format!(
+            "WITH spent AS (UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL \
+             RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at) \
+             SELECT spent.client_id AS code_client_id, spent.redirect_uri, spent.code_challenge, \
+             spent.expires_at AS code_expires_at, {CONSENT_COLUMNS} \
+             FROM spent JOIN consents c ON c.id = spent.consent_id JOIN providers p ON p.id = c.provider_id"
+        );
+        let spent = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(code_hash.to_owned())
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(spent) = spent else {
             let known = sqlx::query("SELECT consent_id FROM authorization_codes WHERE code_hash = $1")
                 .bind(code_hash.to_owned())
@@ -230,13 +238,12 @@ impl Store {
                 None => Ok(CodeRedemption::Unknown),
             };
         };
-        let consent = self.consent(spent.try_get("consent_id")?).await?.ok_or(sqlx::Error::RowNotFound)?;
         Ok(CodeRedemption::Redeemed(Box::new(RedeemedCode {
-            consent,
-            client_id: spent.try_get("client_id")?,
+            consent: consent_from_row(&spent)?,
+            client_id: spent.try_get("code_client_id")?,
             redirect_uri: spent.try_get("redirect_uri")?,
             code_challenge: spent.try_get("code_challenge")?,
-            expires_at: spent.try_get("expires_at")?,
+            expires_at: spent.try_get("code_expires_at")?,
         })))
     }
 
@@ -276,45 +283,36 @@ impl Store {
         if let Some(writer) = &self.token_writer {
             return writer.rotate_refresh_token(old_hash, new_hash, now, expires_at);
         }
-        let mut tx = self.pool.begin().await?;
-        let spent =
-            sqlx::query(SPEND_REFRESH_TOKEN).bind(old_hash.to_owned()).bind(now).fetch_optional(&mut *tx).await?;
-        let Some(spent) = spent else {
-            tx.rollback().await?;
-            let known = sqlx::query("SELECT consent_id, used_at FROM refresh_tokens WHERE token_hash = $1")
-                .bind(old_hash.to_owned())
-                .fetch_optional(&self.pool)
-                .await?;
-            let Some(known) = known else { return Ok(Rotation::Unknown) };
-            if known.try_get::<Option<i64>, _>("used_at")?.is_some() {
-                self.revoke(known.try_get("consent_id")?, RevokedWhy::RefreshTokenReuse, now).await?;
-                return Ok(Rotation::Reused);
-            }
-            return Ok(Rotation::Inactive);
-        };
-        let consent_id: i64 = spent.try_get("consent_id")?;
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(new_hash.to_owned())
-        .bind(consent_id)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE consents SET last_used_at = $2, expires_at = $3 WHERE id = $1")
-            .bind(consent_id)
-            .bind(now)
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
+        // PostgreSQL: spend, store the successor, move the consent's lapse and read it back in one
+        // statement (one round trip, one commit).
         let sql = format!(
-            "SELECT {CONSENT_COLUMNS} FROM consents c JOIN providers p ON p.id = c.provider_id WHERE c.id = $1"
+            "WITH spent AS ({SPEND_REFRESH_TOKEN}), \
+             successor AS (INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) \
+             SELECT $3, consent_id, $2, $4 FROM spent), \
+             c AS (UPDATE consents SET last_used_at = $2, expires_at = $4 FROM spent \
+             WHERE consents.id = spent.consent_id RETURNING consents.*) \
+             SELECT {CONSENT_COLUMNS} FROM c JOIN providers p ON p.id = c.provider_id"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(consent_id).fetch_one(&mut *tx).await?;
-        let consent = consent_from_row(&row)?;
-        tx.commit().await?;
-        Ok(Rotation::Rotated(Box::new(consent)))
+        let rotated = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(old_hash.to_owned())
+            .bind(now)
+            .bind(new_hash.to_owned())
+            .bind(expires_at)
+            .fetch_optional(&self.pool)
+            .await?;
+        if let Some(row) = rotated {
+            return Ok(Rotation::Rotated(Box::new(consent_from_row(&row)?)));
+        }
+        let known = sqlx::query("SELECT consent_id, used_at FROM refresh_tokens WHERE token_hash = $1")
+            .bind(old_hash.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(known) = known else { return Ok(Rotation::Unknown) };
+        if known.try_get::<Option<i64>, _>("used_at")?.is_some() {
+            self.revoke(known.try_get("consent_id")?, RevokedWhy::RefreshTokenReuse, now).await?;
+            return Ok(Rotation::Reused);
+        }
+        Ok(Rotation::Inactive)
     }
 
     /// The consent with `id`.

@@ -161,3 +161,31 @@ on_both_backends!(a_list_is_replaced_only_by_a_higher_volgnummer, |database| {
     assert_eq!(store.held_list("oauth-clients").await.unwrap().unwrap().content, "<list n='6'/>");
     assert_eq!(store.held_list("whitelist").await.unwrap(), None);
 });
+
+on_both_backends!(concurrent_uses_of_one_code_or_refresh_token_let_exactly_one_win, |database| {
+    let store = open(&database).await;
+    let provider = provider(&store).await;
+    let now = 1_000 * HOUR;
+    let id = consent_with_code(&store, &provider, "raced-code", now).await;
+
+    // Sixteen PGO servers present the same code at once: one redeems it, the others are replays.
+    let redemptions = futures::future::join_all((0..16).map(|_| store.redeem_code("raced-code", now + 1))).await;
+    let redeemed = redemptions.iter().filter(|outcome| matches!(outcome, Ok(CodeRedemption::Redeemed(_)))).count();
+    let replayed = redemptions.iter().filter(|outcome| matches!(outcome, Ok(CodeRedemption::Replayed))).count();
+    assert_eq!((redeemed, replayed), (1, 15));
+
+    let id2 = consent_with_code(&store, &provider, "second-code", now).await;
+    assert_ne!(id, id2);
+    store.add_refresh_token(id2, "raced-refresh", now, now + 10 * HOUR).await.unwrap();
+    let successors: Vec<String> = (0..16).map(|index| format!("successor-{index}")).collect();
+    let rotations = futures::future::join_all(
+        successors
+            .iter()
+            .map(|successor| store.rotate_refresh_token("raced-refresh", successor, now + 2, now + 11 * HOUR)),
+    )
+    .await;
+    let rotated = rotations.iter().filter(|outcome| matches!(outcome, Ok(Rotation::Rotated(_)))).count();
+    let reused = rotations.iter().filter(|outcome| matches!(outcome, Ok(Rotation::Reused))).count();
+    assert_eq!((rotated, reused), (1, 15), "one rotation wins; the others are reuses that end the family");
+    assert!(!store.consent(id2).await.unwrap().unwrap().is_active(now + 3));
+});
