@@ -26,10 +26,13 @@ pub fn stored_hash(secret: &str) -> String {
 
 /// Whether `verifier` answers the S256 `challenge` (RFC 7636 §4.6), compared in constant time.
 pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
-    // RFC 7636 §4.1: 43 to 128 unreserved characters.
-    let well_formed = (43..=128).contains(&verifier.len())
-        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
-    well_formed && equal(&stored_hash(verifier), challenge)
+    well_formed_verifier(verifier) && equal(&stored_hash(verifier), challenge)
+}
+
+/// Whether `verifier` has the form RFC 7636 §4.1 gives it: 43 to 128 unreserved characters.
+pub fn well_formed_verifier(verifier: &str) -> bool {
+    (43..=128).contains(&verifier.len())
+        && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 /// Compares two strings in time independent of where they differ.

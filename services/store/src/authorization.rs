@@ -113,6 +113,42 @@ pub struct RedeemedCode {
     pub code_challenge: Option<String>,
     /// When it stopped or stops working (ms).
     pub expires_at: i64,
+    /// Whether [`Store::exchange_code`] stored the refresh token with it (its checks held).
+    pub refresh_token_stored: bool,
+}
+
+/// A token request's authorization code, with what the request claims about it and the refresh
+/// token to store if those claims hold.
+#[derive(Debug, Clone)]
+pub struct CodeExchange<'a> {
+    /// SHA-256 of the code.
+    pub code_hash: &'a str,
+    /// The time of the request (ms).
+    pub now: i64,
+    /// The client asking, exactly as the code was issued to it.
+    pub client_id: &'a str,
+    /// The redirect URI the request repeats.
+    pub redirect_uri: &'a str,
+    /// The S256 challenge of the request's (well-formed) PKCE verifier; `None` without one.
+    pub verifier_challenge: Option<&'a str>,
+    /// SHA-256 of the refresh token to store.
+    pub refresh_hash: &'a str,
+    /// When that refresh token lapses (ms).
+    pub refresh_expires_at: i64,
+}
+
+impl CodeExchange<'_> {
+    /// Whether the refresh token may be stored for `code` (spent just now): the same client, the
+    /// same redirect URI, the same PKCE challenge (or none on both sides), the code unexpired and
+    /// its consent active. The token endpoint checks the same and decides the answer; this is
+    /// never looser, so a refresh token is never stored for a refused request.
+    pub fn holds_for(&self, code: &RedeemedCode) -> bool {
+        code.client_id == self.client_id
+            && code.redirect_uri == self.redirect_uri
+            && code.code_challenge.as_deref() == self.verifier_challenge
+            && code.expires_at > self.now
+            && code.consent.is_active(self.now)
+    }
 }
 
 /// What presenting an authorization code did.
@@ -244,6 +280,51 @@ impl Store {
             redirect_uri: spent.try_get("redirect_uri")?,
             code_challenge: spent.try_get("code_challenge")?,
             expires_at: spent.try_get("code_expires_at")?,
+            refresh_token_stored: false,
+        })))
+    }
+
+    /// Spends the code of `exchange` as [`Store::redeem_code`] does and, in the same statement or
+    /// transaction, stores its refresh token when [`CodeExchange::holds_for`] the code: the
+    /// token endpoint's success costs one round trip.
+    pub async fn exchange_code(&self, exchange: &CodeExchange<'_>) -> Result<CodeRedemption, StoreError> {
+        if let Some(writer) = &self.token_writer {
+            return writer.exchange_code(exchange);
+        }
+        // PostgreSQL: the condition is `CodeExchange::holds_for` in SQL.
+        let sql = format!(
+            "WITH spent AS (UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL \
+             RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at), \
+             redeemed AS (SELECT spent.client_id AS code_client_id, spent.redirect_uri, spent.code_challenge, \
+             spent.expires_at AS code_expires_at, {CONSENT_COLUMNS}, \
+             (spent.client_id = $3 AND spent.redirect_uri = $4 AND spent.code_challenge IS NOT DISTINCT FROM $5 \
+             AND spent.expires_at > $2 AND c.revoked_at IS NULL AND c.expires_at > $2) AS holds \
+             FROM spent JOIN consents c ON c.id = spent.consent_id JOIN providers p ON p.id = c.provider_id), \
+             stored AS (INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) \
+             SELECT $6, id, $2, $7 FROM redeemed WHERE holds RETURNING consent_id) \
+             SELECT redeemed.*, EXISTS (SELECT 1 FROM stored) AS refresh_token_stored FROM redeemed"
+        );
+        let spent = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(exchange.code_hash.to_owned())
+            .bind(exchange.now)
+            .bind(exchange.client_id.to_owned())
+            .bind(exchange.redirect_uri.to_owned())
+            .bind(exchange.verifier_challenge.map(str::to_owned))
+            .bind(exchange.refresh_hash.to_owned())
+            .bind(exchange.refresh_expires_at)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(spent) = spent else {
+            // Unknown or replayed: as redeem_code, which finds the same.
+            return self.redeem_code(exchange.code_hash, exchange.now).await;
+        };
+        Ok(CodeRedemption::Redeemed(Box::new(RedeemedCode {
+            consent: consent_from_row(&spent)?,
+            client_id: spent.try_get("code_client_id")?,
+            redirect_uri: spent.try_get("redirect_uri")?,
+            code_challenge: spent.try_get("code_challenge")?,
+            expires_at: spent.try_get("code_expires_at")?,
+            refresh_token_stored: spent.try_get("refresh_token_stored")?,
         })))
     }
 

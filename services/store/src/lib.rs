@@ -25,7 +25,9 @@ mod usage;
 mod write;
 
 pub use access_log::AccessEntry;
-pub use authorization::{CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation};
+pub use authorization::{
+    CodeExchange, CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation,
+};
 pub use digest::{content_hash, ingest_key_hash};
 pub use error::StoreError;
 pub use lists::HeldList;

@@ -17,7 +17,7 @@
 
 use crate::StoreError;
 use crate::authorization::{
-    CONSENT_COLUMNS, CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation,
+    CONSENT_COLUMNS, CodeExchange, CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation,
 };
 use crate::providers::ProviderId;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, named_params};
@@ -110,37 +110,26 @@ impl SqliteTokenWriter {
 
     /// As `Store::redeem_code`.
     pub(crate) fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
+        self.transaction(|transaction| redeem(transaction, code_hash, now))
+    }
+
+    /// As `Store::exchange_code`.
+    pub(crate) fn exchange_code(&self, exchange: &CodeExchange<'_>) -> Result<CodeRedemption, StoreError> {
         self.transaction(|transaction| {
-            let spent = transaction
-                .prepare_cached(
-                    "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL \
-                     RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at",
-                )?
-                .query_row(named_params! { "$1": code_hash, "$2": now }, |row| {
-                    Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
-                })
-                .optional()?;
-            let Some((consent_id, client_id, redirect_uri, code_challenge, expires_at)) = spent else {
-                let known: Option<i64> = transaction
-                    .prepare_cached("SELECT consent_id FROM authorization_codes WHERE code_hash = $1")?
-                    .query_row(named_params! { "$1": code_hash }, |row| row.get(0))
-                    .optional()?;
-                return match known {
-                    Some(consent_id) => {
-                        revoke(transaction, consent_id, RevokedWhy::CodeReplay, now)?;
-                        Ok(CodeRedemption::Replayed)
-                    }
-                    None => Ok(CodeRedemption::Unknown),
-                };
-            };
-            let consent = consent(transaction, consent_id)?;
-            Ok(CodeRedemption::Redeemed(Box::new(RedeemedCode {
-                consent,
-                client_id,
-                redirect_uri,
-                code_challenge,
-                expires_at,
-            })))
+            let mut redemption = redeem(transaction, exchange.code_hash, exchange.now)?;
+            if let CodeRedemption::Redeemed(code) = &mut redemption
+                && exchange.holds_for(code)
+            {
+                insert_refresh_token(
+                    transaction,
+                    exchange.refresh_hash,
+                    code.consent.id,
+                    exchange.now,
+                    exchange.refresh_expires_at,
+                )?;
+                code.refresh_token_stored = true;
+            }
+            Ok(redemption)
         })
     }
 
@@ -152,14 +141,7 @@ impl SqliteTokenWriter {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        self.transaction(|transaction| {
-            transaction
-                .prepare_cached(
-                    "INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
-                )?
-                .execute(named_params! { "$1": token_hash, "$2": consent_id, "$3": now, "$4": expires_at })?;
-            Ok(())
-        })
+        self.transaction(|transaction| insert_refresh_token(transaction, token_hash, consent_id, now, expires_at))
     }
 
     /// As `Store::rotate_refresh_token`.
@@ -189,17 +171,63 @@ impl SqliteTokenWriter {
                     Some((_, None)) => Ok(Rotation::Inactive),
                 };
             };
-            transaction
-                .prepare_cached(
-                    "INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
-                )?
-                .execute(named_params! { "$1": new_hash, "$2": consent_id, "$3": now, "$4": expires_at })?;
+            insert_refresh_token(transaction, new_hash, consent_id, now, expires_at)?;
             transaction
                 .prepare_cached("UPDATE consents SET last_used_at = $2, expires_at = $3 WHERE id = $1")?
                 .execute(named_params! { "$1": consent_id, "$2": now, "$3": expires_at })?;
             Ok(Rotation::Rotated(Box::new(consent(transaction, consent_id)?)))
         })
     }
+}
+
+/// Spends the code with hash `code_hash`; a replay revokes its consent.
+fn redeem(transaction: &rusqlite::Transaction<'_>, code_hash: &str, now: i64) -> rusqlite::Result<CodeRedemption> {
+    let spent = transaction
+        .prepare_cached(
+            "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL \
+                     RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at",
+        )?
+        .query_row(named_params! { "$1": code_hash, "$2": now }, |row| {
+            Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
+        })
+        .optional()?;
+    let Some((consent_id, client_id, redirect_uri, code_challenge, expires_at)) = spent else {
+        let known: Option<i64> = transaction
+            .prepare_cached("SELECT consent_id FROM authorization_codes WHERE code_hash = $1")?
+            .query_row(named_params! { "$1": code_hash }, |row| row.get(0))
+            .optional()?;
+        return match known {
+            Some(consent_id) => {
+                revoke(transaction, consent_id, RevokedWhy::CodeReplay, now)?;
+                Ok(CodeRedemption::Replayed)
+            }
+            None => Ok(CodeRedemption::Unknown),
+        };
+    };
+    let consent = consent(transaction, consent_id)?;
+    Ok(CodeRedemption::Redeemed(Box::new(RedeemedCode {
+        consent,
+        client_id,
+        redirect_uri,
+        code_challenge,
+        expires_at,
+        refresh_token_stored: false,
+    })))
+}
+
+fn insert_refresh_token(
+    transaction: &rusqlite::Transaction<'_>,
+    token_hash: &str,
+    consent_id: i64,
+    now: i64,
+    expires_at: i64,
+) -> rusqlite::Result<()> {
+    transaction
+        .prepare_cached(
+            "INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )?
+        .execute(named_params! { "$1": token_hash, "$2": consent_id, "$3": now, "$4": expires_at })?;
+    Ok(())
 }
 
 fn revoke(transaction: &rusqlite::Transaction<'_>, id: i64, why: RevokedWhy, now: i64) -> rusqlite::Result<()> {

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use store::{CodeRedemption, HeldList, NewCode, NewConsent, NewProvider, Provider, Rotation, Store};
+use store::{CodeExchange, CodeRedemption, HeldList, NewCode, NewConsent, NewProvider, Provider, Rotation, Store};
 use test_support::{TestDatabase, on_both_backends};
 
 const HOUR: i64 = 3_600_000;
@@ -188,4 +188,54 @@ on_both_backends!(concurrent_uses_of_one_code_or_refresh_token_let_exactly_one_w
     let reused = rotations.iter().filter(|outcome| matches!(outcome, Ok(Rotation::Reused))).count();
     assert_eq!((rotated, reused), (1, 15), "one rotation wins; the others are reuses that end the family");
     assert!(!store.consent(id2).await.unwrap().unwrap().is_active(now + 3));
+});
+
+on_both_backends!(a_code_exchange_stores_the_refresh_token_only_when_its_checks_hold, |database| {
+    let store = open(&database).await;
+    let provider = provider(&store).await;
+    let now = 1_000 * HOUR;
+    let exchange = |code_hash: &'static str, refresh_hash: &'static str| CodeExchange {
+        code_hash,
+        now: now + 1,
+        client_id: "pgo.example.nl",
+        redirect_uri: "https://pgo.example.nl/cb",
+        verifier_challenge: Some("challenge"),
+        refresh_hash,
+        refresh_expires_at: now + 100 * HOUR,
+    };
+    let stored = |redemption: CodeRedemption| match redemption {
+        CodeRedemption::Redeemed(code) => code.refresh_token_stored,
+        other => panic!("redeemed, not {other:?}"),
+    };
+
+    let id = consent_with_code(&store, &provider, "good", now).await;
+    assert!(stored(store.exchange_code(&exchange("good", "refresh-good")).await.unwrap()));
+    assert!(matches!(
+        store.rotate_refresh_token("refresh-good", "next", now + 2, now + 101 * HOUR).await.unwrap(),
+        Rotation::Rotated(consent) if consent.id == id
+    ));
+
+    // Each claim that does not hold: the code is spent, no refresh token is stored.
+    let wrong: [(&str, fn(CodeExchange<'static>) -> CodeExchange<'static>); 4] = [
+        ("other-client", |exchange| CodeExchange { client_id: "other.example.nl", ..exchange }),
+        ("other-redirect", |exchange| CodeExchange { redirect_uri: "https://pgo.example.nl/other", ..exchange }),
+        ("other-verifier", |exchange| CodeExchange { verifier_challenge: Some("another"), ..exchange }),
+        ("no-verifier", |exchange| CodeExchange { verifier_challenge: None, ..exchange }),
+    ];
+    for (code, change) in wrong {
+        let code: &'static str = code;
+        consent_with_code(&store, &provider, code, now).await;
+        let refresh: &'static str = Box::leak(format!("refresh-{code}").into_boxed_str());
+        assert!(!stored(store.exchange_code(&change(exchange(code, refresh))).await.unwrap()), "{code}");
+        assert!(matches!(
+            store.rotate_refresh_token(refresh, "x", now + 2, now + HOUR).await.unwrap(),
+            Rotation::Unknown
+        ));
+        assert!(matches!(store.exchange_code(&exchange(code, "again")).await.unwrap(), CodeRedemption::Replayed));
+    }
+    // Expired: spent, nothing stored.
+    consent_with_code(&store, &provider, "late", now).await;
+    let late = CodeExchange { now: now + 61_000, ..exchange("late", "refresh-late") };
+    assert!(!stored(store.exchange_code(&late).await.unwrap()));
+    assert!(matches!(store.exchange_code(&exchange("no-such-code", "r")).await.unwrap(), CodeRedemption::Unknown));
 });

@@ -20,7 +20,7 @@ use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use std::collections::HashMap;
-use store::{CodeRedemption, Consent, Rotation};
+use store::{CodeExchange, CodeRedemption, Consent, Rotation};
 
 /// An RFC 6749 §5.2 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,14 +117,19 @@ async fn exchange(
     let now = now_millis();
     match param("grant_type") {
         Some("authorization_code") => {
-            let consent = redeem_code(server, client_id, &params, now).await?;
             let refresh_token = secrets::new_secret().map_err(|_| TokenError::ServerError)?;
-            let expires_at = now + millis(server.config.refresh_lifetime_seconds);
             let hash = secrets::stored_hash(&refresh_token);
-            server.store.add_refresh_token(consent.id, &hash, now, expires_at).await.map_err(|error| {
-                tracing::error!(error = %error, "refresh token could not be stored");
-                TokenError::ServerError
-            })?;
+            let expires_at = now + millis(server.config.refresh_lifetime_seconds);
+            let (consent, stored) = redeem_code(server, client_id, &params, now, &hash, expires_at).await?;
+            // The store keeps the refresh token with the code when its own checks held; they are
+            // never looser than the ones above, and only stricter where a client id differs in
+            // case: then it is stored now.
+            if !stored {
+                server.store.add_refresh_token(consent.id, &hash, now, expires_at).await.map_err(|error| {
+                    tracing::error!(error = %error, "refresh token could not be stored");
+                    TokenError::ServerError
+                })?;
+            }
             issue(server, &consent, &consent.scope, refresh_token)
         }
         Some("refresh_token") => {
@@ -181,17 +186,36 @@ fn auditor_token(
 
 /// `grant_type=authorization_code`: the code must be unspent, unexpired, this client's, for this
 /// redirect URI (character for character) and, when the request had a PKCE challenge, this
-/// verifier's. A failed check still spends the code.
+/// verifier's. A failed check still spends the code. The code is spent in the store together with
+/// storing the refresh token `refresh_hash` when the store's checks (`CodeExchange::holds_for`)
+/// hold; the consent, and whether the refresh token was stored, come back.
 async fn redeem_code(
     server: &AuthorizationServer,
     client_id: &str,
     params: &Params,
     now: i64,
-) -> Result<Consent, TokenError> {
+    refresh_hash: &str,
+    refresh_expires_at: i64,
+) -> Result<(Consent, bool), TokenError> {
     let param = |name: &str| params.get(name);
     let code = param("code").ok_or(TokenError::InvalidRequest("code is missing"))?;
     let redirect_uri = param("redirect_uri").ok_or(TokenError::InvalidRequest("redirect_uri is missing"))?;
-    let redeemed = match server.store.redeem_code(&secrets::stored_hash(code), now).await {
+    let verifier = param("code_verifier");
+    // A malformed verifier matches no stored challenge (challenges are base64url).
+    let verifier_challenge = verifier.map(|verifier| {
+        if secrets::well_formed_verifier(verifier) { secrets::stored_hash(verifier) } else { "!".to_owned() }
+    });
+    let code_hash = secrets::stored_hash(code);
+    let exchange = CodeExchange {
+        code_hash: &code_hash,
+        now,
+        client_id,
+        redirect_uri,
+        verifier_challenge: verifier_challenge.as_deref(),
+        refresh_hash,
+        refresh_expires_at,
+    };
+    let redeemed = match server.store.exchange_code(&exchange).await {
         Ok(CodeRedemption::Redeemed(redeemed)) => redeemed,
         Ok(CodeRedemption::Replayed) => {
             tracing::warn!(client = client_id, "authorization code replayed: its consent is revoked");
@@ -212,7 +236,7 @@ async fn redeem_code(
     if redeemed.redirect_uri != redirect_uri {
         return Err(TokenError::InvalidGrant("redirect_uri differs from the authorization request"));
     }
-    match (&redeemed.code_challenge, param("code_verifier")) {
+    match (&redeemed.code_challenge, verifier) {
         (Some(challenge), Some(verifier)) if secrets::pkce_matches(verifier, challenge) => {}
         (Some(_), Some(_)) => return Err(TokenError::InvalidGrant("code_verifier does not match the code_challenge")),
         (Some(_), None) => return Err(TokenError::InvalidGrant("code_verifier is missing")),
@@ -222,7 +246,7 @@ async fn redeem_code(
     if !redeemed.consent.is_active(now) {
         return Err(TokenError::InvalidGrant("the code is invalid, expired or used"));
     }
-    Ok(redeemed.consent)
+    Ok((redeemed.consent, redeemed.refresh_token_stored))
 }
 
 /// `grant_type=refresh_token`: rotates the token; a spent token presented again revokes the
