@@ -162,46 +162,35 @@ fn operation_outcome(
 async fn ids_echoed(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
     let token = session.tokens(&probe, Patient::A, &data_service).await?;
     let ids = TracingIds::new();
-    let (request_id, correlation_id) = (ids.request_id.clone(), ids.correlation_id.clone());
     let request =
         pgo_request_with(&session, url(&session, &data_service, "Patient")?, &token.access, Format::Json, &ids);
     let answer = probe.send(request).await?;
     probe.status(&answer, 200);
-    probe.check(
-        "MedMij-Request-ID echoed",
-        answer.header("medmij-request-id") == Some(request_id.as_str()),
-        format!("{:?}", answer.header("medmij-request-id")),
-    );
-    probe.check(
-        "X-Correlation-ID echoed",
-        answer.header("x-correlation-id") == Some(correlation_id.as_str()),
-        format!("{:?}", answer.header("x-correlation-id")),
-    );
+    echoed(&probe, &answer, &ids);
     Ok(())
 }
 
 async fn ids_on_errors(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
-    let (request_id, correlation_id) = (uuid::Uuid::new_v4().to_string(), uuid::Uuid::new_v4().to_string());
+    let ids = TracingIds::new();
     let request = session
         .api
         .client()
         .get(url(&session, &data_service, "Patient")?)
         .header("Accept", "application/fhir+json")
-        .header("MedMij-Request-ID", &request_id)
-        .header("X-Correlation-ID", &correlation_id);
+        .header("MedMij-Request-ID", &ids.request_id)
+        .header("X-Correlation-ID", &ids.correlation_id);
     let answer = probe.send(request).await?;
     probe.check("an error (no token)", answer.status >= 400, answer.status.to_string());
-    probe.check(
-        "MedMij-Request-ID echoed",
-        answer.header("medmij-request-id") == Some(request_id.as_str()),
-        format!("{:?}", answer.header("medmij-request-id")),
-    );
-    probe.check(
-        "X-Correlation-ID echoed",
-        answer.header("x-correlation-id") == Some(correlation_id.as_str()),
-        format!("{:?}", answer.header("x-correlation-id")),
-    );
+    echoed(&probe, &answer, &ids);
     Ok(())
+}
+
+/// Checks that `answer` carries the tracing ids of its request.
+fn echoed(probe: &Probe, answer: &crate::http::Answer, ids: &TracingIds) {
+    for (header, sent) in [("MedMij-Request-ID", &ids.request_id), ("X-Correlation-ID", &ids.correlation_id)] {
+        let found = answer.header(header);
+        probe.check(format!("{header} echoed"), found == Some(sent.as_str()), format!("{found:?}"));
+    }
 }
 
 async fn no_token(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
@@ -270,13 +259,23 @@ fn ids(bundle: &Value, kind: &str) -> Vec<String> {
         .collect()
 }
 
-async fn patient_parameter(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
-    let a = session.tokens(&probe, Patient::A, &data_service).await?;
-    let b = session.tokens(&probe, Patient::B, &data_service).await?;
-    let b_ids = patient_ids(&session, &probe, &data_service, &b.access).await?;
+/// Patient A's tokens and the ids of patient B's Patients (found with B's token).
+async fn a_token_and_b_patients(
+    session: &Session,
+    probe: &Probe,
+    data_service: &str,
+) -> Result<(crate::pgo::Tokens, Vec<String>), Stop> {
+    let a = session.tokens(probe, Patient::A, data_service).await?;
+    let b = session.tokens(probe, Patient::B, data_service).await?;
+    let b_ids = patient_ids(session, probe, data_service, &b.access).await?;
     if b_ids.is_empty() {
         return Err(Stop::Failed("patient B's token found no Patient".into()));
     }
+    Ok((a, b_ids))
+}
+
+async fn patient_parameter(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
+    let (a, b_ids) = a_token_and_b_patients(&session, &probe, &data_service).await?;
     for b_id in &b_ids {
         for path in [format!("Patient?_id={b_id}"), format!("Patient?patient={b_id}")] {
             let answer = probe
@@ -294,12 +293,7 @@ async fn patient_parameter(session: Arc<Session>, data_service: String, probe: P
 }
 
 async fn read_other(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
-    let a = session.tokens(&probe, Patient::A, &data_service).await?;
-    let b = session.tokens(&probe, Patient::B, &data_service).await?;
-    let b_ids = patient_ids(&session, &probe, &data_service, &b.access).await?;
-    if b_ids.is_empty() {
-        return Err(Stop::Failed("patient B's token found no Patient".into()));
-    }
+    let (a, b_ids) = a_token_and_b_patients(&session, &probe, &data_service).await?;
     for b_id in b_ids {
         let answer = probe
             .send(pgo_request(
