@@ -159,3 +159,30 @@ on_both_backends!(a_dropped_correlation_id_fails_the_header_scenarios, |database
     let report = against_broken(&app, Fault::DropsCorrelationId, &["headers.48."]).await;
     assert_eq!(failed_ids(&report), ["headers.48.request-ids-echoed", "headers.48.request-ids-on-errors"]);
 });
+
+on_both_backends!(with_pre_issued_tokens_the_flow_scenarios_are_not_run_and_the_rest_passes, |database| {
+    let app = start(database).await;
+    let tokens = |bsn: &str| {
+        ["48", "63"].into_iter().map(|service| (service.to_owned(), app.token(PROVIDER, bsn, &[service]))).collect()
+    };
+    let mut config =
+        config(&app.address, &["authorization.ordinary", "token.code-exchange", "retrieval.48.q1.", "isolation.48."]);
+    config.persons = Persons::Tokens { patient_a: tokens(ANNA), patient_b: tokens(BRAM) };
+    let report = pgo_conformance::run_suite(config, &Quiet).await.expect("the suite runs");
+    let verdicts: Vec<(&str, &str)> =
+        report.scenarios.iter().map(|scenario| (scenario.id.as_str(), scenario.verdict.label())).collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("authorization.ordinary-request", "not run"),
+            ("retrieval.48.q1.json", "passed"),
+            ("retrieval.48.q1.xml", "passed"),
+            ("isolation.48.patient-parameter-ignored", "passed"),
+            ("isolation.48.read-other-patient", "passed"),
+            ("isolation.48.token-of-other-patient-differs", "passed"),
+            ("isolation.48.other-provider", "passed"),
+            ("token.code-exchange", "not run"),
+        ]
+    );
+    assert!(!report.all_passed(), "a run with scenarios not run is not a pass");
+});
