@@ -216,7 +216,8 @@ on_both_backends!(a_code_exchange_stores_the_refresh_token_only_when_its_checks_
     ));
 
     // Each claim that does not hold: the code is spent, no refresh token is stored.
-    let wrong: [(&str, fn(CodeExchange<'static>) -> CodeExchange<'static>); 4] = [
+    type Change = fn(CodeExchange<'static>) -> CodeExchange<'static>;
+    let wrong: [(&str, Change); 4] = [
         ("other-client", |exchange| CodeExchange { client_id: "other.example.nl", ..exchange }),
         ("other-redirect", |exchange| CodeExchange { redirect_uri: "https://pgo.example.nl/other", ..exchange }),
         ("other-verifier", |exchange| CodeExchange { verifier_challenge: Some("another"), ..exchange }),
