@@ -182,11 +182,6 @@ impl Probe {
         self.check(format!("the answer is {status}"), answer.status == status, format!("{}", answer.status))
     }
 
-    /// Whether every check so far held.
-    pub fn all_held(&self) -> bool {
-        self.record.lock().unwrap_or_else(PoisonError::into_inner).checks.iter().all(|check| check.passed)
-    }
-
     /// Records a check that could not be made, and why.
     pub fn not_run(&self, expected: impl Into<String>, why: impl Into<String>) {
         let check = Check::not_run(expected, self.http.masker().mask(&why.into()));

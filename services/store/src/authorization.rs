@@ -187,6 +187,18 @@ pub(crate) const SPEND_REFRESH_TOKEN: &str = "UPDATE refresh_tokens SET used_at 
 pub(crate) const CONSENT_COLUMNS: &str = "c.id, c.provider_id, p.name AS provider_name, p.display_name AS provider_display_name, \
      c.client_id, c.person_key, c.pseudonym, c.scope, c.granted_at, c.last_used_at, c.expires_at, c.revoked_at";
 
+/// A spent code as the redemption statements select it (its own columns aliased `code_*`).
+fn redeemed_from_row(row: &AnyRow, refresh_token_stored: bool) -> Result<RedeemedCode, sqlx::Error> {
+    Ok(RedeemedCode {
+        consent: consent_from_row(row)?,
+        client_id: row.try_get("code_client_id")?,
+        redirect_uri: row.try_get("redirect_uri")?,
+        code_challenge: row.try_get("code_challenge")?,
+        expires_at: row.try_get("code_expires_at")?,
+        refresh_token_stored,
+    })
+}
+
 fn consent_from_row(row: &AnyRow) -> Result<Consent, sqlx::Error> {
     Ok(Consent {
         id: row.try_get("id")?,
@@ -261,27 +273,23 @@ impl Store {
             .bind(now)
             .fetch_optional(&self.pool)
             .await?;
-        let Some(spent) = spent else {
-            let known = sqlx::query("SELECT consent_id FROM authorization_codes WHERE code_hash = $1")
-                .bind(code_hash.to_owned())
-                .fetch_optional(&self.pool)
-                .await?;
-            return match known {
-                Some(row) => {
-                    self.revoke(row.try_get("consent_id")?, RevokedWhy::CodeReplay, now).await?;
-                    Ok(CodeRedemption::Replayed)
-                }
-                None => Ok(CodeRedemption::Unknown),
-            };
-        };
-        Ok(CodeRedemption::Redeemed(Box::new(RedeemedCode {
-            consent: consent_from_row(&spent)?,
-            client_id: spent.try_get("code_client_id")?,
-            redirect_uri: spent.try_get("redirect_uri")?,
-            code_challenge: spent.try_get("code_challenge")?,
-            expires_at: spent.try_get("code_expires_at")?,
-            refresh_token_stored: false,
-        })))
+        let Some(spent) = spent else { return self.replayed_or_unknown(code_hash, now).await };
+        Ok(CodeRedemption::Redeemed(Box::new(redeemed_from_row(&spent, false)?)))
+    }
+
+    /// A code that could not be spent: a replay (its consent is revoked now) or no code at all.
+    async fn replayed_or_unknown(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
+        let known = sqlx::query("SELECT consent_id FROM authorization_codes WHERE code_hash = $1")
+            .bind(code_hash.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        match known {
+            Some(row) => {
+                self.revoke(row.try_get("consent_id")?, RevokedWhy::CodeReplay, now).await?;
+                Ok(CodeRedemption::Replayed)
+            }
+            None => Ok(CodeRedemption::Unknown),
+        }
     }
 
     /// Spends the code of `exchange` as [`Store::redeem_code`] does and, in the same statement or
@@ -314,18 +322,9 @@ impl Store {
             .bind(exchange.refresh_expires_at)
             .fetch_optional(&self.pool)
             .await?;
-        let Some(spent) = spent else {
-            // Unknown or replayed: as redeem_code, which finds the same.
-            return self.redeem_code(exchange.code_hash, exchange.now).await;
-        };
-        Ok(CodeRedemption::Redeemed(Box::new(RedeemedCode {
-            consent: consent_from_row(&spent)?,
-            client_id: spent.try_get("code_client_id")?,
-            redirect_uri: spent.try_get("redirect_uri")?,
-            code_challenge: spent.try_get("code_challenge")?,
-            expires_at: spent.try_get("code_expires_at")?,
-            refresh_token_stored: spent.try_get("refresh_token_stored")?,
-        })))
+        let Some(spent) = spent else { return self.replayed_or_unknown(exchange.code_hash, exchange.now).await };
+        let stored = spent.try_get("refresh_token_stored")?;
+        Ok(CodeRedemption::Redeemed(Box::new(redeemed_from_row(&spent, stored)?)))
     }
 
     /// Stores the first refresh token of a consent (after its code was redeemed).

@@ -176,7 +176,6 @@ async fn ordinary(session: Arc<Session>, probe: Probe) -> Result<(), Stop> {
 async fn refused(session: Arc<Session>, case: Case, probe: Probe) -> Result<(), Stop> {
     let pgo = &session.config.pgo;
     let request = AuthorizationRequest::new(&pgo.client_id, &pgo.redirect_uri, &session.scope());
-    let loa = session.login_form()?.loa_too_low.clone();
     let form = session.login_form()?.clone();
     let mut answers = session.answers(Patient::A, None, &[])?;
     let (request, expected) = match case {
@@ -221,7 +220,7 @@ async fn refused(session: Arc<Session>, case: Case, probe: Probe) -> Result<(), 
             (request, Some("access_denied"))
         }
         Case::LoaTooLow => {
-            answers = session.answers(Patient::A, Some(&loa), &[])?;
+            answers = session.answers(Patient::A, Some(&form.loa_too_low), &[])?;
             (request, Some("access_denied"))
         }
         Case::ConsentDeclined => {
