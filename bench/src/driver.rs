@@ -379,7 +379,7 @@ pub(crate) async fn load(
     if let Some(previous) = pending.take() {
         written += previous.await??;
     }
-    context.store.analyze().await?;
+    context.store.analyze(store::Filled::Resources).await?;
     eprintln!();
     Ok((written, started.elapsed()))
 }

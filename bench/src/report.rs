@@ -98,7 +98,7 @@ async fn measure(options: &ReportOptions, database_url: &str, data_dir: &std::pa
     let rows = generate(options, &context, &months).await?;
     let inserted = started.elapsed();
     let analyzed = Instant::now();
-    context.store.analyze().await?;
+    context.store.analyze(store::Filled::Usage).await?;
     let analyzed = analyzed.elapsed();
     let mut connection = PgConnection::connect(database_url).await.context("PostgreSQL for the baseline")?;
     let (held,): (i64,) = sqlx::query_as("SELECT count(*) FROM exchange_firsts").fetch_one(&mut connection).await?;

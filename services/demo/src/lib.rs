@@ -135,7 +135,7 @@ pub async fn seed(store: &Store, ingestor: &Ingestor, secret: &DeploymentSecret,
         }
         resources += store.write(provider.id, writes).await?.len();
     }
-    store.analyze().await?;
+    store.analyze(store::Filled::Resources).await?;
     let pseudonyms = patients().iter().map(|patient| secret.pseudonym(&patient.bsn)).collect();
     let patients = patients().into_iter().map(|patient| {
         let key = secret.person_key(&provider.name, &patient.bsn);

@@ -160,7 +160,7 @@ impl Ingestor {
             progress(done + 1);
         }
         batch.flush(&mut summary).await?;
-        store.analyze().await?;
+        store.analyze(store::Filled::Resources).await?;
         Ok(summary)
     }
 

@@ -38,9 +38,39 @@ pub use usage::FirstExchange;
 pub use write::{ResourceWrite, Write, WriteKind, WriteOutcome};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Connection, Executor};
 use std::str::FromStr;
 use std::time::Duration;
+
+/// How long a pooled connection may sit idle before it is pinged on its way out of the pool.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
+/// What a bulk load filled, for [`Store::analyze`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filled {
+    /// Providers' resources and their search index (an ingest, the demo's records).
+    Resources,
+    /// The first exchanges that usage reports count.
+    Usage,
+}
+
+impl Filled {
+    fn tables(self) -> &'static [&'static str] {
+        match self {
+            Filled::Resources => &[
+                "providers",
+                "resources",
+                "resource_versions",
+                "compartment",
+                "patient_keys",
+                "search_token",
+                "search_date",
+                "search_reference",
+            ],
+            Filled::Usage => &["exchange_firsts"],
+        }
+    }
+}
 
 /// Which database the store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +110,19 @@ impl Store {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings every connection it hands out by default: a round trip before each
+            // statement, which on PostgreSQL doubled the backend's wake-ups under load. A
+            // connection in steady use has just proved itself; one that sat idle (where a
+            // restart or a dropped link may have ended it) is still pinged.
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= IDLE_BEFORE_PING {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |connection, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -128,16 +171,23 @@ impl Store {
         migrator.run(&self.pool).await.map_err(StoreError::Migration)
     }
 
-    /// Brings the query planner's statistics up to date after a bulk load. PostgreSQL plans
-    /// without statistics badly (a search over a freshly loaded table scanned every row of the
-    /// type instead of seeking the patient's); autovacuum catches up only later.
+    /// Brings the query planner's statistics of the tables a bulk load `filled` up to date.
+    /// PostgreSQL plans without statistics badly (a search over a freshly loaded table scanned
+    /// every row of the type instead of seeking the patient's); autovacuum catches up only later.
+    ///
+    /// Only those tables: statistics taken of a table while it is empty (consents, codes and
+    /// refresh tokens before the first login) make the planner scan it whole, and a connection
+    /// keeps such a plan as the table grows. The foreign-key check of every new authorization
+    /// code did exactly that, so granting consents slowed down with each consent held.
+    /// Never-analysed tables are planned as if they held some pages, which favours their keys.
     ///
     /// On SQLite this does nothing, on purpose: the statements are shaped so that SQLite's
     /// planner has one sensible choice, and with statistics (the bundled SQLite has STAT4) a
     /// plan may depend on the bound values, which makes SQLite re-plan on every execution.
-    pub async fn analyze(&self) -> Result<(), StoreError> {
+    pub async fn analyze(&self, filled: Filled) -> Result<(), StoreError> {
         if self.backend == Backend::Postgres {
-            sqlx::query("ANALYZE").execute(&self.pool).await?;
+            let sql = format!("ANALYZE {}", filled.tables().join(", "));
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&self.pool).await?;
         }
         Ok(())
     }

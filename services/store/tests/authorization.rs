@@ -240,3 +240,36 @@ on_both_backends!(a_code_exchange_stores_the_refresh_token_only_when_its_checks_
     assert!(!stored(store.exchange_code(&late).await.unwrap()));
     assert!(matches!(store.exchange_code(&exchange("no-such-code", "r")).await.unwrap(), CodeRedemption::Unknown));
 });
+
+/// After a bulk load's statistics are taken (before anyone logged in), each new code's
+/// foreign-key check still finds its consent by key: planned from statistics of an empty table,
+/// it scanned every consent, and granting slowed down with each consent held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consents_granted_after_a_bulk_load_are_found_by_key_not_scanned() {
+    use sqlx::Connection;
+    let Some(database) = TestDatabase::create(test_support::Backend::Postgres).await else { return };
+    let store = open(&database).await;
+    let provider = provider(&store).await;
+    store.analyze(store::Filled::Resources).await.expect("statistics taken");
+    let now = 1_000 * HOUR;
+    for index in 0..300 {
+        consent_with_code(&store, &provider, &format!("code-{index}"), now).await;
+    }
+    // A backend reports its counters when its connection ends.
+    store.close().await;
+    let mut admin = sqlx::PgConnection::connect(&database.url).await.expect("admin connects");
+    let mut scans = (0_i64, 0_i64);
+    for _ in 0..50 {
+        scans = sqlx::query_as("SELECT seq_scan, idx_scan FROM pg_stat_user_tables WHERE relname = 'consents'")
+            .fetch_one(&mut admin)
+            .await
+            .expect("table statistics");
+        if scans.0 + scans.1 >= 300 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // The migrations' index builds count as scans too; one per new code is the fault.
+    assert!(scans.0 < 10, "the consents table scanned whole {} times (index lookups: {})", scans.0, scans.1);
+    assert!(scans.1 >= 300, "every code's consent found by its key: {scans:?}");
+}

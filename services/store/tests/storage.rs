@@ -334,3 +334,25 @@ on_both_backends!(person_keys_find_patients_per_release, |database| {
     store.write(umcx.id, vec![put(changed)]).await.expect("write");
     assert!(!store.knows_person(umcx.id, "key-a").await.expect("lookup"));
 });
+
+/// The pool pings only connections that sat idle (a ping before every statement cost PostgreSQL
+/// a wake-up per request): after the server ended all of them, the next statement still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_server_ended_are_replaced_after_idling() {
+    use sqlx::{Connection, Executor};
+    let Some(database) = TestDatabase::create(test_support::Backend::Postgres).await else { return };
+    let store = open(&database).await;
+    provider(&store, "one").await;
+    let mut admin = sqlx::PgConnection::connect(&database.url).await.expect("admin connects");
+    let ended = admin
+        .fetch_all(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .await
+        .expect("ends the pool's connections");
+    assert!(!ended.is_empty(), "the pool held a connection");
+    tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    let found = store.provider("one").await.expect("a fresh connection answers");
+    assert_eq!(found.map(|provider| provider.name), Some("one".to_owned()));
+}
