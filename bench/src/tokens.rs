@@ -137,13 +137,24 @@ async fn drive_rounds(
         wait_until_up(&bare_address).await?;
         let bare_url = format!("{bare_address}/oauth/token");
         drive(&bare_url, concurrency, options.warmup, Job::Bare, Vec::new()).await?;
-        alternate(options, &token_url, &bare_url, &queue, families).await
+        alternate(options, app.id(), &token_url, &bare_url, &queue, families).await
     }
     .await;
     let rss = machine::peak_rss_mib(app.id());
     let _ = bare.kill();
     let _ = bare.wait();
-    let Rounds { codes, refreshes, baseline, mut code_ratios, mut refresh_ratios, code_rounds, families } = result?;
+    let Rounds {
+        codes,
+        refreshes,
+        baseline,
+        mut code_ratios,
+        mut refresh_ratios,
+        code_rounds,
+        families,
+        code_cpu,
+        refresh_cpu,
+    } = result?;
+    let (code_count, refresh_count) = (codes.latencies.len(), refreshes.latencies.len());
     let (codes, refreshes, baseline) = (codes.summarize(), refreshes.summarize(), baseline.summarize());
     failures += codes.errors + refreshes.errors + baseline.errors;
     if failures > 0 {
@@ -180,6 +191,19 @@ async fn drive_rounds(
         "[{backend:?}] | bare actix-web, {} bytes | {:.0} | {:.2} | {:.2} | {} | |",
         baseline.mean_body_bytes, baseline.per_second, baseline.p50_ms, baseline.p99_ms, baseline.requests
     );
+    // Processor time per exchange depends far less than the rates on how busy the shared machine
+    // was; it bounds what these cores carry with no load generator beside them.
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("[{backend:?}] | grant | service µs/exchange | PostgreSQL µs/exchange | bound on {cores} cores /s |");
+    for (grant, cpu, count) in
+        [("authorization_code", code_cpu, code_count), ("refresh_token", refresh_cpu, refresh_count)]
+    {
+        let (service, postgres) = cpu.per_exchange_micros(count);
+        println!(
+            "[{backend:?}] | {grant} | {service:.0} | {postgres:.0} | {:.0} |",
+            cores as f64 * 1e6 / (service + postgres).max(1.0)
+        );
+    }
     let verdict = |per_second: f64| if per_second >= TARGET_PER_SECOND { "met" } else { "missed" };
     println!(
         "[{backend:?}] target >= {TARGET_PER_SECOND:.0} exchanges/s: authorization_code {}, refresh_token {}; \
@@ -205,12 +229,43 @@ struct Rounds {
     code_rounds: u32,
     /// Refresh token families at the end.
     families: usize,
+    /// Processor time spent during the code rounds.
+    code_cpu: Cpu,
+    /// Processor time spent during the refresh rounds.
+    refresh_cpu: Cpu,
+}
+
+/// Processor time, in seconds, of the service and of the PostgreSQL server.
+#[derive(Debug, Default, Clone, Copy)]
+struct Cpu {
+    service: f64,
+    postgres: f64,
+}
+
+impl Cpu {
+    /// What the service (process `service_pid`) and PostgreSQL have used so far.
+    fn so_far(service_pid: u32) -> Cpu {
+        Cpu { service: machine::cpu_seconds(service_pid).unwrap_or(0.0), postgres: machine::postgres_cpu_seconds() }
+    }
+
+    /// Adds what was used between `start` and `end`.
+    fn add(&mut self, start: Cpu, end: Cpu) {
+        self.service += end.service - start.service;
+        self.postgres += end.postgres - start.postgres;
+    }
+
+    /// Microseconds of the service's and of PostgreSQL's processor time per exchange.
+    fn per_exchange_micros(self, exchanges: usize) -> (f64, f64) {
+        let exchanges = exchanges.max(1) as f64;
+        (self.service * 1e6 / exchanges, self.postgres * 1e6 / exchanges)
+    }
 }
 
 /// The measurement: rounds of code exchanges, the bare server, and refresh token exchanges, one
 /// after the other, so that all three see the same, drifting, state of the shared machine.
 async fn alternate(
     options: &Options,
+    service_pid: u32,
     token_url: &str,
     bare_url: &str,
     queue: &Arc<CodeQueue>,
@@ -226,10 +281,15 @@ async fn alternate(
         refresh_ratios: Vec::new(),
         code_rounds: 0,
         families: 0,
+        code_cpu: Cpu::default(),
+        refresh_cpu: Cpu::default(),
     };
     for _ in 0..options.rounds.max(1) {
         let codes = if queue.left() > 0 {
-            Some(drive(token_url, concurrency, slice, Job::Codes(queue.clone()), Vec::new()).await?)
+            let start = Cpu::so_far(service_pid);
+            let codes = drive(token_url, concurrency, slice, Job::Codes(queue.clone()), Vec::new()).await?;
+            rounds.code_cpu.add(start, Cpu::so_far(service_pid));
+            Some(codes)
         } else {
             None
         };
@@ -240,7 +300,9 @@ async fn alternate(
             families.extend(codes.families);
             rounds.codes.merge(codes.sample);
         }
+        let start = Cpu::so_far(service_pid);
         let refresh = drive(token_url, concurrency, slice, Job::Refresh, families).await?;
+        rounds.refresh_cpu.add(start, Cpu::so_far(service_pid));
         rounds.refresh_ratios.push(refresh.sample.per_second() / bare.sample.per_second());
         families = refresh.families;
         rounds.refreshes.merge(refresh.sample);
