@@ -97,7 +97,7 @@ fn as_rule(report: &UsageReport) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reports_are_the_same_on_both_backends_and_follow_the_rules() {
+async fn reports_are_the_same_on_sqlite_and_postgres_and_follow_the_rules() {
     let exchanges = exchanges();
     let sqlite = TestDatabase::create(Backend::Sqlite).await.unwrap();
     let sqlite_reports = reports(&metered(&sqlite, &exchanges).await).await;

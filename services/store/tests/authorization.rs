@@ -245,7 +245,7 @@ on_both_backends!(a_code_exchange_stores_the_refresh_token_only_when_its_checks_
 /// foreign-key check still finds its consent by key: planned from statistics of an empty table,
 /// it scanned every consent, and granting slowed down with each consent held.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn consents_granted_after_a_bulk_load_are_found_by_key_not_scanned() {
+async fn consents_granted_after_a_bulk_load_are_found_by_key_not_scanned_postgres() {
     use sqlx::Connection;
     let Some(database) = TestDatabase::create(test_support::Backend::Postgres).await else { return };
     let store = open(&database).await;

@@ -338,7 +338,7 @@ on_both_backends!(person_keys_find_patients_per_release, |database| {
 /// The pool pings only connections that sat idle (a ping before every statement cost PostgreSQL
 /// a wake-up per request): after the server ended all of them, the next statement still works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_the_server_ended_are_replaced_after_idling() {
+async fn connections_the_server_ended_are_replaced_after_idling_postgres() {
     use sqlx::{Connection, Executor};
     let Some(database) = TestDatabase::create(test_support::Backend::Postgres).await else { return };
     let store = open(&database).await;
