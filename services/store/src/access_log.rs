@@ -62,7 +62,7 @@ impl Store {
                 sql.bind(entry.request_id.clone()).push(", ").bind(entry.correlation_id.clone()).push(", ");
                 sql.bind(entry.peer.clone()).push(")");
             }
-            sql.build().execute(&mut *transaction).await?;
+            sql.build_unprepared().execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -127,4 +127,55 @@ fn entry(row: &AnyRow) -> Result<(i64, AccessEntry), StoreError> {
             peer: row.try_get("peer")?,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn entry(index: usize) -> AccessEntry {
+        AccessEntry {
+            at: 1_000 + i64::try_from(index).unwrap(),
+            client_id: Some("pgo.example.nl".into()),
+            pseudonym: Some("pseudonym-a".into()),
+            provider: "umcx".into(),
+            data_service: "48".into(),
+            interaction: "search".into(),
+            resource_type: "Condition".into(),
+            returned: vec![format!("Condition/{index}")],
+            status: 200,
+            outcome: "success".into(),
+            request_id: format!("request-{index}"),
+            correlation_id: None,
+            peer: None,
+        }
+    }
+
+    /// Each batch size is a statement text of its own; kept prepared, they held memory in the
+    /// service and in the database for the connection's life.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_of_every_size_leave_no_statement_prepared_postgres() {
+        let Some(database) = test_support::TestDatabase::create(test_support::Backend::Postgres).await else {
+            return;
+        };
+        // One connection: the statements below run where the batches ran.
+        let store = Store::connect(&database.url, 1).await.expect("connects");
+        store.migrate().await.expect("migrates");
+        for size in 1..=40 {
+            let entries: Vec<AccessEntry> = (0..size).map(entry).collect();
+            store.append_access_log(&entries).await.expect("appended");
+        }
+        let logged: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM access_log").fetch_one(&store.pool).await.expect("counted");
+        assert_eq!(logged, 820);
+        let kept: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO access_log%'",
+        )
+        .fetch_one(&store.pool)
+        .await
+        .expect("the session's prepared statements");
+        assert_eq!(kept, 0, "batch statements kept prepared");
+    }
 }

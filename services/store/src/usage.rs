@@ -58,7 +58,9 @@ impl Store {
                  data_service = excluded.data_service, kind = excluded.kind \
                  WHERE excluded.first_at < exchange_firsts.first_at",
             );
-            sql.build().execute(&mut *transaction).await?;
+            // The meter writes one row at a time: that text recurs and stays prepared.
+            let query = if chunk.len() == 1 { sql.build() } else { sql.build_unprepared() };
+            query.execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
         Ok(())

@@ -320,7 +320,7 @@ async fn clear_index(tx: &mut Transaction<'static, Any>, rids: &[i64]) -> Result
         for table in ["search_token", "search_date", "search_reference", "compartment", "patient_keys"] {
             let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE rid IN "));
             sql.bind_list(chunk.iter().copied());
-            sql.build().execute(&mut **tx).await?;
+            sql.build_unprepared().execute(&mut **tx).await?;
         }
     }
     Ok(())
@@ -342,7 +342,7 @@ async fn insert_rows<R>(
             bind_row(&mut sql, row);
             sql.push(")");
         }
-        sql.build().execute(&mut **tx).await?;
+        sql.build_unprepared().execute(&mut **tx).await?;
     }
     Ok(())
 }
