@@ -176,6 +176,30 @@ pub enum Rotation {
     Unknown,
 }
 
+/// The statements both backends' authorization writes run (PostgreSQL through sqlx here, SQLite
+/// through rusqlite in `token_writer.rs`), each written once.
+///
+/// A consent: `$1` provider, `$2` client, `$3` person key, `$4` pseudonym, `$5` scope, `$6` now,
+/// `$7` lapse; gives its id.
+pub(crate) const INSERT_CONSENT: &str = "INSERT INTO consents (provider_id, client_id, person_key, pseudonym, scope, \
+     granted_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id";
+/// A code: `$1` hash, `$2` consent, `$3` client, `$4` redirect URI, `$5` challenge, `$6` expiry.
+pub(crate) const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, consent_id, client_id, redirect_uri, \
+     code_challenge, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
+/// Spends code `$1` at `$2` if unspent; gives what was bound to it.
+pub(crate) const SPEND_CODE: &str = "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 \
+     AND used_at IS NULL RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at";
+/// The consent of code `$1`, spent or not.
+pub(crate) const CONSENT_OF_CODE: &str = "SELECT consent_id FROM authorization_codes WHERE code_hash = $1";
+/// A refresh token: `$1` hash, `$2` consent, `$3` now, `$4` expiry.
+pub(crate) const INSERT_REFRESH_TOKEN: &str =
+    "INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)";
+/// The consent of refresh token `$1` and when it was spent, if it was.
+pub(crate) const REFRESH_TOKEN_STATE: &str = "SELECT consent_id, used_at FROM refresh_tokens WHERE token_hash = $1";
+/// Revokes consent `$1` at `$2` for reason `$3`, unless revoked before.
+pub(crate) const REVOKE_CONSENT: &str =
+    "UPDATE consents SET revoked_at = $2, revoked_why = $3 WHERE id = $1 AND revoked_at IS NULL";
+
 /// Spends refresh token `$1` at `$2` if it is unspent, unexpired and its consent active; gives
 /// its consent's id. The consent is checked by its id (a correlated EXISTS): SQLite evaluated
 /// `consent_id IN (SELECT id FROM consents WHERE ...)` by listing every active consent first.
@@ -186,6 +210,11 @@ pub(crate) const SPEND_REFRESH_TOKEN: &str = "UPDATE refresh_tokens SET used_at 
 
 pub(crate) const CONSENT_COLUMNS: &str = "c.id, c.provider_id, p.name AS provider_name, p.display_name AS provider_display_name, \
      c.client_id, c.person_key, c.pseudonym, c.scope, c.granted_at, c.last_used_at, c.expires_at, c.revoked_at";
+
+/// Consent `$1`, with its provider's names, as [`CONSENT_COLUMNS`].
+pub(crate) fn consent_by_id() -> String {
+    format!("SELECT {CONSENT_COLUMNS} FROM consents c JOIN providers p ON p.id = c.provider_id WHERE c.id = $1")
+}
 
 /// A spent code as the redemption statements select it (its own columns aliased `code_*`).
 fn redeemed_from_row(row: &AnyRow, refresh_token_stored: bool) -> Result<RedeemedCode, sqlx::Error> {
@@ -223,32 +252,26 @@ impl Store {
             return writer.grant_consent(consent, code, now);
         }
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO consents (provider_id, client_id, person_key, pseudonym, scope, granted_at, last_used_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id",
-        )
-        .bind(consent.provider.0)
-        .bind(consent.client_id.clone())
-        .bind(consent.person_key.clone())
-        .bind(consent.pseudonym.clone())
-        .bind(consent.scope.clone())
-        .bind(now)
-        .bind(consent.expires_at)
-        .fetch_one(&mut *tx)
-        .await?;
+        let row = sqlx::query(INSERT_CONSENT)
+            .bind(consent.provider.0)
+            .bind(consent.client_id.clone())
+            .bind(consent.person_key.clone())
+            .bind(consent.pseudonym.clone())
+            .bind(consent.scope.clone())
+            .bind(now)
+            .bind(consent.expires_at)
+            .fetch_one(&mut *tx)
+            .await?;
         let id: i64 = row.try_get("id")?;
-        sqlx::query(
-            "INSERT INTO authorization_codes (code_hash, consent_id, client_id, redirect_uri, code_challenge, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(code.code_hash.clone())
-        .bind(id)
-        .bind(consent.client_id.clone())
-        .bind(code.redirect_uri.clone())
-        .bind(code.code_challenge.clone())
-        .bind(code.expires_at)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(INSERT_CODE)
+            .bind(code.code_hash.clone())
+            .bind(id)
+            .bind(consent.client_id.clone())
+            .bind(code.redirect_uri.clone())
+            .bind(code.code_challenge.clone())
+            .bind(code.expires_at)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -262,8 +285,7 @@ impl Store {
         // PostgreSQL (SQLite went to the token writer above): the code spent and its consent read
         // in one statement, one round trip.
         let sql = format!(
-            "WITH spent AS (UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL \
-             RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at) \
+            "WITH spent AS ({SPEND_CODE}) \
              SELECT spent.client_id AS code_client_id, spent.redirect_uri, spent.code_challenge, \
              spent.expires_at AS code_expires_at, {CONSENT_COLUMNS} \
              FROM spent JOIN consents c ON c.id = spent.consent_id JOIN providers p ON p.id = c.provider_id"
@@ -279,10 +301,7 @@ impl Store {
 
     /// A code that could not be spent: a replay (its consent is revoked now) or no code at all.
     async fn replayed_or_unknown(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
-        let known = sqlx::query("SELECT consent_id FROM authorization_codes WHERE code_hash = $1")
-            .bind(code_hash.to_owned())
-            .fetch_optional(&self.pool)
-            .await?;
+        let known = sqlx::query(CONSENT_OF_CODE).bind(code_hash.to_owned()).fetch_optional(&self.pool).await?;
         match known {
             Some(row) => {
                 self.revoke(row.try_get("consent_id")?, RevokedWhy::CodeReplay, now).await?;
@@ -301,8 +320,7 @@ impl Store {
         }
         // PostgreSQL: the condition is `CodeExchange::holds_for` in SQL.
         let sql = format!(
-            "WITH spent AS (UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL \
-             RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at), \
+            "WITH spent AS ({SPEND_CODE}), \
              redeemed AS (SELECT spent.client_id AS code_client_id, spent.redirect_uri, spent.code_challenge, \
              spent.expires_at AS code_expires_at, {CONSENT_COLUMNS}, \
              (spent.client_id = $3 AND spent.redirect_uri = $4 AND spent.code_challenge IS NOT DISTINCT FROM $5 \
@@ -338,15 +356,13 @@ impl Store {
         if let Some(writer) = &self.token_writer {
             return writer.add_refresh_token(consent_id, token_hash, now, expires_at);
         }
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(token_hash.to_owned())
-        .bind(consent_id)
-        .bind(now)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(INSERT_REFRESH_TOKEN)
+            .bind(token_hash.to_owned())
+            .bind(consent_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -383,10 +399,7 @@ impl Store {
         if let Some(row) = rotated {
             return Ok(Rotation::Rotated(Box::new(consent_from_row(&row)?)));
         }
-        let known = sqlx::query("SELECT consent_id, used_at FROM refresh_tokens WHERE token_hash = $1")
-            .bind(old_hash.to_owned())
-            .fetch_optional(&self.pool)
-            .await?;
+        let known = sqlx::query(REFRESH_TOKEN_STATE).bind(old_hash.to_owned()).fetch_optional(&self.pool).await?;
         let Some(known) = known else { return Ok(Rotation::Unknown) };
         if known.try_get::<Option<i64>, _>("used_at")?.is_some() {
             self.revoke(known.try_get("consent_id")?, RevokedWhy::RefreshTokenReuse, now).await?;
@@ -397,10 +410,7 @@ impl Store {
 
     /// The consent with `id`.
     pub async fn consent(&self, id: i64) -> Result<Option<Consent>, StoreError> {
-        let sql = format!(
-            "SELECT {CONSENT_COLUMNS} FROM consents c JOIN providers p ON p.id = c.provider_id WHERE c.id = $1"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(consent_by_id())).bind(id).fetch_optional(&self.pool).await?;
         Ok(row.as_ref().map(consent_from_row).transpose()?)
     }
 
@@ -435,12 +445,7 @@ impl Store {
 
     async fn revoke(&self, id: i64, why: RevokedWhy, now: i64) -> Result<(), StoreError> {
         tracing::warn!(consent = id, why = why.as_str(), "consent revoked");
-        sqlx::query("UPDATE consents SET revoked_at = $2, revoked_why = $3 WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id)
-            .bind(now)
-            .bind(why.as_str())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(REVOKE_CONSENT).bind(id).bind(now).bind(why.as_str()).execute(&self.pool).await?;
         Ok(())
     }
 }

@@ -17,7 +17,9 @@
 
 use crate::StoreError;
 use crate::authorization::{
-    CONSENT_COLUMNS, CodeExchange, CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation,
+    CONSENT_OF_CODE, CodeExchange, CodeRedemption, Consent, INSERT_CODE, INSERT_CONSENT, INSERT_REFRESH_TOKEN, NewCode,
+    NewConsent, REFRESH_TOKEN_STATE, REVOKE_CONSENT, RedeemedCode, RevokedWhy, Rotation, SPEND_CODE,
+    SPEND_REFRESH_TOKEN, consent_by_id,
 };
 use crate::providers::ProviderId;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, named_params};
@@ -83,27 +85,17 @@ impl SqliteTokenWriter {
     /// As `Store::grant_consent`.
     pub(crate) fn grant_consent(&self, consent: &NewConsent, code: &NewCode, now: i64) -> Result<i64, StoreError> {
         self.transaction(|transaction| {
-            let id: i64 = transaction
-                .prepare_cached(
-                    "INSERT INTO consents (provider_id, client_id, person_key, pseudonym, scope, granted_at, \
-                     last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id",
-                )?
-                .query_row(
-                    named_params! {
-                        "$1": consent.provider.0, "$2": consent.client_id, "$3": consent.person_key,
-                        "$4": consent.pseudonym, "$5": consent.scope, "$6": now, "$7": consent.expires_at
-                    },
-                    |row| row.get(0),
-                )?;
-            transaction
-                .prepare_cached(
-                    "INSERT INTO authorization_codes (code_hash, consent_id, client_id, redirect_uri, code_challenge, \
-                     expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
-                )?
-                .execute(named_params! {
-                    "$1": code.code_hash, "$2": id, "$3": consent.client_id, "$4": code.redirect_uri,
-                    "$5": code.code_challenge, "$6": code.expires_at
-                })?;
+            let id: i64 = transaction.prepare_cached(INSERT_CONSENT)?.query_row(
+                named_params! {
+                    "$1": consent.provider.0, "$2": consent.client_id, "$3": consent.person_key,
+                    "$4": consent.pseudonym, "$5": consent.scope, "$6": now, "$7": consent.expires_at
+                },
+                |row| row.get(0),
+            )?;
+            transaction.prepare_cached(INSERT_CODE)?.execute(named_params! {
+                "$1": code.code_hash, "$2": id, "$3": consent.client_id, "$4": code.redirect_uri,
+                "$5": code.code_challenge, "$6": code.expires_at
+            })?;
             Ok(id)
         })
     }
@@ -154,12 +146,12 @@ impl SqliteTokenWriter {
     ) -> Result<Rotation, StoreError> {
         self.transaction(|transaction| {
             let spent: Option<i64> = transaction
-                .prepare_cached(crate::authorization::SPEND_REFRESH_TOKEN)?
+                .prepare_cached(SPEND_REFRESH_TOKEN)?
                 .query_row(named_params! { "$1": old_hash, "$2": now }, |row| row.get(0))
                 .optional()?;
             let Some(consent_id) = spent else {
                 let known: Option<(i64, Option<i64>)> = transaction
-                    .prepare_cached("SELECT consent_id, used_at FROM refresh_tokens WHERE token_hash = $1")?
+                    .prepare_cached(REFRESH_TOKEN_STATE)?
                     .query_row(named_params! { "$1": old_hash }, |row| Ok((row.get(0)?, row.get(1)?)))
                     .optional()?;
                 return match known {
@@ -183,17 +175,14 @@ impl SqliteTokenWriter {
 /// Spends the code with hash `code_hash`; a replay revokes its consent.
 fn redeem(transaction: &rusqlite::Transaction<'_>, code_hash: &str, now: i64) -> rusqlite::Result<CodeRedemption> {
     let spent = transaction
-        .prepare_cached(
-            "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL \
-                     RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at",
-        )?
+        .prepare_cached(SPEND_CODE)?
         .query_row(named_params! { "$1": code_hash, "$2": now }, |row| {
             Ok((row.get::<_, i64>(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
         })
         .optional()?;
     let Some((consent_id, client_id, redirect_uri, code_challenge, expires_at)) = spent else {
         let known: Option<i64> = transaction
-            .prepare_cached("SELECT consent_id FROM authorization_codes WHERE code_hash = $1")?
+            .prepare_cached(CONSENT_OF_CODE)?
             .query_row(named_params! { "$1": code_hash }, |row| row.get(0))
             .optional()?;
         return match known {
@@ -223,25 +212,19 @@ fn insert_refresh_token(
     expires_at: i64,
 ) -> rusqlite::Result<()> {
     transaction
-        .prepare_cached(
-            "INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
-        )?
+        .prepare_cached(INSERT_REFRESH_TOKEN)?
         .execute(named_params! { "$1": token_hash, "$2": consent_id, "$3": now, "$4": expires_at })?;
     Ok(())
 }
 
 fn revoke(transaction: &rusqlite::Transaction<'_>, id: i64, why: RevokedWhy, now: i64) -> rusqlite::Result<()> {
     tracing::warn!(consent = id, why = why.as_str(), "consent revoked");
-    transaction
-        .prepare_cached("UPDATE consents SET revoked_at = $2, revoked_why = $3 WHERE id = $1 AND revoked_at IS NULL")?
-        .execute(named_params! { "$1": id, "$2": now, "$3": why.as_str() })?;
+    transaction.prepare_cached(REVOKE_CONSENT)?.execute(named_params! { "$1": id, "$2": now, "$3": why.as_str() })?;
     Ok(())
 }
 
 fn consent(transaction: &rusqlite::Transaction<'_>, id: i64) -> rusqlite::Result<Consent> {
-    let sql =
-        format!("SELECT {CONSENT_COLUMNS} FROM consents c JOIN providers p ON p.id = c.provider_id WHERE c.id = $1");
-    transaction.prepare_cached(&sql)?.query_row(named_params! { "$1": id }, |row| {
+    transaction.prepare_cached(&consent_by_id())?.query_row(named_params! { "$1": id }, |row| {
         Ok(Consent {
             id: row.get("id")?,
             provider: ProviderId(row.get("provider_id")?),
