@@ -24,6 +24,9 @@ pub struct AuditorClaims {
     pub role: String,
     /// Issued at (seconds since the epoch).
     pub iat: u64,
+    /// Not before (seconds since the epoch), if the token has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     /// Expires at (seconds since the epoch).
     pub exp: u64,
     /// Unique token id.
@@ -40,6 +43,7 @@ impl TokenIssuer {
             aud: vec![audience.to_owned()],
             role: AUDITOR_ROLE.to_owned(),
             iat: now,
+            nbf: None,
             exp: now + self.lifetime_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
         };
@@ -64,6 +68,7 @@ impl TokenVerifier {
         validation.required_spec_claims =
             ["exp", "iss", "sub", "aud"].iter().map(|claim| (*claim).to_owned()).collect::<HashSet<_>>();
         let claims = jsonwebtoken::decode::<AuditorClaims>(token, key, &validation).map_err(crate::token_error)?.claims;
+        self.check_times(claims.iat, claims.nbf, claims.exp)?;
         if claims.role != AUDITOR_ROLE {
             return Err(TokenError::Malformed("not an auditor's token".to_owned()));
         }

@@ -20,6 +20,10 @@ pub struct AccessClaims {
     pub scope: String,
     /// Issued at (seconds since the epoch).
     pub iat: u64,
+    /// Not before (seconds since the epoch): the service does not set it, but a token that has
+    /// one is held to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     /// Expires at (seconds since the epoch).
     pub exp: u64,
     /// Unique token id.

@@ -5,7 +5,7 @@
 //! service), `aud` (the resource endpoints of the granted data services), `sub` (the person's
 //! opaque key at this provider: a keyed hash, never a BSN), `client_id` (the PGO's hostname),
 //! `provider` (the provider's MedMij name), `scope` (`umcx~48 umcx~63`), `iat`, `exp` (15 minutes
-//! later), `jti`, and `psn`: the person's pseudonym sealed with a key only the service holds (for
+//! later; a verifier refuses longer lifetimes and `iat` or `nbf` in the future), `jti`, and `psn`: the person's pseudonym sealed with a key only the service holds (for
 //! metering; see `identity::PseudonymSeal`).
 
 mod auditor;
@@ -57,6 +57,12 @@ pub enum TokenError {
     /// `exp` has passed.
     #[error("token expired")]
     Expired,
+    /// `iat` or `nbf` lies in the future (beyond the allowed clock skew).
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// `exp - iat` is longer than the service issues tokens for (or negative).
+    #[error("token lifetime longer than issued")]
+    LifetimeTooLong,
     /// Issued by someone else.
     #[error("wrong issuer")]
     WrongIssuer,
@@ -96,6 +102,7 @@ impl TokenIssuer {
             provider: grant.provider.clone(),
             scope: grant.scope.to_string(),
             iat: now,
+            nbf: None,
             exp: now + self.lifetime_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
             psn: self.seal.seal(&grant.pseudonym).map_err(|error| TokenError::Signing(error.to_string()))?,
@@ -109,12 +116,22 @@ impl TokenIssuer {
     }
 }
 
-/// Verifies access tokens: signature with a known key, type, issuer and expiry. The audience and
-/// scope are checked by the caller, which knows the endpoint being called.
+/// How far a token's `iat` or `nbf` may lie in the future. Tokens are signed with the service's
+/// own key, normally by this very process, so only the clocks of the instances of one deployment
+/// can disagree, by a few seconds under NTP; a minute covers that with room to spare. `exp` gets
+/// no leeway at all: a token is never used after the moment it names.
+pub const CLOCK_SKEW_SECONDS: u64 = 60;
+
+/// Verifies access tokens: signature with a known key, type, issuer, expiry and the time claims
+/// (`iat` and `nbf` not in the future beyond [`CLOCK_SKEW_SECONDS`], `exp - iat` not longer than
+/// the service issues tokens for: a token that claims otherwise was not made by the issuer's
+/// code, whoever holds the key). The audience and scope are checked by the caller, which knows
+/// the endpoint being called.
 #[derive(Clone)]
 pub struct TokenVerifier {
     keys: Vec<(String, DecodingKey)>,
     issuer: String,
+    max_lifetime_seconds: u64,
 }
 
 impl std::fmt::Debug for TokenVerifier {
@@ -125,11 +142,24 @@ impl std::fmt::Debug for TokenVerifier {
 
 impl TokenVerifier {
     /// A verifier accepting tokens of `issuer` signed by any of `keys` (several during a key
-    /// rollover).
-    pub fn new(keys: &[SigningKey], issuer: impl Into<String>) -> TokenVerifier {
+    /// rollover), living at most `max_lifetime_seconds` (the lifetime the service issues).
+    pub fn new(keys: &[SigningKey], issuer: impl Into<String>, max_lifetime_seconds: u64) -> TokenVerifier {
         TokenVerifier {
             keys: keys.iter().map(|key| (key.kid().to_owned(), key.decoding_key())).collect(),
             issuer: issuer.into(),
+            max_lifetime_seconds,
+        }
+    }
+
+    /// Checks the time claims against now; `exp` itself was checked when the token was decoded.
+    pub(crate) fn check_times(&self, iat: u64, nbf: Option<u64>, exp: u64) -> Result<(), TokenError> {
+        let latest = unix_now().saturating_add(CLOCK_SKEW_SECONDS);
+        if iat > latest || nbf.is_some_and(|nbf| nbf > latest) {
+            return Err(TokenError::NotYetValid);
+        }
+        match exp.checked_sub(iat) {
+            Some(lifetime) if lifetime <= self.max_lifetime_seconds => Ok(()),
+            _ => Err(TokenError::LifetimeTooLong),
         }
     }
 
@@ -142,7 +172,9 @@ impl TokenVerifier {
         validation.set_issuer(&[self.issuer.as_str()]);
         validation.required_spec_claims =
             ["exp", "iss", "sub", "aud"].iter().map(|claim| (*claim).to_owned()).collect::<HashSet<_>>();
-        jsonwebtoken::decode::<AccessClaims>(token, key, &validation).map(|data| data.claims).map_err(token_error)
+        let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &validation).map_err(token_error)?.claims;
+        self.check_times(claims.iat, claims.nbf, claims.exp)?;
+        Ok(claims)
     }
 
     /// The key that signed `token`, after checking its type and algorithm.

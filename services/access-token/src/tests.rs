@@ -30,7 +30,7 @@ fn issued_tokens_verify_and_carry_the_grant() {
     let issued =
         TokenIssuer::new(key.clone(), ISSUER, DEFAULT_LIFETIME_SECONDS, seal()).issue(&grant()).expect("issued");
     assert_eq!(issued.expires_in, 900);
-    let claims = TokenVerifier::new(&[key], ISSUER).verify(&issued.token).expect("verifies");
+    let claims = TokenVerifier::new(&[key], ISSUER, 900).verify(&issued.token).expect("verifies");
     assert_eq!(claims.scope, "umcx~48 umcx~63");
     assert!(!claims.psn.contains("the-pseudonym"), "the pseudonym travels sealed");
     assert_eq!(seal().open(&claims.psn).expect("opens"), "the-pseudonym");
@@ -47,11 +47,11 @@ fn another_key_or_issuer_is_refused() {
     let forger = SigningKey::generate().expect("key");
     let forged = TokenIssuer::new(forger, ISSUER, 900, seal()).issue(&grant()).expect("issued");
     assert_eq!(
-        TokenVerifier::new(std::slice::from_ref(&key), ISSUER).verify(&forged.token),
+        TokenVerifier::new(std::slice::from_ref(&key), ISSUER, 900).verify(&forged.token),
         Err(TokenError::UnknownKey)
     );
     let elsewhere = TokenIssuer::new(key.clone(), "https://evil.example", 900, seal()).issue(&grant()).expect("issued");
-    assert_eq!(TokenVerifier::new(&[key], ISSUER).verify(&elsewhere.token), Err(TokenError::WrongIssuer));
+    assert_eq!(TokenVerifier::new(&[key], ISSUER, 900).verify(&elsewhere.token), Err(TokenError::WrongIssuer));
 }
 
 #[test]
@@ -64,7 +64,7 @@ fn a_forged_kid_with_a_foreign_signature_fails_the_signature() {
     let mut parts: Vec<&str> = real.token.split('.').collect();
     let forged_signature = forged.token.rsplit('.').next().unwrap_or_default();
     parts[2] = forged_signature;
-    assert_eq!(TokenVerifier::new(&[key], ISSUER).verify(&parts.join(".")), Err(TokenError::BadSignature));
+    assert_eq!(TokenVerifier::new(&[key], ISSUER, 900).verify(&parts.join(".")), Err(TokenError::BadSignature));
 }
 
 #[test]
@@ -76,7 +76,7 @@ fn tampered_claims_fail() {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
     claims["sub"] = serde_json::json!("someone-else");
     let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2]);
-    assert_eq!(TokenVerifier::new(&[key], ISSUER).verify(&tampered), Err(TokenError::BadSignature));
+    assert_eq!(TokenVerifier::new(&[key], ISSUER, 900).verify(&tampered), Err(TokenError::BadSignature));
 }
 
 #[test]
@@ -85,13 +85,13 @@ fn expired_tokens_fail() {
     let issuer = TokenIssuer::new(key.clone(), ISSUER, 0, seal());
     let issued = issuer.issue(&grant()).expect("issued");
     std::thread::sleep(std::time::Duration::from_millis(1100));
-    assert_eq!(TokenVerifier::new(&[key], ISSUER).verify(&issued.token), Err(TokenError::Expired));
+    assert_eq!(TokenVerifier::new(&[key], ISSUER, 900).verify(&issued.token), Err(TokenError::Expired));
 }
 
 #[test]
 fn unsigned_and_garbage_tokens_fail() {
     let key = SigningKey::generate().expect("key");
-    let verifier = TokenVerifier::new(&[key], ISSUER);
+    let verifier = TokenVerifier::new(&[key], ISSUER, 900);
     let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#);
     let claims = URL_SAFE_NO_PAD.encode(r#"{"sub":"x"}"#);
     assert!(verifier.verify(&format!("{none_header}.{claims}.")).is_err());
@@ -127,7 +127,7 @@ fn scopes_follow_the_medmij_syntax() {
 fn auditor_tokens_open_only_the_audit_api_and_pgo_tokens_are_not_auditor_tokens() {
     let key = SigningKey::generate().expect("key");
     let issuer = TokenIssuer::new(key.clone(), ISSUER, 900, seal());
-    let verifier = TokenVerifier::new(std::slice::from_ref(&key), ISSUER);
+    let verifier = TokenVerifier::new(std::slice::from_ref(&key), ISSUER, 900);
     let audit = "https://pgo-exchange.example/audit";
     let (token, claims) = issuer.issue_auditor("auditor.example", audit).expect("issued");
     assert_eq!(claims.role, AUDITOR_ROLE);
@@ -140,4 +140,82 @@ fn auditor_tokens_open_only_the_audit_api_and_pgo_tokens_are_not_auditor_tokens(
         .issue_auditor("auditor.example", audit)
         .expect("issued");
     assert_eq!(verifier.verify_auditor(&forged.0, audit), Err(TokenError::UnknownKey));
+}
+
+/// `token` with its claims changed by `change` and signed again with `key`: what someone holding
+/// the service's key could make.
+fn re_signed(key: &SigningKey, token: &str, change: impl FnOnce(&mut serde_json::Value)) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+    change(&mut claims);
+    let header = jsonwebtoken::decode_header(token).expect("header");
+    jsonwebtoken::encode(&header, &claims, key.encoding_key()).expect("signed")
+}
+
+#[test]
+fn time_claims_in_the_future_or_lifetimes_longer_than_issued_are_refused() {
+    let key = SigningKey::generate().expect("key");
+    let issuer = TokenIssuer::new(key.clone(), ISSUER, 900, seal());
+    let verifier = TokenVerifier::new(std::slice::from_ref(&key), ISSUER, 900);
+    let token = issuer.issue(&grant()).expect("issued").token;
+    let now = unix_now();
+    let hour = 3600;
+    let cases: [(&str, Box<dyn FnOnce(&mut serde_json::Value)>, TokenError); 5] = [
+        ("nbf an hour ahead", Box::new(|claims| claims["nbf"] = (now + hour).into()), TokenError::NotYetValid),
+        (
+            "iat an hour ahead",
+            Box::new(|claims| {
+                claims["iat"] = (now + hour).into();
+                claims["exp"] = (now + hour + 900).into();
+            }),
+            TokenError::NotYetValid,
+        ),
+        (
+            "exp a year away",
+            Box::new(|claims| claims["exp"] = (now + 365 * 86_400).into()),
+            TokenError::LifetimeTooLong,
+        ),
+        (
+            "one second longer than issued",
+            Box::new(|claims| claims["exp"] = (now + 901).into()),
+            TokenError::LifetimeTooLong,
+        ),
+        (
+            "exp before iat",
+            Box::new(|claims| {
+                claims["iat"] = (now + 30).into();
+                claims["exp"] = (now + 10).into();
+            }),
+            TokenError::LifetimeTooLong,
+        ),
+    ];
+    for (case, change, refusal) in cases {
+        assert_eq!(verifier.verify(&re_signed(&key, &token, change)), Err(refusal), "{case}");
+    }
+    // Within the skew, and with an nbf now: accepted.
+    let skewed = re_signed(&key, &token, |claims| {
+        claims["iat"] = (now + CLOCK_SKEW_SECONDS - 5).into();
+        claims["nbf"] = now.into();
+        claims["exp"] = (now + CLOCK_SKEW_SECONDS - 5 + 900).into();
+    });
+    assert!(verifier.verify(&skewed).is_ok());
+    // A verifier of a shorter configured lifetime refuses the 900-second token.
+    let strict = TokenVerifier::new(std::slice::from_ref(&key), ISSUER, 300);
+    assert_eq!(strict.verify(&token), Err(TokenError::LifetimeTooLong));
+}
+
+#[test]
+fn auditor_tokens_are_held_to_the_same_time_claims() {
+    let key = SigningKey::generate().expect("key");
+    let issuer = TokenIssuer::new(key.clone(), ISSUER, 900, seal());
+    let verifier = TokenVerifier::new(std::slice::from_ref(&key), ISSUER, 900);
+    let audit = "https://pgo-exchange.example/audit";
+    let (token, _) = issuer.issue_auditor("auditor.example", audit).expect("issued");
+    let now = unix_now();
+    let future = re_signed(&key, &token, |claims| claims["nbf"] = (now + 3600).into());
+    assert_eq!(verifier.verify_auditor(&future, audit), Err(TokenError::NotYetValid));
+    let long = re_signed(&key, &token, |claims| claims["exp"] = (now + 365 * 86_400).into());
+    assert_eq!(verifier.verify_auditor(&long, audit), Err(TokenError::LifetimeTooLong));
+    assert!(verifier.verify_auditor(&token, audit).is_ok());
 }

@@ -228,12 +228,20 @@ impl UsageReport {
     }
 }
 
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
+/// The characters that make a spreadsheet read a cell as a formula (or, tab and carriage return,
+/// shift it into the next cell before it does): OWASP "CSV injection".
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A CSV field: neutralised when a spreadsheet would take it for a formula (a single quote in
+/// front, which spreadsheets show as text and do not evaluate; some report fields, the request id
+/// above all, are chosen by a PGO), then quoted when it holds a comma, a quote or a line break.
 fn csv_field(field: &str) -> String {
+    let field: std::borrow::Cow<'_, str> =
+        if field.starts_with(FORMULA_STARTS) { format!("'{field}").into() } else { field.into() };
     if field.contains([',', '"', '\r', '\n']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
-        field.to_owned()
+        field.into_owned()
     }
 }
 
@@ -290,5 +298,37 @@ mod tests {
         );
         assert_eq!(lines[6], "total,,3,2250,,,,,,,");
         assert_eq!(lines.len(), 8, "seven rows and the empty rest after the last CRLF");
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_evaluate_are_neutralised() {
+        assert_eq!(csv_field("=1+1"), "'=1+1");
+        assert_eq!(csv_field("+31"), "'+31");
+        assert_eq!(csv_field("-2"), "'-2");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_field("\tx"), "'\tx");
+        assert_eq!(csv_field("\r=1"), "\"'\r=1\"");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://evil.example\",\"x\")"),
+            "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\""
+        );
+        assert_eq!(csv_field("req-1=2"), "req-1=2", "only the first character matters");
+        assert_eq!(csv_field("2026-03-01T23:00:00.000Z"), "2026-03-01T23:00:00.000Z");
+    }
+
+    #[test]
+    fn a_formula_in_the_evidence_reaches_the_csv_as_text() {
+        let mut report = report();
+        report.clients[0].evidence[0].request_id = "=HYPERLINK(\"http://evil.example\",\"x\")".into();
+        report.clients[0].evidence[1].request_id = "@cmd".into();
+        let csv = report.to_csv();
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert!(lines[2].contains(",\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\",umcx,"), "{}", lines[2]);
+        assert!(lines[3].contains(",'@cmd,umcx,"), "{}", lines[3]);
+        for line in &lines {
+            for cell in line.split(',') {
+                assert!(!cell.starts_with(FORMULA_STARTS) && !cell.starts_with("\"="), "{line}");
+            }
+        }
     }
 }

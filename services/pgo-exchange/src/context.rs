@@ -185,7 +185,11 @@ impl Context {
 
     /// Verifies access tokens issued by this service.
     pub fn token_verifier(&self) -> TokenVerifier {
-        TokenVerifier::new(std::slice::from_ref(&self.signing_key), self.issuer())
+        TokenVerifier::new(
+            std::slice::from_ref(&self.signing_key),
+            self.issuer(),
+            self.settings.tokens.lifetime_seconds,
+        )
     }
 
     /// The auditors of the settings and, in demo mode, the demo auditor (its secret derived from

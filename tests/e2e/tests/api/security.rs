@@ -1,8 +1,12 @@
 //! Tokens: a token never reaches another patient's or another provider's data; missing, forged,
-//! tampered and expired tokens fail with 401, a data service outside the scope with 403; every
-//! refusal is an OperationOutcome with issue code `security` and a `WWW-Authenticate` challenge.
+//! tampered and expired tokens fail with 401, and so do tokens signed with the service's own key
+//! whose time claims the service would never have issued; a data service outside the scope fails
+//! with 403; every refusal is an OperationOutcome with issue code `security` and a
+//! `WWW-Authenticate` challenge.
 
 use access_token::{SigningKey, TokenIssuer};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use e2e::{ANNA, BRAM, OTHER_PROVIDER, PROVIDER, TestApp, entry_ids};
 use fhir_core::Release;
 use serde_json::{Value, json};
@@ -118,4 +122,68 @@ on_both_backends!(a_token_never_reaches_another_patients_data, |database| {
     let nothing = app.get_json(&format!("{base}/Observation"), &stranger).await;
     assert_eq!(nothing["total"], 0);
     assert_eq!(app.get(&format!("{base}/Patient/demo-patient-anna"), &stranger).await.status(), 404);
+});
+
+/// `token` with its claims changed by `change`, signed again with the service's own key.
+fn re_signed(app: &TestApp, token: &str, change: impl FnOnce(&mut Value)) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+    change(&mut claims);
+    let header = jsonwebtoken::decode_header(token).expect("header");
+    jsonwebtoken::encode(&header, &claims, app.context.signing_key.encoding_key()).expect("signed")
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs()
+}
+
+/// Changes to a token's time claims the service never makes: `nbf` or `iat` an hour ahead, `exp`
+/// a year away.
+fn bad_time_claims() -> Vec<(&'static str, Box<dyn FnOnce(&mut Value)>)> {
+    let now = unix_now();
+    vec![
+        ("nbf an hour ahead", Box::new(move |claims: &mut Value| claims["nbf"] = json!(now + 3600))),
+        (
+            "iat an hour ahead",
+            Box::new(move |claims: &mut Value| {
+                claims["iat"] = json!(now + 3600);
+                claims["exp"] = json!(now + 3600 + 900);
+            }),
+        ),
+        ("exp a year away", Box::new(move |claims: &mut Value| claims["exp"] = json!(now + 365 * 86_400))),
+    ]
+}
+
+on_both_backends!(tokens_with_time_claims_the_service_never_issues_are_refused, |database| {
+    const SECRET: &str = "auditor-secret-for-tests";
+    let hash = metering::secret_hash(SECRET);
+    let app = TestApp::start_with(database, &[("PGO_EXCHANGE__AUDITORS__NZA__SECRET_SHA256", hash.as_str())]).await;
+    let url = format!("{}/Patient", app.base(PROVIDER, "48"));
+    let token = app.token(PROVIDER, ANNA, &["48"]);
+    assert_eq!(app.get(&url, &re_signed(&app, &token, |_| {})).await.status(), 200, "re-signing alone changes nothing");
+    for (case, change) in bad_time_claims() {
+        let response = app.get(&url, &re_signed(&app, &token, change)).await;
+        assert_eq!(response.status(), 401, "{case}");
+        assert_refused(response, 401, "invalid_token").await;
+    }
+
+    // Auditors' tokens, at the audit API.
+    let response = app
+        .client
+        .post(format!("{}/oauth/token", app.address))
+        .basic_auth("nza", Some(SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("sent");
+    let auditor: Value = response.json().await.expect("json");
+    let auditor = auditor["access_token"].as_str().expect("a token").to_owned();
+    let usage = format!("{}/audit/usage?period=2026-01", app.address);
+    assert_eq!(app.get(&usage, &auditor).await.status(), 200);
+    for (case, change) in bad_time_claims() {
+        let response = app.get(&usage, &re_signed(&app, &auditor, change)).await;
+        assert_eq!(response.status(), 401, "{case}");
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(body["error"], "invalid_token", "{case}");
+    }
 });
