@@ -161,7 +161,8 @@ fn time_claims_in_the_future_or_lifetimes_longer_than_issued_are_refused() {
     let token = issuer.issue(&grant()).expect("issued").token;
     let now = unix_now();
     let hour = 3600;
-    let cases: [(&str, Box<dyn FnOnce(&mut serde_json::Value)>, TokenError); 5] = [
+    type Change<'a> = Box<dyn FnOnce(&mut serde_json::Value) + 'a>;
+    let cases: [(&str, Change<'_>, TokenError); 5] = [
         ("nbf an hour ahead", Box::new(|claims| claims["nbf"] = (now + hour).into()), TokenError::NotYetValid),
         (
             "iat an hour ahead",

@@ -27,9 +27,10 @@ pub struct AuthorizeRequest {
     pub state: String,
     /// The PKCE S256 challenge, if sent.
     pub code_challenge: Option<String>,
-    /// `MedMij-Request-ID` from the query, if any.
+    /// `MedMij-Request-ID` from the query, if any (a fresh UUID in place of one that is not a
+    /// UUID).
     pub request_id: Option<String>,
-    /// `X-Correlation-ID` from the query, if any.
+    /// `X-Correlation-ID` from the query, if any (likewise).
     pub correlation_id: Option<String>,
 }
 
@@ -135,9 +136,20 @@ pub fn check(
         data_services: scope.data_services,
         state,
         code_challenge,
-        request_id: single("MedMij-Request-ID").map(str::to_owned),
-        correlation_id: single("X-Correlation-ID").map(str::to_owned),
+        request_id: single("MedMij-Request-ID").map(|sent| kept_id("MedMij-Request-ID", sent)),
+        correlation_id: single("X-Correlation-ID").map(|sent| kept_id("X-Correlation-ID", sent)),
     })
+}
+
+/// A sent MedMij id as it is kept and logged: as sent when it is a UUID, a fresh UUID in place of
+/// anything else (which could carry a BSN). The replacement is said at debug level, never the
+/// value sent.
+fn kept_id(name: &str, sent: &str) -> String {
+    let (used, replaced) = fhir_core::request_id::accept_or_replace(sent);
+    if replaced {
+        tracing::debug!(parameter = name, "a sent id that is not a UUID was replaced");
+    }
+    used
 }
 
 /// An S256 challenge is the unpadded base64url of a SHA-256: 43 characters.

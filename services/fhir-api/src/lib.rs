@@ -16,11 +16,13 @@ mod pgo;
 mod prefer;
 pub mod render;
 pub mod request_ids;
+mod root_span;
 mod routes;
 mod state;
 mod witness;
 
-pub use request_ids::{MedMijRootSpan, RequestIds};
+pub use request_ids::RequestIds;
+pub use root_span::MedMijRootSpan;
 pub use state::{ApiState, SearchLimits, SmartConfiguration, ZalInfo};
 pub use witness::Metering;
 

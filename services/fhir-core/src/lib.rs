@@ -1,12 +1,13 @@
 //! FHIR vocabulary shared by every service crate: the releases the service speaks, wire formats
-//! and content negotiation, OperationOutcome, FHIR date ranges and reference parsing. No HTTP and
-//! no storage here.
+//! and content negotiation, OperationOutcome, FHIR date ranges and reference parsing, MedMij's
+//! request ids. No HTTP and no storage here.
 
 pub mod date;
 pub mod format;
 pub mod outcome;
 pub mod reference;
 pub mod release;
+pub mod request_id;
 
 pub use format::Format;
 pub use outcome::{IssueCode, OperationOutcome, Severity};

@@ -3,6 +3,8 @@
 use super::*;
 
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const REQUEST_ID: &str = "0b6f7e2c-5d1a-4c3e-9f8b-2a7d6c5e4b3a";
+const CORRELATION_ID: &str = "7C1D2E3F-4A5B-4C6D-8E7F-9A0B1C2D3E4F";
 
 fn directory() -> Directory {
     Directory::new(
@@ -28,8 +30,8 @@ fn valid() -> Vec<(String, String)> {
         ("state", "s-123"),
         ("code_challenge", CHALLENGE),
         ("code_challenge_method", "S256"),
-        ("MedMij-Request-ID", "req-1"),
-        ("X-Correlation-ID", "corr-1"),
+        ("MedMij-Request-ID", REQUEST_ID),
+        ("X-Correlation-ID", CORRELATION_ID),
         ("unknown", "ignored"),
     ]
     .iter()
@@ -77,8 +79,20 @@ fn a_valid_request_is_accepted_with_everything_it_carries() {
     assert_eq!(request.scope(), "umcx~48 umcx~49");
     assert_eq!(request.state, "s-123");
     assert_eq!(request.code_challenge.as_deref(), Some(CHALLENGE));
-    assert_eq!(request.request_id.as_deref(), Some("req-1"));
-    assert_eq!(request.correlation_id.as_deref(), Some("corr-1"));
+    assert_eq!(request.request_id.as_deref(), Some(REQUEST_ID));
+    assert_eq!(request.correlation_id.as_deref(), Some(CORRELATION_ID));
+}
+
+#[test]
+fn request_ids_that_are_not_uuids_are_replaced() {
+    let pairs = with(&[("MedMij-Request-ID", Some("999946067")), ("X-Correlation-ID", Some("Anna de Vries"))]);
+    let request = check(&pairs, &directory(), false).unwrap();
+    let (request_id, correlation_id) = (request.request_id.unwrap(), request.correlation_id.unwrap());
+    assert!(fhir_core::request_id::is_uuid(&request_id) && request_id != "999946067");
+    assert!(fhir_core::request_id::is_uuid(&correlation_id));
+    let absent = check(&with(&[("MedMij-Request-ID", None), ("X-Correlation-ID", None)]), &directory(), false);
+    let absent = absent.unwrap();
+    assert_eq!((absent.request_id, absent.correlation_id), (None, None));
 }
 
 #[test]

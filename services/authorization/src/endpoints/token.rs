@@ -105,13 +105,15 @@ async fn exchange(
         return auditor_token(request, server, &params);
     }
     let client_id = param("client_id").ok_or(TokenError::InvalidRequest("client_id is missing"))?;
-    if let Err(why) = (server.authenticate_client)(request, client_id) {
-        tracing::warn!(client = client_id, reason = %why, "client authentication failed");
-        return Err(TokenError::InvalidClient("client authentication failed"));
-    }
+    // The list first, so that only a listed client's id reaches the log: anything else is
+    // whatever the caller wrote in the body.
     let directory = server.directory().await;
     if directory.client(client_id).is_none() || !directory.may_call_back_channel(client_id) {
-        tracing::warn!(client = client_id, "client not on the OAuth Client List or the Whitelist");
+        tracing::warn!("token request for a client not on the OAuth Client List or the Whitelist");
+        return Err(TokenError::InvalidClient("client authentication failed"));
+    }
+    if let Err(why) = (server.authenticate_client)(request, client_id) {
+        tracing::warn!(client = client_id, reason = %why, "client authentication failed");
         return Err(TokenError::InvalidClient("client authentication failed"));
     }
     let now = now_millis();
@@ -164,7 +166,11 @@ fn auditor_token(
         _ => return Err(TokenError::InvalidClient("client authentication failed")),
     };
     let Some(auditor) = server.config.auditors.authenticate(&id, &secret) else {
-        tracing::warn!(client = %id, "auditor authentication failed");
+        // A configured auditor's id is named; any other id is whatever the caller wrote.
+        match server.config.auditors.get(&id) {
+            Some(auditor) => tracing::warn!(auditor = %auditor.id, "auditor authentication failed"),
+            None => tracing::warn!("auditor authentication failed for an id that is not configured"),
+        }
         return Err(TokenError::InvalidClient("client authentication failed"));
     };
     if params.get("scope").is_some_and(|scope| scope != access_token::AUDITOR_ROLE) {

@@ -7,6 +7,10 @@ use serde_json::{Value, json};
 use test_support::on_both_backends;
 
 const AUDITOR: &str = "nza";
+const REQ_ANNA: &str = "a0000000-0000-4000-8000-000000000001";
+const REQ_ANNA_AGAIN: &str = "a0000000-0000-4000-8000-000000000002";
+const REQ_BRAM: &str = "b0000000-0000-4000-8000-000000000001";
+const REQ_LOGGED: &str = "c0000000-0000-4000-8000-000000000001";
 const SECRET: &str = "auditor-secret-for-tests";
 
 async fn start(database: test_support::TestDatabase) -> TestApp {
@@ -47,7 +51,7 @@ async fn jwks(app: &TestApp) -> Value {
     app.client.get(format!("{}/oauth/jwks", app.address)).send().await.unwrap().json().await.unwrap()
 }
 
-async fn collect(app: &TestApp, bsn: &str, request_id: &str) {
+async fn collect(app: &TestApp, bsn: &str, request_id: &str) -> String {
     let response = app
         .client
         .get(format!("{}/Patient", app.base(PROVIDER, "48")))
@@ -57,13 +61,14 @@ async fn collect(app: &TestApp, bsn: &str, request_id: &str) {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
+    response.headers()["medmij-request-id"].to_str().unwrap().to_owned()
 }
 
 on_both_backends!(a_signed_report_shows_each_new_user_with_evidence, |database| {
     let app = start(database).await;
-    collect(&app, ANNA, "req-anna").await;
-    collect(&app, ANNA, "req-anna-again").await;
-    collect(&app, BRAM, "req-bram").await;
+    collect(&app, ANNA, REQ_ANNA).await;
+    collect(&app, ANNA, REQ_ANNA_AGAIN).await;
+    collect(&app, BRAM, REQ_BRAM).await;
     let token = token(&app).await;
     let url = format!("{}/audit/usage?period={}", app.address, this_month());
     let response = app.client.get(&url).bearer_auth(&token).send().await.unwrap();
@@ -79,7 +84,7 @@ on_both_backends!(a_signed_report_shows_each_new_user_with_evidence, |database| 
     let anna = usage.evidence.iter().find(|e| e.pseudonym == app.context.secret.pseudonym(ANNA)).unwrap();
     assert_eq!(
         (anna.request_id.as_str(), anna.provider.as_str(), anna.data_service.as_str()),
-        ("req-anna", PROVIDER, "48")
+        (REQ_ANNA, PROVIDER, "48")
     );
     assert_eq!(report.totals.amount_cents, 1500);
     assert!(!signed.contains(ANNA) && !signed.contains(BRAM), "no BSN in a report");
@@ -89,7 +94,7 @@ on_both_backends!(a_signed_report_shows_each_new_user_with_evidence, |database| 
         app.client.get(format!("{url}&format=csv")).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
     let verified = metering::signing::verify(&csv, &jwks(&app).await).expect("the CSV report verifies");
     assert_eq!(verified.content_type, "text/csv");
-    assert!(verified.payload.contains(",req-anna,"), "{}", verified.payload);
+    assert!(verified.payload.contains(&format!(",{REQ_ANNA},")), "{}", verified.payload);
     let mut document: Value = serde_json::from_str(&csv).unwrap();
     document["payload"] =
         json!(verified.payload.replace("client,pgo.example.nl,2,1500", "client,pgo.example.nl,3,2250"));
@@ -112,7 +117,7 @@ on_both_backends!(a_signed_report_shows_each_new_user_with_evidence, |database| 
 
 on_both_backends!(the_access_log_is_served_as_audit_events, |database| {
     let app = start(database).await;
-    collect(&app, ANNA, "req-logged").await;
+    collect(&app, ANNA, REQ_LOGGED).await;
     let token = token(&app).await;
     let url = format!("{}/audit/AuditEvent?period={}&_count=1", app.address, this_month());
     let mut bundle = Value::Null;
@@ -127,7 +132,7 @@ on_both_backends!(the_access_log_is_served_as_audit_events, |database| {
     assert_eq!(event["resourceType"], "AuditEvent");
     assert_eq!(event["outcome"], "0");
     assert_eq!(event["agent"][0]["who"]["identifier"]["value"], "pgo.example.nl");
-    assert!(event.to_string().contains("req-logged"));
+    assert!(event.to_string().contains(REQ_LOGGED));
     assert!(bundle["link"][0]["url"].as_str().unwrap().contains("after="), "a full page links to the next");
     assert!(!bundle.to_string().contains(ANNA));
 });
@@ -174,4 +179,65 @@ on_both_backends!(the_openapi_document_is_valid_and_served, |database| {
         let schema = json!({ "$ref": format!("#/components/schemas/{name}"), "components": document["components"] });
         assert!(jsonschema::validator_for(&schema).is_ok(), "{name}");
     }
+});
+
+/// The AuditEvents of this month, once at least `expected` are written (the access log is written
+/// in the background).
+async fn audit_events(app: &TestApp, token: &str, expected: usize) -> Value {
+    let url = format!("{}/audit/AuditEvent?period={}", app.address, this_month());
+    for _ in 0..100 {
+        let bundle: Value = app.client.get(&url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        if bundle["entry"].as_array().is_some_and(|entries| entries.len() >= expected) {
+            return bundle;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the access log did not reach {expected} entries");
+}
+
+on_both_backends!(request_ids_that_are_not_uuids_are_kept_nowhere, |database| {
+    let app = start(database).await;
+    // A PGO that puts a BSN and a spreadsheet formula where request ids belong.
+    let first = collect(&app, ANNA, BRAM).await;
+    let second = collect(&app, BRAM, "=HYPERLINK(\"http://evil.example\",\"x\")").await;
+    assert!(fhir_core::request_id::is_uuid(&first) && fhir_core::request_id::is_uuid(&second));
+    let token = token(&app).await;
+    let events = audit_events(&app, &token, 2).await.to_string();
+    assert!(events.contains(&first) && events.contains(&second), "the ids used are the ones logged");
+    let csv = app
+        .client
+        .get(format!("{}/audit/usage?period={}&format=csv", app.address, this_month()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let report = metering::signing::verify(&csv, &jwks(&app).await).expect("verifies").payload;
+    assert!(report.contains(&format!(",{first},")) && report.contains(&format!(",{second},")), "{report}");
+    for kept in [&events, &report] {
+        assert!(!kept.contains(BRAM) && !kept.contains("HYPERLINK"), "{kept}");
+    }
+});
+
+on_both_backends!(a_formula_kept_in_the_evidence_reaches_the_csv_report_as_text, |database| {
+    let app = start(database).await;
+    // Evidence written before request ids had to be UUIDs can still hold anything.
+    let exchange = metering::Exchange {
+        client_id: "pgo.example.nl".into(),
+        pseudonym: app.context.secret.pseudonym(ANNA),
+        at: fhir_core::date::now_millis(),
+        request_id: "=1+1".into(),
+        provider: PROVIDER.into(),
+        data_service: "48".into(),
+        kind: metering::ExchangeKind::Collect,
+    };
+    app.context.meter.record(&exchange).await.unwrap();
+    let token = token(&app).await;
+    let url = format!("{}/audit/usage?period={}&format=csv", app.address, this_month());
+    let signed = app.client.get(&url).bearer_auth(&token).send().await.unwrap().text().await.unwrap();
+    let csv = metering::signing::verify(&signed, &jwks(&app).await).expect("verifies").payload;
+    assert!(csv.contains(",'=1+1,"), "{csv}");
+    assert!(!csv.lines().any(|line| line.split(',').any(|cell| cell.starts_with('='))), "{csv}");
 });

@@ -58,6 +58,9 @@ on_both_backends!(the_zal_lists_every_hosted_provider_and_endpoint, |database| {
     );
 });
 
+const REQUEST_ID: &str = "5f0c1b2a-3d4e-4f60-8a7b-9c0d1e2f3a4b";
+const CORRELATION_ID: &str = "A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D";
+
 on_both_backends!(request_ids_are_echoed_and_made_when_missing, |database| {
     let app = TestApp::start(database).await;
     let url = format!("{}/Patient", app.base(PROVIDER, "48"));
@@ -66,13 +69,30 @@ on_both_backends!(request_ids_are_echoed_and_made_when_missing, |database| {
         .client
         .get(&url)
         .bearer_auth(&token)
-        .header("MedMij-Request-ID", "req-42")
-        .header("X-Correlation-ID", "corr-7")
+        .header("MedMij-Request-ID", REQUEST_ID)
+        .header("X-Correlation-ID", CORRELATION_ID)
         .send()
         .await
         .expect("sent");
-    assert_eq!(response.headers().get("medmij-request-id").and_then(|v| v.to_str().ok()), Some("req-42"));
-    assert_eq!(response.headers().get("x-correlation-id").and_then(|v| v.to_str().ok()), Some("corr-7"));
+    let echoed = |response: &reqwest::Response, name: &str| {
+        response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    };
+    assert_eq!(echoed(&response, "medmij-request-id").as_deref(), Some(REQUEST_ID));
+    assert_eq!(echoed(&response, "x-correlation-id").as_deref(), Some(CORRELATION_ID));
+    // Ids that are not UUIDs (here a BSN and a name) are replaced, and the replacement echoed.
+    let replaced = app
+        .client
+        .get(&url)
+        .bearer_auth(&token)
+        .header("MedMij-Request-ID", ANNA)
+        .header("X-Correlation-ID", "Anna de Vries")
+        .send()
+        .await
+        .expect("sent");
+    for name in ["medmij-request-id", "x-correlation-id"] {
+        let id = echoed(&replaced, name).unwrap_or_default();
+        assert!(fhir_core::request_id::is_uuid(&id), "{name}: {id}");
+    }
     // Errors carry them too, and a request without one gets a fresh id.
     let refused = app.client.get(&url).send().await.expect("sent");
     assert_eq!(refused.status(), 401);

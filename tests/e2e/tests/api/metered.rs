@@ -27,6 +27,11 @@ async fn access_log(app: &TestApp, expected: usize) -> Vec<AccessEntry> {
     panic!("the access log did not reach {expected} entries");
 }
 
+/// A MedMij-Request-ID (a UUID) per person (`a`nna, `b`ram) and request.
+fn id(person: char, index: usize) -> String {
+    format!("0000000{person}-0000-4000-8000-{index:012}")
+}
+
 async fn get_with_id(app: &TestApp, url: &str, token: Option<&str>, request_id: &str) -> u16 {
     let mut request = app.client.get(url).header("MedMij-Request-ID", request_id);
     if let Some(token) = token {
@@ -41,9 +46,9 @@ on_both_backends!(a_2xx_counts_once_and_a_refusal_never, |database| {
     let base = app.base(PROVIDER, "48");
     let anna = app.token(PROVIDER, ANNA, &["48"]);
     for round in 0..3 {
-        assert_eq!(get_with_id(&app, &format!("{base}/Patient"), Some(&anna), &format!("anna-{round}")).await, 200);
+        assert_eq!(get_with_id(&app, &format!("{base}/Patient"), Some(&anna), &id('a', round)).await, 200);
     }
-    assert_eq!(get_with_id(&app, &format!("{base}/Condition"), Some(&anna), "anna-3").await, 200);
+    assert_eq!(get_with_id(&app, &format!("{base}/Condition"), Some(&anna), &id('a', 3)).await, 200);
     // Bram is only ever refused.
     let bram_wrong_service = app.token(PROVIDER, BRAM, &["63"]);
     let bram = app.token(PROVIDER, BRAM, &["48"]);
@@ -56,7 +61,7 @@ on_both_backends!(a_2xx_counts_once_and_a_refusal_never, |database| {
         (format!("{base}/Basic"), Some(bram), 404),
     ];
     for (index, (url, token, status)) in refusals.iter().enumerate() {
-        assert_eq!(get_with_id(&app, url, token.as_deref(), &format!("bram-{index}")).await, *status, "{url}");
+        assert_eq!(get_with_id(&app, url, token.as_deref(), &id('b', index)).await, *status, "{url}");
     }
     let anna_pseudonym = app.context.secret.pseudonym(ANNA);
     let bram_pseudonym = app.context.secret.pseudonym(BRAM);
@@ -65,19 +70,19 @@ on_both_backends!(a_2xx_counts_once_and_a_refusal_never, |database| {
     let (start, end) = (fhir_core::date::now_millis() - 3_600_000, fhir_core::date::now_millis() + 60_000);
     let firsts = store.first_exchanges(this_year(), start, end, None).await.unwrap();
     assert_eq!(firsts.len(), 1, "four exchanges of one person through one PGO count once");
-    assert_eq!((firsts[0].request_id.as_str(), firsts[0].provider.as_str()), ("anna-0", PROVIDER));
+    assert_eq!((firsts[0].request_id.as_str(), firsts[0].provider.as_str()), (id('a', 0).as_str(), PROVIDER));
 
     let entries = access_log(&app, 4 + refusals.len()).await;
     assert_eq!(entries.len(), 10);
-    let by_id = |id: &str| entries.iter().find(|entry| entry.request_id == id).unwrap().clone();
-    let success = by_id("anna-0");
+    let by_id = |wanted: String| entries.iter().find(|entry| entry.request_id == wanted).unwrap().clone();
+    let success = by_id(id('a', 0));
     assert_eq!((success.status, success.outcome.as_str()), (200, "success"));
     assert_eq!(success.client_id.as_deref(), Some(PGO));
     assert_eq!(success.pseudonym.as_deref(), Some(anna_pseudonym.as_str()));
     assert!(success.returned.iter().any(|item| item.starts_with("Patient/")), "{:?}", success.returned);
-    let anonymous = by_id("bram-0");
+    let anonymous = by_id(id('b', 0));
     assert_eq!((anonymous.status, anonymous.outcome.as_str(), anonymous.client_id), (401, "refused", None));
-    let not_found = by_id("bram-3");
+    let not_found = by_id(id('b', 3));
     assert_eq!((not_found.status, not_found.pseudonym.as_deref()), (404, Some(bram_pseudonym.as_str())));
     assert!(not_found.returned.is_empty());
     assert_eq!(not_found.peer.as_deref(), Some("127.0.0.1"));

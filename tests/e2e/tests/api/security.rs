@@ -137,9 +137,12 @@ fn unix_now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs()
 }
 
+/// A named change to a token's claims.
+type ClaimChange = (&'static str, Box<dyn FnOnce(&mut Value)>);
+
 /// Changes to a token's time claims the service never makes: `nbf` or `iat` an hour ahead, `exp`
 /// a year away.
-fn bad_time_claims() -> Vec<(&'static str, Box<dyn FnOnce(&mut Value)>)> {
+fn bad_time_claims() -> Vec<ClaimChange> {
     let now = unix_now();
     vec![
         ("nbf an hour ahead", Box::new(move |claims: &mut Value| claims["nbf"] = json!(now + 3600))),

@@ -1,0 +1,119 @@
+//! What the service logs: never a request's query string or body, at any level, not even for a
+//! request that fails inside; and never a request id that is not a UUID. The service's own
+//! subscriber layers (text with span context, and JSON lines) write into a buffer here, at
+//! `trace` for everything the service runs; this binary holds only these tests, so nothing else
+//! writes there.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use e2e::{ANNA, PROVIDER, TestApp};
+use std::sync::{Arc, Mutex, OnceLock};
+use test_support::on_both_backends;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+/// A BSN (it passes the 11-test) that only these tests send, in queries, bodies and headers.
+const SECRET_BSN: &str = "123456782";
+
+/// Everything logged so far.
+fn logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = {
+            let buffer = buffer.clone();
+            move || Sink(buffer.clone())
+        };
+        // The test's own HTTP client logs the URLs it calls; that is not the service.
+        let filter = tracing_subscriber::EnvFilter::new("trace,reqwest=off,hyper=off,hyper_util=off,h2=off");
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer.clone()))
+            .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_writer(writer))
+            .try_init()
+            .expect("the only subscriber");
+        buffer
+    })
+    .clone()
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+on_both_backends!(no_query_body_or_foreign_request_id_reaches_a_log_line, |database| {
+    let logs = logs();
+    let app = TestApp::start(database).await;
+    let base = app.base(PROVIDER, "48");
+    let token = app.token(PROVIDER, ANNA, &["48"]);
+    let bsn_query = format!("identifier=http://fhir.nl/fhir/NamingSystem/bsn|{SECRET_BSN}&note={SECRET_BSN}");
+    let get = |url: String| app.client.get(url).bearer_auth(&token).header("MedMij-Request-ID", SECRET_BSN).send();
+
+    // Answered, refused by the search rules, refused for the token, unknown path.
+    assert_eq!(get(format!("{base}/Patient?{bsn_query}")).await.unwrap().status(), 200);
+    assert_eq!(get(format!("{base}/Observation?date={SECRET_BSN}")).await.unwrap().status(), 400);
+    let anonymous = app.client.get(format!("{base}/Patient?{bsn_query}")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(get(format!("{}/nowhere?{bsn_query}", app.address)).await.unwrap().status(), 404);
+    // The authorization request, the token endpoint and ingest, with the BSN in query and body.
+    let authorize = format!(
+        "{}/oauth/authorize?response_type=code&client_id={SECRET_BSN}&state={SECRET_BSN}&MedMij-Request-ID={SECRET_BSN}",
+        app.address
+    );
+    assert_eq!(app.client.get(authorize).send().await.unwrap().status(), 400);
+    let token_request = app
+        .client
+        .post(format!("{}/oauth/token?{bsn_query}", app.address))
+        .form(&[("grant_type", "refresh_token"), ("client_id", SECRET_BSN), ("refresh_token", SECRET_BSN)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(token_request.status(), 401);
+    let auditor = app
+        .client
+        .post(format!("{}/oauth/token", app.address))
+        .basic_auth(SECRET_BSN, Some(SECRET_BSN))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(auditor.status(), 401);
+    let ingest = app
+        .client
+        .put(format!("{}/ingest/{PROVIDER}/stu3/Patient/x?{bsn_query}", app.address))
+        .bearer_auth(&app.ingest_key)
+        .header("Content-Type", "application/fhir+json")
+        .body(format!(
+            "{{\"resourceType\": \"Patient\", \"id\": \"x\", \"identifier\": [{{\"value\": \"{SECRET_BSN}\"}}"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ingest.status(), 400);
+
+    // A request that fails inside: the table behind searches is gone.
+    let pool = sqlx::AnyPool::connect(&app.context.settings.database_url()).await.unwrap();
+    sqlx::query("ALTER TABLE resources RENAME TO resources_gone").execute(&pool).await.unwrap();
+    let failed = get(format!("{base}/Observation?{bsn_query}")).await.unwrap();
+    assert_eq!(failed.status(), 500);
+
+    let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("/demoziekenhuis/48/fhir/Observation"), "the paths are logged");
+    assert!(text.contains("store error"), "the failure is logged");
+    let leaks: Vec<&str> = text.lines().filter(|line| line.contains(SECRET_BSN)).collect();
+    assert!(
+        leaks.is_empty(),
+        "{} log lines hold the BSN, e.g.:\n{}",
+        leaks.len(),
+        leaks[..leaks.len().min(5)].join("\n")
+    );
+});
