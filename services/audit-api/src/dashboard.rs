@@ -92,8 +92,25 @@ fn form_fields(body: &[u8]) -> HashMap<String, String> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
+/// The largest sign-in or sign-out form read: a client id, a secret, a CSRF token.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+/// The body of a form post, read here rather than by actix's `Bytes` extractor, whose refusals
+/// are plain text.
+async fn form_body(payload: web::Payload) -> Result<web::Bytes, HttpResponse> {
+    match payload.to_bytes_limited(MAX_FORM_BYTES).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err(AuditError::BadRequest("the request body could not be read".into()).response()),
+        Err(_) => Err(AuditError::TooLarge.response()),
+    }
+}
+
 /// `POST /audit/login`: checks the credentials, starts a session, on to the dashboard.
-pub(crate) async fn login(request: HttpRequest, body: web::Bytes, api: web::Data<AuditApi>) -> HttpResponse {
+pub(crate) async fn login(request: HttpRequest, payload: web::Payload, api: web::Data<AuditApi>) -> HttpResponse {
+    let body = match form_body(payload).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
     if !auth::same_origin(&api, &request) {
         return html_response(
             StatusCode::FORBIDDEN,
@@ -117,7 +134,11 @@ pub(crate) async fn login(request: HttpRequest, body: web::Bytes, api: web::Data
 }
 
 /// `POST /audit/logout`.
-pub(crate) async fn logout(request: HttpRequest, body: web::Bytes, api: web::Data<AuditApi>) -> HttpResponse {
+pub(crate) async fn logout(request: HttpRequest, payload: web::Payload, api: web::Data<AuditApi>) -> HttpResponse {
+    let body = match form_body(payload).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal,
+    };
     let fields = form_fields(&body);
     if let Ok(Some((hash, session))) = auth::session(&api, &request).await
         && auth::same_origin(&api, &request)

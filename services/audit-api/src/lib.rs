@@ -15,7 +15,8 @@ mod reports;
 pub use openapi::openapi_document;
 
 use access_token::{SigningKey, TokenVerifier};
-use actix_web::web;
+use actix_web::{HttpRequest, Resource, Route, web};
+use errors::AuditError;
 use metering::{Auditors, Granularity, ReportSettings};
 use store::Store;
 
@@ -71,21 +72,37 @@ impl AuditApi {
     }
 }
 
-/// Registers the audit routes.
+/// Registers the audit routes. Each path answers the methods it takes; any other method gets 405
+/// with `Allow` and a JSON error.
 pub fn configure(api: web::Data<AuditApi>) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |config: &mut web::ServiceConfig| {
+        let get = |path: &str, route: Route| only(path, "GET", vec![route]);
         config.service(
             web::scope(AUDIT_PATH)
                 .app_data(api.clone())
-                .route("/openapi.json", web::get().to(openapi::serve))
-                .route("/usage", web::get().to(reports::usage))
-                .route("/AuditEvent", web::get().to(reports::audit_events))
-                .route("/login", web::get().to(dashboard::login_page))
-                .route("/login", web::post().to(dashboard::login))
-                .route("/logout", web::post().to(dashboard::logout))
-                .route("/dashboard", web::get().to(dashboard::dashboard))
-                .route("/dashboard/report", web::get().to(dashboard::download))
-                .route("/style.css", web::get().to(dashboard::stylesheet)),
+                .service(get("/openapi.json", web::get().to(openapi::serve)))
+                .service(get("/usage", web::get().to(reports::usage)))
+                .service(get("/AuditEvent", web::get().to(reports::audit_events)))
+                .service(only(
+                    "/login",
+                    "GET, POST",
+                    vec![web::get().to(dashboard::login_page), web::post().to(dashboard::login)],
+                ))
+                .service(only("/logout", "POST", vec![web::post().to(dashboard::logout)]))
+                .service(get("/dashboard", web::get().to(dashboard::dashboard)))
+                .service(get("/dashboard/report", web::get().to(dashboard::download)))
+                .service(get("/style.css", web::get().to(dashboard::stylesheet))),
         );
     }
+}
+
+/// `path` answering `routes` (for the methods `allow` names) and any other method with 405.
+/// Without a default of its own, a resource hands other methods to the application's default
+/// service, which answers 404.
+fn only(path: &str, allow: &'static str, routes: Vec<Route>) -> Resource {
+    routes.into_iter().fold(web::resource(path), Resource::route).default_service(web::to(
+        move |request: HttpRequest| async move {
+            AuditError::MethodNotAllowed { method: request.method().to_string(), allow }.response()
+        },
+    ))
 }

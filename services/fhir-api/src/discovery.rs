@@ -91,7 +91,7 @@ pub(crate) fn not_found(request: &HttpRequest) -> HttpResponse {
     ApiError::NotFound(request.path().to_owned()).response(Format::Json)
 }
 
-/// A method the ingest endpoint does not support at this path.
-pub(crate) fn method_not_allowed(request: &HttpRequest) -> HttpResponse {
-    ApiError::MethodNotAllowed(format!("{} is not supported at this path", request.method())).response(Format::Json)
+/// A method the path does not take; `allow` lists those it does.
+pub(crate) fn method_not_allowed(request: &HttpRequest, allow: &'static str) -> HttpResponse {
+    ApiError::MethodNotAllowed { method: request.method().to_string(), allow }.response(Format::Json)
 }

@@ -15,9 +15,10 @@
 //! | BadSearch              | 400    | invalid / not-supported                               |
 //! | BadRequest             | 400    | structure     | unreadable body                              |
 //! | Rejected               | 400/422| (per issue)   | the validation's own OperationOutcome        |
-//! | MethodNotAllowed       | 405    | not-supported |                                              |
+//! | MethodNotAllowed       | 405    | not-supported | `Allow` names the methods the path takes     |
 //! | NotAcceptable          | 406    | not-supported |                                              |
 //! | TooLarge               | 413    | too-long      |                                              |
+//! | TargetTooLong          | 414    | too-long      | path and query over `server.max_request_target_bytes` |
 //! | UnsupportedMediaType   | 415    | not-supported |                                              |
 //! | Unavailable            | 503    | transient     | database unreachable                         |
 //! | Internal               | 500    | exception     | cause logged with the request id             |
@@ -68,15 +69,23 @@ pub enum ApiError {
     /// Ingest refused the content.
     #[error("{}", .0.summary())]
     Rejected(Rejection),
-    /// The method is not allowed here.
-    #[error("{0}")]
-    MethodNotAllowed(String),
+    /// The method is not allowed here; `allow` lists the methods that are (the `Allow` header).
+    #[error("{method} is not supported at this path; it takes {allow}")]
+    MethodNotAllowed {
+        /// The method asked.
+        method: String,
+        /// The methods the path takes, as the `Allow` header writes them.
+        allow: &'static str,
+    },
     /// No acceptable response format.
     #[error("{0}")]
     NotAcceptable(String),
     /// The body is too large.
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
+    /// The request target (path and query) is longer than the service reads.
+    #[error("the request target (path and query) is longer than {0} bytes")]
+    TargetTooLong(usize),
     /// The body's media type is not supported.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -129,9 +138,10 @@ impl ApiError {
                 RejectionKind::Invalid => (StatusCode::BAD_REQUEST, IssueCode::Invalid, None),
                 RejectionKind::Unprocessable => (StatusCode::UNPROCESSABLE_ENTITY, IssueCode::Invalid, None),
             },
-            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, IssueCode::NotSupported, None),
+            ApiError::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, IssueCode::NotSupported, None),
             ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, IssueCode::NotSupported, None),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, IssueCode::TooLong, None),
+            ApiError::TargetTooLong(_) => (StatusCode::URI_TOO_LONG, IssueCode::TooLong, None),
             ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, IssueCode::NotSupported, None),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, IssueCode::Transient, None),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, IssueCode::Exception, None),
@@ -154,6 +164,9 @@ impl ApiError {
             && let Ok(value) = HeaderValue::from_str(&challenge)
         {
             response.insert_header((header::WWW_AUTHENTICATE, value));
+        }
+        if let ApiError::MethodNotAllowed { allow, .. } = self {
+            response.insert_header((header::ALLOW, *allow));
         }
         // OperationOutcome has the same elements in STU3 and R4 as far as the service uses them.
         crate::render::resource_response(&mut response, format, Release::R4, &self.outcome().to_json().to_string())

@@ -11,6 +11,7 @@ mod discovery;
 mod endpoint;
 pub mod error;
 mod ingest_api;
+pub mod limits;
 mod links;
 mod pgo;
 mod prefer;
@@ -33,8 +34,17 @@ pub fn configure(state: web::Data<ApiState>) -> impl Fn(&mut web::ServiceConfig)
     move |config: &mut web::ServiceConfig| {
         config
             .app_data(state.clone())
-            .route("/health", web::get().to(discovery::health))
-            .route("/medmij/zal.xml", web::get().to(discovery::zal))
+            .service(get_only("/health", web::get().to(discovery::health)))
+            .service(get_only("/medmij/zal.xml", web::get().to(discovery::zal)))
             .default_service(web::to(routes::dispatch));
     }
+}
+
+/// A static path answering GET with `route`, and any other method with 405 and `Allow: GET`
+/// (without its own default, a resource would hand other methods to the app's default service,
+/// which answers 404).
+fn get_only(path: &str, route: actix_web::Route) -> actix_web::Resource {
+    web::resource(path).route(route).default_service(web::to(|request: actix_web::HttpRequest| async move {
+        discovery::method_not_allowed(&request, "GET")
+    }))
 }

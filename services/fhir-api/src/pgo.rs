@@ -241,11 +241,8 @@ pub(crate) fn not_offered(request: &HttpRequest) -> HttpResponse {
     if request.method() == actix_web::http::Method::GET {
         ApiError::NotFound(request.path().to_owned()).response(Format::Json)
     } else {
-        ApiError::MethodNotAllowed(format!(
-            "{} is not supported here; this endpoint is read-only for PGOs",
-            request.method()
-        ))
-        .response(Format::Json)
+        // The FHIR bases are read-only for PGOs.
+        crate::discovery::method_not_allowed(request, "GET")
     }
 }
 

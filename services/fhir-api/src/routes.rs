@@ -34,9 +34,10 @@ pub(crate) async fn dispatch(request: HttpRequest, payload: web::Payload, state:
             Method::PUT => ingest_api::update(&request, (provider, release, resource_type, id), payload, state).await,
             Method::DELETE => ingest_api::delete(&request, (provider, release, resource_type, id), state).await,
             Method::GET => ingest_api::read(&request, (provider, release, resource_type, id), state).await,
-            _ => discovery::method_not_allowed(&request),
+            _ => discovery::method_not_allowed(&request, "GET, PUT, DELETE"),
         },
-        ["ingest", ..] => discovery::method_not_allowed(&request),
+        ["ingest", _, _] | ["ingest", _, _, _] => discovery::method_not_allowed(&request, "POST"),
+        ["ingest", ..] => discovery::not_found(&request),
         [_, _, "fhir", ..] if method != Method::GET => pgo::not_offered(&request),
         [provider, service, "fhir", ".well-known", "smart-configuration"] => {
             discovery::smart_configuration(&request, provider, service, state).await

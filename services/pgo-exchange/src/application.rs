@@ -121,9 +121,11 @@ impl Application {
             settings.authorization.session_lifetime_seconds,
         )));
         let demo = if settings.demo.enabled { Some(demo_routes(context)?) } else { None };
+        let max_target = settings.server.max_request_target_bytes;
         let mut server = HttpServer::new(move || {
             let mut app = App::new()
                 .wrap(Compress::default())
+                .wrap(from_fn(move |request, next| fhir_api::limits::request_target(request, next, max_target)))
                 .wrap(TracingLogger::<MedMijRootSpan>::new())
                 .wrap(from_fn(fhir_api::request_ids::middleware))
                 .configure(oauth.clone())

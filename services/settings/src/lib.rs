@@ -77,6 +77,8 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
+    /// Longest request target (path and query) in bytes.
+    pub max_request_target_bytes: usize,
 }
 
 /// The database.
@@ -359,6 +361,10 @@ impl Settings {
         }
         if self.server.max_body_bytes < 1024 {
             problems.push("server.max_body_bytes must be at least 1024".to_owned());
+        }
+        // Above 65,534 bytes the HTTP layer refuses a target itself (the `http` crate's URI limit).
+        if !(1024..=65_534).contains(&self.server.max_request_target_bytes) {
+            problems.push("server.max_request_target_bytes must be between 1024 and 65534".to_owned());
         }
         let url = &self.database.url;
         if !(url.is_empty()

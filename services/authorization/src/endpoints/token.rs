@@ -31,11 +31,21 @@ enum TokenError {
     InvalidScope(&'static str),
     UnsupportedGrantType,
     ServerError,
+    /// A body larger than [`MAX_BODY_BYTES`].
+    TooLarge,
 }
+
+/// The largest token request read: its parameters are a few hundred bytes.
+const MAX_BODY_BYTES: usize = 16 * 1024;
 
 impl TokenError {
     fn response(self) -> HttpResponse {
-        let (status, error, description) = match self {
+        let (status, error, description) = self.parts();
+        super::oauth_error(status, error, description)
+    }
+
+    fn parts(self) -> (StatusCode, &'static str, &'static str) {
+        match self {
             TokenError::InvalidRequest(why) => (StatusCode::BAD_REQUEST, "invalid_request", why),
             TokenError::InvalidClient(why) => (StatusCode::UNAUTHORIZED, "invalid_client", why),
             TokenError::InvalidGrant(why) => (StatusCode::BAD_REQUEST, "invalid_grant", why),
@@ -46,8 +56,10 @@ impl TokenError {
                 "grant_type must be authorization_code, refresh_token or client_credentials",
             ),
             TokenError::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again later"),
-        };
-        no_store(HttpResponse::build(status)).json(json!({ "error": error, "error_description": description }))
+            TokenError::TooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "the request body is larger than a token request is")
+            }
+        }
     }
 }
 
@@ -69,9 +81,15 @@ fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpRespo
 
 pub(crate) async fn token(
     request: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     server: web::Data<AuthorizationServer>,
 ) -> HttpResponse {
+    // Read here rather than by actix's `Bytes` extractor, whose refusals are plain text.
+    let body = match payload.to_bytes_limited(MAX_BODY_BYTES).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return TokenError::InvalidRequest("the request body could not be read").response(),
+        Err(_) => return TokenError::TooLarge.response(),
+    };
     match exchange(&request, &body, &server).await {
         Ok(response) => response,
         Err(error) => {

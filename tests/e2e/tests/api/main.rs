@@ -6,6 +6,7 @@ mod audit;
 mod authorization;
 mod corpus;
 mod discovery;
+mod edges;
 mod formats;
 mod ingest;
 mod ingest_xml;
