@@ -9,10 +9,12 @@ use crate::reports::{ReportFormat, SIGNED_MEDIA_TYPE, period_param, signed_usage
 use crate::{AUDIT_PATH, AuditApi};
 use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use metering::{Granularity, Period};
 use std::collections::{BTreeMap, HashMap};
+use throttle::{Door, Key};
 
 const STYLESHEET: &str = include_str!("dashboard.css");
 
@@ -105,7 +107,9 @@ async fn form_body(payload: web::Payload) -> Result<web::Bytes, HttpResponse> {
     }
 }
 
-/// `POST /audit/login`: checks the credentials, starts a session, on to the dashboard.
+/// `POST /audit/login`: checks the credentials, starts a session, on to the dashboard. Failed
+/// sign-ins are counted per address and per auditor; past the limit the form comes back with
+/// 429, `Retry-After` and a message, whatever was entered.
 pub(crate) async fn login(request: HttpRequest, payload: web::Payload, api: web::Data<AuditApi>) -> HttpResponse {
     let body = match form_body(payload).await {
         Ok(body) => body,
@@ -118,13 +122,28 @@ pub(crate) async fn login(request: HttpRequest, payload: web::Payload, api: web:
         );
     }
     let fields = form_fields(&body);
-    let (id, secret) = (fields.get("client_id"), fields.get("client_secret"));
+    let (id, secret) = (fields.get("client_id").map(|id| id.trim()), fields.get("client_secret"));
+    // The same counts as client credentials at the token endpoint: one auditor, one budget.
+    let throttle = &api.throttle;
+    let keys: Vec<Key> = throttle
+        .address_key(Door::Auditor, &request)
+        .into_iter()
+        .chain(id.and_then(|id| api.auditors.get(id)).map(|auditor| Key::Name(Door::Auditor, auditor.id.clone())))
+        .collect();
+    if let Err(refusal) = throttle.check(&keys) {
+        tracing::warn!("dashboard sign-in refused: too many failed attempts");
+        let message = format!("Too many sign-ins failed. Try again in {} seconds.", refusal.retry_after_seconds);
+        let mut response = html_response(StatusCode::TOO_MANY_REQUESTS, login_form(Some(&message)));
+        response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(refusal.retry_after_seconds));
+        return response;
+    }
     let auditor = match (id, secret) {
-        (Some(id), Some(secret)) => api.auditors.authenticate(id.trim(), secret),
+        (Some(id), Some(secret)) => api.auditors.authenticate(id, secret),
         _ => None,
     };
     let Some(auditor) = auditor else {
         tracing::warn!("dashboard sign-in refused");
+        throttle.failed(&keys);
         return html_response(StatusCode::UNAUTHORIZED, login_form(Some("The client id or secret is not right.")));
     };
     match auth::start_session(&api, &auditor.id).await {

@@ -33,6 +33,8 @@ pub struct AuditApi {
     pub(crate) public_url: String,
     pub(crate) auditors: Auditors,
     pub(crate) session_lifetime_seconds: u64,
+    /// Failed sign-ins, counted with the other doors of the service.
+    pub(crate) throttle: throttle::Throttle,
 }
 
 impl std::fmt::Debug for AuditApi {
@@ -53,6 +55,7 @@ impl AuditApi {
         public_url: &str,
         auditors: Auditors,
         session_lifetime_seconds: u64,
+        throttle: throttle::Throttle,
     ) -> AuditApi {
         AuditApi {
             store,
@@ -63,6 +66,7 @@ impl AuditApi {
             public_url: public_url.trim_end_matches('/').to_owned(),
             auditors,
             session_lifetime_seconds,
+            throttle,
         }
     }
 

@@ -58,6 +58,8 @@ pub struct AuthorizationServer {
     login: Option<Arc<Login>>,
     pub(crate) authenticate_client: ClientAuthenticator,
     pub(crate) jwks: serde_json::Value,
+    /// Failed attempts at the token endpoint, shared with the other doors of the service.
+    pub(crate) throttle: throttle::Throttle,
     directory: RwLock<(Arc<Directory>, Option<Instant>)>,
 }
 
@@ -80,6 +82,7 @@ impl AuthorizationServer {
         jwks: serde_json::Value,
         login: Option<Arc<Login>>,
         authenticate_client: ClientAuthenticator,
+        throttle: throttle::Throttle,
     ) -> AuthorizationServer {
         config.public_url = config.public_url.trim_end_matches('/').to_owned();
         AuthorizationServer {
@@ -91,6 +94,7 @@ impl AuthorizationServer {
             login,
             authenticate_client,
             jwks,
+            throttle,
             directory: RwLock::new((Arc::new(Directory::default()), None)),
         }
     }

@@ -62,12 +62,14 @@ mod config;
 mod error;
 mod forwarded;
 mod mode;
+mod source;
 mod tls;
 
 pub use certificate::thumbprint;
 pub use config::ClientAuthConfig;
 pub use error::{ClientAuthError, ConfigError};
 pub use mode::{ClientAuthMode, DEFAULT_CERTIFICATE_HEADER, TrustedCas, TrustedProxies, parse_header_name};
+pub use source::source_address;
 pub use tls::{PeerCertificates, on_connect, peer_certificate, server_config};
 
 use actix_web::HttpRequest;

@@ -20,6 +20,7 @@
 //! | TooLarge               | 413    | too-long      |                                              |
 //! | TargetTooLong          | 414    | too-long      | path and query over `server.max_request_target_bytes` |
 //! | UnsupportedMediaType   | 415    | not-supported |                                              |
+//! | Throttled              | 429    | throttled     | too many wrong ingest keys; `Retry-After`    |
 //! | Unavailable            | 503    | transient     | database unreachable                         |
 //! | Internal               | 500    | exception     | cause logged with the request id             |
 
@@ -89,6 +90,10 @@ pub enum ApiError {
     /// The body's media type is not supported.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// Too many failed attempts from this address or for this provider; retry after so many
+    /// seconds.
+    #[error("too many failed attempts; try again in {0} seconds")]
+    Throttled(u64),
     /// The database cannot be reached.
     #[error("the service is temporarily unavailable; try again later")]
     Unavailable,
@@ -143,6 +148,7 @@ impl ApiError {
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, IssueCode::TooLong, None),
             ApiError::TargetTooLong(_) => (StatusCode::URI_TOO_LONG, IssueCode::TooLong, None),
             ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, IssueCode::NotSupported, None),
+            ApiError::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, IssueCode::Throttled, None),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, IssueCode::Transient, None),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, IssueCode::Exception, None),
         }
@@ -167,6 +173,9 @@ impl ApiError {
         }
         if let ApiError::MethodNotAllowed { allow, .. } = self {
             response.insert_header((header::ALLOW, *allow));
+        }
+        if let ApiError::Throttled(seconds) = self {
+            response.insert_header((header::RETRY_AFTER, *seconds));
         }
         // OperationOutcome has the same elements in STU3 and R4 as far as the service uses them.
         crate::render::resource_response(&mut response, format, Release::R4, &self.outcome().to_json().to_string())

@@ -8,7 +8,9 @@
 //! - `DELETE {type}/{id}` (204); `GET {type}/{id}` reads back what was stored.
 //!
 //! Authentication: `Authorization: Bearer <ingest key>` of that provider (compared by hash, in
-//! constant time). Invalid content: 400 or 422 with an OperationOutcome, nothing stored.
+//! constant time); too many wrong keys from an address or for a provider: 429 (issue code
+//! `throttled`, `Retry-After`). Invalid content: 400 or 422 with an OperationOutcome, nothing
+//! stored.
 
 use crate::body;
 use crate::error::ApiError;
@@ -22,6 +24,7 @@ use fhir_core::{Format, OperationOutcome, Release, reference};
 use serde_json::Value;
 use std::sync::Arc;
 use store::{Provider, Write, WriteKind, WriteOutcome};
+use throttle::{Door, Key};
 
 /// The release of the endpoint and the format to answer in: `_format` or `Accept`, else the
 /// format the body was sent in.
@@ -36,15 +39,28 @@ fn negotiate_answer(request: &HttpRequest, release: &str) -> Result<(Release, Fo
     Ok((release, render::requested_format(request, &params, release, supported)?))
 }
 
-/// The authenticated provider.
+/// The authenticated provider. Wrong keys are counted per source address and per provider;
+/// past the limit every attempt is refused with 429 until the window ends, the right key too.
 async fn authenticate(state: &ApiState, request: &HttpRequest, provider: &str) -> Result<Arc<Provider>, ApiError> {
     let key = crate::endpoint::bearer_token(request).ok_or(ApiError::IngestUnauthorized)?;
+    let provider = state.provider(provider).await?;
+    let throttle = &state.throttle;
+    let keys: Vec<Key> = throttle
+        .address_key(Door::Ingest, request)
+        .into_iter()
+        .chain(provider.as_ref().map(|provider| Key::Name(Door::Ingest, provider.name.clone())))
+        .collect();
+    throttle.check(&keys).map_err(|refusal| ApiError::Throttled(refusal.retry_after_seconds))?;
     // An unknown provider gets the same answer as a wrong key: the endpoint does not tell which.
-    let provider = state.provider(provider).await?.ok_or(ApiError::IngestUnauthorized)?;
-    let expected = provider.ingest_key_hash.as_deref().ok_or(ApiError::IngestUnauthorized)?;
-    constant_time::verify_slices_are_equal(store::ingest_key_hash(key).as_bytes(), expected.as_bytes())
-        .map_err(|_| ApiError::IngestUnauthorized)?;
-    Ok(provider)
+    let verified = provider.filter(|provider| {
+        provider.ingest_key_hash.as_deref().is_some_and(|expected| {
+            constant_time::verify_slices_are_equal(store::ingest_key_hash(key).as_bytes(), expected.as_bytes()).is_ok()
+        })
+    });
+    verified.ok_or_else(|| {
+        throttle.failed(&keys);
+        ApiError::IngestUnauthorized
+    })
 }
 
 /// Runs `handle` with the negotiated release and format; errors are answered in that format.

@@ -42,6 +42,8 @@ pub struct ApiState {
     pub(crate) zal: ZalInfo,
     pub(crate) max_body_bytes: usize,
     pub(crate) started_millis: i64,
+    /// Failed ingest keys, counted with the other doors of the service.
+    pub(crate) throttle: throttle::Throttle,
     /// Builds the SMART configuration of a FHIR base (provider, data service), from the
     /// authorization server's settings.
     pub(crate) smart_configuration: Option<SmartConfiguration>,
@@ -95,6 +97,7 @@ impl ApiState {
         zal: ZalInfo,
         max_body_bytes: usize,
         token_lifetime_seconds: u64,
+        throttle: throttle::Throttle,
     ) -> ApiState {
         let profiles =
             catalog.data_services().map(|service| (service.id.clone(), store::TypeProfiles::of(service))).collect();
@@ -110,6 +113,7 @@ impl ApiState {
             zal,
             max_body_bytes,
             started_millis: fhir_core::date::now_millis(),
+            throttle,
             smart_configuration: None,
             metering: None,
             providers: Cache::builder()

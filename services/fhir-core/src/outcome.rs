@@ -62,6 +62,8 @@ pub enum IssueCode {
     Exception,
     /// The request took too long or resources are exhausted.
     Transient,
+    /// Refused for now because of too many requests (or, here, too many failed attempts).
+    Throttled,
     /// Informational note.
     Informational,
 }
@@ -86,6 +88,7 @@ impl IssueCode {
             IssueCode::Conflict => "conflict",
             IssueCode::Exception => "exception",
             IssueCode::Transient => "transient",
+            IssueCode::Throttled => "throttled",
             IssueCode::Informational => "informational",
         }
     }

@@ -74,6 +74,7 @@ impl Application {
     fn assemble(context: &Context, listener: TcpListener, witnessing: Witnessing) -> anyhow::Result<Application> {
         let settings = &context.settings;
         let port = listener.local_addr()?.port();
+        let throttle = throttle(settings)?;
         let state = ApiState::new(
             context.store.clone(),
             context.catalog.clone(),
@@ -91,6 +92,7 @@ impl Application {
             },
             settings.server.max_body_bytes,
             settings.tokens.lifetime_seconds,
+            throttle.clone(),
         );
         let public_url = settings.server.public_url.clone();
         let mutual_tls = settings.authorization.client_authentication == ClientAuthentication::Mtls;
@@ -108,7 +110,7 @@ impl Application {
             });
         }
         let routes = fhir_api::configure(web::Data::new(state));
-        let authorization = web::Data::new(authorization_server(context)?);
+        let authorization = web::Data::new(authorization_server(context, throttle.clone())?);
         let oauth = authorization::configure(authorization);
         let audit = audit_api::configure(web::Data::new(audit_api::AuditApi::new(
             context.store.clone(),
@@ -119,6 +121,7 @@ impl Application {
             &settings.server.public_url,
             context.auditors(),
             settings.authorization.session_lifetime_seconds,
+            throttle,
         )));
         let demo = if settings.demo.enabled { Some(demo_routes(context)?) } else { None };
         let max_target = settings.server.max_request_target_bytes;
@@ -189,8 +192,21 @@ impl Application {
     }
 }
 
+/// The counts of failed attempts, one for every door of the server (token endpoint, dashboard,
+/// ingest). Forwarded addresses are believed from the configured proxies only.
+fn throttle(settings: &Settings) -> anyhow::Result<throttle::Throttle> {
+    let proxies = &settings.trusted_proxy.addresses;
+    let proxies = if proxies.is_empty() { None } else { Some(TrustedProxies::parse(proxies)?) };
+    let config = throttle::ThrottleConfig {
+        max_failures: settings.throttling.max_failures,
+        window: std::time::Duration::from_secs(settings.throttling.window_seconds),
+        capacity: settings.throttling.capacity,
+    };
+    Ok(throttle::Throttle::new(config, proxies))
+}
+
 /// The authorization server of `context`.
-fn authorization_server(context: &Context) -> anyhow::Result<AuthorizationServer> {
+fn authorization_server(context: &Context, throttle: throttle::Throttle) -> anyhow::Result<AuthorizationServer> {
     let settings = &context.settings;
     let loa = |name: &str| Loa::from_name(name).unwrap_or(Loa::Substantial);
     let config = AuthorizationConfig {
@@ -226,6 +242,7 @@ fn authorization_server(context: &Context) -> anyhow::Result<AuthorizationServer
         jwks,
         login,
         authenticate,
+        throttle,
     ))
 }
 

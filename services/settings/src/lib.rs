@@ -10,8 +10,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod metering;
+mod throttling;
 
 pub use metering::{AccessLogSettings, AuditorSettings, Auditors, MeteringSettings, TariffSettings};
+pub use throttling::ThrottlingSettings;
 
 const DEFAULTS: &str = include_str!("../defaults.toml");
 
@@ -49,6 +51,8 @@ pub struct Settings {
     pub tls: TlsSettings,
     /// A TLS-terminating proxy in front.
     pub trusted_proxy: TrustedProxySettings,
+    /// Throttling of failed attempts at credentials.
+    pub throttling: ThrottlingSettings,
     /// The MedMij lists.
     pub lists: ListsSettings,
     /// Metering of exchanges and the fee.
@@ -393,6 +397,7 @@ impl Settings {
         }
         problems.extend(self.authorization_problems());
         problems.extend(metering::problems(&self.metering, &self.access_log, &self.auditors));
+        problems.extend(throttling::problems(&self.throttling));
         for provider in &self.providers {
             if provider.data_services.is_empty() {
                 problems.push(format!("provider '{}' offers no data services", provider.name));

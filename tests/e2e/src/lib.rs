@@ -49,9 +49,27 @@ impl TestApp {
         TestApp::start_on(listener, database, settings).await
     }
 
+    /// Starts the service over `database` with a config file holding `config` (TOML: for the
+    /// settings environment variables cannot write, such as lists) and extra settings.
+    pub async fn start_with_config(database: TestDatabase, config: &str, settings: &[(&str, &str)]) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let file = database.dir.path().join("config.toml");
+        std::fs::write(&file, config).expect("config file written");
+        TestApp::start_configured(listener, database, Some(&file), settings).await
+    }
+
     /// As `start_with`, on a listener bound beforehand (when something else must know the
     /// address first).
     pub async fn start_on(listener: TcpListener, database: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
+        TestApp::start_configured(listener, database, None, settings).await
+    }
+
+    async fn start_configured(
+        listener: TcpListener,
+        database: TestDatabase,
+        file: Option<&std::path::Path>,
+        settings: &[(&str, &str)],
+    ) -> TestApp {
         let port = listener.local_addr().expect("address").port();
         // With mutual TLS the service speaks https itself.
         let tls = settings.iter().any(|(name, value)| name.ends_with("CLIENT_AUTHENTICATION") && *value == "mtls");
@@ -67,7 +85,7 @@ impl TestApp {
             ("PGO_EXCHANGE__DATABASE__MAX_CONNECTIONS".to_owned(), "4".to_owned()),
         ];
         environment.extend(settings.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
-        let settings = settings::Settings::load_with_environment(None, &overrides, environment).expect("settings");
+        let settings = settings::Settings::load_with_environment(file, &overrides, environment).expect("settings");
         let context = Context::open(settings).await.expect("service opens");
         let demo = demo::seed(&context.store, &context.ingestor, &context.secret, PROVIDER).await.expect("demo seeded");
         seed_other_provider(&context).await;
@@ -80,9 +98,18 @@ impl TestApp {
     /// Starts the service in demo mode (the DigiD simulator mounted, the demo's lists) over
     /// `database`, with the test OAuth Client List imported, and `settings`.
     pub async fn start_authorization(database: TestDatabase, settings: &[(&str, &str)]) -> TestApp {
+        TestApp::start_authorization_with_config(database, "", settings).await
+    }
+
+    /// As `start_authorization`, with a config file holding `config`.
+    pub async fn start_authorization_with_config(
+        database: TestDatabase,
+        config: &str,
+        settings: &[(&str, &str)],
+    ) -> TestApp {
         let mut all = vec![("PGO_EXCHANGE__DEMO__ENABLED", "true")];
         all.extend_from_slice(settings);
-        let app = TestApp::start_with(database, &all).await;
+        let app = TestApp::start_with_config(database, config, &all).await;
         authorization::import(&app.context.store, pgo::client_list(2).as_bytes()).await.expect("test client list");
         app
     }

@@ -8,19 +8,25 @@
 //! Basic, or `client_id`/`client_secret` in the form) and get an auditor's access token for the
 //! audit API, without a refresh token.
 //!
+//! Failed attempts (client authentication, codes, refresh tokens, auditors' secrets) are counted
+//! per source address and, once the client or auditor is known, per client (`throttle`); past the
+//! limit the answer is 429 with `Retry-After`, whatever the request.
+//!
 //! Answers: 200 with the tokens; 400 `invalid_request`, `invalid_grant`, `invalid_scope`,
-//! `unsupported_grant_type`; 401 `invalid_client`; 500 `server_error`. Never cached.
+//! `unsupported_grant_type`; 401 `invalid_client`; 413 and 429 `invalid_request`; 500
+//! `server_error`. Never cached.
 
 use super::person::millis;
 use crate::secrets;
 use crate::server::{AuthorizationServer, now_millis};
 use access_token::{Grant, Scope};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use std::collections::HashMap;
 use store::{CodeExchange, CodeRedemption, Consent, Rotation};
+use throttle::{Door, Key, Throttled};
 
 /// An RFC 6749 §5.2 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +39,9 @@ enum TokenError {
     ServerError,
     /// A body larger than [`MAX_BODY_BYTES`].
     TooLarge,
+    /// Too many failed attempts from this address or for this client: retry after so many
+    /// seconds.
+    Throttled(u64),
 }
 
 /// The largest token request read: its parameters are a few hundred bytes.
@@ -41,7 +50,15 @@ const MAX_BODY_BYTES: usize = 16 * 1024;
 impl TokenError {
     fn response(self) -> HttpResponse {
         let (status, error, description) = self.parts();
-        super::oauth_error(status, error, description)
+        let mut response = super::oauth_error(status, error, description);
+        if let TokenError::Throttled(seconds) = self {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+
+    fn throttled(refusal: Throttled) -> TokenError {
+        TokenError::Throttled(refusal.retry_after_seconds)
     }
 
     fn parts(self) -> (StatusCode, &'static str, &'static str) {
@@ -56,6 +73,16 @@ impl TokenError {
                 "grant_type must be authorization_code, refresh_token or client_credentials",
             ),
             TokenError::ServerError => (StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again later"),
+            // RFC 6749 §5.2 has no code for "too many attempts", and a client must not take
+            // this for invalid_client (its credentials are wrong) or invalid_grant (its refresh
+            // token is dead): invalid_request, the code for a request refused as sent, with 429
+            // and Retry-After (RFC 6585 §4) saying when to try again. (`slow_down` belongs to
+            // the device flow's polling, `temporarily_unavailable` to the authorization endpoint.)
+            TokenError::Throttled(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "invalid_request",
+                "too many failed attempts; try again after the time in Retry-After",
+            ),
             TokenError::TooLarge => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", "the request body is larger than a token request is")
             }
@@ -123,24 +150,44 @@ async fn exchange(
         return auditor_token(request, server, &params);
     }
     let client_id = param("client_id").ok_or(TokenError::InvalidRequest("client_id is missing"))?;
+    let throttle = &server.throttle;
+    let address: Vec<Key> = throttle.address_key(Door::Token, request).into_iter().collect();
+    throttle.check(&address).map_err(TokenError::throttled)?;
     // The list first, so that only a listed client's id reaches the log: anything else is
     // whatever the caller wrote in the body.
     let directory = server.directory().await;
     if directory.client(client_id).is_none() || !directory.may_call_back_channel(client_id) {
         tracing::warn!("token request for a client not on the OAuth Client List or the Whitelist");
+        throttle.failed(&address);
         return Err(TokenError::InvalidClient("client authentication failed"));
     }
+    // A failed client authentication counts against the address only: the client id of a
+    // request that did not authenticate is a claim, and counting it would let anyone lock a PGO
+    // out. What a client fails after authenticating (codes, refresh tokens) counts against it too.
     if let Err(why) = (server.authenticate_client)(request, client_id) {
         tracing::warn!(client = client_id, reason = %why, "client authentication failed");
+        throttle.failed(&address);
         return Err(TokenError::InvalidClient("client authentication failed"));
     }
+    let client = Key::Name(Door::Token, client_id.to_ascii_lowercase());
+    throttle.check([&client]).map_err(TokenError::throttled)?;
+    let outcome = grant(server, client_id, &params).await;
+    if let Err(TokenError::InvalidGrant(_)) = outcome {
+        throttle.failed(address.iter().chain([&client]));
+    }
+    outcome
+}
+
+/// The grant of an authenticated client's request: a code or a refresh token exchanged.
+async fn grant(server: &AuthorizationServer, client_id: &str, params: &Params) -> Result<HttpResponse, TokenError> {
+    let param = |name: &str| params.get(name);
     let now = now_millis();
     match param("grant_type") {
         Some("authorization_code") => {
             let refresh_token = secrets::new_secret().map_err(|_| TokenError::ServerError)?;
             let hash = secrets::stored_hash(&refresh_token);
             let expires_at = now + millis(server.config.refresh_lifetime_seconds);
-            let (consent, stored) = redeem_code(server, client_id, &params, now, &hash, expires_at).await?;
+            let (consent, stored) = redeem_code(server, client_id, params, now, &hash, expires_at).await?;
             // The store keeps the refresh token with the code when its own checks held; they are
             // never looser than the ones above, and only stricter where a client id differs in
             // case: then it is stored now.
@@ -153,7 +200,7 @@ async fn exchange(
             issue(server, &consent, &consent.scope, refresh_token)
         }
         Some("refresh_token") => {
-            let (consent, scope, refresh_token) = refresh(server, client_id, &params, now).await?;
+            let (consent, scope, refresh_token) = refresh(server, client_id, params, now).await?;
             issue(server, &consent, &scope, refresh_token)
         }
         Some(_) => Err(TokenError::UnsupportedGrantType),
@@ -183,7 +230,16 @@ fn auditor_token(
         (None, Some(id), Some(secret)) => (id.to_owned(), secret.to_owned()),
         _ => return Err(TokenError::InvalidClient("client authentication failed")),
     };
+    // The same counts as the dashboard's sign-in form: one auditor, one budget of guesses.
+    let throttle = &server.throttle;
+    let keys: Vec<Key> = throttle
+        .address_key(Door::Auditor, request)
+        .into_iter()
+        .chain(server.config.auditors.get(&id).map(|auditor| Key::Name(Door::Auditor, auditor.id.clone())))
+        .collect();
+    throttle.check(&keys).map_err(TokenError::throttled)?;
     let Some(auditor) = server.config.auditors.authenticate(&id, &secret) else {
+        throttle.failed(&keys);
         // A configured auditor's id is named; any other id is whatever the caller wrote.
         match server.config.auditors.get(&id) {
             Some(auditor) => tracing::warn!(auditor = %auditor.id, "auditor authentication failed"),

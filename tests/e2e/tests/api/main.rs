@@ -14,3 +14,4 @@ mod metered;
 mod queries;
 mod search;
 mod security;
+mod throttling;
