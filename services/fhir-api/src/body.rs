@@ -1,6 +1,6 @@
-//! Reading request bodies: at most the configured size, FHIR JSON or FHIR XML by `Content-Type`,
-//! answered with an OperationOutcome when refused (actix's own extractors would answer in plain
-//! text).
+//! Reading request bodies: at most the configured size, FHIR JSON (held to FHIR JSON's rules:
+//! `fhir_core::json`) or FHIR XML by `Content-Type`, answered with an OperationOutcome when
+//! refused (actix's own extractors would answer in plain text).
 
 use crate::error::ApiError;
 use actix_web::HttpRequest;
@@ -48,8 +48,8 @@ pub(crate) async fn read_resource(
         return Err(ApiError::BadRequest("the request has no body; a FHIR resource was expected".into()));
     }
     match format {
-        Format::Json => serde_json::from_slice(&bytes)
-            .map_err(|error| ApiError::BadRequest(format!("the body is not valid JSON: {error}"))),
+        // FHIR JSON's rules (no repeated names, numbers within bounds) hold while parsing.
+        Format::Json => fhir_core::json::from_slice(&bytes).map_err(|error| ApiError::Rejected(error.into())),
         Format::Xml => fhir_xml::from_xml(release, &bytes, ReadLimits { max_bytes: limit, ..ReadLimits::default() })
             .map_err(|error| ApiError::BadRequest(format!("the body is not FHIR XML the service accepts: {error}"))),
     }

@@ -4,6 +4,7 @@
 
 pub mod date;
 pub mod format;
+pub mod json;
 pub mod outcome;
 pub mod reference;
 pub mod release;

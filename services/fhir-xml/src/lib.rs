@@ -11,7 +11,7 @@ mod xhtml;
 
 pub use definitions::{ElementDef, JsonKind, Kind, Structure, TypeDef, XmlForm};
 pub use read::{ReadLimits, from_xml};
-pub use write::{UnknownMembers, to_xml, write_resource};
+pub use write::{UnknownMembers, check_writable, to_xml, write_resource};
 
 /// The FHIR XML namespace.
 pub const FHIR_NAMESPACE: &str = "http://hl7.org/fhir";

@@ -333,6 +333,8 @@ impl<'i> Reader<'i> {
                 if !is_fhir_number(text) {
                     return Err(self.error(format!("'{text}' is not a FHIR number")));
                 }
+                // The bounds a number sent as JSON is held to (the same JSON is stored).
+                fhir_core::json::check_number(text).map_err(|error| self.error(error.to_string()))?;
                 text.parse::<serde_json::Number>()
                     .map(Value::Number)
                     .map_err(|_| self.error(format!("'{text}' is not a FHIR number")))

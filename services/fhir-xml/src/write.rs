@@ -32,13 +32,35 @@ pub fn write_resource(
     unknown: UnknownMembers,
     out: &mut String,
 ) -> Result<(), WriteError> {
-    let writer = Writer { structure: Structure::of(release), unknown };
+    let writer = Writer { structure: Structure::of(release), unknown, check_ranges: false };
     writer.resource(resource, true, &mut Path::default(), out)
+}
+
+/// Checks that `resource` can be written as FHIR XML (unknown members left out, as when it is
+/// served) and that every `integer`, `unsignedInt` and `positiveInt` is an integer in its FHIR
+/// range: what ingest holds a resource to, whichever format it came in. Serving does not check
+/// the ranges again (a stored resource is written as it is).
+pub fn check_writable(release: Release, resource: &Value) -> Result<(), WriteError> {
+    let writer = Writer { structure: Structure::of(release), unknown: UnknownMembers::Skip, check_ranges: true };
+    writer.resource(resource, true, &mut Path::default(), &mut String::with_capacity(1024))
 }
 
 struct Writer {
     structure: &'static Structure,
     unknown: UnknownMembers,
+    /// Whether integers are held to their type's range.
+    check_ranges: bool,
+}
+
+/// The range of FHIR's integer types (FHIR R4 §2.24.0.1; STU3 the same): `integer` is 32-bit
+/// signed; `unsignedInt` and `positiveInt` go up to the same 2,147,483,647, not to 2^32 - 1.
+fn integer_range(type_name: &str) -> Option<(i64, i64)> {
+    match type_name {
+        "integer" => Some((-2_147_483_648, 2_147_483_647)),
+        "unsignedInt" => Some((0, 2_147_483_647)),
+        "positiveInt" => Some((1, 2_147_483_647)),
+        _ => None,
+    }
 }
 
 /// The FHIR path of the element being written, for error messages.
@@ -100,9 +122,9 @@ impl Writer {
                 };
                 path.0.push(name.clone());
                 let written = if element.many {
-                    self.repeated(&name, type_def, value, extra, path, out)
+                    self.repeated((&name, type_name), type_def, value, extra, path, out)
                 } else {
-                    self.element(&name, type_def, value, extra, path, out)
+                    self.element((&name, type_name), type_def, value, extra, path, out)
                 };
                 path.0.pop();
                 written?;
@@ -138,7 +160,7 @@ impl Writer {
 
     fn repeated(
         &self,
-        name: &str,
+        (name, type_name): (&str, &str),
         def: &TypeDef,
         values: Option<&Value>,
         extras: Option<&Value>,
@@ -164,14 +186,14 @@ impl Writer {
             if value.is_none() && extra.is_none() {
                 return Err(path.error(format!("item {index} has neither a value nor extensions")));
             }
-            self.element(name, def, value, extra, path, out)?;
+            self.element((name, type_name), def, value, extra, path, out)?;
         }
         Ok(())
     }
 
     fn element(
         &self,
-        name: &str,
+        (name, type_name): (&str, &str),
         def: &TypeDef,
         value: Option<&Value>,
         extra: Option<&Value>,
@@ -179,7 +201,15 @@ impl Writer {
         out: &mut String,
     ) -> Result<(), WriteError> {
         match def.kind {
-            Kind::Primitive => self.primitive(name, def.json, value, extra, path, out),
+            Kind::Primitive => {
+                if self.check_ranges
+                    && let (Some((min, max)), Some(Value::Number(number))) = (integer_range(type_name), value)
+                    && !fhir_core::json::number::is_integer_within(&number.to_string(), min, max)
+                {
+                    return Err(path.error(format!("{type_name} must be an integer from {min} to {max}")));
+                }
+                self.primitive(name, def.json, value, extra, path, out)
+            }
             Kind::Xhtml => match value {
                 Some(Value::String(div)) => {
                     xhtml::check(div).map(|()| out.push_str(div)).map_err(|error| path.error(error))
@@ -268,7 +298,8 @@ impl Writer {
                 let extension_def =
                     self.structure.type_def("Extension").ok_or_else(|| path.error("Extension is not defined"))?;
                 path.0.push("extension".into());
-                let written = self.repeated("extension", extension_def, Some(extensions), None, path, out);
+                let written =
+                    self.repeated(("extension", "Extension"), extension_def, Some(extensions), None, path, out);
                 path.0.pop();
                 written?;
                 close(name, out);

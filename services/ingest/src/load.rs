@@ -190,7 +190,10 @@ impl Ingestor {
             fhir_xml::from_xml(release, &bytes, limits)
                 .map_err(|error| format!("not FHIR XML the service accepts: {error}"))
         } else {
-            serde_json::from_slice(&bytes).map_err(|error| format!("not valid JSON: {error}"))
+            fhir_core::json::from_slice(&bytes).map_err(|error| match &error.expression {
+                Some(expression) => format!("not FHIR JSON the service accepts: {expression}: {error}"),
+                None => format!("not FHIR JSON the service accepts: {error}"),
+            })
         };
         let value: Value = match parsed {
             Ok(value) => value,

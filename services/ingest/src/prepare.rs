@@ -63,6 +63,20 @@ impl Rejection {
     }
 }
 
+impl From<fhir_core::json::JsonError> for Rejection {
+    /// A body that is not FHIR JSON (syntax, a repeated name, a number out of bounds): 400, with
+    /// the place as a FHIRPath expression when the resource type was read, and always in the
+    /// diagnostics as JSON pointer, line and column.
+    fn from(error: fhir_core::json::JsonError) -> Rejection {
+        let code = match error.kind {
+            fhir_core::json::JsonErrorKind::Number => IssueCode::Value,
+            _ => IssueCode::Structure,
+        };
+        let diagnostics = format!("the body is not FHIR JSON the service accepts: {error}");
+        Rejection::new(RejectionKind::Invalid, code, diagnostics, error.expression)
+    }
+}
+
 /// A resource ready to store, and the warnings it earned.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -217,8 +231,9 @@ impl Ingestor {
             return Err(Rejection { kind: RejectionKind::Invalid, outcome });
         }
         // Every stored resource must be servable as XML too; this also holds the narrative to the
-        // XHTML rules (well-formed, no active content) whichever format it came in.
-        if let Err(error) = fhir_xml::to_xml(release, resource, fhir_xml::UnknownMembers::Skip) {
+        // XHTML rules (well-formed, no active content) and integers to their type's range
+        // (fhir-sdk reads unsignedInt and positiveInt up to 2^32 - 1), whichever format it came in.
+        if let Err(error) = fhir_xml::check_writable(release, resource) {
             return Err(Rejection::new(
                 RejectionKind::Invalid,
                 IssueCode::Structure,

@@ -209,7 +209,7 @@ on_both_backends!(loading_a_folder_names_every_refusal_and_carries_on, |database
     assert_eq!(rejected.len(), 2);
     assert_eq!(rejected[0].0, "Observation/o3");
     assert!(rejected[0].1.starts_with("Observation.basedOn: invalid type"), "{}", rejected[0].1);
-    assert!(rejected[1].1.starts_with("not valid JSON"), "{}", rejected[1].1);
+    assert!(rejected[1].1.starts_with("not FHIR JSON the service accepts"), "{}", rejected[1].1);
     assert!(
         summary.warnings.iter().any(|warning| warning.contains("Observation/o1 was also in")),
         "{:?}",
@@ -220,4 +220,52 @@ on_both_backends!(loading_a_folder_names_every_refusal_and_carries_on, |database
     let again = ingestor.load(&store, &provider, &files, options, |_| {}).await.expect("loaded again");
     // o1 is in two files, so a second load writes it twice again; the rest is unchanged.
     assert_eq!((again.created, again.updated, again.unchanged), (0, 2, 2));
+});
+
+on_both_backends!(loading_refuses_what_breaks_fhir_jsons_rules_with_the_place, |database| {
+    let (store, provider) = setup(&database).await;
+    let folder = database.dir.path().join("load");
+    std::fs::create_dir_all(&folder).expect("dir");
+    let text = blood_pressure("o1", "Patient/p1").to_string();
+    let write = |name: &str, text: String| std::fs::write(folder.join(name), text).expect("write");
+    write("a-twice.json", text.replacen("\"status\":\"final\"", "\"status\":\"final\",\"status\":\"amended\"", 1));
+    write(
+        "b-exponent.json",
+        text.replacen("\"status\":\"final\"", "\"status\":\"final\",\"valueQuantity\":{\"value\":1e999999}", 1),
+    );
+    let digits = "7".repeat(100_000);
+    write(
+        "c-digits.json",
+        text.replacen(
+            "\"status\":\"final\"",
+            &format!("\"status\":\"final\",\"valueQuantity\":{{\"value\":{digits}}}"),
+            1,
+        ),
+    );
+    let mut positive = blood_pressure("o4", "Patient/p1");
+    positive["extension"] = json!([{"url": "http://example.org/x", "valuePositiveInt": 3_000_000_000_u64}]);
+    write("d-positive-int.json", positive.to_string());
+    write("e-fine.json", blood_pressure("o5", "Patient/p1").to_string());
+
+    let files = ingest::collect_files(std::slice::from_ref(&folder)).expect("files");
+    let options = LoadOptions { release: Release::Stu3, batch_size: 10 };
+    let summary =
+        ingestor(UnknownElements::Warn).load(&store, &provider, &files, options, |_| {}).await.expect("loaded");
+    assert_eq!(summary.created, 1, "only the fine one: {:?}", summary.rejected);
+    let reasons: Vec<&str> = summary.rejected.iter().map(|r| r.reasons[0].as_str()).collect();
+    assert_eq!(reasons.len(), 4, "{reasons:?}");
+    assert!(
+        reasons[0].contains("'status' appears twice") && reasons[0].contains("Observation.status"),
+        "{}",
+        reasons[0]
+    );
+    assert!(reasons[0].contains("line 1"), "{}", reasons[0]);
+    assert!(
+        reasons[1].contains("exponent") && reasons[1].contains("Observation.valueQuantity.value"),
+        "{}",
+        reasons[1]
+    );
+    assert!(reasons[2].contains("100000 digits"), "{}", &reasons[2][..200.min(reasons[2].len())]);
+    assert!(reasons[3].contains("positiveInt must be an integer from 1 to 2147483647"), "{}", reasons[3]);
+    assert_eq!(summary.rejected[3].resource, "Observation/o4");
 });

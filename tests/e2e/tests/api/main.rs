@@ -9,6 +9,7 @@ mod discovery;
 mod edges;
 mod formats;
 mod ingest;
+mod ingest_json;
 mod ingest_xml;
 mod metered;
 mod queries;

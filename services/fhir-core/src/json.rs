@@ -1,0 +1,165 @@
+//! FHIR JSON's rules beyond JSON's (FHIR R4 §2.6.2, STU3 §2.3.2), checked while the text is
+//! parsed, so that what is accepted can be stored exactly as it was sent:
+//!
+//! - **No name twice in an object.** JSON parsers keep the last of duplicates (or the first, or
+//!   fail); FHIR JSON forbids them, and a resource whose meaning depends on the parser is not
+//!   stored.
+//! - **Numbers FHIR can hold, written plainly** (see [`number`]): at most 18 digits and no
+//!   exponent.
+//!
+//! [`from_slice`] parses with both checks in one pass (a `serde` visitor building the
+//! `serde_json::Value` directly, no second walk); [`check_numbers`] holds an already built value
+//! (from FHIR XML) to the number rules. Errors name the place as a JSON pointer, a FHIRPath-style
+//! expression when the resource type is known, and the line and column.
+
+pub mod number;
+mod strict;
+
+pub use number::{MAX_DIGITS, NumberError, check_number};
+pub use strict::from_slice;
+
+use serde_json::Value;
+use std::fmt;
+
+/// What is wrong with a JSON document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonErrorKind {
+    /// Not JSON at all (syntax, nesting deeper than 128 levels).
+    Syntax,
+    /// A name appears twice in one object.
+    DuplicateKey,
+    /// A number outside FHIR's bounds.
+    Number,
+}
+
+/// A JSON document refused, with where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonError {
+    /// What kind of problem.
+    pub kind: JsonErrorKind,
+    /// What is wrong, without the place.
+    pub message: String,
+    /// Where, as a JSON pointer (RFC 6901; empty for the whole document).
+    pub pointer: String,
+    /// Where, as a FHIRPath-style expression (`Observation.valueQuantity.value`), when the
+    /// resource type of the document was read before the problem.
+    pub expression: Option<String>,
+    /// The line (from 1; 0 when unknown, as for values not parsed from text).
+    pub line: usize,
+    /// The column (from 1).
+    pub column: usize,
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        let pointer = if self.pointer.is_empty() { "the document" } else { self.pointer.as_str() };
+        if self.line > 0 {
+            write!(f, " (at {pointer}, line {}, column {})", self.line, self.column)
+        } else {
+            write!(f, " (at {pointer})")
+        }
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+/// One step into a JSON document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// An object member.
+    Key(String),
+    /// An array item.
+    Index(usize),
+}
+
+/// The JSON pointer of `steps` (from the root).
+pub(crate) fn pointer(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for step in steps {
+        out.push('/');
+        match step {
+            Step::Key(key) => out.push_str(&key.replace('~', "~0").replace('/', "~1")),
+            Step::Index(index) => out.push_str(&index.to_string()),
+        }
+    }
+    out
+}
+
+/// The FHIRPath-style expression of `steps` under a resource of `root_type`.
+pub(crate) fn expression(root_type: &str, steps: &[Step]) -> String {
+    let mut out = root_type.to_owned();
+    for step in steps {
+        match step {
+            Step::Key(key) => {
+                out.push('.');
+                out.push_str(key);
+            }
+            Step::Index(index) => {
+                out.push('[');
+                out.push_str(&index.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+/// Holds every number in `value` to [`check_number`] (for values not parsed from JSON text,
+/// such as resources read from FHIR XML).
+pub fn check_numbers(value: &Value) -> Result<(), JsonError> {
+    let mut steps = Vec::new();
+    let root_type = value.get("resourceType").and_then(Value::as_str).map(str::to_owned);
+    walk(value, &mut steps).map_err(|(error, steps)| JsonError {
+        kind: JsonErrorKind::Number,
+        message: error.to_string(),
+        pointer: pointer(&steps),
+        expression: root_type.map(|root| expression(&root, &steps)),
+        line: 0,
+        column: 0,
+    })
+}
+
+fn walk(value: &Value, steps: &mut Vec<Step>) -> Result<(), (NumberError, Vec<Step>)> {
+    match value {
+        Value::Number(number) => check_number(&number.to_string()).map_err(|error| (error, steps.clone())),
+        Value::Array(items) => items.iter().enumerate().try_for_each(|(index, item)| {
+            steps.push(Step::Index(index));
+            let checked = walk(item, steps);
+            steps.pop();
+            checked
+        }),
+        Value::Object(members) => members.iter().try_for_each(|(key, member)| {
+            steps.push(Step::Key(key.clone()));
+            let checked = walk(member, steps);
+            steps.pop();
+            checked
+        }),
+        Value::Null | Value::Bool(_) | Value::String(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_values_are_held_to_the_number_rules_with_their_place() {
+        let good: Value = serde_json::from_str(r#"{"resourceType": "Observation", "valueQuantity": {"value": 72.50}}"#)
+            .expect("json");
+        assert_eq!(check_numbers(&good), Ok(()));
+        let long =
+            format!(r#"{{"resourceType": "Observation", "component": [{{"valueInteger": {}}}]}}"#, "9".repeat(30));
+        let error = check_numbers(&serde_json::from_str(&long).expect("json")).expect_err("too long");
+        assert_eq!(error.pointer, "/component/0/valueInteger");
+        assert_eq!(error.expression.as_deref(), Some("Observation.component[0].valueInteger"));
+        assert_eq!(error.kind, JsonErrorKind::Number);
+    }
+
+    #[test]
+    fn pointers_escape_and_expressions_index() {
+        let steps = [Step::Key("a/b~c".into()), Step::Index(2), Step::Key("x".into())];
+        assert_eq!(pointer(&steps), "/a~1b~0c/2/x");
+        assert_eq!(expression("Bundle", &steps), "Bundle.a/b~c[2].x");
+    }
+}
