@@ -69,7 +69,13 @@ pub(crate) async fn signed_usage(
         tracing::error!(error = %error, "report could not be signed");
         AuditError::Internal
     })?;
-    let client = client_id.map(|client| format!("-{client}")).unwrap_or_default();
+    // A client id is a host name; anything else it holds stays out of the header.
+    let client = client_id
+        .map(|client| {
+            client.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')).collect::<String>()
+        })
+        .map(|client| format!("-{client}"))
+        .unwrap_or_default();
     Ok((signed, format!("usage-{period}{client}.{}.jws.json", format.name())))
 }
 
@@ -88,7 +94,8 @@ async fn usage_inner(request: &HttpRequest, api: &AuditApi) -> Result<HttpRespon
     let format = ReportFormat::from_param(params.get("format").map(String::as_str))?;
     let client = params.get("client").map(String::as_str);
     let (signed, file_name) = signed_usage(api, period, client, format).await?;
-    tracing::info!(auditor = %auditor, period = %period, client = client.unwrap_or("all"), "usage report served");
+    // Whether one PGO was asked for, not which: a query value is never logged.
+    tracing::info!(auditor = %auditor, period = %period, one_client = client.is_some(), "usage report served");
     Ok(HttpResponse::Ok()
         .content_type(SIGNED_MEDIA_TYPE)
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{file_name}\"")))

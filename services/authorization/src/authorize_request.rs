@@ -116,8 +116,9 @@ pub fn check(
         ScopeError::SeveralProviders(..) => refuse(FlowError::ScopeProviders),
         ScopeError::Empty | ScopeError::Syntax(_) => refuse(FlowError::ScopeSyntax),
     })?;
-    if let Some(id) = scope.data_services.iter().find(|id| !client.may_use(id)) {
-        tracing::info!(client = client_id, data_service = %id, "data service not allowed for this client");
+    if scope.data_services.iter().any(|id| !client.may_use(id)) {
+        // The id is not named: it comes from the query and matches nothing the service knows.
+        tracing::info!(client = client_id, "a data service not allowed for this client was asked for");
         return Err(refuse(FlowError::ScopeNotAllowed));
     }
     let code_challenge = match (single("code_challenge"), single("code_challenge_method")) {

@@ -52,7 +52,9 @@ impl std::io::Write for Sink {
 
 on_both_backends!(no_query_body_or_foreign_request_id_reaches_a_log_line, |database| {
     let logs = logs();
-    let app = TestApp::start(database).await;
+    let auditor_hash = metering::secret_hash("auditor-secret");
+    let app =
+        TestApp::start_authorization(database, &[("PGO_EXCHANGE__AUDITORS__NZA__SECRET_SHA256", &auditor_hash)]).await;
     let base = app.base(PROVIDER, "48");
     let token = app.token(PROVIDER, ANNA, &["48"]);
     let bsn_query = format!("identifier=http://fhir.nl/fhir/NamingSystem/bsn|{SECRET_BSN}&note={SECRET_BSN}");
@@ -70,6 +72,31 @@ on_both_backends!(no_query_body_or_foreign_request_id_reaches_a_log_line, |datab
         app.address
     );
     assert_eq!(app.client.get(authorize).send().await.unwrap().status(), 400);
+    // A listed PGO asking for a "data service" that is the BSN: redirected back, not logged.
+    let scope = format!("{PROVIDER}~{SECRET_BSN}");
+    let mut pairs = e2e::pgo::request(e2e::pgo::PGO, &scope, SECRET_BSN, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    pairs.retain(|(name, _)| *name != "MedMij-Request-ID");
+    pairs.push(("MedMij-Request-ID", SECRET_BSN));
+    let refused = app.client.get(e2e::pgo::authorize_url(&app, &pairs)).send().await.unwrap();
+    assert_eq!(refused.status(), 303);
+    // An auditor's report for a "client" that is the BSN.
+    let auditor = app
+        .client
+        .post(format!("{}/oauth/token", app.address))
+        .basic_auth("nza", Some("auditor-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let auditor: serde_json::Value = auditor.json().await.unwrap();
+    let usage = app
+        .client
+        .get(format!("{}/audit/usage?period=2026-01&client={SECRET_BSN}", app.address))
+        .bearer_auth(auditor["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(usage.status(), 200);
     let token_request = app
         .client
         .post(format!("{}/oauth/token?{bsn_query}", app.address))

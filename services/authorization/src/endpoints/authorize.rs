@@ -35,6 +35,23 @@ pub(crate) async fn authorize(request: HttpRequest, server: web::Data<Authorizat
             return see_other(&error_redirect(&redirect_uri, error, state.as_deref())).finish();
         }
     };
+    let back = |error: FlowError| match url::Url::parse(&checked.redirect_uri) {
+        Ok(uri) => see_other(&error_redirect(&uri, error, Some(&checked.state))).finish(),
+        Err(_) => error_page(StatusCode::BAD_REQUEST, lang, lang.texts().error_redirect_uri),
+    };
+    match server.store.provider(&checked.provider).await {
+        Ok(Some(provider)) if checked.data_services.iter().all(|id| provider.offers(id)) => {}
+        Ok(_) => {
+            tracing::info!(client = %checked.client_id, "authorization request for a scope no provider here offers");
+            return back(FlowError::ScopeNotOffered);
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "provider lookup failed");
+            return back(FlowError::LoginUnavailable);
+        }
+    }
+    // Named only now that it is known: the scope names a provider and data services it offers
+    // (query values that are not are never logged), and the ids are UUIDs.
     tracing::info!(
         client = %checked.client_id,
         scope = %checked.scope(),
@@ -42,18 +59,6 @@ pub(crate) async fn authorize(request: HttpRequest, server: web::Data<Authorizat
         correlation_id = checked.correlation_id.as_deref().unwrap_or(""),
         "authorization request"
     );
-    let back = |error: FlowError| match url::Url::parse(&checked.redirect_uri) {
-        Ok(uri) => see_other(&error_redirect(&uri, error, Some(&checked.state))).finish(),
-        Err(_) => error_page(StatusCode::BAD_REQUEST, lang, lang.texts().error_redirect_uri),
-    };
-    match server.store.provider(&checked.provider).await {
-        Ok(Some(provider)) if checked.data_services.iter().all(|id| provider.offers(id)) => {}
-        Ok(_) => return back(FlowError::ScopeNotOffered),
-        Err(error) => {
-            tracing::error!(error = %error, "provider lookup failed");
-            return back(FlowError::LoginUnavailable);
-        }
-    }
     let csrf = match secrets::new_secret() {
         Ok(csrf) => csrf,
         Err(_) => return back(FlowError::LoginUnavailable),
