@@ -43,6 +43,9 @@
 //!   sibling host, and siblings can be different list entries; PGO certificates name their host.
 //! - **Not checked here:** revocation (CRL/OCSP) and the MedMij whitelist; the caller checks the
 //!   whitelist with the returned client's host name.
+//! - **Where a request comes from** ([`source_address`], for throttling): the socket's peer, or
+//!   behind a trusted proxy the address it forwards, for the same reason as the certificate
+//!   header: from anyone else a forwarded address is just text.
 //!
 //! # Wiring
 //!
