@@ -499,12 +499,12 @@ pub(crate) async fn drive(
                 query += 1;
                 sent += 1;
                 let started = Instant::now();
-                // As a PGO does: the MedMij tracing ids with every request.
+                // As a PGO does: the MedMij tracing ids (UUIDs) with every request.
                 let outcome = client
                     .get(url)
                     .bearer_auth(&tokens[patient])
-                    .header("MedMij-Request-ID", format!("bench-{worker}-{sent}"))
-                    .header("X-Correlation-ID", format!("bench-session-{worker}-{patient}"))
+                    .header("MedMij-Request-ID", format!("{worker:08x}-0000-4000-8000-{sent:012x}"))
+                    .header("X-Correlation-ID", format!("{worker:08x}-0001-4000-8000-{patient:012x}"))
                     .header("Accept", accept)
                     .send()
                     .await;

@@ -226,7 +226,7 @@ async fn prime(options: &Options, address: &str, tokens: &[String]) -> anyhow::R
             let request = client
                 .get(&url)
                 .bearer_auth(token)
-                .header("MedMij-Request-ID", format!("bench-prime-{index}"))
+                .header("MedMij-Request-ID", format!("00000000-0004-4000-8000-{index:012x}"))
                 .header("Accept", JSON);
             async move { request.send().await.map(|response| response.status()) }
         })

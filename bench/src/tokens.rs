@@ -385,8 +385,8 @@ async fn run_connection(
         // As a PGO server does: the MedMij tracing ids as headers on the back channel.
         let outcome = client
             .post(&url)
-            .header("MedMij-Request-ID", format!("bench-{connection}-{sent}"))
-            .header("X-Correlation-ID", format!("bench-token-{connection}-{sent}"))
+            .header("MedMij-Request-ID", format!("{connection:08x}-0002-4000-8000-{sent:012x}"))
+            .header("X-Correlation-ID", format!("{connection:08x}-0003-4000-8000-{sent:012x}"))
             .form(&form)
             .send()
             .await;
