@@ -1,5 +1,5 @@
-//! FHIR JSON's rules beyond JSON's (FHIR R4 §2.6.2, STU3 §2.3.2), checked while the text is
-//! parsed, so that what is accepted can be stored exactly as it was sent:
+//! FHIR JSON's rules beyond JSON's (the specification's JSON page, R4 and STU3), checked while
+//! the text is parsed, so that what is accepted can be stored exactly as it was sent:
 //!
 //! - **No name twice in an object.** JSON parsers keep the last of duplicates (or the first, or
 //!   fail); FHIR JSON forbids them, and a resource whose meaning depends on the parser is not
@@ -8,9 +8,9 @@
 //!   exponent.
 //!
 //! [`from_slice`] parses with both checks in one pass (a `serde` visitor building the
-//! `serde_json::Value` directly, no second walk); [`check_numbers`] holds an already built value
-//! (from FHIR XML) to the number rules. Errors name the place as a JSON pointer, a FHIRPath-style
-//! expression when the resource type is known, and the line and column.
+//! `serde_json::Value` directly, no second walk). Errors name the place as a JSON pointer, a
+//! FHIRPath-style expression when the resource type is known, and the line and column. FHIR XML
+//! is held to the same number rules as it is read (`fhir-xml` calls [`check_number`]).
 
 pub mod number;
 mod strict;
@@ -18,7 +18,6 @@ mod strict;
 pub use number::{MAX_DIGITS, NumberError, check_number};
 pub use strict::from_slice;
 
-use serde_json::Value;
 use std::fmt;
 
 /// What is wrong with a JSON document.
@@ -44,7 +43,7 @@ pub struct JsonError {
     /// Where, as a FHIRPath-style expression (`Observation.valueQuantity.value`), when the
     /// resource type of the document was read before the problem.
     pub expression: Option<String>,
-    /// The line (from 1; 0 when unknown, as for values not parsed from text).
+    /// The line (from 1; 0 when unknown).
     pub line: usize,
     /// The column (from 1).
     pub column: usize,
@@ -105,56 +104,9 @@ pub(crate) fn expression(root_type: &str, steps: &[Step]) -> String {
     out
 }
 
-/// Holds every number in `value` to [`check_number`] (for values not parsed from JSON text,
-/// such as resources read from FHIR XML).
-pub fn check_numbers(value: &Value) -> Result<(), JsonError> {
-    let mut steps = Vec::new();
-    let root_type = value.get("resourceType").and_then(Value::as_str).map(str::to_owned);
-    walk(value, &mut steps).map_err(|(error, steps)| JsonError {
-        kind: JsonErrorKind::Number,
-        message: error.to_string(),
-        pointer: pointer(&steps),
-        expression: root_type.map(|root| expression(&root, &steps)),
-        line: 0,
-        column: 0,
-    })
-}
-
-fn walk(value: &Value, steps: &mut Vec<Step>) -> Result<(), (NumberError, Vec<Step>)> {
-    match value {
-        Value::Number(number) => check_number(&number.to_string()).map_err(|error| (error, steps.clone())),
-        Value::Array(items) => items.iter().enumerate().try_for_each(|(index, item)| {
-            steps.push(Step::Index(index));
-            let checked = walk(item, steps);
-            steps.pop();
-            checked
-        }),
-        Value::Object(members) => members.iter().try_for_each(|(key, member)| {
-            steps.push(Step::Key(key.clone()));
-            let checked = walk(member, steps);
-            steps.pop();
-            checked
-        }),
-        Value::Null | Value::Bool(_) | Value::String(_) => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn built_values_are_held_to_the_number_rules_with_their_place() {
-        let good: Value = serde_json::from_str(r#"{"resourceType": "Observation", "valueQuantity": {"value": 72.50}}"#)
-            .expect("json");
-        assert_eq!(check_numbers(&good), Ok(()));
-        let long =
-            format!(r#"{{"resourceType": "Observation", "component": [{{"valueInteger": {}}}]}}"#, "9".repeat(30));
-        let error = check_numbers(&serde_json::from_str(&long).expect("json")).expect_err("too long");
-        assert_eq!(error.pointer, "/component/0/valueInteger");
-        assert_eq!(error.expression.as_deref(), Some("Observation.component[0].valueInteger"));
-        assert_eq!(error.kind, JsonErrorKind::Number);
-    }
 
     #[test]
     fn pointers_escape_and_expressions_index() {

@@ -52,7 +52,7 @@ struct Writer {
     check_ranges: bool,
 }
 
-/// The range of FHIR's integer types (FHIR R4 §2.24.0.1; STU3 the same): `integer` is 32-bit
+/// The range of FHIR's integer types (the data types page, R4 and STU3 alike): `integer` is 32-bit
 /// signed; `unsignedInt` and `positiveInt` go up to the same 2,147,483,647, not to 2^32 - 1.
 fn integer_range(type_name: &str) -> Option<(i64, i64)> {
     match type_name {
