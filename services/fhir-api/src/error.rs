@@ -20,6 +20,7 @@
 //! | TooLarge               | 413    | too-long      |                                              |
 //! | UnsupportedMediaType   | 415    | not-supported |                                              |
 //! | Unavailable            | 503    | transient     | database unreachable                         |
+//! | TookTooLong            | 503    | too-costly    | a statement ran past the statement timeout   |
 //! | Internal               | 500    | exception     | cause logged with the request id             |
 
 use actix_web::http::StatusCode;
@@ -83,6 +84,9 @@ pub enum ApiError {
     /// The database cannot be reached.
     #[error("the service is temporarily unavailable; try again later")]
     Unavailable,
+    /// The database was stopped from working on the request any longer (the statement timeout).
+    #[error("the request took longer than this service allows for one request")]
+    TookTooLong,
     /// Something failed inside; logged with its cause.
     #[error("an internal error occurred")]
     Internal,
@@ -121,6 +125,7 @@ impl ApiError {
                     | SearchError::UnknownParameter(_)
                     | SearchError::UnsupportedInclude(_) => IssueCode::NotSupported,
                     SearchError::InvalidValue { .. } | SearchError::Repeated(_) => IssueCode::Invalid,
+                    SearchError::Limit { .. } => IssueCode::TooCostly,
                 };
                 (StatusCode::BAD_REQUEST, code, None)
             }
@@ -134,6 +139,7 @@ impl ApiError {
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, IssueCode::TooLong, None),
             ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, IssueCode::NotSupported, None),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, IssueCode::Transient, None),
+            ApiError::TookTooLong => (StatusCode::SERVICE_UNAVAILABLE, IssueCode::TooCostly, None),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, IssueCode::Exception, None),
         }
     }
@@ -175,6 +181,9 @@ impl From<store::StoreError> for ApiError {
         if error.is_unavailable() {
             tracing::error!(error = %error, "database unavailable");
             ApiError::Unavailable
+        } else if error.is_timeout() {
+            tracing::warn!("a statement ran past the statement timeout and was stopped");
+            ApiError::TookTooLong
         } else {
             tracing::error!(error = %error, "store error");
             ApiError::Internal

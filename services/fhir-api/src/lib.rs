@@ -20,6 +20,7 @@ mod routes;
 mod state;
 mod witness;
 
+pub use fhir_search::QueryLimits;
 pub use request_ids::{MedMijRootSpan, RequestIds};
 pub use state::{ApiState, SearchLimits, SmartConfiguration, ZalInfo};
 pub use witness::Metering;

@@ -171,6 +171,7 @@ async fn search_inner(
         zone: state.limits.zone,
         default_count: state.limits.default_count,
         max_count: state.limits.max_count,
+        limits: state.limits.query,
     };
     let search =
         fhir_search::request::parse(served, definition, &params, options).map_err(|error| fail(error.into()))?;

@@ -19,6 +19,8 @@ pub struct SearchLimits {
     pub max_count: usize,
     /// Zone for dates without one.
     pub zone: Tz,
+    /// Bounds on what one search may ask.
+    pub query: fhir_search::QueryLimits,
 }
 
 /// What the ZAL publishes beyond the providers.

@@ -62,6 +62,8 @@ pub enum IssueCode {
     Exception,
     /// The request took too long or resources are exhausted.
     Transient,
+    /// The operation would take more of the service than it allows (a limit on a search).
+    TooCostly,
     /// Informational note.
     Informational,
 }
@@ -86,6 +88,7 @@ impl IssueCode {
             IssueCode::Conflict => "conflict",
             IssueCode::Exception => "exception",
             IssueCode::Transient => "transient",
+            IssueCode::TooCostly => "too-costly",
             IssueCode::Informational => "informational",
         }
     }

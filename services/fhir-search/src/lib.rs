@@ -9,4 +9,6 @@ pub mod request;
 
 pub use index::{DateEntry, ReferenceEntry, ResourceIndex, TokenEntry};
 pub use query::QueryParam;
-pub use request::{Criterion, DatePrefix, LastN, ParseOptions, SearchError, SearchRequest, TokenSystem, Value};
+pub use request::{
+    Criterion, DatePrefix, LastN, ParseOptions, QueryLimits, SearchError, SearchRequest, TokenSystem, Value,
+};

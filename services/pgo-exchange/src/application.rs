@@ -84,6 +84,12 @@ impl Application {
                 default_count: settings.search.default_count,
                 max_count: settings.search.max_count,
                 zone: settings.timezone(),
+                query: fhir_api::QueryLimits {
+                    max_repeats: settings.search.max_repeats,
+                    max_values: settings.search.max_values,
+                    max_includes: settings.search.max_includes,
+                    max_offset: settings.search.max_offset,
+                },
             },
             ZalInfo {
                 aanbiedertype: settings.zal.aanbiedertype.clone(),

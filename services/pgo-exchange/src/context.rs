@@ -53,7 +53,9 @@ impl Context {
             std::fs::create_dir_all(&settings.data_dir)
                 .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
         }
-        let store = Store::connect(&database_url, settings.database.max_connections).await?;
+        let statement_timeout = std::time::Duration::from_millis(settings.database.statement_timeout_ms);
+        let store =
+            Store::connect_with(&database_url, settings.database.max_connections, Some(statement_timeout)).await?;
         store.migrate().await?;
         let secret = if settings.secrets.deployment_secret.expose_secret().is_empty() {
             DeploymentSecret::load_or_create(&settings.deployment_secret_path())?

@@ -15,6 +15,11 @@ pub use metering::{AccessLogSettings, AuditorSettings, Auditors, MeteringSetting
 
 const DEFAULTS: &str = include_str!("../defaults.toml");
 
+/// The most `search.max_repeats` may allow.
+pub const MAX_REPEATS_CAP: usize = 100;
+/// The most `search.max_values` may allow.
+pub const MAX_VALUES_CAP: usize = 200;
+
 /// Every setting.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,6 +92,8 @@ pub struct DatabaseSettings {
     pub url: String,
     /// Pooled connections.
     pub max_connections: u32,
+    /// The longest one statement may run, in milliseconds (0: no limit).
+    pub statement_timeout_ms: u64,
 }
 
 /// Access tokens.
@@ -119,6 +126,14 @@ pub struct SearchSettings {
     pub max_count: usize,
     /// IANA zone for dates without a zone.
     pub timezone: String,
+    /// Occurrences of one search parameter in one request.
+    pub max_repeats: usize,
+    /// Comma-separated values of one search parameter.
+    pub max_values: usize,
+    /// `_include` parameters in one request.
+    pub max_includes: usize,
+    /// The largest `_offset`.
+    pub max_offset: usize,
 }
 
 /// Validation of ingested resources.
@@ -378,6 +393,16 @@ impl Settings {
         }
         if self.search.default_count == 0 || self.search.max_count < self.search.default_count {
             problems.push("search.default_count must be at least 1 and at most search.max_count".to_owned());
+        }
+        // The upper bounds keep every search statement within SQLite's expression depth (1,000).
+        if !(1..=MAX_REPEATS_CAP).contains(&self.search.max_repeats) {
+            problems.push(format!("search.max_repeats must be between 1 and {MAX_REPEATS_CAP}"));
+        }
+        if !(1..=MAX_VALUES_CAP).contains(&self.search.max_values) {
+            problems.push(format!("search.max_values must be between 1 and {MAX_VALUES_CAP}"));
+        }
+        if i64::try_from(self.search.max_offset).is_err() {
+            problems.push("search.max_offset must fit a 64-bit signed integer".to_owned());
         }
         if self.search.timezone.parse::<chrono_tz::Tz>().is_err() {
             problems.push(format!(

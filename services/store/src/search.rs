@@ -6,7 +6,7 @@ use crate::read::{COLUMNS, StoredResource};
 use crate::reader::Extra;
 use crate::sql::Sql;
 use crate::{ProviderId, Store, StoreError};
-use data_services::DataService;
+use data_services::{DataService, ParamKind};
 use fhir_core::Release;
 use fhir_search::{Criterion, DatePrefix, SearchRequest, TokenSystem, Value};
 use std::collections::{BTreeMap, HashSet};
@@ -341,10 +341,26 @@ fn push_matching(
     push_patients(sql, provider, release, scope);
     sql.push(") AND ");
     push_profile_filter(sql, profiles, Some(&request.resource_type));
-    for criterion in &request.criteria {
+    for group in grouped_by_param(&request.criteria) {
         sql.push(" AND ");
-        push_criterion(sql, criterion);
+        match group.as_slice() {
+            [criterion] => push_criterion(sql, criterion),
+            repeated => push_repeated(sql, repeated),
+        }
     }
+}
+
+/// The criteria by parameter, in the order each parameter first occurs (so that the statement
+/// text, and with it the prepared statement, is the same for the same query shape).
+fn grouped_by_param(criteria: &[Criterion]) -> Vec<Vec<&Criterion>> {
+    let mut groups: Vec<Vec<&Criterion>> = Vec::new();
+    for criterion in criteria {
+        match groups.iter_mut().find(|group| group[0].param == criterion.param) {
+            Some(group) => group.push(criterion),
+            None => groups.push(vec![criterion]),
+        }
+    }
+    groups
 }
 
 /// `r` is in the patient's compartment.
@@ -386,74 +402,124 @@ pub(crate) fn push_profile_filter(sql: &mut Sql, profiles: &TypeProfiles, only_t
     sql.push(")");
 }
 
+/// The index table a kind of parameter is searched in: (table, alias), or `None` for the
+/// kinds matched on the resource row itself.
+fn index_table(kind: ParamKind) -> Option<(&'static str, &'static str)> {
+    match kind {
+        ParamKind::Token => Some(("search_token", "t")),
+        ParamKind::Date => Some(("search_date", "d")),
+        ParamKind::Reference => Some(("search_reference", "x")),
+        ParamKind::Id | ParamKind::LastUpdated => None,
+    }
+}
+
+/// One occurrence of a parameter: an index row of `r` for it matches one of its values.
 fn push_criterion(sql: &mut Sql, criterion: &Criterion) {
-    let alternatives = |sql: &mut Sql, each: &dyn Fn(&mut Sql, &Value)| {
-        sql.push("(");
-        for (position, value) in criterion.values.iter().enumerate() {
-            if position > 0 {
-                sql.push(" OR ");
-            }
-            sql.push("(");
-            each(sql, value);
+    match index_table(criterion.kind) {
+        Some((table, alias)) => {
+            sql.push(&format!("EXISTS (SELECT 1 FROM {table} {alias} WHERE {alias}.rid = r.rid AND {alias}.param = "))
+                .bind(criterion.param.clone())
+                .push(" AND ");
+            push_alternatives(sql, criterion);
             sql.push(")");
+        }
+        None => push_alternatives(sql, criterion),
+    }
+}
+
+/// A parameter given several times (its occurrences are AND-ed): each occurrence must be met by
+/// some index row of `r`. One correlated subquery tests them all, with an aggregate per
+/// occurrence. Written as an `EXISTS` per occurrence instead, PostgreSQL turns each into a
+/// semi-join and plans the joins of all of them together: planning took a second at 100
+/// repetitions and grew faster than their number, holding gigabytes at 1,000. An aggregate
+/// subquery is not turned into a join, so the plan grows with the text, and so does the work:
+/// one pass over the resource's rows of the parameter.
+fn push_repeated(sql: &mut Sql, occurrences: &[&Criterion]) {
+    let Some(first) = occurrences.first() else { return };
+    let Some((table, alias)) = index_table(first.kind) else {
+        for (position, criterion) in occurrences.iter().enumerate() {
+            if position > 0 {
+                sql.push(" AND ");
+            }
+            push_alternatives(sql, criterion);
+        }
+        return;
+    };
+    // The aggregate in the select list makes it an aggregate query for SQLite, which refuses a
+    // HAVING clause otherwise.
+    sql.push(&format!("EXISTS (SELECT COUNT(*) FROM {table} {alias} WHERE {alias}.rid = r.rid AND {alias}.param = "))
+        .bind(first.param.clone())
+        .push(" HAVING ");
+    for (position, criterion) in occurrences.iter().enumerate() {
+        if position > 0 {
+            sql.push(" AND ");
+        }
+        sql.push("MAX(CASE WHEN ");
+        push_alternatives(sql, criterion);
+        sql.push(" THEN 1 ELSE 0 END) = 1");
+    }
+    sql.push(")");
+}
+
+/// `(value 1 OR value 2 ...)` of one occurrence, on the columns of its index table (`t`, `d`,
+/// `x`) or of the resource row (`r`).
+fn push_alternatives(sql: &mut Sql, criterion: &Criterion) {
+    if criterion.kind == ParamKind::Id {
+        sql.push("r.id IN ");
+        sql.bind_list(criterion.values.iter().filter_map(|value| match value {
+            Value::Id(id) => Some(id.clone()),
+            _ => None,
+        }));
+        return;
+    }
+    sql.push("(");
+    for (position, value) in criterion.values.iter().enumerate() {
+        if position > 0 {
+            sql.push(" OR ");
+        }
+        sql.push("(");
+        match criterion.kind {
+            ParamKind::Token => push_token_match(sql, value),
+            ParamKind::Date => push_date_comparison(sql, "d.low", "d.high", value),
+            ParamKind::LastUpdated => push_date_comparison(sql, "r.last_updated", "r.last_updated", value),
+            ParamKind::Reference => push_reference_match(sql, value),
+            ParamKind::Id => {
+                sql.push("1 = 0");
+            }
         }
         sql.push(")");
+    }
+    sql.push(")");
+}
+
+fn push_token_match(sql: &mut Sql, value: &Value) {
+    let Value::Token { system, code } = value else {
+        sql.push("1 = 0");
+        return;
     };
-    match criterion.kind {
-        data_services::ParamKind::Token => {
-            sql.push("EXISTS (SELECT 1 FROM search_token t WHERE t.rid = r.rid AND t.param = ")
-                .bind(criterion.param.clone())
-                .push(" AND ");
-            alternatives(sql, &|sql, value| {
-                if let Value::Token { system, code } = value {
-                    match code {
-                        Some(code) => sql.push("t.code = ").bind(code.clone()),
-                        None => sql.push("1 = 1"),
-                    };
-                    match system {
-                        TokenSystem::Any => {}
-                        TokenSystem::Absent => {
-                            sql.push(" AND t.system IS NULL");
-                        }
-                        TokenSystem::Is(system) => {
-                            sql.push(" AND t.system = ").bind(system.clone());
-                        }
-                    }
-                }
-            });
-            sql.push(")");
+    match code {
+        Some(code) => sql.push("t.code = ").bind(code.clone()),
+        None => sql.push("1 = 1"),
+    };
+    match system {
+        TokenSystem::Any => {}
+        TokenSystem::Absent => {
+            sql.push(" AND t.system IS NULL");
         }
-        data_services::ParamKind::Date => {
-            sql.push("EXISTS (SELECT 1 FROM search_date d WHERE d.rid = r.rid AND d.param = ")
-                .bind(criterion.param.clone())
-                .push(" AND ");
-            alternatives(sql, &|sql, value| push_date_comparison(sql, "d.low", "d.high", value));
-            sql.push(")");
+        TokenSystem::Is(system) => {
+            sql.push(" AND t.system = ").bind(system.clone());
         }
-        data_services::ParamKind::LastUpdated => {
-            alternatives(sql, &|sql, value| push_date_comparison(sql, "r.last_updated", "r.last_updated", value));
-        }
-        data_services::ParamKind::Reference => {
-            sql.push("EXISTS (SELECT 1 FROM search_reference x WHERE x.rid = r.rid AND x.param = ")
-                .bind(criterion.param.clone())
-                .push(" AND ");
-            alternatives(sql, &|sql, value| {
-                if let Value::Reference { target_type, id } = value {
-                    sql.push("x.target_id = ").bind(id.clone());
-                    if let Some(target_type) = target_type {
-                        sql.push(" AND x.target_type = ").bind(target_type.clone());
-                    }
-                }
-            });
-            sql.push(")");
-        }
-        data_services::ParamKind::Id => {
-            sql.push("r.id IN ");
-            sql.bind_list(criterion.values.iter().filter_map(|value| match value {
-                Value::Id(id) => Some(id.clone()),
-                _ => None,
-            }));
-        }
+    }
+}
+
+fn push_reference_match(sql: &mut Sql, value: &Value) {
+    let Value::Reference { target_type, id } = value else {
+        sql.push("1 = 0");
+        return;
+    };
+    sql.push("x.target_id = ").bind(id.clone());
+    if let Some(target_type) = target_type {
+        sql.push(" AND x.target_type = ").bind(target_type.clone());
     }
 }
 

@@ -66,7 +66,14 @@ fn request(resource_type: &str, query: &str, lastn: bool) -> SearchRequest {
     let catalog = Catalog::embedded().expect("definitions");
     let bgz = catalog.data_service("48").expect("48");
     let definition = catalog.release(Release::Stu3).and_then(|r| r.type_definition(resource_type)).expect("type");
-    let options = ParseOptions { strict: true, lastn, zone: ZONE, default_count: 50, max_count: 100 };
+    let options = ParseOptions {
+        strict: true,
+        lastn,
+        zone: ZONE,
+        default_count: 50,
+        max_count: 100,
+        limits: fhir_search::QueryLimits::DEFAULT,
+    };
     fhir_search::request::parse(bgz.served(resource_type).expect("served"), definition, &parse_query(query), options)
         .expect("valid request")
 }

@@ -11,5 +11,6 @@ mod ingest;
 mod ingest_xml;
 mod metered;
 mod queries;
+mod query_cost;
 mod search;
 mod security;
