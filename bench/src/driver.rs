@@ -323,7 +323,7 @@ pub(crate) async fn load(
             .map(|resource| {
                 let prepared = context
                     .ingestor
-                    .prepare(&provider, Release::Stu3, resource, None)
+                    .prepare_by_id(&provider, Release::Stu3, resource, None)
                     .map_err(|rejection| anyhow::anyhow!(rejection.summary()))?;
                 Ok(Write::Put(Box::new(prepared.write)))
             })

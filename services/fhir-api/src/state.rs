@@ -49,9 +49,9 @@ pub struct ApiState {
     pub(crate) smart_configuration: Option<SmartConfiguration>,
     /// The meter and the access log (absent only in the benchmark's baseline).
     pub(crate) metering: Option<crate::witness::Metering>,
-    /// Per data service, the profile filter its queries use (made once, not per request).
-    profiles: std::collections::HashMap<String, store::TypeProfiles>,
-    no_profiles: store::TypeProfiles,
+    /// Per data service, what its queries let a PGO see (made once, not per request).
+    visibility: std::collections::HashMap<String, store::Visibility>,
+    no_visibility: store::Visibility,
     /// Provider by name (or its absence), for a few seconds: every PGO request names one.
     providers: Cache<String, Option<Arc<Provider>>>,
     /// Verified tokens: an ES256 verification costs far more than the rest of a small search,
@@ -98,11 +98,16 @@ impl ApiState {
         max_body_bytes: usize,
         token_lifetime_seconds: u64,
     ) -> ApiState {
-        let profiles =
-            catalog.data_services().map(|service| (service.id.clone(), store::TypeProfiles::of(service))).collect();
+        let visibility = catalog
+            .data_services()
+            .filter_map(|service| {
+                let release = catalog.release(service.release)?;
+                Some((service.id.clone(), store::Visibility::of(service, release)))
+            })
+            .collect();
         ApiState {
-            profiles,
-            no_profiles: store::TypeProfiles::default(),
+            visibility,
+            no_visibility: store::Visibility::default(),
             store,
             catalog,
             ingestor,
@@ -141,9 +146,9 @@ impl ApiState {
         self
     }
 
-    /// The profile filter of data service `id` (an unknown one matches nothing).
-    pub(crate) fn type_profiles(&self, id: &str) -> &store::TypeProfiles {
-        self.profiles.get(id).unwrap_or(&self.no_profiles)
+    /// What data service `id` lets a PGO see (an unknown one: nothing).
+    pub(crate) fn visibility(&self, id: &str) -> &store::Visibility {
+        self.visibility.get(id).unwrap_or(&self.no_visibility)
     }
 
     /// The provider called `name`, if it exists.

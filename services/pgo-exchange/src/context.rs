@@ -70,7 +70,8 @@ impl Context {
             UnknownElementsPolicy::Reject => UnknownElements::Reject,
         };
         let catalog = Arc::new(catalog);
-        let ingestor = Ingestor::new(catalog.clone(), secret.clone(), settings.timezone(), unknown_elements);
+        let ingestor = Ingestor::new(catalog.clone(), secret.clone(), settings.timezone(), unknown_elements)
+            .with_public_url(&settings.server.public_url);
         let meter =
             Arc::new(metering::Meter::new(store.clone(), settings.timezone(), settings.metering.known_capacity));
         let context = Context { settings, store, catalog, secret, seal, signing_key, ingestor, meter };

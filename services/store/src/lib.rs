@@ -22,6 +22,7 @@ mod sessions;
 mod sql;
 mod token_writer;
 mod usage;
+mod visibility;
 mod write;
 
 pub use access_log::AccessEntry;
@@ -32,9 +33,10 @@ pub use digest::{content_hash, ingest_key_hash};
 pub use error::StoreError;
 pub use lists::HeldList;
 pub use providers::{NewProvider, Provider, ProviderId, RESERVED_NAMES, check_name};
-pub use read::StoredResource;
-pub use search::{PatientScope, SearchPage, TypeProfiles};
+pub use read::{StoredResource, Uncompartmented};
+pub use search::SearchPage;
 pub use usage::FirstExchange;
+pub use visibility::{PatientScope, Visibility};
 pub use write::{ResourceWrite, Write, WriteKind, WriteOutcome};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

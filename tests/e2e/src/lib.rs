@@ -162,7 +162,7 @@ async fn seed_other_provider(context: &Context) {
             .map(|(_, text)| {
                 let resource: Value = serde_json::from_str(text).expect("fixture");
                 Write::Put(Box::new(
-                    context.ingestor.prepare(&provider, release, resource, None).expect("valid fixture").write,
+                    context.ingestor.prepare_by_id(&provider, release, resource, None).expect("valid fixture").write,
                 ))
             })
             .collect();

@@ -9,6 +9,8 @@ mod discovery;
 mod formats;
 mod ingest;
 mod ingest_xml;
+mod isolation;
+mod isolation_property;
 mod metered;
 mod queries;
 mod query_cost;
