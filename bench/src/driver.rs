@@ -395,6 +395,7 @@ pub(crate) fn tokens(context: &Context, address: &str, patients: usize) -> anyho
                 provider: PROVIDER.into(),
                 scope: format!("{PROVIDER}~48").parse()?,
                 audience: vec![format!("{address}/{PROVIDER}/48/fhir")],
+                consent: None,
             };
             Ok(issuer.issue(&grant)?.token)
         })

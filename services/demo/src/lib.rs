@@ -176,6 +176,7 @@ pub fn banner(demo: &Demo, base: &str, issuer: &TokenIssuer) -> anyhow::Result<S
             provider: name.clone(),
             scope: scope.parse()?,
             audience: vec![format!("{base}/{name}/48/fhir"), format!("{base}/{name}/63/fhir")],
+            consent: None,
         };
         let token = issuer.issue(&grant)?;
         writeln!(

@@ -49,6 +49,8 @@ pub struct ApiState {
     pub(crate) smart_configuration: Option<SmartConfiguration>,
     /// The meter and the access log (absent only in the benchmark's baseline).
     pub(crate) metering: Option<crate::witness::Metering>,
+    /// The consents revoked while their tokens may live: such a token is refused at once.
+    pub(crate) revocations: Arc<access_token::Revocations>,
     /// Per data service, what its queries let a PGO see (made once, not per request).
     visibility: std::collections::HashMap<String, store::Visibility>,
     no_visibility: store::Visibility,
@@ -97,6 +99,7 @@ impl ApiState {
         zal: ZalInfo,
         max_body_bytes: usize,
         token_lifetime_seconds: u64,
+        revocations: Arc<access_token::Revocations>,
     ) -> ApiState {
         let visibility = catalog
             .data_services()
@@ -119,6 +122,7 @@ impl ApiState {
             started_millis: fhir_core::date::now_millis(),
             smart_configuration: None,
             metering: None,
+            revocations,
             providers: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(PROVIDER_CACHE_SECONDS))
@@ -185,8 +189,17 @@ impl ApiState {
         self.patients.invalidate_all();
     }
 
-    /// The claims of `token` if it verifies and has not expired.
+    /// The claims of `token` if it verifies, has not expired, and its consent is not revoked.
     pub(crate) fn verified_claims(&self, token: &str) -> Result<Arc<AccessClaims>, access_token::TokenError> {
+        let claims = self.signed_claims(token)?;
+        if claims.sid.as_deref().is_some_and(|consent| self.revocations.is_revoked(consent)) {
+            return Err(access_token::TokenError::Revoked);
+        }
+        Ok(claims)
+    }
+
+    /// The claims of `token` if it verifies and has not expired.
+    fn signed_claims(&self, token: &str) -> Result<Arc<AccessClaims>, access_token::TokenError> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|elapsed| elapsed.as_secs())

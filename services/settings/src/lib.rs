@@ -104,6 +104,9 @@ pub struct TokenSettings {
     pub signing_key_file: PathBuf,
     /// Token lifetime.
     pub lifetime_seconds: u64,
+    /// How often the revocations other instances made are read (ms): the bound on how long a
+    /// revoked consent's tokens still work on another instance.
+    pub revocation_poll_ms: u64,
 }
 
 /// Secrets.
@@ -387,6 +390,9 @@ impl Settings {
         }
         if self.database.max_connections == 0 {
             problems.push("database.max_connections must be at least 1".to_owned());
+        }
+        if !(100..=60_000).contains(&self.tokens.revocation_poll_ms) {
+            problems.push("tokens.revocation_poll_ms must be between 100 and 60000".to_owned());
         }
         if self.tokens.lifetime_seconds == 0 || self.tokens.lifetime_seconds > 3600 {
             problems.push("tokens.lifetime_seconds must be between 1 and 3600".to_owned());

@@ -4,9 +4,11 @@ mod authorize;
 mod manage;
 mod metadata;
 mod person;
+mod revoke;
 mod token;
 
 pub use metadata::{authorization_server_metadata, smart_configuration};
+pub use revoke::REVOKE_PATH;
 pub use token::audit_audience;
 
 use crate::pages::{self, Lang};
@@ -40,6 +42,7 @@ pub fn configure(server: web::Data<AuthorizationServer>) -> impl Fn(&mut web::Se
             .route("/oauth/consent", web::get().to(person::consent))
             .route(pages::DECISION_PATH, web::post().to(person::decision))
             .route(TOKEN_PATH, web::post().to(token::token))
+            .route(REVOKE_PATH, web::post().to(revoke::revoke))
             .route(pages::MANAGE_PATH, web::get().to(manage::overview))
             .route("/oauth/consents/login", web::post().to(manage::login))
             .route(MANAGE_CALLBACK_PATH, web::get().to(manage::callback))

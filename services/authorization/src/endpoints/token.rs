@@ -24,7 +24,7 @@ use store::{CodeExchange, CodeRedemption, Consent, Rotation};
 
 /// An RFC 6749 §5.2 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TokenError {
+pub(super) enum TokenError {
     InvalidRequest(&'static str),
     InvalidClient(&'static str),
     InvalidGrant(&'static str),
@@ -34,7 +34,7 @@ enum TokenError {
 }
 
 impl TokenError {
-    fn response(self) -> HttpResponse {
+    pub(super) fn response(self) -> HttpResponse {
         let (status, error, description) = match self {
             TokenError::InvalidRequest(why) => (StatusCode::BAD_REQUEST, "invalid_request", why),
             TokenError::InvalidClient(why) => (StatusCode::UNAUTHORIZED, "invalid_client", why),
@@ -51,18 +51,18 @@ impl TokenError {
     }
 }
 
-/// The form parameters of a token request.
+/// The form parameters of a token (or revocation) request.
 #[derive(Debug, Default)]
-struct Params(HashMap<String, String>);
+pub(super) struct Params(HashMap<String, String>);
 
 impl Params {
     /// A parameter's value; an empty one counts as missing (RFC 6749 §3.1).
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str).filter(|value| !value.is_empty())
     }
 }
 
-fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+pub(super) fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
     builder.insert_header(("Cache-Control", "no-store")).insert_header(("Pragma", "no-cache"));
     builder
 }
@@ -86,34 +86,12 @@ async fn exchange(
     body: &[u8],
     server: &AuthorizationServer,
 ) -> Result<HttpResponse, TokenError> {
-    let form_type =
-        request.headers().get(CONTENT_TYPE).and_then(|value: &HeaderValue| value.to_str().ok()).is_some_and(|value| {
-            value.split(';').next().is_some_and(|mime| mime.trim() == "application/x-www-form-urlencoded")
-        });
-    if !form_type {
-        return Err(TokenError::InvalidRequest("the body must be application/x-www-form-urlencoded"));
-    }
-    let mut params = Params::default();
-    for (name, value) in url::form_urlencoded::parse(body) {
-        // RFC 6749 §3.2: parameters must not be repeated.
-        if params.0.insert(name.into_owned(), value.into_owned()).is_some() {
-            return Err(TokenError::InvalidRequest("a parameter is repeated"));
-        }
-    }
+    let params = form(request, body)?;
     let param = |name: &str| params.get(name);
     if param("grant_type") == Some("client_credentials") {
         return auditor_token(request, server, &params);
     }
-    let client_id = param("client_id").ok_or(TokenError::InvalidRequest("client_id is missing"))?;
-    if let Err(why) = (server.authenticate_client)(request, client_id) {
-        tracing::warn!(client = client_id, reason = %why, "client authentication failed");
-        return Err(TokenError::InvalidClient("client authentication failed"));
-    }
-    let directory = server.directory().await;
-    if directory.client(client_id).is_none() || !directory.may_call_back_channel(client_id) {
-        tracing::warn!(client = client_id, "client not on the OAuth Client List or the Whitelist");
-        return Err(TokenError::InvalidClient("client authentication failed"));
-    }
+    let client_id = authenticated_pgo(request, server, &params).await?;
     let now = now_millis();
     match param("grant_type") {
         Some("authorization_code") => {
@@ -139,6 +117,44 @@ async fn exchange(
         Some(_) => Err(TokenError::UnsupportedGrantType),
         None => Err(TokenError::InvalidRequest("grant_type is missing")),
     }
+}
+
+/// The parameters of an `application/x-www-form-urlencoded` body, none repeated (RFC 6749 §3.2).
+pub(super) fn form(request: &HttpRequest, body: &[u8]) -> Result<Params, TokenError> {
+    let form_type =
+        request.headers().get(CONTENT_TYPE).and_then(|value: &HeaderValue| value.to_str().ok()).is_some_and(|value| {
+            value.split(';').next().is_some_and(|mime| mime.trim() == "application/x-www-form-urlencoded")
+        });
+    if !form_type {
+        return Err(TokenError::InvalidRequest("the body must be application/x-www-form-urlencoded"));
+    }
+    let mut params = Params::default();
+    for (name, value) in url::form_urlencoded::parse(body) {
+        if params.0.insert(name.into_owned(), value.into_owned()).is_some() {
+            return Err(TokenError::InvalidRequest("a parameter is repeated"));
+        }
+    }
+    Ok(params)
+}
+
+/// The PGO calling, by its `client_id`: authenticated as the deployment configured (mutual TLS,
+/// a trusted proxy, development) and on the OAuth Client List and, when held, the Whitelist.
+pub(super) async fn authenticated_pgo<'p>(
+    request: &HttpRequest,
+    server: &AuthorizationServer,
+    params: &'p Params,
+) -> Result<&'p str, TokenError> {
+    let client_id = params.get("client_id").ok_or(TokenError::InvalidRequest("client_id is missing"))?;
+    if let Err(why) = (server.authenticate_client)(request, client_id) {
+        tracing::warn!(client = client_id, reason = %why, "client authentication failed");
+        return Err(TokenError::InvalidClient("client authentication failed"));
+    }
+    let directory = server.directory().await;
+    if directory.client(client_id).is_none() || !directory.may_call_back_channel(client_id) {
+        tracing::warn!(client = client_id, "client not on the OAuth Client List or the Whitelist");
+        return Err(TokenError::InvalidClient("client authentication failed"));
+    }
+    Ok(client_id)
 }
 
 /// Where auditors' tokens are valid: the audit API.
@@ -217,7 +233,8 @@ async fn redeem_code(
     };
     let redeemed = match server.store.exchange_code(&exchange).await {
         Ok(CodeRedemption::Redeemed(redeemed)) => redeemed,
-        Ok(CodeRedemption::Replayed) => {
+        Ok(CodeRedemption::Replayed { consent }) => {
+            server.revoked(&consent);
             tracing::warn!(client = client_id, "authorization code replayed: its consent is revoked");
             return Err(TokenError::InvalidGrant("the code is invalid, expired or used"));
         }
@@ -272,7 +289,8 @@ async fn refresh(
         })?;
     let consent = match rotation {
         Rotation::Rotated(consent) => *consent,
-        Rotation::Reused => {
+        Rotation::Reused { consent } => {
+            server.revoked(&consent);
             tracing::warn!(client = client_id, "refresh token reused: its consent is revoked");
             return Err(TokenError::InvalidGrant("the refresh token is invalid, expired or revoked"));
         }
@@ -318,6 +336,7 @@ fn issue(
         provider: consent.provider_name.clone(),
         scope: scope.clone(),
         audience,
+        consent: (!consent.handle.is_empty()).then(|| consent.handle.clone()),
     };
     let issued = server.issuer.issue(&grant).map_err(|error| {
         tracing::error!(error = %error, "access token could not be signed");
