@@ -395,7 +395,9 @@ pub(crate) fn tokens(context: &Context, address: &str, patients: usize) -> anyho
                 provider: PROVIDER.into(),
                 scope: format!("{PROVIDER}~48").parse()?,
                 audience: vec![format!("{address}/{PROVIDER}/48/fhir")],
-                consent: None,
+                // As the token endpoint gives them: every request checks the consent against
+                // the revocations.
+                consent: Some(format!("bench-consent-{index}")),
             };
             Ok(issuer.issue(&grant)?.token)
         })

@@ -19,7 +19,7 @@ use test_support::on_both_backends;
 /// Scenarios of a whole run against the service with data services 48 and 63: discovery 6,
 /// authorization 13, retrieval (28 BgZ + 4 Vaccinaties queries) x 2 formats = 64, headers,
 /// errors and isolation 11 x 2 = 22, metering 1, token 11.
-const SCENARIOS: usize = 6 + 13 + 64 + 22 + 1 + 11;
+const SCENARIOS: usize = 6 + 13 + 64 + 22 + 4 + 1 + 1 + 11;
 
 const AUDITOR: &str = "nza";
 const AUDITOR_SECRET: &str = "auditor-secret-for-conformance";
