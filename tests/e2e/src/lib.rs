@@ -92,6 +92,12 @@ impl TestApp {
     /// one: the same database, signing key, deployment secret and public URL, its own process
     /// state (caches, revocations known) and port; with `settings` added.
     pub async fn another_instance(&self, settings: &[(&str, &str)]) -> Instance {
+        self.another_instance_without(&[], settings).await
+    }
+
+    /// As `another_instance`, without the settings named `removed` (a configuration change
+    /// rolled out to that instance).
+    pub async fn another_instance_without(&self, removed: &[&str], settings: &[(&str, &str)]) -> Instance {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let port = listener.local_addr().expect("address").port();
         let overrides = settings::Overrides {
@@ -101,6 +107,7 @@ impl TestApp {
             public_url: Some(self.address.clone()),
         };
         let mut environment = self.environment.clone();
+        environment.retain(|(name, _)| !removed.contains(&name.as_str()));
         environment.extend(settings.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
         let settings = settings::Settings::load_with_environment(None, &overrides, environment).expect("settings");
         let context = Context::open(settings).await.expect("service opens");
