@@ -323,7 +323,7 @@ pub(crate) async fn load(
             .map(|resource| {
                 let prepared = context
                     .ingestor
-                    .prepare(&provider, Release::Stu3, resource, None)
+                    .prepare_by_id(&provider, Release::Stu3, resource, None)
                     .map_err(|rejection| anyhow::anyhow!(rejection.summary()))?;
                 Ok(Write::Put(Box::new(prepared.write)))
             })
@@ -395,6 +395,9 @@ pub(crate) fn tokens(context: &Context, address: &str, patients: usize) -> anyho
                 provider: PROVIDER.into(),
                 scope: format!("{PROVIDER}~48").parse()?,
                 audience: vec![format!("{address}/{PROVIDER}/48/fhir")],
+                // As the token endpoint gives them: every request checks the consent against
+                // the revocations.
+                consent: Some(format!("bench-consent-{index}")),
             };
             Ok(issuer.issue(&grant)?.token)
         })

@@ -31,6 +31,11 @@ pub struct AccessClaims {
     /// The person's pseudonym, sealed (see `identity::PseudonymSeal`): only the service can open
     /// it, to meter the exchange; to the PGO it is noise that differs in every token.
     pub psn: String,
+    /// The consent the token was given under, as an opaque handle (a keyed hash of the
+    /// consent's id): when the consent is revoked, every token carrying it stops at once
+    /// ([`Revocations`](crate::Revocations)). Absent in tokens an administrator minted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 impl AccessClaims {
@@ -60,6 +65,8 @@ pub struct Grant {
     pub scope: Scope,
     /// The resource endpoints of those data services.
     pub audience: Vec<String>,
+    /// The handle of the consent it is given under (`None`: minted by an administrator).
+    pub consent: Option<String>,
 }
 
 /// A MedMij scope: one provider and one or more data services, written `umcx~48 umcx~63`.

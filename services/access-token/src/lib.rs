@@ -5,16 +5,20 @@
 //! service), `aud` (the resource endpoints of the granted data services), `sub` (the person's
 //! opaque key at this provider: a keyed hash, never a BSN), `client_id` (the PGO's hostname),
 //! `provider` (the provider's MedMij name), `scope` (`umcx~48 umcx~63`), `iat`, `exp` (15 minutes
-//! later; a verifier refuses longer lifetimes and `iat` or `nbf` in the future), `jti`, and `psn`: the person's pseudonym sealed with a key only the service holds (for
-//! metering; see `identity::PseudonymSeal`).
+//! later; a verifier refuses longer lifetimes and `iat` or `nbf` in the future), `jti`, `psn`: the
+//! person's pseudonym sealed with a key only the service holds (for metering; see
+//! `identity::PseudonymSeal`), and `sid`: the consent the token was given under, which revoking
+//! ends every token of (`revocations.rs`).
 
 mod auditor;
 mod claims;
 mod keys;
+mod revocations;
 
 pub use auditor::{AUDITOR_ROLE, AuditorClaims};
 pub use claims::{AccessClaims, Grant, Scope, ScopeError};
 pub use keys::{KeyError, SigningKey};
+pub use revocations::Revocations;
 
 use identity::PseudonymSeal;
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
@@ -66,6 +70,9 @@ pub enum TokenError {
     /// Issued by someone else.
     #[error("wrong issuer")]
     WrongIssuer,
+    /// The consent it was given under is revoked.
+    #[error("its consent is revoked")]
+    Revoked,
     /// The token could not be signed.
     #[error("cannot sign: {0}")]
     Signing(String),
@@ -106,6 +113,7 @@ impl TokenIssuer {
             exp: now + self.lifetime_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
             psn: self.seal.seal(&grant.pseudonym).map_err(|error| TokenError::Signing(error.to_string()))?,
+            sid: grant.consent.clone(),
         };
         let mut header = Header::new(Algorithm::ES256);
         header.typ = Some(TOKEN_TYPE.to_owned());
@@ -113,6 +121,11 @@ impl TokenIssuer {
         let token = jsonwebtoken::encode(&header, &claims, self.key.encoding_key())
             .map_err(|error| TokenError::Signing(error.to_string()))?;
         Ok(IssuedToken { token, expires_in: self.lifetime_seconds, claims })
+    }
+
+    /// A verifier of the tokens this issuer signs.
+    pub fn verifier(&self) -> TokenVerifier {
+        TokenVerifier::new(std::slice::from_ref(&self.key), self.issuer.clone(), self.lifetime_seconds)
     }
 }
 

@@ -21,6 +21,7 @@ fn grant() -> Grant {
             "https://pgo-exchange.example/umcx/48/fhir".into(),
             "https://pgo-exchange.example/umcx/63/fhir".into(),
         ],
+        consent: Some("consent-handle".into()),
     }
 }
 

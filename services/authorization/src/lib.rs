@@ -4,6 +4,8 @@
 //!   one-time code;
 //! - the token endpoint (`/oauth/token`): codes and rotating refresh tokens for access tokens
 //!   (the `access-token` crate's format), with client authentication by mutual TLS;
+//! - token revocation by PGOs (`/oauth/revoke`, RFC 7009), and the revocations every instance
+//!   learns from the database (`revocation_watch.rs`);
 //! - the person's consent management (`/oauth/consents`);
 //! - discovery (RFC 8414 metadata, SMART configuration, the token-signing keys);
 //! - importing the MedMij lists that say who the PGOs are.
@@ -21,13 +23,14 @@ mod loa;
 mod login;
 mod pages;
 mod redirect_uri;
+pub mod revocation_watch;
 mod secrets;
 mod server;
 mod session;
 
 pub use directory::{Directory, KnownClient};
 pub use endpoints::{
-    AUTHORIZE_PATH, JWKS_PATH, LOGIN_CALLBACK_PATH, MANAGE_CALLBACK_PATH, TOKEN_PATH, audit_audience,
+    AUTHORIZE_PATH, JWKS_PATH, LOGIN_CALLBACK_PATH, MANAGE_CALLBACK_PATH, REVOKE_PATH, TOKEN_PATH, audit_audience,
     authorization_server_metadata, configure, smart_configuration,
 };
 pub use flow_error::FlowError;

@@ -5,7 +5,7 @@
 use crate::directory::Directory;
 use crate::loa::Loa;
 use crate::login::{LoggedIn, Login, LoginError, PendingLogin};
-use access_token::TokenIssuer;
+use access_token::{Revocations, TokenIssuer};
 use actix_web::HttpRequest;
 use data_services::Catalog;
 use identity::DeploymentSecret;
@@ -61,6 +61,8 @@ pub struct AuthorizationServer {
     /// Failed attempts at the token endpoint, shared with the other doors of the service.
     pub(crate) throttle: throttle::Throttle,
     directory: RwLock<(Arc<Directory>, Option<Instant>)>,
+    /// The consents revoked while their access tokens may live (shared with the resource server).
+    pub(crate) revocations: Arc<Revocations>,
 }
 
 impl std::fmt::Debug for AuthorizationServer {
@@ -96,6 +98,22 @@ impl AuthorizationServer {
             jwks,
             throttle,
             directory: RwLock::new((Arc::new(Directory::default()), None)),
+            revocations: Arc::new(Revocations::new(Duration::from_secs(access_token::DEFAULT_LIFETIME_SECONDS))),
+        }
+    }
+
+    /// Notes revocations in `revocations`, the list the resource server checks tokens against.
+    pub fn with_revocations(mut self, revocations: Arc<Revocations>) -> AuthorizationServer {
+        self.revocations = revocations;
+        self
+    }
+
+    /// Ends, at once, every access token given under the consent with `handle` (already
+    /// revoked in the store): on this instance now, on the others when they next look
+    /// (`revocation_watch.rs`).
+    pub(crate) fn revoked(&self, handle: &str) {
+        if !handle.is_empty() {
+            self.revocations.revoke(handle);
         }
     }
 

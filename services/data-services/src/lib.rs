@@ -10,8 +10,8 @@ mod model;
 pub use capability::{SecurityEndpoints, capability_statement};
 pub use load::DefinitionError;
 pub use model::{
-    Catalog, DataService, Include, Interaction, ParamKind, ReleaseDefinition, SearchParam, ServedType, TypeDefinition,
-    canonical_without_version,
+    Catalog, DataService, Include, Interaction, Ownership, ParamKind, ReleaseDefinition, SearchParam, ServedType,
+    TypeDefinition, canonical_without_version,
 };
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

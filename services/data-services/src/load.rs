@@ -39,6 +39,8 @@ struct RawType {
     #[serde(default)]
     compartment: Vec<String>,
     #[serde(default)]
+    compartment_optional: bool,
+    #[serde(default)]
     search: BTreeMap<String, RawParam>,
 }
 
@@ -197,7 +199,21 @@ fn build_release(file: &str, raw: RawRelease) -> Result<ReleaseDefinition, Defin
                 ));
             }
         }
-        types.insert(name.clone(), TypeDefinition { name, compartment: raw_type.compartment, params });
+        if raw_type.compartment_optional && raw_type.compartment.is_empty() {
+            return Err(DefinitionError::new(
+                file,
+                format!("{name}: compartment_optional needs compartment parameters"),
+            ));
+        }
+        types.insert(
+            name.clone(),
+            TypeDefinition {
+                name,
+                compartment: raw_type.compartment,
+                compartment_optional: raw_type.compartment_optional,
+                params,
+            },
+        );
     }
     if !types.contains_key("Patient") {
         return Err(DefinitionError::new(file, "the Patient type must be defined: it owns the compartments"));

@@ -50,11 +50,44 @@ pub struct TypeDefinition {
     pub name: String,
     /// The reference parameters that put a resource in a patient's compartment.
     pub compartment: Vec<String>,
+    /// Whether a resource of the type that names no patient at all is shared rather than
+    /// refused (see [`Ownership::CompartmentWhenNamed`]).
+    pub compartment_optional: bool,
     /// Every search parameter of the type, built-ins included, by name.
     pub params: BTreeMap<String, SearchParam>,
 }
 
+/// Whose record a resource of a type is, which decides who may ever receive it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    /// The Patient: its own compartment.
+    Patient,
+    /// Always one person's record: its compartment references must lead to exactly one of the
+    /// provider's Patients, or it is refused; it is served to that person only.
+    Compartment,
+    /// One person's record when it names a patient (who must then be exactly one of the
+    /// provider's Patients); shared when it names none. A Device that names no patient is a
+    /// product, not anyone's record.
+    CompartmentWhenNamed,
+    /// In no patient's compartment (organisations, practitioners, medications): served to a
+    /// person whose records refer to it.
+    Shared,
+}
+
 impl TypeDefinition {
+    /// Whose record a resource of this type is.
+    pub fn ownership(&self) -> Ownership {
+        if self.name == "Patient" {
+            Ownership::Patient
+        } else if self.compartment.is_empty() {
+            Ownership::Shared
+        } else if self.compartment_optional {
+            Ownership::CompartmentWhenNamed
+        } else {
+            Ownership::Compartment
+        }
+    }
+
     /// The parameter called `name`, if the type has it.
     pub fn param(&self, name: &str) -> Option<&SearchParam> {
         self.params.get(name)

@@ -128,7 +128,7 @@ pub async fn seed(store: &Store, ingestor: &Ingestor, secret: &DeploymentSecret,
         let mut writes = Vec::new();
         for (file, text) in fixtures(release) {
             let resource: Value = serde_json::from_str(text).with_context(|| format!("demo fixture {file}"))?;
-            match ingestor.prepare(&provider, release, resource, None) {
+            match ingestor.prepare_by_id(&provider, release, resource, None) {
                 Ok(prepared) => writes.push(Write::Put(Box::new(prepared.write))),
                 Err(rejection) => bail!("demo fixture {file} is refused: {}", rejection.summary()),
             }
@@ -176,6 +176,7 @@ pub fn banner(demo: &Demo, base: &str, issuer: &TokenIssuer) -> anyhow::Result<S
             provider: name.clone(),
             scope: scope.parse()?,
             audience: vec![format!("{base}/{name}/48/fhir"), format!("{base}/{name}/63/fhir")],
+            consent: None,
         };
         let token = issuer.issue(&grant)?;
         writeln!(

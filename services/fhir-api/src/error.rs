@@ -22,6 +22,7 @@
 //! | UnsupportedMediaType   | 415    | not-supported |                                              |
 //! | Throttled              | 429    | throttled     | too many wrong ingest keys; `Retry-After`    |
 //! | Unavailable            | 503    | transient     | database unreachable                         |
+//! | TookTooLong            | 503    | too-costly    | a statement ran past the statement timeout   |
 //! | Internal               | 500    | exception     | cause logged with the request id             |
 
 use actix_web::http::StatusCode;
@@ -97,6 +98,9 @@ pub enum ApiError {
     /// The database cannot be reached.
     #[error("the service is temporarily unavailable; try again later")]
     Unavailable,
+    /// The database was stopped from working on the request any longer (the statement timeout).
+    #[error("the request took longer than this service allows for one request")]
+    TookTooLong,
     /// Something failed inside; logged with its cause.
     #[error("an internal error occurred")]
     Internal,
@@ -135,6 +139,7 @@ impl ApiError {
                     | SearchError::UnknownParameter(_)
                     | SearchError::UnsupportedInclude(_) => IssueCode::NotSupported,
                     SearchError::InvalidValue { .. } | SearchError::Repeated(_) => IssueCode::Invalid,
+                    SearchError::Limit { .. } => IssueCode::TooCostly,
                 };
                 (StatusCode::BAD_REQUEST, code, None)
             }
@@ -150,6 +155,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, IssueCode::NotSupported, None),
             ApiError::Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, IssueCode::Throttled, None),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, IssueCode::Transient, None),
+            ApiError::TookTooLong => (StatusCode::SERVICE_UNAVAILABLE, IssueCode::TooCostly, None),
             ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, IssueCode::Exception, None),
         }
     }
@@ -197,6 +203,9 @@ impl From<store::StoreError> for ApiError {
         if error.is_unavailable() {
             tracing::error!(error = %error, "database unavailable");
             ApiError::Unavailable
+        } else if error.is_timeout() {
+            tracing::warn!("a statement ran past the statement timeout and was stopped");
+            ApiError::TookTooLong
         } else {
             tracing::error!(error = %error, "store error");
             ApiError::Internal

@@ -185,7 +185,10 @@ async fn write_one(
     (provider, release, format): (&Provider, Release, Format),
     resource: Value,
 ) -> Result<HttpResponse, ApiError> {
-    let prepared = state.ingestor.prepare(provider, release, resource, None).map_err(ApiError::Rejected)?;
+    let prepared = state
+        .ingestor
+        .prepare(&state.store, provider, release, resource, None, &ingest::KnownPatients::default())
+        .await?;
     let warnings = prepared.warnings;
     let outcomes = state.store.write(provider.id, vec![Write::Put(Box::new(prepared.write))]).await?;
     state.forget_patients();

@@ -22,6 +22,7 @@ mod routes;
 mod state;
 mod witness;
 
+pub use fhir_search::QueryLimits;
 pub use request_ids::RequestIds;
 pub use root_span::MedMijRootSpan;
 pub use state::{ApiState, SearchLimits, SmartConfiguration, ZalInfo};

@@ -171,13 +171,14 @@ async fn search_inner(
         zone: state.limits.zone,
         default_count: state.limits.default_count,
         max_count: state.limits.max_count,
+        limits: state.limits.query,
     };
     let search =
         fhir_search::request::parse(served, definition, &params, options).map_err(|error| fail(error.into()))?;
-    let profiles = state.type_profiles(&endpoint.service.id);
+    let visibility = state.visibility(&endpoint.service.id);
     let page = state
         .store
-        .search(endpoint.provider.id, endpoint.service.release, &context.scope, profiles, &search)
+        .search(endpoint.provider.id, endpoint.service.release, &context.scope, visibility, &search)
         .await
         .map_err(|error| fail(error.into()))?;
     let path = if lastn { format!("{resource_type}/$lastn") } else { resource_type.to_owned() };
@@ -220,10 +221,10 @@ async fn read_inner(request: &HttpRequest, asked: Asked<'_>, id: &str, state: &A
     if !reference::is_valid_id(id) {
         return Err(not_found());
     }
-    let profiles = state.type_profiles(&endpoint.service.id);
+    let visibility = state.visibility(&endpoint.service.id);
     let resource = state
         .store
-        .read_for_patient(endpoint.provider.id, endpoint.service.release, &context.scope, profiles, resource_type, id)
+        .read_for_patient(endpoint.provider.id, endpoint.service.release, &context.scope, visibility, resource_type, id)
         .await
         .map_err(|error| fail(error.into()))?
         .ok_or_else(not_found)?;

@@ -19,6 +19,8 @@ pub struct SearchLimits {
     pub max_count: usize,
     /// Zone for dates without one.
     pub zone: Tz,
+    /// Bounds on what one search may ask.
+    pub query: fhir_search::QueryLimits,
 }
 
 /// What the ZAL publishes beyond the providers.
@@ -49,9 +51,11 @@ pub struct ApiState {
     pub(crate) smart_configuration: Option<SmartConfiguration>,
     /// The meter and the access log (absent only in the benchmark's baseline).
     pub(crate) metering: Option<crate::witness::Metering>,
-    /// Per data service, the profile filter its queries use (made once, not per request).
-    profiles: std::collections::HashMap<String, store::TypeProfiles>,
-    no_profiles: store::TypeProfiles,
+    /// The consents revoked while their tokens may live: such a token is refused at once.
+    pub(crate) revocations: Arc<access_token::Revocations>,
+    /// Per data service, what its queries let a PGO see (made once, not per request).
+    visibility: std::collections::HashMap<String, store::Visibility>,
+    no_visibility: store::Visibility,
     /// Provider by name (or its absence), for a few seconds: every PGO request names one.
     providers: Cache<String, Option<Arc<Provider>>>,
     /// Verified tokens: an ES256 verification costs far more than the rest of a small search,
@@ -97,13 +101,19 @@ impl ApiState {
         zal: ZalInfo,
         max_body_bytes: usize,
         token_lifetime_seconds: u64,
+        revocations: Arc<access_token::Revocations>,
         throttle: throttle::Throttle,
     ) -> ApiState {
-        let profiles =
-            catalog.data_services().map(|service| (service.id.clone(), store::TypeProfiles::of(service))).collect();
+        let visibility = catalog
+            .data_services()
+            .filter_map(|service| {
+                let release = catalog.release(service.release)?;
+                Some((service.id.clone(), store::Visibility::of(service, release)))
+            })
+            .collect();
         ApiState {
-            profiles,
-            no_profiles: store::TypeProfiles::default(),
+            visibility,
+            no_visibility: store::Visibility::default(),
             store,
             catalog,
             ingestor,
@@ -116,6 +126,7 @@ impl ApiState {
             throttle,
             smart_configuration: None,
             metering: None,
+            revocations,
             providers: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(PROVIDER_CACHE_SECONDS))
@@ -143,9 +154,9 @@ impl ApiState {
         self
     }
 
-    /// The profile filter of data service `id` (an unknown one matches nothing).
-    pub(crate) fn type_profiles(&self, id: &str) -> &store::TypeProfiles {
-        self.profiles.get(id).unwrap_or(&self.no_profiles)
+    /// What data service `id` lets a PGO see (an unknown one: nothing).
+    pub(crate) fn visibility(&self, id: &str) -> &store::Visibility {
+        self.visibility.get(id).unwrap_or(&self.no_visibility)
     }
 
     /// The provider called `name`, if it exists.
@@ -182,8 +193,17 @@ impl ApiState {
         self.patients.invalidate_all();
     }
 
-    /// The claims of `token` if it verifies and has not expired.
+    /// The claims of `token` if it verifies, has not expired, and its consent is not revoked.
     pub(crate) fn verified_claims(&self, token: &str) -> Result<Arc<AccessClaims>, access_token::TokenError> {
+        let claims = self.signed_claims(token)?;
+        if claims.sid.as_deref().is_some_and(|consent| self.revocations.is_revoked(consent)) {
+            return Err(access_token::TokenError::Revoked);
+        }
+        Ok(claims)
+    }
+
+    /// The claims of `token` if it verifies and has not expired.
+    fn signed_claims(&self, token: &str) -> Result<Arc<AccessClaims>, access_token::TokenError> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|elapsed| elapsed.as_secs())

@@ -62,6 +62,8 @@ pub enum IssueCode {
     Exception,
     /// The request took too long or resources are exhausted.
     Transient,
+    /// The operation would take more of the service than it allows (a limit on a search).
+    TooCostly,
     /// Refused for now because of too many requests (or, here, too many failed attempts).
     Throttled,
     /// Informational note.
@@ -88,6 +90,7 @@ impl IssueCode {
             IssueCode::Conflict => "conflict",
             IssueCode::Exception => "exception",
             IssueCode::Transient => "transient",
+            IssueCode::TooCostly => "too-costly",
             IssueCode::Throttled => "throttled",
             IssueCode::Informational => "informational",
         }

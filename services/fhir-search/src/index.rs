@@ -52,7 +52,9 @@ pub struct ResourceIndex {
     pub dates: Vec<DateEntry>,
     /// References.
     pub references: Vec<ReferenceEntry>,
-    /// Ids of the Patients whose compartment the resource is in.
+    /// Ids of the Patients whose compartment the resource is in. `extract` fills it for a
+    /// Patient (its own); for other types ingest fills it once it has resolved whose record the
+    /// resource is (`patient_link.rs` reads the references, ingest ties them to Patients).
     pub compartment: Vec<String>,
     /// The profiles it claims, without version.
     pub profiles: Vec<String>,
@@ -105,7 +107,11 @@ pub fn extract(definition: &TypeDefinition, resource: &Value, zone: Tz) -> Resou
             references.insert(ReferenceEntry { param: None, target_type, target_id });
         }
     }
-    let compartment = compartment(definition, resource, &references);
+    let compartment = if definition.name == "Patient" {
+        resource.get("id").and_then(Value::as_str).map(str::to_owned).into_iter().collect()
+    } else {
+        Vec::new()
+    };
     ResourceIndex {
         tokens: tokens.into_iter().collect(),
         dates: dates.into_iter().collect(),
@@ -125,21 +131,6 @@ pub fn claimed_profiles(resource: &Value) -> Vec<String> {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect()
-}
-
-fn compartment(definition: &TypeDefinition, resource: &Value, references: &BTreeSet<ReferenceEntry>) -> Vec<String> {
-    if definition.name == "Patient" {
-        return resource.get("id").and_then(Value::as_str).map(str::to_owned).into_iter().collect();
-    }
-    let patients: BTreeSet<String> = references
-        .iter()
-        .filter(|entry| {
-            entry.target_type == "Patient"
-                && entry.param.as_ref().is_some_and(|param| definition.compartment.contains(param))
-        })
-        .map(|entry| entry.target_id.clone())
-        .collect();
-    patients.into_iter().collect()
 }
 
 fn bsns(patient: &Value) -> Vec<String> {
@@ -255,7 +246,8 @@ mod tests {
         }));
         assert!(index.tokens.contains(&TokenEntry { param: "status".into(), system: None, code: "final".into() }));
         assert_eq!(index.dates.len(), 1);
-        assert_eq!(index.compartment, ["p1"]);
+        // Whose record it is, is for ingest to decide (it may need the store).
+        assert!(index.compartment.is_empty());
         assert_eq!(index.profiles, ["http://nictiz.nl/fhir/StructureDefinition/zib-BloodPressure"]);
         assert!(index.references.contains(&ReferenceEntry {
             param: None,
@@ -270,10 +262,12 @@ mod tests {
     }
 
     #[test]
-    fn a_performer_patient_does_not_enter_the_compartment() {
+    fn a_performer_patient_is_no_link_to_the_owner() {
         let observation = json!({"resourceType": "Observation", "subject": {"reference": "Patient/p1"},
             "performer": [{"reference": "Patient/p2"}], "status": "final", "code": {"text": "x"}});
-        assert_eq!(extract(&definition("Observation"), &observation, ZONE).compartment, ["p1"]);
+        let links = crate::patient_links(&definition("Observation"), &observation, None);
+        let targets: Vec<_> = links.links.iter().map(|link| link.target.clone()).collect();
+        assert_eq!(targets, [crate::PatientTarget::Id("p1".into())]);
     }
 
     #[test]

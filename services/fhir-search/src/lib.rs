@@ -4,9 +4,13 @@
 
 pub mod index;
 mod path;
+pub mod patient_link;
 pub mod query;
 pub mod request;
 
 pub use index::{DateEntry, ReferenceEntry, ResourceIndex, TokenEntry};
+pub use patient_link::{PatientLink, PatientLinks, PatientTarget, Unlinkable, patient_links};
 pub use query::QueryParam;
-pub use request::{Criterion, DatePrefix, LastN, ParseOptions, SearchError, SearchRequest, TokenSystem, Value};
+pub use request::{
+    Criterion, DatePrefix, LastN, ParseOptions, QueryLimits, SearchError, SearchRequest, TokenSystem, Value,
+};

@@ -7,7 +7,10 @@
 //! - an unsupported modifier or comparison prefix is always refused, as the specification asks;
 //! - a malformed value is refused, never silently ignored;
 //! - a parameter with an empty value is ignored;
-//! - values of one parameter are OR-ed (commas), repeated parameters are AND-ed.
+//! - values of one parameter are OR-ed (commas), repeated parameters are AND-ed;
+//! - what one search may ask is bounded (`QueryLimits`): repetitions of a parameter, values of
+//!   one, `_include`s and `_offset`, each refused with a message naming the limit, before any
+//!   SQL is made; values holding control characters (NUL among them) are refused too.
 
 use crate::query::QueryParam;
 use chrono_tz::Tz;
@@ -28,6 +31,36 @@ pub struct ParseOptions {
     pub default_count: usize,
     /// Largest page size; a larger `_count` is lowered to this.
     pub max_count: usize,
+    /// Bounds on what one search may ask.
+    pub limits: QueryLimits,
+}
+
+/// Bounds on what one search may ask, so that no request can make the database work without
+/// limit: each is checked before any SQL is made and refused with a message naming it. Real
+/// PGO queries stay far below them (the BgZ list repeats no parameter and names at most three
+/// values; vital signs repeat `date` twice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// Occurrences of one search parameter (they are AND-ed).
+    pub max_repeats: usize,
+    /// Comma-separated values in one occurrence (they are OR-ed).
+    pub max_values: usize,
+    /// `_include` parameters.
+    pub max_includes: usize,
+    /// The largest `_offset`.
+    pub max_offset: usize,
+}
+
+impl QueryLimits {
+    /// The defaults of the service's settings.
+    pub const DEFAULT: QueryLimits =
+        QueryLimits { max_repeats: 10, max_values: 50, max_includes: 10, max_offset: 100_000 };
+}
+
+impl Default for QueryLimits {
+    fn default() -> QueryLimits {
+        QueryLimits::DEFAULT
+    }
 }
 
 /// A parsed search.
@@ -151,6 +184,16 @@ pub enum SearchError {
     /// A control parameter was given twice.
     #[error("the parameter '{0}' may be given only once")]
     Repeated(String),
+    /// A bound on what one search may ask was exceeded.
+    #[error("{what}: at most {limit} allowed (setting search.{setting})")]
+    Limit {
+        /// What was asked too much of.
+        what: String,
+        /// The bound.
+        limit: usize,
+        /// The setting that holds the bound.
+        setting: &'static str,
+    },
 }
 
 /// Parses the query of a search on `served` (of type `definition`) at a data service.
@@ -170,7 +213,10 @@ pub fn parse(
         applied: Vec::new(),
         ignored: Vec::new(),
     };
+    let limits = options.limits;
     let mut seen_control = Vec::new();
+    let mut occurrences: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let mut includes = 0;
     for param in params {
         if param.value.is_empty() {
             continue;
@@ -198,6 +244,13 @@ pub fn parse(
             "_offset" => {
                 control("_offset")?;
                 request.offset = non_negative(param, "_offset")?;
+                if request.offset > limits.max_offset {
+                    return Err(SearchError::Limit {
+                        what: "_offset".to_owned(),
+                        limit: limits.max_offset,
+                        setting: "max_offset",
+                    });
+                }
                 request.applied.push(format!("_offset={}", request.offset));
             }
             "max" if options.lastn => {
@@ -217,6 +270,14 @@ pub fn parse(
             "_include" => {
                 if let Some(modifier) = modifier {
                     return Err(unsupported_modifier("_include", modifier));
+                }
+                includes += 1;
+                if includes > limits.max_includes {
+                    return Err(SearchError::Limit {
+                        what: "_include parameters".to_owned(),
+                        limit: limits.max_includes,
+                        setting: "max_includes",
+                    });
                 }
                 let allowed = Include::parse(&param.value).filter(|include| served.includes.contains(include));
                 match allowed {
@@ -251,7 +312,27 @@ pub fn parse(
                     }
                     (_, Some(modifier)) => return Err(unsupported_modifier(name, modifier)),
                 };
-                let values = split_unescaped(&param.value, ',')
+                let seen = occurrences.entry(search_param.name.as_str()).or_insert(0);
+                *seen += 1;
+                if *seen > limits.max_repeats {
+                    return Err(SearchError::Limit {
+                        what: format!("occurrences of '{name}'"),
+                        limit: limits.max_repeats,
+                        setting: "max_repeats",
+                    });
+                }
+                if param.value.chars().any(char::is_control) {
+                    return Err(invalid(name, "control characters are not allowed in a value"));
+                }
+                let alternatives = split_unescaped(&param.value, ',');
+                if alternatives.len() > limits.max_values {
+                    return Err(SearchError::Limit {
+                        what: format!("values of '{name}' ({} given)", alternatives.len()),
+                        limit: limits.max_values,
+                        setting: "max_values",
+                    });
+                }
+                let values = alternatives
                     .into_iter()
                     .map(|value| parse_value(name, search_param.kind, &value, type_modifier, options.zone))
                     .collect::<Result<Vec<_>, _>>()?;

@@ -6,6 +6,7 @@
 //! A batch handles each entry on its own and reports per entry.
 
 use crate::IngestError;
+use crate::owner::KnownPatients;
 use crate::prepare::{Ingestor, Rejection, RejectionKind};
 use fhir_core::date::format_instant;
 use fhir_core::{IssueCode, OperationOutcome, Release, reference};
@@ -103,7 +104,7 @@ impl Ingestor {
             }
         }
         if outcome.has_errors() {
-            return Err(IngestError::Rejected(Rejection { kind: worst, outcome }));
+            return Err(IngestError::Rejected(Rejection { kind: worst, outcome, awaits_patient: false }));
         }
         // Assign ids to creates and map every fullUrl to the identity it will have.
         let mut identities: HashMap<String, String> = HashMap::new();
@@ -133,7 +134,11 @@ impl Ingestor {
         }
         let mut prepared = Vec::with_capacity(requests.len());
         let mut warnings: HashMap<usize, Vec<fhir_core::outcome::Issue>> = HashMap::new();
-        for (index, _, request) in requests {
+        // Patients first: the other entries may name them by BSN.
+        let mut known = KnownPatients::default();
+        let (patients, others): (Vec<_>, Vec<_>) =
+            requests.into_iter().partition(|(_, _, request)| request.resource_type() == "Patient");
+        for (index, _, request) in patients.into_iter().chain(others) {
             let location = format!("Bundle.entry[{index}].resource");
             let write = match request {
                 EntryRequest::Delete { resource_type, id } => (0, Write::Delete { release, resource_type, id }),
@@ -144,14 +149,16 @@ impl Ingestor {
                         EntryRequest::Delete { .. } => continue,
                     };
                     rewrite_references(&mut resource, &identities);
-                    match self.prepare(provider, release, resource, Some(&location)) {
+                    match self.prepare(store, provider, release, resource, Some(&location), &known).await {
                         Ok(ready) => {
+                            known.add(&ready.write);
                             if !ready.warnings.is_empty() {
                                 warnings.insert(index, ready.warnings);
                             }
                             (order, Write::Put(Box::new(ready.write)))
                         }
-                        Err(rejection) => {
+                        Err(IngestError::Store(error)) => return Err(IngestError::Store(error)),
+                        Err(IngestError::Rejected(rejection)) => {
                             if rejection.kind == RejectionKind::Invalid {
                                 worst = RejectionKind::Invalid;
                             }
@@ -164,7 +171,7 @@ impl Ingestor {
             prepared.push((index, write));
         }
         if outcome.has_errors() {
-            return Err(IngestError::Rejected(Rejection { kind: worst, outcome }));
+            return Err(IngestError::Rejected(Rejection { kind: worst, outcome, awaits_patient: false }));
         }
         // FHIR's processing order: deletes, then creates, then updates; answers in entry order.
         prepared.sort_by_key(|(index, (order, _))| (*order, *index));
@@ -196,12 +203,11 @@ impl Ingestor {
                 }
                 Ok(EntryRequest::Post { resource, .. }) => {
                     let resource = crate::with_id(resource, &uuid::Uuid::new_v4().to_string());
-                    self.prepare(provider, release, resource, Some(&location))
-                        .map(|ready| (Write::Put(Box::new(ready.write)), ready.warnings))
+                    self.prepare_entry(store, provider, release, resource, &location).await?
                 }
-                Ok(EntryRequest::Put { resource, .. }) => self
-                    .prepare(provider, release, resource, Some(&location))
-                    .map(|ready| (Write::Put(Box::new(ready.write)), ready.warnings)),
+                Ok(EntryRequest::Put { resource, .. }) => {
+                    self.prepare_entry(store, provider, release, resource, &location).await?
+                }
             };
             let response = match write {
                 Ok((write, warnings)) => {
@@ -219,6 +225,35 @@ impl Ingestor {
             responses.push(response);
         }
         Ok(response_bundle("batch-response", responses))
+    }
+}
+
+impl Ingestor {
+    /// A batch entry's write: each entry on its own, so the Patients it may name by BSN are the
+    /// ones held (earlier entries included, as they were written before it).
+    async fn prepare_entry(
+        &self,
+        store: &Store,
+        provider: &Provider,
+        release: Release,
+        resource: Value,
+        location: &str,
+    ) -> Result<Result<(Write, Vec<fhir_core::outcome::Issue>), Rejection>, IngestError> {
+        match self.prepare(store, provider, release, resource, Some(location), &KnownPatients::default()).await {
+            Ok(ready) => Ok(Ok((Write::Put(Box::new(ready.write)), ready.warnings))),
+            Err(IngestError::Rejected(rejection)) => Ok(Err(rejection)),
+            Err(IngestError::Store(error)) => Err(IngestError::Store(error)),
+        }
+    }
+}
+
+impl EntryRequest {
+    fn resource_type(&self) -> &str {
+        match self {
+            EntryRequest::Put { resource_type, .. }
+            | EntryRequest::Post { resource_type, .. }
+            | EntryRequest::Delete { resource_type, .. } => resource_type,
+        }
     }
 }
 

@@ -5,18 +5,24 @@
 //! A resource is accepted when it:
 //! 1. is valid FHIR JSON of the release (fhir-validate: types, formats, JSON rules);
 //! 2. is of a type one of the provider's data services of that release serves;
-//! 3. claims (`meta.profile`) a profile that data service accepts for the type.
+//! 3. claims (`meta.profile`) a profile that data service accepts for the type;
+//! 4. if its type is in the patient compartment, leads to exactly one person among the
+//!    provider's Patients (`owner.rs`).
 //!
 //! Unknown elements are kept and reported as warnings, or refused, as configured. Accepted
 //! resources are indexed for search, hashed (to skip no-op writes) and, for a Patient, keyed by
 //! the person keys of its BSNs.
 
 mod bundle;
+mod check;
 mod load;
+mod owner;
 mod prepare;
 
 pub use bundle::BundleKind;
+pub use check::{Unowned, unowned_resources};
 pub use load::{LoadError, LoadOptions, LoadSummary, Rejected, collect_files};
+pub use owner::KnownPatients;
 pub use prepare::{Ingestor, Prepared, Rejection, RejectionKind, UnknownElements};
 
 /// Ingest failed: the input was refused, or the store failed.

@@ -1,8 +1,12 @@
 //! Bulk loading of files and folders of FHIR JSON resources and Bundles, through the same checks
 //! as the provider endpoint. Valid resources are written in batches (one transaction each);
 //! every refused resource is named with its file and reasons, and loading carries on.
+//!
+//! Files are read in name order, so a resource may come before the Patient it names by BSN: such
+//! a resource is tried again after every other file, and refused only if the Patient never came.
 
 use crate::IngestError;
+use crate::owner::KnownPatients;
 use crate::prepare::Ingestor;
 use fhir_core::Release;
 use serde_json::Value;
@@ -103,6 +107,10 @@ struct Batch<'a> {
     provider: &'a Provider,
     size: usize,
     writes: Vec<Write>,
+    /// The Patients among `writes`, which resources of the same batch may name by BSN.
+    known: KnownPatients,
+    /// Resources that named a Patient by BSN before it arrived: (file, location, resource).
+    deferred: Vec<(String, Option<String>, Value)>,
 }
 
 impl Batch<'_> {
@@ -119,6 +127,7 @@ impl Batch<'_> {
             return Ok(());
         }
         let outcomes = self.store.write(self.provider.id, std::mem::take(&mut self.writes)).await?;
+        self.known.clear();
         for outcome in outcomes {
             count(summary, outcome.kind);
         }
@@ -146,7 +155,14 @@ impl Ingestor {
         mut progress: impl FnMut(usize),
     ) -> Result<LoadSummary, LoadError> {
         let mut summary = LoadSummary::default();
-        let mut batch = Batch { store, provider, size: options.batch_size.max(1), writes: Vec::new() };
+        let mut batch = Batch {
+            store,
+            provider,
+            size: options.batch_size.max(1),
+            writes: Vec::new(),
+            known: KnownPatients::default(),
+            deferred: Vec::new(),
+        };
         let mut first_seen: HashMap<String, String> = HashMap::new();
         for (done, path) in files.iter().enumerate() {
             let file = path.display().to_string();
@@ -158,6 +174,13 @@ impl Ingestor {
                 _ => summary.skipped.push((file, "not a .json or .xml file".to_owned())),
             }
             progress(done + 1);
+        }
+        batch.flush(&mut summary).await?;
+        // Every Patient of the load is held now: the deferred resources get their second try.
+        for (file, location, resource) in std::mem::take(&mut batch.deferred) {
+            let resources = vec![(location.unwrap_or_default(), resource)];
+            self.load_resources(&file, options.release, resources, &mut batch, &mut summary, &mut first_seen, false)
+                .await?;
         }
         batch.flush(&mut summary).await?;
         store.analyze(store::Filled::Resources).await?;
@@ -225,11 +248,36 @@ impl Ingestor {
         } else {
             vec![(String::new(), value)]
         };
+        self.load_resources(file, release, resources, batch, summary, first_seen, true).await
+    }
+
+    /// Prepares `resources` of `file` and adds them to `batch`; with `may_defer`, one that names
+    /// a Patient by BSN that is not held yet waits for the end of the load.
+    #[allow(clippy::too_many_arguments)]
+    async fn load_resources(
+        &self,
+        file: &str,
+        release: Release,
+        resources: Vec<(String, Value)>,
+        batch: &mut Batch<'_>,
+        summary: &mut LoadSummary,
+        first_seen: &mut HashMap<String, String>,
+        may_defer: bool,
+    ) -> Result<(), LoadError> {
         for (location, resource) in resources {
+            let kept = (may_defer && may_name_a_patient_by_bsn(&resource)).then(|| resource.clone());
             let location = (!location.is_empty()).then_some(location.as_str());
             let name = resource_name(&resource);
-            match self.prepare(batch.provider, release, resource, location) {
+            let prepared = self.prepare(batch.store, batch.provider, release, resource, location, &batch.known).await;
+            match prepared {
+                Err(IngestError::Store(error)) => return Err(LoadError::Store(error)),
+                Err(IngestError::Rejected(rejection)) if rejection.awaits_patient && kept.is_some() => {
+                    if let Some(resource) = kept {
+                        batch.deferred.push((file.to_owned(), location.map(str::to_owned), resource));
+                    }
+                }
                 Ok(ready) => {
+                    batch.known.add(&ready.write);
                     for warning in &ready.warnings {
                         summary.warnings.push(format!(
                             "{file}: {}: {}",
@@ -244,7 +292,7 @@ impl Ingestor {
                     }
                     batch.push(Write::Put(Box::new(ready.write)), summary).await?;
                 }
-                Err(rejection) => summary.rejected.push(Rejected {
+                Err(IngestError::Rejected(rejection)) => summary.rejected.push(Rejected {
                     file: file.to_owned(),
                     resource: name,
                     reasons: rejection.outcome.issues.iter().map(fhir_core::outcome::Issue::describe).collect(),
@@ -298,6 +346,17 @@ impl Ingestor {
             }
             Err(IngestError::Store(error)) => Err(LoadError::Store(error)),
         }
+    }
+}
+
+/// Whether `value` may name a Patient by BSN (the BSN system, or a conditional reference to a
+/// Patient, anywhere in it): a walk, far cheaper than keeping a copy of every resource loaded.
+fn may_name_a_patient_by_bsn(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text == fhir_core::BSN_SYSTEM || text.starts_with("Patient?"),
+        Value::Array(items) => items.iter().any(may_name_a_patient_by_bsn),
+        Value::Object(members) => members.values().any(may_name_a_patient_by_bsn),
+        _ => false,
     }
 }
 

@@ -1,5 +1,7 @@
 //! Checking one resource and deriving everything the store needs from it.
 
+use crate::IngestError;
+use crate::owner::{KnownPatients, Owner, OwnerError, decide, look_up};
 use chrono_tz::Tz;
 use data_services::{Catalog, ServedType};
 use fhir_core::outcome::Issue;
@@ -8,7 +10,7 @@ use identity::DeploymentSecret;
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::sync::Arc;
-use store::{Provider, ResourceWrite};
+use store::{Provider, ResourceWrite, Store};
 
 /// What to do with elements the FHIR model does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,9 @@ pub struct Rejection {
     pub kind: RejectionKind,
     /// The issues, with FHIRPath locations.
     pub outcome: OperationOutcome,
+    /// Refused only because the Patient it names by BSN is not held (yet): a load tries it again
+    /// after its other files.
+    pub awaits_patient: bool,
 }
 
 impl Rejection {
@@ -44,7 +49,11 @@ impl Rejection {
         diagnostics: impl Into<String>,
         expression: Option<String>,
     ) -> Rejection {
-        Rejection { kind, outcome: OperationOutcome::default().with(Severity::Error, code, diagnostics, expression) }
+        Rejection {
+            kind,
+            outcome: OperationOutcome::default().with(Severity::Error, code, diagnostics, expression),
+            awaits_patient: false,
+        }
     }
 
     /// A one-line summary: the first issue, with its location, and how many more there are.
@@ -93,6 +102,8 @@ pub struct Ingestor {
     secret: Arc<DeploymentSecret>,
     zone: Tz,
     unknown_elements: UnknownElements,
+    /// The service's public URL: absolute references under it are the service's own.
+    own_base: Option<String>,
 }
 
 impl Ingestor {
@@ -104,7 +115,14 @@ impl Ingestor {
         zone: Tz,
         unknown_elements: UnknownElements,
     ) -> Ingestor {
-        Ingestor { catalog, secret, zone, unknown_elements }
+        Ingestor { catalog, secret, zone, unknown_elements, own_base: None }
+    }
+
+    /// Reads absolute references under `public_url` as references to the provider's own
+    /// resources (without it, every absolute reference names another server).
+    pub fn with_public_url(mut self, public_url: &str) -> Ingestor {
+        self.own_base = Some(public_url.trim_end_matches('/').to_owned());
+        self
     }
 
     /// The definitions in use.
@@ -112,15 +130,70 @@ impl Ingestor {
         &self.catalog
     }
 
-    /// Checks `resource` for `provider` in `release` and prepares its write. `location` is the
-    /// FHIRPath of the resource inside what was sent (`Bundle.entry[2].resource`), if any.
-    pub fn prepare(
+    /// Checks `resource` for `provider` in `release` and prepares its write, tied to the
+    /// Patient whose record it is (`owner.rs`): held by `store`, or among the `known` Patients
+    /// written with it. `location` is the FHIRPath of the resource inside what was sent
+    /// (`Bundle.entry[2].resource`), if any.
+    pub async fn prepare(
+        &self,
+        store: &Store,
+        provider: &Provider,
+        release: Release,
+        resource: Value,
+        location: Option<&str>,
+        known: &KnownPatients,
+    ) -> Result<Prepared, IngestError> {
+        let (mut prepared, owner) = self.check(provider, release, resource, location).map_err(IngestError::Rejected)?;
+        prepared.write.index.compartment = match owner {
+            Owner::Decided(ids) => ids,
+            Owner::ByBsn { bsn, path, id } => {
+                let at = |path: &str| locate(location, path);
+                let type_name = prepared.write.resource_type.clone();
+                look_up(store, &self.secret, provider, release, known, &type_name, (&bsn, &path, id), &at)
+                    .await
+                    .map_err(|error| match error {
+                        OwnerError::Refused(rejection) => IngestError::Rejected(rejection),
+                        OwnerError::Store(error) => IngestError::Store(error),
+                    })?
+            }
+        };
+        Ok(prepared)
+    }
+
+    /// `prepare` without a store, for records whose every Patient reference is by id (the
+    /// demo's fixtures, generated test data): a reference by BSN is refused, since finding the
+    /// Patient it names needs the store.
+    pub fn prepare_by_id(
         &self,
         provider: &Provider,
         release: Release,
         resource: Value,
         location: Option<&str>,
     ) -> Result<Prepared, Rejection> {
+        let (mut prepared, owner) = self.check(provider, release, resource, location)?;
+        prepared.write.index.compartment = match owner {
+            Owner::Decided(ids) => ids,
+            Owner::ByBsn { path, .. } => {
+                return Err(Rejection::new(
+                    RejectionKind::Unprocessable,
+                    IssueCode::NotSupported,
+                    "a Patient named by BSN is found only through the ingest endpoint or the load command",
+                    Some(locate(location, &path)),
+                ));
+            }
+        };
+        Ok(prepared)
+    }
+
+    /// Everything of `prepare` that needs no store: the checks, the index, and what the
+    /// resource's own references decide of whose record it is.
+    fn check(
+        &self,
+        provider: &Provider,
+        release: Release,
+        resource: Value,
+        location: Option<&str>,
+    ) -> Result<(Prepared, Owner), Rejection> {
         let at = |path: &str| locate(location, path);
         let Some(resource_type) = resource.get("resourceType").and_then(Value::as_str).map(str::to_owned) else {
             return Err(Rejection::new(
@@ -180,10 +253,10 @@ impl Ingestor {
             .catalog
             .release(release)
             .and_then(|definition| definition.type_definition(&resource_type))
-            .ok_or_else(|| {
-                Rejection::new(RejectionKind::Unprocessable, IssueCode::NotSupported, "type not defined", None)
-            })?;
+            .ok_or_else(unsupported_type)?;
         let index = fhir_search::index::extract(definition, &resource, self.zone);
+        let links = fhir_search::patient_links(definition, &resource, self.own_base.as_deref());
+        let owner = decide(definition, &id, links, &at)?;
         let mut warnings = outcome;
         for bsn in &index.bsns {
             if !identity::is_valid_bsn(bsn) {
@@ -198,10 +271,8 @@ impl Ingestor {
         }
         let person_keys = index.bsns.iter().map(|bsn| self.secret.person_key(&provider.name, bsn)).collect();
         let content_hash = store::content_hash(&resource);
-        Ok(Prepared {
-            write: ResourceWrite { release, resource_type, id, resource, content_hash, index, person_keys },
-            warnings,
-        })
+        let write = ResourceWrite { release, resource_type, id, resource, content_hash, index, person_keys };
+        Ok((Prepared { write, warnings }, owner))
     }
 
     /// Checks `resource` against the FHIR rules of `release` alone (types, formats, JSON rules,
@@ -228,7 +299,7 @@ impl Ingestor {
         }
         if outcome.has_errors() {
             outcome.issues.retain(|issue| issue.severity == Severity::Error);
-            return Err(Rejection { kind: RejectionKind::Invalid, outcome });
+            return Err(Rejection { kind: RejectionKind::Invalid, outcome, awaits_patient: false });
         }
         // Every stored resource must be servable as XML too; this also holds the narrative to the
         // XHTML rules (well-formed, no active content) and integers to their type's range
@@ -262,6 +333,10 @@ impl Ingestor {
             .collect();
         if offered.is_empty() { "none in this release".to_owned() } else { offered.join(", ") }
     }
+}
+
+fn unsupported_type() -> Rejection {
+    Rejection::new(RejectionKind::Unprocessable, IssueCode::NotSupported, "type not defined", None)
 }
 
 fn validation_release(release: Release) -> fhir_validate::Release {

@@ -58,7 +58,8 @@ fn blood_pressure(id: &str, subject: &str) -> Value {
 on_both_backends!(refusals_say_what_and_where_with_the_right_kind, |database| {
     let (_store, provider) = setup(&database).await;
     let ingestor = ingestor(UnknownElements::Warn);
-    let check = |resource: Value| ingestor.prepare(&provider, Release::Stu3, resource, None).expect_err("refused");
+    let check =
+        |resource: Value| ingestor.prepare_by_id(&provider, Release::Stu3, resource, None).expect_err("refused");
 
     let not_a_resource = check(json!({"id": "x"}));
     assert_eq!(not_a_resource.kind, RejectionKind::Invalid);
@@ -87,19 +88,20 @@ on_both_backends!(unknown_elements_warn_or_refuse_as_configured, |database| {
     let (_store, provider) = setup(&database).await;
     let mut resource = blood_pressure("o1", "Patient/p1");
     resource["colour"] = json!("blue");
-    let warned =
-        ingestor(UnknownElements::Warn).prepare(&provider, Release::Stu3, resource.clone(), None).expect("accepted");
+    let warned = ingestor(UnknownElements::Warn)
+        .prepare_by_id(&provider, Release::Stu3, resource.clone(), None)
+        .expect("accepted");
     assert_eq!(warned.warnings[0].expression, ["Observation.colour"]);
     // Kept as sent.
     assert_eq!(warned.write.resource["colour"], "blue");
-    let refused = ingestor(UnknownElements::Reject).prepare(&provider, Release::Stu3, resource, None);
+    let refused = ingestor(UnknownElements::Reject).prepare_by_id(&provider, Release::Stu3, resource, None);
     assert_eq!(refused.err().map(|rejection| rejection.kind), Some(RejectionKind::Invalid));
 });
 
 on_both_backends!(patients_are_found_by_the_person_key_of_their_bsn, |database| {
     let (store, provider) = setup(&database).await;
     let ingestor = ingestor(UnknownElements::Warn);
-    let ready = ingestor.prepare(&provider, Release::Stu3, patient("p1", "999911120"), None).expect("valid");
+    let ready = ingestor.prepare_by_id(&provider, Release::Stu3, patient("p1", "999911120"), None).expect("valid");
     store.write(provider.id, vec![Write::Put(Box::new(ready.write))]).await.expect("stored");
     let secret = identity::DeploymentSecret::from_base64(&base64::engine::general_purpose::STANDARD.encode([3_u8; 32]))
         .expect("secret");

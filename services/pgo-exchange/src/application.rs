@@ -36,6 +36,8 @@ pub struct Application {
     store: store::Store,
     access_log: Option<metering::AccessLog>,
     retention_days: u32,
+    /// Where this process learns of other instances' revocations, from when, how often.
+    revocations: (Arc<access_token::Revocations>, i64, std::time::Duration),
 }
 
 /// How often expired sessions and refresh tokens are removed.
@@ -85,6 +87,12 @@ impl Application {
                 default_count: settings.search.default_count,
                 max_count: settings.search.max_count,
                 zone: settings.timezone(),
+                query: fhir_api::QueryLimits {
+                    max_repeats: settings.search.max_repeats,
+                    max_values: settings.search.max_values,
+                    max_includes: settings.search.max_includes,
+                    max_offset: settings.search.max_offset,
+                },
             },
             ZalInfo {
                 aanbiedertype: settings.zal.aanbiedertype.clone(),
@@ -92,6 +100,7 @@ impl Application {
             },
             settings.server.max_body_bytes,
             settings.tokens.lifetime_seconds,
+            context.revocations.clone(),
             throttle.clone(),
         );
         let public_url = settings.server.public_url.clone();
@@ -154,6 +163,11 @@ impl Application {
             store: context.store.clone(),
             access_log,
             retention_days: settings.access_log.retention_days,
+            revocations: (
+                context.revocations.clone(),
+                context.revocations_since,
+                std::time::Duration::from_millis(settings.tokens.revocation_poll_ms),
+            ),
         })
     }
 
@@ -164,8 +178,11 @@ impl Application {
 
     /// Serves until the process is asked to stop (SIGINT or SIGTERM: in-flight requests finish,
     /// then the queued access-log entries are written). Meanwhile expired sessions, refresh
-    /// tokens and access-log entries past their retention are removed every few minutes.
+    /// tokens and access-log entries past their retention are removed every few minutes, and
+    /// the revocations other instances make are read every `tokens.revocation_poll_ms`.
     pub async fn run(self) -> std::io::Result<()> {
+        let (revocations, since, every) = self.revocations.clone();
+        let watch = authorization::revocation_watch::watch(self.store.clone(), revocations, every, since);
         let store = self.store.clone();
         let retention_millis = i64::from(self.retention_days) * 86_400_000;
         let purge = tokio::spawn(async move {
@@ -185,6 +202,7 @@ impl Application {
         });
         let served = self.server.await;
         purge.abort();
+        watch.abort();
         if let Some(access_log) = &self.access_log {
             access_log.flush().await;
         }
@@ -243,7 +261,8 @@ fn authorization_server(context: &Context, throttle: throttle::Throttle) -> anyh
         login,
         authenticate,
         throttle,
-    ))
+    )
+    .with_revocations(context.revocations.clone()))
 }
 
 /// How the token endpoint authenticates PGO servers.

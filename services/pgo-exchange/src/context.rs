@@ -38,6 +38,11 @@ pub struct Context {
     pub ingestor: Ingestor,
     /// The meter of successful exchanges (one per process: it remembers who is counted).
     pub meter: Arc<metering::Meter>,
+    /// The consents revoked while tokens given under them may live, known to this process (one
+    /// per process, shared by the authorization and resource servers).
+    pub revocations: Arc<access_token::Revocations>,
+    /// Where the next look for other instances' revocations starts (ms).
+    pub revocations_since: i64,
 }
 
 impl Context {
@@ -53,7 +58,9 @@ impl Context {
             std::fs::create_dir_all(&settings.data_dir)
                 .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
         }
-        let store = Store::connect(&database_url, settings.database.max_connections).await?;
+        let statement_timeout = std::time::Duration::from_millis(settings.database.statement_timeout_ms);
+        let store =
+            Store::connect_with(&database_url, settings.database.max_connections, Some(statement_timeout)).await?;
         store.migrate().await?;
         let secret = if settings.secrets.deployment_secret.expose_secret().is_empty() {
             DeploymentSecret::load_or_create(&settings.deployment_secret_path())?
@@ -68,10 +75,32 @@ impl Context {
             UnknownElementsPolicy::Reject => UnknownElements::Reject,
         };
         let catalog = Arc::new(catalog);
-        let ingestor = Ingestor::new(catalog.clone(), secret.clone(), settings.timezone(), unknown_elements);
+        let ingestor = Ingestor::new(catalog.clone(), secret.clone(), settings.timezone(), unknown_elements)
+            .with_public_url(&settings.server.public_url);
         let meter =
             Arc::new(metering::Meter::new(store.clone(), settings.timezone(), settings.metering.known_capacity));
-        let context = Context { settings, store, catalog, secret, seal, signing_key, ingestor, meter };
+        // Every revocation a token still alive could have been given under, before serving.
+        let lifetime = std::time::Duration::from_secs(settings.tokens.lifetime_seconds);
+        let revocations = Arc::new(access_token::Revocations::new(lifetime));
+        let reach_back = i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX).saturating_add(60_000);
+        let revocations_since = authorization::revocation_watch::catch_up(
+            &store,
+            &revocations,
+            fhir_core::date::now_millis().saturating_sub(reach_back),
+        )
+        .await?;
+        let context = Context {
+            settings,
+            store,
+            catalog,
+            secret,
+            seal,
+            signing_key,
+            ingestor,
+            meter,
+            revocations,
+            revocations_since,
+        };
         context.sync_configured_providers().await?;
         context.import_configured_lists().await?;
         Ok(context)

@@ -53,6 +53,8 @@ enum Command {
     /// The signed usage report of a period (new unique users per PGO, amounts due, evidence),
     /// or `report verify FILE` to check a saved one.
     Report(commands::report::ReportArgs),
+    /// List stored patient's records tied to no Patient (served to nobody); exits 1 if any.
+    Check,
     /// Register auditors (who read usage reports and the access log).
     Auditors {
         #[command(subcommand)]
@@ -76,6 +78,7 @@ async fn main() -> ExitCode {
         Command::Load(args) => commands::load::run(cli.config.as_deref(), overrides, args).await,
         Command::Token(args) => commands::token::run(cli.config.as_deref(), overrides, args).await,
         Command::Report(args) => commands::report::run(cli.config.as_deref(), overrides, args).await,
+        Command::Check => commands::check::run(cli.config.as_deref(), overrides).await,
         Command::Auditors { command } => commands::auditors::run(command),
     };
     match result {

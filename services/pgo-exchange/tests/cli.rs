@@ -236,3 +236,52 @@ fn auditors_get_a_secret_and_its_hash() {
     let refused = Command::new(env!("CARGO_BIN_EXE_pgo-exchange")).args(["auditors", "new", "NZA"]).output().unwrap();
     assert!(!refused.status.success());
 }
+
+/// A blood pressure of the person with `bsn`, named by identifier, as real exports write it.
+fn observation_named_by_bsn(id: &str, bsn: &str) -> String {
+    serde_json::json!({"resourceType": "Observation", "id": id,
+        "meta": {"profile": ["http://nictiz.nl/fhir/StructureDefinition/zib-BloodPressure"]}, "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+        "subject": {"identifier": {"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": bsn}}})
+    .to_string()
+}
+
+on_both_backends!(load_waits_for_the_patient_a_record_names_by_bsn_and_check_finds_records_of_nobody, |database| {
+    assert!(
+        run(&database, &["providers", "add", "umcx", "--display-name", "UMC X", "--data-services", "48"])
+            .status
+            .success()
+    );
+    // Files load in name order: the records come before the Patient they name.
+    let folder = database.dir.path().join("export");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("A-observation.json"), observation_named_by_bsn("bp-1", "999911120")).unwrap();
+    std::fs::write(folder.join("B-observation.json"), observation_named_by_bsn("bp-2", "999911284")).unwrap();
+    let patient = std::fs::read_to_string(fixtures().join("Patient-demo-patient-anna.json")).unwrap();
+    let patient: serde_json::Value = serde_json::from_str(&patient).unwrap();
+    let mut patient = patient;
+    patient["identifier"] =
+        serde_json::json!([{"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": "999911120"}]);
+    std::fs::write(folder.join("Z-patient.json"), patient.to_string()).unwrap();
+    let loaded = run(&database, &["load", "--provider", "umcx", &folder.display().to_string()]);
+    let summary = text(&loaded.stdout);
+    assert!(summary.starts_with("umcx@medmij (stu3): 3 files read, 2 resources loaded"), "{summary}");
+    // The one whose person the provider does not know is named, without the BSN.
+    assert!(summary.contains("Observation/bp-2") && summary.contains("no Patient of provider umcx"), "{summary}");
+    assert!(!summary.contains("999911284"), "{summary}");
+    let checked = run(&database, &["check"]);
+    assert_eq!(checked.status.code(), Some(0), "{}", text(&checked.stdout));
+    // A record whose tie to its Patient is lost (as records stored before the rule have none).
+    {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut connection = sqlx::AnyConnection::connect(&database.url).await.unwrap();
+        sqlx::query("DELETE FROM compartment WHERE rid IN (SELECT rid FROM resources WHERE id = 'bp-1')")
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    }
+    let checked = run(&database, &["check"]);
+    assert_eq!(checked.status.code(), Some(1));
+    assert!(text(&checked.stdout).contains("umcx@medmij (stu3): Observation/bp-1"), "{}", text(&checked.stdout));
+});

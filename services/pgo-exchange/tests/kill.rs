@@ -110,6 +110,7 @@ fn mint(context: &Context, base: &str) -> Vec<(usize, String, String)> {
                 provider: PROVIDER.into(),
                 scope: format!("{PROVIDER}~{SERVICE}").parse().expect("scope"),
                 audience: vec![base.to_owned()],
+                consent: None,
             };
             work.push((client, pseudonym.clone(), issuer.issue(&grant).expect("token").token));
         }

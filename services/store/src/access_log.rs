@@ -100,12 +100,29 @@ impl Store {
         rows.iter().map(entry).collect()
     }
 
-    /// Deletes the entries from before `before`; returns how many.
+    /// Deletes the entries from before `before`; returns how many. In batches: a backlog of
+    /// years (a shortened retention) deleted in one statement would outlast the statement
+    /// timeout, fail, and fail again at every later purge.
     pub async fn purge_access_log(&self, before: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM access_log WHERE at < $1").bind(before).execute(&self.pool).await?;
-        Ok(done.rows_affected())
+        let mut purged = 0;
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM access_log WHERE id IN (SELECT id FROM access_log WHERE at < $1 ORDER BY at LIMIT $2)",
+            )
+            .bind(before)
+            .bind(PURGE_BATCH)
+            .execute(&self.pool)
+            .await?;
+            purged += done.rows_affected();
+            if done.rows_affected() < PURGE_BATCH.unsigned_abs() {
+                return Ok(purged);
+            }
+        }
     }
 }
+
+/// Entries deleted per statement when the access log is purged.
+const PURGE_BATCH: i64 = 10_000;
 
 fn entry(row: &AnyRow) -> Result<(i64, AccessEntry), StoreError> {
     let returned: String = row.try_get("returned")?;

@@ -21,6 +21,8 @@ pub enum RevokedWhy {
     RefreshTokenReuse,
     /// Its authorization code was presented twice.
     CodeReplay,
+    /// The PGO revoked one of its tokens (RFC 7009).
+    Client,
 }
 
 impl RevokedWhy {
@@ -30,6 +32,7 @@ impl RevokedWhy {
             RevokedWhy::Person => "person",
             RevokedWhy::RefreshTokenReuse => "refresh-token-reuse",
             RevokedWhy::CodeReplay => "code-replay",
+            RevokedWhy::Client => "client",
         }
     }
 }
@@ -91,6 +94,9 @@ pub struct Consent {
     pub expires_at: i64,
     /// Revoked at (ms), if it was.
     pub revoked_at: Option<i64>,
+    /// The handle its access tokens carry (`sid`): random, so that it says nothing of other
+    /// consents; what revocations are known by on every instance.
+    pub handle: String,
 }
 
 impl Consent {
@@ -158,7 +164,10 @@ pub enum CodeRedemption {
     Redeemed(Box<RedeemedCode>),
     /// It had been used before; the consent it gave (and every token from it) is now revoked
     /// (RFC 6749 §4.1.2).
-    Replayed,
+    Replayed {
+        /// The handle of the consent revoked.
+        consent: String,
+    },
     /// No such code.
     Unknown,
 }
@@ -169,7 +178,10 @@ pub enum Rotation {
     /// Spent; its successor is stored. The consent, as it is now.
     Rotated(Box<Consent>),
     /// It had been rotated before: the whole family (the consent) is now revoked.
-    Reused,
+    Reused {
+        /// The handle of the consent revoked.
+        consent: String,
+    },
     /// Its consent was revoked or has lapsed, or the token itself expired.
     Inactive,
     /// No such token.
@@ -180,9 +192,9 @@ pub enum Rotation {
 /// through rusqlite in `token_writer.rs`), each written once.
 ///
 /// A consent: `$1` provider, `$2` client, `$3` person key, `$4` pseudonym, `$5` scope, `$6` now,
-/// `$7` lapse; gives its id.
+/// `$7` lapse, `$8` handle; gives its id.
 pub(crate) const INSERT_CONSENT: &str = "INSERT INTO consents (provider_id, client_id, person_key, pseudonym, scope, \
-     granted_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id";
+     granted_at, last_used_at, expires_at, handle) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING id";
 /// A code: `$1` hash, `$2` consent, `$3` client, `$4` redirect URI, `$5` challenge, `$6` expiry.
 pub(crate) const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, consent_id, client_id, redirect_uri, \
      code_challenge, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -190,12 +202,14 @@ pub(crate) const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash
 pub(crate) const SPEND_CODE: &str = "UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 \
      AND used_at IS NULL RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at";
 /// The consent of code `$1`, spent or not.
-pub(crate) const CONSENT_OF_CODE: &str = "SELECT consent_id FROM authorization_codes WHERE code_hash = $1";
+pub(crate) const CONSENT_OF_CODE: &str = "SELECT a.consent_id, c.handle FROM authorization_codes a \
+     JOIN consents c ON c.id = a.consent_id WHERE a.code_hash = $1";
 /// A refresh token: `$1` hash, `$2` consent, `$3` now, `$4` expiry.
 pub(crate) const INSERT_REFRESH_TOKEN: &str =
     "INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)";
 /// The consent of refresh token `$1` and when it was spent, if it was.
-pub(crate) const REFRESH_TOKEN_STATE: &str = "SELECT consent_id, used_at FROM refresh_tokens WHERE token_hash = $1";
+pub(crate) const REFRESH_TOKEN_STATE: &str = "SELECT t.consent_id, t.used_at, c.handle FROM refresh_tokens t \
+     JOIN consents c ON c.id = t.consent_id WHERE t.token_hash = $1";
 /// Revokes consent `$1` at `$2` for reason `$3`, unless revoked before.
 pub(crate) const REVOKE_CONSENT: &str =
     "UPDATE consents SET revoked_at = $2, revoked_why = $3 WHERE id = $1 AND revoked_at IS NULL";
@@ -209,7 +223,7 @@ pub(crate) const SPEND_REFRESH_TOKEN: &str = "UPDATE refresh_tokens SET used_at 
      AND c.revoked_at IS NULL AND c.expires_at > $2) RETURNING consent_id";
 
 pub(crate) const CONSENT_COLUMNS: &str = "c.id, c.provider_id, p.name AS provider_name, p.display_name AS provider_display_name, \
-     c.client_id, c.person_key, c.pseudonym, c.scope, c.granted_at, c.last_used_at, c.expires_at, c.revoked_at";
+     c.client_id, c.person_key, c.pseudonym, c.scope, c.granted_at, c.last_used_at, c.expires_at, c.revoked_at, c.handle";
 
 /// Consent `$1`, with its provider's names, as [`CONSENT_COLUMNS`].
 pub(crate) fn consent_by_id() -> String {
@@ -228,6 +242,17 @@ fn redeemed_from_row(row: &AnyRow, refresh_token_stored: bool) -> Result<Redeeme
     })
 }
 
+/// A new consent's handle: 128 random bits.
+pub(crate) fn new_handle() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// The `handle` column of a row (rows of consents granted before handles existed got one when
+/// the column was added).
+fn handle_of(row: &AnyRow) -> Result<String, sqlx::Error> {
+    Ok(row.try_get::<Option<String>, _>("handle")?.unwrap_or_default())
+}
+
 fn consent_from_row(row: &AnyRow) -> Result<Consent, sqlx::Error> {
     Ok(Consent {
         id: row.try_get("id")?,
@@ -242,6 +267,7 @@ fn consent_from_row(row: &AnyRow) -> Result<Consent, sqlx::Error> {
         last_used_at: row.try_get("last_used_at")?,
         expires_at: row.try_get("expires_at")?,
         revoked_at: row.try_get("revoked_at")?,
+        handle: handle_of(row)?,
     })
 }
 
@@ -260,6 +286,7 @@ impl Store {
             .bind(consent.scope.clone())
             .bind(now)
             .bind(consent.expires_at)
+            .bind(new_handle())
             .fetch_one(&mut *tx)
             .await?;
         let id: i64 = row.try_get("id")?;
@@ -305,7 +332,7 @@ impl Store {
         match known {
             Some(row) => {
                 self.revoke(row.try_get("consent_id")?, RevokedWhy::CodeReplay, now).await?;
-                Ok(CodeRedemption::Replayed)
+                Ok(CodeRedemption::Replayed { consent: handle_of(&row)? })
             }
             None => Ok(CodeRedemption::Unknown),
         }
@@ -403,7 +430,7 @@ impl Store {
         let Some(known) = known else { return Ok(Rotation::Unknown) };
         if known.try_get::<Option<i64>, _>("used_at")?.is_some() {
             self.revoke(known.try_get("consent_id")?, RevokedWhy::RefreshTokenReuse, now).await?;
-            return Ok(Rotation::Reused);
+            return Ok(Rotation::Reused { consent: handle_of(&known)? });
         }
         Ok(Rotation::Inactive)
     }
@@ -428,19 +455,65 @@ impl Store {
         Ok(rows.iter().map(consent_from_row).collect::<Result<_, _>>()?)
     }
 
-    /// Revokes consent `id` if it is the person's with `pseudonym`; says whether it was revoked
-    /// now (false: not theirs, or revoked before).
-    pub async fn revoke_consent_of(&self, id: i64, pseudonym: &str, now: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE consents SET revoked_at = $3, revoked_why = $4 WHERE id = $1 AND pseudonym = $2 AND revoked_at IS NULL",
+    /// Revokes consent `id` if it is the person's with `pseudonym`; gives its handle when it was
+    /// revoked now (`None`: not theirs, or revoked before).
+    pub async fn revoke_consent_of(&self, id: i64, pseudonym: &str, now: i64) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE consents SET revoked_at = $3, revoked_why = $4 WHERE id = $1 AND pseudonym = $2 AND revoked_at IS NULL \
+             RETURNING handle",
         )
         .bind(id)
         .bind(pseudonym.to_owned())
         .bind(now)
         .bind(RevokedWhy::Person.as_str())
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
+        row.as_ref().map(handle_of).transpose().map_err(StoreError::from)
+    }
+
+    /// The consent refresh token `token_hash` belongs to, spent or not, whatever its state (for
+    /// a PGO's revocation, RFC 7009).
+    pub async fn consent_of_refresh_token(&self, token_hash: &str) -> Result<Option<Consent>, StoreError> {
+        let known = sqlx::query(REFRESH_TOKEN_STATE).bind(token_hash.to_owned()).fetch_optional(&self.pool).await?;
+        match known {
+            Some(row) => self.consent(row.try_get("consent_id")?).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Revokes consent `id` for reason `why`; says whether it was revoked now (false: revoked
+    /// before, or no such consent).
+    pub async fn revoke_consent(&self, id: i64, why: RevokedWhy, now: i64) -> Result<bool, StoreError> {
+        if let Some(writer) = &self.token_writer {
+            return writer.revoke_consent(id, why, now);
+        }
+        tracing::warn!(consent = id, why = why.as_str(), "consent revoked");
+        let done = sqlx::query(REVOKE_CONSENT).bind(id).bind(now).bind(why.as_str()).execute(&self.pool).await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// The handles of the consents revoked at `since` or later, with when (by the revoking
+    /// instance's clock): how every instance learns of the others' revocations.
+    pub async fn consents_revoked_since(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT handle, revoked_at FROM consents WHERE revoked_at >= $1 AND handle IS NOT NULL ORDER BY revoked_at",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("handle")?, row.try_get("revoked_at")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// The consent whose handle is `handle`.
+    pub async fn consent_by_handle(&self, handle: &str) -> Result<Option<Consent>, StoreError> {
+        let sql = format!(
+            "SELECT {CONSENT_COLUMNS} FROM consents c JOIN providers p ON p.id = c.provider_id WHERE c.handle = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(handle.to_owned()).fetch_optional(&self.pool).await?;
+        Ok(row.as_ref().map(consent_from_row).transpose()?)
     }
 
     async fn revoke(&self, id: i64, why: RevokedWhy, now: i64) -> Result<(), StoreError> {

@@ -58,6 +58,18 @@ impl StoreError {
         }
     }
 
+    /// Whether the statement was stopped for running longer than the store allows
+    /// (`Store::connect_with`): PostgreSQL's `query_canceled`, or SQLite's interrupt.
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(error, _)) => {
+                error.code == rusqlite::ErrorCode::OperationInterrupted
+            }
+            StoreError::Database(sqlx::Error::Database(error)) => error.code().as_deref() == Some("57014"),
+            _ => false,
+        }
+    }
+
     pub(crate) fn connect(url: &str, source: sqlx::Error) -> Self {
         StoreError::Connect { url: crate::redact(url), source }
     }

@@ -22,6 +22,7 @@ mod sessions;
 mod sql;
 mod token_writer;
 mod usage;
+mod visibility;
 mod write;
 
 pub use access_log::AccessEntry;
@@ -32,9 +33,10 @@ pub use digest::{content_hash, ingest_key_hash};
 pub use error::StoreError;
 pub use lists::HeldList;
 pub use providers::{NewProvider, Provider, ProviderId, RESERVED_NAMES, check_name};
-pub use read::StoredResource;
-pub use search::{PatientScope, SearchPage, TypeProfiles};
+pub use read::{StoredResource, Uncompartmented};
+pub use search::SearchPage;
 pub use usage::FirstExchange;
+pub use visibility::{PatientScope, Visibility};
 pub use write::{ResourceWrite, Write, WriteKind, WriteOutcome};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -89,6 +91,8 @@ pub struct Store {
     /// On SQLite, where the token endpoint writes (see `token_writer.rs`).
     token_writer: Option<std::sync::Arc<token_writer::SqliteTokenWriter>>,
     backend: Backend,
+    /// The longest a statement may run (PostgreSQL), or a PGO read (SQLite); `None`: no limit.
+    statement_timeout: Option<Duration>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -96,8 +100,22 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 
 impl Store {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://...`) with at most
-    /// `max_connections` pooled connections. Does not migrate.
+    /// `max_connections` pooled connections and no statement timeout. Does not migrate.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        Store::connect_with(url, max_connections, None).await
+    }
+
+    /// As `connect`, with the longest a statement may run: PostgreSQL's `statement_timeout` on
+    /// every pooled connection (migrations and `ANALYZE` are exempt), and on SQLite an interrupt
+    /// of the PGO reads (`reader.rs`); sqlx's SQLite writes are bounded by what is written. A
+    /// statement stopped by it fails with [`StoreError::is_timeout`].
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        statement_timeout: Option<Duration>,
+    ) -> Result<Store, StoreError> {
+        let statement_timeout = statement_timeout.filter(|timeout| !timeout.is_zero());
+        let timeout_ms = statement_timeout.map(|timeout| timeout.as_millis().max(1));
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -142,6 +160,9 @@ impl Store {
                         // values; a plan made once per prepared statement serves them all,
                         // instead of planning again for each of a statement's first executions.
                         connection.execute("SET plan_cache_mode = force_generic_plan").await?;
+                        if let Some(ms) = timeout_ms {
+                            connection.execute(sqlx::AssertSqlSafe(format!("SET statement_timeout = {ms}"))).await?;
+                        }
                     }
                     Ok(())
                 })
@@ -155,11 +176,12 @@ impl Store {
                     .map_err(|error| StoreError::connect(url, error))?;
                 let path = options.get_filename().to_path_buf();
                 let writer = token_writer::SqliteTokenWriter::new(path.clone());
-                (reader::Reader::Sqlite(reader::SqliteReader::new(path)), Some(std::sync::Arc::new(writer)))
+                let reader = reader::SqliteReader::new(path, statement_timeout);
+                (reader::Reader::Sqlite(reader), Some(std::sync::Arc::new(writer)))
             }
             Backend::Postgres => (reader::Reader::Pool(pool.clone()), None),
         };
-        Ok(Store { pool, reader: std::sync::Arc::new(reader), token_writer, backend })
+        Ok(Store { pool, reader: std::sync::Arc::new(reader), token_writer, backend, statement_timeout })
     }
 
     /// Applies the migrations of this backend that have not run yet.
@@ -168,6 +190,13 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
+        if self.backend == Backend::Postgres && self.statement_timeout.is_some() {
+            // A migration may rewrite a large table; it runs on a connection of its own, taken
+            // out of the pool, without the timeout.
+            let mut connection = self.pool.acquire().await?.detach();
+            connection.execute("SET statement_timeout = 0").await?;
+            return migrator.run(&mut connection).await.map_err(StoreError::Migration);
+        }
         migrator.run(&self.pool).await.map_err(StoreError::Migration)
     }
 
@@ -186,8 +215,12 @@ impl Store {
     /// plan may depend on the bound values, which makes SQLite re-plan on every execution.
     pub async fn analyze(&self, filled: Filled) -> Result<(), StoreError> {
         if self.backend == Backend::Postgres {
+            // Statistics of a large table take longer than any request may: no timeout here.
+            let mut tx = self.pool.begin().await?;
+            tx.execute("SET LOCAL statement_timeout = 0").await?;
             let sql = format!("ANALYZE {}", filled.tables().join(", "));
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&self.pool).await?;
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+            tx.commit().await?;
         }
         Ok(())
     }

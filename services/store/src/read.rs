@@ -3,9 +3,12 @@
 //! records point at).
 
 use crate::reader::Extra;
-use crate::search::{PatientScope, TypeProfiles, push_in_compartment, push_patients, push_profile_filter};
 use crate::sql::Sql;
+use crate::visibility::{
+    PatientScope, Visibility, push_in_compartment, push_patients, push_profile_filter, push_shared,
+};
 use crate::{ProviderId, Store, StoreError};
+use data_services::Ownership;
 use fhir_core::Release;
 use sqlx::Row;
 
@@ -78,19 +81,20 @@ impl Store {
         Ok(row.as_ref().map(stored_from_row).transpose()?)
     }
 
-    /// A resource as a PGO may read it for the patient in `scope`: it must claim a profile the
-    /// data service serves for its type, and be in the patient's compartment or be a shared
-    /// resource (in no patient's compartment) that the patient's records refer to.
+    /// A resource as a PGO may read it for the patient in `scope` (`visibility.rs`): it must
+    /// claim a profile the data service serves for its type, and be in the patient's compartment
+    /// or be shared and referred to by the patient's records.
     #[tracing::instrument(skip_all, fields(provider = provider.get(), resource_type))]
     pub async fn read_for_patient(
         &self,
         provider: ProviderId,
         release: Release,
         scope: &PatientScope,
-        profiles: &TypeProfiles,
+        visibility: &Visibility,
         resource_type: &str,
         id: &str,
     ) -> Result<Option<StoredResource>, StoreError> {
+        let Some(ownership) = visibility.ownership(resource_type) else { return Ok(None) };
         let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM resources r WHERE r.provider_id = "));
         sql.bind(provider.0)
             .push(" AND r.release = ")
@@ -100,13 +104,24 @@ impl Store {
             .push(" AND r.id = ")
             .bind(id.to_owned())
             .push(" AND r.deleted = 0 AND ");
-        push_profile_filter(&mut sql, profiles, Some(resource_type));
-        sql.push(" AND (");
-        push_in_compartment(&mut sql, provider, release, scope);
+        push_profile_filter(&mut sql, visibility, Some(resource_type));
+        sql.push(" AND ");
+        if matches!(ownership, Ownership::Patient | Ownership::Compartment) {
+            push_in_compartment(&mut sql, provider, release, scope);
+            let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
+            return Ok(rows.into_iter().next().map(|row| row.resource));
+        }
+        sql.push("(");
+        if ownership == Ownership::CompartmentWhenNamed {
+            push_in_compartment(&mut sql, provider, release, scope);
+            sql.push(" OR ");
+        }
+        sql.push("(");
+        push_shared(&mut sql, visibility);
         sql
             // A shared resource (an organisation, say) may be referred to by every patient; start
             // from this person's records, not from all references to it.
-            .push(" OR (NOT EXISTS (SELECT 1 FROM compartment c2 WHERE c2.rid = r.rid) AND EXISTS (")
+            .push(" AND EXISTS (")
             .push(
                 "SELECT 1 FROM compartment c3 CROSS JOIN search_reference x WHERE x.rid = c3.rid AND c3.provider_id = ",
             )
@@ -154,5 +169,54 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+}
+
+/// A current resource in no patient's compartment, as `Store::uncompartmented` finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uncompartmented {
+    /// The provider's name.
+    pub provider: String,
+    /// Type.
+    pub resource_type: String,
+    /// Logical id.
+    pub id: String,
+    /// The stored body.
+    pub body: String,
+}
+
+impl Store {
+    /// Every current resource of `release` of one of `types` that is in no patient's
+    /// compartment, in every provider (for `pgo-exchange check`: the records that rule of
+    /// ingest would refuse, stored before it or past it).
+    pub async fn uncompartmented(
+        &self,
+        release: Release,
+        types: &[String],
+    ) -> Result<Vec<Uncompartmented>, StoreError> {
+        if types.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(
+            "SELECT p.name AS provider, r.resource_type, r.id, r.body FROM resources r JOIN providers p ON p.id = r.provider_id \
+             WHERE r.deleted = 0 AND r.release = ",
+        );
+        sql.bind(release.as_str().to_owned()).push(" AND r.resource_type IN ");
+        sql.bind_list(types.iter().cloned());
+        sql.push(
+            " AND NOT EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid) ORDER BY p.name, r.resource_type, r.id",
+        );
+        let rows = sql.build_unprepared().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Uncompartmented {
+                    provider: row.try_get("provider")?,
+                    resource_type: row.try_get("resource_type")?,
+                    id: row.try_get("id")?,
+                    body: row.try_get("body")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 }

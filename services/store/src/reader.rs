@@ -6,6 +6,10 @@
 //!
 //! A read takes tens of microseconds from SQLite's page cache, short enough to run on an HTTP
 //! worker thread without handing it elsewhere. Writes and migrations always go through sqlx.
+//!
+//! A read that runs longer than the store's statement timeout is interrupted (SQLite's progress
+//! handler), as PostgreSQL's `statement_timeout` stops one there: no request holds a connection,
+//! or a worker thread, beyond it.
 
 use crate::StoreError;
 use crate::read::StoredResource;
@@ -13,12 +17,19 @@ use crate::sql::{Arg, Sql};
 use rusqlite::{Connection, OpenFlags, Statement};
 use sqlx::{AnyPool, Row};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Idle read connections kept open; more are opened when more threads read at once.
 const IDLE_CONNECTIONS: usize = 8;
 /// Prepared statements kept per connection: the search shapes of the data services fit.
 const STATEMENTS_PER_CONNECTION: usize = 256;
+/// SQLite virtual-machine steps between two looks at the clock: a look costs tens of
+/// nanoseconds, a thousand steps some microseconds.
+const STEPS_PER_DEADLINE_CHECK: i32 = 1_000;
+/// A deadline that never comes (between reads).
+const NO_DEADLINE: u64 = u64::MAX;
 
 /// Where read queries run.
 #[derive(Debug)]
@@ -33,15 +44,27 @@ pub(crate) enum Reader {
 #[derive(Debug)]
 pub(crate) struct SqliteReader {
     path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<ReadConnection>>,
+    /// The longest one read may run.
+    timeout: Option<Duration>,
+    /// The clock the deadlines count from.
+    started: Instant,
+}
+
+/// A read connection and the deadline its progress handler watches (nanoseconds after
+/// `SqliteReader::started`).
+#[derive(Debug)]
+struct ReadConnection {
+    connection: Connection,
+    deadline: Arc<AtomicU64>,
 }
 
 impl SqliteReader {
-    pub(crate) fn new(path: PathBuf) -> SqliteReader {
-        SqliteReader { path, idle: Mutex::new(Vec::new()) }
+    pub(crate) fn new(path: PathBuf, timeout: Option<Duration>) -> SqliteReader {
+        SqliteReader { path, idle: Mutex::new(Vec::new()), timeout, started: Instant::now() }
     }
 
-    fn open(&self) -> rusqlite::Result<Connection> {
+    fn open(&self) -> rusqlite::Result<ReadConnection> {
         let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
         let connection = Connection::open_with_flags(&self.path, flags)?;
         connection.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -53,7 +76,15 @@ impl SqliteReader {
              PRAGMA query_only = 1;",
         )?;
         connection.set_prepared_statement_cache_capacity(STATEMENTS_PER_CONNECTION);
-        Ok(connection)
+        let deadline = Arc::new(AtomicU64::new(NO_DEADLINE));
+        if self.timeout.is_some() {
+            let (watched, started) = (deadline.clone(), self.started);
+            connection.progress_handler(
+                STEPS_PER_DEADLINE_CHECK,
+                Some(move || nanos_since(started) > watched.load(Ordering::Relaxed)),
+            )?;
+        }
+        Ok(ReadConnection { connection, deadline })
     }
 
     /// Runs `read` on an idle connection (or a new one), then keeps the connection for later.
@@ -63,7 +94,13 @@ impl SqliteReader {
             Some(connection) => connection,
             None => self.open().map_err(StoreError::Sqlite)?,
         };
-        let result = read(&connection).map_err(StoreError::Sqlite);
+        if let Some(timeout) = self.timeout {
+            let deadline =
+                nanos_since(self.started).saturating_add(u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX));
+            connection.deadline.store(deadline, Ordering::Relaxed);
+        }
+        let result = read(&connection.connection).map_err(StoreError::Sqlite);
+        connection.deadline.store(NO_DEADLINE, Ordering::Relaxed);
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < IDLE_CONNECTIONS
         {
@@ -71,6 +108,10 @@ impl SqliteReader {
         }
         result
     }
+}
+
+fn nanos_since(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn prepared<'c>(connection: &'c Connection, sql: &Sql) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
@@ -191,4 +232,39 @@ impl Reader {
                 .with(|connection| prepared(connection, &sql)?.raw_query().next()?.map_or(Ok(0), |row| row.get(0))),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use crate::Store;
+    use crate::sql::Sql;
+    use std::time::{Duration, Instant};
+    use test_support::on_both_backends;
+
+    /// A statement that would run for minutes: counting to a billion (SQLite), or sleeping
+    /// (PostgreSQL), both as a PGO read would run them.
+    fn endless(store: &Store) -> Sql {
+        match store.backend() {
+            crate::Backend::Sqlite => Sql::new(
+                "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000000000) \
+                 SELECT COUNT(*) AS total FROM n",
+            ),
+            crate::Backend::Postgres => Sql::new("SELECT 1::BIGINT AS total FROM pg_sleep(120)"),
+        }
+    }
+
+    on_both_backends!(a_read_past_the_statement_timeout_is_stopped_and_says_so, |database| {
+        let store = Store::connect_with(&database.url, 2, Some(Duration::from_millis(200))).await.expect("connects");
+        store.migrate().await.expect("migrates");
+        let started = Instant::now();
+        let error = store.reader.count(endless(&store)).await.expect_err("stopped");
+        assert!(error.is_timeout(), "{error}");
+        // Generous: the point is that it stops at all, not how fast.
+        assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+        // The connection serves the next read.
+        let count = store.reader.count(Sql::new("SELECT COUNT(*) AS total FROM providers")).await.expect("reads");
+        assert_eq!(count, 0);
+    });
 }

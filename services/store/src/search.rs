@@ -5,81 +5,12 @@
 use crate::read::{COLUMNS, StoredResource};
 use crate::reader::Extra;
 use crate::sql::Sql;
+use crate::visibility::{PatientScope, Visibility, push_compartment_or_shared, push_patients, push_profile_filter};
 use crate::{ProviderId, Store, StoreError};
-use data_services::DataService;
+use data_services::ParamKind;
 use fhir_core::Release;
 use fhir_search::{Criterion, DatePrefix, SearchRequest, TokenSystem, Value};
 use std::collections::{BTreeMap, HashSet};
-
-/// Whose data a request may see.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PatientScope {
-    /// The Patients carrying this person key (how PGO requests are scoped: the key comes from
-    /// the access token, and the queries look the Patients up themselves, saving a round trip).
-    Person(String),
-    /// These Patients, by logical id.
-    Patients(Vec<String>),
-}
-
-/// Appends the set of the scope's Patient ids, for `patient_id IN ...`.
-pub(crate) fn push_patients(sql: &mut Sql, provider: ProviderId, release: Release, scope: &PatientScope) {
-    match scope {
-        PatientScope::Person(key) => {
-            sql.push("(SELECT k.patient_id FROM patient_keys k WHERE k.provider_id = ")
-                .bind(provider.0)
-                .push(" AND k.release = ")
-                .bind(release.as_str().to_owned())
-                .push(" AND k.person_key = ")
-                .bind(key.clone())
-                .push(")");
-        }
-        PatientScope::Patients(ids) => {
-            sql.bind_list(ids.iter().cloned());
-        }
-    }
-}
-
-/// Per resource type, the profiles a resource must claim to belong to a data service, with the
-/// SQL that checks it, written once when the data service's filter is made.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TypeProfiles {
-    by_type: BTreeMap<String, String>,
-}
-
-impl TypeProfiles {
-    /// The profiles of every type `service` serves.
-    pub fn of(service: &DataService) -> TypeProfiles {
-        TypeProfiles {
-            by_type: service
-                .types
-                .iter()
-                .map(|served| {
-                    (served.resource_type.clone(), profile_condition(&served.resource_type, &served.profiles))
-                })
-                .collect(),
-        }
-    }
-}
-
-/// `(r.resource_type = 'T' AND (<one of the profiles is in r.profiles>))`, with the values as SQL
-/// literals: they come from the definitions, not from a request, and written once they make the
-/// statement text the same for every request (so it is prepared once). `replace` finds a
-/// delimited profile in the `|a|b|` list on both SQLite and PostgreSQL.
-fn profile_condition(resource_type: &str, profiles: &[String]) -> String {
-    let literal = |text: &str| format!("'{}'", text.replace('\'', "''"));
-    let mut condition = format!("(r.resource_type = {} AND (", literal(resource_type));
-    for (position, profile) in profiles.iter().enumerate() {
-        if position > 0 {
-            condition.push_str(" OR ");
-        }
-        condition.push_str(&format!("replace(r.profiles, {}, '') <> r.profiles", literal(&format!("|{profile}|"))));
-    }
-    if profiles.is_empty() {
-        condition.push_str("1 = 0");
-    }
-    condition.push_str("))");
-    condition
-}
 
 /// One page of a search.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,16 +31,17 @@ impl Store {
         provider: ProviderId,
         release: Release,
         scope: &PatientScope,
-        profiles: &TypeProfiles,
+        visibility: &Visibility,
         request: &SearchRequest,
     ) -> Result<SearchPage, StoreError> {
         match request.lastn {
             Some(lastn) => {
-                let (total, matches) = self.lastn_page(provider, release, scope, profiles, request, lastn.max).await?;
-                let included = self.included(provider, release, scope, profiles, request, &matches).await?;
+                let (total, matches) =
+                    self.lastn_page(provider, release, scope, visibility, request, lastn.max).await?;
+                let included = self.included(provider, release, scope, visibility, request, &matches).await?;
                 Ok(SearchPage { total, matches, included })
             }
-            None => self.page(provider, release, scope, profiles, request).await,
+            None => self.page(provider, release, scope, visibility, request).await,
         }
     }
 
@@ -121,7 +53,7 @@ impl Store {
         provider: ProviderId,
         release: Release,
         scope: &PatientScope,
-        profiles: &TypeProfiles,
+        visibility: &Visibility,
         request: &SearchRequest,
     ) -> Result<SearchPage, StoreError> {
         // LIMIT and OFFSET are written as literals (numbers the service computed): a bound LIMIT
@@ -130,19 +62,19 @@ impl Store {
         let mut sql = Sql::default();
         if request.includes.is_empty() {
             sql.push(&format!("SELECT {COLUMNS}, COUNT(*) OVER () AS total, 0 AS part FROM resources r WHERE "));
-            push_matching(&mut sql, provider, release, scope, profiles, request);
+            push_matching(&mut sql, provider, release, scope, visibility, request);
             sql.push(&limit);
         } else {
             sql.push(&format!(
                 "WITH page AS MATERIALIZED (SELECT {COLUMNS}, COUNT(*) OVER () AS total FROM resources r WHERE "
             ));
-            push_matching(&mut sql, provider, release, scope, profiles, request);
+            push_matching(&mut sql, provider, release, scope, visibility, request);
             sql.push(&limit);
             sql.push(
                 ") SELECT page.rid, page.resource_type, page.id, page.version_id, page.last_updated, page.body, \
                  page.total, 0 AS part FROM page UNION ALL ",
             );
-            push_included(&mut sql, provider, release, scope, profiles, request, |sql| {
+            push_included(&mut sql, provider, release, scope, visibility, request, |sql| {
                 sql.push("(SELECT page.rid FROM page)");
             });
             sql.push(" ORDER BY 8, 1");
@@ -165,7 +97,7 @@ impl Store {
             None if request.offset == 0 && request.count > 0 => 0,
             None => {
                 let mut count = Sql::new("SELECT COUNT(*) AS total FROM resources r WHERE ");
-                push_matching(&mut count, provider, release, scope, profiles, request);
+                push_matching(&mut count, provider, release, scope, visibility, request);
                 usize::try_from(self.reader.count(count).await?).unwrap_or(0)
             }
         };
@@ -182,7 +114,7 @@ impl Store {
         provider: ProviderId,
         release: Release,
         scope: &PatientScope,
-        profiles: &TypeProfiles,
+        visibility: &Visibility,
         request: &SearchRequest,
         max: usize,
     ) -> Result<(usize, Vec<StoredResource>), StoreError> {
@@ -191,7 +123,7 @@ impl Store {
              (SELECT MIN(d.low) FROM search_date d WHERE d.rid = r.rid AND d.param = 'date') AS effective \
              FROM resources r JOIN search_token t ON t.rid = r.rid AND t.param = 'code' WHERE "
         ));
-        push_matching(&mut sql, provider, release, scope, profiles, request);
+        push_matching(&mut sql, provider, release, scope, visibility, request);
         let mut candidates: BTreeMap<i64, LastnCandidate> = BTreeMap::new();
         for (resource, system, code, effective) in self.reader.lastn_candidates(sql).await? {
             candidates
@@ -253,7 +185,7 @@ impl Store {
         provider: ProviderId,
         release: Release,
         scope: &PatientScope,
-        profiles: &TypeProfiles,
+        visibility: &Visibility,
         request: &SearchRequest,
         matches: &[StoredResource],
     ) -> Result<Vec<StoredResource>, StoreError> {
@@ -261,7 +193,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut sql = Sql::default();
-        push_included(&mut sql, provider, release, scope, profiles, request, |sql| {
+        push_included(&mut sql, provider, release, scope, visibility, request, |sql| {
             sql.bind_list(matches.iter().map(|resource| resource.rid));
         });
         sql.push(" ORDER BY 1");
@@ -287,7 +219,7 @@ fn push_included(
     provider: ProviderId,
     release: Release,
     scope: &PatientScope,
-    profiles: &TypeProfiles,
+    visibility: &Visibility,
     request: &SearchRequest,
     push_rids: impl FnOnce(&mut Sql),
 ) {
@@ -310,9 +242,9 @@ fn push_included(
         sql.push(")");
     }
     sql.push(") AND ");
-    push_profile_filter(sql, profiles, None);
+    push_profile_filter(sql, visibility, None);
     sql.push(" AND ");
-    push_compartment_or_shared(sql, provider, release, scope);
+    push_compartment_or_shared(sql, provider, release, scope, visibility);
 }
 
 /// Appends the conditions every match must meet: provider, release, type, not deleted, in the
@@ -322,7 +254,7 @@ fn push_matching(
     provider: ProviderId,
     release: Release,
     scope: &PatientScope,
-    profiles: &TypeProfiles,
+    visibility: &Visibility,
     request: &SearchRequest,
 ) {
     // The compartment rows of the person drive the query: resources are reached only through
@@ -340,120 +272,147 @@ fn push_matching(
         .push(" AND c.patient_id IN ");
     push_patients(sql, provider, release, scope);
     sql.push(") AND ");
-    push_profile_filter(sql, profiles, Some(&request.resource_type));
-    for criterion in &request.criteria {
+    push_profile_filter(sql, visibility, Some(&request.resource_type));
+    for group in grouped_by_param(&request.criteria) {
         sql.push(" AND ");
-        push_criterion(sql, criterion);
+        match group.as_slice() {
+            [criterion] => push_criterion(sql, criterion),
+            repeated => push_repeated(sql, repeated),
+        }
     }
 }
 
-/// `r` is in the patient's compartment.
-pub(crate) fn push_in_compartment(sql: &mut Sql, provider: ProviderId, release: Release, scope: &PatientScope) {
-    // The full compartment key (with the type) lets the check seek to the row.
-    sql.push("EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid AND c.resource_type = r.resource_type AND c.provider_id = ")
-        .bind(provider.0)
-        .push(" AND c.release = ")
-        .bind(release.as_str().to_owned())
-        .push(" AND c.patient_id IN ");
-    push_patients(sql, provider, release, scope);
+/// The criteria by parameter, in the order each parameter first occurs (so that the statement
+/// text, and with it the prepared statement, is the same for the same query shape).
+fn grouped_by_param(criteria: &[Criterion]) -> Vec<Vec<&Criterion>> {
+    let mut groups: Vec<Vec<&Criterion>> = Vec::new();
+    for criterion in criteria {
+        match groups.iter_mut().find(|group| group[0].param == criterion.param) {
+            Some(group) => group.push(criterion),
+            None => groups.push(vec![criterion]),
+        }
+    }
+    groups
+}
+
+/// The index table a kind of parameter is searched in: (table, alias), or `None` for the
+/// kinds matched on the resource row itself.
+fn index_table(kind: ParamKind) -> Option<(&'static str, &'static str)> {
+    match kind {
+        ParamKind::Token => Some(("search_token", "t")),
+        ParamKind::Date => Some(("search_date", "d")),
+        ParamKind::Reference => Some(("search_reference", "x")),
+        ParamKind::Id | ParamKind::LastUpdated => None,
+    }
+}
+
+/// One occurrence of a parameter: an index row of `r` for it matches one of its values.
+fn push_criterion(sql: &mut Sql, criterion: &Criterion) {
+    match index_table(criterion.kind) {
+        Some((table, alias)) => {
+            sql.push(&format!("EXISTS (SELECT 1 FROM {table} {alias} WHERE {alias}.rid = r.rid AND {alias}.param = "))
+                .bind(criterion.param.clone())
+                .push(" AND ");
+            push_alternatives(sql, criterion);
+            sql.push(")");
+        }
+        None => push_alternatives(sql, criterion),
+    }
+}
+
+/// A parameter given several times (its occurrences are AND-ed): each occurrence must be met by
+/// some index row of `r`. One correlated subquery tests them all, with an aggregate per
+/// occurrence. Written as an `EXISTS` per occurrence instead, PostgreSQL turns each into a
+/// semi-join and plans the joins of all of them together: planning took a second at 100
+/// repetitions and grew faster than their number, holding gigabytes at 1,000. An aggregate
+/// subquery is not turned into a join, so the plan grows with the text, and so does the work:
+/// one pass over the resource's rows of the parameter.
+fn push_repeated(sql: &mut Sql, occurrences: &[&Criterion]) {
+    let Some(first) = occurrences.first() else { return };
+    let Some((table, alias)) = index_table(first.kind) else {
+        for (position, criterion) in occurrences.iter().enumerate() {
+            if position > 0 {
+                sql.push(" AND ");
+            }
+            push_alternatives(sql, criterion);
+        }
+        return;
+    };
+    // The aggregate in the select list makes it an aggregate query for SQLite, which refuses a
+    // HAVING clause otherwise.
+    sql.push(&format!("EXISTS (SELECT COUNT(*) FROM {table} {alias} WHERE {alias}.rid = r.rid AND {alias}.param = "))
+        .bind(first.param.clone())
+        .push(" HAVING ");
+    for (position, criterion) in occurrences.iter().enumerate() {
+        if position > 0 {
+            sql.push(" AND ");
+        }
+        sql.push("MAX(CASE WHEN ");
+        push_alternatives(sql, criterion);
+        sql.push(" THEN 1 ELSE 0 END) = 1");
+    }
     sql.push(")");
 }
 
-/// `(in the patient's compartment OR in no patient's compartment)` for `r`.
-fn push_compartment_or_shared(sql: &mut Sql, provider: ProviderId, release: Release, scope: &PatientScope) {
+/// `(value 1 OR value 2 ...)` of one occurrence, on the columns of its index table (`t`, `d`,
+/// `x`) or of the resource row (`r`).
+fn push_alternatives(sql: &mut Sql, criterion: &Criterion) {
+    if criterion.kind == ParamKind::Id {
+        sql.push("r.id IN ");
+        sql.bind_list(criterion.values.iter().filter_map(|value| match value {
+            Value::Id(id) => Some(id.clone()),
+            _ => None,
+        }));
+        return;
+    }
     sql.push("(");
-    push_in_compartment(sql, provider, release, scope);
-    sql.push(" OR NOT EXISTS (SELECT 1 FROM compartment c2 WHERE c2.rid = r.rid))");
-}
-
-/// `r` claims a profile the data service serves for its type (only `only_type` if given).
-pub(crate) fn push_profile_filter(sql: &mut Sql, profiles: &TypeProfiles, only_type: Option<&str>) {
-    sql.push("(");
-    let mut first = true;
-    for (resource_type, condition) in &profiles.by_type {
-        if only_type.is_some_and(|only| only != resource_type) {
-            continue;
-        }
-        if !first {
+    for (position, value) in criterion.values.iter().enumerate() {
+        if position > 0 {
             sql.push(" OR ");
         }
-        first = false;
-        sql.push(condition);
-    }
-    if first {
-        sql.push("1 = 0");
+        sql.push("(");
+        match criterion.kind {
+            ParamKind::Token => push_token_match(sql, value),
+            ParamKind::Date => push_date_comparison(sql, "d.low", "d.high", value),
+            ParamKind::LastUpdated => push_date_comparison(sql, "r.last_updated", "r.last_updated", value),
+            ParamKind::Reference => push_reference_match(sql, value),
+            ParamKind::Id => {
+                sql.push("1 = 0");
+            }
+        }
+        sql.push(")");
     }
     sql.push(")");
 }
 
-fn push_criterion(sql: &mut Sql, criterion: &Criterion) {
-    let alternatives = |sql: &mut Sql, each: &dyn Fn(&mut Sql, &Value)| {
-        sql.push("(");
-        for (position, value) in criterion.values.iter().enumerate() {
-            if position > 0 {
-                sql.push(" OR ");
-            }
-            sql.push("(");
-            each(sql, value);
-            sql.push(")");
-        }
-        sql.push(")");
+fn push_token_match(sql: &mut Sql, value: &Value) {
+    let Value::Token { system, code } = value else {
+        sql.push("1 = 0");
+        return;
     };
-    match criterion.kind {
-        data_services::ParamKind::Token => {
-            sql.push("EXISTS (SELECT 1 FROM search_token t WHERE t.rid = r.rid AND t.param = ")
-                .bind(criterion.param.clone())
-                .push(" AND ");
-            alternatives(sql, &|sql, value| {
-                if let Value::Token { system, code } = value {
-                    match code {
-                        Some(code) => sql.push("t.code = ").bind(code.clone()),
-                        None => sql.push("1 = 1"),
-                    };
-                    match system {
-                        TokenSystem::Any => {}
-                        TokenSystem::Absent => {
-                            sql.push(" AND t.system IS NULL");
-                        }
-                        TokenSystem::Is(system) => {
-                            sql.push(" AND t.system = ").bind(system.clone());
-                        }
-                    }
-                }
-            });
-            sql.push(")");
+    match code {
+        Some(code) => sql.push("t.code = ").bind(code.clone()),
+        None => sql.push("1 = 1"),
+    };
+    match system {
+        TokenSystem::Any => {}
+        TokenSystem::Absent => {
+            sql.push(" AND t.system IS NULL");
         }
-        data_services::ParamKind::Date => {
-            sql.push("EXISTS (SELECT 1 FROM search_date d WHERE d.rid = r.rid AND d.param = ")
-                .bind(criterion.param.clone())
-                .push(" AND ");
-            alternatives(sql, &|sql, value| push_date_comparison(sql, "d.low", "d.high", value));
-            sql.push(")");
+        TokenSystem::Is(system) => {
+            sql.push(" AND t.system = ").bind(system.clone());
         }
-        data_services::ParamKind::LastUpdated => {
-            alternatives(sql, &|sql, value| push_date_comparison(sql, "r.last_updated", "r.last_updated", value));
-        }
-        data_services::ParamKind::Reference => {
-            sql.push("EXISTS (SELECT 1 FROM search_reference x WHERE x.rid = r.rid AND x.param = ")
-                .bind(criterion.param.clone())
-                .push(" AND ");
-            alternatives(sql, &|sql, value| {
-                if let Value::Reference { target_type, id } = value {
-                    sql.push("x.target_id = ").bind(id.clone());
-                    if let Some(target_type) = target_type {
-                        sql.push(" AND x.target_type = ").bind(target_type.clone());
-                    }
-                }
-            });
-            sql.push(")");
-        }
-        data_services::ParamKind::Id => {
-            sql.push("r.id IN ");
-            sql.bind_list(criterion.values.iter().filter_map(|value| match value {
-                Value::Id(id) => Some(id.clone()),
-                _ => None,
-            }));
-        }
+    }
+}
+
+fn push_reference_match(sql: &mut Sql, value: &Value) {
+    let Value::Reference { target_type, id } = value else {
+        sql.push("1 = 0");
+        return;
+    };
+    sql.push("x.target_id = ").bind(id.clone());
+    if let Some(target_type) = target_type {
+        sql.push(" AND x.target_type = ").bind(target_type.clone());
     }
 }
 

@@ -88,7 +88,8 @@ impl SqliteTokenWriter {
             let id: i64 = transaction.prepare_cached(INSERT_CONSENT)?.query_row(
                 named_params! {
                     "$1": consent.provider.0, "$2": consent.client_id, "$3": consent.person_key,
-                    "$4": consent.pseudonym, "$5": consent.scope, "$6": now, "$7": consent.expires_at
+                    "$4": consent.pseudonym, "$5": consent.scope, "$6": now, "$7": consent.expires_at,
+                    "$8": crate::authorization::new_handle()
                 },
                 |row| row.get(0),
             )?;
@@ -97,6 +98,16 @@ impl SqliteTokenWriter {
                 "$5": code.code_challenge, "$6": code.expires_at
             })?;
             Ok(id)
+        })
+    }
+
+    /// As `Store::revoke_consent`: on SQLite through the writer every other revocation goes through.
+    pub(crate) fn revoke_consent(&self, id: i64, why: RevokedWhy, now: i64) -> Result<bool, StoreError> {
+        self.transaction(|transaction| {
+            let done = transaction
+                .prepare_cached(REVOKE_CONSENT)?
+                .execute(named_params! { "$1": id, "$2": now, "$3": why.as_str() })?;
+            Ok(done > 0)
         })
     }
 
@@ -150,17 +161,17 @@ impl SqliteTokenWriter {
                 .query_row(named_params! { "$1": old_hash, "$2": now }, |row| row.get(0))
                 .optional()?;
             let Some(consent_id) = spent else {
-                let known: Option<(i64, Option<i64>)> = transaction
+                let known: Option<(i64, Option<i64>, Option<String>)> = transaction
                     .prepare_cached(REFRESH_TOKEN_STATE)?
-                    .query_row(named_params! { "$1": old_hash }, |row| Ok((row.get(0)?, row.get(1)?)))
+                    .query_row(named_params! { "$1": old_hash }, |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
                     .optional()?;
                 return match known {
                     None => Ok(Rotation::Unknown),
-                    Some((consent_id, Some(_))) => {
+                    Some((consent_id, Some(_), handle)) => {
                         revoke(transaction, consent_id, RevokedWhy::RefreshTokenReuse, now)?;
-                        Ok(Rotation::Reused)
+                        Ok(Rotation::Reused { consent: handle.unwrap_or_default() })
                     }
-                    Some((_, None)) => Ok(Rotation::Inactive),
+                    Some((_, None, _)) => Ok(Rotation::Inactive),
                 };
             };
             insert_refresh_token(transaction, new_hash, consent_id, now, expires_at)?;
@@ -181,14 +192,14 @@ fn redeem(transaction: &rusqlite::Transaction<'_>, code_hash: &str, now: i64) ->
         })
         .optional()?;
     let Some((consent_id, client_id, redirect_uri, code_challenge, expires_at)) = spent else {
-        let known: Option<i64> = transaction
+        let known: Option<(i64, Option<String>)> = transaction
             .prepare_cached(CONSENT_OF_CODE)?
-            .query_row(named_params! { "$1": code_hash }, |row| row.get(0))
+            .query_row(named_params! { "$1": code_hash }, |row| Ok((row.get(0)?, row.get(1)?)))
             .optional()?;
         return match known {
-            Some(consent_id) => {
+            Some((consent_id, handle)) => {
                 revoke(transaction, consent_id, RevokedWhy::CodeReplay, now)?;
-                Ok(CodeRedemption::Replayed)
+                Ok(CodeRedemption::Replayed { consent: handle.unwrap_or_default() })
             }
             None => Ok(CodeRedemption::Unknown),
         };
@@ -238,6 +249,7 @@ fn consent(transaction: &rusqlite::Transaction<'_>, id: i64) -> rusqlite::Result
             last_used_at: row.get("last_used_at")?,
             expires_at: row.get("expires_at")?,
             revoked_at: row.get("revoked_at")?,
+            handle: row.get::<_, Option<String>>("handle")?.unwrap_or_default(),
         })
     })
 }

@@ -54,7 +54,7 @@ on_both_backends!(a_code_is_redeemed_once_and_a_replay_revokes_its_consent, |dat
     store.add_refresh_token(id, "refresh-1", now + 1, now + 100 * HOUR).await.unwrap();
     assert!(store.consent(id).await.unwrap().unwrap().is_active(now + 2));
 
-    assert!(matches!(store.redeem_code("code-1", now + 2).await.unwrap(), CodeRedemption::Replayed));
+    assert!(matches!(store.redeem_code("code-1", now + 2).await.unwrap(), CodeRedemption::Replayed { .. }));
     assert!(!store.consent(id).await.unwrap().unwrap().is_active(now + 3), "replay revokes the consent");
     assert!(matches!(
         store.rotate_refresh_token("refresh-1", "refresh-2", now + 3, now + 200 * HOUR).await.unwrap(),
@@ -83,7 +83,7 @@ on_both_backends!(refresh_tokens_rotate_and_a_reuse_revokes_the_family, |databas
 
     assert!(matches!(
         store.rotate_refresh_token("r1", "r4", now + 3 * HOUR, now + 13 * HOUR).await.unwrap(),
-        Rotation::Reused
+        Rotation::Reused { .. }
     ));
     assert!(
         matches!(
@@ -120,9 +120,10 @@ on_both_backends!(the_person_sees_and_revokes_only_their_own_active_consents, |d
     assert_eq!(consents[0].provider_display_name, "UMC X");
     assert!(store.active_consents("pseudonym-b", now + 1).await.unwrap().is_empty());
 
-    assert!(!store.revoke_consent_of(redeemed, "pseudonym-b", now + 2).await.unwrap(), "not someone else's");
-    assert!(store.revoke_consent_of(redeemed, "pseudonym-a", now + 2).await.unwrap());
-    assert!(!store.revoke_consent_of(redeemed, "pseudonym-a", now + 3).await.unwrap(), "once");
+    assert_eq!(store.revoke_consent_of(redeemed, "pseudonym-b", now + 2).await.unwrap(), None, "not someone else's");
+    let handle = store.revoke_consent_of(redeemed, "pseudonym-a", now + 2).await.unwrap().expect("revoked now");
+    assert_eq!(handle, consents[0].handle);
+    assert_eq!(store.revoke_consent_of(redeemed, "pseudonym-a", now + 3).await.unwrap(), None, "once");
     assert!(store.active_consents("pseudonym-a", now + 4).await.unwrap().is_empty());
     assert!(matches!(
         store.rotate_refresh_token("r1", "r2", now + 5, now + 10 * HOUR).await.unwrap(),
@@ -171,7 +172,7 @@ on_both_backends!(concurrent_uses_of_one_code_or_refresh_token_let_exactly_one_w
     // Sixteen PGO servers present the same code at once: one redeems it, the others are replays.
     let redemptions = futures::future::join_all((0..16).map(|_| store.redeem_code("raced-code", now + 1))).await;
     let redeemed = redemptions.iter().filter(|outcome| matches!(outcome, Ok(CodeRedemption::Redeemed(_)))).count();
-    let replayed = redemptions.iter().filter(|outcome| matches!(outcome, Ok(CodeRedemption::Replayed))).count();
+    let replayed = redemptions.iter().filter(|outcome| matches!(outcome, Ok(CodeRedemption::Replayed { .. }))).count();
     assert_eq!((redeemed, replayed), (1, 15));
 
     let id2 = consent_with_code(&store, &provider, "second-code", now).await;
@@ -185,7 +186,7 @@ on_both_backends!(concurrent_uses_of_one_code_or_refresh_token_let_exactly_one_w
     )
     .await;
     let rotated = rotations.iter().filter(|outcome| matches!(outcome, Ok(Rotation::Rotated(_)))).count();
-    let reused = rotations.iter().filter(|outcome| matches!(outcome, Ok(Rotation::Reused))).count();
+    let reused = rotations.iter().filter(|outcome| matches!(outcome, Ok(Rotation::Reused { .. }))).count();
     assert_eq!((rotated, reused), (1, 15), "one rotation wins; the others are reuses that end the family");
     assert!(!store.consent(id2).await.unwrap().unwrap().is_active(now + 3));
 });
@@ -232,7 +233,10 @@ on_both_backends!(a_code_exchange_stores_the_refresh_token_only_when_its_checks_
             store.rotate_refresh_token(refresh, "x", now + 2, now + HOUR).await.unwrap(),
             Rotation::Unknown
         ));
-        assert!(matches!(store.exchange_code(&exchange(code, "again")).await.unwrap(), CodeRedemption::Replayed));
+        assert!(matches!(
+            store.exchange_code(&exchange(code, "again")).await.unwrap(),
+            CodeRedemption::Replayed { .. }
+        ));
     }
     // Expired: spent, nothing stored.
     consent_with_code(&store, &provider, "late", now).await;
@@ -273,3 +277,50 @@ async fn consents_granted_after_a_bulk_load_are_found_by_key_not_scanned_postgre
     assert!(scans.0 < 10, "the consents table scanned whole {} times (index lookups: {})", scans.0, scans.1);
     assert!(scans.1 >= 300, "every code's consent found by its key: {scans:?}");
 }
+
+on_both_backends!(every_revocation_is_found_by_its_time_and_handle, |database| {
+    let store = open(&database).await;
+    let provider = provider(&store).await;
+    let now = 1_000 * HOUR;
+    let replayed = consent_with_code(&store, &provider, "code-1", now).await;
+    let reused = consent_with_code(&store, &provider, "code-2", now).await;
+    let by_client = consent_with_code(&store, &provider, "code-3", now).await;
+    let untouched = consent_with_code(&store, &provider, "code-4", now).await;
+    let handles: Vec<String> = {
+        let mut handles = Vec::new();
+        for id in [replayed, reused, by_client, untouched] {
+            handles.push(store.consent(id).await.unwrap().expect("consent").handle);
+        }
+        handles
+    };
+    assert!(handles.iter().all(|handle| handle.len() == 32), "{handles:?}");
+    assert_eq!(handles.iter().collect::<std::collections::BTreeSet<_>>().len(), 4, "handles differ");
+    // A replayed code, a reused refresh token and a PGO's revocation each name the consent.
+    assert!(matches!(store.redeem_code("code-1", now + 1).await.unwrap(), CodeRedemption::Redeemed(_)));
+    let CodeRedemption::Replayed { consent } = store.redeem_code("code-1", now + 2).await.unwrap() else {
+        panic!("a replay")
+    };
+    assert_eq!(consent, handles[0]);
+    store.add_refresh_token(reused, "r1", now, now + 10 * HOUR).await.unwrap();
+    assert!(matches!(
+        store.rotate_refresh_token("r1", "r2", now + 3, now + 10 * HOUR).await.unwrap(),
+        Rotation::Rotated(_)
+    ));
+    let Rotation::Reused { consent } = store.rotate_refresh_token("r1", "r3", now + 4, now + 10 * HOUR).await.unwrap()
+    else {
+        panic!("a reuse")
+    };
+    assert_eq!(consent, handles[1]);
+    store.add_refresh_token(by_client, "r9", now, now + 10 * HOUR).await.unwrap();
+    let found = store.consent_of_refresh_token("r9").await.unwrap().expect("its consent");
+    assert_eq!(found.id, by_client);
+    assert!(store.revoke_consent(by_client, store::RevokedWhy::Client, now + 5).await.unwrap());
+    assert!(!store.revoke_consent(by_client, store::RevokedWhy::Client, now + 6).await.unwrap(), "once");
+    assert_eq!(store.consent_by_handle(&handles[2]).await.unwrap().map(|consent| consent.id), Some(by_client));
+    let revoked = store.consents_revoked_since(now).await.unwrap();
+    assert_eq!(
+        revoked,
+        vec![(handles[0].clone(), now + 2), (handles[1].clone(), now + 4), (handles[2].clone(), now + 5)]
+    );
+    assert_eq!(store.consents_revoked_since(now + 5).await.unwrap().len(), 1);
+});

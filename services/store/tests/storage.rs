@@ -7,7 +7,7 @@ use fhir_core::Release;
 use fhir_search::query::parse_query;
 use fhir_search::{ParseOptions, SearchRequest};
 use serde_json::{Value, json};
-use store::{NewProvider, PatientScope, Provider, ResourceWrite, Store, TypeProfiles, Write, WriteKind};
+use store::{NewProvider, PatientScope, Provider, ResourceWrite, Store, Visibility, Write, WriteKind};
 use test_support::{TestDatabase, on_both_backends};
 
 const ZONE: chrono_tz::Tz = chrono_tz::Europe::Amsterdam;
@@ -35,7 +35,18 @@ fn put_with_keys(resource: Value, person_keys: Vec<String>) -> Write {
     let catalog = Catalog::embedded().expect("definitions");
     let resource_type = resource["resourceType"].as_str().expect("type").to_owned();
     let definition = catalog.release(Release::Stu3).and_then(|r| r.type_definition(&resource_type)).expect("defined");
-    let index = fhir_search::index::extract(definition, &resource, ZONE);
+    let mut index = fhir_search::index::extract(definition, &resource, ZONE);
+    // As ingest ties a record to the Patient it names by id.
+    if resource_type != "Patient" {
+        index.compartment = fhir_search::patient_links(definition, &resource, None)
+            .links
+            .into_iter()
+            .filter_map(|link| match link.target {
+                fhir_search::PatientTarget::Id(id) => Some(id),
+                fhir_search::PatientTarget::Bsn(_) => None,
+            })
+            .collect();
+    }
     Write::Put(Box::new(ResourceWrite {
         release: Release::Stu3,
         id: resource["id"].as_str().expect("id").to_owned(),
@@ -66,13 +77,21 @@ fn request(resource_type: &str, query: &str, lastn: bool) -> SearchRequest {
     let catalog = Catalog::embedded().expect("definitions");
     let bgz = catalog.data_service("48").expect("48");
     let definition = catalog.release(Release::Stu3).and_then(|r| r.type_definition(resource_type)).expect("type");
-    let options = ParseOptions { strict: true, lastn, zone: ZONE, default_count: 50, max_count: 100 };
+    let options = ParseOptions {
+        strict: true,
+        lastn,
+        zone: ZONE,
+        default_count: 50,
+        max_count: 100,
+        limits: fhir_search::QueryLimits::DEFAULT,
+    };
     fhir_search::request::parse(bgz.served(resource_type).expect("served"), definition, &parse_query(query), options)
         .expect("valid request")
 }
 
-fn profiles() -> TypeProfiles {
-    TypeProfiles::of(Catalog::embedded().expect("definitions").data_service("48").expect("48"))
+fn profiles() -> Visibility {
+    let catalog = Catalog::embedded().expect("definitions");
+    Visibility::of(catalog.data_service("48").expect("48"), catalog.release(Release::Stu3).expect("STU3"))
 }
 
 fn scope(ids: &[&str]) -> PatientScope {

@@ -52,6 +52,19 @@ on_both_backends!(a_large_access_log_batch_is_written_whole_and_in_order, |datab
     assert_eq!(of_one.iter().collect::<Vec<_>>(), expected);
 });
 
+on_both_backends!(purging_a_backlog_larger_than_one_batch_removes_exactly_the_old_entries, |database| {
+    let store = open(&database).await;
+    let entries: Vec<AccessEntry> = (0..25_000).map(entry).collect();
+    store.append_access_log(&entries).await.unwrap();
+    // Everything before the 24,000th entry goes: several batches, the last one partial.
+    let purged = store.purge_access_log(1_000_000 + 24_000).await.unwrap();
+    assert_eq!(purged, 24_000);
+    let left = store.access_log_between(0, i64::MAX, None, 0, 5_000).await.unwrap();
+    assert_eq!(left.len(), 1_000);
+    assert_eq!(left.first().map(|(_, entry)| entry.at), Some(1_000_000 + 24_000));
+    assert_eq!(store.purge_access_log(1_000_000 + 24_000).await.unwrap(), 0);
+});
+
 fn first(client: usize, person: usize, first_at: i64) -> FirstExchange {
     FirstExchange {
         client_id: format!("pgo-{client}.example.nl"),

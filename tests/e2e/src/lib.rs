@@ -34,7 +34,19 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The demo provider's ingest key.
     pub ingest_key: String,
+    /// The `PGO_EXCHANGE__...` settings it runs with.
+    environment: Vec<(String, String)>,
+    /// Its config file, if it has one.
+    config_file: Option<PathBuf>,
     _database: TestDatabase,
+}
+
+/// Another instance of a test's deployment (see [`TestApp::another_instance`]).
+pub struct Instance {
+    /// `http://127.0.0.1:{port}` of this instance.
+    pub address: String,
+    /// Its opened service.
+    pub context: Context,
 }
 
 impl TestApp {
@@ -85,14 +97,45 @@ impl TestApp {
             ("PGO_EXCHANGE__DATABASE__MAX_CONNECTIONS".to_owned(), "4".to_owned()),
         ];
         environment.extend(settings.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
-        let settings = settings::Settings::load_with_environment(file, &overrides, environment).expect("settings");
+        let settings =
+            settings::Settings::load_with_environment(file, &overrides, environment.clone()).expect("settings");
         let context = Context::open(settings).await.expect("service opens");
         let demo = demo::seed(&context.store, &context.ingestor, &context.secret, PROVIDER).await.expect("demo seeded");
         seed_other_provider(&context).await;
         let application = Application::build_with_listener(&context, listener).expect("server builds");
         tokio::spawn(application.run());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        TestApp { address, context, client, ingest_key: demo.ingest_key, _database: database }
+        let config_file = file.map(std::path::Path::to_path_buf);
+        TestApp { address, context, client, ingest_key: demo.ingest_key, environment, config_file, _database: database }
+    }
+
+    /// Starts another instance of the same deployment, as a load balancer would have beside this
+    /// one: the same database, signing key, deployment secret and public URL, its own process
+    /// state (caches, revocations known) and port; with `settings` added.
+    pub async fn another_instance(&self, settings: &[(&str, &str)]) -> Instance {
+        self.another_instance_without(&[], settings).await
+    }
+
+    /// As `another_instance`, without the settings named `removed` (a configuration change
+    /// rolled out to that instance).
+    pub async fn another_instance_without(&self, removed: &[&str], settings: &[(&str, &str)]) -> Instance {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().expect("address").port();
+        let overrides = settings::Overrides {
+            data_dir: Some(self.context.settings.data_dir.clone()),
+            database_url: Some(self.context.settings.database_url()),
+            listen: Some("127.0.0.1:0".into()),
+            public_url: Some(self.address.clone()),
+        };
+        let mut environment = self.environment.clone();
+        environment.retain(|(name, _)| !removed.contains(&name.as_str()));
+        environment.extend(settings.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
+        let settings = settings::Settings::load_with_environment(self.config_file.as_deref(), &overrides, environment)
+            .expect("settings");
+        let context = Context::open(settings).await.expect("service opens");
+        let application = Application::build_with_listener(&context, listener).expect("server builds");
+        tokio::spawn(application.run());
+        Instance { address: format!("http://127.0.0.1:{port}"), context }
     }
 
     /// Starts the service in demo mode (the DigiD simulator mounted, the demo's lists) over
@@ -134,6 +177,7 @@ impl TestApp {
             provider: provider.into(),
             scope: scope.parse().expect("scope"),
             audience: services.iter().map(|service| self.base(provider, service)).collect(),
+            consent: None,
         };
         issuer.issue(&grant).expect("token").token
     }
@@ -189,7 +233,7 @@ async fn seed_other_provider(context: &Context) {
             .map(|(_, text)| {
                 let resource: Value = serde_json::from_str(text).expect("fixture");
                 Write::Put(Box::new(
-                    context.ingestor.prepare(&provider, release, resource, None).expect("valid fixture").write,
+                    context.ingestor.prepare_by_id(&provider, release, resource, None).expect("valid fixture").write,
                 ))
             })
             .collect();

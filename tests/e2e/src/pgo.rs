@@ -218,9 +218,14 @@ pub struct PgoServer {
 impl PgoServer {
     /// The PGO server of the tests.
     pub fn new(app: &TestApp) -> PgoServer {
+        PgoServer::at(&app.address)
+    }
+
+    /// The PGO server of the tests, calling the instance at `address`.
+    pub fn at(address: &str) -> PgoServer {
         PgoServer {
             http: reqwest::Client::new(),
-            token_url: format!("{}/oauth/token", app.address),
+            token_url: format!("{address}/oauth/token"),
             seen: Mutex::new(Vec::new()),
         }
     }
@@ -255,6 +260,20 @@ impl PgoServer {
             form.push(("code_verifier", verifier));
         }
         self.token(&form).await
+    }
+
+    /// Revokes `token` as `client_id` (RFC 7009) with an optional `token_type_hint`: the status
+    /// and the body.
+    pub async fn revoke(&self, client_id: &str, token: &str, hint: Option<&str>) -> (u16, String) {
+        let mut form = vec![("token", token), ("client_id", client_id)];
+        if let Some(hint) = hint {
+            form.push(("token_type_hint", hint));
+        }
+        let url = self.token_url.replace("/oauth/token", "/oauth/revoke");
+        let response = self.http.post(url).form(&form).send().await.expect("revocation request");
+        let status = response.status().as_u16();
+        assert_eq!(response.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+        (status, response.text().await.expect("body"))
     }
 
     /// Refreshes with `refresh_token` as `client_id`.

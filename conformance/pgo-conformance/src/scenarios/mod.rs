@@ -3,9 +3,11 @@
 
 pub mod authorize;
 pub mod discovery;
+pub mod limits;
 pub mod metering;
 pub mod resource_server;
 pub mod retrieval;
+pub mod revocation;
 pub mod token;
 
 use crate::scenario::Scenario;
@@ -18,7 +20,9 @@ pub fn suite(session: &Arc<Session>) -> Vec<Scenario> {
     list.extend(authorize::scenarios(session));
     list.extend(retrieval::scenarios(session));
     list.extend(resource_server::scenarios(session));
+    list.extend(limits::scenarios(session));
     list.extend(metering::scenarios(session));
+    list.extend(revocation::scenarios(session));
     // The token group ends with code-expired, which waits.
     list.extend(token::scenarios(session));
     list

@@ -164,6 +164,9 @@ async fn code_replay(session: Arc<Session>, probe: Probe) -> Result<(), Stop> {
     let tokens = pgo::tokens_of(&first);
     let second = session.exchange(&probe, &request, &code).await?;
     refused(&probe, &second, "invalid_grant");
+    if let Some(Tokens { access, .. }) = &tokens {
+        crate::scenarios::revocation::check_refused_at_once(&session, &probe, access, "after the replay").await?;
+    }
     if let Some(Tokens { refresh: Some(refresh), .. }) = tokens {
         let form = pgo::refresh_form(&session.config.pgo.client_id, &refresh);
         let client = &session.token_client;
@@ -259,11 +262,12 @@ async fn refresh_rotation(session: Arc<Session>, probe: Probe) -> Result<(), Sto
 async fn refresh_reuse(session: Arc<Session>, probe: Probe) -> Result<(), Stop> {
     let first = refresh_token(&session, &probe).await?;
     let rotated = refresh(&session, &probe, &first).await?;
-    let Some(successor) = pgo::tokens_of(&rotated).and_then(|tokens| tokens.refresh) else {
+    let Some(Tokens { access, refresh: Some(successor) }) = pgo::tokens_of(&rotated) else {
         return Err(Stop::Failed(format!("the first refresh answered {}", rotated.status)));
     };
     let reused = refresh(&session, &probe, &first).await?;
     refused(&probe, &reused, "invalid_grant");
+    crate::scenarios::revocation::check_refused_at_once(&session, &probe, &access, "after the reuse").await?;
     let after = refresh(&session, &probe, &successor).await?;
     probe.check(
         "the family is revoked: its newest refresh token is refused too",

@@ -175,7 +175,10 @@ pub(crate) async fn revoke(request: HttpRequest, form: Form, server: web::Data<A
     };
     match server.store.revoke_consent_of(id, pseudonym, now_millis()).await {
         Ok(revoked) => {
-            tracing::info!(consent = id, revoked, "consent revoked by the person");
+            if let Some(handle) = &revoked {
+                server.revoked(handle);
+            }
+            tracing::info!(consent = id, revoked = revoked.is_some(), "consent revoked by the person");
             see_other(&format!("{MANAGE_PATH}?revoked=1")).finish()
         }
         Err(error) => {

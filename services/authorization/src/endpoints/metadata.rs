@@ -3,7 +3,7 @@
 //! base (served by the resource server, built here from the same settings), and the keys that
 //! sign access tokens.
 
-use super::{AUTHORIZE_PATH, JWKS_PATH, TOKEN_PATH};
+use super::{AUTHORIZE_PATH, JWKS_PATH, REVOKE_PATH, TOKEN_PATH};
 use crate::server::AuthorizationServer;
 use actix_web::{HttpResponse, web};
 use serde_json::{Value, json};
@@ -22,6 +22,8 @@ pub fn authorization_server_metadata(public_url: &str, mutual_tls: bool) -> Valu
         "authorization_endpoint": format!("{base}{AUTHORIZE_PATH}"),
         "token_endpoint": format!("{base}{TOKEN_PATH}"),
         "jwks_uri": format!("{base}{JWKS_PATH}"),
+        "revocation_endpoint": format!("{base}{REVOKE_PATH}"),
+        "revocation_endpoint_auth_methods_supported": [pgo_auth_method(mutual_tls)],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
@@ -43,6 +45,7 @@ pub fn smart_configuration(public_url: &str, mutual_tls: bool, provider: &str, s
         "issuer": server["issuer"],
         "authorization_endpoint": server["authorization_endpoint"],
         "token_endpoint": server["token_endpoint"],
+        "revocation_endpoint": server["revocation_endpoint"],
         "jwks_uri": server["jwks_uri"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "response_types_supported": server["response_types_supported"],

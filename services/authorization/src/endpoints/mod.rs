@@ -4,9 +4,11 @@ mod authorize;
 mod manage;
 mod metadata;
 mod person;
+mod revoke;
 mod token;
 
 pub use metadata::{authorization_server_metadata, smart_configuration};
+pub use revoke::REVOKE_PATH;
 pub use token::audit_audience;
 
 use crate::pages::{self, Lang};
@@ -44,6 +46,7 @@ pub fn configure(server: web::Data<AuthorizationServer>) -> impl Fn(&mut web::Se
             .service(get("/oauth/consent", web::get().to(person::consent)))
             .service(post(pages::DECISION_PATH, web::post().to(person::decision)))
             .service(post(TOKEN_PATH, web::post().to(token::token)))
+            .service(post(REVOKE_PATH, web::post().to(revoke::revoke)))
             .service(get(pages::MANAGE_PATH, web::get().to(manage::overview)))
             .service(post("/oauth/consents/login", web::post().to(manage::login)))
             .service(get(MANAGE_CALLBACK_PATH, web::get().to(manage::callback)))

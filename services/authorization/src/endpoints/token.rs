@@ -30,7 +30,7 @@ use throttle::{Door, Key, Throttled};
 
 /// An RFC 6749 §5.2 error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TokenError {
+pub(super) enum TokenError {
     InvalidRequest(&'static str),
     InvalidClient(&'static str),
     InvalidGrant(&'static str),
@@ -48,7 +48,7 @@ enum TokenError {
 const MAX_BODY_BYTES: usize = 16 * 1024;
 
 impl TokenError {
-    fn response(self) -> HttpResponse {
+    pub(super) fn response(self) -> HttpResponse {
         let (status, error, description) = self.parts();
         let mut response = super::oauth_error(status, error, description);
         if let TokenError::Throttled(seconds) = self {
@@ -90,20 +90,30 @@ impl TokenError {
     }
 }
 
-/// The form parameters of a token request.
+/// The form parameters of a token (or revocation) request.
 #[derive(Debug, Default)]
-struct Params(HashMap<String, String>);
+pub(super) struct Params(HashMap<String, String>);
 
 impl Params {
     /// A parameter's value; an empty one counts as missing (RFC 6749 §3.1).
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(super) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str).filter(|value| !value.is_empty())
     }
 }
 
-fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+pub(super) fn no_store(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
     builder.insert_header(("Cache-Control", "no-store")).insert_header(("Pragma", "no-cache"));
     builder
+}
+
+/// The body of a token or revocation request, read here rather than by actix's `Bytes`
+/// extractor, whose refusals are plain text.
+pub(super) async fn body(payload: web::Payload) -> Result<web::Bytes, TokenError> {
+    match payload.to_bytes_limited(MAX_BODY_BYTES).await {
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(_)) => Err(TokenError::InvalidRequest("the request body could not be read")),
+        Err(_) => Err(TokenError::TooLarge),
+    }
 }
 
 pub(crate) async fn token(
@@ -111,11 +121,9 @@ pub(crate) async fn token(
     payload: web::Payload,
     server: web::Data<AuthorizationServer>,
 ) -> HttpResponse {
-    // Read here rather than by actix's `Bytes` extractor, whose refusals are plain text.
-    let body = match payload.to_bytes_limited(MAX_BODY_BYTES).await {
-        Ok(Ok(body)) => body,
-        Ok(Err(_)) => return TokenError::InvalidRequest("the request body could not be read").response(),
-        Err(_) => return TokenError::TooLarge.response(),
+    let body = match body(payload).await {
+        Ok(body) => body,
+        Err(error) => return error.response(),
     };
     match exchange(&request, &body, &server).await {
         Ok(response) => response,
@@ -131,49 +139,15 @@ async fn exchange(
     body: &[u8],
     server: &AuthorizationServer,
 ) -> Result<HttpResponse, TokenError> {
-    let form_type =
-        request.headers().get(CONTENT_TYPE).and_then(|value: &HeaderValue| value.to_str().ok()).is_some_and(|value| {
-            value.split(';').next().is_some_and(|mime| mime.trim() == "application/x-www-form-urlencoded")
-        });
-    if !form_type {
-        return Err(TokenError::InvalidRequest("the body must be application/x-www-form-urlencoded"));
-    }
-    let mut params = Params::default();
-    for (name, value) in url::form_urlencoded::parse(body) {
-        // RFC 6749 §3.2: parameters must not be repeated.
-        if params.0.insert(name.into_owned(), value.into_owned()).is_some() {
-            return Err(TokenError::InvalidRequest("a parameter is repeated"));
-        }
-    }
+    let params = form(request, body)?;
     let param = |name: &str| params.get(name);
     if param("grant_type") == Some("client_credentials") {
         return auditor_token(request, server, &params);
     }
-    let client_id = param("client_id").ok_or(TokenError::InvalidRequest("client_id is missing"))?;
-    let throttle = &server.throttle;
-    let address: Vec<Key> = throttle.address_key(Door::Token, request).into_iter().collect();
-    throttle.check(&address).map_err(TokenError::throttled)?;
-    // The list first, so that only a listed client's id reaches the log: anything else is
-    // whatever the caller wrote in the body.
-    let directory = server.directory().await;
-    if directory.client(client_id).is_none() || !directory.may_call_back_channel(client_id) {
-        tracing::warn!("token request for a client not on the OAuth Client List or the Whitelist");
-        throttle.failed(&address);
-        return Err(TokenError::InvalidClient("client authentication failed"));
-    }
-    // A failed client authentication counts against the address only: the client id of a
-    // request that did not authenticate is a claim, and counting it would let anyone lock a PGO
-    // out. What a client fails after authenticating (codes, refresh tokens) counts against it too.
-    if let Err(why) = (server.authenticate_client)(request, client_id) {
-        tracing::warn!(client = client_id, reason = %why, "client authentication failed");
-        throttle.failed(&address);
-        return Err(TokenError::InvalidClient("client authentication failed"));
-    }
-    let client = Key::Name(Door::Token, client_id.to_ascii_lowercase());
-    throttle.check([&client]).map_err(TokenError::throttled)?;
+    let (client_id, keys) = authenticated_pgo(request, server, &params).await?;
     let outcome = grant(server, client_id, &params).await;
     if let Err(TokenError::InvalidGrant(_)) = outcome {
-        throttle.failed(address.iter().chain([&client]));
+        server.throttle.failed(&keys);
     }
     outcome
 }
@@ -206,6 +180,61 @@ async fn grant(server: &AuthorizationServer, client_id: &str, params: &Params) -
         Some(_) => Err(TokenError::UnsupportedGrantType),
         None => Err(TokenError::InvalidRequest("grant_type is missing")),
     }
+}
+
+/// The parameters of an `application/x-www-form-urlencoded` body, none repeated (RFC 6749 §3.2).
+pub(super) fn form(request: &HttpRequest, body: &[u8]) -> Result<Params, TokenError> {
+    let form_type =
+        request.headers().get(CONTENT_TYPE).and_then(|value: &HeaderValue| value.to_str().ok()).is_some_and(|value| {
+            value.split(';').next().is_some_and(|mime| mime.trim() == "application/x-www-form-urlencoded")
+        });
+    if !form_type {
+        return Err(TokenError::InvalidRequest("the body must be application/x-www-form-urlencoded"));
+    }
+    let mut params = Params::default();
+    for (name, value) in url::form_urlencoded::parse(body) {
+        if params.0.insert(name.into_owned(), value.into_owned()).is_some() {
+            return Err(TokenError::InvalidRequest("a parameter is repeated"));
+        }
+    }
+    Ok(params)
+}
+
+/// The PGO calling, by its `client_id`: on the OAuth Client List and, when held, the Whitelist,
+/// and authenticated as the deployment configured (mutual TLS, a trusted proxy, development).
+/// With it come the throttle's keys its failures from here on count against: the source address
+/// and the client.
+///
+/// A failed client authentication counts against the address only: the client id of a request
+/// that did not authenticate is a claim, and counting it would let anyone lock a PGO out (a PGO's
+/// credential is a certificate, which is not guessed). What a client fails after authenticating
+/// (codes, refresh tokens) counts against it too.
+pub(super) async fn authenticated_pgo<'p>(
+    request: &HttpRequest,
+    server: &AuthorizationServer,
+    params: &'p Params,
+) -> Result<(&'p str, Vec<Key>), TokenError> {
+    let client_id = params.get("client_id").ok_or(TokenError::InvalidRequest("client_id is missing"))?;
+    let throttle = &server.throttle;
+    let mut keys: Vec<Key> = throttle.address_key(Door::Token, request).into_iter().collect();
+    throttle.check(&keys).map_err(TokenError::throttled)?;
+    // The list first, so that only a listed client's id reaches the log: anything else is
+    // whatever the caller wrote in the body.
+    let directory = server.directory().await;
+    if directory.client(client_id).is_none() || !directory.may_call_back_channel(client_id) {
+        tracing::warn!("a request for a client not on the OAuth Client List or the Whitelist");
+        throttle.failed(&keys);
+        return Err(TokenError::InvalidClient("client authentication failed"));
+    }
+    if let Err(why) = (server.authenticate_client)(request, client_id) {
+        tracing::warn!(client = client_id, reason = %why, "client authentication failed");
+        throttle.failed(&keys);
+        return Err(TokenError::InvalidClient("client authentication failed"));
+    }
+    let client = Key::Name(Door::Token, client_id.to_ascii_lowercase());
+    throttle.check([&client]).map_err(TokenError::throttled)?;
+    keys.push(client);
+    Ok((client_id, keys))
 }
 
 /// Where auditors' tokens are valid: the audit API.
@@ -297,7 +326,8 @@ async fn redeem_code(
     };
     let redeemed = match server.store.exchange_code(&exchange).await {
         Ok(CodeRedemption::Redeemed(redeemed)) => redeemed,
-        Ok(CodeRedemption::Replayed) => {
+        Ok(CodeRedemption::Replayed { consent }) => {
+            server.revoked(&consent);
             tracing::warn!(client = client_id, "authorization code replayed: its consent is revoked");
             return Err(TokenError::InvalidGrant("the code is invalid, expired or used"));
         }
@@ -352,7 +382,8 @@ async fn refresh(
         })?;
     let consent = match rotation {
         Rotation::Rotated(consent) => *consent,
-        Rotation::Reused => {
+        Rotation::Reused { consent } => {
+            server.revoked(&consent);
             tracing::warn!(client = client_id, "refresh token reused: its consent is revoked");
             return Err(TokenError::InvalidGrant("the refresh token is invalid, expired or revoked"));
         }
@@ -398,6 +429,7 @@ fn issue(
         provider: consent.provider_name.clone(),
         scope: scope.clone(),
         audience,
+        consent: (!consent.handle.is_empty()).then(|| consent.handle.clone()),
     };
     let issued = server.issuer.issue(&grant).map_err(|error| {
         tracing::error!(error = %error, "access token could not be signed");

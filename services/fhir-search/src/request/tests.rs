@@ -3,8 +3,14 @@ use crate::query::parse_query;
 use data_services::Catalog;
 use fhir_core::Release;
 
-const OPTIONS: ParseOptions =
-    ParseOptions { strict: false, lastn: false, zone: chrono_tz::Europe::Amsterdam, default_count: 50, max_count: 200 };
+const OPTIONS: ParseOptions = ParseOptions {
+    strict: false,
+    lastn: false,
+    zone: chrono_tz::Europe::Amsterdam,
+    default_count: 50,
+    max_count: 200,
+    limits: QueryLimits::DEFAULT,
+};
 
 fn search(resource_type: &str, query: &str, options: ParseOptions) -> Result<SearchRequest, SearchError> {
     let catalog = Catalog::embedded().expect("definitions");
@@ -135,5 +141,41 @@ mod never_panics {
         fn on_any_query(query in "[a-z_:=&|,%0-9A-Z\\\\.-]{0,60}") {
             let _ = search("Observation", &query, ParseOptions { lastn: true, ..OPTIONS });
         }
+    }
+}
+
+#[test]
+fn each_limit_is_checked_and_named() {
+    let limits = QueryLimits { max_repeats: 2, max_values: 3, max_includes: 1, max_offset: 10 };
+    let options = ParseOptions { limits, ..OPTIONS };
+    assert!(search("Observation", "code=a&code=b", options).is_ok());
+    let repeated = search("Observation", "code=a&code=b&code=c", options).expect_err("refused");
+    assert_eq!(repeated.to_string(), "occurrences of 'code': at most 2 allowed (setting search.max_repeats)");
+    assert!(search("Observation", "code=a,b,c", options).is_ok());
+    let values = search("Observation", "code=a,b,c,d", options).expect_err("refused");
+    assert!(matches!(values, SearchError::Limit { setting: "max_values", limit: 3, .. }), "{values}");
+    let includes = search(
+        "MedicationStatement",
+        "_include=MedicationStatement:medication&_include=MedicationStatement:medication",
+        options,
+    )
+    .expect_err("refused");
+    assert!(matches!(includes, SearchError::Limit { setting: "max_includes", .. }), "{includes}");
+    assert_eq!(search("Observation", "_offset=10", options).map(|request| request.offset), Ok(10));
+    assert!(matches!(
+        search("Observation", "_offset=11", options),
+        Err(SearchError::Limit { setting: "max_offset", .. })
+    ));
+    // Parameters the data service does not offer cost nothing and count toward nothing.
+    assert!(search("Observation", "patient=a&patient=b&patient=c", options).is_ok());
+}
+
+#[test]
+fn control_characters_in_values_are_refused() {
+    for query in ["code=%00", "code=http://loinc.org|a%00", "date=2020%0A", "category=%7F"] {
+        assert!(
+            matches!(search("Observation", query, OPTIONS), Err(SearchError::InvalidValue { .. })),
+            "{query} was accepted"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The commands of the `pgo-exchange` binary.
 
 pub(crate) mod auditors;
+pub(crate) mod check;
 pub(crate) mod lists;
 pub(crate) mod load;
 pub(crate) mod providers;

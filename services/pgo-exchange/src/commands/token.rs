@@ -61,6 +61,7 @@ pub(crate) async fn run(config: Option<&Path>, mut overrides: Overrides, args: T
         provider: provider.name.clone(),
         scope,
         audience,
+        consent: None,
     };
     let issued = context.token_issuer().issue(&grant)?;
     eprintln!("access token for {} at {}, valid {} seconds:", grant.scope, provider.medmij_name(), issued.expires_in);

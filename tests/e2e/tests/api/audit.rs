@@ -241,3 +241,25 @@ on_both_backends!(a_formula_kept_in_the_evidence_reaches_the_csv_report_as_text,
     assert!(csv.contains(",'=1+1,"), "{csv}");
     assert!(!csv.lines().any(|line| line.split(',').any(|cell| cell.starts_with('='))), "{csv}");
 });
+
+on_both_backends!(an_auditor_removed_from_the_configuration_is_refused_at_once, |database| {
+    let app = start(database).await;
+    let token = token(&app).await;
+    let report = |address: String| {
+        let (client, token) = (app.client.clone(), token.clone());
+        async move {
+            client
+                .get(format!("{address}/audit/usage?period={}", this_month()))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(report(app.address.clone()).await.status(), 200);
+    // The configuration without the auditor, on an instance of the same deployment: the same
+    // signing key, so the token still verifies; the auditor it names is gone.
+    let other = app.another_instance_without(&["PGO_EXCHANGE__AUDITORS__NZA__SECRET_SHA256"], &[]).await;
+    let refused = report(other.address.clone()).await;
+    assert_eq!(refused.status(), 401);
+});

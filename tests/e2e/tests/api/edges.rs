@@ -25,6 +25,7 @@ on_both_backends!(every_path_answers_a_method_it_does_not_take_with_405_and_allo
     let cases = [
         (Method::GET, "/oauth/token".to_owned(), "POST"),
         (Method::PUT, "/oauth/token".to_owned(), "POST"),
+        (Method::GET, "/oauth/revoke".to_owned(), "POST"),
         (Method::POST, "/oauth/authorize".to_owned(), "GET"),
         (Method::DELETE, "/oauth/jwks".to_owned(), "GET"),
         (Method::POST, "/.well-known/oauth-authorization-server".to_owned(), "GET"),

@@ -82,7 +82,7 @@ on_both_backends!(a_token_never_reaches_another_providers_data, |database| {
         "meta": {"profile": ["http://nictiz.nl/fhir/StructureDefinition/zib-Problem"]},
         "code": {"coding": [{"system": "http://snomed.info/sct", "code": "38341003", "display": "Hypertensie"}]},
         "subject": {"reference": "Patient/demo-patient-anna", "display": "Anna de Vries"}});
-    let prepared = app.context.ingestor.prepare(&other, Release::Stu3, extra, None).expect("valid");
+    let prepared = app.context.ingestor.prepare_by_id(&other, Release::Stu3, extra, None).expect("valid");
     app.context.store.write(other.id, vec![Write::Put(Box::new(prepared.write))]).await.expect("stored");
 
     let here = app.token(PROVIDER, ANNA, &["48"]);

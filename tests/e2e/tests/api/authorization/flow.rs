@@ -68,6 +68,11 @@ on_both_backends!(a_pgo_collects_refreshes_and_loses_access_when_the_person_revo
 
     let (status, refused) = pgo.refresh(PGO, &refresh_2).await;
     assert_eq!((status, refused["error"].as_str()), (400, Some("invalid_grant")), "{refused}");
+    // The access tokens already given stop at once, not when they expire.
+    for token in [access.as_str(), access_2] {
+        let answer = app.get(&format!("{}/Condition", app.base(PROVIDER, "48")), token).await;
+        assert_eq!(answer.status(), 401);
+    }
 
     browser.assert_no_bsn(&BSNS);
     pgo.assert_no_bsn(&BSNS);

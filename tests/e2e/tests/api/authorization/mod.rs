@@ -6,6 +6,7 @@ mod flow;
 mod forged;
 mod mtls;
 mod refusals;
+mod revocation;
 
 use serde_json::Value;
 

@@ -141,10 +141,14 @@ on_both_backends!(a_code_works_once_and_a_replay_revokes_what_it_gave, |database
     let code = code_for(&app, PGO, ANNA).await;
     let (status, first) = pgo.exchange(PGO, &code, Some(VERIFIER)).await;
     assert_eq!(status, 200);
+    let access = first["access_token"].as_str().expect("access token");
+    let patients = format!("{}/Patient", app.base(PROVIDER, "48"));
+    assert_eq!(app.get(&patients, access).await.status(), 200);
     let (status, replay) = pgo.exchange(PGO, &code, Some(VERIFIER)).await;
     assert_eq!((status, replay["error"].as_str()), (400, Some("invalid_grant")));
     let (status, _) = pgo.refresh(PGO, first["refresh_token"].as_str().expect("refresh")).await;
     assert_eq!(status, 400, "the replay revoked the consent the code gave");
+    assert_eq!(app.get(&patients, access).await.status(), 401, "and the access token it gave, at once");
     pgo.assert_no_bsn(&BSNS);
 });
 
@@ -200,10 +204,14 @@ on_both_backends!(a_reused_refresh_token_revokes_its_family, |database| {
     let old = first["refresh_token"].as_str().expect("refresh").to_owned();
     let (_, second) = pgo.refresh(PGO, &old).await;
     let newest = second["refresh_token"].as_str().expect("rotated").to_owned();
+    let patients = format!("{}/Patient", app.base(PROVIDER, "48"));
+    let access = second["access_token"].as_str().expect("access token");
+    assert_eq!(app.get(&patients, access).await.status(), 200);
     let (status, reuse) = pgo.refresh(PGO, &old).await;
     assert_eq!((status, reuse["error"].as_str()), (400, Some("invalid_grant")));
     let (status, _) = pgo.refresh(PGO, &newest).await;
     assert_eq!(status, 400, "the reuse revoked the newest token of the family too");
+    assert_eq!(app.get(&patients, access).await.status(), 401, "and every access token of it, at once");
 });
 
 on_both_backends!(a_token_reaches_only_its_own_persons_data, |database| {
