@@ -5,8 +5,9 @@
 //! `/audit`, an OperationOutcome everywhere else.
 //!
 //! actix-http itself answers a request head that outgrows its 128 KiB read buffer with an empty
-//! 431 before any of the service's code runs (see ARCHITECTURE.md); this limit, far below that,
-//! gives every target the service can see an answer with a body.
+//! 431 before any of the service's code runs; `pgo-exchange`'s `head_guard.rs` puts the body of
+//! `refusal_body` in such answers. This limit, far below that, answers every target the service
+//! does see.
 
 use crate::error::ApiError;
 use actix_web::body::{EitherBody, MessageBody};
@@ -37,6 +38,19 @@ pub async fn request_target(
         ApiError::TargetTooLong(max_bytes).response(Format::Json)
     };
     Ok(request.into_response(answer).map_into_right_body())
+}
+
+/// The body of a refusal of a request for `path` because `why`, in the path's protocol: its media
+/// type and text (also written for the heads actix-http refuses itself, see
+/// `pgo-exchange`'s `head_guard.rs`).
+pub fn refusal_body(path: &str, why: &str) -> (&'static str, String) {
+    if speaks_oauth(path) {
+        let body = serde_json::json!({ "error": "invalid_request", "error_description": why });
+        ("application/json", body.to_string())
+    } else {
+        let outcome = fhir_core::OperationOutcome::error(fhir_core::IssueCode::TooLong, why);
+        ("application/fhir+json", outcome.to_json().to_string())
+    }
 }
 
 /// Whether `path` belongs to the authorization server or the audit API, whose errors are

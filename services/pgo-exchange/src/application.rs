@@ -7,7 +7,7 @@ use crate::Context;
 use crate::context::{SIMULATOR_CLIENT_ID, SIMULATOR_PATH};
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use anyhow::Context as _;
 use authorization::{AuthorizationConfig, AuthorizationServer, Loa, Login};
 use client_auth::{ClientAuthMode, TrustedCas, TrustedProxies};
@@ -134,7 +134,7 @@ impl Application {
         )));
         let demo = if settings.demo.enabled { Some(demo_routes(context)?) } else { None };
         let max_target = settings.server.max_request_target_bytes;
-        let mut server = HttpServer::new(move || {
+        let factory = move || {
             let mut app = App::new()
                 .wrap(Compress::default())
                 .wrap(from_fn(move |request, next| fhir_api::limits::request_target(request, next, max_target)))
@@ -148,15 +148,8 @@ impl Application {
                     .configure(demo::pgo_client::configure(pgo.clone()));
             }
             app.configure(routes.clone())
-        })
-        .on_connect(client_auth::on_connect);
-        if settings.server.workers > 0 {
-            server = server.workers(settings.server.workers);
-        }
-        let server = match tls_config(settings)? {
-            Some(tls) => server.listen_rustls_0_23(listener, tls)?.run(),
-            None => server.listen(listener)?.run(),
         };
+        let server = crate::listen::serve(factory, listener, tls_config(settings)?, settings.server.workers)?;
         Ok(Application {
             server,
             port,

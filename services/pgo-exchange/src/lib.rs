@@ -4,6 +4,8 @@
 
 mod application;
 mod context;
+mod head_guard;
+mod listen;
 
 pub use application::{Application, Witnessing};
 pub use context::{Context, DEMO_AUDITOR};

@@ -89,13 +89,37 @@ on_both_backends!(an_over_long_request_target_is_answered_414_with_a_body, |data
     // Within the limit, the request is served as always.
     let (status, _) = raw(&app, &format!("GET {fhir}?code={} HTTP/1.1", "9".repeat(10_000))).await;
     assert_eq!(status, 401, "read, and refused only for want of a token");
-    // What never reaches the service (see ARCHITECTURE.md): a target beyond what the `http`
-    // crate parses (65,534 bytes) is answered 400 by actix-http, and a head beyond its 128 KiB
-    // read buffer 431, both without a body.
-    let (status, _) = raw(&app, &format!("GET {fhir}?code={} HTTP/1.1", "9".repeat(100_000))).await;
-    assert_eq!(status, 400);
-    let (status, _) = raw(&app, &format!("GET {fhir}?code={} HTTP/1.1", "9".repeat(300_000))).await;
+    // What actix-http refuses before the service sees it (a target the `http` crate cannot
+    // hold, a head beyond its 128 KiB buffer) is answered with a body all the same.
+    for (path, length, expected) in [
+        (fhir.as_str(), 100_000, 414),
+        (fhir.as_str(), 300_000, 431),
+        ("/oauth/authorize", 100_000, 414),
+        ("/oauth/authorize", 300_000, 431),
+    ] {
+        let (status, body) = raw(&app, &format!("GET {path}?code={} HTTP/1.1", "9".repeat(length))).await;
+        assert_eq!(status, expected, "{path} with {length} bytes");
+        let body: Value = serde_json::from_str(&body).unwrap_or_else(|error| panic!("{path}: {error}: {body}"));
+        assert_protocol_error(path, &body);
+    }
+    // Many header lines make a long head too.
+    let headers: String = (0..3_000).map(|n| format!("\r\nX-Filler-{n}: {}", "f".repeat(40))).collect();
+    let (status, body) = raw(&app, &format!("GET {fhir} HTTP/1.1{headers}")).await;
     assert_eq!(status, 431);
+    assert_protocol_error(&fhir, &serde_json::from_str(&body).unwrap_or_default());
+    // A long body is no long head: the service answers it itself.
+    let key = app.ingest_key.clone();
+    let body = format!("{{\"resourceType\": \"Basic\", \"id\": \"b\", \"text\": \"{}\"}}", "x".repeat(300_000));
+    let answer = app
+        .client
+        .put(format!("{}/ingest/{PROVIDER}/stu3/Basic/b", app.address))
+        .bearer_auth(key)
+        .header("Content-Type", "application/fhir+json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 422, "served by the service, not refused as a head");
 });
 
 on_both_backends!(the_request_target_limit_is_a_setting, |database| {

@@ -124,7 +124,40 @@ on_both_backends!(the_token_endpoint_authenticates_pgos_by_their_certificate, |d
         metadata["token_endpoint_auth_methods_supported"],
         serde_json::json!(["tls_client_auth", "client_secret_basic", "client_secret_post"])
     );
+
+    // Over TLS too, a head the HTTP layer refuses itself is answered with a body.
+    let (status, body) =
+        raw_tls(&app, &server_ca, &format!("GET /oauth/authorize?state={} HTTP/1.1", "s".repeat(300_000))).await;
+    assert_eq!(status, 431);
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|error| panic!("{error}: {body}"));
+    assert_eq!(body["error"], "invalid_request");
 });
+
+/// Sends `head` over a TLS connection of its own (no client certificate): the status and body.
+async fn raw_tls(app: &TestApp, server_ca: &Ca, head: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.address.trim_start_matches("https://").to_owned();
+    let mut roots = rustls::RootCertStore::empty();
+    let der = rustls::pki_types::CertificateDer::from(server_ca.0.der().to_vec());
+    roots.add(der).unwrap();
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let mut stream = connector.connect(name, tcp).await.unwrap();
+    let request = format!("{head}\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+    let _ = stream.write_all(request.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    (status, answer.split_once("\r\n\r\n").map(|(_, body)| body.to_owned()).unwrap_or_default())
+}
 
 fn stored_hash(secret: &str) -> String {
     use base64::Engine;
