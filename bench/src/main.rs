@@ -105,6 +105,7 @@ enum Witness {
     Everything,
     AccessLogOnly,
     Nothing,
+    EverythingButRevocations,
 }
 
 impl From<Witness> for pgo_exchange::Witnessing {
@@ -113,6 +114,7 @@ impl From<Witness> for pgo_exchange::Witnessing {
             Witness::Everything => pgo_exchange::Witnessing::Everything,
             Witness::AccessLogOnly => pgo_exchange::Witnessing::AccessLogOnly,
             Witness::Nothing => pgo_exchange::Witnessing::Nothing,
+            Witness::EverythingButRevocations => pgo_exchange::Witnessing::EverythingButRevocations,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! What metering costs a search. The same synthetic patients are loaded once; three child
+//! What metering costs a search. The same synthetic patients are loaded once; child
 //! processes serve that one database: the service as served (`Application::build`: every
 //! request leaves an access-log entry, every 2xx is metered before it is answered), the same
 //! service with the access log but no meter, and the same with neither
@@ -16,6 +16,9 @@
 //! access log's `1 - access-log-only/nothing`, and both together `1 - everything/nothing`. The
 //! rows of `exchange_firsts` are counted after the priming and after the rounds: the difference
 //! is what the meter wrote while measured.
+//!
+//! A fourth server is the service as served but for one check: tokens are not looked up among
+//! the revoked consents. `1 - everything/everything-but-revocations` is what that check costs.
 
 use crate::driver::{
     BGZ_QUERIES, Backend, JSON, Options, PROVIDER, Sample, drive, free_port, load, spawn, tokens, wait_until_up,
@@ -32,11 +35,18 @@ use std::time::Duration;
 /// The overhead the meter may add to a search.
 const TARGET_OVERHEAD: f64 = 0.05;
 
-/// The three servers, in the order of their `--witness` names.
-const SERVERS: [(&str, &str); 3] =
-    [("everything", "metered and logged"), ("access-log-only", "logged only"), ("nothing", "neither")];
+/// The servers, in the order of their `--witness` names.
+const SERVERS: [(&str, &str); 4] = [
+    ("everything", "metered and logged"),
+    ("access-log-only", "logged only"),
+    ("nothing", "neither"),
+    ("everything-but-revocations", "metered and logged, tokens not checked against revocations"),
+];
 
-/// Measures the three servers on `backend` (its database at `database_url`, empty).
+/// What checking every token against the revoked consents may add to a search.
+const TARGET_REVOCATION_CHECK: f64 = 0.03;
+
+/// Measures the four servers on `backend` (its database at `database_url`, empty).
 pub(crate) async fn measure(
     options: &Options,
     templates: &Templates,
@@ -54,7 +64,7 @@ pub(crate) async fn measure(
     let tokens = Arc::new(tokens(&context, &address, options.patients)?);
     context.store.close().await;
 
-    let ports = [port, free_port()?, free_port()?];
+    let ports = [port, free_port()?, free_port()?, free_port()?];
     let addresses: Vec<String> = ports.iter().map(|port| format!("http://127.0.0.1:{port}")).collect();
     let mut children = Vec::new();
     for (port, (witness, _)) in ports.iter().zip(SERVERS) {
@@ -105,6 +115,8 @@ struct Compared {
     meter_overheads: Vec<f64>,
     /// Per round, the access log's (1 - access-log-only/nothing), sorted.
     log_overheads: Vec<f64>,
+    /// Per round, the revocation check's (1 - everything/everything-but-revocations), sorted.
+    revocation_overheads: Vec<f64>,
     /// Requests of the priming pass, one per person.
     primed: usize,
     /// Rows of `exchange_firsts` after the priming, after the warm-up, and at the end.
@@ -133,11 +145,11 @@ async fn compare(
     let rounds = options.rounds.max(1);
     let slice = options.duration / rounds;
     let mut samples: Vec<Sample> = addresses.iter().map(|_| Sample::default()).collect();
-    let (mut meter_overheads, mut log_overheads) = (Vec::new(), Vec::new());
+    let (mut meter_overheads, mut log_overheads, mut revocation_overheads) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         // The order rotates, so that no server always follows another's background work (the
         // access log's batched writes).
-        let mut per_second = [0.0; 3];
+        let mut per_second = [0.0; SERVERS.len()];
         for step in 0..addresses.len() {
             let server = (round as usize + step) % addresses.len();
             let measured = drive(options, &addresses[server], tokens.clone(), slice, JSON).await?;
@@ -146,6 +158,7 @@ async fn compare(
         }
         meter_overheads.push(1.0 - per_second[0] / per_second[1]);
         log_overheads.push(1.0 - per_second[1] / per_second[2]);
+        revocation_overheads.push(1.0 - per_second[0] / per_second[3]);
     }
     // The access log writes in the background: give its last batch a moment.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -159,10 +172,12 @@ async fn compare(
     }
     meter_overheads.sort_by(f64::total_cmp);
     log_overheads.sort_by(f64::total_cmp);
+    revocation_overheads.sort_by(f64::total_cmp);
     Ok(Compared {
         servers,
         meter_overheads,
         log_overheads,
+        revocation_overheads,
         primed,
         firsts: (after_priming, after_warmup, at_end),
         logged,
@@ -170,7 +185,7 @@ async fn compare(
 }
 
 fn report(backend: Backend, compared: &Compared, rss: &[Option<f64>]) {
-    let Compared { servers, meter_overheads, log_overheads, primed, firsts, logged } = compared;
+    let Compared { servers, meter_overheads, log_overheads, revocation_overheads, primed, firsts, logged } = compared;
     let mib = |rss: Option<f64>| rss.map(|mib| format!("{mib:.0}")).unwrap_or_else(|| "?".into());
     println!("[{backend:?}] | server | requests/s | p50 ms | p99 ms | peak RSS MiB | requests |");
     for (index, (measured, (_, name))) in servers.iter().zip(SERVERS).enumerate() {
@@ -207,6 +222,16 @@ fn report(backend: Backend, compared: &Compared, rss: &[Option<f64>]) {
         (1.0 - rate(1) / rate(2)) * 100.0,
         spread(log_overheads),
         (1.0 - rate(0) / rate(2)) * 100.0
+    );
+    let revocation_check = 1.0 - rate(0) / rate(3);
+    println!(
+        "[{backend:?}] the revocation check's overhead (1 - metered and logged / the same without the check): \
+         {:.1}% over {} rounds ({}; target < {:.0}%): {}",
+        revocation_check * 100.0,
+        revocation_overheads.len(),
+        spread(revocation_overheads),
+        TARGET_REVOCATION_CHECK * 100.0,
+        if revocation_check < TARGET_REVOCATION_CHECK { "met" } else { "missed" }
     );
     println!(
         "[{backend:?}] first exchanges written: {} by the priming pass ({primed} requests, one per person), {} during \

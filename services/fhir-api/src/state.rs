@@ -51,8 +51,9 @@ pub struct ApiState {
     pub(crate) smart_configuration: Option<SmartConfiguration>,
     /// The meter and the access log (absent only in the benchmark's baseline).
     pub(crate) metering: Option<crate::witness::Metering>,
-    /// The consents revoked while their tokens may live: such a token is refused at once.
-    pub(crate) revocations: Arc<access_token::Revocations>,
+    /// The consents revoked while their tokens may live: such a token is refused at once
+    /// (`None` only in the benchmark that measures what the check costs).
+    pub(crate) revocations: Option<Arc<access_token::Revocations>>,
     /// Per data service, what its queries let a PGO see (made once, not per request).
     visibility: std::collections::HashMap<String, store::Visibility>,
     no_visibility: store::Visibility,
@@ -126,7 +127,7 @@ impl ApiState {
             throttle,
             smart_configuration: None,
             metering: None,
-            revocations,
+            revocations: Some(revocations),
             providers: Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(PROVIDER_CACHE_SECONDS))
@@ -145,6 +146,13 @@ impl ApiState {
     /// Serves `/.well-known/smart-configuration` on every FHIR base, built by `build`.
     pub fn with_smart_configuration(mut self, build: SmartConfiguration) -> ApiState {
         self.smart_configuration = Some(build);
+        self
+    }
+
+    /// Tokens are no longer checked against the revoked consents: for the benchmark of what
+    /// that check costs, never for serving.
+    pub fn without_revocation_check(mut self) -> ApiState {
+        self.revocations = None;
         self
     }
 
@@ -196,7 +204,8 @@ impl ApiState {
     /// The claims of `token` if it verifies, has not expired, and its consent is not revoked.
     pub(crate) fn verified_claims(&self, token: &str) -> Result<Arc<AccessClaims>, access_token::TokenError> {
         let claims = self.signed_claims(token)?;
-        if claims.sid.as_deref().is_some_and(|consent| self.revocations.is_revoked(consent)) {
+        let revoked = |consent: &str| self.revocations.as_ref().is_some_and(|list| list.is_revoked(consent));
+        if claims.sid.as_deref().is_some_and(revoked) {
             return Err(access_token::TokenError::Revoked);
         }
         Ok(claims)

@@ -27,6 +27,9 @@ pub enum Witnessing {
     AccessLogOnly,
     /// Neither.
     Nothing,
+    /// Everything, but tokens are not checked against the revoked consents (what that check
+    /// costs is measured against this).
+    EverythingButRevocations,
 }
 
 /// A bound, not yet running, server.
@@ -113,10 +116,14 @@ impl Application {
         let access_log = (witnessing != Witnessing::Nothing).then(|| metering::AccessLog::start(context.store.clone()));
         if let Some(access_log) = &access_log {
             state = state.with_metering(fhir_api::Metering {
-                meter: (witnessing == Witnessing::Everything).then(|| context.meter.clone()),
+                meter: matches!(witnessing, Witnessing::Everything | Witnessing::EverythingButRevocations)
+                    .then(|| context.meter.clone()),
                 access_log: access_log.clone(),
                 seal: context.seal.clone(),
             });
+        }
+        if witnessing == Witnessing::EverythingButRevocations {
+            state = state.without_revocation_check();
         }
         let routes = fhir_api::configure(web::Data::new(state));
         let authorization = web::Data::new(authorization_server(context, throttle.clone())?);
