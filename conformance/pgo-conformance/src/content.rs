@@ -1,7 +1,8 @@
 //! The checks the qualification makes on every search answer: a `searchset` Bundle, a right
 //! `Bundle.total`, a self link that echoes the handled parameters and holds no patient parameter,
 //! absolute `fullUrl`s ending in the resource's id, `meta.profile` on every resource, Codings with
-//! system and code, References with a display, and no BSN outside the person's own Patient.
+//! system and code, References with a display, and no BSN anywhere (a BSN identifier only with its
+//! value masked).
 //!
 //! Codings and References are found by type, walking each resource with the FHIR structure of
 //! its release (`fhir-xml`'s tables), not by guessing from member names.
@@ -160,36 +161,38 @@ fn profile_check(resources: &[&Value]) -> Check {
 }
 
 fn no_bsn_check(bundle: &Value, resources: &[&Value], bsns: &[String]) -> Check {
-    // The person's own Patient may carry their BSN as an identifier; nothing else may.
-    let mut without_patient_bsn = bundle.clone();
-    if let Some(entries) = without_patient_bsn["entry"].as_array_mut() {
-        for entry in entries {
-            if entry["resource"]["resourceType"] == "Patient"
-                && let Some(identifiers) = entry["resource"]["identifier"].as_array_mut()
-            {
-                identifiers.retain(|identifier| identifier["system"] != BSN_SYSTEM);
-            }
-        }
-    }
-    let text = without_patient_bsn.to_string();
+    // MedMij allows no BSN in anything a PGO receives, the person's own Patient included: an
+    // identifier of the BSN system may be there only with its value withheld.
+    let text = bundle.to_string();
     let known = bsns.iter().any(|bsn| text.contains(bsn.as_str()));
-    let elsewhere: Vec<String> = resources
+    let with_value: Vec<String> = resources
         .iter()
-        .filter(|resource| resource["resourceType"] != "Patient")
-        .filter(|resource| resource.to_string().contains(BSN_SYSTEM))
+        .filter(|resource| holds_bsn_value(resource))
         .map(|resource| {
             format!("{}/{}", resource["resourceType"].as_str().unwrap_or("?"), resource["id"].as_str().unwrap_or("?"))
         })
         .collect();
     check(
-        "no BSN outside the person's own Patient.identifier",
-        !known && elsewhere.is_empty(),
+        "no BSN anywhere (a BSN identifier only with its value masked)",
+        !known && with_value.is_empty(),
         if known {
             "a test patient's BSN appears".to_owned()
         } else {
-            format!("a BSN identifier in {}", first_few(&elsewhere))
+            format!("a BSN identifier with a value in {}", first_few(&with_value))
         },
     )
+}
+
+/// Whether `value` holds an identifier of the BSN system with a value, anywhere.
+pub fn holds_bsn_value(value: &Value) -> bool {
+    match value {
+        Value::Object(members) => {
+            (members.get("system").and_then(Value::as_str) == Some(BSN_SYSTEM) && members.contains_key("value"))
+                || members.values().any(holds_bsn_value)
+        }
+        Value::Array(items) => items.iter().any(holds_bsn_value),
+        _ => false,
+    }
 }
 
 /// What the typed walk found wrong.
@@ -318,18 +321,27 @@ mod tests {
 
         let mut bundle = good();
         bundle["entry"][0]["resource"]["subject"]["display"] = json!("BSN 999911120");
-        assert_eq!(failed(&bundle), ["no BSN outside the person's own Patient.identifier"]);
+        assert_eq!(failed(&bundle), ["no BSN anywhere (a BSN identifier only with its value masked)"]);
     }
 
     #[test]
-    fn the_persons_own_patient_may_carry_the_bsn() {
-        let mut bundle = good();
-        bundle["entry"] = json!([{
-            "fullUrl": "https://x.example/umcx/48/fhir/Patient/p1",
-            "resource": {"resourceType": "Patient", "id": "p1", "meta": {"profile": ["x"]},
-                "identifier": [{"system": BSN_SYSTEM, "value": "999911120"}]},
-            "search": {"mode": "match"}
-        }]);
-        assert!(failed(&bundle).is_empty(), "{:?}", failed(&bundle));
+    fn not_even_the_persons_own_patient_carries_the_bsn_only_its_masked_identifier() {
+        let patient = |identifier: Value| {
+            let mut bundle = good();
+            bundle["entry"] = json!([{
+                "fullUrl": "https://x.example/umcx/48/fhir/Patient/p1",
+                "resource": {"resourceType": "Patient", "id": "p1", "meta": {"profile": ["x"]}, "identifier": [identifier]},
+                "search": {"mode": "match"}
+            }]);
+            bundle
+        };
+        let bsn = patient(json!({"system": BSN_SYSTEM, "value": "999911120"}));
+        assert_eq!(failed(&bsn), ["no BSN anywhere (a BSN identifier only with its value masked)"]);
+        // Another BSN than the test patients': found by the identifier's system.
+        let other = patient(json!({"system": BSN_SYSTEM, "value": "123456782"}));
+        assert_eq!(failed(&other), ["no BSN anywhere (a BSN identifier only with its value masked)"]);
+        let masked = patient(json!({"system": BSN_SYSTEM, "_value": {"extension": [{
+            "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "masked"}]}}));
+        assert!(failed(&masked).is_empty(), "{:?}", failed(&masked));
     }
 }

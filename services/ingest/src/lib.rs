@@ -18,6 +18,7 @@ mod check;
 mod load;
 mod owner;
 mod prepare;
+pub mod served;
 
 pub use bundle::BundleKind;
 pub use check::{Unowned, unowned_resources};

@@ -157,7 +157,7 @@ impl Ingestor {
                     })?
             }
         };
-        Ok(prepared)
+        Ok(with_served(prepared))
     }
 
     /// `prepare` without a store, for records whose every Patient reference is by id (the
@@ -182,7 +182,7 @@ impl Ingestor {
                 ));
             }
         };
-        Ok(prepared)
+        Ok(with_served(prepared))
     }
 
     /// Everything of `prepare` that needs no store: the checks, the index, and what the
@@ -271,7 +271,8 @@ impl Ingestor {
         }
         let person_keys = index.bsns.iter().map(|bsn| self.secret.person_key(&provider.name, bsn)).collect();
         let content_hash = store::content_hash(&resource);
-        let write = ResourceWrite { release, resource_type, id, resource, content_hash, index, person_keys };
+        let write =
+            ResourceWrite { release, resource_type, id, resource, content_hash, index, person_keys, served: None };
         Ok((Prepared { write, warnings }, owner))
     }
 
@@ -333,6 +334,18 @@ impl Ingestor {
             .collect();
         if offered.is_empty() { "none in this release".to_owned() } else { offered.join(", ") }
     }
+}
+
+/// `prepared` with what a PGO is to receive of it (`served.rs`): its owner, when it has exactly
+/// one, stands in for a conditional reference by BSN.
+fn with_served(mut prepared: Prepared) -> Prepared {
+    let write = &mut prepared.write;
+    let owner = match write.index.compartment.as_slice() {
+        [owner] if write.resource_type != "Patient" => Some(owner.as_str()),
+        _ => None,
+    };
+    write.served = crate::served::without_bsn(&write.resource, owner);
+    prepared
 }
 
 fn unsupported_type() -> Rejection {

@@ -62,6 +62,10 @@ impl Context {
         let store =
             Store::connect_with(&database_url, settings.database.max_connections, Some(statement_timeout)).await?;
         store.migrate().await?;
+        let masked = ingest::served::backfill(&store).await.context("masking the BSNs of stored resources")?;
+        if masked > 0 {
+            tracing::info!(masked, "stored resources holding a BSN got a served body without it");
+        }
         let secret = if settings.secrets.deployment_secret.expose_secret().is_empty() {
             DeploymentSecret::load_or_create(&settings.deployment_secret_path())?
         } else {

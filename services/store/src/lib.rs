@@ -14,6 +14,7 @@ mod authorization;
 mod digest;
 mod error;
 mod lists;
+mod pending;
 mod providers;
 mod read;
 mod reader;
@@ -32,6 +33,7 @@ pub use authorization::{
 pub use digest::{content_hash, ingest_key_hash};
 pub use error::StoreError;
 pub use lists::HeldList;
+pub use pending::StoredBody;
 pub use providers::{NewProvider, Provider, ProviderId, RESERVED_NAMES, check_name};
 pub use read::{StoredResource, Uncompartmented};
 pub use search::SearchPage;

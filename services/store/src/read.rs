@@ -32,6 +32,11 @@ pub struct StoredResource {
 /// the SQLite reader expect.
 pub(crate) const COLUMNS: &str = "r.rid, r.resource_type, r.id, r.version_id, r.last_updated, r.body";
 
+/// As [`COLUMNS`], with the body a PGO receives (`resources.served`, the stored body without its
+/// BSNs, where the two differ): every PGO read selects these.
+pub(crate) const SERVED_COLUMNS: &str =
+    "r.rid, r.resource_type, r.id, r.version_id, r.last_updated, COALESCE(r.served, r.body) AS body";
+
 pub(crate) fn stored_from_row(row: &sqlx::any::AnyRow) -> Result<StoredResource, sqlx::Error> {
     Ok(StoredResource {
         rid: row.try_get("rid")?,
@@ -95,7 +100,7 @@ impl Store {
         id: &str,
     ) -> Result<Option<StoredResource>, StoreError> {
         let Some(ownership) = visibility.ownership(resource_type) else { return Ok(None) };
-        let mut sql = Sql::new(&format!("SELECT {COLUMNS} FROM resources r WHERE r.provider_id = "));
+        let mut sql = Sql::new(&format!("SELECT {SERVED_COLUMNS} FROM resources r WHERE r.provider_id = "));
         sql.bind(provider.0)
             .push(" AND r.release = ")
             .bind(release.as_str().to_owned())

@@ -2,7 +2,7 @@
 //! restricted to what the data service serves, one page of them, the resources they `_include`,
 //! and `$lastn`.
 
-use crate::read::{COLUMNS, StoredResource};
+use crate::read::{SERVED_COLUMNS, StoredResource};
 use crate::reader::Extra;
 use crate::sql::Sql;
 use crate::visibility::{PatientScope, Visibility, push_compartment_or_shared, push_patients, push_profile_filter};
@@ -61,12 +61,12 @@ impl Store {
         let limit = format!(" ORDER BY r.rid LIMIT {} OFFSET {}", request.count, request.offset);
         let mut sql = Sql::default();
         if request.includes.is_empty() {
-            sql.push(&format!("SELECT {COLUMNS}, COUNT(*) OVER () AS total, 0 AS part FROM resources r WHERE "));
+            sql.push(&format!("SELECT {SERVED_COLUMNS}, COUNT(*) OVER () AS total, 0 AS part FROM resources r WHERE "));
             push_matching(&mut sql, provider, release, scope, visibility, request);
             sql.push(&limit);
         } else {
             sql.push(&format!(
-                "WITH page AS MATERIALIZED (SELECT {COLUMNS}, COUNT(*) OVER () AS total FROM resources r WHERE "
+                "WITH page AS MATERIALIZED (SELECT {SERVED_COLUMNS}, COUNT(*) OVER () AS total FROM resources r WHERE "
             ));
             push_matching(&mut sql, provider, release, scope, visibility, request);
             sql.push(&limit);
@@ -119,7 +119,7 @@ impl Store {
         max: usize,
     ) -> Result<(usize, Vec<StoredResource>), StoreError> {
         let mut sql = Sql::new(&format!(
-            "SELECT {COLUMNS}, t.system, t.code, \
+            "SELECT {SERVED_COLUMNS}, t.system, t.code, \
              (SELECT MIN(d.low) FROM search_date d WHERE d.rid = r.rid AND d.param = 'date') AS effective \
              FROM resources r JOIN search_token t ON t.rid = r.rid AND t.param = 'code' WHERE "
         ));
@@ -224,7 +224,7 @@ fn push_included(
     push_rids: impl FnOnce(&mut Sql),
 ) {
     sql.push(&format!(
-        "SELECT {COLUMNS}, 0 AS total, 1 AS part FROM search_reference x JOIN resources r ON r.resource_type = x.target_type \
+        "SELECT {SERVED_COLUMNS}, 0 AS total, 1 AS part FROM search_reference x JOIN resources r ON r.resource_type = x.target_type \
          AND r.id = x.target_id AND r.provider_id = "
     ));
     sql.bind(provider.0)

@@ -30,6 +30,9 @@ pub struct ResourceWrite {
     pub index: ResourceIndex,
     /// For a Patient: the person keys (keyed hashes of its BSNs) that tokens use to find it.
     pub person_keys: Vec<String>,
+    /// What a PGO receives of it when that differs from what is stored (its BSNs masked;
+    /// `ingest::served`); stored beside it, with the same `meta`.
+    pub served: Option<Value>,
 }
 
 /// One change.
@@ -197,12 +200,14 @@ async fn put(
     // Written as version 1; an update rewrites the body with its real version below. Most writes
     // of a bulk load are creates, which then cost one statement.
     let first_body = body_with_meta(&write.resource, 1, now_text)?;
+    let served =
+        |version_id| write.served.as_ref().map(|served| body_with_meta(served, version_id, now_text)).transpose();
     let row = sqlx::query(
-        "INSERT INTO resources (provider_id, release, resource_type, id, version_id, last_updated, deleted, content_hash, profiles, body) \
-         VALUES ($1, $2, $3, $4, 1, $5, 0, $6, $7, $8) \
+        "INSERT INTO resources (provider_id, release, resource_type, id, version_id, last_updated, deleted, content_hash, profiles, body, served) \
+         VALUES ($1, $2, $3, $4, 1, $5, 0, $6, $7, $8, $9) \
          ON CONFLICT (provider_id, release, resource_type, id) DO UPDATE SET \
          version_id = resources.version_id + 1, last_updated = excluded.last_updated, deleted = 0, \
-         content_hash = excluded.content_hash, profiles = excluded.profiles, body = excluded.body \
+         content_hash = excluded.content_hash, profiles = excluded.profiles, body = excluded.body, served = excluded.served \
          WHERE resources.content_hash <> excluded.content_hash OR resources.deleted = 1 \
          RETURNING rid, version_id",
     )
@@ -214,6 +219,7 @@ async fn put(
     .bind(write.content_hash.clone())
     .bind(profile_list(&write.index.profiles))
     .bind(first_body.clone())
+    .bind(served(1)?)
     .fetch_optional(&mut **tx)
     .await?;
     let Some(row) = row else {
@@ -243,8 +249,9 @@ async fn put(
         (WriteKind::Created, first_body)
     } else {
         let body = body_with_meta(&write.resource, version_id, now_text)?;
-        sqlx::query("UPDATE resources SET body = $1 WHERE rid = $2")
+        sqlx::query("UPDATE resources SET body = $1, served = $2 WHERE rid = $3")
             .bind(body.clone())
+            .bind(served(version_id)?)
             .bind(rid)
             .execute(&mut **tx)
             .await?;

@@ -54,6 +54,7 @@ fn put_with_keys(resource: Value, person_keys: Vec<String>) -> Write {
         content_hash: resource.to_string(),
         index,
         person_keys,
+        served: None,
         resource,
     }))
 }

@@ -23,6 +23,9 @@ pub const OTHER_PROVIDER: &str = "anderziekenhuis";
 pub const ANNA: &str = "999946067";
 /// The second demo patient.
 pub const BRAM: &str = "999946109";
+/// The BSNs of every test record (the demo's, the public corpus's, the tests' own): none may
+/// reach a PGO, in any answer.
+pub const TEST_BSNS: [&str; 5] = [ANNA, BRAM, "999911120", "999911284", "123456782"];
 
 /// A running service for one test.
 pub struct TestApp {
@@ -182,9 +185,21 @@ impl TestApp {
         issuer.issue(&grant).expect("token").token
     }
 
-    /// `GET url` with a bearer token.
+    /// `GET url` with a bearer token. An answer of a PGO-facing FHIR base is checked for BSNs
+    /// on the way (see [`assert_no_bsn`]), so every test that reads as a PGO checks that too.
     pub async fn get(&self, url: &str, token: &str) -> reqwest::Response {
-        self.client.get(url).bearer_auth(token).send().await.expect("request")
+        let response = self.client.get(url).bearer_auth(token).send().await.expect("request");
+        if !is_pgo_facing(url) {
+            return response;
+        }
+        let (status, headers) = (response.status(), response.headers().clone());
+        let body = response.bytes().await.expect("body");
+        assert_no_bsn(url, &body);
+        let mut rebuilt = http::Response::builder().status(status);
+        if let Some(all) = rebuilt.headers_mut() {
+            *all = headers;
+        }
+        reqwest::Response::from(rebuilt.body(body.to_vec()).expect("response"))
     }
 
     /// `GET url` with a bearer token, expecting a 200 JSON answer.
@@ -194,6 +209,31 @@ impl TestApp {
         let body = response.text().await.expect("body");
         assert_eq!(status, 200, "GET {url} answered {status}: {body}");
         serde_json::from_str(&body).expect("JSON")
+    }
+}
+
+/// Whether `url` is a PGO-facing FHIR base's (`/{provider}/{service}/fhir/...`), not ingest's.
+fn is_pgo_facing(url: &str) -> bool {
+    let path = url.split('?').next().unwrap_or_default();
+    (path.contains("/fhir/") || path.ends_with("/fhir")) && !path.contains("/ingest/")
+}
+
+/// Panics if `body`, an answer to `url`, holds a test record's BSN anywhere, or an identifier of
+/// the BSN system with a value (JSON `value`, XML `<value value=...>`): MedMij allows no BSN in
+/// anything a PGO receives, the person's own Patient included.
+pub fn assert_no_bsn(url: &str, body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    for bsn in TEST_BSNS {
+        assert!(!text.contains(bsn), "{url}: a test patient's BSN reached the PGO");
+    }
+    if let Ok(json) = serde_json::from_slice::<Value>(body) {
+        assert!(!pgo_conformance::content::holds_bsn_value(&json), "{url}: a BSN identifier with a value: {text}");
+    }
+    // In XML an identifier's value follows its system.
+    for (at, _) in text.match_indices(r#"<system value="http://fhir.nl/fhir/NamingSystem/bsn"/>"#) {
+        let rest = &text[at..];
+        let identifier = &rest[..rest.find("</identifier>").unwrap_or(rest.len())];
+        assert!(!identifier.contains("<value value="), "{url}: a BSN identifier with a value: {identifier}");
     }
 }
 
@@ -238,5 +278,42 @@ async fn seed_other_provider(context: &Context) {
             })
             .collect();
         context.store.write(provider.id, writes).await.expect("stored");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "a BSN identifier with a value")]
+    fn a_bsn_identifier_with_a_value_in_json_is_caught() {
+        assert_no_bsn(
+            "x/fhir/Patient",
+            br#"{"identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": "100000009"}]}"#,
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "a BSN identifier with a value")]
+    fn a_bsn_identifier_with_a_value_in_xml_is_caught() {
+        assert_no_bsn(
+            "x/fhir/Patient",
+            br#"<Patient><identifier><system value="http://fhir.nl/fhir/NamingSystem/bsn"/><value value="100000009"/></identifier></Patient>"#,
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "a test patient's BSN")]
+    fn a_test_patients_bsn_anywhere_is_caught() {
+        assert_no_bsn("x/fhir/Observation", format!("<div>{ANNA}</div>").as_bytes());
+    }
+
+    #[test]
+    fn masked_identifiers_pass() {
+        assert_no_bsn(
+            "x/fhir/Patient",
+            br#"<Patient><identifier><system value="http://fhir.nl/fhir/NamingSystem/bsn"/><value><extension url="http://hl7.org/fhir/StructureDefinition/data-absent-reason"><valueCode value="masked"/></extension></value></identifier></Patient>"#,
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 mod audit;
 mod authorization;
+mod bsn;
 mod corpus;
 mod discovery;
 mod edges;
