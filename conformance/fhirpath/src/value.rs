@@ -40,7 +40,7 @@ pub enum Item<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Node<'a> {
     value: &'a Value,
-    fhir_type: Option<&'static str>,
+    fhir_type: Option<&'a str>,
 }
 
 /// A FHIRPath quantity: a decimal value and a unit (UCUM code or calendar keyword such as `days`).
@@ -77,7 +77,7 @@ impl<'a> Node<'a> {
         Self { value, fhir_type: None }
     }
 
-    pub(crate) fn typed(value: &'a Value, fhir_type: &'static str) -> Self {
+    pub(crate) fn typed(value: &'a Value, fhir_type: &'a str) -> Self {
         Self { value, fhir_type: Some(fhir_type) }
     }
 
@@ -86,10 +86,16 @@ impl<'a> Node<'a> {
         self.value
     }
 
-    /// The FHIR type, when known without a model: taken from a choice element's name
-    /// (`valueQuantity` gives `Quantity`). `None` for everything else, including resources.
-    pub fn fhir_type(&self) -> Option<&'static str> {
+    /// The FHIR type navigation found: from the caller's [`TypeModel`](crate::TypeModel) when one
+    /// was given, else from a choice element's name (`valueQuantity` gives `Quantity`). `None`
+    /// when neither tells, and for resources (see [`Node::type_name`]).
+    pub fn fhir_type(&self) -> Option<&'a str> {
         self.fhir_type
+    }
+
+    /// The FHIR type of the node: a resource's `resourceType`, else [`Node::fhir_type`].
+    pub fn type_name(&self) -> Option<&'a str> {
+        self.resource_type().or(self.fhir_type)
     }
 
     /// The `resourceType` when this node is a resource.
