@@ -321,18 +321,25 @@ fn start_of_path<'a>(this: &[Item<'a>], name: &str, model: Option<&'a dyn TypeMo
     output
 }
 
-/// A JSON object node with its FHIR type, and a function giving its members' types from `model`.
-fn typed_object<'a>(
-    item: &Item<'a>,
+/// A JSON object node with what the model says of its members' types.
+struct TypedObject<'a> {
+    object: &'a serde_json::Map<String, Value>,
+    parent: Option<&'a str>,
     model: Option<&'a dyn TypeModel>,
-) -> Option<(&'a serde_json::Map<String, Value>, impl Fn(&str) -> Option<&'a str>)> {
-    let Item::Node(node) = item else {
-        return None;
-    };
-    let object = node.value().as_object()?;
-    let parent = node.type_name();
-    let element_type = move |key: &str| model.zip(parent).and_then(|(model, parent)| model.element_type(parent, key));
-    Some((object, element_type))
+}
+
+impl<'a> TypedObject<'a> {
+    fn of(item: &Item<'a>, model: Option<&'a dyn TypeModel>) -> Option<TypedObject<'a>> {
+        let Item::Node(node) = item else {
+            return None;
+        };
+        Some(TypedObject { object: node.value().as_object()?, parent: node.type_name(), model })
+    }
+
+    /// The type of member `key`, when the model knows the object's type and the member.
+    fn element_type(&self, key: &str) -> Option<&'a str> {
+        self.model.zip(self.parent).and_then(|(model, parent)| model.element_type(parent, key))
+    }
 }
 
 /// The values of member `name` of a JSON object, typed by `model` when it knows the object's
@@ -340,19 +347,17 @@ fn typed_object<'a>(
 /// `valueQuantity`, typed as `Quantity` (by the model, else by the name). Primitive extensions
 /// (`_name`) are not visited.
 pub(crate) fn members<'a>(item: &Item<'a>, name: &str, model: Option<&'a dyn TypeModel>, output: &mut Collection<'a>) {
-    let Some((object, element_type)) = typed_object(item, model) else {
+    let Some(typed) = TypedObject::of(item, model) else {
         return;
     };
-    if let Some(value) = object.get(name) {
-        push_json(value, element_type(name), output);
+    if let Some(value) = typed.object.get(name) {
+        push_json(value, typed.element_type(name), output);
         return;
     }
-    for (key, value) in object {
+    for (key, value) in typed.object {
         let choice = key.strip_prefix(name).filter(|suffix| suffix.starts_with(|c: char| c.is_ascii_uppercase()));
-        if let Some(suffix) = choice {
-            if let Some(fhir_type) = element_type(key).or_else(|| choice_type(suffix)) {
-                push_json(value, Some(fhir_type), output);
-            }
+        if let Some(fhir_type) = choice.and_then(|suffix| typed.element_type(key).or_else(|| choice_type(suffix))) {
+            push_json(value, Some(fhir_type), output);
         }
     }
 }
@@ -360,12 +365,12 @@ pub(crate) fn members<'a>(item: &Item<'a>, name: &str, model: Option<&'a dyn Typ
 /// Every member value of a JSON object, in document order (without `resourceType` and `_name`),
 /// typed by `model` when it knows the object's type.
 pub(crate) fn children<'a>(item: &Item<'a>, model: Option<&'a dyn TypeModel>, output: &mut Collection<'a>) {
-    let Some((object, element_type)) = typed_object(item, model) else {
+    let Some(typed) = TypedObject::of(item, model) else {
         return;
     };
-    for (key, value) in object {
+    for (key, value) in typed.object {
         if key != "resourceType" && !key.starts_with('_') {
-            push_json(value, element_type(key), output);
+            push_json(value, typed.element_type(key), output);
         }
     }
 }
