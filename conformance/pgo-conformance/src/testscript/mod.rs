@@ -30,6 +30,7 @@ pub mod release;
 mod request_url;
 mod run;
 mod state;
+mod type_model;
 mod variables;
 
 pub use load::{LoadedScript, Script, load_dir, load_file};
