@@ -296,10 +296,12 @@ mod tests {
 
     fn script() -> Script {
         Script {
-            id: "s".into(),
-            release: Detected { release: fhir_core::Release::Stu3, why: String::new() },
-            definition: TestScript::default(),
             fixtures: [("expected".to_owned(), json!({"resourceType": "Bundle", "type": "searchset"}))].into(),
+            ..Script::new(
+                "s",
+                Detected { release: fhir_core::Release::Stu3, why: String::new() },
+                TestScript::default(),
+            )
         }
     }
 

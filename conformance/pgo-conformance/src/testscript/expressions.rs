@@ -100,10 +100,12 @@ mod tests {
     fn script() -> Script {
         let variable = Variable { name: "wanted".into(), default_value: Some("p1".into()), ..Variable::default() };
         Script {
-            id: "s".into(),
-            release: Detected { release: fhir_core::Release::R4, why: String::new() },
-            definition: TestScript { variable: vec![variable], ..TestScript::default() },
             fixtures: Default::default(),
+            ..Script::new(
+                "s",
+                Detected { release: fhir_core::Release::R4, why: String::new() },
+                TestScript { variable: vec![variable], ..TestScript::default() },
+            )
         }
     }
 

@@ -19,6 +19,7 @@
 //! `variables` and `expressions` (values and FHIRPath), `state` (what a running script knows).
 
 mod asserts;
+mod builtins;
 mod expression_assert;
 mod expressions;
 mod load;
@@ -33,6 +34,7 @@ mod state;
 mod type_model;
 mod variables;
 
+pub use builtins::Clock;
 pub use load::{LoadedScript, Script, load_dir, load_file};
 pub use release::Detected;
 pub use run::run_scripts;

@@ -157,14 +157,13 @@ mod tests {
 
     fn script() -> Script {
         Script {
-            id: "s".into(),
-            release: Detected { release: fhir_core::Release::Stu3, why: String::new() },
-            definition: TestScript {
-                url: Some("http://qual.example/fhir/TestScript/s".into()),
-                ..TestScript::default()
-            },
             fixtures: [("p".to_owned(), json!({"resourceType": "Patient", "id": "p1", "meta": {"versionId": "4"}}))]
                 .into(),
+            ..Script::new(
+                "s",
+                Detected { release: fhir_core::Release::Stu3, why: String::new() },
+                TestScript { url: Some("http://qual.example/fhir/TestScript/s".into()), ..TestScript::default() },
+            )
         }
     }
 
