@@ -4,6 +4,7 @@
 //! run reports it instead of losing it.
 
 use super::builtins::Clock;
+use super::dialect;
 use super::model::TestScript;
 use super::release::{self, Detected};
 use super::state::{Problem, State};
@@ -131,19 +132,22 @@ fn parse(path: &Path, bytes: &[u8], clock: &Clock) -> Option<Result<Script, Stri
             Ok(json) if json["resourceType"] != "TestScript" => return None,
             Ok(json) => {
                 let detected = release::of_json(&json, path);
-                Ok((json, detected))
+                let warnings = dialect::json_warnings(&json, detected.release);
+                Ok((json, detected, warnings))
             }
             Err(error) => Err(format!("not JSON: {error}")),
         }
     };
-    Some(read.and_then(|(json, detected)| script(path, json, detected, clock)))
+    Some(read.and_then(|(json, detected, warnings)| script(path, json, detected, warnings, clock)))
 }
 
-fn script(path: &Path, json: Value, release: Detected, clock: &Clock) -> Result<Script, String> {
+fn script(path: &Path, json: Value, release: Detected, warnings: Vec<String>, clock: &Clock) -> Result<Script, String> {
+    let mut warnings = warnings;
+    warnings.extend(dialect::extensions::unknown(&json));
     let definition: TestScript =
         serde_json::from_value(json).map_err(|error| format!("not a TestScript this runner reads: {error}"))?;
     let id = definition.id.clone().unwrap_or_else(|| stem(path));
-    let mut script = Script { clock: *clock, ..Script::new(id, release, definition) };
+    let mut script = Script { clock: *clock, warnings, ..Script::new(id, release, definition) };
     // Fixtures may hold built-ins and the script's static variables (`${DATE, T, Y, -17}`): they
     // are substituted in the fixture's text, before it is read, by a state that has no fixtures
     // yet. The values it worked out are the run's, so `T` is one date in fixtures and tests.

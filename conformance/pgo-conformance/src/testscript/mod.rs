@@ -20,6 +20,7 @@
 
 mod asserts;
 mod builtins;
+mod dialect;
 mod expression_assert;
 mod expressions;
 mod load;
