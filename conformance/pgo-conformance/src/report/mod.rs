@@ -26,6 +26,7 @@ pub(crate) mod tests {
             verdict,
             checks,
             exchanges,
+            warnings: Vec::new(),
             millis: 12,
         }
     }

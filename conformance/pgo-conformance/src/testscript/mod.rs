@@ -30,6 +30,7 @@ mod operations;
 mod operators;
 pub mod release;
 mod request_url;
+mod rules;
 mod run;
 mod state;
 mod type_model;
