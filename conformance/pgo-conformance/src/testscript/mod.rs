@@ -35,11 +35,12 @@ mod run;
 mod state;
 mod type_model;
 mod variables;
+mod writes;
 
 pub use builtins::Clock;
-pub use load::{LoadedScript, Script, load_dir, load_file};
+pub use load::{LoadedScript, Script, load_dir, load_dir_at, load_file, load_file_at};
 pub use release::Detected;
-pub use run::run_scripts;
+pub use run::{run_scripts, run_scripts_after_load};
 
 use crate::http::Http;
 use crate::outcome::RunReport;
@@ -56,6 +57,8 @@ pub struct TestScriptTarget {
     pub token: Option<String>,
     /// Extra headers sent with every request (a script's `requestHeader` wins).
     pub headers: Vec<(String, String)>,
+    /// Tokens the scripts name (without `Bearer `) and the target's tokens to send instead.
+    pub token_map: Vec<(String, String)>,
 }
 
 // Written out so the token never reaches a log.
@@ -66,6 +69,7 @@ impl std::fmt::Debug for TestScriptTarget {
             .field("base", &self.base)
             .field("token", &self.token.as_ref().map(|_| "(set)"))
             .field("headers", &self.headers)
+            .field("token_map", &self.token_map.iter().map(|_| "(set)").collect::<Vec<_>>())
             .finish()
     }
 }
@@ -79,7 +83,40 @@ impl TestScriptTarget {
             base: base.trim_end_matches('/').to_owned(),
             token: token.map(str::to_owned),
             headers: headers.to_vec(),
+            token_map: Vec::new(),
         })
+    }
+}
+
+/// Where load scripts write: a FHIR base that takes `PUT`, `POST` and `DELETE` (for
+/// pgo-exchange, a provider's ingest endpoint `/ingest/{provider}/{release}`), with `{release}`
+/// replaced by `stu3` or `r4` for each script, and the key sent as its bearer token.
+#[derive(Clone)]
+pub struct LoadTarget {
+    /// The base, possibly with `{release}`.
+    pub ingest: String,
+    /// The key (an ingest key).
+    pub key: String,
+}
+
+impl std::fmt::Debug for LoadTarget {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("LoadTarget").field("ingest", &self.ingest).field("key", &"(set)").finish()
+    }
+}
+
+impl LoadTarget {
+    /// A load target at `ingest`, checked to be an http(s) URL.
+    pub fn new(ingest: &str, key: &str) -> anyhow::Result<LoadTarget> {
+        let example = ingest.replace("{release}", "stu3");
+        let parsed = url::Url::parse(&example).with_context(|| format!("the ingest base {ingest:?} is not a URL"))?;
+        anyhow::ensure!(matches!(parsed.scheme(), "http" | "https"), "the ingest base {ingest:?} is not http(s)");
+        Ok(LoadTarget { ingest: ingest.trim_end_matches('/').to_owned(), key: key.to_owned() })
+    }
+
+    /// The base for scripts of `release`.
+    pub(crate) fn base(&self, release: fhir_core::Release) -> String {
+        self.ingest.replace("{release}", release.as_str())
     }
 }
 
@@ -95,7 +132,26 @@ pub async fn run_dir(
     progress: &dyn Progress,
 ) -> anyhow::Result<RunReport> {
     let target = TestScriptTarget::new(base, token, headers)?;
-    let scripts = load_dir(dir)?;
-    anyhow::ensure!(!scripts.is_empty(), "no TestScript (.xml or .json) found under {}", dir.display());
-    Ok(run_scripts(&scripts, &target, http, progress).await)
+    run_with_load(dir, &target, None, http, progress).await
+}
+
+/// As [`run_dir`] against `target`, after the load scripts under `load`'s folder are run through
+/// its [`LoadTarget`] (when given; a folder without TestScripts is an error there too).
+pub async fn run_with_load(
+    dir: &Path,
+    target: &TestScriptTarget,
+    load: Option<(&Path, &LoadTarget)>,
+    http: &Http,
+    progress: &dyn Progress,
+) -> anyhow::Result<RunReport> {
+    let clock = Clock::system();
+    let read = |dir: &Path| -> anyhow::Result<Vec<LoadedScript>> {
+        let scripts = load::load_dir_at(dir, &clock)?;
+        anyhow::ensure!(!scripts.is_empty(), "no TestScript (.xml or .json) found under {}", dir.display());
+        Ok(scripts)
+    };
+    let loads = load.map(|(dir, load_target)| read(dir).map(|scripts| (scripts, load_target))).transpose()?;
+    let scripts = read(dir)?;
+    let loads = loads.as_ref().map(|(scripts, load_target)| (scripts.as_slice(), *load_target));
+    Ok(run_scripts_after_load(loads, &scripts, target, http, progress).await)
 }

@@ -14,8 +14,9 @@
 use super::dialect::extensions;
 use super::load::{LoadedScript, Script};
 use super::model::{Action, Assert, Test};
+use super::operations::Endpoint;
 use super::state::{Problem, State};
-use super::{TestScriptTarget, asserts, operations};
+use super::{LoadTarget, TestScriptTarget, asserts, operations};
 use crate::http::Http;
 use crate::outcome::{Check, Exchange, RunReport, ScenarioResult, Verdict};
 use crate::scenario::{Progress, Scenario};
@@ -28,23 +29,53 @@ pub async fn run_scripts(
     http: &Http,
     progress: &dyn Progress,
 ) -> RunReport {
+    run_scripts_after_load(None, scripts, target, http, progress).await
+}
+
+/// Runs the load scripts `load` through their target first (when given), then `scripts`
+/// against `target`; one report of them all, the loads' results first.
+pub async fn run_scripts_after_load(
+    load: Option<(&[LoadedScript], &LoadTarget)>,
+    scripts: &[LoadedScript],
+    target: &TestScriptTarget,
+    http: &Http,
+    progress: &dyn Progress,
+) -> RunReport {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let started = Instant::now();
-    progress.start(scripts.iter().map(planned).sum());
+    let loads = load.map(|(loads, _)| loads).unwrap_or_default();
+    progress.start(loads.iter().chain(scripts).map(planned).sum());
     let mut results = Vec::new();
+    if let Some((loads, load_target)) = load {
+        for loaded in loads {
+            let Ok(script) = &loaded.script else {
+                push_unreadable(loaded, progress, &mut results);
+                continue;
+            };
+            let base = load_target.base(script.release.release);
+            let endpoint = Endpoint::Load { base: &base, key: &load_target.key };
+            Runner { script, endpoint, http, progress, results: &mut results, warned: false }.run().await;
+        }
+    }
     for loaded in scripts {
         match &loaded.script {
-            Ok(script) => Runner { script, target, http, progress, results: &mut results, warned: false }.run().await,
-            Err(why) => {
-                let result = unreadable(loaded, why);
-                progress.done(&result);
-                results.push(result);
+            Ok(script) => {
+                let endpoint = Endpoint::Target(target);
+                Runner { script, endpoint, http, progress, results: &mut results, warned: false }.run().await
             }
+            Err(_) => push_unreadable(loaded, progress, &mut results),
         }
     }
     progress.finish();
     let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     RunReport::new("testscript", &target.base, started_at, millis, results)
+}
+
+fn push_unreadable(loaded: &LoadedScript, progress: &dyn Progress, results: &mut Vec<ScenarioResult>) {
+    let why = loaded.script.as_ref().err().map(String::as_str).unwrap_or_default();
+    let result = unreadable(loaded, why);
+    progress.done(&result);
+    results.push(result);
 }
 
 /// How many results `loaded` gives.
@@ -89,7 +120,7 @@ struct Collected {
 
 struct Runner<'r> {
     script: &'r Script,
-    target: &'r TestScriptTarget,
+    endpoint: Endpoint<'r>,
     http: &'r Http,
     progress: &'r dyn Progress,
     results: &'r mut Vec<ScenarioResult>,
@@ -177,8 +208,8 @@ impl Runner<'_> {
                 continue;
             }
             if let Some(operation) = &action.operation {
-                let made = operations::make(operation, state, self.target, self.http).await;
-                collected.exchanges.extend(made.exchange);
+                let made = operations::make(operation, state, self.endpoint, self.http).await;
+                collected.exchanges.extend(made.exchanges);
                 match made.problem {
                     Some(Problem::NotRun(why)) => {
                         collected.checks.push(Check::not_run(operations::name(operation), why))

@@ -87,6 +87,8 @@ pub(crate) struct State<'s> {
     pub requests: HashMap<String, Request>,
     /// Values of variables that only have a `defaultValue`, worked out once per run.
     statics: Mutex<HashMap<String, String>>,
+    /// Whether a load script's purge was made (it is made once).
+    pub purged: bool,
 }
 
 impl<'s> State<'s> {
@@ -99,6 +101,7 @@ impl<'s> State<'s> {
             responses: HashMap::new(),
             requests: HashMap::new(),
             statics: Mutex::new(script.statics.clone().into_iter().collect()),
+            purged: false,
         }
     }
 
