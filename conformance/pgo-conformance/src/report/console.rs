@@ -69,6 +69,12 @@ pub fn summary(report: &RunReport) -> String {
             count("not run")
         ));
     }
+    for scenario in report.scenarios.iter().filter(|scenario| !scenario.warnings.is_empty()) {
+        text.push_str(&format!("\nWARNINGS {}\n", scenario.group));
+        for warning in &scenario.warnings {
+            text.push_str(&format!("         {warning}\n"));
+        }
+    }
     for scenario in &report.scenarios {
         match &scenario.verdict {
             Verdict::Passed => {}
@@ -92,7 +98,14 @@ pub fn summary(report: &RunReport) -> String {
         totals.checks_not_run,
         report.millis as f64 / 1000.0
     ));
+    text.push_str(&profile_validations(totals.profile_validations_not_run));
     text
+}
+
+/// The line every report gives the profile validations (`validateProfileId`) that were not made.
+pub fn profile_validations(count: usize) -> String {
+    let noun = if count == 1 { "validation" } else { "validations" };
+    format!("{count} profile {noun} (validateProfileId) not run: this runner validates no profiles\n")
 }
 
 #[cfg(test)]
@@ -108,6 +121,8 @@ mod tests {
         assert!(text.contains("rule: The BgZ (48) query list"), "{text}");
         assert!(text.contains("NOT RUN  metering.exchange-reported"), "{text}");
         assert!(text.contains("discovery"), "{text}");
+        assert!(text.contains("1 profile validation (validateProfileId) not run"), "{text}");
+        assert!(text.contains("WARNINGS retrieval\n         TestScript.foo is ignored"), "{text}");
     }
 
     #[tokio::test]
