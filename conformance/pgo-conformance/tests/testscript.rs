@@ -219,11 +219,20 @@ fn every_example_loads_with_its_release_and_fixtures() {
         vec![
             ("bgz-48-patient-problems".to_owned(), Release::Stu3),
             ("vaccinaties-63-immunizations".to_owned(), Release::R4),
+            ("dialect-48-bgz".to_owned(), Release::Stu3),
+            ("dialect-63-vaccinations".to_owned(), Release::R4),
+            ("dialect-load-vaccinations".to_owned(), Release::R4),
             ("bgz-48-not-run".to_owned(), Release::Stu3),
         ]
     );
-    let not_run = loaded[2].script.as_ref().unwrap();
+    let not_run = loaded[5].script.as_ref().unwrap();
     assert_eq!(not_run.fixtures["new-patient"]["birthDate"], "1990-01-01");
+    let dialect = loaded[3].script.as_ref().unwrap();
+    assert_eq!(dialect.warnings.len(), 1, "the build tool's element: {:?}", dialect.warnings);
+    let born = dialect.fixtures["patient-fixture"]["birthDate"].as_str().unwrap();
+    assert!(born.len() == 10 && !born.contains('$'), "worked out: {born}");
+    let load = loaded[4].script.as_ref().unwrap();
+    assert_eq!(load.fixtures.len(), 3);
 }
 
 #[tokio::test]

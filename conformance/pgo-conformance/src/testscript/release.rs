@@ -4,8 +4,9 @@
 //! 1. XML that only one release's structure reads (STU3 `rule`/`ruleset`, R4 `operation.method`),
 //!    unless its markers (below) say otherwise;
 //! 2. markers in the script: the operation code system (`http://hl7.org/fhir/testscript-operation-codes`
-//!    is STU3, `http://terminology.hl7.org/CodeSystem/...` R4), `accept`/`contentType` as the STU3
-//!    codes `xml`/`json` or as R4 MIME types, `rule`/`ruleset` (STU3) or `method` (R4) in JSON;
+//!    is STU3, `http://terminology.hl7.org/CodeSystem/...` R4), `rule`/`ruleset` (STU3) or
+//!    `method` (R4) in JSON; only without those, `accept`/`contentType` as the STU3 codes
+//!    `xml`/`json` or as R4 MIME types (the published R4 scripts write `json` and `xml` too);
 //! 3. a folder or file name with a release token: `stu3`, `dstu3`, `fhir3`, `r3` or `r4`, `fhir4`
 //!    (the published material is sorted that way, e.g. `FHIR3-0-2-...`);
 //! 4. otherwise STU3, the release of most MedMij data services.
@@ -108,32 +109,36 @@ pub(crate) fn read_xml(bytes: &[u8], release: Release) -> Result<Value, String> 
     })
 }
 
-/// Evidence inside the script.
+/// Evidence inside the script: the operation code system, `rule`/`ruleset` or `method` first;
+/// only without those the format codes (published R4 load scripts still write `xml`).
 fn marker(script: &Value) -> Option<(Release, &'static str)> {
-    let mut found = None;
+    let mut strong = None;
+    let mut weak = None;
     visit(script, &mut |key, value| {
-        if found.is_some() {
-            return;
-        }
-        found = match (key, value.as_str()) {
+        let found = match (key, value.as_str()) {
             ("system", Some("http://hl7.org/fhir/testscript-operation-codes")) => {
-                Some((Release::Stu3, "its operation codes are STU3's"))
+                Some((true, Release::Stu3, "its operation codes are STU3's"))
             }
             ("system", Some(system)) if system.starts_with("http://terminology.hl7.org/CodeSystem/testscript-") => {
-                Some((Release::R4, "its operation codes are R4's"))
+                Some((true, Release::R4, "its operation codes are R4's"))
             }
+            ("rule" | "ruleset", None) => Some((true, Release::Stu3, "it has rules (STU3 only)")),
+            ("method", Some(_)) => Some((true, Release::R4, "an operation has a method (R4 only)")),
             ("accept" | "contentType", Some("xml" | "json" | "ttl" | "none")) => {
-                Some((Release::Stu3, "it names formats by STU3 code"))
+                Some((false, Release::Stu3, "it names formats by STU3 code"))
             }
             ("accept" | "contentType", Some(mime)) if mime.contains('/') => {
-                Some((Release::R4, "it names formats by MIME type (R4)"))
+                Some((false, Release::R4, "it names formats by MIME type (R4)"))
             }
-            ("rule" | "ruleset", None) => Some((Release::Stu3, "it has rules (STU3 only)")),
-            ("method", Some(_)) => Some((Release::R4, "an operation has a method (R4 only)")),
             _ => None,
         };
+        match found {
+            Some((true, release, why)) if strong.is_none() => strong = Some((release, why)),
+            Some((false, release, why)) if weak.is_none() => weak = Some((release, why)),
+            _ => {}
+        }
     });
-    found
+    strong.or(weak)
 }
 
 /// Calls `seen` with every key and value in `value`, depth first.
@@ -173,6 +178,13 @@ mod tests {
         let r4 = json!({"test": [{"action": [{"operation": {"type": {"system": "http://terminology.hl7.org/CodeSystem/testscript-operation-codes", "code": "search"}}}]}]});
         assert_eq!(of_json(&stu3, Path::new("x/r4/a.json")).release, Release::Stu3);
         assert_eq!(of_json(&r4, Path::new("x/stu3/a.json")).release, Release::R4);
+    }
+
+    #[test]
+    fn operation_codes_outweigh_format_codes() {
+        let r4_load = json!({"setup": {"action": [{"operation": {"accept": "xml", "type": {"system": "http://touchstone.com/fhir/extended-operation-codes", "code": "purge"}}}]},
+            "test": [{"action": [{"operation": {"type": {"system": "http://terminology.hl7.org/CodeSystem/testscript-operation-codes", "code": "updateCreate"}, "contentType": "xml"}}]}]});
+        assert_eq!(of_json(&r4_load, Path::new("a.json")).release, Release::R4);
     }
 
     #[test]
