@@ -12,7 +12,7 @@ use crate::functions;
 use crate::model::TypeModel;
 use crate::operators;
 use crate::types::{self, choice_type};
-use crate::value::{Collection, Item, Node};
+use crate::value::{Collection, Item, NO_VALUE, Node};
 
 /// External constants (`%name`) for an evaluation.
 ///
@@ -292,17 +292,34 @@ pub(crate) fn json_items<'a>(value: &'a Value, fhir_type: Option<&'a str>) -> Co
 }
 
 fn push_json<'a>(value: &'a Value, fhir_type: Option<&'a str>, output: &mut Collection<'a>) {
-    match value {
-        Value::Null => {}
-        Value::Array(elements) => {
-            for element in elements {
-                push_json(element, fhir_type, output);
+    push_member(Some(value), None, fhir_type, output);
+}
+
+/// A member's values with their `_name` companions (matched by position in arrays): a value
+/// without companion, a value with one, or a companion alone (a primitive given by extensions).
+fn push_member<'a>(
+    value: Option<&'a Value>,
+    companion: Option<&'a Value>,
+    fhir_type: Option<&'a str>,
+    output: &mut Collection<'a>,
+) {
+    let mut push = |value: Option<&'a Value>, companion: Option<&'a Value>| {
+        let companion = companion.filter(|companion| companion.is_object());
+        match (value.filter(|value| !value.is_null()), companion) {
+            (Some(value), companion) => output.push(Item::Node(Node::with(value, fhir_type, companion))),
+            (None, Some(companion)) => output.push(Item::Node(Node::with(&NO_VALUE, fhir_type, Some(companion)))),
+            (None, None) => {}
+        }
+    };
+    match (value, companion) {
+        (Some(Value::Array(values)), companions) => {
+            let companions = companions.and_then(Value::as_array);
+            for (index, value) in values.iter().enumerate() {
+                push(Some(value), companions.and_then(|companions| companions.get(index)));
             }
         }
-        other => output.push(Item::Node(match fhir_type {
-            Some(fhir_type) => Node::typed(other, fhir_type),
-            None => Node::new(other),
-        })),
+        (None, Some(Value::Array(companions))) => companions.iter().for_each(|companion| push(None, Some(companion))),
+        (value, companion) => push(value, companion),
     }
 }
 
@@ -329,11 +346,17 @@ struct TypedObject<'a> {
 }
 
 impl<'a> TypedObject<'a> {
+    /// A JSON object, or a primitive's companion (whose members are the primitive's `id` and
+    /// `extension`, typed as an `Element`'s).
     fn of(item: &Item<'a>, model: Option<&'a dyn TypeModel>) -> Option<TypedObject<'a>> {
         let Item::Node(node) = item else {
             return None;
         };
-        Some(TypedObject { object: node.value().as_object()?, parent: node.type_name(), model })
+        match (node.value().as_object(), node.companion().and_then(Value::as_object)) {
+            (Some(object), _) => Some(TypedObject { object, parent: node.type_name(), model }),
+            (None, Some(companion)) => Some(TypedObject { object: companion, parent: Some("Element"), model }),
+            (None, None) => None,
+        }
     }
 
     /// The type of member `key`, when the model knows the object's type and the member.
@@ -344,20 +367,21 @@ impl<'a> TypedObject<'a> {
 
 /// The values of member `name` of a JSON object, typed by `model` when it knows the object's
 /// type. A choice element (`value[x]`) is found by its base name: `value` yields
-/// `valueQuantity`, typed as `Quantity` (by the model, else by the name). Primitive extensions
-/// (`_name`) are not visited.
+/// `valueQuantity`, typed as `Quantity` (by the model, else by the name). A primitive comes with
+/// its `_name` companion, so its `extension`s and `id` are members of it.
 pub(crate) fn members<'a>(item: &Item<'a>, name: &str, model: Option<&'a dyn TypeModel>, output: &mut Collection<'a>) {
     let Some(typed) = TypedObject::of(item, model) else {
         return;
     };
-    if let Some(value) = typed.object.get(name) {
-        push_json(value, typed.element_type(name), output);
+    let companion = |key: &str| typed.object.get(&format!("_{key}"));
+    if typed.object.contains_key(name) || companion(name).is_some() {
+        push_member(typed.object.get(name), companion(name), typed.element_type(name), output);
         return;
     }
     for (key, value) in typed.object {
         let choice = key.strip_prefix(name).filter(|suffix| suffix.starts_with(|c: char| c.is_ascii_uppercase()));
         if let Some(fhir_type) = choice.and_then(|suffix| typed.element_type(key).or_else(|| choice_type(suffix))) {
-            push_json(value, Some(fhir_type), output);
+            push_member(Some(value), companion(key), Some(fhir_type), output);
         }
     }
 }
@@ -369,8 +393,16 @@ pub(crate) fn children<'a>(item: &Item<'a>, model: Option<&'a dyn TypeModel>, ou
         return;
     };
     for (key, value) in typed.object {
-        if key != "resourceType" && !key.starts_with('_') {
-            push_json(value, typed.element_type(key), output);
+        if key == "resourceType" {
+            continue;
+        }
+        match key.strip_prefix('_') {
+            // A companion alone: the primitive has extensions and no value.
+            Some(base) if !typed.object.contains_key(base) => {
+                push_member(None, Some(value), typed.element_type(base), output);
+            }
+            Some(_) => {}
+            None => push_member(Some(value), typed.object.get(&format!("_{key}")), typed.element_type(key), output),
         }
     }
 }

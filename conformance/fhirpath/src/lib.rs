@@ -17,8 +17,9 @@
 //! from a resource carries its FHIR type and type tests (`is(Coding)`, `ofType(Reference)`) are
 //! decided. Without one, type tests that JSON alone cannot decide (is this object a
 //! `HumanName`?) fail with [`EvalErrorKind::Unsupported`] instead of guessing, and so do
-//! functions that are not implemented, such as `resolve()` and `memberOf()`. Primitive extensions
-//! (`_birthDate`) are not visited.
+//! functions that are not implemented, such as `resolve()` and `memberOf()`. A primitive's
+//! extensions and id (`_birthDate` in JSON) are reached through the primitive, as in the FHIR
+//! model (`birthDate.extension`); a primitive given only by extensions exists without a value.
 //!
 //! Numbers: integers are `i64` (FHIRPath's are 32-bit, so this only accepts more); decimals are
 //! exact (see [`Decimal`]); division keeps 8 fractional digits. Quantities compare and add only when

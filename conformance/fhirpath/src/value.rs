@@ -36,12 +36,19 @@ pub enum Item<'a> {
     Quantity(Quantity),
 }
 
-/// A borrowed piece of FHIR JSON, with its FHIR type when navigation revealed it.
+/// A borrowed piece of FHIR JSON, with its FHIR type when navigation revealed it. A primitive
+/// also carries its `_name` companion (its `id` and `extension`s), if it has one; a primitive
+/// that has only the companion (an extension instead of a value) is a node whose value is JSON
+/// `null`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Node<'a> {
     value: &'a Value,
     fhir_type: Option<&'a str>,
+    companion: Option<&'a Value>,
 }
+
+/// The value of a primitive that has only extensions.
+pub(crate) static NO_VALUE: Value = Value::Null;
 
 /// A FHIRPath quantity: a decimal value and a unit (UCUM code or calendar keyword such as `days`).
 #[derive(Debug, Clone, PartialEq)]
@@ -74,11 +81,16 @@ pub(crate) const CALENDAR_UNITS: [&str; 16] = [
 
 impl<'a> Node<'a> {
     pub(crate) fn new(value: &'a Value) -> Self {
-        Self { value, fhir_type: None }
+        Self { value, fhir_type: None, companion: None }
     }
 
-    pub(crate) fn typed(value: &'a Value, fhir_type: &'a str) -> Self {
-        Self { value, fhir_type: Some(fhir_type) }
+    pub(crate) fn with(value: &'a Value, fhir_type: Option<&'a str>, companion: Option<&'a Value>) -> Self {
+        Self { value, fhir_type, companion: companion.filter(|companion| companion.is_object()) }
+    }
+
+    /// The `_name` companion of a primitive (its `id` and `extension`s), if any.
+    pub fn companion(&self) -> Option<&'a Value> {
+        self.companion
     }
 
     /// The JSON this node is.

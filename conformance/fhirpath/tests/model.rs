@@ -167,3 +167,33 @@ fn what_the_model_does_not_know_stays_unsupported() {
     let error = plain.evaluate(&observation, &Environment::new()).unwrap_err();
     assert!(matches!(error.kind(), EvalErrorKind::Unsupported { .. }), "{error}");
 }
+
+#[test]
+fn primitive_extensions_are_reached_through_the_primitive() {
+    let model = Table::new();
+    let patient = serde_json::json!({"resourceType": "Patient",
+        "name": [{"family": "Vries", "_family": {"extension": [
+            {"url": "http://hl7.org/fhir/StructureDefinition/humanname-own-prefix", "valueString": "de"}]},
+            "given": ["Anna", "Maria"], "_given": [null, {"id": "g2"}]}],
+        "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/bsn",
+            "_value": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "masked"}]}}]});
+    let eval = |text: &str| one(text, &patient, &model);
+    assert_eq!(
+        eval(
+            "Patient.name.family.extension('http://hl7.org/fhir/StructureDefinition/humanname-own-prefix').value.ofType(string).hasValue()"
+        ),
+        "true"
+    );
+    assert_eq!(eval("Patient.name.family.where($this.hasValue() and extension.exists()).count()"), "1");
+    assert_eq!(eval("Patient.name.given[1].id"), "'g2'");
+    assert_eq!(eval("Patient.name.given.count()"), "2");
+    // A value given only by an extension: there, without a value.
+    assert_eq!(eval("Patient.identifier.value.exists()"), "true");
+    assert_eq!(eval("Patient.identifier.value.hasValue()"), "false");
+    assert_eq!(eval("Patient.identifier.where(value.empty().not() and value.extension.exists().not()).count()"), "0");
+    assert_eq!(
+        eval("Patient.descendants().where(url.exists()).count()"),
+        "2",
+        "extensions of primitives are descendants"
+    );
+}
