@@ -22,7 +22,7 @@ pub enum Command {
     /// Runs the conformance suite against a target.
     Run(Box<RunArgs>),
     /// Runs the FHIR TestScripts (STU3 or R4, XML or JSON) found in DIR against a FHIR base.
-    Testscript(TestscriptArgs),
+    Testscript(Box<TestscriptArgs>),
 }
 
 /// Where the reports go.

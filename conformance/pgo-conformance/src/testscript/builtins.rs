@@ -126,7 +126,7 @@ impl Builtin {
 
 /// Pairs of unit and offset.
 fn offsets(parts: &[&str]) -> Result<Vec<(Unit, i64)>, String> {
-    if parts.len() % 2 != 0 {
+    if !parts.len().is_multiple_of(2) {
         return Err("offsets come in pairs of a unit and a number".into());
     }
     parts

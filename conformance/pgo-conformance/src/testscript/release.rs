@@ -56,13 +56,14 @@ pub(crate) fn of_xml(bytes: &[u8], path: &Path) -> Result<ReadScript, String> {
             return Ok((json.clone(), Detected { release, why }, Vec::new()));
         }
     }
-    let fitted = |release: Release| -> Result<(Value, Vec<String>), String> {
+    type Fitted = Result<(Value, Vec<String>), String>;
+    let fitted = |release: Release| -> Fitted {
         let (xml, warnings) = dialect::fit_xml(bytes, release)?;
         let json =
             fhir_xml::from_xml(release, &xml, fhir_xml::ReadLimits::default()).map_err(|error| error.to_string())?;
         Ok((json, warnings))
     };
-    let candidates: Vec<(Release, Result<(Value, Vec<String>), String>)> =
+    let candidates: Vec<(Release, Fitted)> =
         [Release::Stu3, Release::R4].into_iter().map(|release| (release, fitted(release))).collect();
     let readable: Vec<(Release, &(Value, Vec<String>))> =
         candidates.iter().filter_map(|(release, read)| read.as_ref().ok().map(|read| (*release, read))).collect();
