@@ -34,10 +34,10 @@
 //! short, resources are known by `resourceType`, choice elements by their name (`valueQuantity`),
 //! System types of JSON primitives by their JSON kind, and a plain JSON object's FHIR type is unknown.
 //!
-//! One reading follows the engine the MedMij qualification scripts were written for rather than
-//! the letter of the specification: the `as()` function on several items keeps those of the type
-//! (as `ofType()`), where the specification calls that an error; the `as` operator keeps the
-//! singleton rule.
+//! Two readings follow the engine the MedMij qualification scripts were written for rather than
+//! the letter of the specification, which calls both an error: the `as()` function on several
+//! items keeps those of the type (as `ofType()`; the `as` operator keeps the singleton rule), and
+//! `startsWith()`, `endsWith()`, `contains()` and `matches()` on several items answer `false`.
 
 mod ast;
 mod compare;

@@ -441,6 +441,36 @@ async fn a_failed_setup_leaves_the_tests_not_run_and_unreadable_scripts_are_repo
 }
 
 #[tokio::test]
+async fn a_failed_assert_that_stops_the_test_leaves_the_rest_of_the_test_not_run() {
+    let address = spawn(Fault::None);
+    let dir = tempfile::tempdir().unwrap();
+    let stop = json!({"url": "http://touchstone.aegis.net/touchstone/fhir/testing/StructureDefinition/testscript-assert-stopTestOnFail", "valueBoolean": true});
+    let script = json!({
+        "resourceType": "TestScript", "id": "stops", "name": "stops", "status": "active", "url": "http://q.example/TestScript/s",
+        "test": [
+            {"name": "stopped", "action": [
+                r4_operation("search", json!({"resource": "Condition"})),
+                assert_action(json!({"extension": [stop], "description": "a wrong total", "expression": "Bundle.total = 5"})),
+                r4_operation("search", json!({"resource": "Patient"})),
+                assert_action(json!({"response": "okay"})),
+                assert_action(json!({"resource": "Bundle"})),
+            ]},
+            {"name": "next", "action": [
+                r4_operation("search", json!({"resource": "Condition"})),
+                assert_action(json!({"stopTestOnFail": true, "response": "okay"})),
+            ]},
+        ],
+    });
+    write(dir.path(), "stops.json", &script);
+    let report = run(dir.path(), &format!("{address}/48/fhir")).await;
+    assert_eq!(counts(&report), (4, 1, 1, 2), "{report:#?}");
+    let stopped = scenario(&report, "stops.stopped");
+    assert_eq!(stopped.exchanges.len(), 1, "the search after the failure is not made");
+    assert!(stopped.checks[1].found.contains("the test stopped: a wrong total failed"), "{:?}", stopped.checks[1]);
+    assert_eq!(scenario(&report, "stops.next").verdict, Verdict::Passed, "the next test runs");
+}
+
+#[tokio::test]
 async fn a_folder_without_testscripts_or_a_base_that_is_no_url_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let http = http();

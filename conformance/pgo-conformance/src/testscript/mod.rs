@@ -28,6 +28,7 @@ mod minimum;
 pub mod model;
 mod operations;
 mod operators;
+mod published;
 pub mod release;
 mod request_url;
 mod rules;

@@ -163,3 +163,15 @@ fn elements_out_of_order_are_put_in_order_and_the_narrative_is_kept() {
     assert_eq!(script.id, "order");
     assert!(script.warnings.is_empty(), "{:?}", script.warnings);
 }
+
+#[test]
+fn a_rule_declared_with_the_other_engines_extension_is_read() {
+    let text = R4_SCRIPT.replace(
+        "http://touchstone.aegis.net/touchstone/fhir/testing/StructureDefinition/testscript-rule",
+        "http://fhir.interoplab.eu/fhir/StructureDefinition/Interoplab-CL-ext-rule",
+    );
+    let script = load("interoplab.xml", &text);
+    let declared = extensions::declared_rules(&script.definition);
+    assert_eq!(declared.len(), 1);
+    assert_eq!(declared[0].id, "assert-response-queryParamsInSelfLink");
+}
