@@ -4,19 +4,29 @@
 //! script under a folder ([`load_dir`]), runs each against the target ([`run_scripts`]) and reports
 //! one result per test, with every assert as a check and every request as an exchange.
 //!
-//! Supported: `search`, `read`, `vread`, `history` and `capabilities` operations (GET; writes are
-//! never made), variables (`defaultValue`, `expression`, `headerField`), `${name}` substitution,
+//! Supported: `search`, `read`, `vread`, `history` and `capabilities` operations (GET), variables
+//! (`defaultValue`, `expression`, `headerField`) with the built-ins (`${UUID}`, `${CURRENTDATE}`,
+//! `${DATE, T, D, -30}`, ..., also inside `defaultValue`s and fixtures), `${name}` substitution,
 //! and the asserts `response`, `responseCode`, `resource`, `contentType`, `headerField`,
-//! `requestURL`, `requestMethod`, `minimumId`, `expression` with every operator and
-//! `compareToSourceId`/`compareToSourceExpression`. Not run, with the reason: XPath/JSONPath
-//! (`path`, `compareToSourcePath`), `validateProfileId`, `navigationLinks`, STU3 `rule`/`ruleset`,
-//! FHIRPath the evaluator does not support, fixtures' `autocreate`/`autodelete`, and any
-//! operation that would change data. Nothing unsupported is ever counted as passed.
+//! `requestURL`, `requestMethod`, `minimumId`, `expression` with every operator (type tests
+//! decided from the FHIR structure of the script's release), `compareToSourceId` with
+//! `compareToSourceExpression`, and the rules the published material runs (by name). The
+//! dialect the published scripts are written in is read (`stopTestOnFail`, a profile's `value`,
+//! the engine's extensions); what the runner cannot use is a warning on the script. Load scripts
+//! ([`LoadTarget`]) write their fixtures (`create`, `update`, `transaction`; `purge` as deletes);
+//! other scripts never write. Not run, with the reason: XPath/JSONPath (`path`,
+//! `compareToSourcePath`), `validateProfileId` (counted on its own), `navigationLinks`, STU3
+//! `ruleset`, rules this runner does not know, FHIRPath the evaluator does not support, fixtures'
+//! `autocreate`/`autodelete`, and writes outside load scripts. Nothing unsupported is ever
+//! counted as passed.
 //!
-//! Code map: `load` (files, fixtures) with `release` (which FHIR release a script is), `model`
-//! (the TestScript elements read), `run` (setup, tests, teardown into results), `operations` and
-//! `request_url` (requests), `asserts`, `expression_assert`, `operators` and `minimum` (checks),
-//! `variables` and `expressions` (values and FHIRPath), `state` (what a running script knows).
+//! Code map: `load` (files, fixtures) with `release` (which FHIR release a script is) and
+//! `dialect` (what the published scripts write beyond their release), `model` (the TestScript
+//! elements read), `run` (setup, tests, teardown into results), `operations`, `request_url` and
+//! `writes` (requests; a load script's writes), `asserts`, `expression_assert`, `rules`,
+//! `operators` and `minimum` (checks), `variables`, `builtins` and `expressions` (values and
+//! FHIRPath) with `type_model` (the FHIR structure as FHIRPath's type model), `state` (what a
+//! running script knows); `published` holds the published forms' tests.
 
 mod asserts;
 mod builtins;
