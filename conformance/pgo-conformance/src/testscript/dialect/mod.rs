@@ -64,8 +64,11 @@ impl Fitting {
         let Some(definition) = structure.type_def(parent) else {
             return Placement::Ignored("inside an element of unknown type");
         };
-        if primitive && name != "extension" {
-            return Placement::Ignored("a primitive value holds only extensions");
+        if primitive {
+            return match name {
+                "extension" => Placement::Element { position: 0, type_name: "Extension" },
+                _ => Placement::Ignored("a primitive value holds only extensions"),
+            };
         }
         if let Some((position, element, type_index)) = definition.element_at(name) {
             let type_name = element.types.get(type_index).map_or("", String::as_str);
