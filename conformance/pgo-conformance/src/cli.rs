@@ -143,7 +143,7 @@ pub struct TestscriptArgs {
     /// The FHIR base to run them against.
     #[arg(long)]
     pub base: String,
-    /// A bearer token to send.
+    /// A bearer token to send; it also replaces the tokens scripts name (see --token-map).
     #[arg(long, env = "PGO_CONFORMANCE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// An extra request header NAME=VALUE (repeatable).

@@ -57,12 +57,14 @@ impl Progress for Console {
 /// not run with their reasons, then the totals.
 pub fn summary(report: &RunReport) -> String {
     let mut text = format!("{} against {}\n\n", report.tool, report.target);
-    text.push_str(&format!("{:<14} {:>6} {:>6} {:>6} {:>7}\n", "group", "run", "passed", "failed", "not run"));
+    // TestScript groups are script names, often longer than the suite's.
+    let width = report.groups().iter().map(|group| group.chars().count()).max().unwrap_or(0).max(14);
+    text.push_str(&format!("{:<width$} {:>6} {:>6} {:>6} {:>7}\n", "group", "run", "passed", "failed", "not run"));
     for group in report.groups() {
         let cases: Vec<&ScenarioResult> = report.scenarios.iter().filter(|scenario| scenario.group == group).collect();
         let count = |label: &str| cases.iter().filter(|case| case.verdict.label() == label).count();
         text.push_str(&format!(
-            "{group:<14} {:>6} {:>6} {:>6} {:>7}\n",
+            "{group:<width$} {:>6} {:>6} {:>6} {:>7}\n",
             cases.len(),
             count("passed"),
             count("failed"),
