@@ -9,9 +9,10 @@ use crate::ast::{BinaryOp, Expr, ExprKind, TypeFunction};
 use crate::compare;
 use crate::error::{EvalError, EvalErrorKind};
 use crate::functions;
+use crate::model::TypeModel;
 use crate::operators;
 use crate::types::{self, choice_type};
-use crate::value::{Collection, Item, Node};
+use crate::value::{Collection, Item, NO_VALUE, Node};
 
 /// External constants (`%name`) for an evaluation.
 ///
@@ -19,9 +20,23 @@ use crate::value::{Collection, Item, Node};
 /// `%ucum`, `%sct`, `%loinc`, `%"vs-name"` and `%"ext-name"` are the FHIR-defined URLs. Constants set
 /// here take precedence over those defaults. JSON constants are borrowed for `'a`, like the focus,
 /// so results can refer to them; the environment itself may be a temporary.
-#[derive(Debug, Clone, Default)]
+///
+/// A [`TypeModel`] given with [`Environment::with_model`] types every node reached from a
+/// resource, so that type tests are decided (see the `model` module).
+#[derive(Clone, Default)]
 pub struct Environment<'a> {
     constants: BTreeMap<String, Collection<'a>>,
+    model: Option<&'a dyn TypeModel>,
+}
+
+impl std::fmt::Debug for Environment<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Environment")
+            .field("constants", &self.constants)
+            .field("model", &self.model.map(|_| "(set)"))
+            .finish()
+    }
 }
 
 impl<'a> Environment<'a> {
@@ -52,6 +67,17 @@ impl<'a> Environment<'a> {
     /// The value set for `%name`, if the caller set one.
     pub fn constant(&self, name: &str) -> Option<&[Item<'a>]> {
         self.constants.get(name).map(Vec::as_slice)
+    }
+
+    /// Types nodes with `model` (the FHIR structure of the release the data is in).
+    pub fn with_model(mut self, model: &'a dyn TypeModel) -> Self {
+        self.model = Some(model);
+        self
+    }
+
+    /// The model given, if any.
+    pub fn model(&self) -> Option<&'a dyn TypeModel> {
+        self.model
     }
 }
 
@@ -86,6 +112,11 @@ impl<'e, 'a> Evaluator<'e, 'a> {
         Self { focus, env, now: chrono::Local::now() }
     }
 
+    /// The caller's FHIR model, if any.
+    pub(crate) fn model(&self) -> Option<&'a dyn TypeModel> {
+        self.env.model()
+    }
+
     /// Evaluates the whole expression with the focus as `$this`.
     pub(crate) fn evaluate(&self, expr: &Expr) -> Result<Collection<'a>, EvalError> {
         let root = json_items(self.focus, None);
@@ -101,7 +132,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
         match &expr.kind {
             ExprKind::Empty => Ok(Vec::new()),
             ExprKind::Literal(item) => Ok(vec![item.clone()]),
-            ExprKind::Identifier(name) => Ok(start_of_path(scope.this, name)),
+            ExprKind::Identifier(name) => Ok(start_of_path(scope.this, name, self.model())),
             ExprKind::This => Ok(scope.this.to_vec()),
             ExprKind::Index => match scope.index {
                 Some(index) => Ok(vec![Item::Integer(i64::try_from(index).unwrap_or(i64::MAX))]),
@@ -113,7 +144,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                 let input = self.eval(target, scope)?;
                 let mut output = Vec::new();
                 for item in &input {
-                    members(item, name, &mut output);
+                    members(item, name, self.model(), &mut output);
                 }
                 Ok(output)
             }
@@ -130,17 +161,20 @@ impl<'e, 'a> Evaluator<'e, 'a> {
                     None => scope.this.to_vec(),
                 };
                 match function {
-                    TypeFunction::OfType => {
+                    // `as()` on several items filters them as `ofType()` does: the reading of the
+                    // engine the qualification scripts were written for, which they rely on
+                    // (`Bundle.entry.resource.as(Immunization).identifier`). On one item the two
+                    // readings agree.
+                    TypeFunction::OfType | TypeFunction::As => {
                         let mut output = Vec::new();
                         for item in input {
-                            if types::is_type(&item, type_name)? {
+                            if types::is_type(&item, type_name, self.model())? {
                                 output.push(item);
                             }
                         }
                         Ok(output)
                     }
                     TypeFunction::Is => self.type_operator(true, input, type_name, "is()"),
-                    TypeFunction::As => self.type_operator(false, input, type_name, "as()"),
                 }
             }
             ExprKind::TypeOperator { is, operand, type_name } => {
@@ -174,7 +208,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
         let Some(item) = operators::singleton(&input, operation)? else {
             return Ok(Vec::new());
         };
-        let matches = types::is_type(item, type_name)?;
+        let matches = types::is_type(item, type_name, self.model())?;
         Ok(match (is, matches) {
             (true, matches) => vec![Item::Boolean(matches)],
             (false, true) => vec![item.clone()],
@@ -251,69 +285,124 @@ impl<'e, 'a> Evaluator<'e, 'a> {
 }
 
 /// JSON as collection items: an array is flattened, `null` is nothing.
-pub(crate) fn json_items<'a>(value: &'a Value, fhir_type: Option<&'static str>) -> Collection<'a> {
+pub(crate) fn json_items<'a>(value: &'a Value, fhir_type: Option<&'a str>) -> Collection<'a> {
     let mut items = Vec::new();
     push_json(value, fhir_type, &mut items);
     items
 }
 
-fn push_json<'a>(value: &'a Value, fhir_type: Option<&'static str>, output: &mut Collection<'a>) {
-    match value {
-        Value::Null => {}
-        Value::Array(elements) => {
-            for element in elements {
-                push_json(element, fhir_type, output);
+fn push_json<'a>(value: &'a Value, fhir_type: Option<&'a str>, output: &mut Collection<'a>) {
+    push_member(Some(value), None, fhir_type, output);
+}
+
+/// A member's values with their `_name` companions (matched by position in arrays): a value
+/// without companion, a value with one, or a companion alone (a primitive given by extensions).
+fn push_member<'a>(
+    value: Option<&'a Value>,
+    companion: Option<&'a Value>,
+    fhir_type: Option<&'a str>,
+    output: &mut Collection<'a>,
+) {
+    let mut push = |value: Option<&'a Value>, companion: Option<&'a Value>| {
+        let companion = companion.filter(|companion| companion.is_object());
+        match (value.filter(|value| !value.is_null()), companion) {
+            (Some(value), companion) => output.push(Item::Node(Node::with(value, fhir_type, companion))),
+            (None, Some(companion)) => output.push(Item::Node(Node::with(&NO_VALUE, fhir_type, Some(companion)))),
+            (None, None) => {}
+        }
+    };
+    match (value, companion) {
+        (Some(Value::Array(values)), companions) => {
+            let companions = companions.and_then(Value::as_array);
+            for (index, value) in values.iter().enumerate() {
+                push(Some(value), companions.and_then(|companions| companions.get(index)));
             }
         }
-        other => output.push(Item::Node(match fhir_type {
-            Some(fhir_type) => Node::typed(other, fhir_type),
-            None => Node::new(other),
-        })),
+        (None, Some(Value::Array(companions))) => companions.iter().for_each(|companion| push(None, Some(companion))),
+        (value, companion) => push(value, companion),
     }
 }
 
 /// The first identifier of a path: the focus itself when it names the focus's resource type
 /// (`Patient.name` on a Patient), otherwise a member of `$this`.
-fn start_of_path<'a>(this: &[Item<'a>], name: &str) -> Collection<'a> {
+fn start_of_path<'a>(this: &[Item<'a>], name: &str, model: Option<&'a dyn TypeModel>) -> Collection<'a> {
     let mut output = Vec::new();
     for item in this {
         let is_resource_type = matches!(item, Item::Node(node) if node.resource_type() == Some(name));
         if is_resource_type {
             output.push(item.clone());
         } else {
-            members(item, name, &mut output);
+            members(item, name, model, &mut output);
         }
     }
     output
 }
 
-/// The values of member `name` of a JSON object. A choice element (`value[x]`) is found by its base
-/// name: `value` yields `valueQuantity` typed as `Quantity`. Primitive extensions (`_name`) are
-/// not visited.
-pub(crate) fn members<'a>(item: &Item<'a>, name: &str, output: &mut Collection<'a>) {
-    let Some(object) = item.as_object() else {
+/// A JSON object node with what the model says of its members' types.
+struct TypedObject<'a> {
+    object: &'a serde_json::Map<String, Value>,
+    parent: Option<&'a str>,
+    model: Option<&'a dyn TypeModel>,
+}
+
+impl<'a> TypedObject<'a> {
+    /// A JSON object, or a primitive's companion (whose members are the primitive's `id` and
+    /// `extension`, typed as an `Element`'s).
+    fn of(item: &Item<'a>, model: Option<&'a dyn TypeModel>) -> Option<TypedObject<'a>> {
+        let Item::Node(node) = item else {
+            return None;
+        };
+        match (node.value().as_object(), node.companion().and_then(Value::as_object)) {
+            (Some(object), _) => Some(TypedObject { object, parent: node.type_name(), model }),
+            (None, Some(companion)) => Some(TypedObject { object: companion, parent: Some("Element"), model }),
+            (None, None) => None,
+        }
+    }
+
+    /// The type of member `key`, when the model knows the object's type and the member.
+    fn element_type(&self, key: &str) -> Option<&'a str> {
+        self.model.zip(self.parent).and_then(|(model, parent)| model.element_type(parent, key))
+    }
+}
+
+/// The values of member `name` of a JSON object, typed by `model` when it knows the object's
+/// type. A choice element (`value[x]`) is found by its base name: `value` yields
+/// `valueQuantity`, typed as `Quantity` (by the model, else by the name). A primitive comes with
+/// its `_name` companion, so its `extension`s and `id` are members of it.
+pub(crate) fn members<'a>(item: &Item<'a>, name: &str, model: Option<&'a dyn TypeModel>, output: &mut Collection<'a>) {
+    let Some(typed) = TypedObject::of(item, model) else {
         return;
     };
-    if let Some(value) = object.get(name) {
-        push_json(value, None, output);
+    let companion = |key: &str| typed.object.get(&format!("_{key}"));
+    if typed.object.contains_key(name) || companion(name).is_some() {
+        push_member(typed.object.get(name), companion(name), typed.element_type(name), output);
         return;
     }
-    for (key, value) in object {
+    for (key, value) in typed.object {
         let choice = key.strip_prefix(name).filter(|suffix| suffix.starts_with(|c: char| c.is_ascii_uppercase()));
-        if let Some(fhir_type) = choice.and_then(choice_type) {
-            push_json(value, Some(fhir_type), output);
+        if let Some(fhir_type) = choice.and_then(|suffix| typed.element_type(key).or_else(|| choice_type(suffix))) {
+            push_member(Some(value), companion(key), Some(fhir_type), output);
         }
     }
 }
 
-/// Every member value of a JSON object, in document order (without `resourceType` and `_name`).
-pub(crate) fn children<'a>(item: &Item<'a>, output: &mut Collection<'a>) {
-    let Some(object) = item.as_object() else {
+/// Every member value of a JSON object, in document order (without `resourceType` and `_name`),
+/// typed by `model` when it knows the object's type.
+pub(crate) fn children<'a>(item: &Item<'a>, model: Option<&'a dyn TypeModel>, output: &mut Collection<'a>) {
+    let Some(typed) = TypedObject::of(item, model) else {
         return;
     };
-    for (key, value) in object {
-        if key != "resourceType" && !key.starts_with('_') {
-            push_json(value, None, output);
+    for (key, value) in typed.object {
+        if key == "resourceType" {
+            continue;
+        }
+        match key.strip_prefix('_') {
+            // A companion alone: the primitive has extensions and no value.
+            Some(base) if !typed.object.contains_key(base) => {
+                push_member(None, Some(value), typed.element_type(base), output);
+            }
+            Some(_) => {}
+            None => push_member(Some(value), typed.object.get(&format!("_{key}")), typed.element_type(key), output),
         }
     }
 }

@@ -1,10 +1,18 @@
-//! Type tests (`is`, `as`, `ofType`) decided from JSON alone, without a FHIR model.
+//! Type tests (`is`, `as`, `ofType`): from the caller's FHIR model when it typed the node, else
+//! from JSON alone.
 //!
-//! What can be decided: a resource's type from `resourceType`; a choice element's type from its name
-//! (`valueQuantity`); System types of literals and computed values; FHIR `boolean` and `decimal`
-//! from the JSON kind. What cannot: the FHIR type of a plain JSON object (`HumanName` or `Address`?),
-//! of a JSON string (`string`, `code` or `uri`?) or of an integral JSON number (`integer` or
-//! `decimal`?). Those report [`EvalErrorKind::Unsupported`](crate::EvalErrorKind) rather than guess.
+//! With a [`TypeModel`], a node's type is known wherever navigation reached it from a resource,
+//! and the test follows FHIR's type hierarchy: a resource is a `Resource` (and, but for `Bundle`,
+//! `Binary` and `Parameters`, a `DomainResource`); a backbone element a `BackboneElement`; `Age` a
+//! `Quantity`; `code` a `string`; everything an `Element`, or `Base`. The type name is resolved
+//! by the model (which may accept other spellings).
+//!
+//! Without one, what can be decided: a resource's type from `resourceType`; a choice element's
+//! type from its name (`valueQuantity`); System types of literals and computed values; FHIR
+//! `boolean` and `decimal` from the JSON kind. What cannot: the FHIR type of a plain JSON object
+//! (`HumanName` or `Address`?), of a JSON string (`string`, `code` or `uri`?) or of an integral JSON
+//! number (`integer` or `decimal`?). Those report
+//! [`EvalErrorKind::Unsupported`](crate::EvalErrorKind) rather than guess.
 //!
 //! System type names on JSON primitives go by the JSON kind: a JSON string is a `String`, an
 //! integral number an `Integer`, a fractional one a `Decimal`, `true`/`false` a `Boolean`, unless a
@@ -14,6 +22,7 @@ use serde_json::Value;
 
 use crate::ast::TypeSpecifier;
 use crate::error::EvalError;
+use crate::model::{TypeKind, TypeModel};
 use crate::value::{Item, Node};
 
 const SYSTEM_TYPES: [&str; 8] = ["Boolean", "String", "Integer", "Decimal", "Date", "DateTime", "Time", "Quantity"];
@@ -324,8 +333,12 @@ fn system_type_of_fhir(fhir_type: &str) -> Option<&'static str> {
     })
 }
 
-/// `item is T`: true, false, or unsupported when JSON alone cannot tell.
-pub(crate) fn is_type(item: &Item, type_name: &TypeSpecifier) -> Result<bool, EvalError> {
+/// `item is T`: true, false, or unsupported when neither the model nor the JSON can tell.
+pub(crate) fn is_type(
+    item: &Item,
+    type_name: &TypeSpecifier,
+    model: Option<&dyn TypeModel>,
+) -> Result<bool, EvalError> {
     let namespace = type_name.namespace.as_deref();
     let name = type_name.name.as_str();
     let system_name = match namespace {
@@ -340,7 +353,10 @@ pub(crate) fn is_type(item: &Item, type_name: &TypeSpecifier) -> Result<bool, Ev
     }
     match item {
         Item::Node(node) if system_name => Ok(node_system_type(node) == Some(name)),
-        Item::Node(node) => node_is_fhir_type(node, name, type_name),
+        Item::Node(node) => match (model, node.type_name()) {
+            (Some(model), Some(actual)) => Ok(model_is_a(model, actual, name)),
+            _ => node_is_fhir_type(node, name, type_name),
+        },
         // System values are no FHIR types.
         _ if !system_name => Ok(false),
         Item::Boolean(_) => Ok(name == "Boolean"),
@@ -365,6 +381,22 @@ fn node_system_type(node: &Node) -> Option<&'static str> {
         Value::Number(n) if n.to_string().contains(['.', 'e', 'E']) => Some("Decimal"),
         Value::Number(_) => Some("Integer"),
         _ => None,
+    }
+}
+
+/// Whether a value of FHIR type `actual` is a `written` (as a type specifier names it), by the
+/// model's kinds and FHIR's hierarchy.
+fn model_is_a(model: &dyn TypeModel, actual: &str, written: &str) -> bool {
+    let wanted = model.type_named(written).unwrap_or(written);
+    if actual == wanted || wanted == "Base" {
+        return true;
+    }
+    match model.kind(actual) {
+        Some(TypeKind::Resource) => {
+            wanted == "Resource" || (wanted == "DomainResource" && !NON_DOMAIN_RESOURCES.contains(&actual))
+        }
+        Some(TypeKind::Backbone) => matches!(wanted, "BackboneElement" | "Element"),
+        Some(TypeKind::Complex | TypeKind::Primitive) | None => fhir_is_a(actual, wanted),
     }
 }
 

@@ -36,12 +36,19 @@ pub enum Item<'a> {
     Quantity(Quantity),
 }
 
-/// A borrowed piece of FHIR JSON, with its FHIR type when navigation revealed it.
+/// A borrowed piece of FHIR JSON, with its FHIR type when navigation revealed it. A primitive
+/// also carries its `_name` companion (its `id` and `extension`s), if it has one; a primitive
+/// that has only the companion (an extension instead of a value) is a node whose value is JSON
+/// `null`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Node<'a> {
     value: &'a Value,
-    fhir_type: Option<&'static str>,
+    fhir_type: Option<&'a str>,
+    companion: Option<&'a Value>,
 }
+
+/// The value of a primitive that has only extensions.
+pub(crate) static NO_VALUE: Value = Value::Null;
 
 /// A FHIRPath quantity: a decimal value and a unit (UCUM code or calendar keyword such as `days`).
 #[derive(Debug, Clone, PartialEq)]
@@ -74,11 +81,16 @@ pub(crate) const CALENDAR_UNITS: [&str; 16] = [
 
 impl<'a> Node<'a> {
     pub(crate) fn new(value: &'a Value) -> Self {
-        Self { value, fhir_type: None }
+        Self { value, fhir_type: None, companion: None }
     }
 
-    pub(crate) fn typed(value: &'a Value, fhir_type: &'static str) -> Self {
-        Self { value, fhir_type: Some(fhir_type) }
+    pub(crate) fn with(value: &'a Value, fhir_type: Option<&'a str>, companion: Option<&'a Value>) -> Self {
+        Self { value, fhir_type, companion: companion.filter(|companion| companion.is_object()) }
+    }
+
+    /// The `_name` companion of a primitive (its `id` and `extension`s), if any.
+    pub fn companion(&self) -> Option<&'a Value> {
+        self.companion
     }
 
     /// The JSON this node is.
@@ -86,10 +98,16 @@ impl<'a> Node<'a> {
         self.value
     }
 
-    /// The FHIR type, when known without a model: taken from a choice element's name
-    /// (`valueQuantity` gives `Quantity`). `None` for everything else, including resources.
-    pub fn fhir_type(&self) -> Option<&'static str> {
+    /// The FHIR type navigation found: from the caller's [`TypeModel`](crate::TypeModel) when one
+    /// was given, else from a choice element's name (`valueQuantity` gives `Quantity`). `None`
+    /// when neither tells, and for resources (see [`Node::type_name`]).
+    pub fn fhir_type(&self) -> Option<&'a str> {
         self.fhir_type
+    }
+
+    /// The FHIR type of the node: a resource's `resourceType`, else [`Node::fhir_type`].
+    pub fn type_name(&self) -> Option<&'a str> {
+        self.resource_type().or(self.fhir_type)
     }
 
     /// The `resourceType` when this node is a resource.

@@ -77,7 +77,12 @@ const CASES: &[Case] = &[
     ok("testSimple", P, "Patient.contact.name.given", &["'Pieter'"]),
     ok("testSimple", P, "$this.id", &["'pat-1'"]),
     ok("testSimple", P, "Patient.meta.profile", &["'http://nictiz.nl/fhir/StructureDefinition/nl-core-Patient'"]),
-    ok("testPrimitiveExtensions", P, "Patient.birthDate.extension", E),
+    ok(
+        "testPrimitiveExtensions",
+        P,
+        "Patient.birthDate.extension.url",
+        &["'http://hl7.org/fhir/StructureDefinition/patient-birthTime'"],
+    ),
     ok("testPolymorphism", P, "Patient.deceased", F),
     ok("testPolymorphism", P, "Patient.multipleBirth", &["2"]),
     ok("testPolymorphism", P, "Patient.extension.value.count()", &["2"]),
@@ -444,7 +449,8 @@ const CASES: &[Case] = &[
     ok("testStartsWith", P, "{}.startsWith('1')", E),
     ok("testStartsWith", P, "'12345'.startsWith({})", E),
     ok("testStartsWith", P, "Patient.gender.startsWith('fe')", T),
-    error("testStartsWith", P, "Patient.name.given.startsWith('J')"),
+    // Several items answer false here, as the qualification's engine does (see the crate notes).
+    ok("testStartsWith", P, "Patient.name.given.startsWith('J')", F),
     error("testStartsWith", P, "5.startsWith('5')"),
     ok("testEndsWith", P, "'12345'.endsWith('5')", T),
     ok("testEndsWith", P, "'12345'.endsWith('1')", F),
@@ -454,7 +460,7 @@ const CASES: &[Case] = &[
     ok("testContainsString", P, "'12345'.contains('6')", F),
     ok("testContainsString", P, "'12345'.contains('')", T),
     ok("testContainsString", P, "{}.contains('a')", E),
-    error("testContainsString", P, "Patient.name.given.contains('Jo')"),
+    ok("testContainsString", P, "Patient.name.given.contains('Jo')", F),
     // testMatches / testReplaceMatches / testReplace
     ok("testMatches", P, r"'12345'.matches('\\d+')", T),
     ok("testMatches", P, "'abc'.matches('^b')", F),
@@ -672,7 +678,8 @@ const CASES: &[Case] = &[
         &["'Organization/org-1'", "'Huisartsenpraktijk De Linde'"],
     ),
     ok("testChildren", P, "Patient.children().count()", &["21"]),
-    ok("testDescendants", P, "Patient.descendants().count()", &["84"]),
+    // With the birth date's extension (the extension, its url and its value).
+    ok("testDescendants", P, "Patient.descendants().count()", &["87"]),
     ok("testDescendants", O, "Observation.descendants().count()", &["58"]),
     ok("testDescendants", B, "Bundle.descendants().count()", &["90"]),
     ok("testDescendants", P, "Patient.descendants().where($this = 'Pieter')", &["'Pieter'"]),

@@ -22,7 +22,7 @@ pub enum Command {
     /// Runs the conformance suite against a target.
     Run(Box<RunArgs>),
     /// Runs the FHIR TestScripts (STU3 or R4, XML or JSON) found in DIR against a FHIR base.
-    Testscript(TestscriptArgs),
+    Testscript(Box<TestscriptArgs>),
 }
 
 /// Where the reports go.
@@ -143,18 +143,51 @@ pub struct TestscriptArgs {
     /// The FHIR base to run them against.
     #[arg(long)]
     pub base: String,
-    /// A bearer token to send.
+    /// A bearer token to send; it also replaces the tokens scripts name (see --token-map).
     #[arg(long, env = "PGO_CONFORMANCE_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// An extra request header NAME=VALUE (repeatable).
     #[arg(long = "header", value_parser = pair)]
     pub headers: Vec<(String, String)>,
+    /// A token a script sends (its Authorization without `Bearer `) and the token to send
+    /// instead, as SCRIPT=TARGET (repeatable); a script's other tokens are replaced by --token.
+    #[arg(long = "token-map", value_parser = pair)]
+    pub token_map: Vec<(String, String)>,
+    /// A folder of load scripts (TestScripts that write the test data, with their fixtures), run
+    /// through --ingest before the TestScripts of DIR.
+    #[arg(long, requires_all = ["ingest", "ingest_key"])]
+    pub load: Option<PathBuf>,
+    /// Where load scripts write: a FHIR base taking PUT, POST and DELETE, `{release}` standing for
+    /// stu3 or r4 (pgo-exchange: https://dva.example/ingest/PROVIDER/{release}).
+    #[arg(long, requires = "load")]
+    pub ingest: Option<String>,
+    /// The key load scripts write with (sent as a bearer token).
+    #[arg(long, env = "PGO_CONFORMANCE_INGEST_KEY", hide_env_values = true)]
+    pub ingest_key: Option<String>,
     /// Time allowed for one answer (s).
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
     /// Reports.
     #[command(flatten)]
     pub reports: ReportArgs,
+}
+
+impl TestscriptArgs {
+    /// The target the TestScripts run against.
+    pub fn target(&self) -> anyhow::Result<crate::testscript::TestScriptTarget> {
+        let mut target = crate::testscript::TestScriptTarget::new(&self.base, self.token.as_deref(), &self.headers)?;
+        target.token_map = self.token_map.clone();
+        Ok(target)
+    }
+
+    /// Where load scripts write, when --load is given.
+    pub fn load_target(&self) -> anyhow::Result<Option<crate::testscript::LoadTarget>> {
+        match (&self.load, &self.ingest, &self.ingest_key) {
+            (Some(_), Some(ingest), Some(key)) => Ok(Some(crate::testscript::LoadTarget::new(ingest, key)?)),
+            (Some(_), _, _) => anyhow::bail!("--load needs --ingest and --ingest-key"),
+            _ => Ok(None),
+        }
+    }
 }
 
 /// `NAME=VALUE`.
@@ -295,6 +328,35 @@ mod tests {
         assert!(matches!(config.persons, Persons::Login { .. }));
         assert_eq!(config.bsns(), ["999911120", "999946067"]);
         assert_eq!(args.reports.junit.as_deref(), Some(std::path::Path::new("out.xml")));
+    }
+
+    #[test]
+    fn a_testscript_run_with_a_load_and_token_map_parses() {
+        let cli = Cli::try_parse_from([
+            "pgo-conformance",
+            "testscript",
+            "scripts",
+            "--base",
+            "https://x/umcx/48/fhir",
+            "--token",
+            "t",
+            "--token-map",
+            "93cde269=real",
+            "--load",
+            "load",
+            "--ingest",
+            "https://x/ingest/umcx/{release}",
+            "--ingest-key",
+            "k",
+        ])
+        .unwrap();
+        let Command::Testscript(args) = cli.command else { panic!("testscript") };
+        assert_eq!(args.target().unwrap().token_map, [("93cde269".to_owned(), "real".to_owned())]);
+        let load = args.load_target().unwrap().unwrap();
+        assert_eq!(load.ingest, "https://x/ingest/umcx/{release}");
+        assert!(
+            Cli::try_parse_from(["pgo-conformance", "testscript", "d", "--base", "https://x", "--load", "l"]).is_err()
+        );
     }
 
     #[test]

@@ -38,15 +38,11 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
                 .timeout(std::time::Duration::from_secs(args.timeout.max(1)))
                 .build()?;
             let http = Http::new(client, Masker::default());
-            let report = pgo_conformance::testscript::run_dir(
-                &args.dir,
-                &args.base,
-                args.token.as_deref(),
-                &args.headers,
-                &http,
-                progress.as_ref(),
-            )
-            .await?;
+            let target = args.target()?;
+            let load_target = args.load_target()?;
+            let load = args.load.as_deref().zip(load_target.as_ref());
+            let report =
+                pgo_conformance::testscript::run_with_load(&args.dir, &target, load, &http, progress.as_ref()).await?;
             (report, args.reports.clone())
         }
     };

@@ -45,6 +45,10 @@ pub struct Check {
     /// It could not be made (an unsupported construct): neither passed nor failed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub not_run: bool,
+    /// A profile validation (`validateProfileId`), which this runner never makes: not run, and
+    /// counted on its own in every report.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub profile_validation: bool,
     /// What was found, when it did not hold (or when worth saying).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub found: String,
@@ -57,13 +61,14 @@ impl Check {
             expected: expected.into(),
             passed,
             not_run: false,
+            profile_validation: false,
             found: if passed { String::new() } else { found.into() },
         }
     }
 
     /// A check that could not be made, and why.
     pub fn not_run(expected: impl Into<String>, why: impl Into<String>) -> Check {
-        Check { expected: expected.into(), passed: false, not_run: true, found: why.into() }
+        Check { expected: expected.into(), passed: false, not_run: true, profile_validation: false, found: why.into() }
     }
 
     /// Whether it was made and did not hold.
@@ -112,6 +117,9 @@ pub struct ScenarioResult {
     pub checks: Vec<Check>,
     /// The exchanges made.
     pub exchanges: Vec<Exchange>,
+    /// What was read past to run it (a TestScript's elements the runner does not use).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// How long it took (ms).
     pub millis: u64,
 }
@@ -133,6 +141,8 @@ pub struct Totals {
     pub checks_failed: usize,
     /// Checks that could not be made.
     pub checks_not_run: usize,
+    /// Of those, profile validations (`validateProfileId`): this runner makes none.
+    pub profile_validations_not_run: usize,
 }
 
 /// A whole run.
@@ -167,6 +177,8 @@ impl RunReport {
             totals.checks += scenario.checks.len();
             totals.checks_failed += scenario.checks.iter().filter(|check| check.failed()).count();
             totals.checks_not_run += scenario.checks.iter().filter(|check| check.not_run).count();
+            totals.profile_validations_not_run +=
+                scenario.checks.iter().filter(|check| check.not_run && check.profile_validation).count();
         }
         RunReport {
             tool: format!("pgo-conformance {}", env!("CARGO_PKG_VERSION")),

@@ -105,6 +105,7 @@ impl Scenario {
             verdict,
             checks: record.checks,
             exchanges: record.exchanges,
+            warnings: Vec::new(),
             millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
     }

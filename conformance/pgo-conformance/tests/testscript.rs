@@ -219,11 +219,20 @@ fn every_example_loads_with_its_release_and_fixtures() {
         vec![
             ("bgz-48-patient-problems".to_owned(), Release::Stu3),
             ("vaccinaties-63-immunizations".to_owned(), Release::R4),
+            ("dialect-48-bgz".to_owned(), Release::Stu3),
+            ("dialect-63-vaccinations".to_owned(), Release::R4),
+            ("dialect-load-vaccinations".to_owned(), Release::R4),
             ("bgz-48-not-run".to_owned(), Release::Stu3),
         ]
     );
-    let not_run = loaded[2].script.as_ref().unwrap();
+    let not_run = loaded[5].script.as_ref().unwrap();
     assert_eq!(not_run.fixtures["new-patient"]["birthDate"], "1990-01-01");
+    let dialect = loaded[3].script.as_ref().unwrap();
+    assert_eq!(dialect.warnings.len(), 1, "the build tool's element: {:?}", dialect.warnings);
+    let born = dialect.fixtures["patient-fixture"]["birthDate"].as_str().unwrap();
+    assert!(born.len() == 10 && !born.contains('$'), "worked out: {born}");
+    let load = loaded[4].script.as_ref().unwrap();
+    assert_eq!(load.fixtures.len(), 3);
 }
 
 #[tokio::test]
@@ -429,6 +438,36 @@ async fn a_failed_setup_leaves_the_tests_not_run_and_unreadable_scripts_are_repo
         matches!(&scenario(&report, "broken.load").verdict, Verdict::NotRun(why) if why.contains("could not be read"))
     );
     assert_eq!(scenario(&report, "flags.setup").exchanges.len(), 1, "the test's own search is not sent");
+}
+
+#[tokio::test]
+async fn a_failed_assert_that_stops_the_test_leaves_the_rest_of_the_test_not_run() {
+    let address = spawn(Fault::None);
+    let dir = tempfile::tempdir().unwrap();
+    let stop = json!({"url": "http://touchstone.aegis.net/touchstone/fhir/testing/StructureDefinition/testscript-assert-stopTestOnFail", "valueBoolean": true});
+    let script = json!({
+        "resourceType": "TestScript", "id": "stops", "name": "stops", "status": "active", "url": "http://q.example/TestScript/s",
+        "test": [
+            {"name": "stopped", "action": [
+                r4_operation("search", json!({"resource": "Condition"})),
+                assert_action(json!({"extension": [stop], "description": "a wrong total", "expression": "Bundle.total = 5"})),
+                r4_operation("search", json!({"resource": "Patient"})),
+                assert_action(json!({"response": "okay"})),
+                assert_action(json!({"resource": "Bundle"})),
+            ]},
+            {"name": "next", "action": [
+                r4_operation("search", json!({"resource": "Condition"})),
+                assert_action(json!({"stopTestOnFail": true, "response": "okay"})),
+            ]},
+        ],
+    });
+    write(dir.path(), "stops.json", &script);
+    let report = run(dir.path(), &format!("{address}/48/fhir")).await;
+    assert_eq!(counts(&report), (4, 1, 1, 2), "{report:#?}");
+    let stopped = scenario(&report, "stops.stopped");
+    assert_eq!(stopped.exchanges.len(), 1, "the search after the failure is not made");
+    assert!(stopped.checks[1].found.contains("the test stopped: a wrong total failed"), "{:?}", stopped.checks[1]);
+    assert_eq!(scenario(&report, "stops.next").verdict, Verdict::Passed, "the next test runs");
 }
 
 #[tokio::test]

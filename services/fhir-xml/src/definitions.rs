@@ -163,6 +163,12 @@ impl Structure {
         self.types.get(name).filter(|def| def.kind == Kind::Resource && !matches!(name, "Resource" | "DomainResource"))
     }
 
+    /// The names of every type the table holds (data types, resources, backbone paths), in no
+    /// particular order.
+    pub fn type_names(&self) -> impl Iterator<Item = &str> {
+        self.types.keys().map(String::as_str)
+    }
+
     /// How many types the table holds.
     pub fn len(&self) -> usize {
         self.types.len()

@@ -57,17 +57,25 @@ impl Progress for Console {
 /// not run with their reasons, then the totals.
 pub fn summary(report: &RunReport) -> String {
     let mut text = format!("{} against {}\n\n", report.tool, report.target);
-    text.push_str(&format!("{:<14} {:>6} {:>6} {:>6} {:>7}\n", "group", "run", "passed", "failed", "not run"));
+    // TestScript groups are script names, often longer than the suite's.
+    let width = report.groups().iter().map(|group| group.chars().count()).max().unwrap_or(0).max(14);
+    text.push_str(&format!("{:<width$} {:>6} {:>6} {:>6} {:>7}\n", "group", "run", "passed", "failed", "not run"));
     for group in report.groups() {
         let cases: Vec<&ScenarioResult> = report.scenarios.iter().filter(|scenario| scenario.group == group).collect();
         let count = |label: &str| cases.iter().filter(|case| case.verdict.label() == label).count();
         text.push_str(&format!(
-            "{group:<14} {:>6} {:>6} {:>6} {:>7}\n",
+            "{group:<width$} {:>6} {:>6} {:>6} {:>7}\n",
             cases.len(),
             count("passed"),
             count("failed"),
             count("not run")
         ));
+    }
+    for scenario in report.scenarios.iter().filter(|scenario| !scenario.warnings.is_empty()) {
+        text.push_str(&format!("\nWARNINGS {}\n", scenario.group));
+        for warning in &scenario.warnings {
+            text.push_str(&format!("         {warning}\n"));
+        }
     }
     for scenario in &report.scenarios {
         match &scenario.verdict {
@@ -92,7 +100,14 @@ pub fn summary(report: &RunReport) -> String {
         totals.checks_not_run,
         report.millis as f64 / 1000.0
     ));
+    text.push_str(&profile_validations(totals.profile_validations_not_run));
     text
+}
+
+/// The line every report gives the profile validations (`validateProfileId`) that were not made.
+pub fn profile_validations(count: usize) -> String {
+    let noun = if count == 1 { "validation" } else { "validations" };
+    format!("{count} profile {noun} (validateProfileId) not run: this runner validates no profiles\n")
 }
 
 #[cfg(test)]
@@ -108,6 +123,8 @@ mod tests {
         assert!(text.contains("rule: The BgZ (48) query list"), "{text}");
         assert!(text.contains("NOT RUN  metering.exchange-reported"), "{text}");
         assert!(text.contains("discovery"), "{text}");
+        assert!(text.contains("1 profile validation (validateProfileId) not run"), "{text}");
+        assert!(text.contains("WARNINGS retrieval\n         TestScript.foo is ignored"), "{text}");
     }
 
     #[tokio::test]

@@ -34,6 +34,7 @@ pub fn to_html(report: &RunReport) -> String {
                     span."not-run" { (totals.not_run) " not run" }
                     " (" (totals.checks) " checks, " (totals.checks_failed) " failed)"
                 }
+                p id="profile-validations" { (crate::report::console::profile_validations(totals.profile_validations_not_run).trim_end()) }
                 table {
                     tr { th { "group" } th { "run" } th { "passed" } th { "failed" } th { "not run" } }
                     @for group in report.groups() {
@@ -79,11 +80,20 @@ fn scenario_section(scenario: &ScenarioResult) -> Markup {
             @if let Some(reason) = scenario.verdict.reason() {
                 p { strong { "Why: " } (reason) }
             }
+            @if !scenario.warnings.is_empty() {
+                p { strong { "Read past in this script:" } }
+                ul.warnings {
+                    @for warning in &scenario.warnings {
+                        li { (warning) }
+                    }
+                }
+            }
             @if !scenario.checks.is_empty() {
                 ul {
                     @for check in &scenario.checks {
-                        li class=(if check.passed { "passed" } else { "failed" }) {
-                            (if check.passed { "✓ " } else { "✗ " }) (check.expected)
+                        li class=(if check.passed { "passed" } else if check.not_run { "not-run" } else { "failed" }) {
+                            (if check.passed { "✓ " } else if check.not_run { "– " } else { "✗ " }) (check.expected)
+                            @if check.profile_validation { " (profile validation)" }
                             @if !check.found.is_empty() { " (found: " (check.found) ")" }
                         }
                     }
@@ -129,5 +139,7 @@ mod tests {
         // The response body is shown as text, never as markup.
         assert!(page.contains("&lt;b&gt;*********&lt;/b&gt;"), "{page}");
         assert!(page.contains("Why: </strong>needs an auditor"));
+        assert!(page.contains("1 profile validation (validateProfileId) not run"), "{page}");
+        assert!(page.contains("TestScript.foo is ignored"), "{page}");
     }
 }

@@ -28,6 +28,17 @@ pub fn to_junit(report: &RunReport) -> String {
         suite.push_attribute(("skipped", count(|verdict| matches!(verdict, Verdict::NotRun(_))).as_str()));
         suite.push_attribute(("time", seconds(cases.iter().map(|case| case.millis).sum()).as_str()));
         let _ = writer.write_event(Event::Start(suite));
+        // The profile validations not made, on a line of their own (a property of the suite).
+        let profiles: usize = cases
+            .iter()
+            .map(|case| case.checks.iter().filter(|check| check.not_run && check.profile_validation).count())
+            .sum();
+        let _ = writer.write_event(Event::Start(BytesStart::new("properties")));
+        let mut property = BytesStart::new("property");
+        property.push_attribute(("name", "profile-validations-not-run"));
+        property.push_attribute(("value", profiles.to_string().as_str()));
+        let _ = writer.write_event(Event::Empty(property));
+        let _ = writer.write_event(Event::End(BytesEnd::new("properties")));
         for case in cases {
             write_case(&mut writer, case);
         }
@@ -59,7 +70,15 @@ fn write_case(writer: &mut Writer<Vec<u8>>, case: &ScenarioResult) {
         }
     }
     let _ = writer.write_event(Event::Start(BytesStart::new("system-out")));
-    let _ = writer.write_event(Event::Text(BytesText::new(&format!("{}\nrule: {}", case.title, case.rule))));
+    let mut out = format!("{}\nrule: {}", case.title, case.rule);
+    let profiles = case.checks.iter().filter(|check| check.not_run && check.profile_validation).count();
+    if profiles > 0 {
+        out.push_str(&format!("\n{}", crate::report::console::profile_validations(profiles).trim_end()));
+    }
+    for warning in &case.warnings {
+        out.push_str(&format!("\nwarning: {warning}"));
+    }
+    let _ = writer.write_event(Event::Text(BytesText::new(&out)));
     let _ = writer.write_event(Event::End(BytesEnd::new("system-out")));
     let _ = writer.write_event(Event::End(BytesEnd::new("testcase")));
 }
@@ -102,6 +121,9 @@ mod tests {
         assert_eq!(names.iter().filter(|name| *name == "failure").count(), 1);
         assert_eq!(names.iter().filter(|name| *name == "skipped").count(), 1);
         assert!(xml.contains(r#"<testsuites name="pgo-conformance" tests="3" failures="1" skipped="1""#), "{xml}");
+        assert!(xml.contains(r#"<property name="profile-validations-not-run" value="1"/>"#), "{xml}");
+        assert!(xml.contains("1 profile validation (validateProfileId) not run"), "{xml}");
+        assert!(xml.contains("warning: TestScript.foo is ignored"), "{xml}");
         assert!(
             xml.contains("GET https://x.example/fhir/Patient -&gt; 500")
                 || xml.contains("GET https://x.example/fhir/Patient -> 500"),

@@ -26,6 +26,7 @@ pub(crate) mod tests {
             verdict,
             checks,
             exchanges,
+            warnings: Vec::new(),
             millis: 12,
         }
     }
@@ -44,6 +45,7 @@ pub(crate) mod tests {
         };
         let passed = Check::new("a ZAL", true, "");
         let failed = Check::new("the answer is 200", false, "500");
+        let profile = Check { profile_validation: true, ..Check::not_run("valid against Bundle", "no validator") };
         RunReport::new(
             "suite",
             "umcx in https://x.example/zal.xml",
@@ -51,13 +53,16 @@ pub(crate) mod tests {
             1234,
             vec![
                 scenario("discovery.zal", "discovery", Verdict::Passed, vec![passed], Vec::new()),
-                scenario(
-                    "retrieval.48.q5.json",
-                    "retrieval",
-                    Verdict::Failed("the answer is 200 (found: 500)".into()),
-                    vec![failed],
-                    vec![exchange],
-                ),
+                ScenarioResult {
+                    warnings: vec!["TestScript.foo is ignored: not an element".into()],
+                    ..scenario(
+                        "retrieval.48.q5.json",
+                        "retrieval",
+                        Verdict::Failed("the answer is 200 (found: 500)".into()),
+                        vec![failed, profile],
+                        vec![exchange],
+                    )
+                },
                 scenario(
                     "metering.exchange-reported",
                     "metering",

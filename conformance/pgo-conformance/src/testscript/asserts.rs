@@ -8,9 +8,11 @@
 //! `expected` starting with `warning:` and `found` saying what was found, because the script
 //! says its failure must not fail the test (and it is not "not run": it was checked).
 
+use super::dialect::extensions;
 use super::minimum;
 use super::model::Assert;
 use super::operators::{Operator, shown};
+use super::rules;
 use super::state::{Problem, Request, Source, State, header_values};
 use super::variables;
 use crate::outcome::Check;
@@ -19,11 +21,13 @@ use crate::outcome::Check;
 pub(crate) struct Part {
     pub what: String,
     pub result: Result<(), Problem>,
+    /// A profile validation (`validateProfileId`), never run and counted on its own.
+    pub profile_validation: bool,
 }
 
 impl Part {
     pub(crate) fn new(what: impl Into<String>, result: Result<(), Problem>) -> Part {
-        Part { what: what.into(), result }
+        Part { what: what.into(), result, profile_validation: false }
     }
 
     /// A part compared with `operator`: held, or failed saying what was found.
@@ -44,7 +48,7 @@ impl Part {
                     if operator.holds(&found, expected) { Ok(()) } else { Err(Problem::Failed(shown(&found))) }
                 },
             );
-        Part { what, result }
+        Part::new(what, result)
     }
 }
 
@@ -66,11 +70,12 @@ pub(crate) fn check(assert: &Assert, state: &State<'_>) -> Check {
     if !failed.is_empty() {
         let found = failed.join("; ");
         if assert.warning_only {
-            return Check { expected: format!("warning: {expected}"), passed: true, not_run: false, found };
+            return Check { expected: format!("warning: {expected}"), found, ..Check::new("", true, "") };
         }
         Check::new(expected, false, found)
     } else if !not_run.is_empty() {
-        Check::not_run(expected, not_run.join("; "))
+        let only_profiles = parts.iter().all(|part| part.result.is_ok() || part.profile_validation);
+        Check { profile_validation: only_profiles, ..Check::not_run(expected, not_run.join("; ")) }
     } else {
         Check::new(expected, true, "")
     }
@@ -140,6 +145,9 @@ fn parts(assert: &Assert, state: &State<'_>) -> Vec<Part> {
     if let Some(id) = &assert.minimum_id {
         parts.push(minimum_part(id, source().and_then(Source::body), state));
     }
+    if let Some(call) = extensions::rule_call(assert) {
+        parts.push(rules::part(&call, assert.source_id.as_deref(), state));
+    }
     // A compareToSourcePath comparison is already reported as not run.
     if assert.expression.is_some() || (assert.compare_to_source_id.is_some() && assert.compare_to_source_path.is_none())
     {
@@ -159,8 +167,8 @@ fn parts(assert: &Assert, state: &State<'_>) -> Vec<Part> {
 fn unsupported(assert: &Assert) -> Vec<Part> {
     let mut parts = Vec::new();
     let not_run = |what: String, why: &str| Part::new(what, Err(Problem::NotRun(why.to_owned())));
-    if assert.rule.is_some() || assert.ruleset.is_some() {
-        parts.push(not_run("a rule".into(), "STU3 rules run external code: not supported"));
+    if assert.ruleset.is_some() {
+        parts.push(not_run("a ruleset".into(), "STU3 rulesets run external code: not supported"));
     }
     if let Some(path) = &assert.path {
         parts.push(not_run(format!("path {path:?}"), "XPath/JSONPath is not supported; only FHIRPath expressions are"));
@@ -169,7 +177,9 @@ fn unsupported(assert: &Assert) -> Vec<Part> {
         parts.push(not_run(format!("compareToSourcePath {path:?}"), "XPath/JSONPath is not supported"));
     }
     if let Some(profile) = &assert.validate_profile_id {
-        parts.push(not_run(format!("valid against profile {profile}"), "validateProfileId needs a profile validator"));
+        let why = "validateProfileId needs a profile validator, which this runner does not have";
+        let part = not_run(format!("valid against profile {profile}"), why);
+        parts.push(Part { profile_validation: true, ..part });
     }
     if assert.navigation_links.is_some() {
         parts.push(not_run("the Bundle's navigation links".into(), "navigationLinks is not supported"));
@@ -296,10 +306,12 @@ mod tests {
 
     fn script() -> Script {
         Script {
-            id: "s".into(),
-            release: Detected { release: fhir_core::Release::Stu3, why: String::new() },
-            definition: TestScript::default(),
             fixtures: [("expected".to_owned(), json!({"resourceType": "Bundle", "type": "searchset"}))].into(),
+            ..Script::new(
+                "s",
+                Detected { release: fhir_core::Release::Stu3, why: String::new() },
+                TestScript::default(),
+            )
         }
     }
 
@@ -369,7 +381,8 @@ mod tests {
             (json!({"path": "fhir:Bundle/fhir:total"}), "XPath"),
             (json!({"expression": "Bundle.resolve().exists()"}), "resolve"),
             (json!({"navigationLinks": true}), "navigationLinks"),
-            (json!({"rule": {"ruleId": "r"}}), "rules"),
+            (json!({"rule": {"ruleId": "r"}}), "not one this runner implements"),
+            (json!({"ruleset": {"rulesetId": "r"}}), "rulesets"),
             (json!({"label": "nothing"}), "nothing"),
             (json!({"expression": "Bundle.total", "operator": "approximately", "value": "2"}), "operator"),
         ] {

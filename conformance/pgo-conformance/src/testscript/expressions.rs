@@ -1,10 +1,12 @@
 //! FHIRPath as TestScripts use it: `${name}` substituted first, then evaluated with the script's
-//! variables as `%name` (and `%resource` the focus). What the evaluator cannot do (an unsupported
+//! variables as `%name` (and `%resource` the focus), over the FHIR structure of the script's
+//! release (`type_model`), so type tests are decided. What the evaluator cannot do (an unsupported
 //! function, an undefined constant) is not run; what the data makes fail (a type error, more
 //! than one item where one is needed) is failed. An expression that does not parse here is not
 //! run: the script may be right and this evaluator incomplete.
 
 use super::state::{Problem, State};
+use super::type_model::StructureModel;
 use super::variables;
 use fhirpath::{EvalError, EvalErrorKind, Expression, Item};
 use serde_json::Value;
@@ -16,7 +18,8 @@ pub(crate) fn values(text: &str, focus: &Value, state: &State<'_>) -> Result<Vec
 
 pub(crate) fn values_at(text: &str, focus: &Value, state: &State<'_>, depth: usize) -> Result<Vec<String>, Problem> {
     let (expression, environment) = prepare(text, state, depth)?;
-    let environment = constants(&environment);
+    let model = StructureModel::of(state.script.release.release);
+    let environment = constants(&environment).with_model(&model);
     let items = expression.evaluate(focus, &environment).map_err(|error| problem(text, &error))?;
     Ok(items.iter().map(item_text).collect())
 }
@@ -24,7 +27,8 @@ pub(crate) fn values_at(text: &str, focus: &Value, state: &State<'_>, depth: usi
 /// `text` on `focus` as a Boolean (FHIRPath singleton evaluation; empty is `None`).
 pub(crate) fn truth(text: &str, focus: &Value, state: &State<'_>) -> Result<Option<bool>, Problem> {
     let (expression, environment) = prepare(text, state, 0)?;
-    let environment = constants(&environment);
+    let model = StructureModel::of(state.script.release.release);
+    let environment = constants(&environment).with_model(&model);
     expression.evaluate_boolean(focus, &environment).map_err(|error| problem(text, &error))
 }
 
@@ -43,7 +47,7 @@ fn prepare(text: &str, state: &State<'_>, depth: usize) -> Result<(Expression, V
     Ok((expression, named))
 }
 
-fn constants(named: &[(String, String)]) -> fhirpath::Environment<'static> {
+fn constants<'a>(named: &[(String, String)]) -> fhirpath::Environment<'a> {
     named.iter().fold(fhirpath::Environment::new(), |environment, (name, value)| environment.with_string(name, value))
 }
 
@@ -96,10 +100,12 @@ mod tests {
     fn script() -> Script {
         let variable = Variable { name: "wanted".into(), default_value: Some("p1".into()), ..Variable::default() };
         Script {
-            id: "s".into(),
-            release: Detected { release: fhir_core::Release::R4, why: String::new() },
-            definition: TestScript { variable: vec![variable], ..TestScript::default() },
             fixtures: Default::default(),
+            ..Script::new(
+                "s",
+                Detected { release: fhir_core::Release::R4, why: String::new() },
+                TestScript { variable: vec![variable], ..TestScript::default() },
+            )
         }
     }
 

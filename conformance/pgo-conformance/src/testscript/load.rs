@@ -3,8 +3,12 @@
 //! and its fixtures read as JSON. A script that cannot be read is kept with its problem, so the
 //! run reports it instead of losing it.
 
+use super::builtins::Clock;
+use super::dialect;
 use super::model::TestScript;
 use super::release::{self, Detected};
+use super::state::{Problem, State};
+use super::variables;
 use anyhow::Context;
 use fhir_core::Release;
 use quick_xml::events::Event;
@@ -30,8 +34,32 @@ pub struct Script {
     pub release: Detected,
     /// The resource.
     pub definition: TestScript,
-    /// The fixtures by id, as JSON.
+    /// The fixtures by id, as JSON (built-ins and variables in them substituted).
     pub fixtures: BTreeMap<String, Value>,
+    /// The clock its built-ins are worked out from.
+    pub clock: Clock,
+    /// The script's own UUID (`${UUID-ST}`).
+    pub uuid: uuid::Uuid,
+    /// Static variables' values worked out while reading it (fixtures used them).
+    pub statics: BTreeMap<String, String>,
+    /// What in the script the runner read past: elements it does not know, and why.
+    pub warnings: Vec<String>,
+}
+
+impl Script {
+    /// A script without fixtures, read at the system clock's now.
+    pub(crate) fn new(id: impl Into<String>, release: Detected, definition: TestScript) -> Script {
+        Script {
+            id: id.into(),
+            release,
+            definition,
+            fixtures: BTreeMap::new(),
+            clock: Clock::system(),
+            uuid: uuid::Uuid::new_v4(),
+            statics: BTreeMap::new(),
+            warnings: Vec::new(),
+        }
+    }
 }
 
 impl LoadedScript {
@@ -45,19 +73,29 @@ impl LoadedScript {
 }
 
 /// Every TestScript under `dir` (recursively, hidden entries and symlinked folders left out), in
-/// path order. Only a folder that cannot be read is an error; a file that cannot be read is a
-/// [`LoadedScript`] with its problem.
+/// path order, read now. Only a folder that cannot be read is an error; a file that cannot be
+/// read is a [`LoadedScript`] with its problem.
 pub fn load_dir(dir: &Path) -> anyhow::Result<Vec<LoadedScript>> {
+    load_dir_at(dir, &Clock::system())
+}
+
+/// As [`load_dir`], with built-ins worked out from `clock`.
+pub fn load_dir_at(dir: &Path, clock: &Clock) -> anyhow::Result<Vec<LoadedScript>> {
     let mut files = Vec::new();
     collect(dir, &mut files).with_context(|| format!("reading the folder {}", dir.display()))?;
     files.sort();
-    Ok(files.iter().filter_map(|path| load_file(path)).collect())
+    Ok(files.iter().filter_map(|path| load_file_at(path, clock)).collect())
 }
 
 /// The script in `path`; `None` when the file is FHIR but not a TestScript (a fixture).
 pub fn load_file(path: &Path) -> Option<LoadedScript> {
+    load_file_at(path, &Clock::system())
+}
+
+/// As [`load_file`], with built-ins worked out from `clock`.
+pub fn load_file_at(path: &Path, clock: &Clock) -> Option<LoadedScript> {
     let script = match std::fs::read(path) {
-        Ok(bytes) => parse(path, &bytes)?,
+        Ok(bytes) => parse(path, &bytes, clock)?,
         Err(error) => Err(format!("cannot read the file: {error}")),
     };
     Some(LoadedScript { path: path.to_owned(), script })
@@ -82,7 +120,7 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// The script in `bytes`: `None` when it is not a TestScript.
-fn parse(path: &Path, bytes: &[u8]) -> Option<Result<Script, String>> {
+fn parse(path: &Path, bytes: &[u8], clock: &Clock) -> Option<Result<Script, String>> {
     let read = if extension(path) == "xml" {
         match root_element(bytes) {
             Ok(root) if root != "TestScript" => return None,
@@ -94,24 +132,41 @@ fn parse(path: &Path, bytes: &[u8]) -> Option<Result<Script, String>> {
             Ok(json) if json["resourceType"] != "TestScript" => return None,
             Ok(json) => {
                 let detected = release::of_json(&json, path);
-                Ok((json, detected))
+                let warnings = dialect::json_warnings(&json, detected.release);
+                Ok((json, detected, warnings))
             }
             Err(error) => Err(format!("not JSON: {error}")),
         }
     };
-    Some(read.and_then(|(json, detected)| script(path, json, detected)))
+    Some(read.and_then(|(json, detected, warnings)| script(path, json, detected, warnings, clock)))
 }
 
-fn script(path: &Path, json: Value, release: Detected) -> Result<Script, String> {
+fn script(path: &Path, json: Value, release: Detected, warnings: Vec<String>, clock: &Clock) -> Result<Script, String> {
+    let mut warnings = warnings;
+    warnings.extend(dialect::extensions::unknown(&json));
     let definition: TestScript =
         serde_json::from_value(json).map_err(|error| format!("not a TestScript this runner reads: {error}"))?;
-    let fixtures = fixtures(path, &definition, release.release)?;
     let id = definition.id.clone().unwrap_or_else(|| stem(path));
-    Ok(Script { id, release, definition, fixtures })
+    let mut script = Script { clock: *clock, warnings, ..Script::new(id, release, definition) };
+    // Fixtures may hold built-ins and the script's static variables (`${DATE, T, Y, -17}`): they
+    // are substituted in the fixture's text, before it is read, by a state that has no fixtures
+    // yet. The values it worked out are the run's, so `T` is one date in fixtures and tests.
+    let (fixtures, statics) = {
+        let state = State::new(&script);
+        (fixtures(path, &script.definition, script.release.release, &state)?, state.statics())
+    };
+    script.fixtures = fixtures;
+    script.statics = statics;
+    Ok(script)
 }
 
 /// The fixtures of `definition`: files relative to the script, or `#id` contained resources.
-fn fixtures(path: &Path, definition: &TestScript, release: Release) -> Result<BTreeMap<String, Value>, String> {
+fn fixtures(
+    path: &Path,
+    definition: &TestScript,
+    release: Release,
+    state: &State<'_>,
+) -> Result<BTreeMap<String, Value>, String> {
     let folder = path.parent().unwrap_or(Path::new("."));
     let mut fixtures = BTreeMap::new();
     for fixture in &definition.fixture {
@@ -129,7 +184,7 @@ fn fixtures(path: &Path, definition: &TestScript, release: Release) -> Result<BT
             // Fetching would make a run depend on a third server; published material ships files.
             return Err(format!("fixture {id}: {reference} is remote; only files next to the script are read"));
         } else {
-            read_fixture(&folder.join(reference), release)
+            read_fixture(&folder.join(reference), release, state)
                 .map_err(|why| format!("fixture {id} ({reference}): {why}"))?
         };
         fixtures.insert(id, resource);
@@ -137,12 +192,32 @@ fn fixtures(path: &Path, definition: &TestScript, release: Release) -> Result<BT
     Ok(fixtures)
 }
 
-fn read_fixture(path: &Path, release: Release) -> Result<Value, String> {
-    let bytes = std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    match extension(path).as_str() {
-        "xml" => release::read_xml(&bytes, release),
-        _ => serde_json::from_slice(&bytes).map_err(|error| format!("not JSON: {error}")),
+/// A fixture file, its `${...}` substituted (escaped for its format), as JSON.
+pub(crate) fn read_fixture(path: &Path, release: Release, state: &State<'_>) -> Result<Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let xml = extension(path) == "xml";
+    let text = if text.contains("${") {
+        let escape: &dyn Fn(&str) -> String = if xml { &escape_xml } else { &escape_json };
+        variables::substitute_escaped(&text, state, 0, escape).map_err(|problem| match problem {
+            Problem::NotRun(why) | Problem::Failed(why) => format!("its variables: {why}"),
+        })?
+    } else {
+        text
+    };
+    if xml {
+        release::read_xml(text.as_bytes(), release)
+    } else {
+        serde_json::from_str(&text).map_err(|error| format!("not JSON: {error}"))
     }
+}
+
+fn escape_xml(value: &str) -> String {
+    quick_xml::escape::escape(value).into_owned()
+}
+
+fn escape_json(value: &str) -> String {
+    let quoted = serde_json::Value::String(value.to_owned()).to_string();
+    quoted[1..quoted.len() - 1].to_owned()
 }
 
 /// The local name of the document's root element.
@@ -222,6 +297,35 @@ mod tests {
         let script = loaded[0].script.as_ref().unwrap();
         assert_eq!(script.id, "c");
         assert_eq!(script.fixtures["f"]["resourceType"], "Patient");
+    }
+
+    #[test]
+    fn fixtures_get_built_ins_and_static_variables_escaped_for_their_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let patient = r#"<Patient xmlns="http://hl7.org/fhir"><id value="p1"/><name><text value="${label}"/></name><birthDate value="${DATE, T, Y, -17}"/></Patient>"#;
+        std::fs::write(dir.path().join("patient.xml"), patient).unwrap();
+        let observation = r#"{"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "${label}"}, "effectiveDateTime": "${DATE, T, D, -3}T10:00:00+01:00"}"#;
+        std::fs::write(dir.path().join("observation.json"), observation).unwrap();
+        let fixtures = r#"<fixture id="p"><resource><reference value="patient.xml"/></resource></fixture><fixture id="o"><resource><reference value="observation.json"/></resource></fixture><variable><name value="T"/><defaultValue value="${CURRENTDATE}"/></variable><variable><name value="label"/><defaultValue value="a &lt;b&gt; &quot;c&quot; &amp; d"/></variable>"#;
+        std::fs::write(dir.path().join("script.xml"), script_xml(fixtures)).unwrap();
+        let clock = Clock::fixed(chrono::DateTime::parse_from_rfc3339("2026-03-31T10:15:30+02:00").unwrap());
+        let loaded = load_dir_at(dir.path(), &clock).unwrap();
+        let script = loaded[0].script.as_ref().unwrap();
+        assert_eq!(script.fixtures["p"]["birthDate"], "2009-03-31");
+        assert_eq!(script.fixtures["p"]["name"][0]["text"], r#"a <b> "c" & d"#);
+        assert_eq!(script.fixtures["o"]["effectiveDateTime"], "2026-03-28T10:00:00+01:00");
+        assert_eq!(script.fixtures["o"]["code"]["text"], r#"a <b> "c" & d"#);
+        assert_eq!(script.statics["T"], "2026-03-31", "the run sees the same T");
+    }
+
+    #[test]
+    fn a_fixture_whose_variables_cannot_be_worked_out_is_a_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("p.xml"), PATIENT.replace("female", "${nobody}")).unwrap();
+        let fixture = r#"<fixture id="f"><resource><reference value="p.xml"/></resource></fixture>"#;
+        std::fs::write(dir.path().join("script.xml"), script_xml(fixture)).unwrap();
+        let loaded = load_dir(dir.path()).unwrap();
+        assert!(loaded[0].script.as_ref().unwrap_err().contains("nobody"));
     }
 
     #[test]

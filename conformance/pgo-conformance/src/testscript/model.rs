@@ -1,7 +1,8 @@
 //! The parts of a FHIR `TestScript` (STU3 and R4) the runner reads, as serde types over the
-//! resource's JSON form (XML scripts are converted to JSON first). Elements it does not read are
-//! ignored here; those that change what an assert means (`rule`, `path`, ...) are kept so the
-//! runner can report them as not run instead of skipping them silently.
+//! resource's JSON form (XML scripts are converted to JSON first, see `dialect`). Elements it does
+//! not read are ignored here; those that change what an assert means (`rule`, `path`, ...) are kept
+//! so the runner can report them as not run instead of skipping them silently. The dialect's
+//! additions are read too: extensions, `stopTestOnFail`, a profile given as a canonical.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -25,18 +26,21 @@ pub struct TestScript {
     /// Resources `#id` fixtures may point at.
     #[serde(default)]
     pub contained: Vec<Value>,
+    /// Extensions (the engine's rule declarations among them).
+    #[serde(default)]
+    pub extension: Vec<Extension>,
     /// Fixtures: resources the script compares with or reads variables from.
     #[serde(default)]
     pub fixture: Vec<Fixture>,
     /// Profiles `validateProfileId` names.
     #[serde(default)]
-    pub profile: Vec<Reference>,
+    pub profile: Vec<Profile>,
     /// Variables, substituted as `${name}` and given to FHIRPath as `%name`.
     #[serde(default)]
     pub variable: Vec<Variable>,
-    /// STU3 rules (external code): never run.
+    /// STU3 rule declarations: the code a rule id stands for.
     #[serde(default)]
-    pub rule: Vec<Value>,
+    pub rule: Vec<RuleDeclaration>,
     /// The actions run once before the tests.
     pub setup: Option<Section>,
     /// The tests.
@@ -53,6 +57,97 @@ pub struct Reference {
     pub id: Option<String>,
     /// A relative file path, `#contained-id` or a URL.
     pub reference: Option<String>,
+}
+
+/// `TestScript.profile`: a Reference, or (as the dialect writes it) a canonical, as a string or
+/// as an object with a `value`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Profile {
+    /// `"http://..."`.
+    Canonical(String),
+    /// `{"id": .., "reference": ..}` or `{"id": .., "value": ..}`.
+    Element {
+        /// The id `validateProfileId` names.
+        id: Option<String>,
+        /// The profile's URL.
+        reference: Option<String>,
+        /// The profile's URL, as the dialect writes it.
+        value: Option<String>,
+    },
+}
+
+impl Profile {
+    /// The id and URL.
+    pub fn parts(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            Profile::Canonical(url) => (None, Some(url)),
+            Profile::Element { id, reference, value } => (id.as_deref(), reference.as_deref().or(value.as_deref())),
+        }
+    }
+}
+
+/// An extension: its URL, nested extensions, and its `value[x]` if any.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Extension {
+    /// What it is.
+    #[serde(default)]
+    pub url: String,
+    /// Nested extensions.
+    #[serde(default)]
+    pub extension: Vec<Extension>,
+    /// `valueBoolean`, `valueString`, ... as found.
+    #[serde(flatten)]
+    pub rest: serde_json::Map<String, Value>,
+}
+
+impl Extension {
+    /// The value as text (a string, number or Boolean `value[x]`).
+    pub fn value_text(&self) -> Option<String> {
+        self.rest.iter().find(|(name, _)| name.starts_with("value")).and_then(|(_, value)| match value {
+            Value::String(text) => Some(text.clone()),
+            Value::Bool(_) | Value::Number(_) => Some(value.to_string()),
+            _ => None,
+        })
+    }
+
+    /// The nested extension `url`.
+    pub fn nested(&self, url: &str) -> Option<&Extension> {
+        self.extension.iter().find(|extension| extension.url == url)
+    }
+}
+
+/// A rule's parameter (`name`, `value`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RuleParam {
+    /// Its name.
+    #[serde(default)]
+    pub name: String,
+    /// Its value (variables substituted when used).
+    pub value: Option<String>,
+}
+
+/// `TestScript.rule` (STU3): an id and the code it stands for.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RuleDeclaration {
+    /// The id asserts name.
+    pub id: Option<String>,
+    /// The code (a Groovy file, in the published material).
+    pub resource: Option<Reference>,
+    /// Parameters for every use.
+    #[serde(default)]
+    pub param: Vec<RuleParam>,
+}
+
+/// `assert.rule` (STU3).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssertRule {
+    /// The declared rule it runs.
+    pub rule_id: Option<String>,
+    /// Parameters of this use.
+    #[serde(default)]
+    pub param: Vec<RuleParam>,
 }
 
 /// `TestScript.fixture`.
@@ -179,6 +274,9 @@ pub struct RequestHeader {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Assert {
+    /// Extensions (the engine's stop-on-failure and rule among them).
+    #[serde(default)]
+    pub extension: Vec<Extension>,
     /// A label.
     pub label: Option<String>,
     /// What it checks.
@@ -216,12 +314,14 @@ pub struct Assert {
     pub response: Option<String>,
     /// A status code (or a list of them, with `in`).
     pub response_code: Option<String>,
-    /// STU3 rule: external code, never run.
-    pub rule: Option<Value>,
+    /// STU3 rule: a declared rule to run.
+    pub rule: Option<AssertRule>,
     /// STU3 ruleset: external code, never run.
     pub ruleset: Option<Value>,
     /// The fixture or response checked (the last response when absent).
     pub source_id: Option<String>,
+    /// A failure stops the test (R5, and the dialect in STU3 and R4).
+    pub stop_test_on_fail: Option<bool>,
     /// A profile of `TestScript.profile` to validate against.
     pub validate_profile_id: Option<String>,
     /// The value compared with.

@@ -1,17 +1,24 @@
 //! Which FHIR release a script is written for. STU3 and R4 TestScripts share the FHIR namespace
 //! and most elements, so the release is decided by evidence, strongest first:
 //!
-//! 1. XML that only one release's structure reads (STU3 `rule`/`ruleset`, R4 `operation.method`);
+//! 1. XML that only one release's structure reads (STU3 `rule`/`ruleset`, R4 `operation.method`),
+//!    unless its markers (below) say otherwise;
 //! 2. markers in the script: the operation code system (`http://hl7.org/fhir/testscript-operation-codes`
-//!    is STU3, `http://terminology.hl7.org/CodeSystem/...` R4), `accept`/`contentType` as the STU3
-//!    codes `xml`/`json` or as R4 MIME types, `rule`/`ruleset` (STU3) or `method` (R4) in JSON;
+//!    is STU3, `http://terminology.hl7.org/CodeSystem/...` R4), `rule`/`ruleset` (STU3) or
+//!    `method` (R4) in JSON; only without those, `accept`/`contentType` as the STU3 codes
+//!    `xml`/`json` or as R4 MIME types (the published R4 scripts write `json` and `xml` too);
 //! 3. a folder or file name with a release token: `stu3`, `dstu3`, `fhir3`, `r3` or `r4`, `fhir4`
 //!    (the published material is sorted that way, e.g. `FHIR3-0-2-...`);
 //! 4. otherwise STU3, the release of most MedMij data services.
 //!
+//! A script neither release reads as it is (the dialect's `stopTestOnFail` element, a profile
+//! with a `value`) is fitted to each release first (`dialect`), and the release whose fitted
+//! reading its markers name is taken, with the warnings of what was left out.
+//!
 //! The release only decides how XML (fixtures, responses) becomes JSON; and because a wrong
 //! guess would make valid XML unreadable, [`read_xml`] falls back to the other release.
 
+use super::dialect;
 use fhir_core::Release;
 use serde_json::Value;
 use std::path::Path;
@@ -25,17 +32,61 @@ pub struct Detected {
     pub why: String,
 }
 
-/// The release a script read from XML is for, and the script as JSON.
-pub(crate) fn of_xml(bytes: &[u8], path: &Path) -> Result<(Value, Detected), String> {
+/// A script as JSON, its release, and what was read past to read it.
+pub(crate) type ReadScript = (Value, Detected, Vec<String>);
+
+/// The release a script read from XML is for, the script as JSON, and the warnings.
+pub(crate) fn of_xml(bytes: &[u8], path: &Path) -> Result<ReadScript, String> {
     let read = |release| fhir_xml::from_xml(release, bytes, fhir_xml::ReadLimits::default());
-    match (read(Release::Stu3), read(Release::R4)) {
-        (Ok(json), Err(_)) => Ok((json, Detected { release: Release::Stu3, why: "only STU3 reads it".into() })),
-        (Err(_), Ok(json)) => Ok((json, Detected { release: Release::R4, why: "only R4 reads it".into() })),
+    let (stu3, r4) = (read(Release::Stu3), read(Release::R4));
+    let strictly = match (&stu3, &r4) {
         (Ok(json), Ok(_)) => {
-            let detected = of_json(&json, path);
-            Ok((json, detected))
+            let detected = of_json(json, path);
+            return Ok((json.clone(), detected, Vec::new()));
         }
-        (Err(stu3), Err(r4)) => Err(format!("not a FHIR TestScript (as STU3: {stu3}; as R4: {r4})")),
+        (Ok(json), Err(_)) => Some((Release::Stu3, json)),
+        (Err(_), Ok(json)) => Some((Release::R4, json)),
+        (Err(_), Err(_)) => None,
+    };
+    // One release reads it as it is: taken, unless the script's own markers name the other.
+    if let Some((release, json)) = strictly {
+        let named = marker(json).map(|(named, _)| named);
+        if named.is_none_or(|named| named == release) {
+            let why = format!("only {} reads it", release.as_str().to_uppercase());
+            return Ok((json.clone(), Detected { release, why }, Vec::new()));
+        }
+    }
+    type Fitted = Result<(Value, Vec<String>), String>;
+    let fitted = |release: Release| -> Fitted {
+        let (xml, warnings) = dialect::fit_xml(bytes, release)?;
+        let json =
+            fhir_xml::from_xml(release, &xml, fhir_xml::ReadLimits::default()).map_err(|error| error.to_string())?;
+        Ok((json, warnings))
+    };
+    let candidates: Vec<(Release, Fitted)> =
+        [Release::Stu3, Release::R4].into_iter().map(|release| (release, fitted(release))).collect();
+    let readable: Vec<(Release, &(Value, Vec<String>))> =
+        candidates.iter().filter_map(|(release, read)| read.as_ref().ok().map(|read| (*release, read))).collect();
+    let chosen = readable
+        .iter()
+        .find(|(release, (json, _))| marker(json).is_some_and(|(named, _)| named == *release))
+        .or_else(|| readable.iter().find(|(release, _)| strictly.is_some_and(|(strict, _)| strict == *release)))
+        .or_else(|| readable.first());
+    match chosen {
+        Some((release, (json, warnings))) => {
+            let why = match marker(json) {
+                Some((named, why)) if named == *release => why.to_owned(),
+                _ => format!("read as {} with the dialect", release.as_str().to_uppercase()),
+            };
+            Ok((json.clone(), Detected { release: *release, why }, warnings.clone()))
+        }
+        None => {
+            let why = |release: Release| match candidates.iter().find(|(candidate, _)| *candidate == release) {
+                Some((_, Err(why))) => why.clone(),
+                _ => String::new(),
+            };
+            Err(format!("not a FHIR TestScript (as STU3: {}; as R4: {})", why(Release::Stu3), why(Release::R4)))
+        }
     }
 }
 
@@ -59,32 +110,36 @@ pub(crate) fn read_xml(bytes: &[u8], release: Release) -> Result<Value, String> 
     })
 }
 
-/// Evidence inside the script.
+/// Evidence inside the script: the operation code system, `rule`/`ruleset` or `method` first;
+/// only without those the format codes (published R4 load scripts still write `xml`).
 fn marker(script: &Value) -> Option<(Release, &'static str)> {
-    let mut found = None;
+    let mut strong = None;
+    let mut weak = None;
     visit(script, &mut |key, value| {
-        if found.is_some() {
-            return;
-        }
-        found = match (key, value.as_str()) {
+        let found = match (key, value.as_str()) {
             ("system", Some("http://hl7.org/fhir/testscript-operation-codes")) => {
-                Some((Release::Stu3, "its operation codes are STU3's"))
+                Some((true, Release::Stu3, "its operation codes are STU3's"))
             }
             ("system", Some(system)) if system.starts_with("http://terminology.hl7.org/CodeSystem/testscript-") => {
-                Some((Release::R4, "its operation codes are R4's"))
+                Some((true, Release::R4, "its operation codes are R4's"))
             }
+            ("rule" | "ruleset", None) => Some((true, Release::Stu3, "it has rules (STU3 only)")),
+            ("method", Some(_)) => Some((true, Release::R4, "an operation has a method (R4 only)")),
             ("accept" | "contentType", Some("xml" | "json" | "ttl" | "none")) => {
-                Some((Release::Stu3, "it names formats by STU3 code"))
+                Some((false, Release::Stu3, "it names formats by STU3 code"))
             }
             ("accept" | "contentType", Some(mime)) if mime.contains('/') => {
-                Some((Release::R4, "it names formats by MIME type (R4)"))
+                Some((false, Release::R4, "it names formats by MIME type (R4)"))
             }
-            ("rule" | "ruleset", None) => Some((Release::Stu3, "it has rules (STU3 only)")),
-            ("method", Some(_)) => Some((Release::R4, "an operation has a method (R4 only)")),
             _ => None,
         };
+        match found {
+            Some((true, release, why)) if strong.is_none() => strong = Some((release, why)),
+            Some((false, release, why)) if weak.is_none() => weak = Some((release, why)),
+            _ => {}
+        }
     });
-    found
+    strong.or(weak)
 }
 
 /// Calls `seen` with every key and value in `value`, depth first.
@@ -127,6 +182,13 @@ mod tests {
     }
 
     #[test]
+    fn operation_codes_outweigh_format_codes() {
+        let r4_load = json!({"setup": {"action": [{"operation": {"accept": "xml", "type": {"system": "http://touchstone.com/fhir/extended-operation-codes", "code": "purge"}}}]},
+            "test": [{"action": [{"operation": {"type": {"system": "http://terminology.hl7.org/CodeSystem/testscript-operation-codes", "code": "updateCreate"}, "contentType": "xml"}}]}]});
+        assert_eq!(of_json(&r4_load, Path::new("a.json")).release, Release::R4);
+    }
+
+    #[test]
     fn formats_tell_the_release_when_codes_do_not() {
         let stu3 = json!({"setup": {"action": [{"operation": {"accept": "json"}}]}});
         let r4 = json!({"setup": {"action": [{"operation": {"accept": "application/fhir+xml"}}]}});
@@ -147,8 +209,8 @@ mod tests {
     fn xml_only_one_release_reads_decides() {
         let stu3_only = br#"<TestScript xmlns="http://hl7.org/fhir"><url value="http://x/TestScript/a"/><name value="a"/><status value="active"/><rule><resource><reference value="r"/></resource></rule></TestScript>"#;
         let r4_only = br#"<TestScript xmlns="http://hl7.org/fhir"><url value="http://x/TestScript/a"/><name value="a"/><status value="active"/><test><action><operation><encodeRequestUrl value="true"/><method value="get"/></operation></action></test></TestScript>"#;
-        assert_eq!(of_xml(stu3_only, Path::new("a.xml")).map(|(_, d)| d.release), Ok(Release::Stu3));
-        assert_eq!(of_xml(r4_only, Path::new("a.xml")).map(|(_, d)| d.release), Ok(Release::R4));
+        assert_eq!(of_xml(stu3_only, Path::new("a.xml")).map(|(_, d, _)| d.release), Ok(Release::Stu3));
+        assert_eq!(of_xml(r4_only, Path::new("a.xml")).map(|(_, d, _)| d.release), Ok(Release::R4));
         assert!(of_xml(b"<Patient xmlns=\"urn:other\"/>", Path::new("a.xml")).is_err());
     }
 }

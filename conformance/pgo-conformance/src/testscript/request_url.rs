@@ -3,13 +3,16 @@
 //! target base or with the script's own base, the part of `TestScript.url` before
 //! `/TestScript/`, which is replaced by the target base); else from `targetId` (read, vread,
 //! history of that resource); else `[base]/[resource][params]`. Other absolute URLs are not asked:
-//! the bearer token would go to another server.
+//! the bearer token would go to another server. Writes (which only load scripts make, see
+//! `writes`) are built the same way: `create` at `[base]/[resource]`, `update` at
+//! `[base]/[resource]/[id]` (from `params`, else the id of the fixture sent), `delete` from
+//! `targetId` or `params`, `batch`/`transaction` at the base.
 
 use super::model::Operation;
 use super::state::{Problem, Source, State};
 use super::variables;
 
-/// The read-only operations this runner makes.
+/// The operations this runner makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     Read,
@@ -19,39 +22,55 @@ pub(crate) enum Kind {
     Capabilities,
     /// No type: a GET of `url` or `params` (R4 allows that).
     Get,
+    /// `create`: POST a fixture.
+    Create,
+    /// `update`, `updateCreate`: PUT a fixture.
+    Update,
+    /// `delete`.
+    Delete,
+    /// `batch`, `transaction`: POST a Bundle fixture to the base.
+    Bundle,
+    /// The engine's `purge` (`[type]/[id]/$purge`): remove what the script loads.
+    Purge,
 }
 
-/// Operation codes that change data on the target.
-const WRITES: [&str; 9] = [
-    "create",
-    "update",
-    "updateCreate",
-    "patch",
-    "delete",
-    "deleteCondSingle",
-    "deleteCondMultiple",
-    "batch",
-    "transaction",
-];
+impl Kind {
+    /// Whether it changes data on the target.
+    pub(crate) fn writes(self) -> bool {
+        matches!(self, Kind::Create | Kind::Update | Kind::Delete | Kind::Bundle | Kind::Purge)
+    }
+
+    /// The HTTP method.
+    pub(crate) fn method(self) -> &'static str {
+        match self {
+            Kind::Create | Kind::Bundle => "POST",
+            Kind::Update => "PUT",
+            Kind::Delete | Kind::Purge => "DELETE",
+            _ => "GET",
+        }
+    }
+}
 
 /// The kind of `operation`, or why it is not made.
 pub(crate) fn kind(operation: &Operation) -> Result<Kind, Problem> {
-    if let Some(method) = operation.method.as_deref().filter(|method| !method.eq_ignore_ascii_case("get")) {
-        return Err(Problem::NotRun(format!("the {method} method is not supported: this runner only reads")));
-    }
     let code = operation.kind.as_ref().and_then(|coding| coding.code.as_deref());
-    Ok(match code {
-        Some("read") => Kind::Read,
-        Some("vread") => Kind::Vread,
-        Some("search") => Kind::Search,
-        Some("history") => Kind::History,
-        Some("capabilities") => Kind::Capabilities,
-        None => Kind::Get,
-        Some(code) if WRITES.contains(&code) => {
-            // Qualification runs go against servers with real-looking data; this runner never writes.
-            return Err(Problem::NotRun(format!("the {code} operation changes data on the target: not supported")));
-        }
-        Some(code) => return Err(Problem::NotRun(format!("the {code} operation is not supported"))),
+    let purge = operation.params.as_deref().is_some_and(|params| params.trim_end_matches('/').ends_with("$purge"));
+    let method = operation.method.as_deref().map(str::to_ascii_lowercase);
+    Ok(match (code, method.as_deref()) {
+        (Some("purge"), _) => Kind::Purge,
+        _ if purge => Kind::Purge,
+        (Some("read"), _) => Kind::Read,
+        (Some("vread"), _) => Kind::Vread,
+        (Some("search"), _) => Kind::Search,
+        (Some("history"), _) => Kind::History,
+        (Some("capabilities"), _) => Kind::Capabilities,
+        (Some("create"), _) | (None, Some("post")) => Kind::Create,
+        (Some("update" | "updateCreate"), _) | (None, Some("put")) => Kind::Update,
+        (Some("delete"), _) | (None, Some("delete")) => Kind::Delete,
+        (Some("batch" | "transaction"), _) => Kind::Bundle,
+        (None, None | Some("get")) => Kind::Get,
+        (None, Some(method)) => return Err(Problem::NotRun(format!("the {method} method is not supported"))),
+        (Some(code), _) => return Err(Problem::NotRun(format!("the {code} operation is not supported"))),
     })
 }
 
@@ -62,13 +81,22 @@ pub(crate) fn url(operation: &Operation, kind: Kind, state: &State<'_>, base: &s
         let url = variables::substitute(url, state)?;
         return rebased(&url, base, own_base(state).as_deref());
     }
-    if let (Some(target), Kind::Read | Kind::Vread | Kind::History) = (&operation.target_id, kind) {
+    if let (Some(target), Kind::Read | Kind::Vread | Kind::History | Kind::Delete) = (&operation.target_id, kind) {
         return target_url(target, kind, state, base);
     }
     if kind == Kind::Capabilities {
         return Ok(format!("{base}/metadata"));
     }
+    if kind == Kind::Bundle {
+        return Ok(base.to_owned());
+    }
     let params = operation.params.as_deref().map(|params| variables::substitute(params, state)).transpose()?;
+    if let (Kind::Update, None, Some(source)) = (kind, &params, &operation.source_id) {
+        return target_url(source, Kind::Read, state, base);
+    }
+    if matches!(kind, Kind::Update | Kind::Delete) && params.is_none() {
+        return Err(Problem::NotRun(format!("a {} needs params, a targetId or a sourceId with an id", kind.method())));
+    }
     if matches!(kind, Kind::Read | Kind::Vread) && params.is_none() {
         let name = if kind == Kind::Read { "read" } else { "vread" };
         return Err(Problem::NotRun(format!("a {name} needs params or a targetId")));
@@ -157,14 +185,13 @@ mod tests {
 
     fn script() -> Script {
         Script {
-            id: "s".into(),
-            release: Detected { release: fhir_core::Release::Stu3, why: String::new() },
-            definition: TestScript {
-                url: Some("http://qual.example/fhir/TestScript/s".into()),
-                ..TestScript::default()
-            },
             fixtures: [("p".to_owned(), json!({"resourceType": "Patient", "id": "p1", "meta": {"versionId": "4"}}))]
                 .into(),
+            ..Script::new(
+                "s",
+                Detected { release: fhir_core::Release::Stu3, why: String::new() },
+                TestScript { url: Some("http://qual.example/fhir/TestScript/s".into()), ..TestScript::default() },
+            )
         }
     }
 
@@ -207,12 +234,34 @@ mod tests {
     }
 
     #[test]
-    fn writes_and_other_methods_are_not_made() {
-        assert!(matches!(kind(&operation("delete")), Err(Problem::NotRun(why)) if why.contains("changes data")));
+    fn writes_are_known_by_code_method_or_purge_and_others_are_not_made() {
+        assert_eq!(kind(&operation("delete")), Ok(Kind::Delete));
+        assert_eq!(kind(&operation("updateCreate")), Ok(Kind::Update));
+        assert_eq!(kind(&operation("transaction")), Ok(Kind::Bundle));
+        assert_eq!(kind(&operation("purge")), Ok(Kind::Purge));
+        let purge = Operation { params: Some("p1/$purge".into()), ..operation("delete") };
+        assert_eq!(kind(&purge), Ok(Kind::Purge));
+        assert_eq!(kind(&Operation { method: Some("put".into()), ..Operation::default() }), Ok(Kind::Update));
+        assert!(kind(&operation("update")).is_ok_and(Kind::writes));
         assert!(matches!(kind(&operation("$everything")), Err(Problem::NotRun(_))));
-        let post = Operation { method: Some("post".into()), ..operation("search") };
-        assert!(kind(&post).is_err());
+        assert!(matches!(kind(&operation("patch")), Err(Problem::NotRun(_))));
         assert_eq!(kind(&Operation::default()), Ok(Kind::Get));
+    }
+
+    #[test]
+    fn writes_go_to_the_resource_or_the_fixtures_id() {
+        let script = script();
+        let state = State::new(&script);
+        let update =
+            Operation { resource: Some("Patient".into()), source_id: Some("p".into()), ..operation("updateCreate") };
+        assert_eq!(url(&update, Kind::Update, &state, BASE), Ok(format!("{BASE}/Patient/p1")));
+        let with_params = Operation { params: Some("/other".into()), ..update };
+        assert_eq!(url(&with_params, Kind::Update, &state, BASE), Ok(format!("{BASE}/Patient/other")));
+        let create = Operation { resource: Some("Patient".into()), ..operation("create") };
+        assert_eq!(url(&create, Kind::Create, &state, BASE), Ok(format!("{BASE}/Patient")));
+        let delete = Operation { target_id: Some("p".into()), ..operation("delete") };
+        assert_eq!(url(&delete, Kind::Delete, &state, BASE), Ok(format!("{BASE}/Patient/p1")));
+        assert_eq!(url(&operation("transaction"), Kind::Bundle, &state, BASE), Ok(BASE.to_owned()));
     }
 
     #[test]

@@ -11,10 +11,12 @@
 //! are not run and each of their asserts is a not-run check. A test or setup whose actions were
 //! all made and whose asserts all held passes, even without asserts (a setup often has none).
 
+use super::dialect::extensions;
 use super::load::{LoadedScript, Script};
 use super::model::{Action, Assert, Test};
+use super::operations::Endpoint;
 use super::state::{Problem, State};
-use super::{TestScriptTarget, asserts, operations};
+use super::{LoadTarget, TestScriptTarget, asserts, operations};
 use crate::http::Http;
 use crate::outcome::{Check, Exchange, RunReport, ScenarioResult, Verdict};
 use crate::scenario::{Progress, Scenario};
@@ -27,23 +29,53 @@ pub async fn run_scripts(
     http: &Http,
     progress: &dyn Progress,
 ) -> RunReport {
+    run_scripts_after_load(None, scripts, target, http, progress).await
+}
+
+/// Runs the load scripts `load` through their target first (when given), then `scripts`
+/// against `target`; one report of them all, the loads' results first.
+pub async fn run_scripts_after_load(
+    load: Option<(&[LoadedScript], &LoadTarget)>,
+    scripts: &[LoadedScript],
+    target: &TestScriptTarget,
+    http: &Http,
+    progress: &dyn Progress,
+) -> RunReport {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let started = Instant::now();
-    progress.start(scripts.iter().map(planned).sum());
+    let loads = load.map(|(loads, _)| loads).unwrap_or_default();
+    progress.start(loads.iter().chain(scripts).map(planned).sum());
     let mut results = Vec::new();
+    if let Some((loads, load_target)) = load {
+        for loaded in loads {
+            let Ok(script) = &loaded.script else {
+                push_unreadable(loaded, progress, &mut results);
+                continue;
+            };
+            let base = load_target.base(script.release.release);
+            let endpoint = Endpoint::Load { base: &base, key: &load_target.key };
+            Runner { script, endpoint, http, progress, results: &mut results, warned: false }.run().await;
+        }
+    }
     for loaded in scripts {
         match &loaded.script {
-            Ok(script) => Runner { script, target, http, progress, results: &mut results }.run().await,
-            Err(why) => {
-                let result = unreadable(loaded, why);
-                progress.done(&result);
-                results.push(result);
+            Ok(script) => {
+                let endpoint = Endpoint::Target(target);
+                Runner { script, endpoint, http, progress, results: &mut results, warned: false }.run().await
             }
+            Err(_) => push_unreadable(loaded, progress, &mut results),
         }
     }
     progress.finish();
     let millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     RunReport::new("testscript", &target.base, started_at, millis, results)
+}
+
+fn push_unreadable(loaded: &LoadedScript, progress: &dyn Progress, results: &mut Vec<ScenarioResult>) {
+    let why = loaded.script.as_ref().err().map(String::as_str).unwrap_or_default();
+    let result = unreadable(loaded, why);
+    progress.done(&result);
+    results.push(result);
 }
 
 /// How many results `loaded` gives.
@@ -74,6 +106,7 @@ fn unreadable(loaded: &LoadedScript, why: &str) -> ScenarioResult {
         verdict: Verdict::NotRun(format!("the TestScript could not be read: {why}")),
         checks: vec![Check::not_run("the TestScript is read", why)],
         exchanges: Vec::new(),
+        warnings: Vec::new(),
         millis: 0,
     }
 }
@@ -87,10 +120,12 @@ struct Collected {
 
 struct Runner<'r> {
     script: &'r Script,
-    target: &'r TestScriptTarget,
+    endpoint: Endpoint<'r>,
     http: &'r Http,
     progress: &'r dyn Progress,
     results: &'r mut Vec<ScenarioResult>,
+    /// Whether the script's warnings were put on a result yet (the first carries them).
+    warned: bool,
 }
 
 impl Runner<'_> {
@@ -160,12 +195,21 @@ impl Runner<'_> {
         }
     }
 
-    /// Makes `actions` in order, collecting their checks and exchanges.
+    /// Makes `actions` in order, collecting their checks and exchanges. After an assert that
+    /// stops the test on failure (`stopTestOnFail`) failed, the rest is not made, and each assert
+    /// after it is a check not run.
     async fn actions(&self, actions: &[Action], state: &mut State<'_>, collected: &mut Collected) {
-        for action in actions {
+        let mut stopped: Option<String> = None;
+        for (index, action) in actions.iter().enumerate() {
+            if let Some(why) = &stopped {
+                if let Some(assert) = &action.assert {
+                    collected.checks.push(Check::not_run(assert_name(assert, index), why.clone()));
+                }
+                continue;
+            }
             if let Some(operation) = &action.operation {
-                let made = operations::make(operation, state, self.target, self.http).await;
-                collected.exchanges.extend(made.exchange);
+                let made = operations::make(operation, state, self.endpoint, self.http).await;
+                collected.exchanges.extend(made.exchanges);
                 match made.problem {
                     Some(Problem::NotRun(why)) => {
                         collected.checks.push(Check::not_run(operations::name(operation), why))
@@ -177,7 +221,12 @@ impl Runner<'_> {
                 }
             }
             if let Some(assert) = &action.assert {
-                collected.checks.push(asserts::check(assert, state));
+                let check = asserts::check(assert, state);
+                if check.failed() && extensions::stops_test(assert) {
+                    let name = assert_name(assert, index);
+                    stopped = Some(format!("the test stopped: {name} failed, and its failure stops the test"));
+                }
+                collected.checks.push(check);
             }
         }
     }
@@ -190,7 +239,11 @@ impl Runner<'_> {
         Instant::now()
     }
 
-    fn push(&mut self, result: ScenarioResult) {
+    fn push(&mut self, mut result: ScenarioResult) {
+        if !self.warned {
+            result.warnings = self.script.warnings.clone();
+            self.warned = true;
+        }
         self.progress.done(&result);
         self.results.push(result);
     }
@@ -230,6 +283,7 @@ impl Runner<'_> {
             verdict: verdict.unwrap_or_else(|| verdict_of(&checks)),
             checks,
             exchanges: collected.exchanges,
+            warnings: Vec::new(),
             millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
     }
@@ -253,7 +307,9 @@ fn assert_name(assert: &Assert, index: usize) -> String {
     assert.label.clone().or_else(|| assert.description.clone()).unwrap_or_else(|| format!("assert {}", index + 1))
 }
 
-/// Failed when a check failed, else not run when one was not made, else passed.
+/// Failed when a check failed, else not run when one was not made, else passed. Profile
+/// validations, which this runner never makes, do not decide a verdict when other checks held
+/// (they are counted on their own); a test of nothing but profile validations is not run.
 fn verdict_of(checks: &[Check]) -> Verdict {
     let failed: Vec<String> = checks
         .iter()
@@ -269,9 +325,10 @@ fn verdict_of(checks: &[Check]) -> Verdict {
     if !failed.is_empty() {
         return Verdict::Failed(failed.join("; "));
     }
+    let others_held = checks.iter().any(|check| check.passed);
     let not_run: Vec<String> = checks
         .iter()
-        .filter(|check| check.not_run)
+        .filter(|check| check.not_run && !(check.profile_validation && others_held))
         .map(|check| format!("{}: {}", check.expected, check.found))
         .collect();
     if !not_run.is_empty() {

@@ -5,6 +5,7 @@
 use super::load::Script;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 /// Why something could not be done: not run (an unsupported construct, a script problem) or
 /// failed (the target did not give what was needed).
@@ -84,6 +85,10 @@ pub(crate) struct State<'s> {
     pub responses: HashMap<String, Result<Response, Problem>>,
     /// Requests by `requestId`.
     pub requests: HashMap<String, Request>,
+    /// Values of variables that only have a `defaultValue`, worked out once per run.
+    statics: Mutex<HashMap<String, String>>,
+    /// Whether a load script's purge was made (it is made once).
+    pub purged: bool,
 }
 
 impl<'s> State<'s> {
@@ -95,7 +100,24 @@ impl<'s> State<'s> {
             last_response: Err(Problem::NotRun("no operation came before it".into())),
             responses: HashMap::new(),
             requests: HashMap::new(),
+            statics: Mutex::new(script.statics.clone().into_iter().collect()),
+            purged: false,
         }
+    }
+
+    /// The value worked out for the static variable `name`, if it was.
+    pub fn static_value(&self, name: &str) -> Option<String> {
+        self.statics.lock().unwrap_or_else(PoisonError::into_inner).get(name).cloned()
+    }
+
+    /// Keeps the value of the static variable `name` for the rest of the run.
+    pub fn keep_static(&self, name: &str, value: &str) {
+        self.statics.lock().unwrap_or_else(PoisonError::into_inner).insert(name.to_owned(), value.to_owned());
+    }
+
+    /// The static variables' values worked out so far.
+    pub fn statics(&self) -> std::collections::BTreeMap<String, String> {
+        self.statics.lock().unwrap_or_else(PoisonError::into_inner).clone().into_iter().collect()
     }
 
     /// The source `id` names (a response, then a fixture), or the last response.

@@ -4,7 +4,13 @@
 //! header (`headerField`), from FHIRPath on a fixture or response (`expression`), else its
 //! `defaultValue`, which also stands in when the source gives no value. `path` (XPath/JSONPath)
 //! is not supported and says so.
+//!
+//! A `defaultValue` may itself hold `${...}`: other variables and built-ins (`builtins`), e.g.
+//! `T` = `${CURRENTDATE}` and `${DATE, T, D, -30}`. A variable with nothing but a `defaultValue`
+//! is worked out once per run, so `${T}` and a `${UUID}` default keep one value throughout. A
+//! name that is no declared variable is read as a built-in.
 
+use super::builtins::Builtin;
 use super::expressions;
 use super::state::{Problem, Source, State};
 
@@ -17,13 +23,24 @@ pub(crate) fn substitute(text: &str, state: &State<'_>) -> Result<String, Proble
 }
 
 pub(crate) fn substitute_at(text: &str, state: &State<'_>, depth: usize) -> Result<String, Problem> {
+    substitute_escaped(text, state, depth, &|value| value.to_owned())
+}
+
+/// `text` with every `${name}` replaced by `escape` of the variable's value (a fixture's XML or
+/// JSON text takes the value escaped as its format asks).
+pub(crate) fn substitute_escaped(
+    text: &str,
+    state: &State<'_>,
+    depth: usize,
+    escape: &dyn Fn(&str) -> String,
+) -> Result<String, Problem> {
     let mut substituted = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find("${") {
         substituted.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let end = after.find('}').ok_or_else(|| Problem::NotRun(format!("an unclosed ${{ in {text:?}")))?;
-        substituted.push_str(&value_at(&after[..end], state, depth)?);
+        substituted.push_str(&escape(&value_at(&after[..end], state, depth)?));
         rest = &after[end + 1..];
     }
     substituted.push_str(rest);
@@ -40,13 +57,21 @@ pub(crate) fn value_at(name: &str, state: &State<'_>, depth: usize) -> Result<St
     if depth > MAX_DEPTH {
         return Err(Problem::NotRun(format!("variable {name}: variables refer to each other too deeply (a loop?)")));
     }
-    let variable = state
-        .script
-        .definition
-        .variable
-        .iter()
-        .find(|variable| variable.name == name)
-        .ok_or_else(|| Problem::NotRun(format!("no variable is named {name}")))?;
+    let declared = state.script.definition.variable.iter().find(|variable| variable.name == name);
+    let Some(variable) = declared else {
+        return match Builtin::parse(name) {
+            Some(Ok(builtin)) => {
+                builtin
+                    .value(&state.script.clock, &|variable| value_at(variable, state, depth + 1), &|| state.script.uuid)
+            }
+            Some(Err(problem)) => Err(problem),
+            None => Err(Problem::NotRun(format!("no variable is named {name}"))),
+        };
+    };
+    let only_default = variable.path.is_none() && variable.header_field.is_none() && variable.expression.is_none();
+    if let Some(value) = only_default.then(|| state.static_value(name)).flatten() {
+        return Ok(value);
+    }
     let within = |problem: Problem| match problem {
         Problem::NotRun(why) => Problem::NotRun(format!("variable {name}: {why}")),
         Problem::Failed(why) => Problem::Failed(format!("variable {name}: {why}")),
@@ -71,9 +96,17 @@ pub(crate) fn value_at(name: &str, state: &State<'_>, depth: usize) -> Result<St
     } else {
         None
     };
-    found
-        .or_else(|| variable.default_value.clone())
-        .ok_or_else(|| Problem::Failed(format!("variable {name}: its source gives no value and it has no default")))
+    let value = match (found, &variable.default_value) {
+        (Some(found), _) => found,
+        (None, Some(default)) => substitute_at(default, state, depth + 1).map_err(within)?,
+        (None, None) => {
+            return Err(Problem::Failed(format!("variable {name}: its source gives no value and it has no default")));
+        }
+    };
+    if only_default {
+        state.keep_static(name, &value);
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -87,10 +120,12 @@ mod tests {
 
     fn script(variables: Vec<Variable>) -> Script {
         Script {
-            id: "s".into(),
-            release: Detected { release: fhir_core::Release::Stu3, why: String::new() },
-            definition: TestScript { variable: variables, ..TestScript::default() },
             fixtures: [("patient".to_owned(), json!({"resourceType": "Patient", "id": "p1"}))].into(),
+            ..Script::new(
+                "s",
+                Detected { release: fhir_core::Release::Stu3, why: String::new() },
+                TestScript { variable: variables, ..TestScript::default() },
+            )
         }
     }
 
@@ -143,6 +178,28 @@ mod tests {
         assert!(matches!(substitute("${empty}", &state), Err(Problem::Failed(_))));
         assert!(matches!(substitute("${open", &state), Err(Problem::NotRun(_))));
         assert_eq!(substitute("no variables", &state), Ok("no variables".to_owned()));
+    }
+
+    #[test]
+    fn defaults_hold_built_ins_and_variables_and_are_worked_out_once() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-31T10:15:30+02:00").unwrap();
+        let script = Script {
+            clock: crate::testscript::Clock::fixed(now),
+            ..script(vec![
+                Variable { default_value: Some("${CURRENTDATE}".into()), ..variable("T") },
+                Variable { default_value: Some("ge${DATE, T, D, -30}".into()), ..variable("since") },
+                Variable { default_value: Some("${UUID}".into()), ..variable("correlation") },
+            ])
+        };
+        let state = State::new(&script);
+        assert_eq!(
+            substitute("${T}|${since}|${DATE, T, Y, -17}|${CURRENTDATETIME}", &state),
+            Ok("2026-03-31|ge2026-03-01|2009-03-31|2026-03-31T10:15:30+02:00".to_owned())
+        );
+        let correlation = substitute("${correlation}", &state).unwrap();
+        assert_eq!(substitute("${correlation}", &state), Ok(correlation.clone()), "one value per run");
+        assert_ne!(substitute("${UUID}", &state), substitute("${UUID}", &state), "a fresh one at every use");
+        assert!(matches!(substitute("${DATE, T, Q, 1}", &state), Err(Problem::NotRun(why)) if why.contains("unit")));
     }
 
     #[test]
