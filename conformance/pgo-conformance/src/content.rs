@@ -53,10 +53,34 @@ pub fn searchset_checks(bundle: &Value, request: &url::Url, release: Release, bs
         first_few(&found.bad_codings),
     ));
     checks.push(check(
-        "every Reference has a display",
+        "every Reference has a display (or a data-absent-reason or nullFlavor extension)",
         found.bad_references.is_empty(),
         first_few(&found.bad_references),
     ));
+    // The searchset checks the MedMij qualification scripts share (Nictiz's XIS-Server
+    // TestScripts), beside those above.
+    checks.push(check(
+        "no Coding has the OID of a zib value set as its system",
+        found.zib_value_set_systems.is_empty(),
+        first_few(&found.zib_value_set_systems),
+    ));
+    checks.push(check(
+        "every CodeableConcept has a coding.display, a text or an extension",
+        found.bad_concepts.is_empty(),
+        first_few(&found.bad_concepts),
+    ));
+    checks.push(check(
+        "every Identifier has a system (or type) and a value (or its value's extension)",
+        found.bad_identifiers.is_empty(),
+        first_few(&found.bad_identifiers),
+    ));
+    let without_id: Vec<String> = entries
+        .iter()
+        .filter(|entry| entry["resource"]["id"].as_str().is_none_or(str::is_empty))
+        .filter_map(|entry| entry["fullUrl"].as_str().map(str::to_owned))
+        .filter(|full_url| !full_url.starts_with("urn:"))
+        .collect();
+    checks.push(check("every resource has an id", without_id.is_empty(), first_few(&without_id)));
     checks.push(no_bsn_check(bundle, &resources, bsns));
     checks
 }
@@ -128,8 +152,8 @@ fn self_link_checks(bundle: &Value, request: &url::Url, bsns: &[String]) -> Vec<
         check("the self link has no patient parameter", patient.is_empty(), patient.join(", ")),
         check(
             "the self link holds no BSN",
-            !bsns.iter().any(|bsn| self_link.contains(bsn.as_str())),
-            "a test patient's BSN is in the self link",
+            !bsns.iter().any(|bsn| self_link.contains(bsn.as_str())) && !self_link.contains(BSN_SYSTEM),
+            "a test patient's BSN, or the BSN system, is in the self link",
         ),
     ]
 }
@@ -200,7 +224,18 @@ pub fn holds_bsn_value(value: &Value) -> bool {
 struct Found {
     bad_codings: Vec<String>,
     bad_references: Vec<String>,
+    zib_value_set_systems: Vec<String>,
+    bad_concepts: Vec<String>,
+    bad_identifiers: Vec<String>,
 }
+
+/// The OID prefix of the zib value sets, which a Coding must not use as its code system.
+const ZIB_VALUE_SET_OID: &str = "urn:oid:2.16.840.1.113883.2.4.3.11.60.40.2";
+/// The extensions that stand in for a missing value.
+const ABSENT: [&str; 2] = [
+    "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+    "http://hl7.org/fhir/StructureDefinition/iso21090-nullFlavor",
+];
 
 fn walk_resource(structure: &Structure, resource: &Value, found: &mut Found) {
     let Some(kind) = resource["resourceType"].as_str() else { return };
@@ -214,9 +249,32 @@ fn walk(structure: &Structure, type_name: &str, value: &Value, path: &str, found
     let blank = |name: &str| value[name].as_str().is_none_or(str::is_empty);
     // A reference to a contained resource (`#id`) is inside the resource itself.
     let contained = value["reference"].as_str().is_some_and(|reference| reference.starts_with('#'));
+    let has = |name: &str| value.get(name).is_some_and(|member| !member.is_null());
+    let absent = value["extension"]
+        .as_array()
+        .is_some_and(|extensions| extensions.iter().any(|extension| ABSENT.iter().any(|url| extension["url"] == *url)));
     match type_name {
-        "Coding" if blank("system") || blank("code") => found.bad_codings.push(path.to_owned()),
-        "Reference" if !contained && blank("display") => found.bad_references.push(path.to_owned()),
+        "Coding" => {
+            if blank("system") || blank("code") {
+                found.bad_codings.push(path.to_owned());
+            }
+            if value["system"].as_str().is_some_and(|system| system.starts_with(ZIB_VALUE_SET_OID)) {
+                found.zib_value_set_systems.push(path.to_owned());
+            }
+        }
+        "Reference" if !contained && blank("display") && !absent => found.bad_references.push(path.to_owned()),
+        "CodeableConcept" => {
+            let displayed = value["coding"]
+                .as_array()
+                .is_some_and(|codings| codings.iter().any(|coding| coding["display"].as_str().is_some()));
+            if !(displayed || has("text") || has("extension")) {
+                found.bad_concepts.push(path.to_owned());
+            }
+        }
+        // A value withheld (a masked BSN) is there as `_value`, with its extension.
+        "Identifier" if !((has("system") || has("type")) && (has("value") || has("_value"))) => {
+            found.bad_identifiers.push(path.to_owned());
+        }
         _ => {}
     }
     let Some(object) = value.as_object() else { return };
@@ -258,9 +316,9 @@ mod tests {
                     "resourceType": "Observation", "id": "o1",
                     "meta": {"profile": ["http://nictiz.nl/fhir/StructureDefinition/zib-BodyHeight"]},
                     "status": "final",
-                    "code": {"coding": [{"system": "http://loinc.org", "code": "8302-2"}]},
+                    "code": {"coding": [{"system": "http://loinc.org", "code": "8302-2", "display": "Lengte"}]},
                     "subject": {"reference": "Patient/p1", "display": "A. Jansen"},
-                    "component": [{"code": {"coding": [{"system": "http://loinc.org", "code": "x"}]}}]
+                    "component": [{"code": {"coding": [{"system": "http://loinc.org", "code": "x"}], "text": "x"}}]
                 },
                 "search": {"mode": "match"}
             }]
@@ -282,7 +340,7 @@ mod tests {
     #[test]
     fn a_good_bundle_passes_every_check() {
         let checks = searchset_checks(&good(), &request(), Release::Stu3, &[]);
-        assert_eq!(checks.len(), 10);
+        assert_eq!(checks.len(), 14);
         assert!(checks.iter().all(|check| check.passed), "{checks:?}");
     }
 
@@ -317,7 +375,35 @@ mod tests {
 
         let mut bundle = good();
         bundle["entry"][0]["resource"]["subject"] = json!({"reference": "Patient/p1"});
-        assert_eq!(failed(&bundle), ["every Reference has a display"]);
+        assert_eq!(
+            failed(&bundle),
+            ["every Reference has a display (or a data-absent-reason or nullFlavor extension)"]
+        );
+        bundle["entry"][0]["resource"]["subject"]["extension"] =
+            json!([{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "unknown"}]);
+        assert!(failed(&bundle).is_empty());
+
+        let mut bundle = good();
+        bundle["entry"][0]["resource"]["code"]["coding"][0]["system"] =
+            json!("urn:oid:2.16.840.1.113883.2.4.3.11.60.40.2.1.2");
+        assert_eq!(failed(&bundle), ["no Coding has the OID of a zib value set as its system"]);
+
+        let mut bundle = good();
+        bundle["entry"][0]["resource"]["component"][0]["code"] =
+            json!({"coding": [{"system": "http://loinc.org", "code": "x"}]});
+        assert_eq!(failed(&bundle), ["every CodeableConcept has a coding.display, a text or an extension"]);
+
+        let mut bundle = good();
+        bundle["entry"][0]["resource"]["identifier"] = json!([{"system": "urn:oid:1.2.3"}]);
+        assert_eq!(failed(&bundle), ["every Identifier has a system (or type) and a value (or its value's extension)"]);
+        bundle["entry"][0]["resource"]["identifier"][0]["_value"] = json!({"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode": "masked"}]});
+        assert!(failed(&bundle).is_empty());
+
+        let mut bundle = good();
+        bundle["link"][0]["url"] = json!(
+            "https://x.example/umcx/48/fhir/Observation?code=http%3A%2F%2Floinc.org%7C8302-2&x=http://fhir.nl/fhir/NamingSystem/bsn"
+        );
+        assert!(failed(&bundle).contains(&"the self link holds no BSN".to_owned()));
 
         let mut bundle = good();
         bundle["entry"][0]["resource"]["subject"]["display"] = json!("BSN 999911120");

@@ -209,6 +209,10 @@ mod tests {
         assert_eq!(immunization["type"], "Immunization");
         assert_eq!(
             immunization["supportedProfile"][0],
+            "http://nictiz.nl/fhir/StructureDefinition/imm-Vaccination-event"
+        );
+        assert_eq!(
+            immunization["supportedProfile"][2],
             "http://nictiz.nl/fhir/StructureDefinition/nl-core-Vaccination-event"
         );
     }

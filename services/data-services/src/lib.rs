@@ -4,14 +4,15 @@
 //! folder given in the settings); nothing here is written per data service in code.
 
 mod capability;
+pub mod drift;
 mod load;
 mod model;
 
 pub use capability::{SecurityEndpoints, capability_statement};
 pub use load::DefinitionError;
 pub use model::{
-    Catalog, DataService, Include, Interaction, Ownership, ParamKind, ReleaseDefinition, SearchParam, ServedType,
-    TypeDefinition, canonical_without_version,
+    Catalog, DataService, Deviation, Include, Interaction, Ownership, ParamKind, ReleaseDefinition, SearchParam,
+    ServedType, Source, TypeDefinition, canonical_without_version,
 };
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

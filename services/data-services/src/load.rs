@@ -2,7 +2,8 @@
 //! type, parameter or include stops the service at start-up with a message saying where.
 
 use crate::model::{
-    Catalog, DataService, Include, Interaction, ParamKind, ReleaseDefinition, SearchParam, ServedType, TypeDefinition,
+    Catalog, DataService, Deviation, Include, Interaction, ParamKind, ReleaseDefinition, SearchParam, ServedType,
+    Source, TypeDefinition,
 };
 use fhir_core::Release;
 use serde::Deserialize;
@@ -70,7 +71,19 @@ struct RawDataService {
     system_role: String,
     #[serde(default)]
     receives: bool,
+    #[serde(default)]
+    source: Option<RawSource>,
     resources: Vec<RawServed>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    capability_statement: String,
+    #[serde(default)]
+    file: Option<String>,
+    #[serde(default)]
+    deviations: Vec<Deviation>,
 }
 
 #[derive(Deserialize)]
@@ -302,6 +315,11 @@ fn build_data_service(
         system_role: raw.system_role,
         receives: raw.receives,
         types,
+        source: raw.source.map(|source| Source {
+            capability_statement: source.capability_statement,
+            file: source.file,
+            deviations: source.deviations,
+        }),
     })
 }
 

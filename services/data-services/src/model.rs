@@ -1,6 +1,7 @@
 //! The definitions as the rest of the service sees them, already cross-checked.
 
 use fhir_core::Release;
+use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -219,6 +220,30 @@ pub struct DataService {
     pub receives: bool,
     /// The resource types it serves, in the order of the definition.
     pub types: Vec<ServedType>,
+    /// The published CapabilityStatement it follows, and where it knowingly does not (every
+    /// definition under `profiles/` names one).
+    pub source: Option<Source>,
+}
+
+/// The published server CapabilityStatement a data service follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Its canonical URL (and version, `|1.0.0`).
+    pub capability_statement: String,
+    /// Where a copy of it is, relative to the public corpus (`../shared/corpus/`), if one is.
+    pub file: Option<String>,
+    /// Every difference from it, with the reason (`drift.rs` names the differences).
+    pub deviations: Vec<Deviation>,
+}
+
+/// A known difference between a data service and its CapabilityStatement.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deviation {
+    /// The difference, as `drift.rs` words it.
+    pub difference: String,
+    /// Why the service differs.
+    pub why: String,
 }
 
 impl DataService {

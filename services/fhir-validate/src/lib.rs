@@ -104,7 +104,7 @@ fn check_typed<T: DeserializeOwned + Serialize>(resource_type: &str, resource: &
     // canonical form of its f64 (`108.50`) reaches serde's buffered paths as a private map, and
     // fhir-sdk then silently drops the element (a choice such as `valueQuantity`). The typed
     // parse needs values, not their spelling, so it runs on a copy with canonical decimals.
-    let canonical = canonical_numbers(resource);
+    let canonical = parse_copy(resource);
     let typed: T = match serde_path_to_error::deserialize(&canonical) {
         Ok(typed) => typed,
         Err(error) => {
@@ -130,18 +130,65 @@ fn check_typed<T: DeserializeOwned + Serialize>(resource_type: &str, resource: &
     }
 }
 
-/// A copy of `value` with every non-integer number rewritten in the canonical form of its f64.
-fn canonical_numbers(value: &Value) -> Value {
+/// The copy the typed parse reads: every non-integer number rewritten in the canonical form of
+/// its f64, and every choice primitive given by its extension alone holding a stand-in value.
+///
+/// FHIR lets a primitive carry extensions and no value (`"_occurrenceDateTime": {"extension":
+/// [data-absent-reason]}`, as the published Vaccination-Immunization examples do). fhir-sdk models
+/// a required choice (`Immunization.occurrence[x]`) as an enum of values, so such a resource fails
+/// to parse ("no variant of enum ... found"). The stand-in, of the type the name ends in, is only
+/// seen by the typed parse; the extension itself is still checked, and nothing is stored from here.
+fn parse_copy(value: &Value) -> Value {
     match value {
         Value::Number(number) if !number.is_i64() && !number.is_u64() => {
             number.as_f64().and_then(serde_json::Number::from_f64).map_or_else(|| value.clone(), Value::Number)
         }
-        Value::Array(items) => Value::Array(items.iter().map(canonical_numbers).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(parse_copy).collect()),
         Value::Object(members) => {
-            Value::Object(members.iter().map(|(name, member)| (name.clone(), canonical_numbers(member))).collect())
+            let mut copy: serde_json::Map<String, Value> =
+                members.iter().map(|(name, member)| (name.clone(), parse_copy(member))).collect();
+            for (name, member) in members {
+                let Some(element) = name.strip_prefix('_') else { continue };
+                if member.is_object() && !members.contains_key(element) {
+                    if let Some(stand_in) = choice_stand_in(element) {
+                        copy.insert(element.to_owned(), stand_in);
+                    }
+                }
+            }
+            Value::Object(copy)
         }
         other => other.clone(),
     }
+}
+
+/// A valid value for the choice element `name` (`occurrenceDateTime`), by the primitive type its
+/// name ends in; `None` when the name ends in no primitive type.
+fn choice_stand_in(name: &str) -> Option<Value> {
+    const STAND_INS: &[(&str, &str)] = &[
+        ("DateTime", "\"1900-01-01\""),
+        ("Date", "\"1900-01-01\""),
+        ("Instant", "\"1900-01-01T00:00:00Z\""),
+        ("Time", "\"00:00:00\""),
+        ("String", "\"-\""),
+        ("Markdown", "\"-\""),
+        ("Code", "\"-\""),
+        ("Id", "\"-\""),
+        ("Uri", "\"urn:x\""),
+        ("Url", "\"urn:x\""),
+        ("Canonical", "\"urn:x\""),
+        ("Oid", "\"urn:oid:1.2\""),
+        ("Uuid", "\"urn:uuid:00000000-0000-0000-0000-000000000000\""),
+        ("Base64Binary", "\"AA==\""),
+        ("Boolean", "false"),
+        ("Integer", "0"),
+        ("UnsignedInt", "0"),
+        ("PositiveInt", "1"),
+        ("Decimal", "0"),
+    ];
+    STAND_INS.iter().find_map(|(suffix, stand_in)| {
+        let prefix = name.strip_suffix(suffix)?;
+        if prefix.is_empty() { None } else { serde_json::from_str(stand_in).ok() }
+    })
 }
 
 /// Joins the resource type and a serde path (`a.b[0].c`, or `.` for the root).

@@ -35,9 +35,10 @@ pub struct HeadGuard<IO> {
     io: IO,
     /// Bytes read since the service last wrote.
     read: usize,
-    /// Whether those bytes hold a blank line (`\r\n\r\n`), and how much of one was just seen.
+    /// Whether those bytes hold a blank line (`\r\n\r\n`), and their last three bytes (a
+    /// blank line may span two reads).
     blank_line: bool,
-    matched: u8,
+    tail: [u8; 3],
     /// Length of the first line of those bytes, and whether it ended.
     first_line: usize,
     first_line_ended: bool,
@@ -54,7 +55,7 @@ impl<IO> HeadGuard<IO> {
             io,
             read: 0,
             blank_line: false,
-            matched: 0,
+            tail: [0; 3],
             first_line: 0,
             first_line_ended: false,
             head: Vec::new(),
@@ -73,23 +74,29 @@ impl<IO> HeadGuard<IO> {
             // Nothing more to learn until the next answer (the usual case: a body).
             return;
         }
-        for &byte in bytes {
-            self.matched = match (self.matched, byte) {
-                (0 | 2, b'\r') => self.matched + 1,
-                (1 | 3, b'\n') => self.matched + 1,
-                (_, b'\r') => 1,
-                _ => 0,
-            };
-            if self.matched == 4 {
-                self.blank_line = true;
+        // Line ends are few in a head: each is found by memchr (vectorised) and the three bytes
+        // before it decide whether it ends a blank line; the bytes between are not looked at.
+        let byte_before = |at: usize, back: usize| -> u8 {
+            match at.checked_sub(back) {
+                Some(index) => bytes[index],
+                None => self.tail[3 - (back - at)],
             }
+        };
+        for at in memchr::memchr_iter(b'\n', bytes) {
             if !self.first_line_ended {
-                if byte == b'\n' {
-                    self.first_line_ended = true;
-                } else {
-                    self.first_line += 1;
-                }
+                self.first_line_ended = true;
+                self.first_line += at;
             }
+            if byte_before(at, 1) == b'\r' && byte_before(at, 2) == b'\n' && byte_before(at, 3) == b'\r' {
+                self.blank_line = true;
+                break;
+            }
+        }
+        if !self.first_line_ended {
+            self.first_line += bytes.len();
+        }
+        for byte in bytes.iter().rev().take(3).rev() {
+            self.tail = [self.tail[1], self.tail[2], *byte];
         }
         let room = KEPT.saturating_sub(self.head.len());
         self.head.extend_from_slice(&bytes[..room.min(bytes.len())]);
@@ -114,7 +121,7 @@ impl<IO> HeadGuard<IO> {
     fn forget_reads(&mut self) {
         self.read = 0;
         self.blank_line = false;
-        self.matched = 0;
+        self.tail = [0; 3];
         self.first_line = 0;
         self.first_line_ended = false;
         self.head.clear();
@@ -263,6 +270,23 @@ mod tests {
         // A short head: actix-http's bare answers for other reasons stay as they are.
         assert!(guard_after(b"GET / HTTP/1.1\r\n").replacement_for(BARE_431).is_none());
         assert!(guard_after(b"GET / HTTP/1.1\r\n").replacement_for(BARE_400).is_none());
+    }
+
+    #[test]
+    fn a_blank_line_split_over_reads_is_found_and_a_first_line_measured_across_them() {
+        let mut guard = HeadGuard::new(());
+        guard.observe_read(b"GET /a HTTP/1.1\r\nHost: x\r");
+        guard.observe_read(b"\n");
+        assert!(!guard.blank_line);
+        guard.observe_read(b"\r");
+        guard.observe_read(b"\nbody");
+        assert!(guard.blank_line);
+        assert_eq!(guard.first_line, "GET /a HTTP/1.1\r".len());
+        let mut long = HeadGuard::new(());
+        long.observe_read(&[b'a'; 100]);
+        long.observe_read(&[b'b'; 50]);
+        long.observe_read(b"c\r\n");
+        assert_eq!(long.first_line, 152);
     }
 
     #[test]
