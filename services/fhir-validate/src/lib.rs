@@ -149,10 +149,11 @@ fn parse_copy(value: &Value) -> Value {
                 members.iter().map(|(name, member)| (name.clone(), parse_copy(member))).collect();
             for (name, member) in members {
                 let Some(element) = name.strip_prefix('_') else { continue };
-                if member.is_object() && !members.contains_key(element) {
-                    if let Some(stand_in) = choice_stand_in(element) {
-                        copy.insert(element.to_owned(), stand_in);
-                    }
+                if member.is_object()
+                    && !members.contains_key(element)
+                    && let Some(stand_in) = choice_stand_in(element)
+                {
+                    copy.insert(element.to_owned(), stand_in);
                 }
             }
             Value::Object(copy)

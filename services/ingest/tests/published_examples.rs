@@ -35,7 +35,7 @@ fn not_covered(reason: &str) -> bool {
 /// The type of the resource an XML file holds (its root element), for a file that did not read.
 fn root_type(path: &str) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
-    let start = text.find(|c: char| c == '<').map(|at| &text[at..])?;
+    let start = text.find('<').map(|at| &text[at..])?;
     let root = start.split("?>").last()?.trim_start().strip_prefix('<')?;
     Some(root.split([' ', '>', '\n']).next()?.to_owned())
 }
