@@ -101,7 +101,7 @@ impl SigningKey {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let key = SigningKey::generate()?;
                 if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).map_err(io)?;
+                    identity::create_private_folder(parent).map_err(io)?;
                 }
                 identity::write_private(path, key.to_pem().as_bytes()).map_err(io)?;
                 Ok(key)

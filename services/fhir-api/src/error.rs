@@ -137,7 +137,8 @@ impl ApiError {
                 let code = match error {
                     SearchError::UnsupportedModifier { .. }
                     | SearchError::UnknownParameter(_)
-                    | SearchError::UnsupportedInclude(_) => IssueCode::NotSupported,
+                    | SearchError::UnsupportedInclude(_)
+                    | SearchError::UnsupportedSort { .. } => IssueCode::NotSupported,
                     SearchError::InvalidValue { .. } | SearchError::Repeated(_) => IssueCode::Invalid,
                     SearchError::Limit { .. } => IssueCode::TooCostly,
                 };

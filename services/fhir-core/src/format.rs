@@ -24,6 +24,14 @@ impl Format {
         }
     }
 
+    /// The short name `_format` takes (`json`, `xml`).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Xml => "xml",
+        }
+    }
+
     /// Recognises a format by media type or by the short `_format` names (`json`, `xml`).
     pub fn from_media_type(media_type: &str) -> Option<Format> {
         match media_type.trim().to_ascii_lowercase().as_str() {
@@ -42,11 +50,21 @@ impl Format {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NotAcceptable {
     /// `_format` named something the service does not produce.
-    #[error("the format '{0}' requested in _format is not supported; use json")]
-    FormatParameter(String),
+    #[error("the format '{requested}' requested in _format is not supported; use {offered}")]
+    FormatParameter {
+        /// What was asked for.
+        requested: String,
+        /// The `_format` values offered, e.g. `json or xml`.
+        offered: String,
+    },
     /// No media range in `Accept` names a supported format.
-    #[error("none of the media types in Accept ('{0}') is supported; use application/fhir+json")]
-    Accept(String),
+    #[error("none of the media types in Accept ('{requested}') is supported; use {offered}")]
+    Accept {
+        /// What was asked for.
+        requested: String,
+        /// The media types offered, e.g. `application/fhir+json or application/fhir+xml`.
+        offered: String,
+    },
     /// The media range asked for another FHIR release than this endpoint serves.
     #[error("this endpoint serves FHIR {served}, but fhirVersion={asked} was requested")]
     FhirVersion {
@@ -71,7 +89,10 @@ pub fn negotiate(
         check_fhir_version(&parameters, release)?;
         return match Format::from_media_type(media_type) {
             Some(format) if supported.contains(&format) => Ok(format),
-            _ => Err(NotAcceptable::FormatParameter(requested.to_owned())),
+            _ => Err(NotAcceptable::FormatParameter {
+                requested: requested.to_owned(),
+                offered: offered(supported, Format::short_name),
+            }),
         };
     }
     let Some(accept) = accept.filter(|value| !value.trim().is_empty()) else {
@@ -105,7 +126,27 @@ pub fn negotiate(
     match (best, version_mismatch) {
         (Some((_, format)), _) => Ok(format),
         (None, Some(mismatch)) => Err(mismatch),
-        (None, None) => Err(NotAcceptable::Accept(accept.to_owned())),
+        (None, None) => {
+            Err(NotAcceptable::Accept { requested: accept.to_owned(), offered: offered(supported, media_type) })
+        }
+    }
+}
+
+/// The media type a client names in `Accept` for `format`.
+fn media_type(format: Format) -> &'static str {
+    match format {
+        Format::Json => "application/fhir+json",
+        Format::Xml => "application/fhir+xml",
+    }
+}
+
+/// `supported` named one way, as a list to read: `json`, `json or xml`.
+fn offered(supported: &[Format], name: fn(Format) -> &'static str) -> String {
+    let names: Vec<&str> = supported.iter().map(|format| name(*format)).collect();
+    match names.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => "json".to_owned(),
     }
 }
 
@@ -158,13 +199,26 @@ mod tests {
     fn unsupported_formats_are_not_acceptable() {
         assert!(matches!(
             negotiate(Some("xml"), None, Release::Stu3, JSON_ONLY),
-            Err(NotAcceptable::FormatParameter(_))
+            Err(NotAcceptable::FormatParameter { .. })
         ));
         assert!(matches!(
             negotiate(None, Some("application/fhir+xml"), Release::Stu3, JSON_ONLY),
-            Err(NotAcceptable::Accept(_))
+            Err(NotAcceptable::Accept { .. })
         ));
-        assert!(matches!(negotiate(None, Some("text/html"), Release::Stu3, JSON_ONLY), Err(NotAcceptable::Accept(_))));
+        assert!(matches!(
+            negotiate(None, Some("text/html"), Release::Stu3, JSON_ONLY),
+            Err(NotAcceptable::Accept { .. })
+        ));
+    }
+
+    #[test]
+    fn a_refusal_names_every_format_offered() {
+        let html = negotiate(Some("html"), None, Release::Stu3, BOTH).expect_err("html is not offered");
+        assert_eq!(html.to_string(), "the format 'html' requested in _format is not supported; use json or xml");
+        let accept = negotiate(None, Some("text/html"), Release::R4, BOTH).expect_err("html is not offered");
+        assert!(accept.to_string().ends_with("use application/fhir+json or application/fhir+xml"), "{accept}");
+        let json_only = negotiate(Some("html"), None, Release::R4, JSON_ONLY).expect_err("html is not offered");
+        assert!(json_only.to_string().ends_with("; use json"), "{json_only}");
     }
 
     #[test]

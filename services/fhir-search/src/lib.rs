@@ -12,5 +12,6 @@ pub use index::{DateEntry, ReferenceEntry, ResourceIndex, TokenEntry};
 pub use patient_link::{PatientLink, PatientLinks, PatientTarget, Unlinkable, patient_links};
 pub use query::QueryParam;
 pub use request::{
-    Criterion, DatePrefix, LastN, ParseOptions, QueryLimits, SearchError, SearchRequest, TokenSystem, Value,
+    Criterion, DatePrefix, LastN, ParseOptions, QueryLimits, SearchError, SearchRequest, SortBy, SortKey, TokenSystem,
+    Value,
 };

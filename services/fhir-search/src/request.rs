@@ -18,6 +18,9 @@ use data_services::{Include, ParamKind, ServedType, TypeDefinition};
 use fhir_core::date::{self, DateRange};
 use fhir_core::reference;
 
+mod sort;
+pub use sort::{SortBy, SortKey};
+
 /// How to parse.
 #[derive(Debug, Clone, Copy)]
 pub struct ParseOptions {
@@ -78,6 +81,8 @@ pub struct SearchRequest {
     pub offset: usize,
     /// For `$lastn`: how many per code.
     pub lastn: Option<LastN>,
+    /// `_sort`: the order of the matches (after these keys, the order they were stored).
+    pub sort: Vec<SortKey>,
     /// The parameters applied, as `name=value` text in request order, for the self link.
     pub applied: Vec<String>,
     /// Names of parameters ignored because the data service does not offer them.
@@ -181,6 +186,14 @@ pub enum SearchError {
     /// Strict handling: the include is not offered.
     #[error("_include={0} is not supported by this data service")]
     UnsupportedInclude(String),
+    /// Strict handling: `_sort` named a key the search cannot be sorted by.
+    #[error("cannot sort by {keys}; this resource type sorts by {sortable}")]
+    UnsupportedSort {
+        /// The keys refused.
+        keys: String,
+        /// The keys offered.
+        sortable: String,
+    },
     /// A control parameter was given twice.
     #[error("the parameter '{0}' may be given only once")]
     Repeated(String),
@@ -210,6 +223,7 @@ pub fn parse(
         count: options.default_count.min(options.max_count),
         offset: 0,
         lastn: options.lastn.then_some(LastN { max: 1 }),
+        sort: Vec::new(),
         applied: Vec::new(),
         ignored: Vec::new(),
     };
@@ -261,6 +275,35 @@ pub fn parse(
                 }
                 request.lastn = Some(LastN { max: max.min(options.max_count) });
                 request.applied.push(param.raw.clone());
+            }
+            // `$lastn` has its own order (the most recent per code).
+            "_sort" if !options.lastn => {
+                control("_sort")?;
+                let (keys, unsupported) = sort::parse_sort(served, definition, &param.value)?;
+                if !unsupported.is_empty() {
+                    if options.strict {
+                        return Err(SearchError::UnsupportedSort {
+                            keys: unsupported.join(", "),
+                            sortable: sort::sortable(served, definition),
+                        });
+                    }
+                    request.ignored.extend(unsupported.iter().map(|key| format!("_sort={key}")));
+                }
+                if !keys.is_empty() {
+                    let text: Vec<String> = keys
+                        .iter()
+                        .map(|key| {
+                            let name = match &key.by {
+                                SortBy::Id => "_id",
+                                SortBy::LastUpdated => "_lastUpdated",
+                                SortBy::Date(name) => name.as_str(),
+                            };
+                            if key.descending { format!("-{name}") } else { name.to_owned() }
+                        })
+                        .collect();
+                    request.applied.push(format!("_sort={}", text.join(",")));
+                    request.sort = keys;
+                }
             }
             "_format" => {
                 // Negotiated by the HTTP layer; applied, so echoed.

@@ -74,7 +74,7 @@ impl DeploymentSecret {
                 let mut bytes = vec![0_u8; 32];
                 SystemRandom::new().fill(&mut bytes).map_err(|_| SecretError::Random)?;
                 if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).map_err(io)?;
+                    create_private_folder(parent).map_err(io)?;
                 }
                 write_private(path, STANDARD.encode(&bytes).as_bytes()).map_err(io)?;
                 Ok(DeploymentSecret(SecretBox::new(Box::new(bytes))))
@@ -119,6 +119,19 @@ impl DeploymentSecret {
         }
         context.sign()
     }
+}
+
+/// Creates `folder` and its missing parents, each for its owner only (`0700`): the data folder
+/// holds health data, keys and secrets.
+pub fn create_private_folder(folder: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(folder)
 }
 
 /// Writes a file that only its owner may read.

@@ -18,6 +18,7 @@ mod check;
 mod load;
 mod owner;
 mod prepare;
+mod release_of;
 pub mod served;
 
 pub use bundle::BundleKind;

@@ -17,8 +17,9 @@ use store::{Provider, Store, Write, WriteKind};
 /// How to load.
 #[derive(Debug, Clone, Copy)]
 pub struct LoadOptions {
-    /// The release the files are written in.
-    pub release: Release,
+    /// The release the files are written in; `None`: each file's own, told by the profiles its
+    /// resources claim (for a provider with data services in several releases).
+    pub release: Option<Release>,
     /// Resources per database transaction.
     pub batch_size: usize,
 }
@@ -110,7 +111,7 @@ struct Batch<'a> {
     /// The Patients among `writes`, which resources of the same batch may name by BSN.
     known: KnownPatients,
     /// Resources that named a Patient by BSN before it arrived: (file, location, resource).
-    deferred: Vec<(String, Option<String>, Value)>,
+    deferred: Vec<(String, Release, Option<String>, Value)>,
 }
 
 impl Batch<'_> {
@@ -177,10 +178,9 @@ impl Ingestor {
         }
         batch.flush(&mut summary).await?;
         // Every Patient of the load is held now: the deferred resources get their second try.
-        for (file, location, resource) in std::mem::take(&mut batch.deferred) {
+        for (file, release, location, resource) in std::mem::take(&mut batch.deferred) {
             let resources = vec![(location.unwrap_or_default(), resource)];
-            self.load_resources(&file, options.release, resources, &mut batch, &mut summary, &mut first_seen, false)
-                .await?;
+            self.load_resources(&file, release, resources, &mut batch, &mut summary, &mut first_seen, false).await?;
         }
         batch.flush(&mut summary).await?;
         store.analyze(store::Filled::Resources).await?;
@@ -191,7 +191,7 @@ impl Ingestor {
         &self,
         path: &Path,
         file: &str,
-        release: Release,
+        release: Option<Release>,
         batch: &mut Batch<'_>,
         summary: &mut LoadSummary,
         first_seen: &mut HashMap<String, String>,
@@ -208,6 +208,19 @@ impl Ingestor {
             }
         };
         let is_xml = path.extension().is_some_and(|extension| extension == "xml");
+        let release = match release
+            .map_or_else(|| crate::release_of::release_of(&self.catalog, batch.provider, &bytes, is_xml), Ok)
+        {
+            Ok(release) => release,
+            Err(reason) => {
+                summary.rejected.push(Rejected {
+                    file: file.to_owned(),
+                    resource: "(file)".into(),
+                    reasons: vec![reason],
+                });
+                return Ok(());
+            }
+        };
         let parsed = if is_xml {
             let limits = fhir_xml::ReadLimits { max_bytes: usize::MAX, ..fhir_xml::ReadLimits::default() };
             fhir_xml::from_xml(release, &bytes, limits)
@@ -273,7 +286,7 @@ impl Ingestor {
                 Err(IngestError::Store(error)) => return Err(LoadError::Store(error)),
                 Err(IngestError::Rejected(rejection)) if rejection.awaits_patient && kept.is_some() => {
                     if let Some(resource) = kept {
-                        batch.deferred.push((file.to_owned(), location.map(str::to_owned), resource));
+                        batch.deferred.push((file.to_owned(), release, location.map(str::to_owned), resource));
                     }
                 }
                 Ok(ready) => {

@@ -98,7 +98,7 @@ pub struct Prepared {
 /// Checks and prepares resources for one deployment.
 #[derive(Debug, Clone)]
 pub struct Ingestor {
-    catalog: Arc<Catalog>,
+    pub(crate) catalog: Arc<Catalog>,
     secret: Arc<DeploymentSecret>,
     zone: Tz,
     unknown_elements: UnknownElements,

@@ -202,7 +202,7 @@ on_both_backends!(loading_a_folder_names_every_refusal_and_carries_on, |database
     let ingestor = ingestor(UnknownElements::Warn);
     let files = ingest::collect_files(std::slice::from_ref(&folder)).expect("files");
     let mut last_progress = 0;
-    let options = LoadOptions { release: Release::Stu3, batch_size: 2 };
+    let options = LoadOptions { release: Some(Release::Stu3), batch_size: 2 };
     let summary = ingestor.load(&store, &provider, &files, options, |done| last_progress = done).await.expect("loaded");
     assert_eq!(last_progress, files.len());
     assert_eq!((summary.created, summary.updated), (3, 1));
@@ -250,7 +250,7 @@ on_both_backends!(loading_refuses_what_breaks_fhir_jsons_rules_with_the_place, |
     write("e-fine.json", blood_pressure("o5", "Patient/p1").to_string());
 
     let files = ingest::collect_files(std::slice::from_ref(&folder)).expect("files");
-    let options = LoadOptions { release: Release::Stu3, batch_size: 10 };
+    let options = LoadOptions { release: Some(Release::Stu3), batch_size: 10 };
     let summary =
         ingestor(UnknownElements::Warn).load(&store, &provider, &files, options, |_| {}).await.expect("loaded");
     assert_eq!(summary.created, 1, "only the fine one: {:?}", summary.rejected);

@@ -62,7 +62,7 @@ on_both_backends!(published_examples_are_refused_only_where_no_served_data_servi
         .collect();
     for (release, dir) in [(Release::Stu3, stu3), (Release::R4, r4)] {
         let files = ingest::collect_files(&[dir]).expect("files");
-        let options = LoadOptions { release, batch_size: 100 };
+        let options = LoadOptions { release: Some(release), batch_size: 100 };
         let summary = ingestor.load(&store, &provider, &files, options, |_| {}).await.expect("loads");
         eprintln!(
             "{release}: {} files, {} loaded, {} refused",

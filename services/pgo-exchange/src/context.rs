@@ -55,7 +55,7 @@ impl Context {
         .context("loading the data-service definitions")?;
         let database_url = settings.database_url();
         if database_url.starts_with("sqlite:") {
-            std::fs::create_dir_all(&settings.data_dir)
+            identity::create_private_folder(&settings.data_dir)
                 .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
         }
         let statement_timeout = std::time::Duration::from_millis(settings.database.statement_timeout_ms);

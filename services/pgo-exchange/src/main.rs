@@ -45,7 +45,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::lists::ListsCommand,
     },
-    /// Load FHIR JSON files or folders (resources and Bundles) for a provider.
+    /// Load FHIR JSON or XML files and folders (resources and Bundles) for a provider; exits 2
+    /// when any resource was refused (unless `--accept-refusals`).
     Load(commands::load::LoadArgs),
     /// Mint an access token for a person at a provider (an administration tool, e.g. for
     /// qualification runs): prints the token on stdout.

@@ -61,13 +61,17 @@ on_both_backends!(load_reports_what_it_did_and_token_finds_the_person, |database
 
     let bad = database.dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"resourceType": "Flag", "id": "f", "status": 1}"#).expect("write");
-    let strict = run(&database, &["load", "--provider", "umcx", "--fail-on-reject", &bad.display().to_string()]);
+    // A refusal shows in the exit status by default, so that a loading script notices it.
+    let strict = run(&database, &["load", "--provider", "umcx", &bad.display().to_string()]);
     assert_eq!(strict.status.code(), Some(2));
     assert!(
         text(&strict.stdout).contains("Flag/f (") && text(&strict.stdout).contains("Flag.status"),
         "{}",
         text(&strict.stdout)
     );
+    let accepting = run(&database, &["load", "--provider", "umcx", "--accept-refusals", &bad.display().to_string()]);
+    assert_eq!(accepting.status.code(), Some(0));
+    assert!(text(&accepting.stdout).contains("1 rejected"), "{}", text(&accepting.stdout));
 
     let minted = run(
         &database,
@@ -285,3 +289,71 @@ on_both_backends!(load_waits_for_the_patient_a_record_names_by_bsn_and_check_fin
     assert_eq!(checked.status.code(), Some(1));
     assert!(text(&checked.stdout).contains("umcx@medmij (stu3): Observation/bp-1"), "{}", text(&checked.stdout));
 });
+
+on_both_backends!(a_provider_of_stu3_and_r4_data_services_loads_both_without_naming_a_release, |database| {
+    assert!(
+        run(&database, &["providers", "add", "umcx", "--display-name", "UMC X", "--data-services", "48,63"])
+            .status
+            .success()
+    );
+    let r4 = fixtures().join("../r4");
+    let loaded =
+        run(&database, &["load", "--provider", "umcx", &fixtures().display().to_string(), &r4.display().to_string()]);
+    let summary = text(&loaded.stdout);
+    assert!(loaded.status.success(), "{summary}{}", text(&loaded.stderr));
+    assert!(summary.contains("70 files read, 70 resources loaded"), "{summary}");
+
+    // A file that claims no profile of the provider's data services cannot say its release.
+    let unclaimed = database.dir.path().join("unclaimed.xml");
+    std::fs::write(&unclaimed, r#"<Patient xmlns="http://hl7.org/fhir"><id value="p"/></Patient>"#).expect("write");
+    let refused = run(&database, &["load", "--provider", "umcx", &unclaimed.display().to_string()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stdout).contains("--fhir-version"), "{}", text(&refused.stdout));
+    let named =
+        run(&database, &["load", "--provider", "umcx", "--fhir-version", "r4", &unclaimed.display().to_string()]);
+    assert!(
+        text(&named.stdout).contains("meta.profile") || text(&named.stdout).contains("profile"),
+        "{}",
+        text(&named.stdout)
+    );
+});
+
+/// The embedded defaults put health data, the signing key and the deployment secret in the data
+/// folder: the folder and every file the service makes in it are its user's alone.
+#[cfg(unix)]
+#[test]
+fn the_data_folder_and_everything_in_it_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let data = dir.path().join("data");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_pgo-exchange"))
+            .args(["--data-dir", &data.display().to_string()])
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env_remove("PGO_EXCHANGE__DATABASE__URL")
+            .output()
+            .expect("the binary runs")
+    };
+    let added = run(&["providers", "add", "umcx", "--display-name", "UMC X", "--data-services", "48"]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    assert!(run(&["load", "--provider", "umcx", &fixtures().display().to_string()]).status.success());
+    let mode = |path: &Path| std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data folder");
+    let mut folders = vec![data.clone()];
+    let mut files = Vec::new();
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("listed") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                assert_eq!(mode(&path), 0o700, "{}", path.display());
+                folders.push(path);
+            } else {
+                assert_eq!(mode(&path), 0o600, "{}", path.display());
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.iter().any(|file| file.extension().is_some_and(|extension| extension == "db")), "{files:?}");
+    assert!(files.len() >= 3, "database, key and secret: {files:?}");
+}

@@ -170,13 +170,11 @@ mod tests {
         }
     }
 
+    test_support::postgres_test! {
     /// Each batch size is a statement text of its own; kept prepared, they held memory in the
     /// service and in the database for the connection's life.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn batches_of_every_size_leave_no_statement_prepared_postgres() {
-        let Some(database) = test_support::TestDatabase::create(test_support::Backend::Postgres).await else {
-            return;
-        };
+        let database = test_support::TestDatabase::create(test_support::Backend::Postgres).await;
         // One connection: the statements below run where the batches ran.
         let store = Store::connect(&database.url, 1).await.expect("connects");
         store.migrate().await.expect("migrates");
@@ -194,5 +192,6 @@ mod tests {
         .await
         .expect("the session's prepared statements");
         assert_eq!(kept, 0, "batch statements kept prepared");
+    }
     }
 }

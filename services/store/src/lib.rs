@@ -14,6 +14,7 @@ mod authorization;
 mod digest;
 mod error;
 mod lists;
+mod owner_only;
 mod pending;
 mod providers;
 mod read;
@@ -126,6 +127,12 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(redact(url)));
         };
+        if backend == Backend::Sqlite {
+            let options =
+                sqlx::sqlite::SqliteConnectOptions::from_str(url).map_err(|error| StoreError::connect(url, error))?;
+            owner_only::prepare_sqlite_file(options.get_filename())
+                .map_err(|error| StoreError::connect(url, sqlx::Error::Io(error)))?;
+        }
         let options = AnyConnectOptions::from_str(url).map_err(|error| StoreError::connect(url, error))?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))

@@ -9,7 +9,7 @@ use crate::visibility::{PatientScope, Visibility, push_compartment_or_shared, pu
 use crate::{ProviderId, Store, StoreError};
 use data_services::ParamKind;
 use fhir_core::Release;
-use fhir_search::{Criterion, DatePrefix, SearchRequest, TokenSystem, Value};
+use fhir_search::{Criterion, DatePrefix, SearchRequest, SortBy, SortKey, TokenSystem, Value};
 use std::collections::{BTreeMap, HashSet};
 
 /// One page of a search.
@@ -58,26 +58,38 @@ impl Store {
     ) -> Result<SearchPage, StoreError> {
         // LIMIT and OFFSET are written as literals (numbers the service computed): a bound LIMIT
         // makes SQLite re-plan the statement on every execution, as the plan may depend on it.
-        let limit = format!(" ORDER BY r.rid LIMIT {} OFFSET {}", request.count, request.offset);
+        let limit = format!(" LIMIT {} OFFSET {}", request.count, request.offset);
         let mut sql = Sql::default();
         if request.includes.is_empty() {
             sql.push(&format!("SELECT {SERVED_COLUMNS}, COUNT(*) OVER () AS total, 0 AS part FROM resources r WHERE "));
             push_matching(&mut sql, provider, release, scope, visibility, request);
+            sql.push(" ORDER BY ");
+            push_order(&mut sql, &request.sort);
             sql.push(&limit);
         } else {
-            sql.push(&format!(
-                "WITH page AS MATERIALIZED (SELECT {SERVED_COLUMNS}, COUNT(*) OVER () AS total FROM resources r WHERE "
-            ));
+            // The page keeps its place in the order (`position`) through the UNION with what it
+            // includes; in the stored order that is the row id itself.
+            sql.push(&format!("WITH page AS MATERIALIZED (SELECT {SERVED_COLUMNS}, COUNT(*) OVER () AS total, "));
+            if request.sort.is_empty() {
+                sql.push("r.rid");
+            } else {
+                sql.push("ROW_NUMBER() OVER (ORDER BY ");
+                push_order(&mut sql, &request.sort);
+                sql.push(")");
+            }
+            sql.push(" AS position FROM resources r WHERE ");
             push_matching(&mut sql, provider, release, scope, visibility, request);
+            sql.push(" ORDER BY ");
+            push_order(&mut sql, &request.sort);
             sql.push(&limit);
             sql.push(
                 ") SELECT page.rid, page.resource_type, page.id, page.version_id, page.last_updated, page.body, \
-                 page.total, 0 AS part FROM page UNION ALL ",
+                 page.total, 0 AS part, page.position FROM page UNION ALL ",
             );
             push_included(&mut sql, provider, release, scope, visibility, request, |sql| {
                 sql.push("(SELECT page.rid FROM page)");
             });
-            sql.push(" ORDER BY 8, 1");
+            sql.push(" ORDER BY 8, 9, 1");
         }
         let rows = self.reader.resources(sql, Extra { total: true, part: true }).await?;
         let mut matches = Vec::new();
@@ -224,7 +236,7 @@ fn push_included(
     push_rids: impl FnOnce(&mut Sql),
 ) {
     sql.push(&format!(
-        "SELECT {SERVED_COLUMNS}, 0 AS total, 1 AS part FROM search_reference x JOIN resources r ON r.resource_type = x.target_type \
+        "SELECT {SERVED_COLUMNS}, 0 AS total, 1 AS part, 0 AS position FROM search_reference x JOIN resources r ON r.resource_type = x.target_type \
          AND r.id = x.target_id AND r.provider_id = "
     ));
     sql.bind(provider.0)
@@ -245,6 +257,28 @@ fn push_included(
     push_profile_filter(sql, visibility, None);
     sql.push(" AND ");
     push_compartment_or_shared(sql, provider, release, scope, visibility);
+}
+
+/// Appends the ORDER BY terms of a search: its `_sort` keys, then the order resources were stored
+/// (which makes the order total, so pages neither repeat nor skip a match).
+fn push_order(sql: &mut Sql, sort: &[SortKey]) {
+    for key in sort {
+        let direction = if key.descending { " DESC, " } else { ", " };
+        match &key.by {
+            SortBy::Id => sql.push("r.id").push(direction),
+            SortBy::LastUpdated => sql.push("r.last_updated").push(direction),
+            SortBy::Date(param) => {
+                // Ascending by the earliest moment the values cover, descending by the latest;
+                // resources without a value last (`IS NULL` orders alike on both backends).
+                let (aggregate, bound) = if key.descending { ("MAX", "high") } else { ("MIN", "low") };
+                let value =
+                    format!("(SELECT {aggregate}(d.{bound}) FROM search_date d WHERE d.rid = r.rid AND d.param = ");
+                sql.push(&value).bind(param.clone()).push(") IS NULL, ");
+                sql.push(&value).bind(param.clone()).push(")").push(direction)
+            }
+        };
+    }
+    sql.push("r.rid");
 }
 
 /// Appends the conditions every match must meet: provider, release, type, not deleted, in the

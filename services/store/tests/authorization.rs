@@ -245,13 +245,13 @@ on_both_backends!(a_code_exchange_stores_the_refresh_token_only_when_its_checks_
     assert!(matches!(store.exchange_code(&exchange("no-such-code", "r")).await.unwrap(), CodeRedemption::Unknown));
 });
 
+test_support::postgres_test! {
 /// After a bulk load's statistics are taken (before anyone logged in), each new code's
 /// foreign-key check still finds its consent by key: planned from statistics of an empty table,
 /// it scanned every consent, and granting slowed down with each consent held.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consents_granted_after_a_bulk_load_are_found_by_key_not_scanned_postgres() {
     use sqlx::Connection;
-    let Some(database) = TestDatabase::create(test_support::Backend::Postgres).await else { return };
+    let database = TestDatabase::create(test_support::Backend::Postgres).await;
     let store = open(&database).await;
     let provider = provider(&store).await;
     store.analyze(store::Filled::Resources).await.expect("statistics taken");
@@ -276,6 +276,7 @@ async fn consents_granted_after_a_bulk_load_are_found_by_key_not_scanned_postgre
     // The migrations' index builds count as scans too; one per new code is the fault.
     assert!(scans.0 < 10, "the consents table scanned whole {} times (index lookups: {})", scans.0, scans.1);
     assert!(scans.1 >= 300, "every code's consent found by its key: {scans:?}");
+}
 }
 
 on_both_backends!(every_revocation_is_found_by_its_time_and_handle, |database| {

@@ -355,12 +355,12 @@ on_both_backends!(person_keys_find_patients_per_release, |database| {
     assert!(!store.knows_person(umcx.id, "key-a").await.expect("lookup"));
 });
 
+test_support::postgres_test! {
 /// The pool pings only connections that sat idle (a ping before every statement cost PostgreSQL
 /// a wake-up per request): after the server ended all of them, the next statement still works.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_the_server_ended_are_replaced_after_idling_postgres() {
     use sqlx::{Connection, Executor};
-    let Some(database) = TestDatabase::create(test_support::Backend::Postgres).await else { return };
+    let database = TestDatabase::create(test_support::Backend::Postgres).await;
     let store = open(&database).await;
     provider(&store, "one").await;
     let mut admin = sqlx::PgConnection::connect(&database.url).await.expect("admin connects");
@@ -375,4 +375,5 @@ async fn connections_the_server_ended_are_replaced_after_idling_postgres() {
     tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
     let found = store.provider("one").await.expect("a fresh connection answers");
     assert_eq!(found.map(|provider| provider.name), Some("one".to_owned()));
+}
 }

@@ -2,8 +2,9 @@
 //! database, on SQLite (always) and on PostgreSQL (when `PGO_EXCHANGE_TEST_POSTGRES` names a
 //! server, e.g. `postgres://postgres@127.0.0.1:5432`).
 //!
-//! When the variable is unset, PostgreSQL tests report that they were skipped and pass; when it
-//! is set, an unreachable server fails them. CI sets it, so CI never skips.
+//! PostgreSQL tests are marked ignored, so `cargo test` reports them as left out rather than
+//! passed; `-- --include-ignored` runs them, and then an unset variable or an unreachable server
+//! fails them. CI does both, so CI never skips.
 //!
 //! With the `browser` feature, `browser::Browser` drives a headless Chromium the same way
 //! (skipped unless installed, or required with `PGO_EXCHANGE_REQUIRE_BROWSER=1`).
@@ -36,22 +37,19 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    /// Creates a fresh database, or returns `None` (after saying so) when PostgreSQL is not
-    /// configured for tests.
-    pub async fn create(backend: Backend) -> Option<TestDatabase> {
+    /// Creates a fresh database. A PostgreSQL test that runs without `PGO_EXCHANGE_TEST_POSTGRES`
+    /// fails: it was asked for (`--include-ignored`), and passing without running would lie.
+    pub async fn create(backend: Backend) -> TestDatabase {
         let dir = tempfile::tempdir().unwrap_or_else(|error| panic!("cannot create a temporary folder: {error}"));
         match backend {
             Backend::Sqlite => {
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                Some(TestDatabase { url, dir, postgres: None })
+                TestDatabase { url, dir, postgres: None }
             }
             Backend::Postgres => {
-                let Ok(server) = std::env::var(POSTGRES_ENV) else {
-                    eprintln!(
-                        "skipped: set {POSTGRES_ENV} (e.g. postgres://postgres@127.0.0.1:5432) to run PostgreSQL tests"
-                    );
-                    return None;
-                };
+                let server = std::env::var(POSTGRES_ENV).unwrap_or_else(|_| {
+                    panic!("set {POSTGRES_ENV} (e.g. postgres://postgres@127.0.0.1:5432) to run PostgreSQL tests")
+                });
                 let server = server.trim_end_matches('/').to_owned();
                 let name = format!("pgx_test_{}", uuid::Uuid::new_v4().simple());
                 let mut admin = PgConnection::connect(&format!("{server}/postgres"))
@@ -62,7 +60,7 @@ impl TestDatabase {
                     .await
                     .unwrap_or_else(|error| panic!("cannot create test database {name}: {error}"));
                 let _ = admin.close().await;
-                Some(TestDatabase { url: format!("{server}/{name}"), dir, postgres: Some((server, name)) })
+                TestDatabase { url: format!("{server}/{name}"), dir, postgres: Some((server, name)) }
             }
         }
     }
@@ -87,8 +85,20 @@ impl Drop for TestDatabase {
     }
 }
 
-/// Declares a test that runs once per backend, as `NAME::sqlite` and `NAME::postgres`. The body
-/// is an async block using `$database: TestDatabase`.
+/// Declares a PostgreSQL test: ignored unless asked for with `-- --include-ignored`, so that a
+/// run without PostgreSQL counts it as left out, not as passed (libtest prints the reason).
+#[macro_export]
+macro_rules! postgres_test {
+    ($(#[$attribute:meta])* async fn $name:ident() $body:block) => {
+        $(#[$attribute])*
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        #[ignore = "PostgreSQL: set PGO_EXCHANGE_TEST_POSTGRES and add `-- --include-ignored` to run it"]
+        async fn $name() $body
+    };
+}
+
+/// Declares a test that runs once per backend, as `NAME::sqlite` and `NAME::postgres` (the latter
+/// a [`postgres_test!`]). The body is an async block using `$database: TestDatabase`.
 #[macro_export]
 macro_rules! on_both_backends {
     ($(#[$attribute:meta])* $name:ident, |$database:ident| $body:block) => {
@@ -101,15 +111,12 @@ macro_rules! on_both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(database) = $crate::TestDatabase::create($crate::Backend::Sqlite).await {
-                    test_body(database).await;
-                }
+                test_body($crate::TestDatabase::create($crate::Backend::Sqlite).await).await;
             }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(database) = $crate::TestDatabase::create($crate::Backend::Postgres).await {
-                    test_body(database).await;
+            $crate::postgres_test! {
+                async fn postgres() {
+                    test_body($crate::TestDatabase::create($crate::Backend::Postgres).await).await;
                 }
             }
         }

@@ -33,7 +33,6 @@ pub fn authorization_server_metadata(public_url: &str, mutual_tls: bool) -> Valu
         "tls_client_certificate_bound_access_tokens": false,
         "ui_locales_supported": ["nl", "en"],
         "scopes_supported": [],
-        "service_documentation": format!("{base}/medmij/zal.xml"),
     })
 }
 
@@ -52,8 +51,17 @@ pub fn smart_configuration(public_url: &str, mutual_tls: bool, provider: &str, s
         "code_challenge_methods_supported": server["code_challenge_methods_supported"],
         "token_endpoint_auth_methods_supported": [pgo_auth_method(mutual_tls)],
         "scopes_supported": [format!("{provider}~{service}")],
-        "capabilities": ["launch-standalone", "client-confidential-asymmetric", "context-standalone-patient"],
+        "capabilities": smart_capabilities(mutual_tls),
     })
+}
+
+/// The SMART capabilities that hold: a standalone launch (a PGO starts the flow itself) and, when
+/// no client certificate is asked for, a public client. Not named: asymmetric client
+/// authentication (a signed JWT; PGOs authenticate with a certificate, for which SMART has no
+/// capability), and patient context (the token response names no patient: MedMij's token says
+/// whose data it reaches, a request never names one).
+fn smart_capabilities(mutual_tls: bool) -> Vec<&'static str> {
+    if mutual_tls { vec!["launch-standalone"] } else { vec!["launch-standalone", "client-public"] }
 }
 
 pub(crate) async fn authorization_server(server: web::Data<AuthorizationServer>) -> HttpResponse {

@@ -69,9 +69,9 @@ fn repeated_parameters_are_separate_criteria() {
 
 #[test]
 fn unoffered_parameters_are_ignored_and_not_echoed() {
-    let request = search("Observation", "patient=Patient/other&code=85354-9&_sort=date", OPTIONS).expect("parses");
+    let request = search("Observation", "patient=Patient/other&code=85354-9&_sort=code", OPTIONS).expect("parses");
     assert_eq!(request.applied, vec!["code=85354-9".to_owned()]);
-    assert_eq!(request.ignored, vec!["patient".to_owned(), "_sort".to_owned()]);
+    assert_eq!(request.ignored, vec!["patient".to_owned(), "_sort=code".to_owned()]);
 }
 
 #[test]
@@ -178,4 +178,33 @@ fn control_characters_in_values_are_refused() {
             "{query} was accepted"
         );
     }
+}
+
+#[test]
+fn sort_keys_are_the_id_the_last_update_and_the_offered_dates() {
+    let request = search("Observation", "_sort=-date,_id", OPTIONS).expect("parses");
+    assert_eq!(
+        request.sort,
+        vec![
+            SortKey { by: SortBy::Date("date".into()), descending: true },
+            SortKey { by: SortBy::Id, descending: false },
+        ]
+    );
+    assert_eq!(request.applied, vec!["_sort=-date,_id".to_owned()]);
+    let updated = search("Condition", "_sort=-_lastUpdated", OPTIONS).expect("parses");
+    assert_eq!(updated.sort, vec![SortKey { by: SortBy::LastUpdated, descending: true }]);
+}
+
+#[test]
+fn unsortable_keys_are_ignored_or_refused_under_strict_handling() {
+    let lenient = search("Observation", "_sort=code,-date", OPTIONS).expect("parses");
+    assert_eq!(lenient.sort, vec![SortKey { by: SortBy::Date("date".into()), descending: true }]);
+    assert_eq!(lenient.applied, vec!["_sort=-date".to_owned()]);
+    assert_eq!(lenient.ignored, vec!["_sort=code".to_owned()]);
+    let strict = ParseOptions { strict: true, ..OPTIONS };
+    let refused = search("Observation", "_sort=code", strict).expect_err("code is a token");
+    assert_eq!(refused.to_string(), "cannot sort by code; this resource type sorts by _id, _lastUpdated, date");
+    assert!(matches!(search("Observation", "_sort=date,-date", OPTIONS), Err(SearchError::InvalidValue { .. })));
+    assert!(matches!(search("Observation", "_sort=date&_sort=_id", OPTIONS), Err(SearchError::Repeated(_))));
+    assert!(matches!(search("Observation", "_sort:desc=date", OPTIONS), Err(SearchError::UnsupportedModifier { .. })));
 }

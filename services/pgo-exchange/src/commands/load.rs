@@ -17,7 +17,8 @@ pub(crate) struct LoadArgs {
     #[arg(long)]
     provider: String,
     /// The FHIR release of the files (stu3 or r4). Default: the release of the provider's data
-    /// services, when they all share one.
+    /// services when they all share one, else each file's own, told by the profiles its resources
+    /// claim.
     #[arg(long, value_name = "RELEASE", conflicts_with = "data_service")]
     fhir_version: Option<Release>,
     /// Take the release from this data service of the provider.
@@ -26,9 +27,10 @@ pub(crate) struct LoadArgs {
     /// Resources per database transaction.
     #[arg(long, default_value_t = 500)]
     batch_size: usize,
-    /// Exit with status 2 when any resource was refused.
+    /// Exit with status 0 even when resources were refused (by default a refusal makes the exit
+    /// status 2, so that a script notices; the summary names each refusal either way).
     #[arg(long)]
-    fail_on_reject: bool,
+    accept_refusals: bool,
     /// Files and folders to load (folders are walked; .json and .xml files are loaded).
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -39,7 +41,7 @@ pub(crate) async fn run(config: Option<&Path>, overrides: Overrides, args: LoadA
     let context = Context::open(settings).await?;
     let provider = context.provider(&args.provider).await?;
     let release = match (args.fhir_version, &args.data_service) {
-        (Some(release), _) => release,
+        (Some(release), _) => Some(release),
         (None, Some(id)) => {
             if !provider.offers(id) {
                 bail!("provider '{}' does not offer data service {id}", provider.name);
@@ -47,7 +49,7 @@ pub(crate) async fn run(config: Option<&Path>, overrides: Overrides, args: LoadA
             context
                 .catalog
                 .data_service(id)
-                .map(|service| service.release)
+                .map(|service| Some(service.release))
                 .with_context(|| format!("data service {id} is not defined"))?
         }
         (None, None) => {
@@ -60,11 +62,9 @@ pub(crate) async fn run(config: Option<&Path>, overrides: Overrides, args: LoadA
             releases.sort();
             releases.dedup();
             match releases.as_slice() {
-                [only] => *only,
-                _ => bail!(
-                    "provider '{}' offers data services in several FHIR releases; choose one with --fhir-version or --data-service",
-                    provider.name
-                ),
+                [only] => Some(*only),
+                [] => bail!("provider '{}' offers no data service", provider.name),
+                _ => None,
             }
         }
     };
@@ -83,13 +83,14 @@ pub(crate) async fn run(config: Option<&Path>, overrides: Overrides, args: LoadA
     progress.finish_and_clear();
     print_summary(&summary, &provider.medmij_name(), release);
     context.store.close().await;
-    if args.fail_on_reject && !summary.rejected.is_empty() {
+    if !args.accept_refusals && !summary.rejected.is_empty() {
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_summary(summary: &LoadSummary, provider: &str, release: Release) {
+fn print_summary(summary: &LoadSummary, provider: &str, release: Option<Release>) {
+    let release = release.map_or_else(|| "the release each file's profiles claim".to_owned(), |r| r.to_string());
     println!(
         "{provider} ({release}): {} files read, {} resources loaded ({} new, {} updated, {} unchanged), {} deleted, {} rejected",
         summary.files,

@@ -121,7 +121,13 @@ on_both_backends!(the_corpus_loads_and_answers_every_bgz_query_for_its_patient, 
     let summary = app
         .context
         .ingestor
-        .load(&app.context.store, &provider, &files, LoadOptions { release: Release::Stu3, batch_size: 20 }, |_| {})
+        .load(
+            &app.context.store,
+            &provider,
+            &files,
+            LoadOptions { release: Some(Release::Stu3), batch_size: 20 },
+            |_| {},
+        )
         .await
         .expect("loads");
     // 54 resources: 2 refused with the faults they are known to have, 1 id given twice.

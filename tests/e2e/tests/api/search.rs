@@ -12,9 +12,9 @@ on_both_backends!(the_self_link_echoes_exactly_the_applied_parameters, |database
     let app = TestApp::start(database).await;
     let base = app.base(PROVIDER, "48");
     let token = app.token(PROVIDER, ANNA, &["48"]);
-    // As written by the client (encoded bar), in its order; `patient` and `_sort` are not
-    // offered, so they are ignored and left out.
-    let query = "code=http://loinc.org%7C85354-9&patient=Patient/someone-else&_sort=date&_count=5";
+    // As written by the client (encoded bar), in its order; `patient` and sorting by `code` are
+    // not offered, so they are ignored and left out.
+    let query = "code=http://loinc.org%7C85354-9&patient=Patient/someone-else&_sort=code&_count=5";
     let bundle = app.get_json(&format!("{base}/Observation?{query}"), &token).await;
     assert_eq!(
         link(&bundle, "self"),
@@ -151,4 +151,79 @@ on_both_backends!(types_and_interactions_outside_the_data_service_are_named, |da
     let post =
         app.client.post(format!("{base}/Observation")).bearer_auth(&token).body("{}").send().await.expect("sent");
     assert_eq!(post.status(), 405);
+});
+
+/// When an Observation took place, as the demo data writes it (a date-time or a period's start).
+fn effective(entry: &Value) -> Option<String> {
+    let resource = &entry["resource"];
+    resource["effectiveDateTime"].as_str().or_else(|| resource["effectivePeriod"]["start"].as_str()).map(str::to_owned)
+}
+
+/// Every page of `url`, followed by its next links: the matches in the order served.
+async fn every_page(app: &TestApp, url: &str, token: &str) -> Vec<Value> {
+    let mut url = url.to_owned();
+    let mut entries = Vec::new();
+    loop {
+        let page = app.get_json(&url, token).await;
+        entries.extend(
+            page["entry"].as_array().into_iter().flatten().filter(|entry| entry["search"]["mode"] == "match").cloned(),
+        );
+        match link(&page, "next") {
+            Some(next) => url = next.to_owned(),
+            None => return entries,
+        }
+    }
+}
+
+on_both_backends!(sort_orders_every_page_by_date_or_id_and_is_echoed, |database| {
+    let app = TestApp::start(database).await;
+    let base = app.base(PROVIDER, "48");
+    let token = app.token(PROVIDER, ANNA, &["48"]);
+    // As fhirpy's sort("-date") asks: newest first, over pages, with and without _include.
+    for extra in ["", "&_include=Observation:specimen"] {
+        let newest_first = every_page(&app, &format!("{base}/Observation?_sort=-date&_count=3{extra}"), &token).await;
+        let dates: Vec<Option<String>> = newest_first.iter().map(effective).collect();
+        assert!(dates.len() > 10, "Anna has many observations: {dates:?}");
+        let dated: Vec<&String> = dates.iter().flatten().collect();
+        assert!(dated.windows(2).all(|pair| pair[0][..10] >= pair[1][..10]), "newest first{extra}: {dates:?}");
+        assert!(dates.iter().skip_while(|date| date.is_some()).all(Option::is_none), "undated last: {dates:?}");
+
+        let oldest_first = every_page(&app, &format!("{base}/Observation?_sort=date&_count=4{extra}"), &token).await;
+        let dates: Vec<Option<String>> = oldest_first.iter().map(effective).collect();
+        let dated: Vec<&String> = dates.iter().flatten().collect();
+        assert!(dated.windows(2).all(|pair| pair[0][..10] <= pair[1][..10]), "oldest first{extra}: {dates:?}");
+        assert_eq!(oldest_first.len(), newest_first.len(), "every match once");
+    }
+    let by_id = app.get_json(&format!("{base}/Observation?_sort=-_id&_count=1000"), &token).await;
+    let ids: Vec<String> = by_id["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["resource"]["id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(ids.len() > 10, "{ids:?}");
+    let mut descending = ids.clone();
+    descending.sort_by(|a, b| b.cmp(a));
+    assert_eq!(ids, descending);
+    let query = "code=http://loinc.org%7C85354-9&_sort=-date&_count=2";
+    let bundle = app.get_json(&format!("{base}/Observation?{query}"), &token).await;
+    assert_eq!(link(&bundle, "self"), Some(format!("{base}/Observation?{query}").as_str()));
+    assert!(link(&bundle, "next").is_some_and(|next| next.contains("_sort=-date")), "{bundle}");
+
+    // Strict handling refuses what cannot be sorted by, and names what can.
+    let response = app
+        .client
+        .get(format!("{base}/Observation?_sort=code"))
+        .bearer_auth(&token)
+        .header("Prefer", "handling=strict")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 400);
+    let outcome: Value = response.json().await.expect("json");
+    assert_eq!(outcome["issue"][0]["code"], "not-supported");
+    assert_eq!(
+        outcome["issue"][0]["diagnostics"],
+        "cannot sort by code; this resource type sorts by _id, _lastUpdated, date"
+    );
 });

@@ -40,6 +40,7 @@ on_both_backends!(every_discovery_document_names_the_same_endpoints, |database| 
         metadata["token_endpoint_auth_methods_supported"],
         serde_json::json!(["none", "client_secret_basic", "client_secret_post"])
     );
+    assert!(metadata.get("service_documentation").is_none(), "no documentation page is served: {metadata}");
     let scopes = metadata["scopes_supported"].as_array().expect("scopes");
     assert!(scopes.iter().any(|scope| scope == &format!("{PROVIDER}~48")), "{scopes:?}");
 
@@ -52,6 +53,9 @@ on_both_backends!(every_discovery_document_names_the_same_endpoints, |database| 
         assert_eq!(smart["scopes_supported"], serde_json::json!([format!("{PROVIDER}~{service}")]));
         assert_eq!(smart["grant_types_supported"], serde_json::json!(["authorization_code", "refresh_token"]));
         assert_eq!(smart["token_endpoint_auth_methods_supported"], serde_json::json!(["none"]));
+        // Only what holds: a public client in development mode, and no patient in the token
+        // response (so no patient context).
+        assert_eq!(smart["capabilities"], serde_json::json!(["launch-standalone", "client-public"]));
         let (_, capability) = json(&app, &format!("{base}/metadata")).await;
         let security = capability["rest"][0]["security"].to_string();
         assert!(security.contains(&authorize) && security.contains(&token), "{security}");
