@@ -286,6 +286,10 @@ pub fn write_reports(report: &RunReport, args: &ReportArgs) -> anyhow::Result<()
     ];
     for (path, write) in outputs {
         if let Some(path) = path {
+            // `--html target/conformance/report.html` works in a fresh checkout too.
+            if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+                std::fs::create_dir_all(folder).map_err(|error| anyhow::anyhow!("{}: {error}", folder.display()))?;
+            }
             std::fs::write(path, write(report)).map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
         }
     }
@@ -295,6 +299,15 @@ pub fn write_reports(report: &RunReport, args: &ReportArgs) -> anyhow::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reports_go_into_folders_that_do_not_exist_yet() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let html = dir.path().join("target/conformance/report.html");
+        let args = ReportArgs { html: Some(html.clone()), ..ReportArgs::default() };
+        write_reports(&crate::report::tests::sample(), &args).expect("written");
+        assert!(std::fs::read_to_string(html).expect("the report").contains("<html"));
+    }
 
     #[test]
     fn a_zal_run_with_logins_parses_into_a_config() {

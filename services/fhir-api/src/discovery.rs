@@ -54,6 +54,15 @@ pub(crate) async fn zal(state: web::Data<ApiState>) -> HttpResponse {
     HttpResponse::Ok().insert_header((header::CONTENT_TYPE, "application/xml; charset=utf-8")).body(zal.to_xml())
 }
 
+/// The service's icon (a white cross on the pages' blue), so that no page a browser shows logs a
+/// failed request for it.
+const FAVICON: &[u8] = include_bytes!("favicon.png");
+
+/// `GET /favicon.ico`: the icon, as PNG (which every browser takes at this address).
+pub(crate) async fn favicon() -> HttpResponse {
+    HttpResponse::Ok().content_type("image/png").insert_header(("Cache-Control", "public, max-age=86400")).body(FAVICON)
+}
+
 /// `GET /health`: 200 when the database answers, 503 otherwise.
 pub(crate) async fn health(state: web::Data<ApiState>) -> HttpResponse {
     match state.store.ping().await {

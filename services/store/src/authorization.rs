@@ -195,6 +195,13 @@ pub enum Rotation {
 /// `$7` lapse, `$8` handle; gives its id.
 pub(crate) const INSERT_CONSENT: &str = "INSERT INTO consents (provider_id, client_id, person_key, pseudonym, scope, \
      granted_at, last_used_at, expires_at, handle) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING id";
+/// The person's active consent for client `$2` at provider `$3` at `$4` (`$1` pseudonym), the
+/// newest if an earlier version of the service left several: its id, scope and lapse.
+pub(crate) const ACTIVE_CONSENT_FOR: &str = "SELECT id, scope, expires_at FROM consents WHERE pseudonym = $1 \
+     AND client_id = $2 AND provider_id = $3 AND revoked_at IS NULL AND expires_at > $4 ORDER BY id DESC LIMIT 1";
+/// Renews consent `$1`: scope `$2`, used at `$3`, lapsing at `$4`.
+pub(crate) const RENEW_CONSENT: &str =
+    "UPDATE consents SET scope = $2, last_used_at = $3, expires_at = $4 WHERE id = $1";
 /// A code: `$1` hash, `$2` consent, `$3` client, `$4` redirect URI, `$5` challenge, `$6` expiry.
 pub(crate) const INSERT_CODE: &str = "INSERT INTO authorization_codes (code_hash, consent_id, client_id, redirect_uri, \
      code_challenge, expires_at) VALUES ($1, $2, $3, $4, $5, $6)";
@@ -271,25 +278,61 @@ fn consent_from_row(row: &AnyRow) -> Result<Consent, sqlx::Error> {
     })
 }
 
+/// The scope of a renewed consent: what it held, then what the new authorization adds.
+pub(crate) fn renewed_scope(held: &str, asked: &str) -> String {
+    let mut items: Vec<&str> = held.split_whitespace().collect();
+    for item in asked.split_whitespace() {
+        if !items.contains(&item) {
+            items.push(item);
+        }
+    }
+    items.join(" ")
+}
+
 impl Store {
-    /// Stores a consent and its authorization code, together.
+    /// Stores a consent and its authorization code, together; gives the consent's id. A person
+    /// holds one consent per PGO and provider: when the PGO asks again while one is active, that
+    /// one is renewed (the data services asked for added, its lapse moved on, its handle and
+    /// refresh tokens kept) rather than a second one made.
     pub async fn grant_consent(&self, consent: &NewConsent, code: &NewCode, now: i64) -> Result<i64, StoreError> {
         if let Some(writer) = &self.token_writer {
             return writer.grant_consent(consent, code, now);
         }
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(INSERT_CONSENT)
-            .bind(consent.provider.0)
-            .bind(consent.client_id.clone())
-            .bind(consent.person_key.clone())
+        let held = sqlx::query(ACTIVE_CONSENT_FOR)
             .bind(consent.pseudonym.clone())
-            .bind(consent.scope.clone())
+            .bind(consent.client_id.clone())
+            .bind(consent.provider.0)
             .bind(now)
-            .bind(consent.expires_at)
-            .bind(new_handle())
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-        let id: i64 = row.try_get("id")?;
+        let id: i64 = match held {
+            Some(held) => {
+                let id: i64 = held.try_get("id")?;
+                let scope: String = held.try_get("scope")?;
+                let expires_at: i64 = held.try_get("expires_at")?;
+                sqlx::query(RENEW_CONSENT)
+                    .bind(id)
+                    .bind(renewed_scope(&scope, &consent.scope))
+                    .bind(now)
+                    .bind(expires_at.max(consent.expires_at))
+                    .execute(&mut *tx)
+                    .await?;
+                id
+            }
+            None => sqlx::query(INSERT_CONSENT)
+                .bind(consent.provider.0)
+                .bind(consent.client_id.clone())
+                .bind(consent.person_key.clone())
+                .bind(consent.pseudonym.clone())
+                .bind(consent.scope.clone())
+                .bind(now)
+                .bind(consent.expires_at)
+                .bind(new_handle())
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?,
+        };
         sqlx::query(INSERT_CODE)
             .bind(code.code_hash.clone())
             .bind(id)

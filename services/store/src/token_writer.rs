@@ -17,9 +17,9 @@
 
 use crate::StoreError;
 use crate::authorization::{
-    CONSENT_OF_CODE, CodeExchange, CodeRedemption, Consent, INSERT_CODE, INSERT_CONSENT, INSERT_REFRESH_TOKEN, NewCode,
-    NewConsent, REFRESH_TOKEN_STATE, REVOKE_CONSENT, RedeemedCode, RevokedWhy, Rotation, SPEND_CODE,
-    SPEND_REFRESH_TOKEN, consent_by_id,
+    ACTIVE_CONSENT_FOR, CONSENT_OF_CODE, CodeExchange, CodeRedemption, Consent, INSERT_CODE, INSERT_CONSENT,
+    INSERT_REFRESH_TOKEN, NewCode, NewConsent, REFRESH_TOKEN_STATE, RENEW_CONSENT, REVOKE_CONSENT, RedeemedCode,
+    RevokedWhy, Rotation, SPEND_CODE, SPEND_REFRESH_TOKEN, consent_by_id, renewed_scope,
 };
 use crate::providers::ProviderId;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, named_params};
@@ -85,14 +85,32 @@ impl SqliteTokenWriter {
     /// As `Store::grant_consent`.
     pub(crate) fn grant_consent(&self, consent: &NewConsent, code: &NewCode, now: i64) -> Result<i64, StoreError> {
         self.transaction(|transaction| {
-            let id: i64 = transaction.prepare_cached(INSERT_CONSENT)?.query_row(
-                named_params! {
-                    "$1": consent.provider.0, "$2": consent.client_id, "$3": consent.person_key,
-                    "$4": consent.pseudonym, "$5": consent.scope, "$6": now, "$7": consent.expires_at,
-                    "$8": crate::authorization::new_handle()
-                },
-                |row| row.get(0),
-            )?;
+            let held: Option<(i64, String, i64)> = transaction
+                .prepare_cached(ACTIVE_CONSENT_FOR)?
+                .query_row(
+                    named_params! {
+                        "$1": consent.pseudonym, "$2": consent.client_id, "$3": consent.provider.0, "$4": now
+                    },
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()?;
+            let id: i64 = match held {
+                Some((id, scope, expires_at)) => {
+                    transaction.prepare_cached(RENEW_CONSENT)?.execute(named_params! {
+                        "$1": id, "$2": renewed_scope(&scope, &consent.scope), "$3": now,
+                        "$4": expires_at.max(consent.expires_at)
+                    })?;
+                    id
+                }
+                None => transaction.prepare_cached(INSERT_CONSENT)?.query_row(
+                    named_params! {
+                        "$1": consent.provider.0, "$2": consent.client_id, "$3": consent.person_key,
+                        "$4": consent.pseudonym, "$5": consent.scope, "$6": now, "$7": consent.expires_at,
+                        "$8": crate::authorization::new_handle()
+                    },
+                    |row| row.get(0),
+                )?,
+            };
             transaction.prepare_cached(INSERT_CODE)?.execute(named_params! {
                 "$1": code.code_hash, "$2": id, "$3": consent.client_id, "$4": code.redirect_uri,
                 "$5": code.code_challenge, "$6": code.expires_at

@@ -20,12 +20,17 @@ async fn provider(store: &Store) -> Provider {
 }
 
 async fn consent_with_code(store: &Store, provider: &Provider, code_hash: &str, now: i64) -> i64 {
+    consent_for(store, provider, "a", "umcx~48", code_hash, now).await
+}
+
+/// A consent of `person` for `scope`, given with code `code_hash`.
+async fn consent_for(store: &Store, provider: &Provider, person: &str, scope: &str, code_hash: &str, now: i64) -> i64 {
     let consent = NewConsent {
         provider: provider.id,
         client_id: "pgo.example.nl".into(),
-        person_key: "key-a".into(),
-        pseudonym: "pseudonym-a".into(),
-        scope: "umcx~48".into(),
+        person_key: format!("key-{person}"),
+        pseudonym: format!("pseudonym-{person}"),
+        scope: scope.into(),
         expires_at: now + 1000 * HOUR,
     };
     let code = NewCode {
@@ -257,7 +262,7 @@ async fn consents_granted_after_a_bulk_load_are_found_by_key_not_scanned_postgre
     store.analyze(store::Filled::Resources).await.expect("statistics taken");
     let now = 1_000 * HOUR;
     for index in 0..300 {
-        consent_with_code(&store, &provider, &format!("code-{index}"), now).await;
+        consent_for(&store, &provider, &format!("p{index}"), "umcx~48", &format!("code-{index}"), now).await;
     }
     // A backend reports its counters when its connection ends.
     store.close().await;
@@ -283,10 +288,10 @@ on_both_backends!(every_revocation_is_found_by_its_time_and_handle, |database| {
     let store = open(&database).await;
     let provider = provider(&store).await;
     let now = 1_000 * HOUR;
-    let replayed = consent_with_code(&store, &provider, "code-1", now).await;
-    let reused = consent_with_code(&store, &provider, "code-2", now).await;
-    let by_client = consent_with_code(&store, &provider, "code-3", now).await;
-    let untouched = consent_with_code(&store, &provider, "code-4", now).await;
+    let replayed = consent_for(&store, &provider, "a", "umcx~48", "code-1", now).await;
+    let reused = consent_for(&store, &provider, "b", "umcx~48", "code-2", now).await;
+    let by_client = consent_for(&store, &provider, "c", "umcx~48", "code-3", now).await;
+    let untouched = consent_for(&store, &provider, "d", "umcx~48", "code-4", now).await;
     let handles: Vec<String> = {
         let mut handles = Vec::new();
         for id in [replayed, reused, by_client, untouched] {
@@ -324,4 +329,37 @@ on_both_backends!(every_revocation_is_found_by_its_time_and_handle, |database| {
         vec![(handles[0].clone(), now + 2), (handles[1].clone(), now + 4), (handles[2].clone(), now + 5)]
     );
     assert_eq!(store.consents_revoked_since(now + 5).await.unwrap().len(), 1);
+});
+
+on_both_backends!(a_pgo_asking_again_renews_the_one_consent_it_holds, |database| {
+    let store = open(&database).await;
+    let provider = provider(&store).await;
+    let now = 1_000 * HOUR;
+    let first = consent_for(&store, &provider, "a", "umcx~48", "code-1", now).await;
+    store.add_refresh_token(first, "r1", now, now + 10 * HOUR).await.unwrap();
+    let handle = store.consent(first).await.unwrap().expect("consent").handle;
+    // The same PGO asks again, for another data service: the consent is renewed, not doubled.
+    let again = consent_for(&store, &provider, "a", "umcx~63", "code-2", now + HOUR).await;
+    assert_eq!(again, first);
+    let renewed = store.consent(first).await.unwrap().expect("consent");
+    assert_eq!(renewed.scope, "umcx~48 umcx~63");
+    assert_eq!((renewed.granted_at, renewed.last_used_at), (now, now + HOUR));
+    assert_eq!(renewed.expires_at, now + HOUR + 1000 * HOUR, "its lapse moved on");
+    assert_eq!(renewed.handle, handle, "access tokens already given keep working");
+    assert_eq!(store.active_consents("pseudonym-a", now + HOUR).await.unwrap().len(), 1);
+    assert!(matches!(
+        store.rotate_refresh_token("r1", "r2", now + HOUR, now + 10 * HOUR).await.unwrap(),
+        Rotation::Rotated(_)
+    ));
+    assert!(matches!(store.redeem_code("code-2", now + HOUR).await.unwrap(), CodeRedemption::Redeemed(_)));
+    // Asking for what it holds already changes nothing but the dates.
+    consent_for(&store, &provider, "a", "umcx~63", "code-3", now + 2 * HOUR).await;
+    assert_eq!(store.consent(first).await.unwrap().expect("consent").scope, "umcx~48 umcx~63");
+    // Once revoked, the next authorization is a new consent.
+    assert!(store.revoke_consent(first, store::RevokedWhy::Person, now + 3 * HOUR).await.unwrap());
+    let fresh = consent_for(&store, &provider, "a", "umcx~48", "code-4", now + 4 * HOUR).await;
+    assert_ne!(fresh, first);
+    assert_eq!(store.consent(fresh).await.unwrap().expect("consent").scope, "umcx~48");
+    // Another person, or another PGO, has a consent of their own.
+    assert_ne!(consent_for(&store, &provider, "b", "umcx~48", "code-5", now + 4 * HOUR).await, fresh);
 });

@@ -127,6 +127,38 @@ impl Browser {
         path
     }
 
+    /// Lays the page out `width` CSS pixels wide (the window's height stays 900).
+    pub async fn set_width(&self, width: u32) {
+        self.client
+            .set_window_size(width, 900)
+            .await
+            .unwrap_or_else(|error| panic!("cannot set the window to {width} px: {error}"));
+    }
+
+    /// How many CSS pixels the page is wider than the window (0 when nothing overflows
+    /// sideways), and the first elements that stick out beyond its right edge, for messages.
+    pub async fn horizontal_overflow(&self) -> (f64, Vec<String>) {
+        let script = "const width = document.documentElement.clientWidth; \
+            const over = Math.max(0, document.documentElement.scrollWidth - width); \
+            const culprits = Array.from(document.querySelectorAll('body *')) \
+              .filter(e => e.getBoundingClientRect().right > width + 1) \
+              .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '')); \
+            return [over, culprits];";
+        let answer = self
+            .client
+            .execute(script, Vec::new())
+            .await
+            .unwrap_or_else(|error| panic!("cannot measure the page: {error}"));
+        let over = answer[0].as_f64().unwrap_or(0.0);
+        let culprits = answer[1]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|culprit| culprit.as_str().map(str::to_owned))
+            .collect();
+        (over, culprits)
+    }
+
     /// The WebDriver client, for anything the helpers do not cover.
     pub fn client(&self) -> &Client {
         &self.client

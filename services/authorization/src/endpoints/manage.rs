@@ -4,10 +4,16 @@
 //! within their 15 minutes.
 
 use super::{MANAGE_CALLBACK_PATH, error_page, see_other};
-use crate::pages::{self, Lang, MANAGE_PATH, ManagedConsent, Retrieval};
+use crate::login::LoginPageHints;
+use crate::pages::{self, Collection, Lang, MANAGE_PATH, ManagedConsent};
 
-/// How many of the person's latest retrievals the page lists.
-const RETRIEVALS_SHOWN: i64 = 200;
+/// How many of the person's latest requests (lines of the access log) the page reads, and how
+/// many collections it lists of them.
+const REQUESTS_READ: i64 = 2_000;
+const COLLECTIONS_SHOWN: usize = 50;
+/// Requests of one PGO for one data service at one provider this close together are one
+/// collection: a PGO fetches a data service in a burst of a few seconds.
+const COLLECTION_GAP_MS: i64 = 5 * 60 * 1000;
 use crate::secrets;
 use crate::server::{AuthorizationServer, now_millis};
 use crate::session::{Loaded, Manage, SessionError, form_is_genuine};
@@ -59,45 +65,25 @@ pub(crate) async fn overview(
         }
     };
     let directory = server.directory().await;
-    let listed: Vec<ManagedConsent> = consents
-        .iter()
-        .map(|consent| {
-            let services = consent
-                .scope
-                .split(' ')
-                .filter_map(|item| item.split_once('~'))
-                .map(|(_, id)| server.service_name(&directory, id))
-                .collect();
-            ManagedConsent {
-                id: consent.id,
-                organisation: directory
-                    .client(&consent.client_id)
-                    .map(|client| client.organisation.clone())
-                    .unwrap_or_else(|| consent.client_id.clone()),
-                client_id: consent.client_id.clone(),
-                provider: consent.provider_display_name.clone(),
-                services,
-                since: server.date(consent.granted_at),
-                until: server.date(consent.expires_at),
-            }
-        })
-        .collect();
-    let retrievals = match server.retrievals(pseudonym, &directory).await {
-        Ok(retrievals) => retrievals,
+    let listed = server.consents_listed(&consents, &directory, lang);
+    let collections = match server.collections(pseudonym, &directory, lang).await {
+        Ok(collections) => collections,
         Err(error) => {
             tracing::error!(error = %error, "the access log could not be read");
             return unavailable(lang);
         }
     };
     let revoked = query.get("revoked").is_some();
-    pages::html_response(StatusCode::OK, pages::manage_page(lang, &listed, &retrievals, &session.data.csrf, revoked))
+    pages::html_response(StatusCode::OK, pages::manage_page(lang, &listed, &collections, &session.data.csrf, revoked))
 }
 
 /// `POST /oauth/consents/login`: off to the OpenID Provider.
 pub(crate) async fn login(form: Form, server: web::Data<AuthorizationServer>) -> HttpResponse {
     let lang = Lang::from_param(form.get("lang").map(String::as_str));
     let callback = format!("{}{MANAGE_CALLBACK_PATH}", server.config.public_url);
-    let (url, pending) = match server.begin_login(&callback, server.config.default_loa).await {
+    // No provider: the person logs in for the service itself, in the page's language.
+    let hints = LoginPageHints { ui_locale: lang.tag(), on_behalf_of: None };
+    let (url, pending) = match server.begin_login(&callback, server.config.default_loa, &hints).await {
         Ok(started) => started,
         Err(error) => {
             tracing::error!(error = %error, "login could not start");
@@ -170,23 +156,34 @@ pub(crate) async fn revoke(request: HttpRequest, form: Form, server: web::Data<A
     let (Some(pseudonym), true) = (&session.data.pseudonym, genuine) else {
         return error_page(StatusCode::FORBIDDEN, lang, lang.texts().error_session);
     };
-    let Some(id) = form.get("consent").and_then(|id| id.parse::<i64>().ok()) else {
+    // One line of the page may stand for several consents (of one app at one provider).
+    let ids: Option<Vec<i64>> = form
+        .get("consents")
+        .map(|ids| ids.split(',').map(|id| id.trim().parse::<i64>().ok()).collect::<Option<Vec<i64>>>())
+        .unwrap_or_default()
+        .filter(|ids| !ids.is_empty() && ids.len() <= MAX_IDS_PER_LINE);
+    let Some(ids) = ids else {
         return error_page(StatusCode::BAD_REQUEST, lang, lang.texts().error_session);
     };
-    match server.store.revoke_consent_of(id, pseudonym, now_millis()).await {
-        Ok(revoked) => {
-            if let Some(handle) = &revoked {
-                server.revoked(handle);
+    for id in ids {
+        match server.store.revoke_consent_of(id, pseudonym, now_millis()).await {
+            Ok(revoked) => {
+                if let Some(handle) = &revoked {
+                    server.revoked(handle);
+                }
+                tracing::info!(consent = id, revoked = revoked.is_some(), "consent revoked by the person");
             }
-            tracing::info!(consent = id, revoked = revoked.is_some(), "consent revoked by the person");
-            see_other(&format!("{MANAGE_PATH}?revoked=1")).finish()
-        }
-        Err(error) => {
-            tracing::error!(error = %error, "consent could not be revoked");
-            unavailable(lang)
+            Err(error) => {
+                tracing::error!(error = %error, "consent could not be revoked");
+                return unavailable(lang);
+            }
         }
     }
+    see_other(&format!("{MANAGE_PATH}?revoked=1")).finish()
 }
+
+/// More consents than one line of the page can stand for: a forged form.
+const MAX_IDS_PER_LINE: usize = 100;
 
 /// `POST /oauth/consents/logout`.
 pub(crate) async fn logout(request: HttpRequest, form: Form, server: web::Data<AuthorizationServer>) -> HttpResponse {
@@ -205,53 +202,176 @@ pub(crate) async fn logout(request: HttpRequest, form: Form, server: web::Data<A
 }
 
 impl AuthorizationServer {
-    /// A moment (ms) as a date in the service's zone, for the pages.
-    fn date(&self, millis_since_epoch: i64) -> String {
-        self.local(millis_since_epoch, "%Y-%m-%d")
-    }
-
-    /// A moment (ms) as date and time in the service's zone.
-    fn date_time(&self, millis_since_epoch: i64) -> String {
-        self.local(millis_since_epoch, "%Y-%m-%d %H:%M")
-    }
-
-    fn local(&self, millis_since_epoch: i64, format: &str) -> String {
+    /// A moment (ms) in the service's zone.
+    fn local(&self, millis_since_epoch: i64) -> Option<chrono::NaiveDateTime> {
         chrono::DateTime::from_timestamp_millis(millis_since_epoch)
-            .map(|moment| moment.with_timezone(&self.config.zone).format(format).to_string())
-            .unwrap_or_default()
+            .map(|moment| moment.with_timezone(&self.config.zone).naive_local())
     }
 
-    /// The PGOs' successful retrievals of the person's data (newest first), for the page.
-    async fn retrievals(
+    /// A moment (ms) as a date written out, for the pages.
+    fn date(&self, millis_since_epoch: i64, lang: Lang) -> String {
+        self.local(millis_since_epoch).map(|moment| pages::long_date(moment.date(), lang)).unwrap_or_default()
+    }
+
+    /// The person's active consents, one line per app and provider (a consent is renewed when the
+    /// app asks again, but an earlier version of the service stored a new one each time).
+    fn consents_listed(
+        &self,
+        consents: &[store::Consent],
+        directory: &crate::Directory,
+        lang: Lang,
+    ) -> Vec<ManagedConsent> {
+        let mut lines: Vec<(i64, i64, ManagedConsent)> = Vec::new();
+        for consent in consents {
+            let services: Vec<String> = consent
+                .scope
+                .split(' ')
+                .filter_map(|item| item.split_once('~'))
+                .map(|(_, id)| self.service_name(directory, id))
+                .collect();
+            let same = lines.iter_mut().find(|(_, _, line)| {
+                line.client_id == consent.client_id && line.provider == consent.provider_display_name
+            });
+            let (since, until, line) = match same {
+                Some(found) => found,
+                None => {
+                    let organisation = directory
+                        .client(&consent.client_id)
+                        .map(|client| client.organisation.clone())
+                        .unwrap_or_else(|| consent.client_id.clone());
+                    lines.push((
+                        consent.granted_at,
+                        consent.expires_at,
+                        ManagedConsent {
+                            ids: Vec::new(),
+                            organisation,
+                            client_id: consent.client_id.clone(),
+                            provider: consent.provider_display_name.clone(),
+                            services: Vec::new(),
+                            since: String::new(),
+                            until: String::new(),
+                        },
+                    ));
+                    let last = lines.len() - 1;
+                    &mut lines[last]
+                }
+            };
+            line.ids.push(consent.id);
+            for service in services {
+                if !line.services.contains(&service) {
+                    line.services.push(service);
+                }
+            }
+            *since = (*since).min(consent.granted_at);
+            *until = (*until).max(consent.expires_at);
+        }
+        lines
+            .into_iter()
+            .map(|(since, until, mut line)| {
+                line.since = self.date(since, lang);
+                line.until = self.date(until, lang);
+                line
+            })
+            .collect()
+    }
+
+    /// The PGOs' collections of the person's data (newest first), for the page: the successful
+    /// requests of one PGO for one data service at one provider, each within
+    /// [`COLLECTION_GAP_MS`] of the one before, are one collection.
+    async fn collections(
         &self,
         pseudonym: &str,
         directory: &crate::Directory,
-    ) -> Result<Vec<Retrieval>, store::StoreError> {
-        let entries = self.store.access_log_of(pseudonym, RETRIEVALS_SHOWN).await?;
-        let mut providers: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-        let mut shown = Vec::new();
-        for entry in entries.into_iter().filter(|entry| entry.outcome == "success") {
-            if !providers.contains_key(&entry.provider) {
-                let name = self.store.provider(&entry.provider).await?.map(|provider| provider.display_name);
-                providers.insert(entry.provider.clone(), name.unwrap_or_else(|| entry.provider.clone()));
-            }
-            let client_id = entry.client_id.unwrap_or_default();
-            let mut types: Vec<&str> = entry.returned.iter().filter_map(|item| item.split('/').next()).collect();
-            types.sort_unstable();
-            types.dedup();
-            shown.push(Retrieval {
-                when: self.date_time(entry.at),
-                organisation: directory
-                    .client(&client_id)
-                    .map(|client| client.organisation.clone())
-                    .unwrap_or(client_id.clone()),
-                client_id,
-                provider: providers.get(&entry.provider).cloned().unwrap_or_default(),
-                service: self.service_name(directory, &entry.data_service),
-                resources: entry.returned.len(),
-                types: types.join(", "),
-            });
+        lang: Lang,
+    ) -> Result<Vec<Collection>, store::StoreError> {
+        let entries = self.store.access_log_of(pseudonym, REQUESTS_READ).await?;
+        // Oldest first within each PGO, provider and data service.
+        let mut by_source: std::collections::BTreeMap<(String, String, String), Vec<store::AccessEntry>> =
+            std::collections::BTreeMap::new();
+        for entry in entries.into_iter().rev().filter(|entry| entry.outcome == "success") {
+            let key = (entry.client_id.clone().unwrap_or_default(), entry.provider.clone(), entry.data_service.clone());
+            by_source.entry(key).or_default().push(entry);
         }
-        Ok(shown)
+        let mut providers: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        let mut found: Vec<(i64, Collection)> = Vec::new();
+        for ((client_id, provider, data_service), entries) in by_source {
+            if !providers.contains_key(&provider) {
+                let name = self.store.provider(&provider).await?.map(|found| found.display_name);
+                providers.insert(provider.clone(), name.unwrap_or_else(|| provider.clone()));
+            }
+            let organisation = directory
+                .client(&client_id)
+                .map(|client| client.organisation.clone())
+                .unwrap_or_else(|| client_id.clone());
+            for burst in bursts(&entries) {
+                let mut returned: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+                for entry in burst {
+                    returned.extend(entry.returned.iter().map(String::as_str));
+                }
+                let mut kinds: Vec<(String, usize)> = Vec::new();
+                for item in &returned {
+                    let name = pages::data_name(item.split('/').next().unwrap_or_default(), lang);
+                    match kinds.iter_mut().find(|(kind, _)| kind == name) {
+                        Some((_, count)) => *count += 1,
+                        None => kinds.push((name.to_owned(), 1)),
+                    }
+                }
+                kinds.sort();
+                let started = burst.first().map(|entry| entry.at).unwrap_or_default();
+                found.push((
+                    started,
+                    Collection {
+                        started: self
+                            .local(started)
+                            .map(|moment| pages::long_date_time(moment, lang))
+                            .unwrap_or_default(),
+                        organisation: organisation.clone(),
+                        client_id: client_id.clone(),
+                        provider: providers.get(&provider).cloned().unwrap_or_default(),
+                        service: self.service_name(directory, &data_service),
+                        items: returned.len(),
+                        kinds,
+                    },
+                ));
+            }
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(found.into_iter().take(COLLECTIONS_SHOWN).map(|(_, collection)| collection).collect())
+    }
+}
+
+/// `entries` (oldest first) cut where one is more than [`COLLECTION_GAP_MS`] after the one before.
+fn bursts(entries: &[store::AccessEntry]) -> impl Iterator<Item = &[store::AccessEntry]> {
+    entries.chunk_by(|earlier, later| later.at - earlier.at <= COLLECTION_GAP_MS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(at: i64) -> store::AccessEntry {
+        store::AccessEntry {
+            at,
+            client_id: Some("pgo.example.nl".into()),
+            pseudonym: None,
+            provider: "umcx".into(),
+            data_service: "48".into(),
+            interaction: "search".into(),
+            resource_type: "Observation".into(),
+            returned: Vec::new(),
+            status: 200,
+            outcome: "success".into(),
+            request_id: String::new(),
+            correlation_id: None,
+            peer: None,
+        }
+    }
+
+    #[test]
+    fn requests_close_together_are_one_collection() {
+        let minute = 60_000;
+        let entries = [entry(0), entry(2_000), entry(4 * minute), entry(30 * minute), entry(31 * minute)];
+        let sizes: Vec<usize> = bursts(&entries).map(<[_]>::len).collect();
+        assert_eq!(sizes, [3, 2]);
     }
 }

@@ -2,6 +2,7 @@
 //! for sharing, the confirmation page) and the page for a person the provider has no record of.
 
 use super::layout::page;
+use super::manage::MANAGE_PATH;
 use super::texts::Lang;
 use maud::{Markup, html};
 
@@ -90,7 +91,15 @@ pub fn consent_page(request: &ConsentPage<'_>) -> Markup {
             p { (who(request)) }
             p { (intro) " " strong { (request.provider) } "?" }
             (services(request))
-            @if !request.sharing { p { (texts.consent_duration) } }
+            @if !request.sharing {
+                // The management page opens beside the flow, which the person can still finish.
+                p {
+                    (texts.consent_duration) " " (texts.consent_manage_before) " "
+                    a id="manage-link" href={ (MANAGE_PATH) "?lang=" (request.lang.tag()) } target="_blank" rel="noopener" {
+                        (texts.manage_title)
+                    } "."
+                }
+            }
             (decision_form(request.csrf, html! {
                 button.primary type="submit" name="decision" value="allow" id="allow" { (yes) }
                 button.secondary type="submit" name="decision" value="deny" id="deny" { (texts.deny_button) }

@@ -19,6 +19,9 @@ button.secondary{background:#fff;color:#154273;border:1px solid #154273}\
 .actions{display:flex;flex-wrap:wrap;gap:.5rem}\
 form.inline{display:inline}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #ddd}\
+ul.items{list-style:none;padding:0}ul.items>li{border-bottom:1px solid #ddd;padding:.5rem 0}ul.items p{margin:.25rem 0}\
+.dates{color:#555;font-size:.9rem}summary{cursor:pointer}details ul{margin:.25rem 0}\
+body{overflow-wrap:break-word}header a{white-space:nowrap;margin-left:1rem}\
 .notice{background:#eef6ee;border-left:4px solid #3a7d44;padding:.5rem 1rem}\
 .warning{background:#fdf3e7;border-left:4px solid #b35900;padding:.5rem 1rem}\
 .visually-hidden{position:absolute;width:1px;height:1px;margin:-1px;padding:0;border:0;overflow:hidden;clip-path:inset(50%);white-space:nowrap}\

@@ -1,19 +1,22 @@
-//! The consent-management pages: log in, then the list of PGOs holding an ongoing consent, each
-//! with a revoke button, and which PGOs retrieved which of the person's data, when (from the
-//! access log).
+//! The consent-management pages: log in, then the list of PGOs holding an ongoing consent (one
+//! line per app and provider, each with a revoke button), and which PGOs collected which of the
+//! person's data, when (from the access log: one line per collection, the kinds of data on
+//! demand, in words a person knows).
 
 use super::layout::page;
+use super::plain_words;
 use super::texts::Lang;
 use maud::{Markup, html};
 
 /// Where the management pages live.
 pub const MANAGE_PATH: &str = "/oauth/consents";
 
-/// One consent as listed.
+/// A PGO's consent at one provider, as listed: one line per app and provider, however many
+/// consents an earlier version of the service stored for them.
 #[derive(Debug, Clone)]
 pub struct ManagedConsent {
-    /// Its id (the revoke form sends it).
-    pub id: i64,
+    /// The consents it stands for (the revoke form sends them all).
+    pub ids: Vec<i64>,
     /// The PGO organisation.
     pub organisation: String,
     /// The PGO's hostname.
@@ -22,17 +25,18 @@ pub struct ManagedConsent {
     pub provider: String,
     /// The data services' names.
     pub services: Vec<String>,
-    /// Given on (a date).
+    /// Given on (written out).
     pub since: String,
-    /// Lapses on (a date).
+    /// Lapses on (written out).
     pub until: String,
 }
 
-/// A PGO's retrieval of the person's data.
+/// One collection: a PGO fetching one data service of the person at one provider, in the burst
+/// of requests that takes (each request is a line of the access log; the person sees one line).
 #[derive(Debug, Clone)]
-pub struct Retrieval {
-    /// When (date and time).
-    pub when: String,
+pub struct Collection {
+    /// When it started (written out).
+    pub started: String,
     /// The PGO organisation.
     pub organisation: String,
     /// The PGO's hostname.
@@ -41,14 +45,19 @@ pub struct Retrieval {
     pub provider: String,
     /// The data service's name.
     pub service: String,
-    /// How many resources it got.
-    pub resources: usize,
-    /// Their types.
-    pub types: String,
+    /// How many items of the person's data it got (each counted once).
+    pub items: usize,
+    /// Of which kinds, by the names a person knows, with how many of each.
+    pub kinds: Vec<(String, usize)>,
 }
 
 fn switch(lang: Lang) -> String {
     format!("{MANAGE_PATH}?lang={}", lang.other().tag())
+}
+
+/// Consent ids as the revoke form sends them: `3,7`.
+fn ids(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// The page asking the person to log in first.
@@ -73,7 +82,7 @@ pub fn manage_login_page(lang: Lang) -> Markup {
 pub fn manage_page(
     lang: Lang,
     consents: &[ManagedConsent],
-    retrievals: &[Retrieval],
+    collections: &[Collection],
     csrf: &str,
     revoked: bool,
 ) -> Markup {
@@ -88,32 +97,20 @@ pub fn manage_page(
             @if consents.is_empty() {
                 p { (texts.manage_none) }
             } @else {
-                table {
-                    thead { tr {
-                        th scope="col" { (texts.manage_pgo) }
-                        th scope="col" { (texts.manage_provider) }
-                        th scope="col" { (texts.manage_services) }
-                        th scope="col" { (texts.manage_since) }
-                        th scope="col" { (texts.manage_until) }
-                        th scope="col" { span.visually-hidden { (texts.revoke_button) } }
-                    } }
-                    tbody {
-                        @for consent in consents {
-                            tr {
-                                td { (consent.organisation) br; small { (consent.client_id) } }
-                                td { (consent.provider) }
-                                td { (consent.services.join(", ")) }
-                                td { (consent.since) }
-                                td { (consent.until) }
-                                td {
-                                    form.inline method="post" action={ (MANAGE_PATH) "/revoke" } {
-                                        input type="hidden" name="csrf" value=(csrf);
-                                        input type="hidden" name="consent" value=(consent.id);
-                                        button.secondary type="submit" id={ "revoke-" (consent.id) }
-                                            aria-label={ (texts.revoke_button) ": " (consent.organisation) ", " (consent.provider) } {
-                                            (texts.revoke_button)
-                                        }
-                                    }
+                ul.items id="consents" {
+                    @for consent in consents {
+                        li {
+                            p {
+                                strong { (consent.organisation) } " " small { (consent.client_id) } br;
+                                (texts.manage_at) " " strong { (consent.provider) } ": " (consent.services.join(", "))
+                            }
+                            p.dates { (texts.manage_since) " " (consent.since) " · " (texts.manage_until) " " (consent.until) }
+                            form.inline method="post" action={ (MANAGE_PATH) "/revoke" } {
+                                input type="hidden" name="csrf" value=(csrf);
+                                input type="hidden" name="consents" value=(ids(&consent.ids));
+                                button.secondary type="submit" id={ "revoke-" (consent.ids.first().copied().unwrap_or_default()) }
+                                    aria-label={ (texts.revoke_button) ": " (consent.organisation) ", " (consent.provider) } {
+                                    (texts.revoke_button)
                                 }
                             }
                         }
@@ -121,25 +118,26 @@ pub fn manage_page(
                 }
             }
             h2 { (texts.history_title) }
-            @if retrievals.is_empty() {
+            @if collections.is_empty() {
                 p id="history-none" { (texts.history_none) }
             } @else {
-                table id="history" {
-                    thead { tr {
-                        th scope="col" { (texts.history_when) }
-                        th scope="col" { (texts.manage_pgo) }
-                        th scope="col" { (texts.manage_provider) }
-                        th scope="col" { (texts.manage_services) }
-                        th scope="col" { (texts.history_what) }
-                    } }
-                    tbody {
-                        @for retrieval in retrievals {
-                            tr {
-                                td { (retrieval.when) }
-                                td { (retrieval.organisation) br; small { (retrieval.client_id) } }
-                                td { (retrieval.provider) }
-                                td { (retrieval.service) }
-                                td { (retrieval.resources) " " (texts.history_records) @if !retrieval.types.is_empty() { " (" (retrieval.types) ")" } }
+                ul.items id="history" {
+                    @for collection in collections {
+                        li {
+                            details {
+                                summary {
+                                    strong { (collection.started) } br;
+                                    (collection.organisation) " " (texts.history_collected) " "
+                                    (plain_words::items(collection.items, lang)) " " (texts.history_of) " "
+                                    (collection.service) " " (texts.history_from) " " (collection.provider)
+                                }
+                                p { (texts.history_detail) }
+                                ul {
+                                    @for (kind, count) in &collection.kinds {
+                                        li { (kind) ": " (count) }
+                                    }
+                                }
+                                p { small { (collection.client_id) } }
                             }
                         }
                     }

@@ -5,9 +5,11 @@
 mod consent;
 mod layout;
 mod manage;
+mod plain_words;
 mod texts;
 
 pub use consent::{ConsentPage, DECISION_PATH, consent_page, landing_page, no_record_page};
 pub use layout::{STYLESHEET, STYLESHEET_PATH, error_page, html_response};
-pub use manage::{MANAGE_PATH, ManagedConsent, Retrieval, manage_login_page, manage_page};
+pub use manage::{Collection, MANAGE_PATH, ManagedConsent, manage_login_page, manage_page};
+pub use plain_words::{data_name, long_date, long_date_time};
 pub use texts::Lang;

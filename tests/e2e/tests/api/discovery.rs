@@ -116,4 +116,10 @@ on_both_backends!(unknown_paths_and_providers_answer_with_an_operation_outcome, 
     let health: Value =
         app.client.get(format!("{}/health", app.address)).send().await.expect("sent").json().await.expect("json");
     assert_eq!(health["status"], "ok");
+    // Browsers ask every page's origin for its icon: an image, not a 404 in the console.
+    let icon = app.client.get(format!("{}/favicon.ico", app.address)).send().await.expect("sent");
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/png");
+    let bytes = icon.bytes().await.expect("body");
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "a PNG");
 });

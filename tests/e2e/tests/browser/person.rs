@@ -18,6 +18,10 @@ const POLL: Duration = Duration::from_millis(100);
 /// on which the person's BSN may appear (the person types it there).
 const SIMULATOR_PATH: &str = "/digid-sim/";
 
+/// The window widths pages are checked at: a desktop's, and a phone's (an iPhone 12 to 15).
+const DESKTOP_WIDTH: u32 = 1280;
+const PHONE_WIDTH: u32 = 390;
+
 /// A page the browser showed.
 struct SeenPage {
     url: String,
@@ -54,6 +58,13 @@ impl Person {
     /// Follows the link with this text, like [`Person::click`].
     pub(crate) async fn follow(&self, link_text: &str, expected_path: &str) -> Url {
         self.click_on(Locator::LinkText(link_text), &format!("the link {link_text:?}"), expected_path).await
+    }
+
+    /// Clicks the first element that matches the CSS `selector` where the click changes the page
+    /// without leaving it (a `<details>` summary).
+    pub(crate) async fn click_in_place(&self, selector: &str) {
+        let element = self.browser.client().find(Locator::Css(selector)).await.expect("the element");
+        element.click().await.expect("clicked");
     }
 
     /// Types `text` into the input with this `id`.
@@ -103,6 +114,19 @@ impl Person {
     pub(crate) async fn width_of(&self, selector: &str) -> f64 {
         let element = self.browser.client().find(Locator::Css(selector)).await.expect("the element");
         element.rectangle().await.expect("its rectangle").2
+    }
+
+    /// Shows the page at a desktop width (1280 px) and at a phone's (390 px): at each, nothing
+    /// may stick out sideways (a table cut off, a line that does not wrap), and a screenshot is
+    /// kept as `target/artifacts/<name>-desktop.png` and `<name>-phone.png`. The window is left
+    /// at the desktop width.
+    pub(crate) async fn check_widths(&self, name: &str) {
+        for (width, label) in [(PHONE_WIDTH, "phone"), (DESKTOP_WIDTH, "desktop")] {
+            self.browser.set_width(width).await;
+            let (over, culprits) = self.browser.horizontal_overflow().await;
+            self.screenshot(&format!("{name}-{label}")).await;
+            assert!(over <= 1.0, "{name} at {width} px is {over} px too wide; sticking out: {culprits:?}");
+        }
     }
 
     /// Keeps a screenshot as `target/artifacts/<name>.png`.
