@@ -54,10 +54,17 @@ on_both_backends!(a_pgo_collects_refreshes_and_loses_access_when_the_person_revo
     let (_, to_login, _) = browser.post(&format!("{}/oauth/consents/login", app.address), &[("lang", "nl")]).await;
     let list = manage_login(&browser, &to_login.expect("to the OpenID Provider"), ANNA).await;
     assert!(list.contains("Voorbeeld PGO B.V.") && list.contains("Demo Ziekenhuis"), "{list}");
-    let consent_id = e2e::pgo::hidden(&list, "consent").expect("a revoke button");
+    let consent_ids = e2e::pgo::hidden(&list, "consents").expect("a revoke button");
     let csrf = e2e::pgo::hidden(&list, "csrf").expect("csrf");
+    // A forged list is refused, and revokes nothing.
+    for forged in ["", "1,x", &"1,".repeat(200)] {
+        let (status, _, _) = browser
+            .post(&format!("{}/oauth/consents/revoke", app.address), &[("csrf", &csrf), ("consents", forged)])
+            .await;
+        assert_eq!(status, 400, "{forged:?}");
+    }
     let (status, _, _) = browser
-        .post(&format!("{}/oauth/consents/revoke", app.address), &[("csrf", &csrf), ("consent", &consent_id)])
+        .post(&format!("{}/oauth/consents/revoke", app.address), &[("csrf", &csrf), ("consents", &consent_ids)])
         .await;
     assert_eq!(status, 303);
     let (_, _, after) = browser.get(&format!("{}/oauth/consents?revoked=1", app.address)).await;
