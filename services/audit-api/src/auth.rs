@@ -3,6 +3,7 @@
 //! of a random id the browser holds in an `HttpOnly`, `SameSite=Strict` cookie scoped to
 //! `/audit`.
 
+use crate::dashboard::Lang;
 use crate::errors::AuditError;
 use crate::{AUDIT_PATH, AuditApi};
 use actix_web::HttpRequest;
@@ -39,6 +40,10 @@ pub(crate) fn bearer_auditor(api: &AuditApi, request: &HttpRequest) -> Result<St
 pub(crate) struct Session {
     pub(crate) auditor: String,
     pub(crate) csrf: String,
+    /// The dashboard's language, chosen on the sign-in page and switched on the dashboard.
+    /// Sessions stored before there was a choice read as the default.
+    #[serde(default)]
+    pub(crate) lang: Lang,
 }
 
 /// A random secret (session id, CSRF token).
@@ -52,10 +57,10 @@ fn stored_hash(secret: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, secret.as_bytes()).as_ref())
 }
 
-/// Starts a session for `auditor`; returns its cookie.
-pub(crate) async fn start_session(api: &AuditApi, auditor: &str) -> Result<Cookie<'static>, AuditError> {
+/// Starts a session for `auditor`, in `lang`; returns its cookie.
+pub(crate) async fn start_session(api: &AuditApi, auditor: &str, lang: Lang) -> Result<Cookie<'static>, AuditError> {
     let id = new_secret().ok_or(AuditError::Internal)?;
-    let session = Session { auditor: auditor.to_owned(), csrf: new_secret().ok_or(AuditError::Internal)? };
+    let session = Session { auditor: auditor.to_owned(), csrf: new_secret().ok_or(AuditError::Internal)?, lang };
     let data = serde_json::to_string(&session).map_err(|_| AuditError::Internal)?;
     let lifetime = i64::try_from(api.session_lifetime_seconds).unwrap_or(900) * 1000;
     let expires_at = fhir_core::date::now_millis() + lifetime;
@@ -81,6 +86,13 @@ pub(crate) async fn session(api: &AuditApi, request: &HttpRequest) -> Result<Opt
         return Ok(None);
     }
     Ok(Some((hash, session)))
+}
+
+/// Stores `session` (a changed language) under `hash`.
+pub(crate) async fn save_session(api: &AuditApi, hash: &str, session: &Session) -> Result<(), AuditError> {
+    let data = serde_json::to_string(session).map_err(|_| AuditError::Internal)?;
+    api.store.update_session(hash, &data).await?;
+    Ok(())
 }
 
 /// Ends the session stored under `hash`.

@@ -335,7 +335,7 @@ impl AuthorizationServer {
                 ));
             }
         }
-        found.sort_by(|a, b| b.0.cmp(&a.0));
+        found.sort_by_key(|(started, _)| std::cmp::Reverse(*started));
         Ok(found.into_iter().take(COLLECTIONS_SHOWN).map(|(_, collection)| collection).collect())
     }
 }

@@ -196,7 +196,7 @@ on_both_backends!(auditor_secret_guesses_are_throttled_at_both_doors, |database|
     assert_throttled_oauth(auditor_from(&app, "192.0.2.20", "nza", NZA_SECRET).await).await;
     let page = dashboard_from(&app, "192.0.2.20", "nza", NZA_SECRET).await;
     retry_after(&page);
-    assert!(page.text().await.unwrap().contains("Too many sign-ins failed"));
+    assert!(page.text().await.unwrap().contains("Te veel mislukte inlogpogingen"));
     assert_eq!(auditor_from(&app, "192.0.2.20", "cbs", CBS_SECRET).await.status(), 200, "another auditor");
 
     // Failures at the dashboard count at the token endpoint too.
