@@ -36,5 +36,5 @@ pub use endpoints::{
 pub use flow_error::FlowError;
 pub use lists::{ImportError, Imported, import, load_directory};
 pub use loa::Loa;
-pub use login::{BsnClaim, Login, LoginConfig, LoginError};
+pub use login::{BsnClaim, Login, LoginConfig, LoginError, LoginPageHints, ON_BEHALF_OF_PARAMETER};
 pub use server::{AuthorizationConfig, AuthorizationServer, ClientAuthenticator};

@@ -4,7 +4,7 @@
 
 use crate::directory::Directory;
 use crate::loa::Loa;
-use crate::login::{LoggedIn, Login, LoginError, PendingLogin};
+use crate::login::{LoggedIn, Login, LoginError, LoginPageHints, PendingLogin};
 use access_token::{Revocations, TokenIssuer};
 use actix_web::HttpRequest;
 use data_services::Catalog;
@@ -124,8 +124,13 @@ impl AuthorizationServer {
     }
 
     /// Starts a person's login (see [`Login::begin`]).
-    pub(crate) async fn begin_login(&self, callback: &str, loa: Loa) -> Result<(String, PendingLogin), LoginError> {
-        self.login()?.begin(callback, loa).await
+    pub(crate) async fn begin_login(
+        &self,
+        callback: &str,
+        loa: Loa,
+        hints: &LoginPageHints<'_>,
+    ) -> Result<(String, PendingLogin), LoginError> {
+        self.login()?.begin(callback, loa, hints).await
     }
 
     /// Finishes a person's login (see [`Login::finish`]).

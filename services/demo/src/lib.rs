@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use store::{NewProvider, Provider, Store, Write};
 
 pub mod pgo_client;
+mod pgo_page;
 
 include!(concat!(env!("OUT_DIR"), "/fixtures.rs"));
 

@@ -4,15 +4,19 @@
 //! endpoint and run the data service's queries with the access token. It shows what came back.
 //!
 //! It is an ordinary OAuth client of the service (client id [`HOSTNAME`], on the demo's OAuth
-//! Client List), talking to it over HTTP; it uses nothing inside the service.
+//! Client List), talking to it over HTTP; it uses nothing inside the service. Like a PGO, it
+//! names things as people know them: providers by their display name (the store stands in for
+//! the ZAL and a PGO's own provider directory), data services by their names on the MedMij
+//! data-service name list the service holds, with the number beside. The pages are in
+//! `pgo_page.rs`.
 
-use actix_web::http::StatusCode;
+use crate::pgo_page::{self, Answer, Collected, page};
 use actix_web::{HttpResponse, web};
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use maud::{DOCTYPE, Markup, html};
+use maud::html;
 use moka::sync::Cache;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -73,37 +77,34 @@ pub fn configure(pgo: web::Data<DemoPgo>) -> impl Fn(&mut web::ServiceConfig) + 
         config
             .app_data(pgo.clone())
             .route(PATH, web::get().to(index))
+            .route(pgo_page::STYLESHEET_PATH, web::get().to(pgo_page::stylesheet))
             .route(&format!("{PATH}/start"), web::get().to(start))
             .route(&format!("{PATH}/callback"), web::get().to(callback));
     }
 }
 
-fn page(title: &str, body: Markup) -> HttpResponse {
-    let markup = html! {
-        (DOCTYPE)
-        html lang="nl" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " – Demo PGO" }
-                link rel="stylesheet" href="/oauth/style.css";
-            }
-            body {
-                header { p { strong { "Demo PGO" } " – een voorbeeld-app (" (HOSTNAME) ")" } }
-                main { h1 { (title) } (body) }
-            }
+/// The names of the data services on the MedMij data-service name list the service holds (the
+/// list a PGO reads them from), by id; empty when no list is held or it cannot be read.
+async fn service_names(store: &Store) -> HashMap<String, String> {
+    let held = store.held_list(medmij_lists::ListKind::DataServiceNames.as_str()).await;
+    let Ok(Some(held)) = held else { return HashMap::new() };
+    match medmij_lists::parse_list(held.content.as_bytes()) {
+        Ok(medmij_lists::MedMijList::DataServiceNames(list)) => {
+            list.names.into_iter().map(|name| (name.id, name.name)).collect()
         }
-    };
-    HttpResponse::build(StatusCode::OK)
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Content-Security-Policy", "default-src 'none'; style-src 'self'; frame-ancestors 'none'"))
-        .insert_header(("Cache-Control", "no-store"))
-        .body(markup.into_string())
+        _ => HashMap::new(),
+    }
+}
+
+/// The name of data service `id`, or words around its number when it has none.
+fn service_name(names: &HashMap<String, String>, id: &str) -> String {
+    names.get(id).cloned().unwrap_or_else(|| format!("Gegevensdienst {id}"))
 }
 
 /// `GET /demo-pgo`: pick a provider and data services.
 async fn index(pgo: web::Data<DemoPgo>) -> HttpResponse {
     let providers = pgo.store.providers().await.unwrap_or_default();
+    let names = service_names(&pgo.store).await;
     page(
         "Gegevens ophalen",
         html! {
@@ -117,7 +118,9 @@ async fn index(pgo: web::Data<DemoPgo>) -> HttpResponse {
                         @for service in &provider.data_services {
                             div {
                                 input type="checkbox" name="service" value=(service) id={ (provider.name) "-" (service) } checked;
-                                label for={ (provider.name) "-" (service) } { "Gegevensdienst " (service) }
+                                label for={ (provider.name) "-" (service) } {
+                                    (service_name(&names, service)) " " span.secondary { "(" (service) ")" }
+                                }
                             }
                         }
                         button.primary type="submit" id={ "start-" (provider.name) } { "Ophalen bij " (provider.display_name) }
@@ -156,14 +159,6 @@ async fn start(query: web::Query<Vec<(String, String)>>, pgo: web::Data<DemoPgo>
     HttpResponse::SeeOther().insert_header(("Location", url.to_string())).finish()
 }
 
-/// One query's outcome, for the page.
-struct Answer {
-    query: String,
-    status: u16,
-    total: Option<u64>,
-    entries: Vec<String>,
-}
-
 /// `GET /demo-pgo/callback`: exchange the code, collect the data, show it.
 async fn callback(query: web::Query<HashMap<String, String>>, pgo: web::Data<DemoPgo>) -> HttpResponse {
     let Some(pending) = query.get("state").and_then(|state| pgo.pending.remove(state)) else {
@@ -194,7 +189,8 @@ async fn callback(query: web::Query<HashMap<String, String>>, pgo: web::Data<Dem
     let Some(access_token) = tokens["access_token"].as_str() else {
         return page("Fout", html! { p { "De token-endpoint weigerde: " code { (tokens) } } });
     };
-    let mut sections = Vec::new();
+    let names = service_names(&pgo.store).await;
+    let mut collected = Vec::new();
     for service in &pending.services {
         let base = format!("{}/{}/{service}/fhir", pgo.public_url, pending.provider);
         let release = if service == "63" { fhir_core::Release::R4 } else { fhir_core::Release::Stu3 };
@@ -202,33 +198,13 @@ async fn callback(query: web::Query<HashMap<String, String>>, pgo: web::Data<Dem
         for query in crate::queries(release) {
             answers.push(fetch(&pgo.http, &base, &query, access_token).await);
         }
-        sections.push((service.clone(), answers));
+        collected.push(Collected { id: service.clone(), name: service_name(&names, service), answers });
     }
-    let found: usize = sections.iter().flat_map(|(_, answers)| answers).map(|answer| answer.entries.len()).sum();
-    page(
-        "Opgehaalde gegevens",
-        html! {
-            p.notice role="status" { "Toegang gekregen: " (found) " gegevens opgehaald bij " (pending.provider) ". "
-                "De app heeft ook een refresh token (" (if tokens["refresh_token"].is_string() { "ontvangen" } else { "niet ontvangen" }) ")." }
-            p { a href="/oauth/consents" { "Mijn toestemmingen beheren" } " · " a href=(PATH) { "Opnieuw" } }
-            @for (service, answers) in &sections {
-                h2 { "Gegevensdienst " (service) }
-                table {
-                    thead { tr { th scope="col" { "Vraag" } th scope="col" { "Status" } th scope="col" { "Aantal" } th scope="col" { "Resultaat" } } }
-                    tbody {
-                        @for answer in answers {
-                            tr {
-                                td { code { (answer.query) } }
-                                td { (answer.status) }
-                                td { (answer.total.map(|total| total.to_string()).unwrap_or_default()) }
-                                td { @for entry in &answer.entries { (entry) br; } }
-                            }
-                        }
-                    }
-                }
-            }
-        },
-    )
+    let provider = match pgo.store.provider(&pending.provider).await {
+        Ok(Some(provider)) => provider.display_name,
+        _ => pending.provider.clone(),
+    };
+    page("Opgehaalde gegevens", pgo_page::results(&provider, tokens["refresh_token"].is_string(), &collected))
 }
 
 async fn fetch(http: &reqwest::Client, base: &str, query: &str, token: &str) -> Answer {

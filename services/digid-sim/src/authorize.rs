@@ -2,14 +2,27 @@
 //! request and shows the login page; POST takes the submitted form. A request from an unknown
 //! client or with an unregistered redirect URI gets an error page and is never redirected
 //! (RFC 6749 §4.1.2.1); every other error goes back to the redirect URI with the state.
+//!
+//! The page is in the language of `ui_locales` (Dutch by default) and says whom the person logs
+//! in for: the extension parameter [`ON_BEHALF_OF`] when the relying party sent it (it logs people
+//! in for someone else, as pgo-exchange does for a care provider), else the client id. It also
+//! lists the scopes asked for, each once.
 
 use crate::codes::{IssuedCode, Login, PendingLogin};
 use crate::page::{self, LoginPage};
 use crate::params::Params;
+use crate::texts::{Lang, Texts};
 use crate::{LEVELS_OF_ASSURANCE, LOA_SUBSTANTIAL, Simulator};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
 use actix_web::{HttpRequest, HttpResponse, web};
+
+/// The authorization request's extension parameter naming whom the person logs in for (a
+/// display name, shown on the page). Not OIDC: other providers ignore it (RFC 6749 §3.1).
+pub const ON_BEHALF_OF: &str = "on_behalf_of";
+
+/// The most characters of [`ON_BEHALF_OF`] shown: a name, not a text.
+const ON_BEHALF_OF_MAX_CHARS: usize = 100;
 
 /// Why an authorization request is refused.
 enum Refusal {
@@ -27,9 +40,12 @@ pub(crate) async fn start(sim: web::Data<Simulator>, request: HttpRequest) -> Ht
 
 /// An authorization request, sent by GET or (OIDC Core §3.1.2.1) by POST.
 fn begin(sim: &Simulator, params: &Params) -> HttpResponse {
-    let pending = match check(sim, params) {
+    let lang = Lang::from_ui_locales(params.get("ui_locales"));
+    let pending = match check(sim, params, lang) {
         Ok(pending) => pending,
-        Err(Refusal::Page(message)) => return page::respond(StatusCode::BAD_REQUEST, page::error(&message), None),
+        Err(Refusal::Page(message)) => {
+            return page::respond(StatusCode::BAD_REQUEST, page::error(lang, &message), None);
+        }
         Err(Refusal::Redirect { redirect_uri, state, error, description }) => {
             tracing::info!(error, description, "authorization request refused");
             let mut answer = vec![("error", error), ("error_description", description.as_str())];
@@ -38,27 +54,36 @@ fn begin(sim: &Simulator, params: &Params) -> HttpResponse {
         }
     };
     let loa = pending.requested_loa.unwrap_or(LOA_SUBSTANTIAL);
-    let redirect_uri = pending.redirect_uri.clone();
-    let client_id = pending.client_id.clone();
-    match sim.store.pending.insert(pending) {
-        Ok(request_id) => {
-            let html =
-                page::login(&LoginPage { request_id: &request_id, client_id: &client_id, bsn: "", loa, error: None });
-            page::respond(StatusCode::OK, html, Some(&redirect_uri))
-        }
-        Err(error) => unavailable(&error),
+    match sim.store.pending.insert(pending.clone()) {
+        Ok(request_id) => login_page(&request_id, &pending, "", loa, None),
+        Err(error) => unavailable(lang, &error),
     }
+}
+
+/// The login page for `pending`, with what the person typed and picked so far.
+fn login_page(request_id: &str, pending: &PendingLogin, bsn: &str, loa: &str, error: Option<&str>) -> HttpResponse {
+    let html = page::login(&LoginPage {
+        request_id,
+        lang: pending.lang,
+        login_for: pending.on_behalf_of.as_deref().unwrap_or(&pending.client_id),
+        scopes: &pending.scopes,
+        bsn,
+        loa,
+        error,
+    });
+    page::respond(StatusCode::OK, html, Some(&pending.redirect_uri))
 }
 
 /// Checks an authorization request in the order RFC 6749 §4.1.2.1 asks: first whether the
 /// redirect URI can be trusted, then the rest.
-fn check(sim: &Simulator, params: &Params) -> Result<PendingLogin, Refusal> {
-    let client_id = params.get("client_id").ok_or_else(|| Refusal::Page("De parameter client_id ontbreekt.".into()))?;
-    let client = sim.client(client_id).ok_or_else(|| Refusal::Page(format!("De client {client_id:?} is onbekend.")))?;
-    let redirect_uri =
-        params.get("redirect_uri").ok_or_else(|| Refusal::Page("De parameter redirect_uri ontbreekt.".into()))?;
+fn check(sim: &Simulator, params: &Params, lang: Lang) -> Result<PendingLogin, Refusal> {
+    let texts = lang.texts();
+    let client_id = params.get("client_id").ok_or_else(|| Refusal::Page(texts.missing_client_id.into()))?;
+    let client =
+        sim.client(client_id).ok_or_else(|| Refusal::Page(format!("{} {client_id:?}", texts.unknown_client)))?;
+    let redirect_uri = params.get("redirect_uri").ok_or_else(|| Refusal::Page(texts.missing_redirect_uri.into()))?;
     if !client.redirect_uris.iter().any(|registered| registered == redirect_uri) {
-        return Err(Refusal::Page(format!("De redirect_uri {redirect_uri:?} is niet geregistreerd voor deze client.")));
+        return Err(Refusal::Page(format!("{} {redirect_uri:?}", texts.unregistered_redirect_uri)));
     }
     let state = params.get("state");
     let refuse = |error: &'static str, description: &str| Refusal::Redirect {
@@ -75,7 +100,8 @@ fn check(sim: &Simulator, params: &Params) -> Result<PendingLogin, Refusal> {
         Some("code") => {}
         Some(_) => return Err(refuse("unsupported_response_type", "only response_type=code is supported")),
     }
-    if !params.get("scope").is_some_and(|scope| scope.split(' ').any(|value| value == "openid")) {
+    let scopes = distinct_scopes(params.get("scope").unwrap_or_default());
+    if !scopes.iter().any(|scope| scope == "openid") {
         return Err(refuse("invalid_scope", "the scope must contain openid"));
     }
     if params.get("request").is_some() {
@@ -110,7 +136,34 @@ fn check(sim: &Simulator, params: &Params) -> Result<PendingLogin, Refusal> {
         nonce: nonce.to_owned(),
         code_challenge: code_challenge.to_owned(),
         requested_loa,
+        lang,
+        on_behalf_of: params.get(ON_BEHALF_OF).and_then(shown_name),
+        scopes,
     })
+}
+
+/// The scope values of `scope` (space-separated, RFC 6749 §3.3), each once, in the order sent:
+/// a scope asked for twice is still one scope.
+fn distinct_scopes(scope: &str) -> Vec<String> {
+    let mut scopes: Vec<String> = Vec::new();
+    for value in scope.split(' ').filter(|value| !value.is_empty()) {
+        if !scopes.iter().any(|known| known == value) {
+            scopes.push(value.to_owned());
+        }
+    }
+    scopes
+}
+
+/// `name` as the page may show it: without control characters and surrounding space, at most
+/// [`ON_BEHALF_OF_MAX_CHARS`] characters; `None` if nothing is left.
+fn shown_name(name: &str) -> Option<String> {
+    let cleaned: String = name.chars().filter(|c| !c.is_control()).collect();
+    let trimmed = cleaned.trim();
+    let shown: String = match trimmed.char_indices().nth(ON_BEHALF_OF_MAX_CHARS) {
+        Some((end, _)) => format!("{}…", trimmed[..end].trim_end()),
+        None => trimmed.to_owned(),
+    };
+    (!shown.is_empty()).then_some(shown)
 }
 
 /// A SHA-256 digest in base64url without padding is 43 characters of that alphabet.
@@ -129,10 +182,11 @@ pub(crate) async fn submit(sim: web::Data<Simulator>, body: web::Bytes) -> HttpR
     }
     let request_id = form.get("request").unwrap_or_default();
     let Some(pending) = sim.store.pending.get(request_id) else {
-        let message =
-            "Deze inlogaanvraag is verlopen of al afgehandeld. Begin opnieuw bij de website die u hierheen stuurde.";
-        return page::respond(StatusCode::BAD_REQUEST, page::error(message), None);
+        // The request is gone, and its language with it: the form says which it was shown in.
+        let lang = Lang::from_ui_locales(form.get("ui_locales"));
+        return page::respond(StatusCode::BAD_REQUEST, page::error(lang, lang.texts().request_expired), None);
     };
+    let texts = pending.lang.texts();
     if form.get("action") == Some("cancel") {
         sim.store.pending.remove(request_id);
         let answer = [
@@ -143,23 +197,16 @@ pub(crate) async fn submit(sim: web::Data<Simulator>, body: web::Bytes) -> HttpR
         return redirect(StatusCode::SEE_OTHER, &pending.redirect_uri, &answer);
     }
     let Some(loa) = LEVELS_OF_ASSURANCE.into_iter().find(|level| form.get("loa") == Some(*level)) else {
-        return page::respond(StatusCode::BAD_REQUEST, page::error("Onbekend betrouwbaarheidsniveau."), None);
+        return page::respond(StatusCode::BAD_REQUEST, page::error(pending.lang, texts.unknown_level), None);
     };
     let bsn: String = form.get("bsn").unwrap_or_default().chars().filter(|c| !c.is_whitespace()).collect();
-    if let Some(problem) = bsn_problem(&bsn) {
-        let typed = form.get("bsn").unwrap_or_default();
-        let html = page::login(&LoginPage {
-            request_id,
-            client_id: &pending.client_id,
-            bsn: typed,
-            loa,
-            error: Some(problem),
-        });
-        return page::respond(StatusCode::OK, html, Some(&pending.redirect_uri));
+    if let Some(problem) = bsn_problem(&bsn, texts) {
+        return login_page(request_id, &pending, form.get("bsn").unwrap_or_default(), loa, Some(problem));
     }
+    let lang = pending.lang;
     // Taken, not read: a form submitted twice gives one code.
     let Some(pending) = sim.store.pending.take(request_id) else {
-        return page::respond(StatusCode::BAD_REQUEST, page::error("Deze inlogaanvraag is al afgehandeld."), None);
+        return page::respond(StatusCode::BAD_REQUEST, page::error(lang, texts.request_done), None);
     };
     let issued = IssuedCode {
         client_id: pending.client_id,
@@ -175,18 +222,18 @@ pub(crate) async fn submit(sim: web::Data<Simulator>, body: web::Bytes) -> HttpR
             tracing::info!(loa, "simulated login");
             redirect(StatusCode::SEE_OTHER, &pending.redirect_uri, &[("code", &code), ("state", &pending.state)])
         }
-        Err(error) => unavailable(&error),
+        Err(error) => unavailable(lang, &error),
     }
 }
 
 /// What is wrong with a typed BSN, in words for the person.
-fn bsn_problem(bsn: &str) -> Option<&'static str> {
+fn bsn_problem(bsn: &str, texts: &'static Texts) -> Option<&'static str> {
     if bsn.is_empty() {
-        Some("Vul een BSN in.")
+        Some(texts.bsn_empty)
     } else if bsn.len() != 9 || !bsn.bytes().all(|b| b.is_ascii_digit()) {
-        Some("Een BSN bestaat uit negen cijfers.")
+        Some(texts.bsn_not_nine_digits)
     } else if !identity::is_valid_bsn(bsn) {
-        Some("Dit BSN is ongeldig: het voldoet niet aan de elfproef.")
+        Some(texts.bsn_fails_eleven_test)
     } else {
         None
     }
@@ -196,7 +243,12 @@ fn bsn_problem(bsn: &str) -> Option<&'static str> {
 fn redirect(status: StatusCode, redirect_uri: &str, answer: &[(&str, &str)]) -> HttpResponse {
     let Ok(mut target) = url::Url::parse(redirect_uri) else {
         // Registered URIs were checked to be absolute URLs at start-up.
-        return page::respond(StatusCode::INTERNAL_SERVER_ERROR, page::error("Ongeldige redirect_uri."), None);
+        let lang = Lang::default();
+        return page::respond(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            page::error(lang, lang.texts().bad_redirect_uri),
+            None,
+        );
     };
     target.query_pairs_mut().extend_pairs(answer);
     HttpResponse::build(status)
@@ -205,13 +257,9 @@ fn redirect(status: StatusCode, redirect_uri: &str, answer: &[(&str, &str)]) -> 
         .finish()
 }
 
-fn unavailable(error: &crate::codes::StoreError) -> HttpResponse {
+fn unavailable(lang: Lang, error: &crate::codes::StoreError) -> HttpResponse {
     tracing::warn!(%error, "login not possible");
-    page::respond(
-        StatusCode::SERVICE_UNAVAILABLE,
-        page::error("Te veel openstaande inlogpogingen; probeer het later opnieuw."),
-        None,
-    )
+    page::respond(StatusCode::SERVICE_UNAVAILABLE, page::error(lang, lang.texts().too_many_logins), None)
 }
 
 #[cfg(test)]
@@ -220,11 +268,30 @@ mod tests {
 
     #[test]
     fn bsn_problems_are_named() {
-        assert_eq!(bsn_problem("999911120"), None);
-        assert_eq!(bsn_problem(""), Some("Vul een BSN in."));
-        assert_eq!(bsn_problem("12345"), Some("Een BSN bestaat uit negen cijfers."));
-        assert_eq!(bsn_problem("99991112a"), Some("Een BSN bestaat uit negen cijfers."));
-        assert!(bsn_problem("999911121").is_some_and(|problem| problem.contains("elfproef")));
+        let dutch = Lang::Nl.texts();
+        assert_eq!(bsn_problem("999911120", dutch), None);
+        assert_eq!(bsn_problem("", dutch), Some("Vul een BSN in."));
+        assert_eq!(bsn_problem("12345", dutch), Some("Een BSN bestaat uit negen cijfers."));
+        assert_eq!(bsn_problem("99991112a", dutch), Some("Een BSN bestaat uit negen cijfers."));
+        assert!(bsn_problem("999911121", dutch).is_some_and(|problem| problem.contains("elfproef")));
+        assert_eq!(bsn_problem("12345", Lang::En.texts()), Some("A BSN has nine digits."));
+    }
+
+    #[test]
+    fn each_scope_is_kept_once_in_the_order_asked() {
+        assert_eq!(distinct_scopes("openid openid"), ["openid"]);
+        assert_eq!(distinct_scopes("openid  profile openid profile"), ["openid", "profile"]);
+        assert!(distinct_scopes("").is_empty());
+    }
+
+    #[test]
+    fn the_name_shown_is_cleaned_and_bounded() {
+        assert_eq!(shown_name(" Demo Ziekenhuis\n").as_deref(), Some("Demo Ziekenhuis"));
+        assert_eq!(shown_name("\u{7}\t "), None);
+        let long = "a".repeat(150);
+        let shown = shown_name(&long).unwrap();
+        assert_eq!(shown.chars().count(), ON_BEHALF_OF_MAX_CHARS + 1);
+        assert!(shown.ends_with('…'));
     }
 
     #[test]

@@ -51,6 +51,12 @@ pub(crate) struct PendingLogin {
     pub(crate) code_challenge: String,
     /// The first known level in `acr_values`, preselected on the page.
     pub(crate) requested_loa: Option<&'static str>,
+    /// The language of the page (from `ui_locales`).
+    pub(crate) lang: crate::texts::Lang,
+    /// Whom the person logs in for, as the relying party named it (`on_behalf_of`).
+    pub(crate) on_behalf_of: Option<String>,
+    /// The scopes asked for, each once, in the order asked.
+    pub(crate) scopes: Vec<String>,
 }
 
 /// An authorization code and what it was issued for.

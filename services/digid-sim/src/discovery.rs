@@ -28,7 +28,10 @@ pub(crate) async fn configuration(sim: web::Data<Simulator>) -> HttpResponse {
         "request_parameter_supported": false,
         // Discovery §3 makes this default to true; the simulator does not fetch request objects.
         "request_uri_parameter_supported": false,
-        "ui_locales_supported": ["nl"],
+        "ui_locales_supported": ["nl", "en"],
+        // An extension: the login page shows the `on_behalf_of` parameter (see `authorize.rs`).
+        // A relying party sends that name only to a provider that says so.
+        "on_behalf_of_supported": true,
     });
     HttpResponse::Ok().json(document)
 }

@@ -7,18 +7,30 @@
 //! Endpoints, relative to the issuer URL (wherever [`configure`] is mounted):
 //! `/.well-known/openid-configuration`, `/jwks`, `/authorize` (GET: the login page, POST: the
 //! form), `/token` and `/userinfo`. State lives in memory only: codes and tokens die with the
-//! process.
+//! process. The standalone binary also answers `/favicon.ico` ([`favicon`]).
+//!
+//! The login page speaks the language of the request's `ui_locales` (Dutch or English; Dutch
+//! when neither is asked for), lists the scopes asked for (each once), and says whom the person
+//! logs in for: the display name in the extension parameter [`ON_BEHALF_OF`] (`on_behalf_of`,
+//! for a relying party that logs people in for someone else, as pgo-exchange does for a care
+//! provider), or else the client id. The discovery document announces the extension as
+//! `on_behalf_of_supported: true`, so that a relying party can send the name only where it is
+//! shown: the real DigiD knows no such parameter (and would ignore it, RFC 6749 §3.1).
 
 mod authorize;
 mod client_auth;
 mod codes;
 mod discovery;
+mod favicon;
 mod keys;
 mod page;
 mod params;
+mod texts;
 mod token;
 mod userinfo;
 
+pub use authorize::ON_BEHALF_OF;
+pub use favicon::favicon;
 pub use keys::KeyError;
 
 use actix_web::web;

@@ -85,11 +85,16 @@ async fn main() -> anyhow::Result<()> {
         println!("digid-sim: every ID token is broken on purpose ({})", fault.name());
     }
     let data = web::Data::new(simulator);
-    let server = HttpServer::new(move || App::new().configure(digid_sim::configure(data.clone())))
-        .workers(2)
-        .listen(listener)
-        .context("cannot start the server")?
-        .run();
+    // The icon at the root, where browsers look for it: the simulator is the whole origin here.
+    let server = HttpServer::new(move || {
+        App::new()
+            .configure(digid_sim::configure(data.clone()))
+            .route("/favicon.ico", web::get().to(digid_sim::favicon))
+    })
+    .workers(2)
+    .listen(listener)
+    .context("cannot start the server")?
+    .run();
     println!("digid-sim listening on http://{address}, issuer {issuer}");
     server.await.context("server failed")
 }

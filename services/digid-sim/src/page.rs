@@ -1,7 +1,9 @@
-//! The simulator's HTML: the test login page and the error page. Server-rendered, no JavaScript,
-//! no external resources; everything echoed is HTML-escaped. Responses forbid framing and carry
-//! a Content-Security-Policy that allows only the page's own style block.
+//! The simulator's HTML: the test login page and the error page, in the language the relying
+//! party asked for (`texts.rs`). Server-rendered, no JavaScript, no external resources;
+//! everything echoed is HTML-escaped. Responses forbid framing and carry a
+//! Content-Security-Policy that allows only the page's own style block.
 
+use crate::texts::Lang;
 use crate::{LOA_HIGH, LOA_LOW, LOA_SUBSTANTIAL};
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -12,24 +14,32 @@ use aws_lc_rs::digest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-const STYLE: &str = "body{font-family:sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5}\
+/// The page's style. `overflow-wrap:anywhere` and the full-width fields keep a long name or
+/// scope from pushing the page wider than a phone.
+const STYLE: &str = "body{font-family:sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;line-height:1.5;\
+overflow-wrap:anywhere}\
 .test{border:3px solid #b00;background:#fee;padding:.5rem 1rem}\
 label{display:block;font-weight:bold;margin-top:1rem}\
-input,select,button{font-size:1rem;padding:.4rem}\
+input,select,button{font-size:1rem;padding:.4rem;max-width:100%;box-sizing:border-box}\
+input,select{width:100%}\
+.scopes{color:#444}\
 .error{color:#b00;font-weight:bold}\
-.buttons{margin-top:1.5rem;display:flex;gap:1rem}";
+.buttons{margin-top:1.5rem;display:flex;flex-wrap:wrap;gap:1rem}";
 
-/// The levels on the page, with their Dutch labels.
-const LEVELS: [(&str, &str); 3] =
-    [(LOA_LOW, "Laag (low)"), (LOA_SUBSTANTIAL, "Substantieel (substantial)"), (LOA_HIGH, "Hoog (high)")];
+/// The levels on the page, in the order of their labels in [`crate::texts::Texts::levels`].
+const LEVELS: [&str; 3] = [LOA_LOW, LOA_SUBSTANTIAL, LOA_HIGH];
 
 /// What the login page shows.
 #[derive(Debug)]
 pub(crate) struct LoginPage<'a> {
     /// The pending request the form belongs to.
     pub(crate) request_id: &'a str,
-    /// The relying party, named on the page.
-    pub(crate) client_id: &'a str,
+    /// The language of the page.
+    pub(crate) lang: Lang,
+    /// Whom the person logs in for: the name the relying party gave, else its client id.
+    pub(crate) login_for: &'a str,
+    /// The scopes asked for, each once.
+    pub(crate) scopes: &'a [String],
     /// The BSN typed so far.
     pub(crate) bsn: &'a str,
     /// The level to preselect.
@@ -40,17 +50,22 @@ pub(crate) struct LoginPage<'a> {
 
 /// The login page.
 pub(crate) fn login(page: &LoginPage<'_>) -> String {
-    let (title, invalid, described, error) = match page.error {
+    let texts = page.lang.texts();
+    let (invalid, described, error) = match page.error {
         Some(message) => (
-            "Fout: DigiD simulator (testinlog)",
             r#" aria-invalid="true""#,
             "bsn-error bsn-hint",
             format!(r#"<p id="bsn-error" class="error">{}</p>"#, escape(message)),
         ),
-        None => ("DigiD simulator (testinlog)", "", "bsn-hint", String::new()),
+        None => ("", "bsn-hint", String::new()),
+    };
+    let title = match page.error {
+        Some(_) => format!("{}{}", texts.error_prefix, texts.title),
+        None => texts.title.to_owned(),
     };
     let options: String = LEVELS
         .iter()
+        .zip(texts.levels)
         .map(|(value, label)| {
             let selected = if *value == page.loa { " selected" } else { "" };
             format!(r#"<option value="{value}"{selected}>{label}</option>"#)
@@ -58,44 +73,61 @@ pub(crate) fn login(page: &LoginPage<'_>) -> String {
         .collect();
     let body = format!(
         r#"<h1>DigiD simulator</h1>
-<p class="test" role="note"><strong>Testomgeving.</strong> Dit is niet de echte DigiD maar een simulator voor ontwikkeling en testen. Gebruik alleen test-BSN's.</p>
-<p>Inloggen voor <strong>{client}</strong>.</p>
+<p class="test" role="note">{notice}</p>
+<p id="login-for">{log_in_for} <strong>{login_for}</strong>.</p>
+<p id="scopes" class="scopes">{requested} <code>{scopes}</code></p>
 <form method="post" action="authorize">
 <input type="hidden" name="request" value="{request}">
-<label for="bsn">BSN (burgerservicenummer)</label>
+<input type="hidden" name="ui_locales" value="{tag}">
+<label for="bsn">{bsn_label}</label>
 <input id="bsn" name="bsn" type="text" inputmode="numeric" autocomplete="off" required value="{bsn}"{invalid} aria-describedby="{described}">
-<p id="bsn-hint">Negen cijfers die voldoen aan de elfproef, bijvoorbeeld 999911120.</p>
-{error}<label for="loa">Betrouwbaarheidsniveau</label>
+<p id="bsn-hint">{bsn_hint}</p>
+{error}<label for="loa">{loa_label}</label>
 <select id="loa" name="loa">{options}</select>
 <div class="buttons">
-<button id="login" type="submit" name="action" value="login">Inloggen</button>
-<button id="cancel" type="submit" name="action" value="cancel" formnovalidate>Annuleren</button>
+<button id="login" type="submit" name="action" value="login">{log_in}</button>
+<button id="cancel" type="submit" name="action" value="cancel" formnovalidate>{cancel}</button>
 </div>
 </form>"#,
-        client = escape(page.client_id),
+        notice = texts.test_notice,
+        log_in_for = texts.log_in_for,
+        login_for = escape(page.login_for),
+        requested = texts.requested_scope,
+        scopes = escape(&page.scopes.join(" ")),
         request = escape(page.request_id),
+        tag = page.lang.tag(),
+        bsn_label = texts.bsn_label,
         bsn = escape(page.bsn),
+        bsn_hint = texts.bsn_hint,
+        loa_label = texts.loa_label,
+        log_in = texts.log_in,
+        cancel = texts.cancel,
     );
-    document(title, &body)
+    document(page.lang, &title, &body)
 }
 
 /// The page for a request that cannot be sent back to the relying party.
-pub(crate) fn error(message: &str) -> String {
+pub(crate) fn error(lang: Lang, message: &str) -> String {
+    let texts = lang.texts();
     let body = format!(
         r#"<h1>DigiD simulator</h1>
-<p class="test" role="note"><strong>Testomgeving.</strong> Dit is niet de echte DigiD.</p>
-<h2>Deze inlogaanvraag is ongeldig</h2>
-<p class="error">{}</p>
-<p>U wordt niet teruggestuurd naar de website die deze aanvraag deed.</p>"#,
-        escape(message)
+<p class="test" role="note">{notice}</p>
+<h2>{heading}</h2>
+<p class="error">{message}</p>
+<p>{not_sent_back}</p>"#,
+        notice = texts.test_notice_short,
+        heading = texts.invalid_request,
+        message = escape(message),
+        not_sent_back = texts.not_sent_back,
     );
-    document("Fout: DigiD simulator (testinlog)", &body)
+    document(lang, &format!("{}{}", texts.error_prefix, texts.title), &body)
 }
 
-fn document(title: &str, body: &str) -> String {
+fn document(lang: Lang, title: &str, body: &str) -> String {
+    let tag = lang.tag();
     format!(
         r#"<!DOCTYPE html>
-<html lang="nl">
+<html lang="{tag}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -167,6 +199,35 @@ pub(crate) fn escape(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn page(lang: Lang) -> LoginPage<'static> {
+        LoginPage {
+            request_id: "r",
+            lang,
+            login_for: "Demo Ziekenhuis",
+            scopes: &[],
+            bsn: "",
+            loa: LOA_SUBSTANTIAL,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn the_page_speaks_the_language_asked_for() {
+        let dutch = login(&page(Lang::Nl));
+        assert!(dutch.contains(r#"<html lang="nl">"#));
+        assert!(dutch.contains("Inloggen voor <strong>Demo Ziekenhuis</strong>"));
+        assert!(dutch.contains(">Annuleren</button>") && !dutch.contains("Cancel"));
+        assert!(dutch.contains(r#"name="ui_locales" value="nl""#));
+
+        let english = login(&page(Lang::En));
+        assert!(english.contains(r#"<html lang="en">"#));
+        assert!(english.contains("Log in for <strong>Demo Ziekenhuis</strong>"));
+        assert!(english.contains(">Cancel</button>") && !english.contains("Annuleren"));
+        assert!(english.contains(r#"<option value="http://eidas.europa.eu/LoA/substantial" selected>Substantial<"#));
+        assert!(english.contains(r#"name="ui_locales" value="en""#));
+        assert!(error(Lang::En, "x").contains("This login request is invalid"));
+    }
+
     #[test]
     fn special_characters_are_escaped() {
         assert_eq!(escape(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
@@ -174,22 +235,26 @@ mod tests {
 
     #[test]
     fn echoed_values_cannot_break_out() {
+        let scopes = ["openid".to_owned(), "<script>".to_owned()];
         let html = login(&LoginPage {
             request_id: "r",
-            client_id: "<script>alert(1)</script>",
+            lang: Lang::Nl,
+            login_for: "<script>alert(1)</script>",
+            scopes: &scopes,
             bsn: "\"><script>",
             loa: LOA_HIGH,
             error: Some("<b>"),
         });
         assert!(!html.contains("<script>"));
         assert!(html.contains("&lt;script&gt;alert(1)"));
+        assert!(html.contains("<code>openid &lt;script&gt;</code>"));
         assert!(html.contains(r#"<option value="http://eidas.europa.eu/LoA/high" selected>"#));
         assert!(html.contains(r#"aria-invalid="true" aria-describedby="bsn-error bsn-hint""#));
     }
 
     #[test]
     fn every_field_has_a_label() {
-        let html = login(&LoginPage { request_id: "r", client_id: "c", bsn: "", loa: LOA_SUBSTANTIAL, error: None });
+        let html = login(&page(Lang::Nl));
         for id in ["bsn", "loa"] {
             assert!(html.contains(&format!(r#"<label for="{id}">"#)), "{id}");
             assert!(html.contains(&format!(r#"id="{id}""#)), "{id}");
@@ -200,9 +265,9 @@ mod tests {
 
     #[test]
     fn the_policy_allows_exactly_the_served_style_block() {
-        let response = respond(StatusCode::OK, error("x"), None);
+        let response = respond(StatusCode::OK, error(Lang::Nl, "x"), None);
         let policy = response.headers().get(CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap().to_owned();
-        let html = error("x");
+        let html = error(Lang::Nl, "x");
         let style = html.split("<style>").nth(1).unwrap().split("</style>").next().unwrap();
         let hash = STANDARD.encode(digest::digest(&digest::SHA256, style.as_bytes()).as_ref());
         assert!(policy.contains(&format!("style-src 'sha256-{hash}';")), "{policy}");

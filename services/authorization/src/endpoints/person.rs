@@ -9,6 +9,7 @@
 
 use super::{LOGIN_CALLBACK_PATH, error_page, see_other};
 use crate::flow_error::{FlowError, error_redirect};
+use crate::login::LoginPageHints;
 use crate::pages::{self, ConsentPage, Lang};
 use crate::secrets;
 use crate::server::{AuthorizationServer, now_millis};
@@ -103,7 +104,13 @@ pub(crate) async fn login(request: HttpRequest, server: web::Data<AuthorizationS
     };
     let loa = server.required_loa(&session.data.request.data_services);
     let callback = format!("{}{LOGIN_CALLBACK_PATH}", server.config.public_url);
-    let (url, pending) = match server.begin_login(&callback, loa).await {
+    // The provider's page names the provider the person logs in for, in the flow's language.
+    let provider = match server.store.provider(&session.data.request.provider).await {
+        Ok(Some(provider)) => Some(provider.display_name),
+        _ => None,
+    };
+    let hints = LoginPageHints { ui_locale: session.data.lang.tag(), on_behalf_of: provider.as_deref() };
+    let (url, pending) = match server.begin_login(&callback, loa, &hints).await {
         Ok(started) => started,
         Err(error) => {
             tracing::error!(error = %error, "login could not start");

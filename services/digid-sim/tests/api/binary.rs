@@ -1,4 +1,5 @@
-//! The `digid-sim` binary starts, says where it listens, and serves discovery there.
+//! The `digid-sim` binary starts, says where it listens, and serves discovery there, and an icon
+//! where browsers look for one.
 
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -25,6 +26,13 @@ async fn the_binary_serves_discovery_where_it_says_it_listens() {
         reqwest::get(format!("{issuer}/.well-known/openid-configuration")).await.unwrap().json().await.unwrap();
     assert_eq!(document["issuer"], issuer);
     assert_eq!(document["authorization_endpoint"], format!("{issuer}/authorize"));
+
+    // Every browser asks the origin for /favicon.ico: no page visit may log a 404 for it.
+    let icon = reqwest::get(format!("{issuer}/favicon.ico")).await.unwrap();
+    assert_eq!(icon.status(), 200);
+    assert_eq!(icon.headers()["content-type"], "image/vnd.microsoft.icon");
+    let bytes = icon.bytes().await.unwrap();
+    assert_eq!(&bytes[..4], &[0, 0, 1, 0], "an ICO file");
     child.kill().await.unwrap();
 }
 

@@ -112,6 +112,8 @@ async fn discovery_and_jwks_carry_what_a_relying_party_needs() {
     assert_eq!(document["code_challenge_methods_supported"], serde_json::json!(["S256"]));
     assert_eq!(document["acr_values_supported"].as_array().unwrap().len(), 3);
     assert!(document["claims_supported"].as_array().unwrap().contains(&"bsn".into()));
+    assert_eq!(document["ui_locales_supported"], serde_json::json!(["nl", "en"]));
+    assert_eq!(document["on_behalf_of_supported"], true, "the page shows whom the person logs in for");
 
     let jwks: serde_json::Value = sim.http.get(sim.url("/jwks")).send().await.unwrap().json().await.unwrap();
     let key = &jwks["keys"][0];

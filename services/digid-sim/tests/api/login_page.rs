@@ -1,5 +1,6 @@
 //! The authorization endpoint and its page as a browser meets them: refusals that must not
-//! redirect, refusals that must, the BSN check and the cancel button.
+//! redirect, refusals that must, the BSN check and the cancel button, the page's language, whom
+//! it names and the scopes it lists.
 
 use crate::helpers::{self, AuthRequest, BSN, OTHER_REDIRECT_URI, REDIRECT_URI, STATE};
 
@@ -141,4 +142,52 @@ async fn an_authorization_request_may_come_by_post() {
         sim.submit(&[("request", &request_id), ("bsn", BSN), ("loa", digid_sim::LOA_LOW), ("action", "login")]).await;
     assert_eq!(answer.status(), 303);
     assert_eq!(helpers::redirect(&answer).1["state"], STATE);
+}
+
+#[tokio::test]
+async fn the_page_is_in_the_language_of_ui_locales_and_dutch_by_default() {
+    let sim = helpers::spawn(false, None).await;
+    let challenge = helpers::pkce().challenge;
+    let dutch = sim.authorize(&AuthRequest::new(&challenge)).await.text().await.unwrap();
+    assert!(dutch.contains(r#"<html lang="nl">"#) && dutch.contains(">Inloggen</button>"), "{dutch}");
+
+    let english = sim.authorize(&AuthRequest::new(&challenge).set("ui_locales", "en-GB nl")).await;
+    let html = english.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="en">"#), "{html}");
+    for expected in ["Test environment", "Log in for", ">Log in</button>", ">Cancel</button>", "Level of assurance"] {
+        assert!(html.contains(expected), "{expected:?}: {html}");
+    }
+    assert!(!html.contains("Inloggen") && !html.contains("Annuleren"), "no Dutch left: {html}");
+
+    // The language holds for the page shown again after a wrong BSN.
+    let request_id = helpers::request_id(&html);
+    let wrong = [("request", request_id.as_str()), ("bsn", "123"), ("loa", digid_sim::LOA_LOW), ("action", "login")];
+    let html = sim.submit(&wrong).await.text().await.unwrap();
+    assert!(html.contains(r#"<html lang="en">"#) && html.contains("A BSN has nine digits."), "{html}");
+
+    let unknown = sim.authorize(&AuthRequest::new(&challenge).set("ui_locales", "de")).await;
+    assert!(unknown.text().await.unwrap().contains(r#"<html lang="nl">"#), "Dutch when no language fits");
+}
+
+#[tokio::test]
+async fn the_page_names_whom_the_person_logs_in_for() {
+    let sim = helpers::spawn(false, None).await;
+    let challenge = helpers::pkce().challenge;
+    let named = AuthRequest::new(&challenge).set(digid_sim::ON_BEHALF_OF, "Demo <Ziekenhuis>");
+    let html = sim.authorize(&named).await.text().await.unwrap();
+    assert!(html.contains("Inloggen voor <strong>Demo &lt;Ziekenhuis&gt;</strong>"), "{html}");
+    assert!(!html.contains(helpers::CLIENT_ID), "the name stands in for the client id: {html}");
+
+    let unnamed = sim.authorize(&AuthRequest::new(&challenge)).await.text().await.unwrap();
+    let client = helpers::CLIENT_ID;
+    assert!(unnamed.contains(&format!("Inloggen voor <strong>{client}</strong>")), "the client id otherwise");
+}
+
+#[tokio::test]
+async fn the_page_lists_each_scope_once() {
+    let sim = helpers::spawn(false, None).await;
+    let request = AuthRequest::new(&helpers::pkce().challenge).set("scope", "openid openid profile openid");
+    let html = sim.authorize(&request).await.text().await.unwrap();
+    assert!(html.contains("<code>openid profile</code>"), "{html}");
+    assert_eq!(html.matches("openid").count(), 1, "{html}");
 }

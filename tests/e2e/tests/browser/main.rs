@@ -12,6 +12,7 @@
 
 mod consents;
 mod dashboard;
+mod demo_pages;
 mod flow;
 mod language;
 mod person;
