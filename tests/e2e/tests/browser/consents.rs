@@ -39,6 +39,7 @@ on_both_backends!(a_person_revokes_the_demo_pgos_consent_on_the_consent_page, |d
     let manage = person.follow("Mijn toestemmingen beheren", "/oauth/consents").await;
     assert_eq!(manage.query(), None);
     assert!(person.text().await.contains("Log in met DigiD om uw toestemmingen te zien."));
+    person.check_widths(&format!("consent-management-login-{backend}")).await;
     to_simulator(&app, &person, "/oauth/consents/callback").await;
     let list = log_in(&person, ANNA, "/oauth/consents").await;
     assert_eq!(list.query(), None);

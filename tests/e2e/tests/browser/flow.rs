@@ -20,6 +20,7 @@ on_both_backends!(a_person_gives_consent_and_the_demo_pgo_shows_the_collected_da
     assert_eq!(person.html_lang().await.as_deref(), Some("nl"));
     // The stylesheet is a file of the service's own origin, the one source its CSP allows.
     assert_eq!(person.style_of("login", "background-color").await, "rgba(21, 66, 115, 1)", "the stylesheet applies");
+    person.check_widths(&format!("landing-page-{backend}")).await;
 
     to_simulator(&app, &person, "/oauth/login/callback").await;
     let consent = log_in(&person, ANNA, "/oauth/consent").await;
@@ -29,6 +30,7 @@ on_both_backends!(a_person_gives_consent_and_the_demo_pgo_shows_the_collected_da
         assert!(page.contains(expected), "the consent page names {expected:?}: {page}");
     }
     assert!(person.has("allow").await && person.has("deny").await);
+    person.check_widths(&format!("consent-page-{backend}")).await;
     person.screenshot(&format!("consent-page-{backend}")).await;
     if backend == "sqlite" {
         // The CI artifact; only one of the two tests running at once writes it.

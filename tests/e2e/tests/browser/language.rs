@@ -8,6 +8,7 @@ use e2e::{ANNA, TestApp};
 use test_support::on_both_backends;
 
 on_both_backends!(the_landing_page_switches_to_english_and_the_consent_page_follows, |database| {
+    let backend = crate::backend_of(&database);
     let app = TestApp::start_authorization(database, &[]).await;
     let Some(person) = Person::start(&app).await else { return };
     start_at_demo_pgo(&app, &person).await;
@@ -30,6 +31,8 @@ on_both_backends!(the_landing_page_switches_to_english_and_the_consent_page_foll
     assert_eq!(person.html_lang().await.as_deref(), Some("en"));
     assert!(person.text().await.contains("Give consent"));
     assert_eq!(person.text_of("allow").await, "Yes, I consent");
+    // The English texts are longer in places: they must fit a phone too.
+    person.check_widths(&format!("consent-page-en-{backend}")).await;
 
     let dutch = person.follow("Nederlands", "/oauth/consent").await;
     assert_eq!(dutch.query(), Some("lang=nl"));

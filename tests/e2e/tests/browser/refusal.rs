@@ -37,6 +37,7 @@ on_both_backends!(a_person_who_cancels_at_digid_is_sent_back_with_access_denied,
 });
 
 on_both_backends!(a_person_without_a_record_looks_to_the_pgo_like_a_person_who_declined, |database| {
+    let backend = crate::backend_of(&database);
     let app = TestApp::start_authorization(database, &[]).await;
     let Some(person) = Person::start(&app).await else { return };
 
@@ -55,6 +56,7 @@ on_both_backends!(a_person_without_a_record_looks_to_the_pgo_like_a_person_who_d
     assert!(page.contains("Geen gegevens gevonden"), "{page}");
     assert!(!person.has("allow").await, "nothing to consent to: {page}");
     assert_eq!(person.text_of("back").await, "Terug naar de app");
+    person.check_widths(&format!("no-record-page-{backend}")).await;
     let unknown = person.click("back", "/demo-pgo/callback").await;
     let unknown_page = person.text().await;
 
