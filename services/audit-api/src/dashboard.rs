@@ -12,7 +12,8 @@ mod chart;
 mod locale;
 mod texts;
 
-pub(crate) use texts::Lang;
+use locale::Locale;
+pub(crate) use texts::{Lang, Words};
 
 use crate::auth::{self, Session};
 use crate::errors::AuditError;
@@ -91,7 +92,7 @@ fn fields(encoded: &[u8]) -> HashMap<String, String> {
 /// The language `fields` ask for: `lang`, else `ui_locales` (the OpenID Connect name the
 /// authorization endpoint takes); `None` when neither names one the dashboard has.
 fn asked_lang(fields: &HashMap<String, String>) -> Option<Lang> {
-    ["lang", "ui_locales"].iter().find_map(|name| fields.get(*name).and_then(|value| Lang::from_param(value)))
+    ["lang", "ui_locales"].iter().find_map(|name| fields.get(*name).and_then(|value| Lang::from_tags(value)))
 }
 
 /// The sign-in page in `lang`.

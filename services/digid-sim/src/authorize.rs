@@ -11,7 +11,7 @@
 use crate::codes::{IssuedCode, Login, PendingLogin};
 use crate::page::{self, LoginPage};
 use crate::params::Params;
-use crate::texts::{Lang, Texts};
+use crate::texts::{Lang, Texts, Words};
 use crate::{LEVELS_OF_ASSURANCE, LOA_SUBSTANTIAL, Simulator};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CACHE_CONTROL, LOCATION};
@@ -40,7 +40,7 @@ pub(crate) async fn start(sim: web::Data<Simulator>, request: HttpRequest) -> Ht
 
 /// An authorization request, sent by GET or (OIDC Core §3.1.2.1) by POST.
 fn begin(sim: &Simulator, params: &Params) -> HttpResponse {
-    let lang = Lang::from_ui_locales(params.get("ui_locales"));
+    let lang = Lang::from_param(params.get("ui_locales"));
     let pending = match check(sim, params, lang) {
         Ok(pending) => pending,
         Err(Refusal::Page(message)) => {
@@ -183,7 +183,7 @@ pub(crate) async fn submit(sim: web::Data<Simulator>, body: web::Bytes) -> HttpR
     let request_id = form.get("request").unwrap_or_default();
     let Some(pending) = sim.store.pending.get(request_id) else {
         // The request is gone, and its language with it: the form says which it was shown in.
-        let lang = Lang::from_ui_locales(form.get("ui_locales"));
+        let lang = Lang::from_param(form.get("ui_locales"));
         return page::respond(StatusCode::BAD_REQUEST, page::error(lang, lang.texts().request_expired), None);
     };
     let texts = pending.lang.texts();

@@ -3,7 +3,7 @@
 //! everything echoed is HTML-escaped. Responses forbid framing and carry a
 //! Content-Security-Policy that allows only the page's own style block.
 
-use crate::texts::Lang;
+use crate::texts::{Lang, Words};
 use crate::{LOA_HIGH, LOA_LOW, LOA_SUBSTANTIAL};
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;

@@ -2,47 +2,9 @@
 //! language comes from the relying party's `ui_locales` (OIDC Core §3.1.2.1): the first tag in it
 //! whose language the pages have.
 
-/// A language of the pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Lang {
-    /// Nederlands.
-    #[default]
-    Nl,
-    /// English.
-    En,
-}
+pub(crate) use ui_language::Lang;
 
-impl Lang {
-    /// From `ui_locales` (space-separated BCP 47 tags in order of preference, e.g. `en-GB nl`):
-    /// the first whose primary language the pages have; Dutch when none is, or none was sent.
-    pub(crate) fn from_ui_locales(value: Option<&str>) -> Lang {
-        value
-            .unwrap_or_default()
-            .split(' ')
-            .find_map(|tag| match tag.split('-').next().unwrap_or_default().to_ascii_lowercase().as_str() {
-                "nl" => Some(Lang::Nl),
-                "en" => Some(Lang::En),
-                _ => None,
-            })
-            .unwrap_or_default()
-    }
-
-    /// The BCP 47 tag (the page's `lang`, and the form's hidden `ui_locales`).
-    pub(crate) fn tag(self) -> &'static str {
-        match self {
-            Lang::Nl => "nl",
-            Lang::En => "en",
-        }
-    }
-
-    /// The texts.
-    pub(crate) fn texts(self) -> &'static Texts {
-        match self {
-            Lang::Nl => &NL,
-            Lang::En => &EN,
-        }
-    }
-}
+ui_language::words!(pub(crate) Texts, NL, EN);
 
 /// Every text of the pages. Those with `<strong>` are HTML; the others are plain text.
 #[derive(Debug)]
@@ -145,18 +107,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_first_known_language_of_ui_locales_wins() {
-        assert_eq!(Lang::from_ui_locales(Some("en")), Lang::En);
-        assert_eq!(Lang::from_ui_locales(Some("EN-gb nl")), Lang::En);
-        assert_eq!(Lang::from_ui_locales(Some("de fr-CA nl en")), Lang::Nl);
-        assert_eq!(Lang::from_ui_locales(Some("de en")), Lang::En);
-    }
-
-    #[test]
-    fn dutch_is_the_default() {
-        assert_eq!(Lang::from_ui_locales(None), Lang::Nl);
-        assert_eq!(Lang::from_ui_locales(Some("")), Lang::Nl);
-        assert_eq!(Lang::from_ui_locales(Some("de fr")), Lang::Nl);
-        assert_eq!(Lang::default().tag(), "nl");
+    fn ui_locales_choose_the_words_and_dutch_is_the_default() {
+        assert_eq!(Lang::from_param(Some("de en-GB")).texts().bsn_label, EN.bsn_label);
+        assert_eq!(Lang::from_param(None).texts().bsn_label, NL.bsn_label);
+        assert_ne!(NL.bsn_label, EN.bsn_label);
     }
 }

@@ -35,6 +35,13 @@ pub struct Rejected {
     pub reasons: Vec<String>,
 }
 
+impl Rejected {
+    /// A file refused as a whole (unreadable, not FHIR, of no release the provider serves).
+    fn whole_file(file: &str, reason: String) -> Rejected {
+        Rejected { file: file.to_owned(), resource: "(file)".into(), reasons: vec![reason] }
+    }
+}
+
 /// What a load did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadSummary {
@@ -199,11 +206,7 @@ impl Ingestor {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(error) => {
-                summary.rejected.push(Rejected {
-                    file: file.to_owned(),
-                    resource: "(file)".into(),
-                    reasons: vec![error.to_string()],
-                });
+                summary.rejected.push(Rejected::whole_file(file, error.to_string()));
                 return Ok(());
             }
         };
@@ -213,11 +216,7 @@ impl Ingestor {
         {
             Ok(release) => release,
             Err(reason) => {
-                summary.rejected.push(Rejected {
-                    file: file.to_owned(),
-                    resource: "(file)".into(),
-                    reasons: vec![reason],
-                });
+                summary.rejected.push(Rejected::whole_file(file, reason));
                 return Ok(());
             }
         };
@@ -234,11 +233,7 @@ impl Ingestor {
         let value: Value = match parsed {
             Ok(value) => value,
             Err(reason) => {
-                summary.rejected.push(Rejected {
-                    file: file.to_owned(),
-                    resource: "(file)".into(),
-                    reasons: vec![reason],
-                });
+                summary.rejected.push(Rejected::whole_file(file, reason));
                 return Ok(());
             }
         };

@@ -2,7 +2,8 @@
 //! SVG that scales with the page), and its legend as an HTML list, which wraps on a narrow screen
 //! where a legend drawn inside the SVG would shrink with it.
 
-use super::texts::Lang;
+use super::locale::Locale;
+use super::texts::{Lang, Words};
 use maud::{Markup, html};
 use metering::Period;
 use std::collections::BTreeMap;

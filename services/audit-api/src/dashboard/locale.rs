@@ -2,7 +2,7 @@
 //! languages: `1.234` and `€ 7,50` in Dutch, `1,234` and `€7.50` in English (CLDR's patterns),
 //! `1 user` but `2 users`, `mrt 2026` or `Mar 2026`.
 
-use super::texts::Lang;
+use super::texts::{Lang, Words};
 use metering::{Granularity, Period};
 
 /// The two forms of a counted noun. Dutch and English both use the singular for exactly one and
@@ -26,9 +26,23 @@ impl Plural {
 const EURO_NL: &str = "€\u{a0}";
 const EURO_EN: &str = "€";
 
-impl Lang {
+/// How a language writes the dashboard's numbers, amounts, counts and periods.
+pub(crate) trait Locale {
     /// A whole number with its digits grouped by three.
-    pub(crate) fn number(self, value: i64) -> String {
+    fn number(self, value: i64) -> String;
+    /// Euro cents as an amount: `€ 1.234,50` or `€1,234.50`.
+    fn euros(self, cents: i64) -> String;
+    /// `count` with the noun in the form that goes with it: `1 nieuwe unieke gebruiker`.
+    fn count(self, count: i64, noun: &Plural) -> String;
+    /// A period within its year, short: `mrt`, `K1`; a year as itself. The chart's axis and the
+    /// table's columns, under a heading that names the year.
+    fn period_short(self, period: &Period) -> String;
+    /// A period on its own: `maart 2026`, `K1 2026`, `2026`.
+    fn period_long(self, period: &Period) -> String;
+}
+
+impl Locale for Lang {
+    fn number(self, value: i64) -> String {
         let digits = value.unsigned_abs().to_string();
         let separator = self.texts().group_separator;
         let mut grouped = String::with_capacity(digits.len() + digits.len() / 3 + 1);
@@ -44,8 +58,7 @@ impl Lang {
         grouped
     }
 
-    /// Euro cents as an amount: `€ 1.234,50` or `€1,234.50`.
-    pub(crate) fn euros(self, cents: i64) -> String {
+    fn euros(self, cents: i64) -> String {
         let whole = self.number((cents / 100).abs());
         let amount = format!("{whole}{}{:02}", self.texts().decimal_separator, (cents % 100).abs());
         let sign = if cents < 0 { "-" } else { "" };
@@ -55,14 +68,11 @@ impl Lang {
         }
     }
 
-    /// `count` with the noun in the form that goes with it: `1 nieuwe unieke gebruiker`.
-    pub(crate) fn count(self, count: i64, noun: &Plural) -> String {
+    fn count(self, count: i64, noun: &Plural) -> String {
         format!("{} {}", self.number(count), noun.form(count))
     }
 
-    /// A period within its year, short: `mrt`, `K1`; a year as itself. The chart's axis and the
-    /// table's columns, under a heading that names the year.
-    pub(crate) fn period_short(self, period: &Period) -> String {
+    fn period_short(self, period: &Period) -> String {
         let texts = self.texts();
         match period.granularity() {
             Granularity::Month => {
@@ -73,11 +83,11 @@ impl Lang {
         }
     }
 
-    /// A period on its own: `maart 2026`, `K1 2026`, `2026`.
-    pub(crate) fn period_long(self, period: &Period) -> String {
+    fn period_long(self, period: &Period) -> String {
         match period.granularity() {
-            Granularity::Month => month_index(period)
-                .map_or_else(|| period.to_string(), |m| format!("{} {}", self.texts().months_long[m], period.year)),
+            Granularity::Month => {
+                month_index(period).map_or_else(|| period.to_string(), |m| format!("{} {}", self.month(m), period.year))
+            }
             Granularity::Quarter => format!("{} {}", self.period_short(period), period.year),
             Granularity::Year => period.year.to_string(),
         }

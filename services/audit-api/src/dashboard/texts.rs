@@ -3,56 +3,9 @@
 //! the two languages put the parts in different orders.
 
 use super::locale::Plural;
-use serde::{Deserialize, Serialize};
+pub(crate) use ui_language::Lang;
 
-/// A language of the dashboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub(crate) enum Lang {
-    /// Nederlands.
-    #[default]
-    Nl,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// From a `lang` or `ui_locales` value (`nl`, `en`, `en-GB`, or a space-separated list in
-    /// order of preference): the first language the dashboard has. The same reading as the
-    /// person's pages, so a link that works there works here.
-    pub(crate) fn from_param(value: &str) -> Option<Lang> {
-        value.split(' ').map(|tag| tag.split('-').next().unwrap_or_default().to_ascii_lowercase()).find_map(|tag| {
-            match tag.as_str() {
-                "nl" => Some(Lang::Nl),
-                "en" => Some(Lang::En),
-                _ => None,
-            }
-        })
-    }
-
-    /// The BCP 47 tag.
-    pub(crate) fn tag(self) -> &'static str {
-        match self {
-            Lang::Nl => "nl",
-            Lang::En => "en",
-        }
-    }
-
-    /// The other language: the page offers a switch to it.
-    pub(crate) fn other(self) -> Lang {
-        match self {
-            Lang::Nl => Lang::En,
-            Lang::En => Lang::Nl,
-        }
-    }
-
-    /// The words.
-    pub(crate) fn texts(self) -> &'static Texts {
-        match self {
-            Lang::Nl => &NL,
-            Lang::En => &EN,
-        }
-    }
-}
+ui_language::words!(pub(crate) Texts, NL, EN);
 
 /// Every text of the dashboard.
 #[derive(Debug)]
@@ -102,7 +55,6 @@ pub(crate) struct Texts {
     pub(crate) sign_out_button: &'static str,
     /// Months, short (the chart's axis, the table's columns) and long (the list of reports).
     pub(crate) months_short: [&'static str; 12],
-    pub(crate) months_long: [&'static str; 12],
     /// The letter before a quarter's number (`Q1`).
     pub(crate) quarter_letter: &'static str,
     /// Digits in groups of three, and the decimal sign.
@@ -146,20 +98,6 @@ static NL: Texts = Texts {
     report_file: "BESTAND",
     sign_out_button: "Uitloggen",
     months_short: ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"],
-    months_long: [
-        "januari",
-        "februari",
-        "maart",
-        "april",
-        "mei",
-        "juni",
-        "juli",
-        "augustus",
-        "september",
-        "oktober",
-        "november",
-        "december",
-    ],
     quarter_letter: "K",
     group_separator: '.',
     decimal_separator: ',',
@@ -201,20 +139,6 @@ static EN: Texts = Texts {
     report_file: "FILE",
     sign_out_button: "Sign out",
     months_short: ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
-    months_long: [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ],
     quarter_letter: "Q",
     group_separator: ',',
     decimal_separator: '.',

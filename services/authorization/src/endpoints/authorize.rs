@@ -7,7 +7,7 @@
 use super::{error_page, see_other};
 use crate::authorize_request::{self, Refusal, ShownError};
 use crate::flow_error::{FlowError, error_redirect};
-use crate::pages::Lang;
+use crate::pages::{Lang, Words};
 use crate::secrets;
 use crate::server::AuthorizationServer;
 use crate::session::Flow;

@@ -5,7 +5,7 @@
 
 use super::{MANAGE_CALLBACK_PATH, error_page, see_other};
 use crate::login::LoginPageHints;
-use crate::pages::{self, Collection, Lang, MANAGE_PATH, ManagedConsent};
+use crate::pages::{self, Collection, Lang, MANAGE_PATH, ManagedConsent, Words};
 
 /// How many of the person's latest requests (lines of the access log) the page reads, and how
 /// many collections it lists of them.

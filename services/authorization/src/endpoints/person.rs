@@ -10,7 +10,7 @@
 use super::{LOGIN_CALLBACK_PATH, error_page, see_other};
 use crate::flow_error::{FlowError, error_redirect};
 use crate::login::LoginPageHints;
-use crate::pages::{self, ConsentPage, Lang};
+use crate::pages::{self, ConsentPage, Lang, Words};
 use crate::secrets;
 use crate::server::{AuthorizationServer, now_millis};
 use crate::session::{Flow, Loaded, Person, SessionError, form_is_genuine};

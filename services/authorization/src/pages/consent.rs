@@ -3,7 +3,7 @@
 
 use super::layout::page;
 use super::manage::MANAGE_PATH;
-use super::texts::Lang;
+use super::texts::{Lang, Words};
 use maud::{Markup, html};
 
 /// Where the forms of these pages post.

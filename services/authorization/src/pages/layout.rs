@@ -1,6 +1,6 @@
 //! The frame of every page, the stylesheet, the error page and the response headers.
 
-use super::texts::{Lang, Texts};
+use super::texts::{Lang, Texts, Words};
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use maud::{DOCTYPE, Markup, html};

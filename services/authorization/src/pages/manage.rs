@@ -5,7 +5,7 @@
 
 use super::layout::page;
 use super::plain_words;
-use super::texts::Lang;
+use super::texts::{Lang, Words};
 use maud::{Markup, html};
 
 /// Where the management pages live.

@@ -12,4 +12,4 @@ pub use consent::{ConsentPage, DECISION_PATH, consent_page, landing_page, no_rec
 pub use layout::{STYLESHEET, STYLESHEET_PATH, error_page, html_response};
 pub use manage::{Collection, MANAGE_PATH, ManagedConsent, manage_login_page, manage_page};
 pub use plain_words::{data_name, long_date, long_date_time};
-pub use texts::Lang;
+pub use texts::{Lang, Words};

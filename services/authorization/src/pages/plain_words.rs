@@ -52,44 +52,10 @@ pub fn items(count: usize, lang: Lang) -> String {
     format!("{count} {word}")
 }
 
-const MONTHS_NL: [&str; 12] = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// A date written out: "5 december 2026", "5 December 2026".
 pub fn long_date(date: chrono::NaiveDate, lang: Lang) -> String {
     use chrono::Datelike;
-    let months = match lang {
-        Lang::Nl => &MONTHS_NL,
-        Lang::En => &MONTHS_EN,
-    };
-    let month = months.get(date.month0() as usize).copied().unwrap_or_default();
-    format!("{} {month} {}", date.day(), date.year())
+    format!("{} {} {}", date.day(), lang.month(date.month0() as usize), date.year())
 }
 
 /// A moment written out: "5 december 2026, 14:03".

@@ -1,56 +1,8 @@
 //! The words on the pages, in Dutch (the default) and English.
 
-use serde::{Deserialize, Serialize};
+pub use ui_language::Lang;
 
-/// A language of the pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Lang {
-    /// Nederlands.
-    #[default]
-    Nl,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// From a `lang` or `ui_locales` parameter (`nl`, `en`, `en-GB`, or a space-separated list
-    /// in order of preference): the first language the pages have; Dutch otherwise.
-    pub fn from_param(value: Option<&str>) -> Lang {
-        let preferred = value.unwrap_or_default().split(' ').map(|tag| tag.split('-').next().unwrap_or_default());
-        for tag in preferred {
-            match tag.to_ascii_lowercase().as_str() {
-                "en" => return Lang::En,
-                "nl" => return Lang::Nl,
-                _ => {}
-            }
-        }
-        Lang::Nl
-    }
-
-    /// The BCP 47 tag.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Lang::Nl => "nl",
-            Lang::En => "en",
-        }
-    }
-
-    /// The other language (the page offers a switch to it).
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Nl => Lang::En,
-            Lang::En => Lang::Nl,
-        }
-    }
-
-    /// The texts.
-    pub fn texts(self) -> &'static Texts {
-        match self {
-            Lang::Nl => &NL,
-            Lang::En => &EN,
-        }
-    }
-}
+ui_language::words!(pub Texts, NL, EN);
 
 /// Every text of the pages.
 #[derive(Debug)]

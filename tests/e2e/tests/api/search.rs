@@ -8,6 +8,13 @@ fn link<'a>(bundle: &'a Value, relation: &str) -> Option<&'a str> {
     bundle["link"].as_array()?.iter().find(|link| link["relation"] == relation)?["url"].as_str()
 }
 
+/// GETs `url` under `Prefer: handling=strict`: the status and the JSON answered.
+async fn strictly(app: &TestApp, url: &str, token: &str) -> (u16, Value) {
+    let response =
+        app.client.get(url).bearer_auth(token).header("Prefer", "handling=strict").send().await.expect("sent");
+    (response.status().as_u16(), response.json().await.expect("json"))
+}
+
 on_both_backends!(the_self_link_echoes_exactly_the_applied_parameters, |database| {
     let app = TestApp::start(database).await;
     let base = app.base(PROVIDER, "48");
@@ -34,16 +41,8 @@ on_both_backends!(strict_handling_refuses_what_lenient_handling_ignores, |databa
     let app = TestApp::start(database).await;
     let base = app.base(PROVIDER, "48");
     let token = app.token(PROVIDER, ANNA, &["48"]);
-    let response = app
-        .client
-        .get(format!("{base}/Observation?patient=x"))
-        .bearer_auth(&token)
-        .header("Prefer", "handling=strict")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 400);
-    let outcome: Value = response.json().await.expect("json");
+    let (status, outcome) = strictly(&app, &format!("{base}/Observation?patient=x"), &token).await;
+    assert_eq!(status, 400);
     assert_eq!(outcome["resourceType"], "OperationOutcome");
     assert_eq!(outcome["issue"][0]["code"], "not-supported");
     assert!(outcome["issue"][0]["diagnostics"].as_str().unwrap_or("").contains("patient"));
@@ -211,16 +210,8 @@ on_both_backends!(sort_orders_every_page_by_date_or_id_and_is_echoed, |database|
     assert!(link(&bundle, "next").is_some_and(|next| next.contains("_sort=-date")), "{bundle}");
 
     // Strict handling refuses what cannot be sorted by, and names what can.
-    let response = app
-        .client
-        .get(format!("{base}/Observation?_sort=code"))
-        .bearer_auth(&token)
-        .header("Prefer", "handling=strict")
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 400);
-    let outcome: Value = response.json().await.expect("json");
+    let (status, outcome) = strictly(&app, &format!("{base}/Observation?_sort=code"), &token).await;
+    assert_eq!(status, 400);
     assert_eq!(outcome["issue"][0]["code"], "not-supported");
     assert_eq!(
         outcome["issue"][0]["diagnostics"],
