@@ -17,6 +17,26 @@ pub use throttling::ThrottlingSettings;
 
 const DEFAULTS: &str = include_str!("../defaults.toml");
 
+/// `server.public_url` in `defaults.toml`.
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// The public URL of a service listening at `listen` on this machine: `http://` and the address,
+/// with an unspecified host (`0.0.0.0`, `[::]`) as the loopback one; none for port 0, whose port
+/// is known only once bound.
+fn public_url_of(listen: &str) -> Option<String> {
+    let address: SocketAddr = listen.parse().ok()?;
+    if address.port() == 0 {
+        return None;
+    }
+    let host = match address.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => "127.0.0.1".to_owned(),
+        ip if ip.is_unspecified() => "[::1]".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+    };
+    Some(format!("http://{host}:{}", address.port()))
+}
+
 /// The most `search.max_repeats` may allow.
 pub const MAX_REPEATS_CAP: usize = 100;
 /// The most `search.max_values` may allow.
@@ -364,6 +384,14 @@ impl Settings {
         }
         let mut settings: Settings = builder.build()?.try_deserialize()?;
         settings.server.public_url = settings.server.public_url.trim_end_matches('/').to_owned();
+        // `serve --listen 127.0.0.1:9090` alone: the links the service hands out (issuer, ZAL,
+        // redirects) must lead to where it listens, not to the default port.
+        if let (Some(listen), None) = (&overrides.listen, &overrides.public_url)
+            && settings.server.public_url == DEFAULT_PUBLIC_URL
+            && let Some(url) = public_url_of(listen)
+        {
+            settings.server.public_url = url;
+        }
         settings.validate()?;
         Ok(settings)
     }

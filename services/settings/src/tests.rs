@@ -89,3 +89,18 @@ fn secrets_do_not_show_in_debug_output() {
         load(None, &[("PGO_EXCHANGE__SECRETS__DEPLOYMENT_SECRET", "c2VjcmV0")], Overrides::default()).expect("loads");
     assert!(!format!("{settings:?}").contains("c2VjcmV0"));
 }
+
+#[test]
+fn listening_elsewhere_moves_the_default_public_url_along() {
+    let listen = |listen: &str| Overrides { listen: Some(listen.into()), ..Overrides::default() };
+    let moved = load(None, &[], listen("127.0.0.1:9090")).expect("loads");
+    assert_eq!(moved.server.public_url, "http://127.0.0.1:9090");
+    let everywhere = load(None, &[], listen("0.0.0.0:9090")).expect("loads");
+    assert_eq!(everywhere.server.public_url, "http://127.0.0.1:9090");
+    // A free port is known only once bound; a public URL set anywhere stays as set.
+    assert_eq!(load(None, &[], listen("127.0.0.1:0")).expect("loads").server.public_url, DEFAULT_PUBLIC_URL);
+    let set = load(None, &[("PGO_EXCHANGE__SERVER__PUBLIC_URL", "https://dva.example")], listen("0.0.0.0:9090"));
+    assert_eq!(set.expect("loads").server.public_url, "https://dva.example");
+    let defaults = load(None, &[], Overrides::default()).expect("defaults load");
+    assert_eq!(defaults.server.public_url, DEFAULT_PUBLIC_URL, "the constant follows defaults.toml");
+}
