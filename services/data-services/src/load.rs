@@ -95,6 +95,8 @@ struct RawServed {
     #[serde(default)]
     profiles: Vec<String>,
     #[serde(default)]
+    any_profile: bool,
+    #[serde(default)]
     search: Vec<String>,
     #[serde(default)]
     include: Vec<String>,
@@ -258,8 +260,10 @@ fn build_data_service(
                 other => Err(error(format!("unknown interaction '{other}'"))),
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if served.profiles.is_empty() {
-            return Err(error("at least one profile is required".to_owned()));
+        match (served.profiles.is_empty(), served.any_profile) {
+            (true, false) => return Err(error("at least one profile is required (or any_profile = true)".to_owned())),
+            (false, true) => return Err(error("any_profile = true takes no profiles".to_owned())),
+            _ => {}
         }
         for param in &served.search {
             if definition.param(param).is_none() {
@@ -303,6 +307,7 @@ fn build_data_service(
             resource_type: name.clone(),
             interactions,
             profiles: served.profiles,
+            any_profile: served.any_profile,
             search_params: served.search,
             includes,
             lastn,

@@ -174,6 +174,10 @@ pub struct ServedType {
     pub interactions: Vec<Interaction>,
     /// The profiles (canonical URLs without version) a resource must claim to belong here.
     pub profiles: Vec<String>,
+    /// Whether a resource of the type belongs here whatever it claims: for types the published
+    /// material gives no profile (a document's Binary), which a PGO reaches only through the
+    /// records that point to them.
+    pub any_profile: bool,
     /// The search parameters a PGO may use.
     pub search_params: Vec<String>,
     /// The `_include` values a PGO may use.
@@ -190,7 +194,8 @@ impl ServedType {
 
     /// Whether a resource claiming `claimed` profiles belongs to this data service.
     pub fn claims_profile<'a>(&self, mut claimed: impl Iterator<Item = &'a str>) -> bool {
-        claimed.any(|profile| self.profiles.iter().any(|allowed| allowed == canonical_without_version(profile)))
+        self.any_profile
+            || claimed.any(|profile| self.profiles.iter().any(|allowed| allowed == canonical_without_version(profile)))
     }
 
     /// Whether PGOs may search with `name`.

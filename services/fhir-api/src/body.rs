@@ -6,6 +6,7 @@ use crate::error::ApiError;
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web;
+use fhir_core::outcome::{Issue, IssueCode, Severity};
 use fhir_core::{Format, Release};
 use fhir_xml::ReadLimits;
 use futures::StreamExt;
@@ -27,13 +28,14 @@ pub(crate) fn body_format(request: &HttpRequest) -> Result<Format, ApiError> {
 }
 
 /// Reads the body of `request` as a FHIR resource of `release` (JSON or XML), refusing more
-/// than `limit` bytes.
+/// than `limit` bytes; with it, what was read although FHIR XML does not allow it (elements out
+/// of their order), to answer as warnings.
 pub(crate) async fn read_resource(
     request: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
     release: Release,
-) -> Result<Value, ApiError> {
+) -> Result<(Value, Vec<Issue>), ApiError> {
     let format = body_format(request)?;
     let mut bytes = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -49,8 +51,24 @@ pub(crate) async fn read_resource(
     }
     match format {
         // FHIR JSON's rules (no repeated names, numbers within bounds) hold while parsing.
-        Format::Json => fhir_core::json::from_slice(&bytes).map_err(|error| ApiError::Rejected(error.into())),
-        Format::Xml => fhir_xml::from_xml(release, &bytes, ReadLimits { max_bytes: limit, ..ReadLimits::default() })
-            .map_err(|error| ApiError::BadRequest(format!("the body is not FHIR XML the service accepts: {error}"))),
+        Format::Json => fhir_core::json::from_slice(&bytes)
+            .map(|value| (value, Vec::new()))
+            .map_err(|error| ApiError::Rejected(error.into())),
+        Format::Xml => {
+            let limits = ReadLimits { max_bytes: limit, ..ReadLimits::default() };
+            let (value, notes) = fhir_xml::from_xml_noting_order(release, &bytes, limits).map_err(|error| {
+                ApiError::BadRequest(format!("the body is not FHIR XML the service accepts: {error}"))
+            })?;
+            let warnings = notes
+                .into_iter()
+                .map(|note| Issue {
+                    severity: Severity::Warning,
+                    code: IssueCode::Structure,
+                    diagnostics: note,
+                    expression: Vec::new(),
+                })
+                .collect();
+            Ok((value, warnings))
+        }
     }
 }

@@ -85,7 +85,11 @@ pub(crate) async fn bundle(
 ) -> HttpResponse {
     respond(request, release, |release, format| async move {
         let provider = authenticate(state, request, provider).await?;
-        let bundle = body::read_resource(request, payload, state.max_body_bytes, release).await?;
+        let (bundle, notes) = body::read_resource(request, payload, state.max_body_bytes, release).await?;
+        if !notes.is_empty() {
+            // A Bundle's answer has an outcome per entry, not for the document as read.
+            tracing::info!(count = notes.len(), "a Bundle was read with elements out of their order");
+        }
         let response = state.ingestor.bundle(&state.store, &provider, release, bundle).await;
         state.forget_patients();
         let response = response?;
@@ -103,10 +107,10 @@ pub(crate) async fn create(
 ) -> HttpResponse {
     respond(request, release, |release, format| async move {
         let provider = authenticate(state, request, provider).await?;
-        let resource = body::read_resource(request, payload, state.max_body_bytes, release).await?;
+        let (resource, notes) = body::read_resource(request, payload, state.max_body_bytes, release).await?;
         check_type(&resource, resource_type)?;
         let resource = ingest::with_id(resource, &uuid::Uuid::new_v4().to_string());
-        write_one(state, request, (&provider, release, format), resource).await
+        write_one(state, request, (&provider, release, format), resource, notes).await
     })
     .await
 }
@@ -120,12 +124,12 @@ pub(crate) async fn update(
 ) -> HttpResponse {
     respond(request, release, |release, format| async move {
         let provider = authenticate(state, request, provider).await?;
-        let resource = body::read_resource(request, payload, state.max_body_bytes, release).await?;
+        let (resource, notes) = body::read_resource(request, payload, state.max_body_bytes, release).await?;
         check_type(&resource, resource_type)?;
         if resource.get("id").and_then(Value::as_str) != Some(id) {
             return Err(ApiError::BadRequest(format!("the resource's id must equal the id in the URL ({id})")));
         }
-        write_one(state, request, (&provider, release, format), resource).await
+        write_one(state, request, (&provider, release, format), resource, notes).await
     })
     .await
 }
@@ -184,12 +188,14 @@ async fn write_one(
     request: &HttpRequest,
     (provider, release, format): (&Provider, Release, Format),
     resource: Value,
+    notes: Vec<fhir_core::outcome::Issue>,
 ) -> Result<HttpResponse, ApiError> {
     let prepared = state
         .ingestor
         .prepare(&state.store, provider, release, resource, None, &ingest::KnownPatients::default())
         .await?;
-    let warnings = prepared.warnings;
+    let mut warnings = notes;
+    warnings.extend(prepared.warnings);
     let outcomes = state.store.write(provider.id, vec![Write::Put(Box::new(prepared.write))]).await?;
     state.forget_patients();
     let outcome = outcomes.into_iter().next().ok_or(ApiError::Internal)?;

@@ -6,6 +6,7 @@
 //!
 //! Handlers cite the rules they implement; errors all go through `error::ApiError`.
 
+mod binary;
 mod body;
 mod discovery;
 mod endpoint;

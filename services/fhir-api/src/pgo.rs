@@ -6,7 +6,8 @@
 //!   (no token needed, as FHIR asks).
 //! - `GET [base]/{type}?...`: search-type, within the patient's compartment (200 searchset).
 //! - `GET [base]/Observation/$lastn?...`: the most recent observation(s) per code.
-//! - `GET [base]/{type}/{id}`: read; 404 for anything outside what the patient may see, never 403.
+//! - `GET [base]/{type}/{id}`: read; 404 for anything outside what the patient may see, never 403;
+//!   a Binary asked for by its document's media type is that document (`binary.rs`).
 //!
 //! Errors: 401/403 (token, issue code `security`), 404 (type or resource), 400 (search), 406
 //! (format), 503 (a success that could not be metered), all as OperationOutcome.
@@ -209,7 +210,20 @@ async fn search_inner(
 
 async fn read_inner(request: &HttpRequest, asked: Asked<'_>, id: &str, state: &ApiState, trail: &mut Trail) -> Outcome {
     let resource_type = asked.resource_type;
-    let (endpoint, _, format) = open(request, asked.provider, asked.service, state).await?;
+    let endpoint =
+        endpoint::resolve(state, asked.provider, asked.service).await.map_err(|error| (error, Format::Json))?;
+    let params = parse_query(request.query_string());
+    // A Binary asked for without `_format` by a media type that is no FHIR format is asked for
+    // as the document it holds; any other request must name a format the service writes.
+    let (format, document) =
+        match render::requested_format(request, &params, endpoint.service.release, render::SUPPORTED) {
+            Ok(format) => (format, None),
+            Err(_) if resource_type == "Binary" && !params.iter().any(|param| param.name == "_format") => {
+                let accept = request.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok());
+                (Format::Json, accept.map(str::to_owned))
+            }
+            Err(error) => return Err((error, Format::Json)),
+        };
     let fail = |error: ApiError| (error, format);
     let served = served(&endpoint, resource_type).map_err(fail)?;
     if !served.allows(Interaction::Read) {
@@ -228,12 +242,15 @@ async fn read_inner(request: &HttpRequest, asked: Asked<'_>, id: &str, state: &A
         .await
         .map_err(|error| fail(error.into()))?
         .ok_or_else(not_found)?;
+    trail.returned = vec![format!("{}/{}", resource.resource_type, resource.id)];
+    if let Some(accept) = document {
+        return Ok((crate::binary::document_response(&resource.body, &accept).map_err(fail)?, format));
+    }
     let mut response = HttpResponse::Ok();
     response
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::ETAG, format!("W/\"{}\"", resource.version_id)))
         .insert_header((header::LAST_MODIFIED, http_date(resource.last_updated)));
-    trail.returned = vec![format!("{}/{}", resource.resource_type, resource.id)];
     Ok((render::resource_response(&mut response, format, endpoint.service.release, &resource.body), format))
 }
 

@@ -188,12 +188,24 @@ fn reference_target(value: &Value) -> Option<(&str, &str)> {
     reference::parse(value.get("reference")?.as_str()?)
 }
 
-/// Every literal reference anywhere in the resource.
+/// The Binary a document's Attachment points to by a relative `url` (`Binary/{id}`): a reference
+/// like any other to the index, so that the one rule for what a person may read (the records
+/// that are theirs point to it) covers a document's content too. Only the relative form: an
+/// absolute URL may name another server's Binary that happens to share an id with one here.
+fn attachment_binary(value: &Value) -> Option<&str> {
+    let id = value.get("url")?.as_str()?.strip_prefix("Binary/")?;
+    reference::is_valid_id(id).then_some(id)
+}
+
+/// Every literal reference anywhere in the resource, and every Binary an Attachment points to.
 fn collect_references(value: &Value, into: &mut BTreeSet<(String, String)>) {
     match value {
         Value::Object(members) => {
             if let Some((target_type, target_id)) = reference_target(value) {
                 into.insert((target_type.to_owned(), target_id.to_owned()));
+            }
+            if let Some(binary) = attachment_binary(value) {
+                into.insert(("Binary".to_owned(), binary.to_owned()));
             }
             for member in members.values() {
                 collect_references(member, into);
@@ -278,6 +290,23 @@ mod tests {
         let index = extract(&definition("Patient"), &patient, ZONE);
         assert_eq!(index.compartment, ["p1"]);
         assert_eq!(index.bsns, ["999911120"]);
+    }
+
+    #[test]
+    fn a_document_points_at_its_binary_by_a_relative_url_only() {
+        let reference = serde_json::json!({
+            "resourceType": "DocumentReference",
+            "extension": [{"url": "http://example.org/Binary/ext"}],
+            "content": [
+                {"attachment": {"contentType": "application/pdf", "url": "Binary/doc-1"}},
+                {"attachment": {"url": "https://elsewhere.example/fhir/Binary/doc-2"}},
+                {"attachment": {"url": "Binary/not an id"}}
+            ]
+        });
+        let index = extract(&definition("DocumentReference"), &reference, chrono_tz::Europe::Amsterdam);
+        let targets: Vec<(&str, &str)> =
+            index.references.iter().map(|entry| (entry.target_type.as_str(), entry.target_id.as_str())).collect();
+        assert_eq!(targets, [("Binary", "doc-1")]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod write;
 mod xhtml;
 
 pub use definitions::{ElementDef, JsonKind, Kind, Structure, TypeDef, XmlForm};
-pub use read::{ReadLimits, from_xml};
+pub use read::{ReadLimits, from_xml, from_xml_noting_order};
 pub use write::{UnknownMembers, check_writable, to_xml, write_resource};
 
 /// The FHIR XML namespace.

@@ -29,8 +29,30 @@ impl Default for ReadLimits {
     }
 }
 
-/// Reads one FHIR resource (a Bundle is a resource too) from XML.
+/// Reads one FHIR resource (a Bundle is a resource too) from XML, holding it to every rule of
+/// FHIR XML.
 pub fn from_xml(release: Release, input: &[u8], limits: ReadLimits) -> Result<Value, ReadError> {
+    read(release, input, limits, false).map(|(value, _)| value)
+}
+
+/// As [`from_xml`], but an element written before one it should follow is read all the same,
+/// with a note saying where: what providers export (the published Nictiz examples among it)
+/// breaks FHIR XML's order in places where the meaning is not in doubt. An element whose
+/// occurrences are split by others is still refused.
+pub fn from_xml_noting_order(
+    release: Release,
+    input: &[u8],
+    limits: ReadLimits,
+) -> Result<(Value, Vec<String>), ReadError> {
+    read(release, input, limits, true)
+}
+
+fn read(
+    release: Release,
+    input: &[u8],
+    limits: ReadLimits,
+    lenient_order: bool,
+) -> Result<(Value, Vec<String>), ReadError> {
     if input.len() > limits.max_bytes {
         return Err(ReadError {
             line: 0,
@@ -43,9 +65,19 @@ pub fn from_xml(release: Release, input: &[u8], limits: ReadLimits) -> Result<Va
     config.trim_text(true);
     config.check_end_names = true;
     config.check_comments = true;
-    let mut reader =
-        Reader { xml, input, structure: Structure::of(release), limits, path: Vec::new(), depth: 0, event_start: 0 };
-    reader.document()
+    let mut reader = Reader {
+        xml,
+        input,
+        structure: Structure::of(release),
+        limits,
+        path: Vec::new(),
+        depth: 0,
+        event_start: 0,
+        lenient_order,
+        notes: Vec::new(),
+    };
+    let value = reader.document()?;
+    Ok((value, reader.notes))
 }
 
 /// Where an element's name is bound.
@@ -77,6 +109,10 @@ struct Reader<'i> {
     depth: usize,
     /// Where the last event began (the narrative is taken from the input as written).
     event_start: usize,
+    /// Read elements out of order (noting each) instead of refusing them.
+    lenient_order: bool,
+    /// What was read although FHIR XML does not allow it.
+    notes: Vec<String>,
 }
 
 impl<'i> Reader<'i> {
@@ -172,6 +208,8 @@ impl<'i> Reader<'i> {
     /// Reads the child elements of an element of type `def` up to its end tag into `members`.
     fn children(&mut self, def: &'static TypeDef, members: &mut Map<String, Value>) -> Result<(), ReadError> {
         let mut slots: Vec<Slot> = Vec::new();
+        // The element read last, so that a misplaced element's own repetitions join it.
+        let mut previous: Option<usize> = None;
         loop {
             let (start, ns, empty) = match self.step()? {
                 Step::Open(start, ns, empty) => (start, ns, empty),
@@ -207,14 +245,33 @@ impl<'i> Reader<'i> {
                     values.push(value);
                     extras.push(extra);
                 }
+                Some((last, _, _, _)) if *last > index && self.lenient_order && previous == Some(index) => {
+                    if !element.many {
+                        return Err(self.error(format!("'{name}' may appear only once")));
+                    }
+                    let (value, extra) = self.element(&name, &element.types[type_index], &start, empty)?;
+                    if let Some((_, _, values, extras)) = slots.iter_mut().find(|(seen, ..)| *seen == index) {
+                        values.push(value);
+                        extras.push(extra);
+                    }
+                }
                 Some((last, last_name, _, _)) if *last > index => {
-                    return Err(self.error(format!("'{name}' must come before '{last_name}'")));
+                    let before = format!("'{name}' must come before '{last_name}'");
+                    if !self.lenient_order || slots.iter().any(|(seen, ..)| *seen == index) {
+                        return Err(self.error(before));
+                    }
+                    let at = self.error(before);
+                    self.notes.push(format!("line {}, {}: {} (read in its place)", at.line, at.path, at.message));
+                    let (value, extra) = self.element(&name, &element.types[type_index], &start, empty)?;
+                    let position = slots.iter().position(|(seen, ..)| *seen > index).unwrap_or(slots.len());
+                    slots.insert(position, (index, name, vec![value], vec![extra]));
                 }
                 _ => {
                     let (value, extra) = self.element(&name, &element.types[type_index], &start, empty)?;
                     slots.push((index, name, vec![value], vec![extra]));
                 }
             }
+            previous = Some(index);
         }
         for (index, name, values, extras) in slots {
             let many = def.elements[index].many;

@@ -176,3 +176,24 @@ proptest! {
         prop_assert_eq!(back, json);
     }
 }
+
+#[test]
+fn a_misplaced_element_is_read_with_a_note_only_when_asked() {
+    use fhir_xml::from_xml_noting_order;
+    let misplaced = r#"<Patient xmlns="http://hl7.org/fhir"><active value="true"/><id value="p1"/><identifier><value value="a"/></identifier><identifier><value value="b"/></identifier><gender value="male"/></Patient>"#;
+    let (patient, notes) =
+        from_xml_noting_order(Release::Stu3, misplaced.as_bytes(), ReadLimits::default()).expect("read all the same");
+    assert_eq!(patient["id"], "p1");
+    assert_eq!(patient["identifier"][1]["value"], "b");
+    // `id` and `identifier` both belong before `active`: each is noted once, the second
+    // `identifier` joining the first.
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(notes[0].contains("'id' must come before 'active'"), "{notes:?}");
+    assert!(notes[1].contains("'identifier' must come before 'active'"), "{notes:?}");
+    assert!(from_xml(Release::Stu3, misplaced.as_bytes(), ReadLimits::default()).is_err(), "strict by default");
+    // Still refused: the same element in two places, and anything else FHIR XML forbids.
+    let split = r#"<Patient xmlns="http://hl7.org/fhir"><identifier><value value="a"/></identifier><active value="true"/><identifier><value value="b"/></identifier></Patient>"#;
+    assert!(from_xml_noting_order(Release::Stu3, split.as_bytes(), ReadLimits::default()).is_err());
+    let unknown = r#"<Patient xmlns="http://hl7.org/fhir"><nickname value="J"/></Patient>"#;
+    assert!(from_xml_noting_order(Release::Stu3, unknown.as_bytes(), ReadLimits::default()).is_err());
+}

@@ -222,7 +222,11 @@ impl Ingestor {
         };
         let parsed = if is_xml {
             let limits = fhir_xml::ReadLimits { max_bytes: usize::MAX, ..fhir_xml::ReadLimits::default() };
-            fhir_xml::from_xml(release, &bytes, limits)
+            fhir_xml::from_xml_noting_order(release, &bytes, limits)
+                .map(|(value, notes)| {
+                    summary.warnings.extend(notes.into_iter().map(|note| format!("{file}: {note}")));
+                    value
+                })
                 .map_err(|error| format!("not FHIR XML the service accepts: {error}"))
         } else {
             fhir_core::json::from_slice(&bytes).map_err(|error| match &error.expression {

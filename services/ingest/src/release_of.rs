@@ -16,11 +16,16 @@ pub(crate) fn release_of(
     bytes: &[u8],
     is_xml: bool,
 ) -> Result<Release, String> {
+    let services: Vec<&data_services::DataService> =
+        provider.data_services.iter().filter_map(|id| catalog.data_service(id)).collect();
+    let offered: BTreeSet<Release> = services.iter().map(|service| service.release).collect();
+    if offered.len() == 1 {
+        // One release offered: every file is in it (a Binary claims no profile to tell it by).
+        return offered.into_iter().next().ok_or_else(String::new);
+    }
     let claimed = if is_xml { xml_profiles(bytes) } else { json_profiles(bytes) };
-    let releases: BTreeSet<Release> = provider
-        .data_services
+    let releases: BTreeSet<Release> = services
         .iter()
-        .filter_map(|id| catalog.data_service(id))
         .filter(|service| {
             service.types.iter().any(|served| served.profiles.iter().any(|profile| claimed.contains(profile)))
         })

@@ -84,3 +84,59 @@ on_both_backends!(published_examples_are_refused_only_where_no_served_data_servi
         }
     }
 });
+
+on_both_backends!(
+    the_published_documents_load_and_their_binaries_open_only_through_the_persons_references,
+    |database| {
+        let Some(examples) = corpus("stu3-zib2017-package/examples") else { return };
+        let store = Store::connect(&database.url, 4).await.expect("connects");
+        store.migrate().await.expect("migrates");
+        let new = NewProvider { name: "documents".into(), display_name: "D".into(), data_services: vec!["51".into()] };
+        let provider = store.create_provider(&new, None).await.expect("provider");
+        let secret =
+            identity::DeploymentSecret::from_base64(&base64::engine::general_purpose::STANDARD.encode([5_u8; 32]))
+                .expect("secret");
+        let catalog = Arc::new(Catalog::embedded().expect("definitions"));
+        let ingestor =
+            Ingestor::new(catalog.clone(), Arc::new(secret), chrono_tz::Europe::Amsterdam, UnknownElements::Warn);
+        let names = [
+            "nl-core-patient-02.xml",
+            "pdfa-Binary-01.xml",
+            "pdfa-Binary-02.xml",
+            "pdfa-DocumentReference-01.xml",
+            "pdfa-DocumentReference-02.xml",
+            "pdfa-DocumentManifest-01.xml",
+        ];
+        let files: Vec<PathBuf> = names.iter().map(|name| examples.join(name)).collect();
+        let options = LoadOptions { release: None, batch_size: 10 };
+        let summary = ingestor.load(&store, &provider, &files, options, |_| {}).await.expect("loads");
+        assert!(summary.rejected.is_empty(), "{:#?}", summary.rejected);
+        assert_eq!(summary.loaded(), names.len());
+        // The published DocumentReference and DocumentManifest write `masterIdentifier` after
+        // `identifier`: read all the same, and said.
+        assert!(
+            summary.warnings.iter().any(|warning| warning.contains("'masterIdentifier' must come before")),
+            "{:?}",
+            summary.warnings
+        );
+
+        let service = catalog.data_service("51").expect("51");
+        let release = catalog.release(Release::Stu3).expect("stu3");
+        let visibility = store::Visibility::of(service, release);
+        let read = |patients: Vec<String>, resource_type: &'static str, id: &'static str| {
+            let (store, visibility, provider) = (&store, &visibility, provider.id);
+            async move {
+                let scope = store::PatientScope::Patients(patients);
+                store
+                    .read_for_patient(provider, Release::Stu3, &scope, visibility, resource_type, id)
+                    .await
+                    .expect("read")
+            }
+        };
+        let owner = vec!["nl-core-patient-02".to_owned()];
+        let binary = read(owner.clone(), "Binary", "pdfa-binary-01").await.expect("the person's document");
+        assert!(binary.body.contains("application/pdf"));
+        assert!(read(owner, "DocumentReference", "pdfa-documentreference-02").await.is_some());
+        assert!(read(vec!["someone-else".to_owned()], "Binary", "pdfa-binary-01").await.is_none());
+    }
+);

@@ -56,10 +56,12 @@ impl Visibility {
                 let ownership = release
                     .type_definition(&served.resource_type)
                     .map_or(Ownership::Compartment, |definition| definition.ownership());
-                let rule = TypeRule {
-                    profile_condition: profile_condition(&served.resource_type, &served.profiles),
-                    ownership,
+                let profile_condition = if served.any_profile {
+                    format!("(r.resource_type = {})", literal(&served.resource_type))
+                } else {
+                    profile_condition(&served.resource_type, &served.profiles)
                 };
+                let rule = TypeRule { profile_condition, ownership };
                 (served.resource_type.clone(), rule)
             })
             .collect();

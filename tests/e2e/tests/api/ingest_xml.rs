@@ -137,3 +137,26 @@ on_both_backends!(broken_and_hostile_xml_is_refused_in_xml_and_nothing_is_stored
     }
     assert_eq!(stored(&app, "/Observation/xml-bp-1").await.status(), 404, "nothing was stored");
 });
+
+on_both_backends!(an_element_out_of_its_order_is_stored_with_a_warning_saying_where, |database| {
+    let app = TestApp::start(database).await;
+    // `category` written after `code`, as exports (the published Nictiz examples among them) do.
+    let category = OBSERVATION.split("<category>").nth(1).and_then(|rest| rest.split("</category>").next());
+    let category = format!("<category>{}</category>", category.expect("a category"));
+    let misordered = OBSERVATION.replace(&category, "").replace("<subject>", &format!("{category}<subject>"));
+    let created = app
+        .client
+        .put(ingest_url(&app, "/Observation/xml-bp-1"))
+        .bearer_auth(&app.ingest_key)
+        .header("Content-Type", "application/fhir+xml")
+        .header("Prefer", "return=OperationOutcome")
+        .body(misordered)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), 201);
+    let outcome = created.text().await.expect("body");
+    assert!(outcome.contains("must come before") && outcome.contains("warning"), "{outcome}");
+    let json: Value = stored(&app, "/Observation/xml-bp-1").await.json().await.expect("JSON");
+    assert_eq!(json["category"][0]["coding"][0]["code"], "vital-signs");
+});
