@@ -95,7 +95,7 @@ pub(crate) async fn search(
     resource_type: &str,
     state: &ApiState,
 ) -> HttpResponse {
-    let asked = Asked { provider, service, interaction: "search", resource_type };
+    let asked = Asked { provider, service, interaction: store::Interaction::Search, resource_type };
     let mut trail = Trail::default();
     let outcome = search_inner(request, asked, false, state, &mut trail).await;
     witness::witness(request, state, asked, trail, outcome).await
@@ -111,7 +111,7 @@ pub(crate) async fn read_or_lastn(
     state: &ApiState,
 ) -> HttpResponse {
     let lastn = id == "$lastn";
-    let interaction = if lastn { "lastn" } else { "read" };
+    let interaction = if lastn { store::Interaction::Lastn } else { store::Interaction::Read };
     let asked = Asked { provider, service, interaction, resource_type };
     let mut trail = Trail::default();
     let outcome = if lastn {

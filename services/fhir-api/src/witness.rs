@@ -12,7 +12,7 @@ use fhir_core::Format;
 use identity::PseudonymSeal;
 use metering::{AccessLog, Exchange, ExchangeKind, Meter};
 use std::sync::Arc;
-use store::AccessEntry;
+use store::{AccessEntry, AccessOutcome, Interaction};
 
 /// The meter, the access log, and the seal that opens the pseudonym inside access tokens.
 #[derive(Debug, Clone)]
@@ -31,8 +31,8 @@ pub struct Metering {
 pub(crate) struct Asked<'a> {
     pub(crate) provider: &'a str,
     pub(crate) service: &'a str,
-    /// `search`, `read` or `lastn`.
-    pub(crate) interaction: &'static str,
+    /// What is asked.
+    pub(crate) interaction: Interaction,
     pub(crate) resource_type: &'a str,
 }
 
@@ -84,24 +84,17 @@ pub(crate) async fn witness(
         Err((error, format)) => error.response(format),
     };
     let status = response.status();
-    let outcome = if status.is_success() {
-        "success"
-    } else if status.is_client_error() {
-        "refused"
-    } else {
-        "failed"
-    };
     let entry = AccessEntry {
         at: now,
         client_id: trail.client_id,
         pseudonym: trail.pseudonym,
         provider: asked.provider.to_owned(),
         data_service: asked.service.to_owned(),
-        interaction: asked.interaction.to_owned(),
+        interaction: asked.interaction,
         resource_type: asked.resource_type.to_owned(),
         returned: if status.is_success() { trail.returned } else { Vec::new() },
         status: i64::from(status.as_u16()),
-        outcome: outcome.to_owned(),
+        outcome: AccessOutcome::of_status(status.as_u16()),
         request_id: ids.request_id,
         correlation_id: ids.correlation_id,
         peer: request.peer_addr().map(|address| address.ip().to_string()),
@@ -122,7 +115,8 @@ async fn meter(meter: &Meter, asked: Asked<'_>, trail: &Trail, ids: &RequestIds,
         request_id: ids.request_id.clone(),
         provider: trail.provider_name.clone().unwrap_or_else(|| asked.provider.to_owned()),
         data_service: asked.service.to_owned(),
-        kind: ExchangeKind::Collect,
+        // Delen counts like Verzamelen for the fee; the kind says which it was.
+        kind: if asked.interaction.shares() { ExchangeKind::Share } else { ExchangeKind::Collect },
     };
     meter.record(&exchange).await.map(|_| ()).map_err(|error| error.to_string())
 }

@@ -4,23 +4,27 @@
 
 use crate::period::format_instant;
 use serde_json::{Value, json};
-use store::AccessEntry;
+use store::{AccessEntry, AccessOutcome, Interaction};
 
 const PSEUDONYM_SYSTEM: &str = "urn:pgo-exchange:pseudonym";
 const CLIENT_SYSTEM: &str = "urn:medmij:oauth-client";
 
 /// The AuditEvent of entry `id`; `public_url` is the service's, for absolute references.
 pub fn audit_event(id: i64, entry: &AccessEntry, public_url: &str) -> Value {
-    let (action, subtype) = match entry.interaction.as_str() {
-        "read" => ("R", "read"),
-        "lastn" => ("E", "operation"),
-        _ => ("E", "search-type"),
+    // R4 AuditEvent.action (C create, R read, E execute) and the restful interaction it was.
+    let (action, subtype) = match entry.interaction {
+        Interaction::Read => ("R", "read"),
+        Interaction::Search => ("E", "search-type"),
+        Interaction::Lastn => ("E", "operation"),
+        Interaction::Create => ("C", "create"),
+        Interaction::Transaction => ("E", "transaction"),
+        Interaction::Batch => ("E", "batch"),
     };
     // R4 AuditEvent.outcome: 0 success, 4 minor failure (refused), 8 serious failure.
-    let outcome = match entry.outcome.as_str() {
-        "success" => "0",
-        "refused" => "4",
-        _ => "8",
+    let outcome = match entry.outcome {
+        AccessOutcome::Success => "0",
+        AccessOutcome::Refused => "4",
+        AccessOutcome::Failed => "8",
     };
     let base = format!("{public_url}/{}/{}/fhir", entry.provider, entry.data_service);
     let mut agent = json!({
@@ -60,7 +64,7 @@ pub fn audit_event(id: i64, entry: &AccessEntry, public_url: &str) -> Value {
         details.push(json!({ "type": "X-Correlation-ID", "valueString": correlation }));
     }
     entities.push(json!({
-        "what": { "display": format!("{} {} at {base}", entry.interaction, entry.resource_type) },
+        "what": { "display": format!("{} {} at {base}", entry.interaction.as_str(), entry.resource_type) },
         "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2", "display": "System Object" },
         "role": { "system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "24", "display": "Query" },
         "detail": details,
@@ -114,11 +118,11 @@ mod tests {
             pseudonym: Some("psn".into()),
             provider: "umcx".into(),
             data_service: "48".into(),
-            interaction: "search".into(),
+            interaction: Interaction::Search,
             resource_type: "Observation".into(),
             returned: vec!["Observation/a".into(), "Patient/p".into()],
             status: 200,
-            outcome: "success".into(),
+            outcome: AccessOutcome::Success,
             request_id: "req-1".into(),
             correlation_id: None,
             peer: Some("127.0.0.1".into()),
@@ -130,9 +134,45 @@ mod tests {
         assert_eq!(event["entity"][0]["what"]["identifier"]["value"], "psn");
         assert_eq!(event["entity"][1]["what"]["reference"], "https://pgx.example/umcx/48/fhir/Observation/a");
         assert_eq!(event["entity"][3]["detail"][0]["valueString"], "req-1");
-        let refused = AccessEntry { outcome: "refused".into(), status: 401, client_id: None, pseudonym: None, ..entry };
+        let refused =
+            AccessEntry { outcome: AccessOutcome::Refused, status: 401, client_id: None, pseudonym: None, ..entry };
         let event = audit_event(8, &refused, "https://pgx.example");
         assert_eq!(event["outcome"], "4");
         assert_eq!(event["entity"].as_array().map(Vec::len), Some(3));
+    }
+
+    #[test]
+    fn each_interaction_is_audited_as_what_it_was() {
+        let entry = |interaction| AccessEntry {
+            at: 1_772_000_000_000,
+            client_id: Some("pgo.example.nl".into()),
+            pseudonym: Some("psn".into()),
+            provider: "umcx".into(),
+            data_service: "52".into(),
+            interaction,
+            resource_type: "Observation".into(),
+            returned: Vec::new(),
+            status: 200,
+            outcome: AccessOutcome::Success,
+            request_id: "req-1".into(),
+            correlation_id: None,
+            peer: None,
+        };
+        let audited = |interaction| {
+            let event = audit_event(1, &entry(interaction), "https://pgx.example");
+            (event["action"].as_str().map(str::to_owned), event["subtype"][0]["code"].as_str().map(str::to_owned))
+        };
+        let expected = [
+            (Interaction::Read, "R", "read"),
+            (Interaction::Search, "E", "search-type"),
+            (Interaction::Lastn, "E", "operation"),
+            (Interaction::Create, "C", "create"),
+            (Interaction::Transaction, "E", "transaction"),
+            (Interaction::Batch, "E", "batch"),
+        ];
+        for (interaction, action, subtype) in expected {
+            assert_eq!(audited(interaction), (Some(action.to_owned()), Some(subtype.to_owned())), "{interaction:?}");
+        }
+        assert_eq!(expected.len(), Interaction::ALL.len(), "every interaction is audited");
     }
 }

@@ -6,6 +6,96 @@ use crate::{Store, StoreError};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+/// What a PGO asked of a FHIR base: the kind of exchange an access-log entry (and so its
+/// AuditEvent, and whether it collects or shares data) is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Interaction {
+    /// `GET [base]/{type}?...`.
+    Search,
+    /// `GET [base]/{type}/{id}`.
+    Read,
+    /// `GET [base]/Observation/$lastn?...`.
+    Lastn,
+    /// `POST [base]/{type}`: a PGO delivering one resource (Delen).
+    Create,
+    /// `POST [base]` with a transaction Bundle (Delen).
+    Transaction,
+    /// `POST [base]` with a batch Bundle (Delen).
+    Batch,
+}
+
+impl Interaction {
+    /// Every interaction, for readers of the stored form.
+    pub const ALL: [Interaction; 6] = [
+        Interaction::Search,
+        Interaction::Read,
+        Interaction::Lastn,
+        Interaction::Create,
+        Interaction::Transaction,
+        Interaction::Batch,
+    ];
+
+    /// The stored form (FHIR's interaction codes, `lastn` for the operation).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interaction::Search => "search",
+            Interaction::Read => "read",
+            Interaction::Lastn => "lastn",
+            Interaction::Create => "create",
+            Interaction::Transaction => "transaction",
+            Interaction::Batch => "batch",
+        }
+    }
+
+    /// From the stored form.
+    pub fn parse(text: &str) -> Option<Interaction> {
+        Interaction::ALL.into_iter().find(|interaction| interaction.as_str() == text)
+    }
+
+    /// Whether the PGO delivers data (shares) rather than retrieves it (collects).
+    pub fn shares(self) -> bool {
+        matches!(self, Interaction::Create | Interaction::Transaction | Interaction::Batch)
+    }
+}
+
+/// How a logged request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessOutcome {
+    /// Answered 2xx.
+    Success,
+    /// Refused (4xx): a bad token, a bad request, nothing to see.
+    Refused,
+    /// Failed (5xx).
+    Failed,
+}
+
+impl AccessOutcome {
+    /// The outcome of an answer with HTTP status `status`.
+    pub fn of_status(status: u16) -> AccessOutcome {
+        match status {
+            200..=299 => AccessOutcome::Success,
+            400..=499 => AccessOutcome::Refused,
+            _ => AccessOutcome::Failed,
+        }
+    }
+
+    /// The stored form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessOutcome::Success => "success",
+            AccessOutcome::Refused => "refused",
+            AccessOutcome::Failed => "failed",
+        }
+    }
+
+    /// From the stored form.
+    pub fn parse(text: &str) -> Option<AccessOutcome> {
+        [AccessOutcome::Success, AccessOutcome::Refused, AccessOutcome::Failed]
+            .into_iter()
+            .find(|outcome| outcome.as_str() == text)
+    }
+}
+
 /// One logged request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessEntry {
@@ -19,16 +109,16 @@ pub struct AccessEntry {
     pub provider: String,
     /// The data service, as named in the path.
     pub data_service: String,
-    /// `search`, `read` or `lastn`.
-    pub interaction: String,
+    /// What was asked.
+    pub interaction: Interaction,
     /// The resource type asked for.
     pub resource_type: String,
     /// The resources returned, `Type/id`.
     pub returned: Vec<String>,
     /// The HTTP status.
     pub status: i64,
-    /// `success`, `refused` or `failed`.
-    pub outcome: String,
+    /// How it ended.
+    pub outcome: AccessOutcome,
     /// The `MedMij-Request-ID`.
     pub request_id: String,
     /// The `X-Correlation-ID`.
@@ -56,9 +146,9 @@ impl Store {
                 sql.push(if index == 0 { "(" } else { ", (" });
                 sql.bind(entry.at).push(", ").bind(entry.client_id.clone()).push(", ");
                 sql.bind(entry.pseudonym.clone()).push(", ").bind(entry.provider.clone()).push(", ");
-                sql.bind(entry.data_service.clone()).push(", ").bind(entry.interaction.clone()).push(", ");
+                sql.bind(entry.data_service.clone()).push(", ").bind(entry.interaction.as_str().to_owned()).push(", ");
                 sql.bind(entry.resource_type.clone()).push(", ").bind(entry.returned.join(" ")).push(", ");
-                sql.bind(entry.status).push(", ").bind(entry.outcome.clone()).push(", ");
+                sql.bind(entry.status).push(", ").bind(entry.outcome.as_str().to_owned()).push(", ");
                 sql.bind(entry.request_id.clone()).push(", ").bind(entry.correlation_id.clone()).push(", ");
                 sql.bind(entry.peer.clone()).push(")");
             }
@@ -126,6 +216,11 @@ const PURGE_BATCH: i64 = 10_000;
 
 fn entry(row: &AnyRow) -> Result<(i64, AccessEntry), StoreError> {
     let returned: String = row.try_get("returned")?;
+    let interaction: String = row.try_get("interaction")?;
+    let outcome: String = row.try_get("outcome")?;
+    let unknown = |column: &str, value: &str| {
+        StoreError::from(sqlx::Error::Decode(format!("access_log.{column} holds an unknown value '{value}'").into()))
+    };
     Ok((
         row.try_get("id")?,
         AccessEntry {
@@ -134,11 +229,11 @@ fn entry(row: &AnyRow) -> Result<(i64, AccessEntry), StoreError> {
             pseudonym: row.try_get("pseudonym")?,
             provider: row.try_get("provider")?,
             data_service: row.try_get("data_service")?,
-            interaction: row.try_get("interaction")?,
+            interaction: Interaction::parse(&interaction).ok_or_else(|| unknown("interaction", &interaction))?,
             resource_type: row.try_get("resource_type")?,
             returned: returned.split(' ').filter(|item| !item.is_empty()).map(str::to_owned).collect(),
             status: row.try_get("status")?,
-            outcome: row.try_get("outcome")?,
+            outcome: AccessOutcome::parse(&outcome).ok_or_else(|| unknown("outcome", &outcome))?,
             request_id: row.try_get("request_id")?,
             correlation_id: row.try_get("correlation_id")?,
             peer: row.try_get("peer")?,
@@ -159,11 +254,11 @@ mod tests {
             pseudonym: Some("pseudonym-a".into()),
             provider: "umcx".into(),
             data_service: "48".into(),
-            interaction: "search".into(),
+            interaction: Interaction::Search,
             resource_type: "Condition".into(),
             returned: vec![format!("Condition/{index}")],
             status: 200,
-            outcome: "success".into(),
+            outcome: AccessOutcome::Success,
             request_id: format!("request-{index}"),
             correlation_id: None,
             peer: None,

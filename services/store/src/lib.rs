@@ -27,7 +27,7 @@ mod usage;
 mod visibility;
 mod write;
 
-pub use access_log::AccessEntry;
+pub use access_log::{AccessEntry, AccessOutcome, Interaction};
 pub use authorization::{
     CodeExchange, CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation,
 };

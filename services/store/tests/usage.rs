@@ -20,11 +20,24 @@ fn entry(index: i64) -> AccessEntry {
         pseudonym: (index % 7 != 0).then(|| format!("person-{}", index % 50)),
         provider: "umcx".into(),
         data_service: "48".into(),
-        interaction: "search".into(),
+        // Every interaction and outcome is written and read back as itself.
+        interaction: store::Interaction::ALL[usize::try_from(index).unwrap() % store::Interaction::ALL.len()],
         resource_type: "Condition".into(),
         returned: (0..index % 4).map(|n| format!("Condition/c{index}-{n}")).collect(),
-        status: if index % 7 == 0 { 401 } else { 200 },
-        outcome: if index % 7 == 0 { "refused".into() } else { "success".into() },
+        status: if index % 7 == 0 {
+            401
+        } else if index % 11 == 0 {
+            500
+        } else {
+            200
+        },
+        outcome: store::AccessOutcome::of_status(if index % 7 == 0 {
+            401
+        } else if index % 11 == 0 {
+            500
+        } else {
+            200
+        }),
         request_id: format!("request-{index}"),
         correlation_id: (index % 2 == 0).then(|| format!("correlation-{index}")),
         peer: Some("127.0.0.1".into()),

@@ -288,7 +288,7 @@ impl AuthorizationServer {
         // Oldest first within each PGO, provider and data service.
         let mut by_source: std::collections::BTreeMap<(String, String, String), Vec<store::AccessEntry>> =
             std::collections::BTreeMap::new();
-        for entry in entries.into_iter().rev().filter(|entry| entry.outcome == "success") {
+        for entry in entries.into_iter().rev().filter(|entry| entry.outcome == store::AccessOutcome::Success) {
             let key = (entry.client_id.clone().unwrap_or_default(), entry.provider.clone(), entry.data_service.clone());
             by_source.entry(key).or_default().push(entry);
         }
@@ -356,11 +356,11 @@ mod tests {
             pseudonym: None,
             provider: "umcx".into(),
             data_service: "48".into(),
-            interaction: "search".into(),
+            interaction: store::Interaction::Search,
             resource_type: "Observation".into(),
             returned: Vec::new(),
             status: 200,
-            outcome: "success".into(),
+            outcome: store::AccessOutcome::Success,
             request_id: String::new(),
             correlation_id: None,
             peer: None,
