@@ -14,6 +14,7 @@ pub mod error;
 mod ingest_api;
 pub mod limits;
 mod links;
+mod operation;
 mod pgo;
 mod prefer;
 pub mod render;

@@ -12,18 +12,18 @@
 //! Errors: 401/403 (token, issue code `security`), 404 (type or resource), 400 (search), 406
 //! (format), 503 (a success that could not be metered), all as OperationOutcome.
 //!
-//! Every search, read and `$lastn` goes through `witness`: logged, and metered when answered 2xx.
+//! Every search, read and `$lastn` is made ready in `operation.rs` (endpoint, format, type,
+//! interaction, token) and goes through `witness`: logged, and metered when answered 2xx.
 
 use crate::endpoint::{self, Endpoint};
 use crate::error::ApiError;
 use crate::links;
-use crate::prefer;
+use crate::operation::{Answer, Context};
 use crate::render::{self, SearchBundle};
 use crate::state::ApiState;
-use crate::witness::{self, Asked, Outcome, Trail};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
-use data_services::{Interaction, SecurityEndpoints, ServedType};
+use data_services::SecurityEndpoints;
 use fhir_core::{Format, reference};
 use fhir_search::query::parse_query;
 use fhir_search::{ParseOptions, QueryParam};
@@ -87,101 +87,29 @@ async fn metadata_inner(
     Ok(render::resource_response(&mut HttpResponse::Ok(), format, endpoint.service.release, &statement.to_string()))
 }
 
-/// `GET [base]/{type}`: search.
-pub(crate) async fn search(
-    request: &HttpRequest,
-    provider: &str,
-    service: &str,
-    resource_type: &str,
-    state: &ApiState,
-) -> HttpResponse {
-    let asked = Asked { provider, service, interaction: store::Interaction::Search, resource_type };
-    let mut trail = Trail::default();
-    let outcome = search_inner(request, asked, false, state, &mut trail).await;
-    witness::witness(request, state, asked, trail, outcome).await
-}
-
-/// `GET [base]/{type}/{id}`: read, or `$lastn` when the id is `$lastn`.
-pub(crate) async fn read_or_lastn(
-    request: &HttpRequest,
-    provider: &str,
-    service: &str,
-    resource_type: &str,
-    id: &str,
-    state: &ApiState,
-) -> HttpResponse {
-    let lastn = id == "$lastn";
-    let interaction = if lastn { store::Interaction::Lastn } else { store::Interaction::Read };
-    let asked = Asked { provider, service, interaction, resource_type };
-    let mut trail = Trail::default();
-    let outcome = if lastn {
-        search_inner(request, asked, true, state, &mut trail).await
-    } else {
-        read_inner(request, asked, id, state, &mut trail).await
-    };
-    witness::witness(request, state, asked, trail, outcome).await
-}
-
-/// Notes in `trail` whom the verified token is for.
-fn note_person(trail: &mut Trail, endpoint: &Endpoint<'_>, context: &endpoint::PatientContext) {
-    trail.client_id = Some(context.claims.client_id.clone());
-    trail.pseudonym = context.pseudonym.clone();
-    trail.provider_name = Some(endpoint.provider.name.clone());
-}
-
-/// What the data service serves of `resource_type`, or the error saying it does not.
-fn served<'a>(endpoint: &Endpoint<'a>, resource_type: &str) -> Result<&'a ServedType, ApiError> {
-    endpoint.service.served(resource_type).ok_or_else(|| {
-        ApiError::TypeNotServed(format!(
-            "the resource type '{resource_type}' is not part of data service {} ({})",
-            endpoint.service.id, endpoint.service.name
-        ))
-    })
-}
-
-async fn search_inner(
-    request: &HttpRequest,
-    asked: Asked<'_>,
-    lastn: bool,
-    state: &ApiState,
-    trail: &mut Trail,
-) -> Outcome {
-    let resource_type = asked.resource_type;
-    let (endpoint, params, format) = open(request, asked.provider, asked.service, state).await?;
-    let fail = |error: ApiError| (error, format);
-    let served = served(&endpoint, resource_type).map_err(fail)?;
-    if !served.allows(Interaction::SearchType) {
-        return Err(fail(ApiError::InteractionNotOffered(format!(
-            "search is not offered for {resource_type} at data service {}; such resources are reached through _include or read",
-            endpoint.service.id
-        ))));
-    }
-    if lastn && !served.lastn {
-        return Err(fail(ApiError::InteractionNotOffered(format!("$lastn is not offered for {resource_type}"))));
-    }
-    let context = endpoint::authorize(state, request, &endpoint).await.map_err(fail)?;
-    note_person(trail, &endpoint, &context);
+/// `GET [base]/{type}?...` (search) or, with `lastn`, `GET [base]/Observation/$lastn?...`.
+pub(crate) async fn search(context: &Context<'_>, state: &ApiState, lastn: bool) -> Result<Answer, ApiError> {
+    let endpoint = &context.endpoint;
+    let resource_type = context.served.resource_type.as_str();
     let definition = state
         .catalog
         .release(endpoint.service.release)
         .and_then(|release| release.type_definition(resource_type))
-        .ok_or_else(|| fail(ApiError::Internal))?;
+        .ok_or(ApiError::Internal)?;
     let options = ParseOptions {
-        strict: prefer::strict_handling(request),
+        strict: context.strict,
         lastn,
         zone: state.limits.zone,
         default_count: state.limits.default_count,
         max_count: state.limits.max_count,
         limits: state.limits.query,
     };
-    let search =
-        fhir_search::request::parse(served, definition, &params, options).map_err(|error| fail(error.into()))?;
+    let search = fhir_search::request::parse(context.served, definition, &context.params, options)?;
     let visibility = state.visibility(&endpoint.service.id);
     let page = state
         .store
-        .search(endpoint.provider.id, endpoint.service.release, &context.scope, visibility, &search)
-        .await
-        .map_err(|error| fail(error.into()))?;
+        .search(endpoint.provider.id, endpoint.service.release, &context.person.scope, visibility, &search)
+        .await?;
     let path = if lastn { format!("{resource_type}/$lastn") } else { resource_type.to_owned() };
     let self_link = links::self_link(&endpoint.base, &path, &search.applied);
     let (next, previous) =
@@ -198,60 +126,49 @@ async fn search_inner(
     tracing::debug!(total = page.total, returned = page.matches.len(), included = page.included.len(), "search");
     let mut response = HttpResponse::Ok();
     response.insert_header((header::CACHE_CONTROL, "no-store"));
-    let response = render::resource_response(&mut response, format, endpoint.service.release, &bundle.to_json());
-    trail.returned = page
+    let response =
+        render::resource_response(&mut response, context.format, endpoint.service.release, &bundle.to_json());
+    let returned = page
         .matches
         .iter()
         .chain(&page.included)
         .map(|resource| format!("{}/{}", resource.resource_type, resource.id))
         .collect();
-    Ok((response, format))
+    Ok(Answer { response, returned })
 }
 
-async fn read_inner(request: &HttpRequest, asked: Asked<'_>, id: &str, state: &ApiState, trail: &mut Trail) -> Outcome {
-    let resource_type = asked.resource_type;
-    let endpoint =
-        endpoint::resolve(state, asked.provider, asked.service).await.map_err(|error| (error, Format::Json))?;
-    let params = parse_query(request.query_string());
-    // A Binary asked for without `_format` by a media type that is no FHIR format is asked for
-    // as the document it holds; any other request must name a format the service writes.
-    let (format, document) =
-        match render::requested_format(request, &params, endpoint.service.release, render::SUPPORTED) {
-            Ok(format) => (format, None),
-            Err(_) if resource_type == "Binary" && !params.iter().any(|param| param.name == "_format") => {
-                let accept = request.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok());
-                (Format::Json, accept.map(str::to_owned))
-            }
-            Err(error) => return Err((error, Format::Json)),
-        };
-    let fail = |error: ApiError| (error, format);
-    let served = served(&endpoint, resource_type).map_err(fail)?;
-    if !served.allows(Interaction::Read) {
-        return Err(fail(ApiError::InteractionNotOffered(format!("read is not offered for {resource_type}"))));
-    }
-    let context = endpoint::authorize(state, request, &endpoint).await.map_err(fail)?;
-    note_person(trail, &endpoint, &context);
-    let not_found = || fail(ApiError::NotFound(format!("{resource_type}/{id}")));
+/// `GET [base]/{type}/{id}`: read; a Binary asked for by its media type is the document itself.
+pub(crate) async fn read(context: &Context<'_>, state: &ApiState, id: &str) -> Result<Answer, ApiError> {
+    let endpoint = &context.endpoint;
+    let resource_type = context.served.resource_type.as_str();
+    let not_found = || ApiError::NotFound(format!("{resource_type}/{id}"));
     if !reference::is_valid_id(id) {
         return Err(not_found());
     }
     let visibility = state.visibility(&endpoint.service.id);
     let resource = state
         .store
-        .read_for_patient(endpoint.provider.id, endpoint.service.release, &context.scope, visibility, resource_type, id)
-        .await
-        .map_err(|error| fail(error.into()))?
+        .read_for_patient(
+            endpoint.provider.id,
+            endpoint.service.release,
+            &context.person.scope,
+            visibility,
+            resource_type,
+            id,
+        )
+        .await?
         .ok_or_else(not_found)?;
-    trail.returned = vec![format!("{}/{}", resource.resource_type, resource.id)];
-    if let Some(accept) = document {
-        return Ok((crate::binary::document_response(&resource.body, &accept).map_err(fail)?, format));
+    let returned = vec![format!("{}/{}", resource.resource_type, resource.id)];
+    if let Some(accept) = &context.document {
+        return Ok(Answer { response: crate::binary::document_response(&resource.body, accept)?, returned });
     }
     let mut response = HttpResponse::Ok();
     response
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::ETAG, format!("W/\"{}\"", resource.version_id)))
         .insert_header((header::LAST_MODIFIED, http_date(resource.last_updated)));
-    Ok((render::resource_response(&mut response, format, endpoint.service.release, &resource.body), format))
+    let response = render::resource_response(&mut response, context.format, endpoint.service.release, &resource.body);
+    Ok(Answer { response, returned })
 }
 
 /// Any other method or path under a FHIR base.

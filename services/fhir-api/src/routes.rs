@@ -3,6 +3,7 @@
 //! router matches dynamic patterns with regular expressions, which cost a twentieth of a search;
 //! the static paths (`/health`, `/medmij/zal.xml`) stay with actix.
 
+use crate::operation::{self, Operation};
 use crate::state::ApiState;
 use crate::{discovery, ingest_api, pgo};
 use actix_web::http::Method;
@@ -44,10 +45,10 @@ pub(crate) async fn dispatch(request: HttpRequest, payload: web::Payload, state:
         }
         [provider, service, "fhir", "metadata"] => pgo::metadata(&request, provider, service, state).await,
         [provider, service, "fhir", resource_type] => {
-            pgo::search(&request, provider, service, resource_type, state).await
+            operation::serve(&request, state, (provider, service), Operation::Search { resource_type }).await
         }
-        [provider, service, "fhir", resource_type, id] => {
-            pgo::read_or_lastn(&request, provider, service, resource_type, id, state).await
+        [provider, service, "fhir", resource_type, segment] => {
+            operation::serve(&request, state, (provider, service), Operation::on_instance(resource_type, segment)).await
         }
         _ => discovery::not_found(&request),
     }
