@@ -71,6 +71,8 @@ pub(crate) enum Workload {
     /// The BgZ query list at the service as served (metered) and built without meter and access
     /// log, in alternating rounds.
     Metering,
+    /// Documents of `bytes` bytes fetched as PDF (data service 51), against a bare handler.
+    Documents { bytes: usize },
 }
 
 /// What to run.
@@ -110,6 +112,18 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
              after another), {} s warm-up, {} s measured per server (metered and logged, logged only, neither) in {} \
              rounds (order rotating), {} \
              server workers",
+            options.patients,
+            options.concurrency,
+            options.warmup.as_secs(),
+            options.duration.as_secs(),
+            options.rounds,
+            options.workers
+        );
+    } else if let Workload::Documents { bytes } = options.workload {
+        println!(
+            "load: documents, {} synthetic patients with one PDF of {bytes} bytes each, {} concurrent connections \
+             (each a PGO fetching one person's document after another's), {} s warm-up, {} s measured per server in \
+             {} alternating rounds, {} server workers",
             options.patients,
             options.concurrency,
             options.warmup.as_secs(),
@@ -165,6 +179,9 @@ async fn run_backend(options: &Options, templates: &Templates, backend: Backend)
             crate::tokens::measure(options, templates, backend, &data_dir, &database_url, codes).await
         }
         Workload::Metering => crate::overhead::measure(options, templates, backend, &data_dir, &database_url).await,
+        Workload::Documents { bytes } => {
+            crate::documents::measure(options, backend, &data_dir, &database_url, bytes).await
+        }
     };
     if options.keep_database
         && let Some(name) = &postgres_database

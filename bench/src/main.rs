@@ -23,6 +23,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod documents;
 mod driver;
 mod generate;
 mod grants;
@@ -41,9 +42,16 @@ struct Cli {
     #[command(subcommand)]
     internal: Option<Internal>,
     /// Synthetic patients to generate (each with the demo patient's ~45 BgZ records); default
-    /// 10,000, or 1,000 with --tokens.
+    /// 10,000, or 1,000 with --tokens, or 100 with --documents.
     #[arg(long)]
     patients: Option<usize>,
+    /// Measure serving documents (data service 51: a Binary fetched as its PDF) instead of the
+    /// BgZ queries, one of --document-bytes per patient.
+    #[arg(long, conflicts_with_all = ["tokens", "metering", "report"])]
+    documents: bool,
+    /// With --documents: the size of each document.
+    #[arg(long, default_value_t = 1_048_576)]
+    document_bytes: usize,
     /// Measure the token endpoint (code and refresh token exchanges) instead of the BgZ queries.
     #[arg(long)]
     tokens: bool,
@@ -172,11 +180,19 @@ fn main() -> anyhow::Result<()> {
         }
         None => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            let default_patients = if cli.tokens { 1_000 } else { 10_000 };
+            let default_patients = if cli.tokens {
+                1_000
+            } else if cli.documents {
+                100
+            } else {
+                10_000
+            };
             runtime.block_on(driver::run(driver::Options {
                 patients: cli.patients.unwrap_or(default_patients),
                 workload: if cli.tokens {
                     driver::Workload::Tokens { codes: cli.codes }
+                } else if cli.documents {
+                    driver::Workload::Documents { bytes: cli.document_bytes.max(16) }
                 } else if cli.metering {
                     driver::Workload::Metering
                 } else {
