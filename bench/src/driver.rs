@@ -156,7 +156,9 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
         );
     }
     let templates = Templates::from_demo()?;
-    println!("records: {} per patient + {} shared resources", templates.per_patient(), templates.shared.len());
+    if !matches!(options.workload, Workload::Documents { .. }) {
+        println!("records: {} per patient + {} shared resources", templates.per_patient(), templates.shared.len());
+    }
     for backend in options.backends.clone() {
         run_backend(&options, &templates, backend).await?;
     }
