@@ -4,7 +4,9 @@
 //! alternating rounds; with the service's peak resident memory, since a document is held whole
 //! while it is sent.
 
-use crate::driver::{Backend, Options, Sample, free_port, open_on_free_port, spawn, wait_until_up};
+use crate::driver::{
+    Backend, Options, Sample, measure_window, open_on_free_port, spawn_app, spawn_bare, wait_until_up,
+};
 use crate::machine;
 use access_token::Grant;
 use anyhow::bail;
@@ -141,19 +143,7 @@ async fn drive(
             sample
         }));
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(duration).await;
-    measuring.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let mut total = Sample::default();
-    for task in tasks {
-        total.merge(task.await?);
-    }
-    total.elapsed = elapsed;
-    Ok(total)
+    measure_window(tasks, &measuring, &stop, duration, Sample::default()).await
 }
 
 /// Loads the documents on `backend`, serves them and a bare handler, and prints what was measured.
@@ -174,29 +164,9 @@ pub(crate) async fn measure(
     );
     let tokens = Arc::new(tokens(&context, &address, options.patients)?);
     context.store.close().await;
-    let mut app = spawn(&[
-        "serve-app",
-        "--data-dir",
-        &data_dir.display().to_string(),
-        "--database-url",
-        database_url,
-        "--port",
-        &port.to_string(),
-        "--workers",
-        &options.workers.to_string(),
-    ])?;
+    let mut app = spawn_app(options, data_dir, database_url, port, &[])?;
     wait_until_up(&address).await?;
-    let bare_port = free_port()?;
-    let bare_address = format!("http://127.0.0.1:{bare_port}");
-    let mut bare = spawn(&[
-        "serve-bare",
-        "--size",
-        &bytes.to_string(),
-        "--port",
-        &bare_port.to_string(),
-        "--workers",
-        &options.workers.to_string(),
-    ])?;
+    let (mut bare, bare_address) = spawn_bare(options, bytes)?;
     wait_until_up(&bare_address).await?;
     drive(options, &address, tokens.clone(), options.warmup, bytes).await?;
     drive(options, &bare_address, tokens.clone(), options.warmup, bytes).await?;

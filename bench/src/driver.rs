@@ -229,32 +229,12 @@ async fn measure_backend(
     let tokens = Arc::new(tokens(&context, &address, options.patients)?);
     context.store.close().await;
 
-    let mut app = spawn(&[
-        "serve-app",
-        "--data-dir",
-        &data_dir.display().to_string(),
-        "--database-url",
-        database_url,
-        "--port",
-        &port.to_string(),
-        "--workers",
-        &options.workers.to_string(),
-    ])?;
+    let mut app = spawn_app(options, data_dir, database_url, port, &[])?;
     wait_until_up(&address).await?;
     // A first run warms the service and tells the mean body size the bare server must send.
     let calibration = drive(options, &address, tokens.clone(), options.warmup, JSON).await?;
     drive(options, &address, tokens.clone(), options.warmup, XML).await?;
-    let bare_port = free_port()?;
-    let bare_address = format!("http://127.0.0.1:{bare_port}");
-    let mut bare = spawn(&[
-        "serve-bare",
-        "--size",
-        &calibration.mean_body_bytes().to_string(),
-        "--port",
-        &bare_port.to_string(),
-        "--workers",
-        &options.workers.to_string(),
-    ])?;
+    let (mut bare, bare_address) = spawn_bare(options, calibration.mean_body_bytes())?;
     wait_until_up(&bare_address).await?;
     drive(options, &bare_address, tokens.clone(), options.warmup, JSON).await?;
     // The machine is shared and its speed drifts: the servers (and our server in JSON and in
@@ -551,6 +531,19 @@ pub(crate) async fn drive(
             sample
         }));
     }
+    let total = Sample { per_query: vec![(0, 0); BGZ_QUERIES.len()], ..Sample::default() };
+    measure_window(tasks, &measuring, &stop, duration, total).await
+}
+
+/// Lets the load `tasks` run a second of warm-up, then measure (`measuring` set) for `duration`,
+/// then stop; their samples are merged into `total`, with the time measured.
+pub(crate) async fn measure_window(
+    tasks: Vec<tokio::task::JoinHandle<Sample>>,
+    measuring: &AtomicBool,
+    stop: &AtomicBool,
+    duration: Duration,
+    mut total: Sample,
+) -> anyhow::Result<Sample> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
@@ -558,7 +551,6 @@ pub(crate) async fn drive(
     measuring.store(false, Ordering::Relaxed);
     let elapsed = started.elapsed();
     stop.store(true, Ordering::Relaxed);
-    let mut total = Sample { per_query: vec![(0, 0); BGZ_QUERIES.len()], ..Sample::default() };
     for task in tasks {
         total.merge(task.await?);
     }
@@ -587,6 +579,45 @@ pub(crate) async fn open_on_free_port(
 
 pub(crate) fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Starts the service (`serve-app`) over `database_url` on `port`, with the environment `env`.
+pub(crate) fn spawn_app(
+    options: &Options,
+    data_dir: &std::path::Path,
+    database_url: &str,
+    port: u16,
+    env: &[(&str, &str)],
+) -> anyhow::Result<Child> {
+    spawn_with_env(
+        &[
+            "serve-app",
+            "--data-dir",
+            &data_dir.display().to_string(),
+            "--database-url",
+            database_url,
+            "--port",
+            &port.to_string(),
+            "--workers",
+            &options.workers.to_string(),
+        ],
+        env,
+    )
+}
+
+/// Starts the bare handler answering `size` bytes on a free port; returns it and its address.
+pub(crate) fn spawn_bare(options: &Options, size: usize) -> anyhow::Result<(Child, String)> {
+    let port = free_port()?;
+    let child = spawn(&[
+        "serve-bare",
+        "--size",
+        &size.to_string(),
+        "--port",
+        &port.to_string(),
+        "--workers",
+        &options.workers.to_string(),
+    ])?;
+    Ok((child, format!("http://127.0.0.1:{port}")))
 }
 
 pub(crate) fn spawn(args: &[&str]) -> anyhow::Result<Child> {

@@ -5,7 +5,7 @@
 //! previous answer). The bare baseline is driven in alternating rounds with the same
 //! concurrency. Every answer of the service must be a 200 with tokens, or the run fails.
 
-use crate::driver::{Backend, Options, Sample, free_port, load, spawn, spawn_with_env, wait_until_up};
+use crate::driver::{Backend, Options, Sample, load, spawn_app, spawn_bare, wait_until_up};
 use crate::grants::{self, CLIENT_ID, PreparedCode, REDIRECT_URI};
 use crate::machine;
 use anyhow::bail;
@@ -83,20 +83,7 @@ pub(crate) async fn measure(
     );
     context.store.close().await;
 
-    let mut app = spawn_with_env(
-        &[
-            "serve-app",
-            "--data-dir",
-            &data_dir.display().to_string(),
-            "--database-url",
-            database_url,
-            "--port",
-            &port.to_string(),
-            "--workers",
-            &options.workers.to_string(),
-        ],
-        &[(CODE_LIFETIME_SETTING, CODE_LIFETIME_SECONDS)],
-    )?;
+    let mut app = spawn_app(options, data_dir, database_url, port, &[(CODE_LIFETIME_SETTING, CODE_LIFETIME_SECONDS)])?;
     let result = drive_rounds(options, backend, &address, prepared, &mut app).await;
     let _ = app.kill();
     let _ = app.wait();
@@ -122,17 +109,7 @@ async fn drive_rounds(
     let warm = drive(&token_url, concurrency, options.warmup, Job::Refresh, warm.families).await?;
     failures += warm.sample.errors;
     let families = warm.families;
-    let bare_port = free_port()?;
-    let bare_address = format!("http://127.0.0.1:{bare_port}");
-    let mut bare = spawn(&[
-        "serve-bare",
-        "--size",
-        &body_bytes.to_string(),
-        "--port",
-        &bare_port.to_string(),
-        "--workers",
-        &options.workers.to_string(),
-    ])?;
+    let (mut bare, bare_address) = spawn_bare(options, body_bytes)?;
     let result = async {
         wait_until_up(&bare_address).await?;
         let bare_url = format!("{bare_address}/oauth/token");
