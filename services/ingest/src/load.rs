@@ -8,6 +8,7 @@
 use crate::IngestError;
 use crate::owner::KnownPatients;
 use crate::prepare::Ingestor;
+use crate::release_of::{Written, release_of};
 use fhir_core::Release;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -211,31 +212,30 @@ impl Ingestor {
             }
         };
         let is_xml = path.extension().is_some_and(|extension| extension == "xml");
-        let release = match release
-            .map_or_else(|| crate::release_of::release_of(&self.catalog, batch.provider, &bytes, is_xml), Ok)
-        {
-            Ok(release) => release,
-            Err(reason) => {
-                summary.rejected.push(Rejected::whole_file(file, reason));
-                return Ok(());
-            }
-        };
-        let parsed = if is_xml {
-            let limits = fhir_xml::ReadLimits { max_bytes: usize::MAX, ..fhir_xml::ReadLimits::default() };
-            fhir_xml::from_xml_noting_order(release, &bytes, limits)
-                .map(|(value, notes)| {
-                    summary.warnings.extend(notes.into_iter().map(|note| format!("{file}: {note}")));
-                    value
-                })
-                .map_err(|error| format!("not FHIR XML the service accepts: {error}"))
-        } else {
-            fhir_core::json::from_slice(&bytes).map_err(|error| match &error.expression {
-                Some(expression) => format!("not FHIR JSON the service accepts: {expression}: {error}"),
-                None => format!("not FHIR JSON the service accepts: {error}"),
+        let (catalog, provider) = (&self.catalog, batch.provider);
+        let read = if is_xml {
+            release.map_or_else(|| release_of(catalog, provider, Written::Xml(&bytes)), Ok).and_then(|release| {
+                let limits = fhir_xml::ReadLimits { max_bytes: usize::MAX, ..fhir_xml::ReadLimits::default() };
+                fhir_xml::from_xml_noting_order(release, &bytes, limits)
+                    .map(|(value, notes)| {
+                        summary.warnings.extend(notes.into_iter().map(|note| format!("{file}: {note}")));
+                        (release, value)
+                    })
+                    .map_err(|error| format!("not FHIR XML the service accepts: {error}"))
             })
+        } else {
+            fhir_core::json::from_slice(&bytes)
+                .map_err(|error| match &error.expression {
+                    Some(expression) => format!("not FHIR JSON the service accepts: {expression}: {error}"),
+                    None => format!("not FHIR JSON the service accepts: {error}"),
+                })
+                .and_then(|value: Value| {
+                    let found = release.map_or_else(|| release_of(catalog, provider, Written::Json(&value)), Ok);
+                    found.map(|release| (release, value))
+                })
         };
-        let value: Value = match parsed {
-            Ok(value) => value,
+        let (release, value) = match read {
+            Ok(read) => read,
             Err(reason) => {
                 summary.rejected.push(Rejected::whole_file(file, reason));
                 return Ok(());

@@ -9,13 +9,17 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use store::Provider;
 
+/// A file as far as it is read when its release is asked: JSON is read without knowing the
+/// release (and so only once), XML needs the release to be read.
+pub(crate) enum Written<'a> {
+    /// Parsed FHIR JSON.
+    Json(&'a Value),
+    /// The XML document's bytes.
+    Xml(&'a [u8]),
+}
+
 /// The release of a file's resources, or why it cannot be told.
-pub(crate) fn release_of(
-    catalog: &Catalog,
-    provider: &Provider,
-    bytes: &[u8],
-    is_xml: bool,
-) -> Result<Release, String> {
+pub(crate) fn release_of(catalog: &Catalog, provider: &Provider, written: Written<'_>) -> Result<Release, String> {
     let services: Vec<&data_services::DataService> =
         provider.data_services.iter().filter_map(|id| catalog.data_service(id)).collect();
     let offered: BTreeSet<Release> = services.iter().map(|service| service.release).collect();
@@ -23,7 +27,10 @@ pub(crate) fn release_of(
         // One release offered: every file is in it (a Binary claims no profile to tell it by).
         return offered.into_iter().next().ok_or_else(String::new);
     }
-    let claimed = if is_xml { xml_profiles(bytes) } else { json_profiles(bytes) };
+    let claimed = match written {
+        Written::Json(value) => json_profiles(value),
+        Written::Xml(bytes) => xml_profiles(bytes),
+    };
     let releases: BTreeSet<Release> = services
         .iter()
         .filter(|service| {
@@ -46,7 +53,7 @@ pub(crate) fn release_of(
 }
 
 /// Every `meta.profile` of a JSON file, at any depth (Bundle entries, contained resources).
-fn json_profiles(bytes: &[u8]) -> BTreeSet<String> {
+fn json_profiles(value: &Value) -> BTreeSet<String> {
     fn walk(value: &Value, found: &mut BTreeSet<String>) {
         match value {
             Value::Object(object) => {
@@ -61,9 +68,7 @@ fn json_profiles(bytes: &[u8]) -> BTreeSet<String> {
         }
     }
     let mut found = BTreeSet::new();
-    if let Ok(value) = serde_json::from_slice::<Value>(bytes) {
-        walk(&value, &mut found);
-    }
+    walk(value, &mut found);
     found
 }
 
@@ -109,7 +114,7 @@ mod tests {
         let bundle = br#"{"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Patient",
             "meta": {"profile": ["http://example.org/a"]}, "contained": [{"resourceType": "Organization",
             "meta": {"profile": ["http://example.org/b"]}}]}}]}"#;
-        let found = json_profiles(bundle);
+        let found = json_profiles(&serde_json::from_slice(bundle).expect("JSON"));
         assert_eq!(found.into_iter().collect::<Vec<_>>(), ["http://example.org/a", "http://example.org/b"]);
     }
 
