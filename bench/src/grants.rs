@@ -67,6 +67,7 @@ pub(crate) async fn prepare_codes(
                 pseudonym: context.secret.pseudonym(&bsn),
                 scope: format!("{PROVIDER}~48"),
                 expires_at: now + consent_lifetime,
+                sharing: false,
             };
             let code = NewCode {
                 code_hash: stored_hash(&prepared.code),

@@ -98,6 +98,11 @@ impl TokenIssuer {
         TokenIssuer { key, issuer: issuer.into(), lifetime_seconds, seal }
     }
 
+    /// How long the tokens it issues live, in seconds.
+    pub fn lifetime_seconds(&self) -> u64 {
+        self.lifetime_seconds
+    }
+
     /// Issues a token for `grant`, valid from now for the configured lifetime.
     pub fn issue(&self, grant: &Grant) -> Result<IssuedToken, TokenError> {
         let now = unix_now();

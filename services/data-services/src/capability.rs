@@ -77,6 +77,15 @@ pub fn capability_statement(
     );
     rest.insert("security".into(), security_entry(security));
     rest.insert("resource".into(), Value::Array(resources));
+    if let Some(sharing) = &service.sharing {
+        rest.insert(
+            "interaction".into(),
+            json!([{
+                "code": sharing.bundle.code(),
+                "documentation": "MedMij Delen: the person's PGO shares with the provider; the Bundle's Patient is the token's person."
+            }]),
+        );
+    }
     if release == Release::Stu3 && service.types.iter().any(|served| served.lastn) {
         rest.insert("operation".into(), json!([lastn_operation(release)]));
     }
@@ -101,7 +110,7 @@ fn resource_entry(
             entry.insert("supportedProfile".into(), json!(served.profiles));
         }
     }
-    let interactions: Vec<Value> = [Interaction::Read, Interaction::SearchType]
+    let interactions: Vec<Value> = Interaction::ALL
         .into_iter()
         .filter(|interaction| served.allows(*interaction))
         .map(|interaction| json!({"code": interaction.code()}))

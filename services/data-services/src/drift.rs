@@ -63,8 +63,12 @@ pub fn differences(
         published_types.insert(resource_type);
     }
     let system_interactions: BTreeSet<String> = servers.iter().flat_map(|rest| codes(&rest["interaction"])).collect();
-    for interaction in system_interactions {
+    let offered = service.sharing.as_ref().map(|sharing| sharing.bundle.code());
+    for interaction in system_interactions.iter().filter(|interaction| Some(interaction.as_str()) != offered) {
         found.insert(format!("system interaction {interaction} not offered"));
+    }
+    if let Some(offered) = offered.filter(|offered| !system_interactions.contains(*offered)) {
+        found.insert(format!("system interaction {offered} offered beyond the CapabilityStatement"));
     }
     compare_operations(&mut found, service, &servers, &resources);
     for served in &service.types {
@@ -97,7 +101,7 @@ fn compare_resource(
     let ours = if served.any_profile { profiles.clone() } else { served.profiles.iter().cloned().collect() };
     compare(found, resource_type, "profile", profiles, &ours);
     let interactions = codes(&resource["interaction"]);
-    let offered: BTreeSet<String> = [Interaction::Read, Interaction::SearchType]
+    let offered: BTreeSet<String> = Interaction::ALL
         .into_iter()
         .filter(|interaction| served.allows(*interaction))
         .map(|interaction| interaction.code().to_owned())
@@ -278,6 +282,22 @@ mod tests {
     }
 
     #[test]
+    fn the_bundle_a_pgo_shares_in_is_compared_with_the_system_interactions() {
+        let none = |_: &str| None;
+        // 51 takes a transaction; a statement offering only batch differs both ways.
+        let statement = json!({"rest": [{"mode": "server", "resource": [], "interaction": [{"code": "batch"}]}]});
+        let found = differences(&service("51"), &statement, &none);
+        assert!(found.contains(&"system interaction batch not offered".to_owned()), "{found:#?}");
+        assert!(
+            found.contains(&"system interaction transaction offered beyond the CapabilityStatement".to_owned()),
+            "{found:#?}"
+        );
+        // 63 receives nothing: every system interaction of a statement is not offered.
+        let found = differences(&service("63"), &statement, &none);
+        assert!(found.contains(&"system interaction batch not offered".to_owned()), "{found:#?}");
+    }
+
+    #[test]
     fn stu3_root_profiles_are_compared_per_type_by_their_structure_definitions() {
         let statement = stu3_statement(&[
             "http://fhir.nl/fhir/StructureDefinition/nl-core-patient",
@@ -300,19 +320,18 @@ mod tests {
             // not serve.
             "Device: profile http://example.org/StructureDefinition/a-device not offered",
             // The rest as for R4.
-            "Observation: interaction create not offered",
             "Observation: interaction read offered beyond the CapabilityStatement",
             // Patient is in the statement by its profile alone, without interactions;
             // Practitioner is not in it at all.
             "Patient: interaction read offered beyond the CapabilityStatement",
             "Practitioner: served, not in the CapabilityStatement",
-            "system interaction batch not offered",
         ] {
             assert!(found.iter().any(|difference| difference == expected), "{expected} not in {found:#?}");
         }
         // Matched, with the version dropped: blood pressure; nl-core-patient is what the service
         // serves of Patient; $lastn is offered as published.
-        for matched in ["zib-BloodPressure", "nl-core-patient", "$lastn"] {
+        // Receiving: create and the batch a PGO shares in are offered as published.
+        for matched in ["zib-BloodPressure", "nl-core-patient", "$lastn", "create", "batch"] {
             assert!(!found.iter().any(|difference| difference.contains(matched)), "{matched} in {found:#?}");
         }
     }

@@ -12,7 +12,7 @@ pub use capability::{SecurityEndpoints, capability_statement};
 pub use load::DefinitionError;
 pub use model::{
     Catalog, DataService, Deviation, Include, Interaction, Ownership, ParamKind, ReleaseDefinition, SearchParam,
-    ServedType, Source, TypeDefinition, canonical_without_version,
+    ServedType, SharedBundle, Sharing, Source, TypeDefinition, canonical_without_version,
 };
 
 include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

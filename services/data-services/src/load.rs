@@ -3,7 +3,7 @@
 
 use crate::model::{
     Catalog, DataService, Deviation, Include, Interaction, ParamKind, ReleaseDefinition, SearchParam, ServedType,
-    Source, TypeDefinition,
+    SharedBundle, Sharing, Source, TypeDefinition,
 };
 use fhir_core::Release;
 use serde::Deserialize;
@@ -70,10 +70,17 @@ struct RawDataService {
     release: Release,
     system_role: String,
     #[serde(default)]
-    receives: bool,
+    sharing: Option<RawSharing>,
     #[serde(default)]
     source: Option<RawSource>,
     resources: Vec<RawServed>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSharing {
+    system_role: String,
+    bundle: String,
 }
 
 #[derive(Deserialize)]
@@ -257,6 +264,7 @@ fn build_data_service(
             .map(|code| match code.as_str() {
                 "read" => Ok(Interaction::Read),
                 "search-type" => Ok(Interaction::SearchType),
+                "create" => Ok(Interaction::Create),
                 other => Err(error(format!("unknown interaction '{other}'"))),
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -313,12 +321,42 @@ fn build_data_service(
             lastn,
         });
     }
+    let sharing = raw
+        .sharing
+        .map(|sharing| {
+            let bundle = match sharing.bundle.as_str() {
+                "batch" => SharedBundle::Batch,
+                "transaction" => SharedBundle::Transaction,
+                other => {
+                    return Err(DefinitionError::new(
+                        file,
+                        format!("sharing.bundle must be batch or transaction, not '{other}'"),
+                    ));
+                }
+            };
+            Ok(Sharing { system_role: sharing.system_role, bundle })
+        })
+        .transpose()?;
+    let receiving = types.iter().any(|served| served.allows(Interaction::Create));
+    match (&sharing, receiving) {
+        (Some(_), false) => {
+            return Err(DefinitionError::new(file, "[sharing] needs at least one type with the create interaction"));
+        }
+        (None, true) => {
+            return Err(DefinitionError::new(
+                file,
+                "the create interaction needs a [sharing] table (system role, bundle)",
+            ));
+        }
+        _ => {}
+    }
     Ok(DataService {
         id: raw.id,
         name: raw.name,
         release: release.release,
         system_role: raw.system_role,
-        receives: raw.receives,
+        receives: sharing.is_some(),
+        sharing,
         types,
         source: raw.source.map(|source| Source {
             capability_statement: source.capability_statement,
@@ -346,6 +384,27 @@ mod tests {
     }
 
     const HEAD: &str = "id = \"1\"\nname = \"Test\"\nrelease = \"stu3\"\nsystem_role = \"X\"\n";
+
+    #[test]
+    fn receiving_needs_both_a_sharing_table_and_a_type_that_allows_create() {
+        let observation = "[[resources]]\ntype = \"Observation\"\nprofiles = [\"p\"]\n";
+        let create_alone = format!("{HEAD}{observation}interactions = [\"create\"]\n");
+        let error = catalog_with(&create_alone).expect_err("create without [sharing]");
+        assert!(error.to_string().contains("[sharing]"), "{error}");
+        let sharing = "[sharing]\nsystem_role = \"R\"\nbundle = \"batch\"\n";
+        let sharing_alone = format!("{HEAD}{sharing}{observation}interactions = [\"read\"]\n");
+        let error = catalog_with(&sharing_alone).expect_err("[sharing] without create");
+        assert!(error.to_string().contains("create"), "{error}");
+        let unknown = format!(
+            "{HEAD}[sharing]\nsystem_role = \"R\"\nbundle = \"message\"\n{observation}interactions = [\"create\"]\n"
+        );
+        assert!(catalog_with(&unknown).is_err());
+        let both = format!("{HEAD}{sharing}{observation}interactions = [\"read\", \"create\"]\n");
+        let catalog = catalog_with(&both).expect("a receiving data service");
+        let service = catalog.data_service("1").expect("defined");
+        assert!(service.receives);
+        assert_eq!(service.sharing.as_ref().map(|sharing| sharing.bundle), Some(SharedBundle::Batch));
+    }
 
     #[test]
     fn the_embedded_definitions_load() {

@@ -153,16 +153,58 @@ pub enum Interaction {
     Read,
     /// `GET [base]/Type?...`.
     SearchType,
+    /// Received from a PGO (Delen), as an entry of the Bundle it shares.
+    Create,
 }
 
 impl Interaction {
+    /// Every interaction, in the order a CapabilityStatement lists them.
+    pub const ALL: [Interaction; 3] = [Interaction::Read, Interaction::SearchType, Interaction::Create];
+
     /// The FHIR `TypeRestfulInteraction` code.
     pub fn code(self) -> &'static str {
         match self {
             Interaction::Read => "read",
             Interaction::SearchType => "search-type",
+            Interaction::Create => "create",
         }
     }
+}
+
+/// How a PGO shares with a data service (MedMij Delen): `POST [base]` with a Bundle of this type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedBundle {
+    /// Each entry stored or refused on its own (vital signs).
+    Batch,
+    /// All entries stored, or none (documents: manifest, references and their Binaries).
+    Transaction,
+}
+
+impl SharedBundle {
+    /// The `Bundle.type` code, which is also the system interaction's code.
+    pub fn code(self) -> &'static str {
+        match self {
+            SharedBundle::Batch => "batch",
+            SharedBundle::Transaction => "transaction",
+        }
+    }
+
+    /// The `Bundle.type` of the answer.
+    pub fn response_code(self) -> &'static str {
+        match self {
+            SharedBundle::Batch => "batch-response",
+            SharedBundle::Transaction => "transaction-response",
+        }
+    }
+}
+
+/// What a data service receives when PGOs share with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sharing {
+    /// The MedMij system role of receiving (ZAL `Systeemrolcode`).
+    pub system_role: String,
+    /// The Bundle a PGO sends.
+    pub bundle: SharedBundle,
 }
 
 /// What a data service offers for one resource type.
@@ -220,9 +262,11 @@ pub struct DataService {
     pub release: Release,
     /// The MedMij system role it is offered under (ZAL `Systeemrolcode`).
     pub system_role: String,
-    /// Whether PGOs send data to it (Delen, sharing) rather than collect it: the person then
-    /// confirms a share instead of consenting to collection.
+    /// Whether PGOs send data to it (Delen, sharing): an authorization for it alone is a share,
+    /// which the person confirms instead of consenting to collection. Same as `sharing.is_some()`.
     pub receives: bool,
+    /// How PGOs share with it; the types it receives are those allowing `create`.
+    pub sharing: Option<Sharing>,
     /// The resource types it serves, in the order of the definition.
     pub types: Vec<ServedType>,
     /// The published CapabilityStatement it follows, and where it knowingly does not (every

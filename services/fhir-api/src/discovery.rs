@@ -38,14 +38,19 @@ pub(crate) async fn zal(state: web::Data<ApiState>) -> HttpResponse {
                     .data_services
                     .iter()
                     .filter_map(|id| state.catalog.data_service(id))
-                    .map(|service| ZalDataService {
-                        id: service.id.clone(),
-                        authorization_endpoint: format!("{}/oauth/authorize", state.public_url),
-                        token_endpoint: format!("{}/oauth/token", state.public_url),
-                        system_roles: vec![ZalSystemRole {
-                            code: service.system_role.clone(),
-                            resource_endpoint: format!("{}/{}/{}/fhir", state.public_url, provider.name, service.id),
-                        }],
+                    .map(|service| {
+                        // Collecting and sharing (when offered) at the same FHIR base.
+                        let base = format!("{}/{}/{}/fhir", state.public_url, provider.name, service.id);
+                        let roles = std::iter::once(&service.system_role)
+                            .chain(service.sharing.as_ref().map(|sharing| &sharing.system_role));
+                        ZalDataService {
+                            id: service.id.clone(),
+                            authorization_endpoint: format!("{}/oauth/authorize", state.public_url),
+                            token_endpoint: format!("{}/oauth/token", state.public_url),
+                            system_roles: roles
+                                .map(|code| ZalSystemRole { code: code.clone(), resource_endpoint: base.clone() })
+                                .collect(),
+                        }
                     })
                     .collect(),
             })

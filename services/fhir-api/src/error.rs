@@ -7,6 +7,7 @@
 //! | NoToken                | 401    | security      | `WWW-Authenticate: Bearer realm=...`         |
 //! | InvalidToken           | 401    | security      | `error="invalid_token"`                      |
 //! | OutOfScope             | 403    | security      | `error="insufficient_scope"`                 |
+//! | ShareNotAlone          | 403    | security      | a share's token grants other data services too |
 //! | IngestUnauthorized     | 401    | security      | provider ingest key missing or wrong         |
 //! | NoEndpoint             | 404    | not-found     | unknown provider or data service             |
 //! | TypeNotServed          | 404    | not-supported | type outside the data service                |
@@ -47,6 +48,9 @@ pub enum ApiError {
     /// The token does not grant this data service.
     #[error("the access token does not grant data service {0}")]
     OutOfScope(String),
+    /// A share with a token for more than this data service.
+    #[error("sharing with data service {0} needs an access token for that data service alone")]
+    ShareNotAlone(String),
     /// The provider ingest key is missing or wrong.
     #[error("a valid ingest key for this provider is required")]
     IngestUnauthorized,
@@ -125,6 +129,13 @@ impl ApiError {
                 IssueCode::Security,
                 Some(format!(
                     "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", error_description=\"The access token does not grant this data service\""
+                )),
+            ),
+            ApiError::ShareNotAlone(_) => (
+                StatusCode::FORBIDDEN,
+                IssueCode::Security,
+                Some(format!(
+                    "Bearer realm=\"{REALM}\", error=\"insufficient_scope\", error_description=\"A share needs a token for this data service alone\""
                 )),
             ),
             ApiError::IngestUnauthorized => {

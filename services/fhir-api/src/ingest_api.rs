@@ -41,7 +41,11 @@ fn negotiate_answer(request: &HttpRequest, release: &str) -> Result<(Release, Fo
 
 /// The authenticated provider. Wrong keys are counted per source address and per provider;
 /// past the limit every attempt is refused with 429 until the window ends, the right key too.
-async fn authenticate(state: &ApiState, request: &HttpRequest, provider: &str) -> Result<Arc<Provider>, ApiError> {
+pub(crate) async fn authenticate(
+    state: &ApiState,
+    request: &HttpRequest,
+    provider: &str,
+) -> Result<Arc<Provider>, ApiError> {
     let key = crate::endpoint::bearer_token(request).ok_or(ApiError::IngestUnauthorized)?;
     let provider = state.provider(provider).await?;
     let throttle = &state.throttle;
@@ -64,7 +68,7 @@ async fn authenticate(state: &ApiState, request: &HttpRequest, provider: &str) -
 }
 
 /// Runs `handle` with the negotiated release and format; errors are answered in that format.
-async fn respond<F, Fut>(request: &HttpRequest, release: &str, handle: F) -> HttpResponse
+pub(crate) async fn respond<F, Fut>(request: &HttpRequest, release: &str, handle: F) -> HttpResponse
 where
     F: FnOnce(Release, Format) -> Fut,
     Fut: Future<Output = Result<HttpResponse, ApiError>>,

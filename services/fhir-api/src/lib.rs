@@ -21,6 +21,8 @@ pub mod render;
 pub mod request_ids;
 mod root_span;
 mod routes;
+mod share;
+mod shared_feed;
 mod state;
 mod witness;
 

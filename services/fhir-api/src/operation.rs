@@ -9,11 +9,12 @@ use crate::endpoint::{self, Endpoint, PatientContext};
 use crate::error::ApiError;
 use crate::pgo;
 use crate::render;
+use crate::share;
 use crate::state::ApiState;
 use crate::witness::{self, Asked, Trail};
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
-use data_services::ServedType;
+use actix_web::{HttpRequest, HttpResponse, web};
+use data_services::{DataService, ServedType, SharedBundle};
 use fhir_core::Format;
 use fhir_search::QueryParam;
 use fhir_search::query::parse_query;
@@ -27,6 +28,8 @@ pub(crate) enum Operation<'r> {
     Lastn { resource_type: &'r str },
     /// `GET [base]/{type}/{id}`.
     Read { resource_type: &'r str, id: &'r str },
+    /// `POST [base]` with a Bundle the PGO shares (Delen).
+    Share,
 }
 
 impl<'r> Operation<'r> {
@@ -43,15 +46,22 @@ impl<'r> Operation<'r> {
         match self {
             Operation::Search { resource_type } | Operation::Lastn { resource_type } => resource_type,
             Operation::Read { resource_type, .. } => resource_type,
+            Operation::Share => "Bundle",
         }
     }
 
-    /// What the access log calls it.
-    fn logged_as(self) -> store::Interaction {
+    /// What the access log calls it; a share by the Bundle its data service takes.
+    fn logged_as(self, service: Option<&DataService>) -> store::Interaction {
         match self {
             Operation::Search { .. } => store::Interaction::Search,
             Operation::Lastn { .. } => store::Interaction::Lastn,
             Operation::Read { .. } => store::Interaction::Read,
+            Operation::Share => {
+                match service.and_then(|service| service.sharing.as_ref()).map(|sharing| sharing.bundle) {
+                    Some(SharedBundle::Batch) => store::Interaction::Batch,
+                    _ => store::Interaction::Transaction,
+                }
+            }
         }
     }
 }
@@ -66,39 +76,53 @@ pub(crate) struct Context<'a> {
     pub(crate) document: Option<String>,
     /// `Prefer: handling=strict`.
     pub(crate) strict: bool,
-    /// What the data service serves of the type asked for.
-    pub(crate) served: &'a ServedType,
+    /// What the data service serves of the type asked for (none for a share, which names no type).
+    pub(crate) served: Option<&'a ServedType>,
     /// Whom the token is for.
     pub(crate) person: PatientContext,
 }
 
-/// A handler's answer: the response, and the resources it returned (`Type/id`), for the log.
+impl Context<'_> {
+    /// What the data service serves of the type asked for.
+    pub(crate) fn served(&self) -> Result<&ServedType, ApiError> {
+        self.served.ok_or(ApiError::Internal)
+    }
+}
+
+/// A handler's answer: the response, the resources it returned or stored (`Type/id`), for the
+/// log, and whether data was exchanged (a shared batch whose every entry was refused was not).
 pub(crate) struct Answer {
     pub(crate) response: HttpResponse,
     pub(crate) returned: Vec<String>,
+    pub(crate) metered: bool,
 }
 
-/// Answers `operation` at `/{provider}/{service}/fhir`: made ready, handled, witnessed.
+/// Answers `operation` at `/{provider}/{service}/fhir`: made ready, handled, witnessed. A share
+/// reads its Bundle from `payload`.
 pub(crate) async fn serve(
     request: &HttpRequest,
     state: &ApiState,
     (provider, service): (&str, &str),
     operation: Operation<'_>,
+    payload: Option<web::Payload>,
 ) -> HttpResponse {
-    let asked =
-        Asked { provider, service, interaction: operation.logged_as(), resource_type: operation.resource_type() };
+    let interaction = operation.logged_as(state.catalog.data_service(service));
+    let asked = Asked { provider, service, interaction, resource_type: operation.resource_type() };
     let mut trail = Trail::default();
     let outcome = match ready(request, state, asked, operation, &mut trail).await {
         Ok(context) => {
             let format = context.format;
-            let answer = match operation {
-                Operation::Search { .. } => pgo::search(&context, state, false).await,
-                Operation::Lastn { .. } => pgo::search(&context, state, true).await,
-                Operation::Read { id, .. } => pgo::read(&context, state, id).await,
+            let answer = match (operation, payload) {
+                (Operation::Search { .. }, _) => pgo::search(&context, state, false).await,
+                (Operation::Lastn { .. }, _) => pgo::search(&context, state, true).await,
+                (Operation::Read { id, .. }, _) => pgo::read(&context, state, id).await,
+                (Operation::Share, Some(payload)) => share::share(&context, state, request, payload).await,
+                (Operation::Share, None) => Err(ApiError::Internal),
             };
             answer
                 .map(|answer| {
                     trail.returned = answer.returned;
+                    trail.unmetered = !answer.metered;
                     (answer.response, format)
                 })
                 .map_err(|error| (error, format))
@@ -121,6 +145,9 @@ async fn ready<'a>(
     let endpoint =
         endpoint::resolve(state, asked.provider, asked.service).await.map_err(|error| (error, Format::Json))?;
     let params = parse_query(request.query_string());
+    if let Operation::Share = operation {
+        return ready_to_share(request, state, endpoint, params, trail).await;
+    }
     let resource_type = operation.resource_type();
     // A Binary read without `_format` whose `Accept` names no FHIR format asks for the document
     // it holds; any other request must name a format the service writes.
@@ -166,5 +193,40 @@ async fn ready<'a>(
     trail.pseudonym = person.pseudonym.clone();
     trail.provider_name = Some(endpoint.provider.name.clone());
     let strict = crate::prefer::strict_handling(request);
-    Ok(Context { endpoint, params, format, document, strict, served, person })
+    Ok(Context { endpoint, params, format, document, strict, served: Some(served), person })
+}
+
+/// Makes a share ready: the data service must receive; the answer is in the format asked for, else
+/// in the format the Bundle came in; the token must be for this data service alone (MedMij: a
+/// share is authorised for exactly one data service).
+async fn ready_to_share<'a>(
+    request: &HttpRequest,
+    state: &'a ApiState,
+    endpoint: Endpoint<'a>,
+    params: Vec<QueryParam>,
+    trail: &mut Trail,
+) -> Result<Context<'a>, (ApiError, Format)> {
+    let supported: &[Format] = if crate::body::body_format(request).ok() == Some(Format::Xml) {
+        &[Format::Xml, Format::Json]
+    } else {
+        render::SUPPORTED
+    };
+    let format = render::requested_format(request, &params, endpoint.service.release, supported)
+        .map_err(|error| (error, Format::Json))?;
+    let fail = |error: ApiError| (error, format);
+    if endpoint.service.sharing.is_none() {
+        return Err(fail(ApiError::InteractionNotOffered(format!(
+            "data service {} ({}) receives nothing: PGOs collect it",
+            endpoint.service.id, endpoint.service.name
+        ))));
+    }
+    let person = endpoint::authorize(state, request, &endpoint).await.map_err(fail)?;
+    trail.client_id = Some(person.claims.client_id.clone());
+    trail.pseudonym = person.pseudonym.clone();
+    trail.provider_name = Some(endpoint.provider.name.clone());
+    let granted = person.claims.parsed_scope().map(|scope| scope.data_services.len()).unwrap_or(0);
+    if granted != 1 {
+        return Err(fail(ApiError::ShareNotAlone(endpoint.service.id.clone())));
+    }
+    Ok(Context { endpoint, params, format, document: None, strict: false, served: None, person })
 }

@@ -90,7 +90,7 @@ async fn metadata_inner(
 /// `GET [base]/{type}?...` (search) or, with `lastn`, `GET [base]/Observation/$lastn?...`.
 pub(crate) async fn search(context: &Context<'_>, state: &ApiState, lastn: bool) -> Result<Answer, ApiError> {
     let endpoint = &context.endpoint;
-    let resource_type = context.served.resource_type.as_str();
+    let resource_type = context.served()?.resource_type.as_str();
     let definition = state
         .catalog
         .release(endpoint.service.release)
@@ -104,7 +104,7 @@ pub(crate) async fn search(context: &Context<'_>, state: &ApiState, lastn: bool)
         max_count: state.limits.max_count,
         limits: state.limits.query,
     };
-    let search = fhir_search::request::parse(context.served, definition, &context.params, options)?;
+    let search = fhir_search::request::parse(context.served()?, definition, &context.params, options)?;
     let visibility = state.visibility(&endpoint.service.id);
     let page = state
         .store
@@ -134,13 +134,13 @@ pub(crate) async fn search(context: &Context<'_>, state: &ApiState, lastn: bool)
         .chain(&page.included)
         .map(|resource| format!("{}/{}", resource.resource_type, resource.id))
         .collect();
-    Ok(Answer { response, returned })
+    Ok(Answer { response, returned, metered: true })
 }
 
 /// `GET [base]/{type}/{id}`: read; a Binary asked for by its media type is the document itself.
 pub(crate) async fn read(context: &Context<'_>, state: &ApiState, id: &str) -> Result<Answer, ApiError> {
     let endpoint = &context.endpoint;
-    let resource_type = context.served.resource_type.as_str();
+    let resource_type = context.served()?.resource_type.as_str();
     let not_found = || ApiError::NotFound(format!("{resource_type}/{id}"));
     if !reference::is_valid_id(id) {
         return Err(not_found());
@@ -160,7 +160,11 @@ pub(crate) async fn read(context: &Context<'_>, state: &ApiState, id: &str) -> R
         .ok_or_else(not_found)?;
     let returned = vec![format!("{}/{}", resource.resource_type, resource.id)];
     if let Some(accept) = &context.document {
-        return Ok(Answer { response: crate::binary::document_response(&resource.body, accept)?, returned });
+        return Ok(Answer {
+            response: crate::binary::document_response(&resource.body, accept)?,
+            returned,
+            metered: true,
+        });
     }
     let mut response = HttpResponse::Ok();
     response
@@ -168,7 +172,7 @@ pub(crate) async fn read(context: &Context<'_>, state: &ApiState, id: &str) -> R
         .insert_header((header::ETAG, format!("W/\"{}\"", resource.version_id)))
         .insert_header((header::LAST_MODIFIED, http_date(resource.last_updated)));
     let response = render::resource_response(&mut response, context.format, endpoint.service.release, &resource.body);
-    Ok(Answer { response, returned })
+    Ok(Answer { response, returned, metered: true })
 }
 
 /// Any other method or path under a FHIR base.

@@ -5,7 +5,7 @@
 
 use crate::operation::{self, Operation};
 use crate::state::ApiState;
-use crate::{discovery, ingest_api, pgo};
+use crate::{discovery, ingest_api, pgo, shared_feed};
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, web};
 use percent_encoding::percent_decode_str;
@@ -25,6 +25,12 @@ pub(crate) async fn dispatch(request: HttpRequest, payload: web::Payload, state:
     let method = request.method().clone();
     let state = state.get_ref();
     match segments.as_slice() {
+        ["ingest", provider, release, "shared"] if method == Method::GET => {
+            shared_feed::feed(&request, (provider, release), state).await
+        }
+        ["ingest", provider, release, "shared", "$acknowledge"] if method == Method::POST => {
+            shared_feed::acknowledge(&request, (provider, release), payload, state).await
+        }
         ["ingest", provider, release] if method == Method::POST => {
             ingest_api::bundle(&request, provider, release, payload, state).await
         }
@@ -39,16 +45,20 @@ pub(crate) async fn dispatch(request: HttpRequest, payload: web::Payload, state:
         },
         ["ingest", _, _] | ["ingest", _, _, _] => discovery::method_not_allowed(&request, "POST"),
         ["ingest", ..] => discovery::not_found(&request),
+        [provider, service, "fhir"] if method == Method::POST => {
+            operation::serve(&request, state, (provider, service), Operation::Share, Some(payload)).await
+        }
         [_, _, "fhir", ..] if method != Method::GET => pgo::not_offered(&request),
         [provider, service, "fhir", ".well-known", "smart-configuration"] => {
             discovery::smart_configuration(&request, provider, service, state).await
         }
         [provider, service, "fhir", "metadata"] => pgo::metadata(&request, provider, service, state).await,
         [provider, service, "fhir", resource_type] => {
-            operation::serve(&request, state, (provider, service), Operation::Search { resource_type }).await
+            operation::serve(&request, state, (provider, service), Operation::Search { resource_type }, None).await
         }
         [provider, service, "fhir", resource_type, segment] => {
-            operation::serve(&request, state, (provider, service), Operation::on_instance(resource_type, segment)).await
+            let operation = Operation::on_instance(resource_type, segment);
+            operation::serve(&request, state, (provider, service), operation, None).await
         }
         _ => discovery::not_found(&request),
     }

@@ -43,6 +43,8 @@ pub struct ApiState {
     pub(crate) limits: SearchLimits,
     pub(crate) zal: ZalInfo,
     pub(crate) max_body_bytes: usize,
+    /// The largest Bundle a PGO may share.
+    pub(crate) max_shared_bytes: usize,
     pub(crate) started_millis: i64,
     /// Failed ingest keys, counted with the other doors of the service.
     pub(crate) throttle: throttle::Throttle,
@@ -123,6 +125,7 @@ impl ApiState {
             limits,
             zal,
             max_body_bytes,
+            max_shared_bytes: max_body_bytes,
             started_millis: fhir_core::date::now_millis(),
             throttle,
             smart_configuration: None,
@@ -153,6 +156,12 @@ impl ApiState {
     /// that check costs, never for serving.
     pub fn without_revocation_check(mut self) -> ApiState {
         self.revocations = None;
+        self
+    }
+
+    /// Takes shared Bundles (Delen) of at most `limit` bytes (else the ingest limit).
+    pub fn with_max_shared_bytes(mut self, limit: usize) -> ApiState {
+        self.max_shared_bytes = limit;
         self
     }
 

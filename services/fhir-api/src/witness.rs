@@ -44,6 +44,9 @@ pub(crate) struct Trail {
     pub(crate) pseudonym: Option<String>,
     pub(crate) provider_name: Option<String>,
     pub(crate) returned: Vec<String>,
+    /// Answered 2xx without exchanging data (a shared batch whose every entry was refused): not
+    /// metered.
+    pub(crate) unmetered: bool,
 }
 
 /// A handler's outcome: the response and the format errors are written in.
@@ -70,7 +73,7 @@ pub(crate) async fn witness(
         .unwrap_or_else(|| RequestIds { request_id: uuid::Uuid::new_v4().to_string(), correlation_id: None });
     let now = fhir_core::date::now_millis();
     let response = match outcome {
-        Ok((response, format)) if response.status().is_success() => match &metering.meter {
+        Ok((response, format)) if response.status().is_success() && !trail.unmetered => match &metering.meter {
             Some(counter) => match meter(counter, asked, &trail, &ids, now).await {
                 Ok(()) => response,
                 Err(error) => {

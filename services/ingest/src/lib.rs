@@ -20,12 +20,14 @@ mod owner;
 mod prepare;
 mod release_of;
 pub mod served;
+mod share;
 
 pub use bundle::BundleKind;
 pub use check::{Unowned, unowned_resources};
 pub use load::{LoadError, LoadOptions, LoadSummary, Rejected, collect_files};
 pub use owner::KnownPatients;
 pub use prepare::{Ingestor, Prepared, Rejection, RejectionKind, UnknownElements};
+pub use share::{ShareRequest, Shared, SharedEntry};
 
 /// Ingest failed: the input was refused, or the store failed.
 #[derive(Debug, thiserror::Error)]

@@ -99,7 +99,7 @@ pub struct Prepared {
 #[derive(Debug, Clone)]
 pub struct Ingestor {
     pub(crate) catalog: Arc<Catalog>,
-    secret: Arc<DeploymentSecret>,
+    pub(crate) secret: Arc<DeploymentSecret>,
     zone: Tz,
     unknown_elements: UnknownElements,
     /// The service's public URL: absolute references under it are the service's own.

@@ -109,10 +109,11 @@ impl Application {
         let public_url = settings.server.public_url.clone();
         let mutual_tls = settings.authorization.client_authentication == ClientAuthentication::Mtls;
         let smart_url = public_url.clone();
-        let mut state =
-            state.with_smart_configuration(fhir_api::SmartConfiguration(Arc::new(move |provider, service| {
+        let mut state = state.with_max_shared_bytes(settings.server.max_shared_body_bytes).with_smart_configuration(
+            fhir_api::SmartConfiguration(Arc::new(move |provider, service| {
                 authorization::smart_configuration(&smart_url, mutual_tls, provider, service)
-            })));
+            })),
+        );
         let access_log = (witnessing != Witnessing::Nothing).then(|| metering::AccessLog::start(context.store.clone()));
         if let Some(access_log) = &access_log {
             state = state.with_metering(fhir_api::Metering {

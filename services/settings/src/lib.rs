@@ -106,6 +106,9 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Largest request body in bytes.
     pub max_body_bytes: usize,
+    /// Largest Bundle a PGO may share (Delen) in bytes: its documents come base64-encoded, a
+    /// third larger than the files.
+    pub max_shared_body_bytes: usize,
     /// Longest request target (path and query) in bytes.
     pub max_request_target_bytes: usize,
 }
@@ -411,6 +414,9 @@ impl Settings {
         }
         if self.server.max_body_bytes < 1024 {
             problems.push("server.max_body_bytes must be at least 1024".to_owned());
+        }
+        if self.server.max_shared_body_bytes < 1024 {
+            problems.push("server.max_shared_body_bytes must be at least 1024".to_owned());
         }
         // Above 65,534 bytes the HTTP layer refuses a target itself (the `http` crate's URI limit).
         if !(1024..=65_534).contains(&self.server.max_request_target_bytes) {

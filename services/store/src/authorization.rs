@@ -52,6 +52,9 @@ pub struct NewConsent {
     pub scope: String,
     /// When it lapses unless used (ms).
     pub expires_at: i64,
+    /// A share (Delen) the person confirmed: a consent of its own, never merged with another
+    /// (its token is for exactly its one data service), and never renewed by a later one.
+    pub sharing: bool,
 }
 
 /// An authorization code to store with a new consent.
@@ -194,11 +197,12 @@ pub enum Rotation {
 /// A consent: `$1` provider, `$2` client, `$3` person key, `$4` pseudonym, `$5` scope, `$6` now,
 /// `$7` lapse, `$8` handle; gives its id.
 pub(crate) const INSERT_CONSENT: &str = "INSERT INTO consents (provider_id, client_id, person_key, pseudonym, scope, \
-     granted_at, last_used_at, expires_at, handle) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING id";
+     granted_at, last_used_at, expires_at, handle, sharing) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) RETURNING id";
 /// The person's active consent for client `$2` at provider `$3` at `$4` (`$1` pseudonym), the
 /// newest if an earlier version of the service left several: its id, scope and lapse.
 pub(crate) const ACTIVE_CONSENT_FOR: &str = "SELECT id, scope, expires_at FROM consents WHERE pseudonym = $1 \
-     AND client_id = $2 AND provider_id = $3 AND revoked_at IS NULL AND expires_at > $4 ORDER BY id DESC LIMIT 1";
+     AND client_id = $2 AND provider_id = $3 AND revoked_at IS NULL AND expires_at > $4 AND sharing = 0 \
+     ORDER BY id DESC LIMIT 1";
 /// Renews consent `$1`: scope `$2`, used at `$3`, lapsing at `$4`.
 pub(crate) const RENEW_CONSENT: &str =
     "UPDATE consents SET scope = $2, last_used_at = $3, expires_at = $4 WHERE id = $1";
@@ -299,13 +303,17 @@ impl Store {
             return writer.grant_consent(consent, code, now);
         }
         let mut tx = self.pool.begin().await?;
-        let held = sqlx::query(ACTIVE_CONSENT_FOR)
-            .bind(consent.pseudonym.clone())
-            .bind(consent.client_id.clone())
-            .bind(consent.provider.0)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let held = if consent.sharing {
+            None
+        } else {
+            sqlx::query(ACTIVE_CONSENT_FOR)
+                .bind(consent.pseudonym.clone())
+                .bind(consent.client_id.clone())
+                .bind(consent.provider.0)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?
+        };
         let id: i64 = match held {
             Some(held) => {
                 let id: i64 = held.try_get("id")?;
@@ -329,6 +337,7 @@ impl Store {
                 .bind(now)
                 .bind(consent.expires_at)
                 .bind(new_handle())
+                .bind(i64::from(consent.sharing))
                 .fetch_one(&mut *tx)
                 .await?
                 .try_get("id")?,

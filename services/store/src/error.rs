@@ -26,6 +26,12 @@ pub enum StoreError {
     /// A statement on a rusqlite connection (SQLite reads, the token endpoint's writes) failed.
     #[error("database error: {0}")]
     Sqlite(#[source] rusqlite::Error),
+    /// A share met a resource that exists already; nothing of the share was written.
+    #[error("a share would overwrite {0}; nothing was written")]
+    NotNew(String),
+    /// A stored value is not what the store writes.
+    #[error("unexpected stored value: {0}")]
+    Corrupt(String),
     /// A stored body could not be serialised.
     #[error("cannot serialise a resource: {0}")]
     Serialise(#[from] serde_json::Error),

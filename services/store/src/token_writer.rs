@@ -85,15 +85,19 @@ impl SqliteTokenWriter {
     /// As `Store::grant_consent`.
     pub(crate) fn grant_consent(&self, consent: &NewConsent, code: &NewCode, now: i64) -> Result<i64, StoreError> {
         self.transaction(|transaction| {
-            let held: Option<(i64, String, i64)> = transaction
-                .prepare_cached(ACTIVE_CONSENT_FOR)?
-                .query_row(
-                    named_params! {
-                        "$1": consent.pseudonym, "$2": consent.client_id, "$3": consent.provider.0, "$4": now
-                    },
-                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                )
-                .optional()?;
+            let held: Option<(i64, String, i64)> = if consent.sharing {
+                None
+            } else {
+                transaction
+                    .prepare_cached(ACTIVE_CONSENT_FOR)?
+                    .query_row(
+                        named_params! {
+                            "$1": consent.pseudonym, "$2": consent.client_id, "$3": consent.provider.0, "$4": now
+                        },
+                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                    )
+                    .optional()?
+            };
             let id: i64 = match held {
                 Some((id, scope, expires_at)) => {
                     transaction.prepare_cached(RENEW_CONSENT)?.execute(named_params! {
@@ -106,7 +110,7 @@ impl SqliteTokenWriter {
                     named_params! {
                         "$1": consent.provider.0, "$2": consent.client_id, "$3": consent.person_key,
                         "$4": consent.pseudonym, "$5": consent.scope, "$6": now, "$7": consent.expires_at,
-                        "$8": crate::authorization::new_handle()
+                        "$8": crate::authorization::new_handle(), "$9": i64::from(consent.sharing)
                     },
                     |row| row.get(0),
                 )?,

@@ -98,95 +98,111 @@ impl Store {
     /// Applies `writes` for `provider` in one transaction: all of them, or (on an error) none.
     #[tracing::instrument(skip_all, fields(provider = provider.get(), writes = writes.len()))]
     pub async fn write(&self, provider: ProviderId, writes: Vec<Write>) -> Result<Vec<WriteOutcome>, StoreError> {
-        let now = now_millis();
-        let now_text = format_instant(now);
         let mut tx = self.pool.begin().await?;
-        let mut outcomes = Vec::with_capacity(writes.len());
-        let mut pending: HashMap<i64, PendingIndex> = HashMap::new();
-        let mut cleared: Vec<i64> = Vec::new();
-        let mut versions: Vec<(i64, i64, Option<String>)> = Vec::new();
-        for write in writes {
-            match write {
-                Write::Put(write) => {
-                    let outcome = put(&mut tx, provider, &write, now, &now_text).await?;
-                    if let Some((rid, kind)) = outcome.1 {
-                        if kind == WriteKind::Updated {
-                            cleared.push(rid);
-                        }
-                        versions.push((rid, outcome.0.version_id, outcome.0.body.clone()));
-                        let write = *write;
-                        pending.insert(
-                            rid,
-                            PendingIndex {
-                                release: write.release,
-                                resource_type: write.resource_type,
-                                id: write.id,
-                                index: write.index,
-                                person_keys: write.person_keys,
-                            },
-                        );
+        let applied = apply(&mut tx, provider, writes, now_millis()).await?;
+        tx.commit().await?;
+        Ok(applied.into_iter().map(|(outcome, _)| outcome).collect())
+    }
+}
+
+/// Applies `writes` inside `tx`: each one's outcome, with the row it wrote a version of (none
+/// when nothing was written).
+pub(crate) async fn apply(
+    tx: &mut Transaction<'static, Any>,
+    provider: ProviderId,
+    writes: Vec<Write>,
+    now: i64,
+) -> Result<Vec<(WriteOutcome, Option<i64>)>, StoreError> {
+    let now_text = format_instant(now);
+    let mut outcomes = Vec::with_capacity(writes.len());
+    let mut pending: HashMap<i64, PendingIndex> = HashMap::new();
+    let mut cleared: Vec<i64> = Vec::new();
+    let mut versions: Vec<(i64, i64, Option<String>)> = Vec::new();
+    for write in writes {
+        match write {
+            Write::Put(write) => {
+                let outcome = put(tx, provider, &write, now, &now_text).await?;
+                let written = outcome.1.map(|(rid, _)| rid);
+                if let Some((rid, kind)) = outcome.1 {
+                    if kind == WriteKind::Updated {
+                        cleared.push(rid);
                     }
-                    outcomes.push(outcome.0);
+                    versions.push((rid, outcome.0.version_id, outcome.0.body.clone()));
+                    let write = *write;
+                    pending.insert(
+                        rid,
+                        PendingIndex {
+                            release: write.release,
+                            resource_type: write.resource_type,
+                            id: write.id,
+                            index: write.index,
+                            person_keys: write.person_keys,
+                        },
+                    );
                 }
-                Write::Delete { release, resource_type, id } => {
-                    let row = sqlx::query(
-                        "UPDATE resources SET deleted = 1, version_id = version_id + 1, last_updated = $1 \
-                         WHERE provider_id = $2 AND release = $3 AND resource_type = $4 AND id = $5 AND deleted = 0 \
-                         RETURNING rid, version_id",
-                    )
-                    .bind(now)
-                    .bind(provider.0)
-                    .bind(release.as_str().to_owned())
-                    .bind(resource_type.clone())
-                    .bind(id.clone())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    let outcome = match row {
-                        Some(row) => {
-                            let rid: i64 = row.try_get("rid")?;
-                            let version_id: i64 = row.try_get("version_id")?;
-                            cleared.push(rid);
-                            pending.remove(&rid);
-                            versions.push((rid, version_id, None));
-                            WriteOutcome {
-                                kind: WriteKind::Deleted,
-                                resource_type,
-                                id,
-                                version_id,
-                                last_updated: now,
-                                body: None,
-                            }
-                        }
-                        None => WriteOutcome {
+                outcomes.push((outcome.0, written));
+            }
+            Write::Delete { release, resource_type, id } => {
+                let row = sqlx::query(
+                    "UPDATE resources SET deleted = 1, version_id = version_id + 1, last_updated = $1 \
+                     WHERE provider_id = $2 AND release = $3 AND resource_type = $4 AND id = $5 AND deleted = 0 \
+                     RETURNING rid, version_id",
+                )
+                .bind(now)
+                .bind(provider.0)
+                .bind(release.as_str().to_owned())
+                .bind(resource_type.clone())
+                .bind(id.clone())
+                .fetch_optional(&mut **tx)
+                .await?;
+                let outcome = match row {
+                    Some(row) => {
+                        let rid: i64 = row.try_get("rid")?;
+                        let version_id: i64 = row.try_get("version_id")?;
+                        cleared.push(rid);
+                        pending.remove(&rid);
+                        versions.push((rid, version_id, None));
+                        let outcome = WriteOutcome {
+                            kind: WriteKind::Deleted,
+                            resource_type,
+                            id,
+                            version_id,
+                            last_updated: now,
+                            body: None,
+                        };
+                        (outcome, Some(rid))
+                    }
+                    None => {
+                        let outcome = WriteOutcome {
                             kind: WriteKind::NotFound,
                             resource_type,
                             id,
                             version_id: 0,
                             last_updated: now,
                             body: None,
-                        },
-                    };
-                    outcomes.push(outcome);
-                }
+                        };
+                        (outcome, None)
+                    }
+                };
+                outcomes.push(outcome);
             }
         }
-        clear_index(&mut tx, &cleared).await?;
-        // Fewer version rows per statement: each carries a whole body.
-        insert_rows(
-            &mut tx,
-            "resource_versions",
-            "rid, version_id, last_updated, body",
-            &versions,
-            ROWS_PER_INSERT / 4,
-            |sql, (rid, version_id, body)| {
-                sql.bind(*rid).push(", ").bind(*version_id).push(", ").bind(now).push(", ").bind(body.clone());
-            },
-        )
-        .await?;
-        insert_index(&mut tx, provider, &pending).await?;
-        tx.commit().await?;
-        Ok(outcomes)
     }
+    clear_index(tx, &cleared).await?;
+    // Fewer version rows per statement: each carries a whole body.
+    insert_rows(
+        tx,
+        "resource_versions",
+        "rid, version_id, last_updated, body",
+        &versions,
+        ROWS_PER_INSERT / 4,
+        |sql, (rid, version_id, body)| {
+            sql.bind(*rid).push(", ").bind(*version_id).push(", ").bind(now).push(", ").bind(body.clone());
+        },
+    )
+    .await?;
+    insert_index(tx, provider, &pending).await?;
+    Ok(outcomes)
 }
 
 /// Creates or updates one resource. Returns its outcome and, when a version was written, its rid.

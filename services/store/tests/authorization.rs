@@ -32,6 +32,7 @@ async fn consent_for(store: &Store, provider: &Provider, person: &str, scope: &s
         pseudonym: format!("pseudonym-{person}"),
         scope: scope.into(),
         expires_at: now + 1000 * HOUR,
+        sharing: false,
     };
     let code = NewCode {
         code_hash: code_hash.into(),

@@ -259,13 +259,22 @@ impl AuthorizationServer {
         let provider = self.store.provider(&flow.request.provider).await?.ok_or(SessionError::Missing)?;
         let code = secrets::new_secret()?;
         let now = now_millis();
+        let sharing = self.is_sharing(&flow.request.data_services);
+        // A share is done with the one access token its code gives: its consent lapses with
+        // that token (the code's lifetime, then the token's).
+        let lifetime = if sharing {
+            millis(self.config.code_lifetime_seconds) + millis(self.issuer.lifetime_seconds())
+        } else {
+            millis(self.config.refresh_lifetime_seconds)
+        };
         let consent = NewConsent {
             provider: provider.id,
             client_id: flow.request.client_id.clone(),
             person_key: person.person_key.clone(),
             pseudonym: person.pseudonym.clone(),
             scope: flow.request.scope(),
-            expires_at: now + millis(self.config.refresh_lifetime_seconds),
+            expires_at: now + lifetime,
+            sharing,
         };
         let new_code = NewCode {
             code_hash: secrets::stored_hash(&code),

@@ -171,11 +171,15 @@ async fn grant(server: &AuthorizationServer, client_id: &str, params: &Params) -
                     TokenError::ServerError
                 })?;
             }
-            issue(server, &consent, &consent.scope, refresh_token)
+            // A share (Delen) gets its one access token and no refresh token: MedMij gives refresh
+            // tokens to collecting. The one stored with the code is never given out, so it is
+            // never presented.
+            let sharing = consent.scope.parse::<Scope>().is_ok_and(|scope| server.is_sharing(&scope.data_services));
+            issue(server, &consent, &consent.scope, (!sharing).then_some(refresh_token))
         }
         Some("refresh_token") => {
             let (consent, scope, refresh_token) = refresh(server, client_id, params, now).await?;
-            issue(server, &consent, &scope, refresh_token)
+            issue(server, &consent, &scope, Some(refresh_token))
         }
         Some(_) => Err(TokenError::UnsupportedGrantType),
         None => Err(TokenError::InvalidRequest("grant_type is missing")),
@@ -417,7 +421,7 @@ fn issue(
     server: &AuthorizationServer,
     consent: &Consent,
     scope_text: &str,
-    refresh_token: String,
+    refresh_token: Option<String>,
 ) -> Result<HttpResponse, TokenError> {
     let scope: Scope = scope_text.parse().map_err(|_| TokenError::ServerError)?;
     let audience =
@@ -436,11 +440,14 @@ fn issue(
         TokenError::ServerError
     })?;
     tracing::info!(client = %consent.client_id, consent = consent.id, scope = %scope, "tokens issued");
-    Ok(no_store(HttpResponse::Ok()).json(json!({
+    let mut answer = json!({
         "access_token": issued.token,
         "token_type": "Bearer",
         "expires_in": issued.expires_in,
-        "refresh_token": refresh_token,
         "scope": scope.to_string(),
-    })))
+    });
+    if let Some(refresh_token) = refresh_token {
+        answer["refresh_token"] = json!(refresh_token);
+    }
+    Ok(no_store(HttpResponse::Ok()).json(answer))
 }

@@ -20,5 +20,6 @@ mod queries;
 mod query_cost;
 mod search;
 mod security;
+mod sharing;
 mod throttling;
 mod vitalsigns;

@@ -75,6 +75,7 @@ on_both_backends!(the_token_endpoint_authenticates_pgos_by_their_certificate, |d
             pseudonym: app.context.secret.pseudonym(e2e::ANNA),
             scope: format!("{}~48", e2e::PROVIDER),
             expires_at: now + 3_600_000,
+            sharing: false,
         };
         let code = NewCode {
             code_hash: stored_hash(code),
