@@ -121,6 +121,10 @@ pub struct RunArgs {
     /// The access-log endpoint.
     #[arg(long)]
     pub access_log_url: Option<String>,
+    /// The largest Bundle (bytes) the target takes from a PGO sharing data; the oversized-share
+    /// scenario sends just over it (not run without it).
+    #[arg(long)]
+    pub share_body_limit: Option<u64>,
     /// How long the target's authorization codes live (s).
     #[arg(long, default_value_t = 60)]
     pub code_lifetime: u64,
@@ -153,6 +157,13 @@ pub struct TestscriptArgs {
     /// instead, as SCRIPT=TARGET (repeatable); a script's other tokens are replaced by --token.
     #[arg(long = "token-map", value_parser = pair)]
     pub token_map: Vec<(String, String)>,
+    /// Let the TestScripts of DIR write to --base: their create, update/updateCreate,
+    /// batch/transaction and delete operations are sent to the target with its token (as reads
+    /// are), as the qualification scripts for receiving systems need. Without it those
+    /// operations are reported not run. It changes data on the target. A purge is never sent to
+    /// the target (only load scripts make it).
+    #[arg(long)]
+    pub allow_writes: bool,
     /// A folder of load scripts (TestScripts that write the test data, with their fixtures), run
     /// through --ingest before the TestScripts of DIR.
     #[arg(long, requires_all = ["ingest", "ingest_key"])]
@@ -177,6 +188,7 @@ impl TestscriptArgs {
     pub fn target(&self) -> anyhow::Result<crate::testscript::TestScriptTarget> {
         let mut target = crate::testscript::TestScriptTarget::new(&self.base, self.token.as_deref(), &self.headers)?;
         target.token_map = self.token_map.clone();
+        target.allow_writes = self.allow_writes;
         Ok(target)
     }
 
@@ -269,6 +281,7 @@ impl RunArgs {
             persons,
             data_services: self.data_services.clone(),
             auditor,
+            share_body_limit: self.share_body_limit,
             code_lifetime_seconds: self.code_lifetime,
             timeout_seconds: self.timeout,
             only: self.only.clone(),
@@ -365,11 +378,19 @@ mod tests {
         .unwrap();
         let Command::Testscript(args) = cli.command else { panic!("testscript") };
         assert_eq!(args.target().unwrap().token_map, [("93cde269".to_owned(), "real".to_owned())]);
+        assert!(!args.target().unwrap().allow_writes, "writes to the target are opted into");
         let load = args.load_target().unwrap().unwrap();
         assert_eq!(load.ingest, "https://x/ingest/umcx/{release}");
         assert!(
             Cli::try_parse_from(["pgo-conformance", "testscript", "d", "--base", "https://x", "--load", "l"]).is_err()
         );
+    }
+
+    #[test]
+    fn allow_writes_lets_the_testscripts_write_to_the_target() {
+        let args = ["pgo-conformance", "testscript", "receiving", "--base", "https://x/fhir", "--allow-writes"];
+        let Command::Testscript(args) = Cli::try_parse_from(args).unwrap().command else { panic!("testscript") };
+        assert!(args.target().unwrap().allow_writes);
     }
 
     #[test]

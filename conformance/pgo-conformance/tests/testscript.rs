@@ -2,7 +2,8 @@
 //! The TestScript runner against a stand-in FHIR server (BgZ 48 in STU3, Vaccinaties 63 in R4,
 //! small bundles written here): the example scripts of `conformance/testscripts` and scripts
 //! written for one behaviour, with exact counts of asserts passed, failed and not run, and
-//! faults in the stand-in that must fail exactly the assert that checks them.
+//! faults in the stand-in that must fail exactly the assert that checks them. `writes`: a
+//! receiving system's script writing to a stand-in that records what it receives.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use fhir_core::Release;
@@ -14,6 +15,10 @@ use pgo_conformance::testscript::{self, TestScriptTarget};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+// In a folder of its own, so Cargo does not take it for a test binary of its own.
+#[path = "testscript/writes.rs"]
+mod writes;
 
 const TOKEN: &str = "demo-patient-token";
 

@@ -154,7 +154,7 @@ fn parts(assert: &Assert, state: &State<'_>) -> Vec<Part> {
         parts.push(if request {
             Part::new(
                 "an expression on the request",
-                Err(Problem::NotRun("this runner sends no request bodies".into())),
+                Err(Problem::NotRun("expressions on the request are not supported".into())),
             )
         } else {
             super::expression_assert::part(assert, state)

@@ -13,12 +13,15 @@
 //! `compareToSourceExpression`, and the rules the published material runs (by name). The
 //! dialect the published scripts are written in is read (`stopTestOnFail`, a profile's `value`,
 //! the engine's extensions); what the runner cannot use is a warning on the script. Load scripts
-//! ([`LoadTarget`]) write their fixtures (`create`, `update`, `transaction`; `purge` as deletes);
-//! other scripts never write. Not run, with the reason: XPath/JSONPath (`path`,
+//! ([`LoadTarget`]) write their fixtures (`create`, `update`, `batch`/`transaction`, `delete`;
+//! `purge` as deletes). Other scripts write to the target (`create`, `update`,
+//! `batch`/`transaction`, `delete`, never `purge`) only when the run allows it
+//! ([`TestScriptTarget::allow_writes`], `--allow-writes`): the qualification scripts for receiving
+//! systems send their Bundles to the target. Not run, with the reason: XPath/JSONPath (`path`,
 //! `compareToSourcePath`), `validateProfileId` (counted on its own), `navigationLinks`, STU3
 //! `ruleset`, rules this runner does not know, FHIRPath the evaluator does not support, fixtures'
-//! `autocreate`/`autodelete`, and writes outside load scripts. Nothing unsupported is ever
-//! counted as passed.
+//! `autocreate`/`autodelete`, writes to the target without `--allow-writes`, and `purge` outside
+//! load scripts. Nothing unsupported is ever counted as passed.
 //!
 //! Code map: `load` (files, fixtures) with `release` (which FHIR release a script is) and
 //! `dialect` (what the published scripts write beyond their release), `model` (the TestScript
@@ -70,6 +73,9 @@ pub struct TestScriptTarget {
     pub headers: Vec<(String, String)>,
     /// Tokens the scripts name (without `Bearer `) and the target's tokens to send instead.
     pub token_map: Vec<(String, String)>,
+    /// Whether the scripts' writes (`create`, `update`, `batch`/`transaction`, `delete`) are made
+    /// against the target, with its credential; without it they are not run. `purge` never is.
+    pub allow_writes: bool,
 }
 
 // Written out so the token never reaches a log.
@@ -81,12 +87,14 @@ impl std::fmt::Debug for TestScriptTarget {
             .field("token", &self.token.as_ref().map(|_| "(set)"))
             .field("headers", &self.headers)
             .field("token_map", &self.token_map.iter().map(|_| "(set)").collect::<Vec<_>>())
+            .field("allow_writes", &self.allow_writes)
             .finish()
     }
 }
 
 impl TestScriptTarget {
-    /// A target at `base` (a trailing `/` is dropped), checked to be an http(s) URL.
+    /// A target at `base` (a trailing `/` is dropped), checked to be an http(s) URL; writes are
+    /// not allowed until [`TestScriptTarget::allow_writes`] is set.
     pub fn new(base: &str, token: Option<&str>, headers: &[(String, String)]) -> anyhow::Result<TestScriptTarget> {
         let parsed = url::Url::parse(base).with_context(|| format!("the FHIR base {base:?} is not a URL"))?;
         anyhow::ensure!(matches!(parsed.scheme(), "http" | "https"), "the FHIR base {base:?} is not an http(s) URL");
@@ -95,6 +103,7 @@ impl TestScriptTarget {
             token: token.map(str::to_owned),
             headers: headers.to_vec(),
             token_map: Vec::new(),
+            allow_writes: false,
         })
     }
 }

@@ -1,14 +1,16 @@
 //! Making an operation: the request (method, URL, `Accept`, the credential, fresh
-//! `MedMij-Request-ID` and `X-Correlation-ID`, the target's extra headers, then the script's
-//! `requestHeader`s, which win, and a fixture as the body of a write), sent through [`Http`] so
-//! it is recorded, and the response read as FHIR JSON (XML converted) for the asserts after it.
-//! Without `accept` the runner asks for JSON.
+//! `MedMij-Request-ID` and `X-Correlation-ID`, a write's `Content-Type`, the target's extra
+//! headers, then the script's `requestHeader`s as written, which win over all of these, and a
+//! fixture as the body of a write), sent through [`Http`] so it is recorded, and the response
+//! read as FHIR JSON (XML converted; an empty body is none, which content asserts fail on) for
+//! the asserts after it. Without `accept` the runner asks for JSON.
 //!
 //! The credential: a script's `Authorization` names a token of the server it was written for.
 //! Against the target it is replaced: by the target token it maps to (`--token-map`), else by
 //! the target's token (`--token`); without either it is sent as written. A load script's requests
-//! always carry the ingest key. Operations that change data are made only by load scripts
-//! (`writes`); in a test they are not run.
+//! always carry the ingest key. Operations that change data (`writes`) are made by load scripts,
+//! and against the target only when it allows writes (`--allow-writes`, with the same credential
+//! as reads); otherwise they are not run, naming the flag. `purge` is made by load scripts only.
 
 use super::model::Operation;
 use super::release;
@@ -23,7 +25,7 @@ use serde_json::Value;
 /// Where operations go, and with what credential.
 #[derive(Clone, Copy)]
 pub(crate) enum Endpoint<'t> {
-    /// The FHIR base under test: reads only.
+    /// The FHIR base under test: reads, and writes when it allows them.
     Target(&'t TestScriptTarget),
     /// Where load scripts write (the ingest base of the script's release), with the key.
     Load { base: &'t str, key: &'t str },
@@ -73,11 +75,14 @@ pub(crate) struct Made {
 pub(crate) async fn make(operation: &Operation, state: &mut State<'_>, endpoint: Endpoint<'_>, http: &Http) -> Made {
     let request_id = operation.request_id.as_deref();
     let response_id = operation.response_id.as_deref();
+    // A purge goes on to `writes::purge`, which says why it is made in load scripts only.
     let kind = request_url::kind(operation).and_then(|kind| match endpoint {
-        Endpoint::Target(_) if kind.writes() => Err(Problem::NotRun(format!(
-            "the {} operation changes data on the target: this runner writes only in load scripts (--load)",
-            operations_code(operation)
-        ))),
+        Endpoint::Target(target) if kind.writes() && kind != Kind::Purge && !target.allow_writes => {
+            Err(Problem::NotRun(format!(
+                "the {} operation changes data on the target: it is made only with --allow-writes",
+                operations_code(operation)
+            )))
+        }
         _ => Ok(kind),
     });
     let prepared = kind.and_then(|kind| {
@@ -162,14 +167,20 @@ fn request(
     }
     headers.push(("medmij-request-id".into(), uuid::Uuid::new_v4().to_string()));
     headers.push(("x-correlation-id".into(), uuid::Uuid::new_v4().to_string()));
-    let script_headers = operation
-        .request_header
-        .iter()
-        .map(|header| Ok((header.field.clone(), variables::substitute(&header.value, state)?)));
-    for header in endpoint.extra_headers().iter().cloned().map(Ok).chain(script_headers) {
-        let (name, value): (String, String) = header?;
+    for (name, value) in endpoint.extra_headers() {
         let name = name.to_ascii_lowercase();
         headers.retain(|(known, _)| *known != name);
+        headers.push((name, value.clone()));
+    }
+    // The script's own replace the others of their name; a field it repeats is sent each time.
+    let mut named: Vec<String> = Vec::new();
+    for header in &operation.request_header {
+        let name = header.field.to_ascii_lowercase();
+        let value = variables::substitute(&header.value, state)?;
+        if !named.contains(&name) {
+            headers.retain(|(known, _)| *known != name);
+            named.push(name.clone());
+        }
         headers.push((name, value));
     }
     let scripted = header_values(&headers, "authorization").into_iter().next();
@@ -239,6 +250,28 @@ pub(crate) fn shown_header((name, value): &(String, String)) -> (String, String)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mask::Masker;
+    use crate::testscript::load::Script;
+    use crate::testscript::model::TestScript;
+    use crate::testscript::release::Detected;
+    use serde_json::json;
+
+    fn script() -> Script {
+        let bundle = json!({"resourceType": "Bundle", "type": "batch", "entry": [{"resource": {"resourceType": "Patient", "id": "p1"}, "request": {"method": "POST", "url": "Patient"}}]});
+        let patient = json!({"resourceType": "Patient", "id": "p1", "gender": "female"});
+        Script {
+            fixtures: [("bundle".to_owned(), bundle), ("patient".to_owned(), patient)].into(),
+            ..Script::new("s", Detected { release: Release::R4, why: String::new() }, TestScript::default())
+        }
+    }
+
+    fn write(operation: serde_json::Value) -> Operation {
+        serde_json::from_value(operation).unwrap()
+    }
+
+    fn header<'r>(request: &'r Request, name: &str) -> Vec<&'r str> {
+        request.headers.iter().filter(|(field, _)| field == name).map(|(_, value)| value.as_str()).collect()
+    }
 
     fn target(token: Option<&str>, map: &[(&str, &str)]) -> TestScriptTarget {
         let map: Vec<(String, String)> = map.iter().map(|(from, to)| ((*from).into(), (*to).into())).collect();
@@ -257,5 +290,75 @@ mod tests {
         assert_eq!(Endpoint::Target(&bare).authorization(None), None);
         let load = Endpoint::Load { base: "http://x/ingest/p/stu3", key: "key" };
         assert_eq!(load.authorization(Some("Bearer 93cde269-ce35")), Some("Bearer key".into()));
+    }
+
+    #[test]
+    fn a_batch_carries_its_fixture_content_type_and_the_scripts_headers_which_win() {
+        let script = script();
+        let state = State::new(&script);
+        let mut receiving = target(Some("target-token"), &[]);
+        receiving.base = "http://t.example/fhir".into();
+        receiving.headers = vec![("Prefer".into(), "return=minimal".into()), ("X-Extra".into(), "kept".into())];
+        let batch = write(json!({
+            "type": {"code": "batch"}, "sourceId": "bundle", "contentType": "json",
+            "requestHeader": [
+                {"field": "Prefer", "value": "return=representation"},
+                {"field": "Authorization", "value": "Bearer 93cde269"},
+                {"field": "X-Twice", "value": "a"}, {"field": "x-twice", "value": "b"},
+            ],
+        }));
+        let (request, body) = request(&batch, Kind::Bundle, &state, Endpoint::Target(&receiving)).unwrap();
+        assert_eq!((request.method.as_str(), request.url.as_str()), ("POST", "http://t.example/fhir"));
+        assert_eq!(header(&request, "content-type"), ["application/fhir+json"]);
+        assert_eq!(header(&request, "prefer"), ["return=representation"], "the script's header wins");
+        assert_eq!(header(&request, "x-extra"), ["kept"]);
+        assert_eq!(header(&request, "x-twice"), ["a", "b"], "a field the script repeats is sent each time");
+        assert_eq!(header(&request, "authorization"), ["Bearer target-token"], "as reads are");
+        let sent: serde_json::Value = serde_json::from_slice(&body.unwrap()).unwrap();
+        assert_eq!(&sent, &script.fixtures["bundle"]);
+    }
+
+    #[test]
+    fn a_create_in_xml_is_written_from_its_fixture_and_a_scripts_content_type_wins() {
+        let script = script();
+        let state = State::new(&script);
+        let receiving = TestScriptTarget { base: "http://t.example/fhir".into(), ..TestScriptTarget::default() };
+        let create = write(
+            json!({"type": {"code": "create"}, "resource": "Patient", "sourceId": "patient", "contentType": "xml"}),
+        );
+        let (request, body) = request(&create, Kind::Create, &state, Endpoint::Target(&receiving)).unwrap();
+        assert_eq!(request.url, "http://t.example/fhir/Patient");
+        assert_eq!(header(&request, "content-type"), ["application/fhir+xml"]);
+        let xml = String::from_utf8(body.unwrap()).unwrap();
+        assert!(
+            xml.contains("<Patient xmlns=\"http://hl7.org/fhir\">") && xml.contains("<gender value=\"female\"/>"),
+            "{xml}"
+        );
+        let charset = write(json!({
+            "type": {"code": "create"}, "sourceId": "patient",
+            "requestHeader": [{"field": "Content-Type", "value": "application/fhir+json; charset=utf-8"}],
+        }));
+        let (json, _) = super::request(&charset, Kind::Create, &state, Endpoint::Target(&receiving)).unwrap();
+        assert_eq!(json.url, "http://t.example/fhir/Patient", "the fixture's type");
+        assert_eq!(header(&json, "content-type"), ["application/fhir+json; charset=utf-8"]);
+    }
+
+    #[tokio::test]
+    async fn a_write_to_a_target_that_does_not_allow_it_and_a_purge_are_not_run_and_not_sent() {
+        let script = script();
+        let http = Http::new(reqwest::Client::new(), Masker::default());
+        // Nothing listens on port 9 here: a request sent would be a failure (no answer), not "not run".
+        let mut receiving = TestScriptTarget { base: "http://127.0.0.1:9/fhir".into(), ..TestScriptTarget::default() };
+        let batch = write(json!({"type": {"code": "batch"}, "sourceId": "bundle", "responseId": "answer"}));
+        let mut state = State::new(&script);
+        let made = make(&batch, &mut state, Endpoint::Target(&receiving), &http).await;
+        assert!(made.exchanges.is_empty());
+        assert!(matches!(&made.problem, Some(Problem::NotRun(why)) if why.contains("--allow-writes")), "{made:?}");
+        assert!(matches!(state.source(Some("answer")), Err(Problem::NotRun(_))), "its asserts are not run");
+        receiving.allow_writes = true;
+        let purge = write(json!({"type": {"code": "purge"}, "params": "p1/$purge"}));
+        let made = make(&purge, &mut state, Endpoint::Target(&receiving), &http).await;
+        assert!(made.exchanges.is_empty());
+        assert!(matches!(&made.problem, Some(Problem::NotRun(why)) if why.contains("load scripts")), "{made:?}");
     }
 }

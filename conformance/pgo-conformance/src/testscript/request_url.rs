@@ -3,10 +3,11 @@
 //! target base or with the script's own base, the part of `TestScript.url` before
 //! `/TestScript/`, which is replaced by the target base); else from `targetId` (read, vread,
 //! history of that resource); else `[base]/[resource][params]`. Other absolute URLs are not asked:
-//! the bearer token would go to another server. Writes (which only load scripts make, see
-//! `writes`) are built the same way: `create` at `[base]/[resource]`, `update` at
-//! `[base]/[resource]/[id]` (from `params`, else the id of the fixture sent), `delete` from
-//! `targetId` or `params`, `batch`/`transaction` at the base.
+//! the bearer token would go to another server. Writes (load scripts', and the target's when the
+//! run allows them; see `writes`) are built the same way: `create` at `[base]/[resource]`,
+//! `update` at `[base]/[resource]/[id]` (from `params`, else the id of the fixture sent; the
+//! resource, when the operation names none, is the fixture's type), `delete` from `targetId` or
+//! `params`, `batch`/`transaction` at the base itself.
 
 use super::model::Operation;
 use super::state::{Problem, Source, State};
@@ -102,9 +103,9 @@ pub(crate) fn url(operation: &Operation, kind: Kind, state: &State<'_>, base: &s
         return Err(Problem::NotRun(format!("a {name} needs params or a targetId")));
     }
     let mut url = base.to_owned();
-    if let Some(resource) = &operation.resource {
+    if let Some(resource) = resource(operation, kind, state) {
         url.push('/');
-        url.push_str(resource);
+        url.push_str(&resource);
     }
     if let Some(params) = params.filter(|params| !params.is_empty()) {
         if !params.starts_with(['/', '?']) {
@@ -113,6 +114,19 @@ pub(crate) fn url(operation: &Operation, kind: Kind, state: &State<'_>, base: &s
         url.push_str(&params);
     }
     Ok(url)
+}
+
+/// The operation's `resource`; for a `create` or `update` without one, the type of the fixture
+/// it sends.
+fn resource(operation: &Operation, kind: Kind, state: &State<'_>) -> Option<String> {
+    if let Some(resource) = &operation.resource {
+        return Some(resource.clone());
+    }
+    if !matches!(kind, Kind::Create | Kind::Update) {
+        return None;
+    }
+    let fixture = state.source(Some(operation.source_id.as_deref()?)).and_then(Source::body).ok()?;
+    fixture["resourceType"].as_str().map(str::to_owned)
 }
 
 /// `[base]/[type]/[id]` (with `/_history[/vid]`) of the resource `target` names.
@@ -259,9 +273,15 @@ mod tests {
         assert_eq!(url(&with_params, Kind::Update, &state, BASE), Ok(format!("{BASE}/Patient/other")));
         let create = Operation { resource: Some("Patient".into()), ..operation("create") };
         assert_eq!(url(&create, Kind::Create, &state, BASE), Ok(format!("{BASE}/Patient")));
+        let untyped = Operation { source_id: Some("p".into()), ..operation("create") };
+        assert_eq!(url(&untyped, Kind::Create, &state, BASE), Ok(format!("{BASE}/Patient")), "the fixture's type");
+        let untyped = Operation { params: Some("/p2".into()), ..untyped };
+        assert_eq!(url(&untyped, Kind::Update, &state, BASE), Ok(format!("{BASE}/Patient/p2")));
         let delete = Operation { target_id: Some("p".into()), ..operation("delete") };
         assert_eq!(url(&delete, Kind::Delete, &state, BASE), Ok(format!("{BASE}/Patient/p1")));
         assert_eq!(url(&operation("transaction"), Kind::Bundle, &state, BASE), Ok(BASE.to_owned()));
+        let batch = Operation { resource: Some("Bundle".into()), source_id: Some("p".into()), ..operation("batch") };
+        assert_eq!(url(&batch, Kind::Bundle, &state, &format!("{BASE}/")), Ok(BASE.to_owned()), "the base itself");
     }
 
     #[test]

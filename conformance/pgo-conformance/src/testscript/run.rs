@@ -139,9 +139,10 @@ impl Runner<'_> {
             let mut collected = Collected::default();
             for fixture in script.definition.fixture.iter().filter(|fixture| fixture.autocreate) {
                 let what = format!("fixture {} is created on the target", fixture.id.as_deref().unwrap_or("?"));
-                collected
-                    .checks
-                    .push(Check::not_run(what, "autocreate needs the create operation, which this runner never makes"));
+                collected.checks.push(Check::not_run(
+                    what,
+                    "autocreate is not supported (a create operation in the setup is, with --allow-writes)",
+                ));
             }
             let actions = script.definition.setup.as_ref().map(|setup| setup.action.as_slice()).unwrap_or_default();
             self.actions(actions, &mut state, &mut collected).await;
@@ -183,9 +184,10 @@ impl Runner<'_> {
             let mut collected = Collected::default();
             for fixture in script.definition.fixture.iter().filter(|fixture| fixture.autodelete) {
                 let what = format!("fixture {} is deleted from the target", fixture.id.as_deref().unwrap_or("?"));
-                collected
-                    .checks
-                    .push(Check::not_run(what, "autodelete needs the delete operation, which this runner never makes"));
+                collected.checks.push(Check::not_run(
+                    what,
+                    "autodelete is not supported (a delete operation in the teardown is, with --allow-writes)",
+                ));
             }
             let actions =
                 script.definition.teardown.as_ref().map(|teardown| teardown.action.as_slice()).unwrap_or_default();

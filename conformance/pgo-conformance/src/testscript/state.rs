@@ -57,7 +57,8 @@ impl<'s> Source<'s> {
             Source::Fixture(value) => Ok(value),
             Source::Response(response) => match &response.body {
                 Ok(Some(body)) => Ok(body),
-                Ok(None) => Err(Problem::Failed("the response has no body".into())),
+                // A write answered with `Prefer: return=minimal` (201, no body), for one.
+                Ok(None) => Err(Problem::Failed(format!("the response ({}) has no body", response.status))),
                 Err(why) => Err(Problem::Failed(format!("the response body is {why}"))),
             },
         }

@@ -1,10 +1,13 @@
-//! The writes of load scripts, which set up the qualification data on the target the way the
-//! published load scripts do (`_LoadResources`): a fixture sent as the body of `create`,
-//! `update`/`updateCreate` or `batch`/`transaction`, in the format the operation's `contentType`
-//! names (JSON, or XML written from it); and the engine's `purge`.
+//! Writes: a fixture sent as the body of `create`, `update`/`updateCreate` or
+//! `batch`/`transaction`, in the format the operation's `contentType` names (JSON, or XML written
+//! from it); and the engine's `purge`. Load scripts write to set up the qualification data the
+//! way the published load scripts do (`_LoadResources`); the qualification scripts for receiving
+//! systems write to the target under test (their Bundles are what is tested), which is done only
+//! when the run allows writes (`--allow-writes`, see `operations`).
 //!
 //! `purge` (`Patient/[id]/$purge` in the published scripts: empty that patient's record) has no
-//! counterpart in FHIR. Here it deletes, newest first, every resource the load script itself
+//! counterpart in FHIR, so it is never sent to the target under test, whatever the run allows:
+//! only load scripts make it. There it deletes, newest first, every resource the load script itself
 //! loads (the fixtures its `create`/`update` operations send, by type and id), once per script; a
 //! resource that is not there counts as deleted. So a load script can be run again and again; what
 //! the target holds besides the script's data is left alone. Its response, for the asserts after
@@ -56,7 +59,9 @@ fn loaded(actions: &[Action], state: &State<'_>, into: &mut Vec<(String, String)
 /// `purge`: deletes what the script loads, newest first, once.
 pub(crate) async fn purge(operation: &Operation, state: &mut State<'_>, endpoint: Endpoint<'_>, http: &Http) -> Made {
     let Endpoint::Load { base, key } = endpoint else {
-        let problem = Problem::NotRun("purge changes data on the target: only load scripts make it".into());
+        let why = "purge has no counterpart on a FHIR server: it is made only in load scripts (--load), \
+                   not against the target, even with --allow-writes";
+        let problem = Problem::NotRun(why.into());
         state.record(None, Err(Problem::NotRun("the operation before it was not made".into())), None, None);
         return Made { exchanges: Vec::new(), problem: Some(problem) };
     };
