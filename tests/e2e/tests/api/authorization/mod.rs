@@ -7,6 +7,7 @@ mod forged;
 mod mtls;
 mod refusals;
 mod revocation;
+mod sharing;
 
 use serde_json::Value;
 
