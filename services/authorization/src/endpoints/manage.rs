@@ -222,7 +222,14 @@ impl AuthorizationServer {
         lang: Lang,
     ) -> Vec<ManagedConsent> {
         let mut lines: Vec<(i64, i64, ManagedConsent)> = Vec::new();
-        for consent in consents {
+        // A share's confirmation is not a lasting consent: it ends with its one access token, and
+        // the history below says what was shared.
+        let lasting = consents.iter().filter(|consent| {
+            let ids: Vec<String> =
+                consent.scope.split(' ').filter_map(|item| item.split_once('~')).map(|(_, id)| id.to_owned()).collect();
+            !self.is_sharing(&ids)
+        });
+        for consent in lasting {
             let services: Vec<String> = consent
                 .scope
                 .split(' ')
@@ -286,15 +293,22 @@ impl AuthorizationServer {
     ) -> Result<Vec<Collection>, store::StoreError> {
         let entries = self.store.access_log_of(pseudonym, REQUESTS_READ).await?;
         // Oldest first within each PGO, provider and data service.
-        let mut by_source: std::collections::BTreeMap<(String, String, String), Vec<store::AccessEntry>> =
+        // Collections and shares apart: a share is told as what the app sent.
+        type Source = (String, String, String, bool);
+        let mut by_source: std::collections::BTreeMap<Source, Vec<store::AccessEntry>> =
             std::collections::BTreeMap::new();
         for entry in entries.into_iter().rev().filter(|entry| entry.outcome == store::AccessOutcome::Success) {
-            let key = (entry.client_id.clone().unwrap_or_default(), entry.provider.clone(), entry.data_service.clone());
+            let key = (
+                entry.client_id.clone().unwrap_or_default(),
+                entry.provider.clone(),
+                entry.data_service.clone(),
+                entry.interaction.shares(),
+            );
             by_source.entry(key).or_default().push(entry);
         }
         let mut providers: std::collections::HashMap<String, String> = std::collections::HashMap::new();
         let mut found: Vec<(i64, Collection)> = Vec::new();
-        for ((client_id, provider, data_service), entries) in by_source {
+        for ((client_id, provider, data_service, shared), entries) in by_source {
             if !providers.contains_key(&provider) {
                 let name = self.store.provider(&provider).await?.map(|found| found.display_name);
                 providers.insert(provider.clone(), name.unwrap_or_else(|| provider.clone()));
@@ -331,6 +345,7 @@ impl AuthorizationServer {
                         service: self.service_name(directory, &data_service),
                         items: returned.len(),
                         kinds,
+                        shared,
                     },
                 ));
             }

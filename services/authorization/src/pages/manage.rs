@@ -49,6 +49,8 @@ pub struct Collection {
     pub items: usize,
     /// Of which kinds, by the names a person knows, with how many of each.
     pub kinds: Vec<(String, usize)>,
+    /// Whether the app sent these to the provider (Delen) rather than collected them.
+    pub shared: bool,
 }
 
 fn switch(lang: Lang) -> String {
@@ -127,9 +129,15 @@ pub fn manage_page(
                             details {
                                 summary {
                                     strong { (collection.started) } br;
-                                    (collection.organisation) " " (texts.history_collected) " "
-                                    (plain_words::items(collection.items, lang)) " " (texts.history_of) " "
-                                    (collection.service) " " (texts.history_from) " " (collection.provider)
+                                    @if collection.shared {
+                                        (collection.organisation) " " (texts.history_shared) " "
+                                        (plain_words::items(collection.items, lang)) " " (texts.history_shared_of) " "
+                                        (collection.service) " " (texts.history_shared_with) " " (collection.provider)
+                                    } @else {
+                                        (collection.organisation) " " (texts.history_collected) " "
+                                        (plain_words::items(collection.items, lang)) " " (texts.history_of) " "
+                                        (collection.service) " " (texts.history_from) " " (collection.provider)
+                                    }
                                 }
                                 p { (texts.history_detail) }
                                 ul {

@@ -47,6 +47,9 @@ pub struct Texts {
     pub history_of: &'static str,
     pub history_from: &'static str,
     pub history_detail: &'static str,
+    pub history_shared: &'static str,
+    pub history_shared_of: &'static str,
+    pub history_shared_with: &'static str,
     pub consent_manage_before: &'static str,
 }
 
@@ -90,6 +93,9 @@ static NL: Texts = Texts {
     history_of: "op uit",
     history_from: "bij",
     history_detail: "Welke gegevens:",
+    history_shared: "deelde",
+    history_shared_of: "van",
+    history_shared_with: "met",
     consent_manage_before: "U kunt haar altijd intrekken op de pagina",
     logout_button: "Uitloggen",
 };
@@ -134,6 +140,9 @@ static EN: Texts = Texts {
     history_of: "of",
     history_from: "from",
     history_detail: "Which data:",
+    history_shared: "shared",
+    history_shared_of: "of",
+    history_shared_with: "with",
     consent_manage_before: "You can revoke it at any time on the page",
     logout_button: "Log out",
 };

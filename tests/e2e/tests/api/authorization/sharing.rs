@@ -4,6 +4,7 @@
 //! without merging into it either way. The PGO is the one the test lists allow 52.
 
 use super::BSNS;
+use super::flow::manage_login;
 use e2e::pgo::{Browser, OTHER_PGO as PGO, Person, PgoServer, VERIFIER, authorize_url, challenge, param, request};
 use e2e::{ANNA, TestApp};
 use serde_json::{Value, json};
@@ -102,6 +103,15 @@ on_both_backends!(a_share_is_confirmed_once_and_stands_beside_the_collecting_con
         .collect();
     assert_eq!(ours.len(), 2, "{ours:?}");
     assert!(ours.contains(&collecting.as_str()) && ours.contains(&sharing.as_str()), "{ours:?}");
+
+    // The person's page: one lasting consent at Vitaal (the share's is not one), and the history
+    // telling the share as what the app sent.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (_, to_login, _) = browser.post(&format!("{}/oauth/consents/login", app.address), &[("lang", "nl")]).await;
+    let list = manage_login(&browser, &to_login.expect("to the OpenID Provider"), ANNA).await;
+    let (consents, history) = list.split_once("Wie heeft uw gegevens opgehaald").expect("the history");
+    assert_eq!(consents.matches("id=\"revoke-").count(), 1, "{consents}");
+    assert!(history.contains("deelde") && history.contains("met Vitaal"), "{history}");
 
     browser.assert_no_bsn(&BSNS);
     pgo.assert_no_bsn(&BSNS);
