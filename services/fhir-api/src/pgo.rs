@@ -161,7 +161,7 @@ pub(crate) async fn read(context: &Context<'_>, state: &ApiState, id: &str) -> R
     let returned = vec![format!("{}/{}", resource.resource_type, resource.id)];
     if let Some(accept) = &context.document {
         return Ok(Answer {
-            response: crate::binary::document_response(&resource.body, accept)?,
+            response: crate::binary::document_response(resource.body, accept)?,
             returned,
             metered: true,
         });
@@ -171,7 +171,8 @@ pub(crate) async fn read(context: &Context<'_>, state: &ApiState, id: &str) -> R
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::ETAG, format!("W/\"{}\"", resource.version_id)))
         .insert_header((header::LAST_MODIFIED, http_date(resource.last_updated)));
-    let response = render::resource_response(&mut response, context.format, endpoint.service.release, &resource.body);
+    let response =
+        render::owned_resource_response(&mut response, context.format, endpoint.service.release, resource.body);
     Ok(Answer { response, returned, metered: true })
 }
 

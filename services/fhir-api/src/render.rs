@@ -38,9 +38,20 @@ pub fn resource_response(
     release: Release,
     json: &str,
 ) -> HttpResponse {
+    owned_resource_response(builder, format, release, json.to_owned())
+}
+
+/// As [`resource_response`], taking the JSON text: in JSON it is sent as it is, not copied (a
+/// stored Binary may be many megabytes).
+pub fn owned_resource_response(
+    builder: &mut HttpResponseBuilder,
+    format: Format,
+    release: Release,
+    json: String,
+) -> HttpResponse {
     let body = match format {
-        Format::Json => json.to_owned(),
-        Format::Xml => match json_to_xml(release, json) {
+        Format::Json => json,
+        Format::Xml => match json_to_xml(release, &json) {
             Ok(xml) => xml,
             Err(error) => {
                 // Stored resources were written as XML once at ingest, so this is a defect.
