@@ -421,7 +421,26 @@ on_both_backends!(a_transaction_of_documents_is_stored_whole_or_not_at_all, |dat
         assert_eq!(raw.bytes().await.unwrap().as_ref(), PDF);
         assert_eq!(app.get(&format!("{base}/{binary}"), &kees).await.status(), 404, "another person's document");
     }
-    let log = access_log(&app, 2).await;
+    // The same documents sent in XML, as the qualification sends them: answered in XML.
+    let xml = fhir_xml::to_xml(Release::Stu3, &documents(), fhir_xml::UnknownMembers::Refuse).expect("XML");
+    let response = app
+        .client
+        .post(&base)
+        .bearer_auth(&lotte)
+        .header("Content-Type", "application/fhir+xml")
+        .header("Prefer", "return=minimal")
+        .body(xml)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/fhir+xml"));
+    let answered = response.text().await.expect("text");
+    assert_eq!(answered.matches("<status value=\"201 Created\"/>").count(), 5, "{answered}");
+    assert!(!answered.contains("<resource>"), "return=minimal: {answered}");
+    assert_eq!(app.get_json(&format!("{base}/DocumentReference?status=current"), &lotte).await["total"], 4);
+
+    let log = access_log(&app, 3).await;
     assert!(log.iter().any(|entry| entry.interaction == Interaction::Transaction && entry.status == 200));
     assert!(log.iter().any(|entry| entry.interaction == Interaction::Transaction && entry.status == 422));
 });
