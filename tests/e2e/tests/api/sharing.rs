@@ -444,3 +444,78 @@ on_both_backends!(a_transaction_of_documents_is_stored_whole_or_not_at_all, |dat
     assert!(log.iter().any(|entry| entry.interaction == Interaction::Transaction && entry.status == 200));
     assert!(log.iter().any(|entry| entry.interaction == Interaction::Transaction && entry.status == 422));
 });
+
+/// The published zib2017 examples, when the corpus is beside the project (else skipped, unless
+/// `PGO_EXCHANGE_REQUIRE_CORPUS` is set).
+fn published_examples() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/stu3-zib2017-package/examples");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(std::env::var_os("PGO_EXCHANGE_REQUIRE_CORPUS").is_none(), "the corpus is not at {}", dir.display());
+    eprintln!("skipped: the published examples are not at {}", dir.display());
+    None
+}
+
+on_both_backends!(the_published_document_examples_are_shared_as_one_transaction, |database| {
+    let Some(dir) = published_examples() else { return };
+    let app = TestApp::start(database).await;
+    vitaal(&app, &["48", "51", "52"]).await;
+    let lotte = app.token(PROVIDER, LOTTE_BSN, &["51"]);
+    let read = |name: &str| {
+        let xml = std::fs::read(dir.join(name)).expect("a published example");
+        fhir_xml::from_xml_noting_order(Release::Stu3, &xml, fhir_xml::ReadLimits::default()).expect("FHIR XML").0
+    };
+    // The examples name their Patient `Patient/nl-core-patient-02`, each other by `Type/id`.
+    let patient = json!({"fullUrl": "urn:uuid:0d1e0000-0000-4000-8000-0000000000aa",
+        "resource": {"resourceType": "Patient", "id": "nl-core-patient-02"}, "request": {"method": "POST", "url": "Patient"}});
+    let mut entries = vec![patient];
+    for name in [
+        "pdfa-DocumentManifest-01.xml",
+        "pdfa-DocumentReference-01.xml",
+        "pdfa-DocumentReference-02.xml",
+        "pdfa-Binary-01.xml",
+        "pdfa-Binary-02.xml",
+    ] {
+        let resource = read(name);
+        let kind = resource["resourceType"].as_str().expect("type").to_owned();
+        entries.push(
+            json!({"fullUrl": format!("http://example.org/fhir/{kind}/{}", resource["id"].as_str().expect("id")),
+            "resource": resource, "request": {"method": "POST", "url": kind}}),
+        );
+    }
+    let (status, answered) = answer(share(&app, "51", &lotte, &bundle("transaction", entries), &[]).await).await;
+    let shown: String = answered.to_string().chars().take(600).collect();
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(statuses(&answered)[1..], ["201 Created"; 5]);
+    let base = app.base(PROVIDER, "51");
+    // The published manifest is superseded; its references are current.
+    let manifests = app.get_json(&format!("{base}/DocumentManifest?status=superseded"), &lotte).await;
+    assert_eq!(manifests["total"], 1);
+    let listed: Vec<String> = manifests["entry"][0]["resource"]["content"]
+        .as_array()
+        .expect("content")
+        .iter()
+        .filter_map(|content| content["pReference"]["reference"].as_str().map(str::to_owned))
+        .collect();
+    let references = app.get_json(&format!("{base}/DocumentReference?status=current"), &lotte).await;
+    let found = e2e::entry_ids(&references);
+    assert_eq!(found.len(), 2);
+    assert!(
+        listed.iter().all(|reference| found.contains(reference)),
+        "the manifest lists the stored references: {listed:?}"
+    );
+    for entry in references["entry"].as_array().expect("entries") {
+        let binary = entry["resource"]["content"][0]["attachment"]["url"].as_str().expect("url").to_owned();
+        let raw = app
+            .client
+            .get(format!("{base}/{binary}"))
+            .bearer_auth(&lotte)
+            .header("Accept", "application/pdf")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raw.status(), 200, "{binary}");
+        assert!(raw.bytes().await.unwrap().starts_with(b"%PDF"), "{binary} is a PDF");
+    }
+});
