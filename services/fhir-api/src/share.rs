@@ -5,7 +5,8 @@
 //! `Prefer: return=` (FHIR §3.1.0.4) applies to each entry: `representation` (the default) gives
 //! each stored resource as stored, `minimal` none, `OperationOutcome` an outcome per entry. The
 //! Bundle's Patient is answered with the location of the person's Patient, never its content (a
-//! Patient carries the BSN, which no answer to a PGO holds).
+//! Patient carries the BSN, which no answer to a PGO holds); a stored resource is answered as a
+//! PGO receives it, without a BSN (even one the PGO sent).
 
 use crate::body;
 use crate::error::ApiError;
@@ -113,7 +114,9 @@ fn stored_entry(outcome: &WriteOutcome, warnings: &[Issue], preference: Return) 
     match preference {
         Return::Representation => {
             if let Some(resource) = outcome.body.as_deref().and_then(|body| serde_json::from_str::<Value>(body).ok()) {
-                entry.insert("resource".into(), resource);
+                // As a PGO receives any resource: without a BSN, even one it sent itself.
+                let served = ingest::served::without_bsn(&resource, None).unwrap_or(resource);
+                entry.insert("resource".into(), served);
             }
             if !warnings.is_empty() {
                 response.insert("outcome".into(), OperationOutcome { issues: warnings.to_vec() }.to_json());

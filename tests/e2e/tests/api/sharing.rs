@@ -154,9 +154,13 @@ on_both_backends!(a_pgo_shares_measurements_and_the_provider_and_the_person_see_
     vitaal(&app, &["48", "52"]).await;
     let lotte = app.token(PROVIDER, LOTTE_BSN, &["52"]);
     let kees = app.token(PROVIDER, KEES_BSN, &["52"]);
+    // The PGO names the person by BSN in one measurement too: stored as sent, never answered.
+    let mut by_bsn = weight("2026-11-30", 71.2);
+    by_bsn["resource"]["subject"] = json!({"reference": PATIENT_OID,
+        "identifier": {"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": LOTTE_BSN}});
     let shared = bundle(
         "batch",
-        vec![patient_entry(), weight("2026-11-30", 71.2), weight("2026-12-01", 71.0), heart_rate("2026-12-01", 64)],
+        vec![patient_entry(), by_bsn, weight("2026-12-01", 71.0), heart_rate("2026-12-01", 64)],
     );
     let request_id = "5ba1c0de-0000-4000-8000-000000000001";
     let response = share(&app, "52", &lotte, &shared, &[("MedMij-Request-ID", request_id)]).await;
