@@ -121,6 +121,10 @@ pub struct RunArgs {
     /// The access-log endpoint.
     #[arg(long)]
     pub access_log_url: Option<String>,
+    /// Let the share scenarios (Delen) POST Bundles to the target: they store the test person's
+    /// measurements and a document in the provider's records. Without it they are not run.
+    #[arg(long)]
+    pub allow_writes: bool,
     /// The largest Bundle (bytes) the target takes from a PGO sharing data; the oversized-share
     /// scenario sends just over it (not run without it).
     #[arg(long)]
@@ -281,6 +285,7 @@ impl RunArgs {
             persons,
             data_services: self.data_services.clone(),
             auditor,
+            allow_writes: self.allow_writes,
             share_body_limit: self.share_body_limit,
             code_lifetime_seconds: self.code_lifetime,
             timeout_seconds: self.timeout,

@@ -150,6 +150,12 @@ pub struct Config {
     pub data_services: Vec<String>,
     /// An auditor, when the target offers usage reports.
     pub auditor: Option<Auditor>,
+    /// Whether the run may write to the target: the share scenarios (Delen) store the test
+    /// person's data in the provider's records, and are not run without it.
+    pub allow_writes: bool,
+    /// The largest Bundle (bytes) the target takes from a PGO sharing data (Delen); the oversized
+    /// share scenario sends just over it, and is not run without it.
+    pub share_body_limit: Option<u64>,
     /// How long the target's codes live (s); the expiry scenario waits a little longer.
     pub code_lifetime_seconds: u64,
     /// Time allowed for one answer (s).

@@ -183,8 +183,17 @@ impl Session {
     /// A fresh code for `patient` (scope: the tested data services): the request and what came
     /// back to the redirect URI, which must hold a code.
     pub async fn code(&self, probe: &Probe, patient: Patient) -> Result<(AuthorizationRequest, String), Stop> {
-        let request =
-            AuthorizationRequest::new(&self.config.pgo.client_id, &self.config.pgo.redirect_uri, &self.scope());
+        self.code_for(probe, patient, &self.scope()).await
+    }
+
+    /// A fresh code for `patient` with `scope`: the request and the code.
+    pub async fn code_for(
+        &self,
+        probe: &Probe,
+        patient: Patient,
+        scope: &str,
+    ) -> Result<(AuthorizationRequest, String), Stop> {
+        let request = AuthorizationRequest::new(&self.config.pgo.client_id, &self.config.pgo.redirect_uri, scope);
         let answers = self.answers(patient, None, &[])?;
         match self.walk(probe, &request, &answers).await? {
             Reached::Redirect(url) => {
@@ -260,6 +269,32 @@ impl Session {
             .ok_or_else(|| Stop::Failed(format!("the token endpoint answered {}: {}", answer.status, answer.text())))?;
         tokens.insert(patient, got.clone());
         Ok(got)
+    }
+
+    /// `patient`'s access token for exactly `data_services` at the provider, through a fresh
+    /// flow (never the run's shared tokens: a share needs a token for its data service alone),
+    /// with the token endpoint's whole answer; given beforehand (no answer seen) for one data
+    /// service when the suite does not log in itself.
+    pub async fn fresh_tokens(
+        &self,
+        probe: &Probe,
+        patient: Patient,
+        data_services: &[&str],
+    ) -> Result<(Tokens, Option<serde_json::Value>), Stop> {
+        if let Persons::Tokens { .. } = &self.config.persons {
+            return match data_services {
+                [data_service] => Ok((self.tokens(probe, patient, data_service).await?, None)),
+                _ => Err(Stop::NotRun(format!(
+                    "needs the suite to log in for a token of {} (pre-issued tokens were given)",
+                    self.scope_of(data_services)
+                ))),
+            };
+        }
+        let (request, code) = self.code_for(probe, patient, &self.scope_of(data_services)).await?;
+        let answer = self.exchange(probe, &request, &code).await?;
+        let tokens = pgo::tokens_of(&answer)
+            .ok_or_else(|| Stop::Failed(format!("the token endpoint answered {}: {}", answer.status, answer.text())))?;
+        Ok((tokens, answer.json()))
     }
 }
 

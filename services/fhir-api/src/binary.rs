@@ -130,7 +130,7 @@ mod tests {
             response.headers().get(header::CONTENT_DISPOSITION).map(|value| value.as_bytes()),
             Some(&b"attachment"[..])
         );
-        let body = actix_web::body::to_bytes(response.into_body()).await.ok().expect("a body");
+        let body = actix_web::body::to_bytes(response.into_body()).await.unwrap_or_else(|_| panic!("a body"));
         assert_eq!(body.as_ref(), b"%PDF-1.4");
         assert!(matches!(document_response(json.to_owned(), "image/png"), Err(ApiError::NotAcceptable(_))));
     }
@@ -142,7 +142,7 @@ mod tests {
         let json = format!(r#"{{"resourceType":"Binary","contentType":"application/pdf","content":"{encoded}"}}"#);
         let response = document_response(json, "application/pdf").expect("served");
         assert_eq!(decoded_length(encoded.as_bytes()), document.len() as u64);
-        let body = actix_web::body::to_bytes(response.into_body()).await.ok().expect("a body");
+        let body = actix_web::body::to_bytes(response.into_body()).await.unwrap_or_else(|_| panic!("a body"));
         assert_eq!(body.as_ref(), document.as_slice());
         for tail in ["", "=", "=="] {
             let short = base64::engine::general_purpose::STANDARD.encode(&document[..document.len() - tail.len()]);

@@ -199,10 +199,14 @@ impl Ingestor {
                 if !outcome.issues.is_empty() {
                     return Err(IngestError::Rejected(Rejection { kind: worst, outcome, awaits_patient: false }));
                 }
-                let (order, (puts, warnings)): (Vec<usize>, (Vec<Write>, Vec<Vec<Issue>>)) =
-                    writes.into_iter().map(|(index, write, warnings)| (index, (write, warnings))).unzip();
+                let mut puts = Vec::with_capacity(writes.len());
+                let mut placed = Vec::with_capacity(writes.len());
+                for (index, write, warnings) in writes {
+                    puts.push(write);
+                    placed.push((index, warnings));
+                }
                 let outcomes = store.share(request.provider.id, request.sharing, puts).await?;
-                for ((index, outcome), warnings) in order.into_iter().zip(outcomes).zip(warnings) {
+                for ((index, warnings), outcome) in placed.into_iter().zip(outcomes) {
                     results[index] = Some(SharedEntry::Stored { outcome, warnings });
                 }
             }

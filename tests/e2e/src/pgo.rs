@@ -39,7 +39,7 @@ pub fn client_list(volgnummer: u64) -> String {
     let list = OAuthClientList {
         header: ListHeader { tijdstempel: "2026-11-01T10:00:00Z".into(), volgnummer },
         clients: vec![
-            client(PGO, "Voorbeeld PGO B.V.", Some(vec!["48", "63"])),
+            client(PGO, "Voorbeeld PGO B.V.", Some(vec!["48", "51", "52", "63"])),
             client(OTHER_PGO, "Andere PGO B.V.", Some(vec!["48", "49", "51", "52", "63"])),
             client(LIMITED_PGO, "Beperkte PGO B.V.", Some(vec!["63"])),
             client(demo::pgo_client::HOSTNAME, demo::pgo_client::ORGANISATION, Some(vec!["48", "63"])),

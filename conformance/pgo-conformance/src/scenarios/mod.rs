@@ -8,6 +8,7 @@ pub mod metering;
 pub mod resource_server;
 pub mod retrieval;
 pub mod revocation;
+pub mod share;
 pub mod token;
 
 use crate::scenario::Scenario;
@@ -23,6 +24,7 @@ pub fn suite(session: &Arc<Session>) -> Vec<Scenario> {
     list.extend(limits::scenarios(session));
     list.extend(metering::scenarios(session));
     list.extend(revocation::scenarios(session));
+    list.extend(share::scenarios(session));
     // The token group ends with code-expired, which waits.
     list.extend(token::scenarios(session));
     list

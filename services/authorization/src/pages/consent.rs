@@ -51,15 +51,20 @@ fn decision_form(csrf: &str, buttons: Markup) -> Markup {
     }
 }
 
-/// The landing page: the PGO, the provider, the data; log in or cancel.
+/// The landing page: the PGO, the provider, the data (to collect, or to share); log in or cancel.
 pub fn landing_page(request: &ConsentPage<'_>) -> Markup {
     let texts = request.lang.texts();
+    let (title, intro) = if request.sharing {
+        (texts.landing_share_title, texts.landing_share_intro)
+    } else {
+        (texts.landing_title, texts.landing_intro)
+    };
     page(
         request.lang,
-        texts.landing_title,
+        title,
         Some(&switch(request)),
         html! {
-            p { (who(request)) " " (texts.landing_intro) " " strong { (request.provider) } "." }
+            p { (who(request)) " " (intro) " " strong { (request.provider) } "." }
             p { (texts.landing_services) }
             (services(request))
             div.actions {
@@ -148,6 +153,17 @@ mod tests {
         let share = consent_page(&request(Lang::Nl, true)).into_string();
         assert!(share.contains("Gegevens delen bevestigen") && share.contains("Ja, delen"));
         assert!(!share.contains("zes maanden"), "a share is one act, not an ongoing consent");
+    }
+
+    #[test]
+    fn the_landing_page_says_whether_the_app_collects_or_shares() {
+        let collect = landing_page(&request(Lang::Nl, false)).into_string();
+        assert!(collect.contains("wil uw gegevens ophalen bij") && !collect.contains("delen met"));
+        let share = landing_page(&request(Lang::Nl, true)).into_string();
+        assert!(share.contains("Een app wil uw gegevens delen") && share.contains("wil uw gegevens delen met"));
+        assert!(!share.contains("ophalen"), "{share}");
+        let english = landing_page(&request(Lang::En, true)).into_string();
+        assert!(english.contains("wants to share your data with"));
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The MedMij authorization flow in a real (headless) Chromium: the person clicks through the demo
-//! PGO, the service's landing and consent pages, the DigiD simulator and the consent-management
-//! page, each test on SQLite and on PostgreSQL. What a real browser adds over the reqwest tests:
-//! cookies kept or dropped by its own rules (SameSite, Secure, Path), the pages' Content Security
-//! Policy, `Origin` and `Referer` as a browser sends them, forms as a browser submits them.
+//! PGO, the service's landing and consent pages (and a share's confirmation page), the DigiD
+//! simulator and the consent-management page, each test on SQLite and on PostgreSQL. What a real
+//! browser adds over the reqwest tests: cookies kept or dropped by its own rules (SameSite, Secure,
+//! Path), the pages' Content Security Policy, `Origin` and `Referer` as a browser sends them, forms
+//! as a browser submits them.
 //!
 //! Without Chromium the tests pass after printing `skipped`; CI sets
 //! `PGO_EXCHANGE_REQUIRE_BROWSER=1` so that they fail instead. Screenshots go to
@@ -17,6 +18,7 @@ mod flow;
 mod language;
 mod person;
 mod refusal;
+mod sharing;
 mod steps;
 
 /// Every BSN of the demo records: none may appear on a page of the service or the demo PGO.

@@ -82,6 +82,14 @@ impl Person {
         self.browser.text_of(id).await
     }
 
+    /// The page's heading (`main h1`) and its document title.
+    pub(crate) async fn heading_and_title(&self) -> (String, String) {
+        let client = self.browser.client();
+        let heading = client.find(Locator::Css("main h1")).await.expect("a heading");
+        let heading = heading.text().await.expect("the heading's text");
+        (heading, client.title().await.expect("the document title"))
+    }
+
     /// Whether the page has an element with this `id`.
     pub(crate) async fn has(&self, id: &str) -> bool {
         self.browser.client().find(Locator::Id(id)).await.is_ok()

@@ -16,10 +16,10 @@ use pgo_conformance::scenario::Quiet;
 use proxy::Fault;
 use test_support::on_both_backends;
 
-/// Scenarios of a whole run against the service with data services 48 and 63: discovery 6,
-/// authorization 13, retrieval (28 BgZ + 4 Vaccinaties queries) x 2 formats = 64, headers,
-/// errors and isolation 11 x 2 = 22, metering 1, token 11.
-const SCENARIOS: usize = 6 + 13 + 64 + 22 + 4 + 1 + 1 + 11;
+/// Scenarios of a whole run against the service with data services 48 and 63 collected and 51
+/// and 52 shared with: discovery 6, authorization 13, retrieval (28 BgZ + 4 Vaccinaties queries)
+/// x 2 formats = 64, headers, errors and isolation 11 x 2 = 22, metering 1, token 11, sharing 8.
+const SCENARIOS: usize = 6 + 13 + 64 + 22 + 4 + 1 + 1 + 11 + 8;
 
 const AUDITOR: &str = "nza";
 const AUDITOR_SECRET: &str = "auditor-secret-for-conformance";
@@ -29,18 +29,32 @@ const CODE_LIFETIME: &str = "5";
 /// wrong verifiers, other clients' tokens), as a tester and not a guesser: a deployment that runs
 /// it raises the throttle's limit for the run as this does.
 const MAX_FAILURES: &str = "1000";
+/// The largest Bundle the service takes from a PGO here (1 MiB: the suite's oversized share is
+/// sent just over it).
+const MAX_SHARED_BYTES: usize = 1_048_576;
 
 async fn start(database: test_support::TestDatabase) -> TestApp {
     let hash = metering::secret_hash(AUDITOR_SECRET);
-    TestApp::start_authorization(
+    let app = TestApp::start_authorization(
         database,
         &[
             ("PGO_EXCHANGE__AUDITORS__NZA__SECRET_SHA256", hash.as_str()),
             ("PGO_EXCHANGE__AUTHORIZATION__CODE_LIFETIME_SECONDS", CODE_LIFETIME),
             ("PGO_EXCHANGE__THROTTLING__MAX_FAILURES", MAX_FAILURES),
+            ("PGO_EXCHANGE__SERVER__MAX_SHARED_BODY_BYTES", &MAX_SHARED_BYTES.to_string()),
         ],
     )
-    .await
+    .await;
+    // The demo provider takes shares too (51 and 52), for the sharing scenarios.
+    let demo = app.context.store.provider(PROVIDER).await.unwrap().expect("the demo provider");
+    let services = ["48", "51", "52", "63"].map(str::to_owned).to_vec();
+    let new = store::NewProvider {
+        name: demo.name.clone(),
+        display_name: demo.display_name.clone(),
+        data_services: services,
+    };
+    app.context.store.upsert_provider(&new, None).await.unwrap();
+    app
 }
 
 /// The suite's configuration for the service (or a proxy of it) at `address`.
@@ -72,6 +86,8 @@ fn config(address: &str, only: &[&str]) -> Config {
         code_lifetime_seconds: CODE_LIFETIME.parse().unwrap(),
         timeout_seconds: 30,
         only: only.iter().map(|prefix| (*prefix).to_owned()).collect(),
+        allow_writes: true,
+        share_body_limit: Some(MAX_SHARED_BYTES as u64),
     }
 }
 
