@@ -135,6 +135,12 @@ on_both_backends!(the_zal_and_metadata_present_52, |database| {
     let entry = &entry[..entry.find("</Zorgaanbieder>").unwrap_or(entry.len())];
     assert!(entry.contains("<GegevensdienstId>52</GegevensdienstId>"), "{entry}");
     assert!(entry.contains("<Systeemrolcode>MM-2.0-MVB-FHIR</Systeemrolcode>"), "{entry}");
+    // Sharing is offered at the same endpoint, under its own system role.
+    assert!(entry.contains("<Systeemrolcode>MM-2.0-MVO-FHIR</Systeemrolcode>"), "{entry}");
+    assert_eq!(
+        entry.matches(&format!("<ResourceEndpointuri>{}</ResourceEndpointuri>", app.base(PROVIDER, "52"))).count(),
+        2
+    );
     assert!(entry.contains(&format!("<ResourceEndpointuri>{}</ResourceEndpointuri>", app.base(PROVIDER, "52"))));
     let metadata = app.client.get(format!("{}/metadata", app.base(PROVIDER, "52"))).send().await.expect("sent");
     assert_eq!(metadata.status(), 200, "metadata needs no token");
@@ -148,6 +154,16 @@ on_both_backends!(the_zal_and_metadata_present_52, |database| {
         .collect();
     assert_eq!(types, ["Observation", "Patient", "Practitioner"]);
     assert_eq!(statement["rest"][0]["operation"][0]["name"], "lastn");
+    // Received: Observations by create, in a batch at the base.
+    let observation = &statement["rest"][0]["resource"][0];
+    let interactions: Vec<&str> =
+        observation["interaction"].as_array().unwrap().iter().filter_map(|i| i["code"].as_str()).collect();
+    assert_eq!(interactions, ["read", "search-type", "create"]);
+    assert_eq!(statement["rest"][0]["interaction"][0]["code"], "batch");
+    let xml = app.client.get(format!("{}/metadata?_format=xml", app.base(PROVIDER, "52"))).send().await.expect("sent");
+    assert_eq!(xml.status(), 200);
+    let xml = xml.text().await.expect("text");
+    assert!(xml.contains("<interaction><code value=\"batch\"/>"), "{xml}");
     assert_eq!(
         statement["profile"].as_array().map(Vec::len),
         Some(11),
