@@ -156,7 +156,20 @@ impl Ingestor {
         let mut entries = Vec::new();
         let mut identities: HashMap<String, String> = HashMap::new();
         for (index, raw) in raw_entries.iter().enumerate() {
-            match read_entry(raw, index) {
+            let entry = read_entry(raw, index);
+            // A name two entries share would make references to it ambiguous (FHIR: a fullUrl is
+            // unique within a Bundle).
+            if let Ok(entry) = &entry
+                && let Some(name) = entry.names.iter().find(|name| identities.contains_key(*name))
+            {
+                return Err(refuse(
+                    RejectionKind::Invalid,
+                    IssueCode::Duplicate,
+                    format!("{name} names more than one entry of the Bundle"),
+                    Some(format!("Bundle.entry[{index}]")),
+                ));
+            }
+            match entry {
                 Ok(entry) if entry.resource_type == "Patient" => {
                     self.check_person(&request, &entry)?;
                     for name in &entry.names {
@@ -414,7 +427,7 @@ mod tests {
     }
 
     #[test]
-    fn an_entry_is_a_post_of_its_type_or_the_persons_patient() {
+    fn an_entry_is_a_post_of_its_type_or_the_persons_patient_named_by_its_full_url_and_id() {
         let post = json!({"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Observation", "id": "a"}, "request": {"method": "POST", "url": "Observation"}});
         let entry = read_entry(&post, 0).expect("a create");
         assert_eq!(entry.names, ["urn:uuid:1", "Observation/a"]);

@@ -158,10 +158,8 @@ on_both_backends!(a_pgo_shares_measurements_and_the_provider_and_the_person_see_
     let mut by_bsn = weight("2026-11-30", 71.2);
     by_bsn["resource"]["subject"] = json!({"reference": PATIENT_OID,
         "identifier": {"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": LOTTE_BSN}});
-    let shared = bundle(
-        "batch",
-        vec![patient_entry(), by_bsn, weight("2026-12-01", 71.0), heart_rate("2026-12-01", 64)],
-    );
+    let shared =
+        bundle("batch", vec![patient_entry(), by_bsn, weight("2026-12-01", 71.0), heart_rate("2026-12-01", 64)]);
     let request_id = "5ba1c0de-0000-4000-8000-000000000001";
     let response = share(&app, "52", &lotte, &shared, &[("MedMij-Request-ID", request_id)]).await;
     let (status, answered) = answer(response).await;
@@ -291,8 +289,11 @@ on_both_backends!(a_batch_takes_each_entry_on_its_own_and_refuses_what_is_not_th
     // Refusals of the whole request, each an OperationOutcome.
     let two_scopes = app.token(PROVIDER, LOTTE_BSN, &["48", "52"]);
     let one = bundle("batch", vec![patient_entry(), weight("2026-12-04", 70.4)]);
+    let twice = weight("2026-12-04", 70.4);
+    let ambiguous = bundle("batch", vec![patient_entry(), twice.clone(), twice]);
     let refusals = [
         ("a token for two data services", share(&app, "52", &two_scopes, &one, &[]).await, 403),
+        ("two entries of one fullUrl", share(&app, "52", &lotte, &ambiguous, &[]).await, 400),
         (
             "a token for another data service",
             share(&app, "52", &app.token(PROVIDER, LOTTE_BSN, &["48"]), &one, &[]).await,
