@@ -202,6 +202,21 @@ impl TestApp {
         reqwest::Response::from(rebuilt.body(body.to_vec()).expect("response"))
     }
 
+    /// The access-log entries of the last hour, once at least `expected` are written (the log is
+    /// written in the background).
+    pub async fn access_log(&self, expected: usize) -> Vec<store::AccessEntry> {
+        let now = fhir_core::date::now_millis();
+        for _ in 0..100 {
+            let entries = self.context.store.access_log_between(now - 3_600_000, now + 60_000, None, 0, 1000).await;
+            let entries = entries.expect("the access log reads");
+            if entries.len() >= expected {
+                return entries.into_iter().map(|(_, entry)| entry).collect();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the access log did not reach {expected} entries");
+    }
+
     /// `GET url` with a bearer token, expecting a 200 JSON answer.
     pub async fn get_json(&self, url: &str, token: &str) -> Value {
         let response = self.get(url, token).await;

@@ -3,28 +3,12 @@
 //! is not answered as a success.
 
 use e2e::{ANNA, BRAM, PROVIDER, TestApp};
-use std::time::Duration;
-use store::AccessEntry;
 use test_support::on_both_backends;
 
 const PGO: &str = "pgo.example.nl";
 
 fn this_year() -> i64 {
     i64::from(metering::period::year_of(fhir_core::date::now_millis(), chrono_tz::Europe::Amsterdam))
-}
-
-/// The access-log entries of the last hour, once at least `expected` are written (the log is
-/// written in the background).
-async fn access_log(app: &TestApp, expected: usize) -> Vec<AccessEntry> {
-    let now = fhir_core::date::now_millis();
-    for _ in 0..100 {
-        let entries = app.context.store.access_log_between(now - 3_600_000, now + 60_000, None, 0, 1000).await.unwrap();
-        if entries.len() >= expected {
-            return entries.into_iter().map(|(_, entry)| entry).collect();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the access log did not reach {expected} entries");
 }
 
 /// A MedMij-Request-ID (a UUID) per person (`a`nna, `b`ram) and request.
@@ -72,7 +56,7 @@ on_both_backends!(a_2xx_counts_once_and_a_refusal_never, |database| {
     assert_eq!(firsts.len(), 1, "four exchanges of one person through one PGO count once");
     assert_eq!((firsts[0].request_id.as_str(), firsts[0].provider.as_str()), (id('a', 0).as_str(), PROVIDER));
 
-    let entries = access_log(&app, 4 + refusals.len()).await;
+    let entries = app.access_log(4 + refusals.len()).await;
     assert_eq!(entries.len(), 10);
     let by_id = |wanted: String| entries.iter().find(|entry| entry.request_id == wanted).unwrap().clone();
     let success = by_id(id('a', 0));
@@ -103,6 +87,6 @@ on_both_backends!(a_success_that_cannot_be_metered_is_not_answered_as_one, |data
     let outcome: serde_json::Value = response.json().await.unwrap();
     assert_eq!(outcome["resourceType"], "OperationOutcome");
     assert!(!outcome.to_string().contains("exchange_firsts"), "no SQL reaches the client: {outcome}");
-    let entries = access_log(&app, 1).await;
+    let entries = app.access_log(1).await;
     assert_eq!((entries[0].status, entries[0].outcome.as_str()), (503, "failed"));
 });

@@ -15,8 +15,7 @@ use fhir_core::Release;
 use ingest::LoadOptions;
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::time::Duration;
-use store::{AccessEntry, Interaction, NewProvider};
+use store::{Interaction, NewProvider};
 use test_support::on_both_backends;
 
 const PROVIDER: &str = "vitaal";
@@ -122,6 +121,11 @@ fn statuses(bundle: &Value) -> Vec<String> {
         .collect()
 }
 
+/// `GET url` asking for the document a Binary holds.
+async fn document(app: &TestApp, url: &str, token: &str) -> reqwest::Response {
+    app.client.get(url).bearer_auth(token).header("Accept", "application/pdf").send().await.expect("sent")
+}
+
 async fn feed(app: &TestApp, query: &str) -> Value {
     let url = format!("{}/ingest/{PROVIDER}/stu3/shared{query}", app.address);
     let response = app.client.get(url).bearer_auth(KEY).send().await.expect("sent");
@@ -135,18 +139,6 @@ fn provenance<'a>(entry: &'a Value, name: &str) -> Option<&'a Value> {
         .iter()
         .find(|part| part["url"] == name)
         .map(|part| part.get("valueString").or_else(|| part.get("valueInstant")).unwrap_or(&Value::Null))
-}
-
-async fn access_log(app: &TestApp, expected: usize) -> Vec<AccessEntry> {
-    let now = fhir_core::date::now_millis();
-    for _ in 0..100 {
-        let entries = app.context.store.access_log_between(now - 3_600_000, now + 60_000, None, 0, 1000).await.unwrap();
-        if entries.len() >= expected {
-            return entries.into_iter().map(|(_, entry)| entry).collect();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the access log did not reach {expected} entries");
 }
 
 on_both_backends!(a_pgo_shares_measurements_and_the_provider_and_the_person_see_them, |database| {
@@ -235,7 +227,7 @@ on_both_backends!(a_pgo_shares_measurements_and_the_provider_and_the_person_see_
         firsts.iter().filter(|first| first.pseudonym == app.context.secret.pseudonym(LOTTE_BSN)).collect();
     assert_eq!(lottes.len(), 1, "{firsts:#?}");
     assert_eq!((lottes[0].kind.as_str(), lottes[0].request_id.as_str()), ("share", request_id));
-    let log = access_log(&app, 1).await;
+    let log = app.access_log(1).await;
     let logged = log.iter().find(|entry| entry.request_id == request_id).expect("logged");
     assert_eq!((logged.interaction, logged.resource_type.as_str(), logged.status), (Interaction::Batch, "Bundle", 200));
     assert_eq!(logged.returned.len(), 3);
@@ -413,14 +405,7 @@ on_both_backends!(a_transaction_of_documents_is_stored_whole_or_not_at_all, |dat
         assert!(binary.starts_with("Binary/"), "{binary}");
         let fhir = app.get_json(&format!("{base}/{binary}"), &lotte).await;
         assert_eq!(fhir["contentType"], "application/pdf");
-        let raw = app
-            .client
-            .get(format!("{base}/{binary}"))
-            .bearer_auth(&lotte)
-            .header("Accept", "application/pdf")
-            .send()
-            .await
-            .unwrap();
+        let raw = document(&app, &format!("{base}/{binary}"), &lotte).await;
         assert_eq!(raw.status(), 200);
         assert_eq!(raw.headers()["content-type"], "application/pdf");
         assert_eq!(raw.bytes().await.unwrap().as_ref(), PDF);
@@ -445,7 +430,7 @@ on_both_backends!(a_transaction_of_documents_is_stored_whole_or_not_at_all, |dat
     assert!(!answered.contains("<resource>"), "return=minimal: {answered}");
     assert_eq!(app.get_json(&format!("{base}/DocumentReference?status=current"), &lotte).await["total"], 4);
 
-    let log = access_log(&app, 3).await;
+    let log = app.access_log(3).await;
     assert!(log.iter().any(|entry| entry.interaction == Interaction::Transaction && entry.status == 200));
     assert!(log.iter().any(|entry| entry.interaction == Interaction::Transaction && entry.status == 422));
 });
@@ -512,14 +497,7 @@ on_both_backends!(the_published_document_examples_are_shared_as_one_transaction,
     );
     for entry in references["entry"].as_array().expect("entries") {
         let binary = entry["resource"]["content"][0]["attachment"]["url"].as_str().expect("url").to_owned();
-        let raw = app
-            .client
-            .get(format!("{base}/{binary}"))
-            .bearer_auth(&lotte)
-            .header("Accept", "application/pdf")
-            .send()
-            .await
-            .unwrap();
+        let raw = document(&app, &format!("{base}/{binary}"), &lotte).await;
         assert_eq!(raw.status(), 200, "{binary}");
         assert!(raw.bytes().await.unwrap().starts_with(b"%PDF"), "{binary} is a PDF");
     }
