@@ -228,6 +228,8 @@ fn every_example_loads_with_its_release_and_fixtures() {
             ("dialect-63-vaccinations".to_owned(), Release::R4),
             ("dialect-load-vaccinations".to_owned(), Release::R4),
             ("bgz-48-not-run".to_owned(), Release::Stu3),
+            ("sharing-51-pdfa-transaction".to_owned(), Release::Stu3),
+            ("sharing-52-vitalsigns-batch".to_owned(), Release::Stu3),
         ]
     );
     let not_run = loaded[5].script.as_ref().unwrap();

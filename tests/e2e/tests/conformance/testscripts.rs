@@ -2,7 +2,9 @@
 //! testscript` against the service itself, with a demo patient's token: every assert of the
 //! ordinary scripts passes, and the script of unsupported constructs reports each as not run.
 //! The scripts in the qualification dialect (`dialect/`) load their own data through the ingest
-//! endpoint first (the load script, with its purge), then run with their exact counts.
+//! endpoint first (the load script, with its purge), then run with their exact counts. The
+//! receiving scripts of Delen (`sharing/`) share their Bundles with the service only when the run
+//! allows writes; without it nothing is sent and nothing is stored.
 
 use super::*;
 use pgo_conformance::http::Http;
@@ -116,4 +118,93 @@ on_both_backends!(the_dialect_testscripts_load_their_data_and_run_with_their_cou
     let deleted: Vec<(&str, u16)> = purge.iter().map(|exchange| (exchange.method.as_str(), exchange.status)).collect();
     assert_eq!(deleted, [("DELETE", 204), ("DELETE", 204), ("DELETE", 204)]);
     assert!(purge[2].url.ends_with("/ingest/demoziekenhuis/r4/Patient/dialect-patient-sanne"), "{}", purge[2].url);
+});
+
+/// The Delen scripts for `data_service` (`sharing/51`, `sharing/52`) with a token of Anna's for
+/// that data service alone, as a share needs; writes made only when `allow_writes`.
+async fn run_share(app: &TestApp, data_service: &str, allow_writes: bool) -> RunReport {
+    let token = app.token(PROVIDER, ANNA, &[data_service]);
+    let mut target = TestScriptTarget::new(&app.base(PROVIDER, data_service), Some(&token), &[]).unwrap();
+    target.allow_writes = allow_writes;
+    let folder = scripts(&format!("sharing/{data_service}"));
+    testscript::run_with_load(&folder, &target, None, &http(), &Quiet).await.expect("the scripts run")
+}
+
+/// What Anna's record at `data_service` holds of `resource_type`, and how many items PGOs have
+/// shared with the provider (its feed).
+async fn held(app: &TestApp, data_service: &str, resource_type: &str) -> (u64, usize) {
+    let token = app.token(PROVIDER, ANNA, &[data_service]);
+    let url = format!("{}/{resource_type}", app.base(PROVIDER, data_service));
+    let total = app.get_json(&url, &token).await["total"].as_u64().expect("a total");
+    let feed = app
+        .client
+        .get(format!("{}/ingest/{PROVIDER}/stu3/shared", app.address))
+        .bearer_auth(&app.ingest_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), 200);
+    let feed: serde_json::Value = feed.json().await.unwrap();
+    (total, feed["entry"].as_array().map(Vec::len).unwrap_or(0))
+}
+
+/// The checks of `report` that were not run, each with whether it is a profile validation.
+fn not_run(report: &RunReport) -> Vec<(&str, bool)> {
+    let checks = report.scenarios.iter().flat_map(|scenario| &scenario.checks);
+    checks.filter(|check| check.not_run).map(|check| (check.expected.as_str(), check.profile_validation)).collect()
+}
+
+on_both_backends!(the_delen_testscripts_share_with_the_service_only_when_writes_are_allowed, |database| {
+    let app = start(database).await;
+    let (observations, _) = held(&app, "52", "Observation").await;
+    let (references, _) = held(&app, "51", "DocumentReference").await;
+
+    // Without --allow-writes: every write, and every check on its answer, is not run.
+    for (data_service, checks) in [("52", 26), ("51", 25)] {
+        let report = run_share(&app, data_service, false).await;
+        assert_eq!(counts(&report), (2, 0, checks, 0, checks), "{data_service} without writes");
+        assert!(report.scenarios.iter().all(|scenario| scenario.exchanges.is_empty()), "nothing was sent");
+        let reason = report.scenarios[0].verdict.reason().unwrap_or_default();
+        assert!(reason.contains("only with --allow-writes"), "{reason}");
+        assert!(report.scenarios.iter().all(|scenario| scenario.warnings.is_empty()), "nothing read past");
+    }
+    assert_eq!(held(&app, "52", "Observation").await, (observations, 0), "nothing stored, nothing shared");
+    assert_eq!(held(&app, "51", "DocumentReference").await, (references, 0));
+
+    // With it: every assert holds but the profile validation, which the runner never makes.
+    let vitals = run_share(&app, "52", true).await;
+    assert_eq!(failures(&vitals), Vec::<String>::new());
+    assert_eq!(counts(&vitals), (2, 2, 24, 0, 1), "vital signs: results, passed, asserts, failed, not run");
+    assert_eq!(vitals.totals.profile_validations_not_run, 1);
+    let validation = "the batch-response conforms to the base FHIR specification: valid against profile Bundle-profile";
+    assert_eq!(not_run(&vitals), [(validation, true)]);
+    let sent: Vec<(&str, u16)> = vitals
+        .scenarios
+        .iter()
+        .flat_map(|scenario| &scenario.exchanges)
+        .map(|exchange| (exchange.method.as_str(), exchange.status))
+        .collect();
+    assert_eq!(sent, [("POST", 200), ("GET", 200)], "the batch, then the read back");
+    assert_eq!(held(&app, "52", "Observation").await, (observations + 6, 6), "six measurements shared");
+
+    let documents = run_share(&app, "51", true).await;
+    assert_eq!(failures(&documents), Vec::<String>::new());
+    assert_eq!(counts(&documents), (2, 2, 22, 0, 1), "documents");
+    assert_eq!(documents.totals.profile_validations_not_run, 1);
+    let validation =
+        "the transaction-response conforms to the base FHIR specification: valid against profile Bundle-profile";
+    assert_eq!(not_run(&documents), [(validation, true)]);
+    let transaction = &documents.scenarios[0].exchanges[0];
+    assert_eq!((transaction.method.as_str(), transaction.status), ("POST", 200));
+    let content_type = transaction.request_headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+    assert_eq!(content_type.map(|(_, value)| value.as_str()), Some("application/fhir+xml"), "the fixture sent as XML");
+    assert!(transaction.request_body.starts_with("<Bundle"), "{}", transaction.request_body);
+    assert_eq!(documents.scenarios[1].exchanges.len(), 2, "the DocumentReference and its Binary read back");
+    assert!(documents.scenarios.iter().all(|scenario| scenario.warnings.is_empty()), "nothing read past");
+    // The manifest, two references and two documents join the six measurements in the feed.
+    assert_eq!(held(&app, "51", "DocumentReference").await, (references + 2, 11));
+    // No report carries the person's BSN.
+    for report in [&vitals, &documents] {
+        assert!(!pgo_conformance::report::json::to_json(report).contains(ANNA), "a BSN in the JSON report");
+    }
 });
