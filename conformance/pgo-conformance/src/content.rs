@@ -2,12 +2,14 @@
 //! `Bundle.total`, a self link that echoes the handled parameters and holds no patient parameter,
 //! absolute `fullUrl`s ending in the resource's id, `meta.profile` on every resource, Codings with
 //! system and code, References with a display, and no BSN anywhere (a BSN identifier only with its
-//! value masked).
+//! value masked). And the checks on a document a PGO reads through a DocumentReference: a Binary,
+//! the one named, holding a PDF.
 //!
 //! Codings and References are found by type, walking each resource with the FHIR structure of
 //! its release (`fhir-xml`'s tables), not by guessing from member names.
 
 use crate::outcome::Check;
+use base64::Engine;
 use fhir_core::Release;
 use fhir_xml::{Kind, Structure};
 use serde_json::Value;
@@ -205,6 +207,43 @@ fn no_bsn_check(bundle: &Value, resources: &[&Value], bsns: &[String]) -> Check 
             format!("a BSN identifier with a value in {}", first_few(&with_value))
         },
     )
+}
+
+/// The checks of a Binary read as FHIR, the document with id `id` that a DocumentReference named
+/// (the PDF/A qualification's scenario 1.4 asks for a Binary; a PDF/A document is a PDF): the
+/// Binary asked for, `application/pdf` as its contentType, base64 content that is a PDF, and no
+/// BSN of `bsns`.
+pub fn document_checks(binary: &Value, id: &str, bsns: &[String]) -> Vec<Check> {
+    let kind = binary["resourceType"].as_str().unwrap_or_default();
+    let found_id = binary["id"].as_str().unwrap_or_default();
+    let content_type = binary["contentType"].as_str().unwrap_or_default();
+    // XML writers may wrap base64 over lines.
+    let content: String =
+        binary["content"].as_str().unwrap_or_default().chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let decoded = base64::engine::general_purpose::STANDARD.decode(&content);
+    let text = binary.to_string();
+    vec![
+        check("a Binary", kind == "Binary", kind),
+        check(format!("the Binary named ({id})"), found_id == id, found_id),
+        check(
+            "its contentType is application/pdf",
+            content_type.split(';').next().unwrap_or_default().trim() == "application/pdf",
+            content_type,
+        ),
+        match decoded {
+            Ok(bytes) => check(
+                "its content is a PDF (base64 of bytes starting %PDF-)",
+                bytes.starts_with(b"%PDF-"),
+                format!("{} bytes", bytes.len()),
+            ),
+            Err(error) => check("its content is a PDF (base64 of bytes starting %PDF-)", false, error.to_string()),
+        },
+        check(
+            "no BSN anywhere",
+            !bsns.iter().any(|bsn| text.contains(bsn.as_str())) && !holds_bsn_value(binary),
+            "a BSN in the Binary",
+        ),
+    ]
 }
 
 /// Whether `value` holds an identifier of the BSN system with a value, anywhere.
@@ -408,6 +447,49 @@ mod tests {
         let mut bundle = good();
         bundle["entry"][0]["resource"]["subject"]["display"] = json!("BSN 999911120");
         assert_eq!(failed(&bundle), ["no BSN anywhere (a BSN identifier only with its value masked)"]);
+    }
+
+    #[test]
+    fn a_document_is_the_binary_named_holding_a_pdf() {
+        let pdf = base64::engine::general_purpose::STANDARD.encode(b"%PDF-1.4\n%%EOF\n");
+        let good = json!({"resourceType": "Binary", "id": "letter", "contentType": "application/pdf", "content": pdf});
+        let failed = |binary: &Value| -> Vec<String> {
+            document_checks(binary, "letter", &["999911120".into()])
+                .into_iter()
+                .filter(|check| !check.passed)
+                .map(|check| check.expected)
+                .collect()
+        };
+        assert_eq!(document_checks(&good, "letter", &[]).len(), 5);
+        assert!(failed(&good).is_empty(), "{:?}", failed(&good));
+        // Base64 wrapped over lines, as XML writers may, is still the PDF.
+        let mut wrapped = good.clone();
+        wrapped["content"] = json!(format!("{}\n{}", &pdf[..8], &pdf[8..]));
+        assert!(failed(&wrapped).is_empty());
+
+        let mut other = good.clone();
+        other["id"] = json!("summary");
+        assert_eq!(failed(&other), ["the Binary named (letter)"]);
+        let mut image = good.clone();
+        image["contentType"] = json!("image/png");
+        assert_eq!(failed(&image), ["its contentType is application/pdf"]);
+        let mut text = good.clone();
+        text["content"] = json!(base64::engine::general_purpose::STANDARD.encode(b"hello"));
+        assert_eq!(failed(&text), ["its content is a PDF (base64 of bytes starting %PDF-)"]);
+        let mut garbage = good.clone();
+        garbage["content"] = json!("%%% not base64");
+        assert_eq!(failed(&garbage), ["its content is a PDF (base64 of bytes starting %PDF-)"]);
+        let outcome = json!({"resourceType": "OperationOutcome", "issue": [{"diagnostics": "BSN 999911120"}]});
+        assert_eq!(
+            failed(&outcome),
+            [
+                "a Binary",
+                "the Binary named (letter)",
+                "its contentType is application/pdf",
+                "its content is a PDF (base64 of bytes starting %PDF-)",
+                "no BSN anywhere"
+            ]
+        );
     }
 
     #[test]

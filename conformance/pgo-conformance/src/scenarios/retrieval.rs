@@ -1,9 +1,10 @@
 //! Resource retrieval: every query of each tested data service's list, in JSON and in XML, with
-//! patient A's token, answered 200 with a searchset Bundle that passes the content checks.
+//! patient A's token, answered 200 with a searchset Bundle that passes the content checks; where
+//! the list says so, then the read the answer leads to (a DocumentReference's document).
 
 use crate::content;
 use crate::http::Answer;
-use crate::queries::{self, Query};
+use crate::queries::{self, Follow, Query};
 use crate::scenario::{Probe, Scenario, Stop};
 use crate::session::{Patient, Session};
 use fhir_core::Release;
@@ -60,18 +61,24 @@ pub fn scenarios(session: &Arc<Session>) -> Vec<Scenario> {
             ));
             continue;
         };
+        let rule = queries::rule(data_service).unwrap_or("Data services and FHIR versions");
         for query in query_list {
+            let then = match query.follow {
+                None => "",
+                Some(Follow::Document) => ", then the document of the first DocumentReference,",
+            };
             for format in Format::BOTH {
                 let (s, id, query) = (session.clone(), data_service.clone(), *query);
                 list.push(Scenario::new(
                     format!("retrieval.{data_service}.q{}.{}", query.label, format.name()),
                     GROUP,
-                    format!("{data_service} query {}: {} in {}", query.label, query.path, format.name().to_uppercase()),
-                    if data_service == "48" {
-                        "The BgZ (48) query list: every one must work; what the qualification scripts check on every answer"
-                    } else {
-                        "Provider-side servers must answer in JSON and XML; what the qualification scripts check on every answer"
-                    },
+                    format!(
+                        "{data_service} query {}: {}{then} in {}",
+                        query.label,
+                        query.path,
+                        format.name().to_uppercase()
+                    ),
+                    format!("{rule}; what the qualification scripts check on every answer"),
                     move |probe| retrieve(s.clone(), id.clone(), query, format, probe),
                 ));
             }
@@ -154,11 +161,98 @@ async fn retrieve(
     probe.status(&answer, 200);
     let media = answer.media_type();
     probe.check(format!("answered as {}", format.media_type()), media == format.media_type(), media);
-    match body_as_json(&answer, format, release) {
-        Ok(bundle) => probe.checks(content::searchset_checks(&bundle, &url, release, &session.config.bsns())),
+    let bundle = match body_as_json(&answer, format, release) {
+        Ok(bundle) => bundle,
+        Err(why) => {
+            probe.check("a FHIR body", false, why);
+            return Ok(());
+        }
+    };
+    probe.checks(content::searchset_checks(&bundle, &url, release, &session.config.bsns()));
+    match query.follow {
+        None => Ok(()),
+        Some(Follow::Document) => read_document(&session, &data_service, &bundle, &token.access, format, &probe).await,
+    }
+}
+
+/// Reads the document that the first DocumentReference of `bundle` names, as a PGO does next
+/// (the PDF/A qualification's scenario 1.4), with the same token.
+async fn read_document(
+    session: &Session,
+    data_service: &str,
+    bundle: &Value,
+    token: &str,
+    format: Format,
+    probe: &Probe,
+) -> Result<(), Stop> {
+    let named = bundle["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| &entry["resource"])
+        .find(|resource| resource["resourceType"] == "DocumentReference")
+        .and_then(|reference| reference["content"][0]["attachment"]["url"].as_str());
+    let Some(named) = named else {
+        return Err(Stop::NotRun(
+            "patient A has no current DocumentReference naming its document (content.attachment.url)".into(),
+        ));
+    };
+    let (url, id) = document_url(session.base(data_service)?, named)?;
+    let answer = probe.send(pgo_request(session, url, token, format)).await?;
+    probe.status(&answer, 200);
+    let media = answer.media_type();
+    probe.check(format!("answered as {}", format.media_type()), media == format.media_type(), media);
+    match body_as_json(&answer, format, queries::release(data_service).unwrap_or(Release::Stu3)) {
+        Ok(binary) => probe.checks(content::document_checks(&binary, &id, &session.config.bsns())),
         Err(why) => {
             probe.check("a FHIR body", false, why);
         }
     }
     Ok(())
+}
+
+/// The URL of the Binary a DocumentReference names as its document (`named`, relative to the
+/// FHIR `base` or absolute on it), and the Binary's id. A document elsewhere is not read: a PGO
+/// sends its token to the data service's base and nowhere else.
+pub fn document_url(base: &str, named: &str) -> Result<(url::Url, String), Stop> {
+    let base = base.trim_end_matches('/');
+    let relative = if let Some(rest) = named.strip_prefix(base).and_then(|rest| rest.strip_prefix('/')) {
+        rest
+    } else if url::Url::parse(named).is_ok() {
+        return Err(Stop::Failed(format!("the document {named} is not on the data service's base {base}")));
+    } else {
+        named
+    };
+    match relative.split('/').collect::<Vec<_>>()[..] {
+        ["Binary", id] if !id.is_empty() && !id.contains(['?', '#']) => {
+            let url = url::Url::parse(&format!("{base}/Binary/{id}"))
+                .map_err(|error| Stop::Failed(format!("{named}: {error}")))?;
+            Ok((url, id.to_owned()))
+        }
+        _ => Err(Stop::NotRun(format!("the document {named} is not a Binary of the FHIR base (`Binary/id`)"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str = "https://dva.example/vitaal/51/fhir";
+
+    #[test]
+    fn a_document_is_read_from_the_data_services_own_base_only() {
+        let (url, id) = document_url(BASE, "Binary/letter").unwrap();
+        assert_eq!((url.as_str(), id.as_str()), ("https://dva.example/vitaal/51/fhir/Binary/letter", "letter"));
+        let (url, _) = document_url(BASE, &format!("{BASE}/Binary/letter")).unwrap();
+        assert_eq!(url.as_str(), "https://dva.example/vitaal/51/fhir/Binary/letter");
+        // Elsewhere, the token is not sent.
+        assert!(matches!(document_url(BASE, "https://elsewhere.example/Binary/letter"), Err(Stop::Failed(_))));
+        assert!(matches!(
+            document_url(BASE, "https://dva.example/vitaal/51/fhirx/Binary/letter"),
+            Err(Stop::Failed(_))
+        ));
+        // Not a Binary (a document served over plain HTTP): not run, with the reason.
+        assert!(matches!(document_url(BASE, "letter.pdf"), Err(Stop::NotRun(_))));
+        assert!(matches!(document_url(BASE, "Binary/letter/_history/1"), Err(Stop::NotRun(_))));
+    }
 }

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod collecting;
 mod proxy;
 mod testscripts;
 
