@@ -25,6 +25,45 @@ pub enum Follow {
     Document,
 }
 
+/// What a query asks of a data service, as a CapabilityStatement states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// A search of the type (`search-type`).
+    Search(&'static str),
+    /// A read of the type (`read`).
+    Read(&'static str),
+    /// An operation on the type (the type, the operation's name without `$`).
+    Operation(&'static str, &'static str),
+}
+
+impl Query {
+    /// The resource type the query asks about: its path's first segment.
+    pub fn kind(&self) -> &'static str {
+        self.path.split(['?', '/']).next().unwrap_or_default()
+    }
+
+    /// Whether the query is a plain search (`Type` or `Type?...`), not an operation.
+    pub fn is_search(&self) -> bool {
+        !self.path.split('?').next().unwrap_or_default().contains('/')
+    }
+
+    /// What the query, and the read it leads to, need the data service to offer: a search of
+    /// its type or an operation on it (`Observation/$lastn`), and for a document the read of
+    /// the Binary its DocumentReference names.
+    pub fn needs(&self) -> Vec<Need> {
+        let target = self.path.split('?').next().unwrap_or_default();
+        let mut needs = match target.split_once('/') {
+            Some((kind, operation)) => vec![Need::Operation(kind, operation.trim_start_matches('$'))],
+            None => vec![Need::Search(target)],
+        };
+        match self.follow {
+            None => {}
+            Some(Follow::Document) => needs.push(Need::Read("Binary")),
+        }
+        needs
+    }
+}
+
 const fn query(label: &'static str, path: &'static str) -> Query {
     Query { label, path, follow: None }
 }
@@ -219,6 +258,27 @@ mod tests {
             .map(|(id, query)| (id, query.label))
             .collect();
         assert_eq!(follows, [("51", "5")]);
+    }
+
+    #[test]
+    fn a_query_needs_its_search_or_operation_and_a_document_its_binary_read() {
+        let needs = |id: &str| -> Vec<Need> { of(id).unwrap_or_default().iter().flat_map(Query::needs).collect() };
+        assert_eq!(
+            needs("51"),
+            [
+                Need::Search("DocumentReference"),
+                Need::Search("DocumentReference"),
+                Need::Search("DocumentManifest"),
+                Need::Search("DocumentManifest"),
+                Need::Search("DocumentReference"),
+                Need::Read("Binary"),
+            ]
+        );
+        assert_eq!(needs("52")[..2], [Need::Search("Observation"), Need::Operation("Observation", "lastn")]);
+        let first = of("48").unwrap_or_default()[0];
+        assert_eq!((first.kind(), first.is_search()), ("Patient", true));
+        let lastn = of("48").unwrap_or_default()[4];
+        assert_eq!((lastn.kind(), lastn.is_search()), ("Observation", false));
     }
 
     #[test]

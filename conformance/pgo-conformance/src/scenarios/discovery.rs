@@ -2,8 +2,9 @@
 //! authorization server's metadata (RFC 8414) and each FHIR base's SMART configuration and
 //! CapabilityStatement agree with the ZAL.
 
-use crate::queries;
+use crate::queries::{self, Query};
 use crate::scenario::{Probe, Scenario, Stop};
+use crate::scenarios::offer;
 use crate::session::Session;
 use serde_json::Value;
 use std::sync::Arc;
@@ -42,7 +43,7 @@ pub fn scenarios(session: &Arc<Session>) -> Vec<Scenario> {
         list.push(Scenario::new(
             format!("discovery.{data_service}.capability-statement"),
             GROUP,
-            format!("the CapabilityStatement of {data_service} has the data service's FHIR version, its resource types and the ZAL's OAuth endpoints"),
+            format!("the CapabilityStatement of {data_service} has the data service's FHIR version, the searches, operations and reads of its query list and the ZAL's OAuth endpoints"),
             "Data services and FHIR versions; the BgZ query list: every one must work",
             move |probe| capability_statement(s.clone(), id.clone(), probe),
         ));
@@ -166,16 +167,19 @@ async fn capability_statement(session: Arc<Session>, data_service: String, probe
     }
     let rest = &statement["rest"][0];
     probe.check("rest mode is server", rest["mode"] == "server", rest["mode"].to_string());
-    let types: Vec<&str> =
-        rest["resource"].as_array().into_iter().flatten().filter_map(|resource| resource["type"].as_str()).collect();
-    if let Some(list) = queries::of(&data_service) {
-        let mut missing: Vec<&str> = list
-            .iter()
-            .map(|query| query.path.split(['?', '/']).next().unwrap_or_default())
-            .filter(|kind| !types.contains(kind))
-            .collect();
-        missing.dedup();
-        probe.check("every resource type of the query list is offered", missing.is_empty(), missing.join(", "));
+    if let (Some(list), Some(offered)) = (queries::of(&data_service), offer::Offer::from_statement(&statement)) {
+        let mut missing: Vec<String> = Vec::new();
+        for need in list.iter().flat_map(Query::needs).filter(|need| !offered.offers(*need)) {
+            let need = offer::shown(need);
+            if !missing.contains(&need) {
+                missing.push(need);
+            }
+        }
+        probe.check(
+            "every search, operation and read of the query list is offered (search-type, the operation, read)",
+            missing.is_empty(),
+            missing.join(", "),
+        );
     }
     let oauth = rest["security"]["extension"]
         .as_array()

@@ -1,9 +1,12 @@
 //! What one request may cost a DVA: a search that repeats a parameter a thousand times, or pages
 //! past any real record, is answered promptly, with a result or a 400 OperationOutcome, never
-//! with a server error or not at all; so no PGO can tie up the service for others.
+//! with a server error or not at all; so no PGO can tie up the service for others. Each data
+//! service is asked on a type and a token parameter its CapabilityStatement offers
+//! ([`offer::parameter`]).
 
 use crate::queries;
 use crate::scenario::{Probe, Scenario, Stop};
+use crate::scenarios::offer;
 use crate::scenarios::retrieval::{Format, body_as_json, pgo_request};
 use crate::session::{Patient, Session};
 use fhir_core::Release;
@@ -47,11 +50,6 @@ pub fn scenarios(session: &Arc<Session>) -> Vec<Scenario> {
     list
 }
 
-/// The searched type and a token parameter of it the data service offers.
-fn searched(data_service: &str) -> (&'static str, &'static str) {
-    if data_service == "63" { ("Immunization", "status") } else { ("Observation", "code") }
-}
-
 fn release(data_service: &str) -> Release {
     queries::release(data_service).unwrap_or(Release::Stu3)
 }
@@ -88,7 +86,7 @@ fn result_or_outcome(probe: &Probe, answer: &crate::http::Answer, data_service: 
 }
 
 async fn repeated_parameters(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
-    let (resource_type, param) = searched(&data_service);
+    let (resource_type, param) = offer::parameter_at(&session, &probe, &data_service, "token").await?;
     let query = (0..1000).map(|n| format!("{param}=c{n}")).collect::<Vec<_>>().join("&");
     let (answer, seconds) = timed(&session, &probe, &data_service, &format!("{resource_type}?{query}")).await?;
     probe.check(
@@ -101,7 +99,7 @@ async fn repeated_parameters(session: Arc<Session>, data_service: String, probe:
 }
 
 async fn paging_out_of_range(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
-    let (resource_type, _) = searched(&data_service);
+    let resource_type = offer::search_at(&session, &probe, &data_service).await?.kind;
     for paging in ["_offset=9223372036854775808", "_count=-1"] {
         let (answer, _) = timed(&session, &probe, &data_service, &format!("{resource_type}?{paging}")).await?;
         result_or_outcome(&probe, &answer, &data_service, false);

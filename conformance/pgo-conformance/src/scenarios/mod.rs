@@ -3,8 +3,10 @@
 
 pub mod authorize;
 pub mod discovery;
+pub mod isolation;
 pub mod limits;
 pub mod metering;
+pub mod offer;
 pub mod resource_server;
 pub mod retrieval;
 pub mod revocation;
@@ -21,6 +23,7 @@ pub fn suite(session: &Arc<Session>) -> Vec<Scenario> {
     list.extend(authorize::scenarios(session));
     list.extend(retrieval::scenarios(session));
     list.extend(resource_server::scenarios(session));
+    list.extend(isolation::scenarios(session));
     list.extend(limits::scenarios(session));
     list.extend(metering::scenarios(session));
     list.extend(revocation::scenarios(session));

@@ -1,20 +1,22 @@
 //! The resource server's manners: the tracing ids echoed, errors as OperationOutcomes with the
-//! right status (in the asked format), and isolation: patient A's token never reaches patient
-//! B's data, nor another provider's.
+//! right status (in the asked format). Each data service is asked with a search it offers
+//! ([`offer::search`]: the first of its list the CapabilityStatement offers), so that 52 (no
+//! Patient search) and 51 (no Observation) are asked what they serve. Isolation is in
+//! `isolation.rs`.
 
 use crate::queries;
 use crate::scenario::{Probe, Scenario, Stop};
+use crate::scenarios::offer;
 use crate::scenarios::retrieval::{Format, TracingIds, body_as_json, pgo_request, pgo_request_with};
 use crate::session::{Patient, Session};
 use fhir_core::Release;
-use serde_json::Value;
 use std::sync::Arc;
 
 type Body = fn(Arc<Session>, String, Probe) -> futures::future::BoxFuture<'static, Result<(), Stop>>;
 
-/// The header, error and isolation scenarios, per tested data service.
+/// The header and error scenarios, per tested data service.
 pub fn scenarios(session: &Arc<Session>) -> Vec<Scenario> {
-    let cases: [(&str, &str, &str, &str, Body); 11] = [
+    let cases: [(&str, &str, &str, &str, Body); 7] = [
         (
             "headers",
             "request-ids-echoed",
@@ -64,34 +66,6 @@ pub fn scenarios(session: &Arc<Session>) -> Vec<Scenario> {
             "Provider-side servers must answer in JSON and XML",
             |s, d, p| Box::pin(error_in_xml(s, d, p)),
         ),
-        (
-            "isolation",
-            "patient-parameter-ignored",
-            "patient A's token with patient B's id as patient or _id parameter returns none of B's data",
-            "Flow 1 step 6: requests carry no patient parameter; the patient comes from the token",
-            |s, d, p| Box::pin(patient_parameter(s, d, p)),
-        ),
-        (
-            "isolation",
-            "read-other-patient",
-            "patient A's token cannot read patient B's Patient",
-            "The patient comes from the token",
-            |s, d, p| Box::pin(read_other(s, d, p)),
-        ),
-        (
-            "isolation",
-            "token-of-other-patient-differs",
-            "patient B's token returns B's own Patient, not A's",
-            "The patient comes from the token",
-            |s, d, p| Box::pin(tokens_differ(s, d, p)),
-        ),
-        (
-            "isolation",
-            "other-provider",
-            "a token for this provider is refused at another provider's FHIR base",
-            "A token binds the PGO to one person at one provider",
-            |s, d, p| Box::pin(other_provider(s, d, p)),
-        ),
     ];
     let mut list = Vec::new();
     for (group, id, title, rule, body) in cases {
@@ -110,19 +84,19 @@ pub fn scenarios(session: &Arc<Session>) -> Vec<Scenario> {
     list
 }
 
-fn release(data_service: &str) -> Release {
+pub(super) fn release(data_service: &str) -> Release {
     queries::release(data_service).unwrap_or(Release::Stu3)
 }
 
 /// The URL of `path` below the data service's base.
-fn url(session: &Session, data_service: &str, path: &str) -> Result<url::Url, Stop> {
+pub(super) fn url(session: &Session, data_service: &str, path: &str) -> Result<url::Url, Stop> {
     let base = session.base(data_service)?;
     url::Url::parse(&format!("{base}/{path}")).map_err(|error| Stop::Failed(error.to_string()))
 }
 
 /// Checks that `answer` is an OperationOutcome with `status` (one of), and, when given, an issue
 /// with `code`.
-fn operation_outcome(
+pub(super) fn operation_outcome(
     probe: &Probe,
     answer: &crate::http::Answer,
     statuses: &[u16],
@@ -160,10 +134,11 @@ fn operation_outcome(
 }
 
 async fn ids_echoed(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
+    let search = offer::search_at(&session, &probe, &data_service).await?;
     let token = session.tokens(&probe, Patient::A, &data_service).await?;
     let ids = TracingIds::new();
     let request =
-        pgo_request_with(&session, url(&session, &data_service, "Patient")?, &token.access, Format::Json, &ids);
+        pgo_request_with(&session, url(&session, &data_service, &search.path)?, &token.access, Format::Json, &ids);
     let answer = probe.send(request).await?;
     probe.status(&answer, 200);
     echoed(&probe, &answer, &ids);
@@ -171,11 +146,12 @@ async fn ids_echoed(session: Arc<Session>, data_service: String, probe: Probe) -
 }
 
 async fn ids_on_errors(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
+    let search = offer::search_at(&session, &probe, &data_service).await?;
     let ids = TracingIds::new();
     let request = session
         .api
         .client()
-        .get(url(&session, &data_service, "Patient")?)
+        .get(url(&session, &data_service, &search.path)?)
         .header("Accept", "application/fhir+json")
         .header("MedMij-Request-ID", &ids.request_id)
         .header("X-Correlation-ID", &ids.correlation_id);
@@ -194,14 +170,16 @@ fn echoed(probe: &Probe, answer: &crate::http::Answer, ids: &TracingIds) {
 }
 
 async fn no_token(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
+    let search = offer::search_at(&session, &probe, &data_service).await?;
     let request =
-        session.api.client().get(url(&session, &data_service, "Patient")?).header("Accept", "application/fhir+json");
+        session.api.client().get(url(&session, &data_service, &search.path)?).header("Accept", "application/fhir+json");
     let answer = probe.send(request).await?;
     operation_outcome(&probe, &answer, &[401], Some("security"), Format::Json, release(&data_service));
     Ok(())
 }
 
 async fn forged_token(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
+    let search = offer::search_at(&session, &probe, &data_service).await?;
     let token = session.tokens(&probe, Patient::A, &data_service).await?;
     // The real token with its signature's last characters changed.
     let mut forged = token.access.clone();
@@ -209,139 +187,37 @@ async fn forged_token(session: Arc<Session>, data_service: String, probe: Probe)
     forged.truncate(cut);
     forged.push_str(if token.access.ends_with("AAAAAA") { "BBBBBB" } else { "AAAAAA" });
     let answer =
-        probe.send(pgo_request(&session, url(&session, &data_service, "Patient")?, &forged, Format::Json)).await?;
+        probe.send(pgo_request(&session, url(&session, &data_service, &search.path)?, &forged, Format::Json)).await?;
     operation_outcome(&probe, &answer, &[401], Some("security"), Format::Json, release(&data_service));
     Ok(())
 }
 
 async fn unknown_type(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
+    let offered = offer::fetch(&session, &probe, &data_service).await?;
+    let unserved = offer::unserved(offered.as_ref());
     let token = session.tokens(&probe, Patient::A, &data_service).await?;
     let answer =
-        probe.send(pgo_request(&session, url(&session, &data_service, "Basic")?, &token.access, Format::Json)).await?;
+        probe.send(pgo_request(&session, url(&session, &data_service, unserved)?, &token.access, Format::Json)).await?;
     operation_outcome(&probe, &answer, &[400, 403, 404], None, Format::Json, release(&data_service));
     Ok(())
 }
 
 async fn bad_parameter(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
+    let (kind, param) = offer::parameter_at(&session, &probe, &data_service, "date").await?;
     let token = session.tokens(&probe, Patient::A, &data_service).await?;
-    let path = if data_service == "63" { "Immunization?date=not-a-date" } else { "Observation?date=not-a-date" };
+    let path = format!("{kind}?{param}=not-a-date");
     let answer =
-        probe.send(pgo_request(&session, url(&session, &data_service, path)?, &token.access, Format::Json)).await?;
+        probe.send(pgo_request(&session, url(&session, &data_service, &path)?, &token.access, Format::Json)).await?;
     operation_outcome(&probe, &answer, &[400], None, Format::Json, release(&data_service));
     Ok(())
 }
 
 async fn error_in_xml(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
+    let search = offer::search_at(&session, &probe, &data_service).await?;
     let request =
-        session.api.client().get(url(&session, &data_service, "Patient")?).header("Accept", "application/fhir+xml");
+        session.api.client().get(url(&session, &data_service, &search.path)?).header("Accept", "application/fhir+xml");
     let answer = probe.send(request).await?;
     probe.check("answered as application/fhir+xml", answer.media_type() == "application/fhir+xml", answer.media_type());
     operation_outcome(&probe, &answer, &[401], Some("security"), Format::Xml, release(&data_service));
-    Ok(())
-}
-
-/// The Patient ids a token's own Patient search returns.
-async fn patient_ids(session: &Session, probe: &Probe, data_service: &str, token: &str) -> Result<Vec<String>, Stop> {
-    let answer = probe.send(pgo_request(session, url(session, data_service, "Patient")?, token, Format::Json)).await?;
-    if answer.status != 200 {
-        return Err(Stop::Failed(format!("the Patient search answered {}", answer.status)));
-    }
-    Ok(ids(&answer.json().unwrap_or_default(), "Patient"))
-}
-
-fn ids(bundle: &Value, kind: &str) -> Vec<String> {
-    bundle["entry"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|entry| entry["resource"]["resourceType"] == kind)
-        .filter_map(|entry| entry["resource"]["id"].as_str().map(str::to_owned))
-        .collect()
-}
-
-/// Patient A's tokens and the ids of patient B's Patients (found with B's token).
-async fn a_token_and_b_patients(
-    session: &Session,
-    probe: &Probe,
-    data_service: &str,
-) -> Result<(crate::pgo::Tokens, Vec<String>), Stop> {
-    let a = session.tokens(probe, Patient::A, data_service).await?;
-    let b = session.tokens(probe, Patient::B, data_service).await?;
-    let b_ids = patient_ids(session, probe, data_service, &b.access).await?;
-    if b_ids.is_empty() {
-        return Err(Stop::Failed("patient B's token found no Patient".into()));
-    }
-    Ok((a, b_ids))
-}
-
-async fn patient_parameter(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
-    let (a, b_ids) = a_token_and_b_patients(&session, &probe, &data_service).await?;
-    for b_id in &b_ids {
-        for path in [format!("Patient?_id={b_id}"), format!("Patient?patient={b_id}")] {
-            let answer = probe
-                .send(pgo_request(&session, url(&session, &data_service, &path)?, &a.access, Format::Json))
-                .await?;
-            let returned = ids(&answer.json().unwrap_or_default(), "Patient");
-            probe.check(
-                format!("{path} with A's token returns none of B's Patients"),
-                !returned.contains(b_id),
-                returned.join(", "),
-            );
-        }
-    }
-    Ok(())
-}
-
-async fn read_other(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
-    let (a, b_ids) = a_token_and_b_patients(&session, &probe, &data_service).await?;
-    for b_id in b_ids {
-        let answer = probe
-            .send(pgo_request(
-                &session,
-                url(&session, &data_service, &format!("Patient/{b_id}"))?,
-                &a.access,
-                Format::Json,
-            ))
-            .await?;
-        probe.check(
-            format!("reading Patient/{b_id} with A's token is refused (403 or 404)"),
-            matches!(answer.status, 403 | 404),
-            answer.status.to_string(),
-        );
-        probe.check(
-            "and shows none of it",
-            !answer.text().contains(&format!("\"id\":\"{b_id}\"")),
-            "B's Patient in the answer",
-        );
-    }
-    Ok(())
-}
-
-async fn tokens_differ(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
-    let a = session.tokens(&probe, Patient::A, &data_service).await?;
-    let b = session.tokens(&probe, Patient::B, &data_service).await?;
-    let a_ids = patient_ids(&session, &probe, &data_service, &a.access).await?;
-    let b_ids = patient_ids(&session, &probe, &data_service, &b.access).await?;
-    probe.check("A's token finds a Patient", !a_ids.is_empty(), "none");
-    probe.check("B's token finds a Patient", !b_ids.is_empty(), "none");
-    probe.check(
-        "no Patient is in both answers",
-        !a_ids.iter().any(|id| b_ids.contains(id)),
-        format!("A {a_ids:?}, B {b_ids:?}"),
-    );
-    Ok(())
-}
-
-async fn other_provider(session: Arc<Session>, data_service: String, probe: Probe) -> Result<(), Stop> {
-    let Some(other) = &session.other_provider else {
-        return Err(Stop::NotRun("needs a second provider of the target (--other-provider)".into()));
-    };
-    let Some(base) = other.service(&data_service).map(|service| service.base.clone()) else {
-        return Err(Stop::NotRun(format!("the other provider does not offer {data_service}")));
-    };
-    let token = session.tokens(&probe, Patient::A, &data_service).await?;
-    let url = url::Url::parse(&format!("{base}/Patient")).map_err(|error| Stop::Failed(error.to_string()))?;
-    let answer = probe.send(pgo_request(&session, url, &token.access, Format::Json)).await?;
-    operation_outcome(&probe, &answer, &[401, 403], None, Format::Json, release(&data_service));
     Ok(())
 }
