@@ -242,11 +242,19 @@ on_both_backends!(a_batch_takes_each_entry_on_its_own_and_refuses_what_is_not_th
     wrong_profile["resource"]["meta"]["profile"] = json!(["http://nictiz.nl/fhir/StructureDefinition/zib-Wound"]);
     let update = json!({"resource": {"resourceType": "Observation", "id": "vs-lotte-weight-2026-03"},
         "request": {"method": "PUT", "url": "Observation/vs-lotte-weight-2026-03"}});
-    let mixed = bundle("batch", vec![patient_entry(), wrong_profile, weight("2026-12-02", 70.9), update]);
+    // And a malformed one: not FHIR (a status that is not a code).
+    let mut malformed = weight("2026-12-02", 70.9);
+    malformed["resource"]["status"] = json!(12);
+    let mixed = bundle("batch", vec![patient_entry(), wrong_profile, weight("2026-12-02", 70.9), update, malformed]);
     let (status, answered) =
         answer(share(&app, "52", &lotte, &mixed, &[("Prefer", "return=OperationOutcome")]).await).await;
     assert_eq!(status, 200, "{answered}");
-    assert_eq!(statuses(&answered), ["200 OK", "422 Unprocessable Entity", "201 Created", "400 Bad Request"]);
+    assert_eq!(
+        statuses(&answered),
+        ["200 OK", "422 Unprocessable Entity", "201 Created", "400 Bad Request", "400 Bad Request"]
+    );
+    let malformed_at = answered["entry"][4]["response"]["outcome"]["issue"][0]["expression"][0].as_str();
+    assert_eq!(malformed_at, Some("Bundle.entry[4].resource.status"), "{answered}");
     assert_eq!(
         answered["entry"][1]["response"]["outcome"]["issue"][0]["expression"][0],
         "Bundle.entry[1].resource.meta.profile"
