@@ -1,8 +1,8 @@
 //! One benchmark run per backend: load the synthetic data, start the service as a child process,
 //! drive the BgZ query list, then drive the bare baseline with the same load and body size. (The
-//! token endpoint's workload is in `tokens.rs`, the metering comparison in `overhead.rs`; the
-//! scratch database and the helpers for loading, tokens, child processes and samples are shared
-//! from here.)
+//! token endpoint's workload is in `tokens.rs`, the metering comparison in `overhead.rs`, documents
+//! in `documents.rs`, sharing in `share.rs`; the scratch database and the helpers for loading,
+//! tokens, child processes, samples and counting rows are shared from here.)
 
 use crate::generate::Templates;
 use crate::machine;
@@ -10,7 +10,7 @@ use access_token::Grant;
 use anyhow::{Context as _, bail};
 use fhir_core::Release;
 use pgo_exchange::Context;
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -73,6 +73,9 @@ pub(crate) enum Workload {
     Metering,
     /// Documents of `bytes` bytes fetched as PDF (data service 51), against a bare handler.
     Documents { bytes: usize },
+    /// Batches of a Patient and ten vital-sign Observations shared (data service 52), at most
+    /// `batches` in all, against a bare handler.
+    Share { batches: usize },
 }
 
 /// What to run.
@@ -131,6 +134,18 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
             options.rounds,
             options.workers
         );
+    } else if let Workload::Share { batches } = options.workload {
+        println!(
+            "load: sharing, {} synthetic persons, {} concurrent connections (each a PGO sharing a batch of a Patient and \
+             10 vital-sign Observations for one person after another), {} s warm-up, {} s measured per server in {} \
+             alternating rounds, at most {batches} batches in all, {} server workers",
+            options.patients,
+            options.concurrency,
+            options.warmup.as_secs(),
+            options.duration.as_secs(),
+            options.rounds,
+            options.workers
+        );
     } else if let Workload::Tokens { codes } = options.workload {
         println!(
             "load: token endpoint, {} concurrent connections (each a PGO server exchanging codes, then refresh tokens), \
@@ -156,7 +171,7 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
         );
     }
     let templates = Templates::from_demo()?;
-    if !matches!(options.workload, Workload::Documents { .. }) {
+    if !matches!(options.workload, Workload::Documents { .. } | Workload::Share { .. }) {
         println!("records: {} per patient + {} shared resources", templates.per_patient(), templates.shared.len());
     }
     for backend in options.backends.clone() {
@@ -184,6 +199,7 @@ async fn run_backend(options: &Options, templates: &Templates, backend: Backend)
         Workload::Documents { bytes } => {
             crate::documents::measure(options, backend, &data_dir, &database_url, bytes).await
         }
+        Workload::Share { batches } => crate::share::measure(options, backend, &data_dir, &database_url, batches).await,
     };
     if options.keep_database
         && let Some(name) = &postgres_database
@@ -202,6 +218,25 @@ pub(crate) async fn create_scratch_database(postgres_url: &str) -> anyhow::Resul
         PgConnection::connect(&format!("{postgres_url}/postgres")).await.context("PostgreSQL for the benchmark")?;
     admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
     Ok((format!("{postgres_url}/{name}"), name))
+}
+
+/// The count `sql` (one `count(*)`) gives in the database at `database_url`, on a connection of
+/// its own.
+pub(crate) async fn count_rows(backend: Backend, database_url: &str, sql: &'static str) -> anyhow::Result<i64> {
+    Ok(match backend {
+        Backend::Sqlite => {
+            let mut connection = SqliteConnection::connect(database_url).await?;
+            let rows = sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut connection).await?;
+            connection.close().await?;
+            rows
+        }
+        Backend::Postgres => {
+            let mut connection = PgConnection::connect(database_url).await?;
+            let rows = sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut connection).await?;
+            connection.close().await?;
+            rows
+        }
+    })
 }
 
 /// Drops the scratch database `name` (best effort).

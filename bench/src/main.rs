@@ -11,6 +11,14 @@
 //! service as served (every 2xx metered, every request access-logged) and against the same
 //! service built without meter and access log, in alternating rounds (`overhead.rs`).
 //!
+//! With `--documents` it measures serving documents (data service 51): PGOs fetching persons'
+//! PDFs against a bare handler sending as many bytes (`documents.rs`).
+//!
+//! With `--share` it measures sharing (Delen, data service 52): PGOs posting persons' batches of
+//! a Patient and ten vital-sign Observations against a bare handler that reads the same bodies
+//! and answers as many bytes; what the answers say was stored is checked against the database
+//! (`share.rs`).
+//!
 //! With `--report` it measures the auditors' usage reports on PostgreSQL: a scratch database with
 //! the first exchanges of 1,000,000 users over a year across 30 PGOs, then the monthly and the
 //! yearly report, end to end (query, assembly, serialization, signature), against a plain
@@ -31,6 +39,7 @@ mod machine;
 mod overhead;
 mod report;
 mod servers;
+mod share;
 mod tokens;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -42,7 +51,7 @@ struct Cli {
     #[command(subcommand)]
     internal: Option<Internal>,
     /// Synthetic patients to generate (each with the demo patient's ~45 BgZ records); default
-    /// 10,000, or 1,000 with --tokens, or 100 with --documents.
+    /// 10,000, or 1,000 with --tokens, or 100 with --documents and --share.
     #[arg(long)]
     patients: Option<usize>,
     /// Measure serving documents (data service 51: a Binary fetched as its PDF) instead of the
@@ -52,6 +61,14 @@ struct Cli {
     /// With --documents: the size of each document.
     #[arg(long, default_value_t = 1_048_576)]
     document_bytes: usize,
+    /// Measure sharing (Delen, data service 52) instead of the BgZ queries: each person's PGO
+    /// POSTs batch Bundles of a Patient and 10 vital-sign Observations.
+    #[arg(long, conflicts_with_all = ["tokens", "metering", "report", "documents"])]
+    share: bool,
+    /// With --share: the most batches sent to the service in all (each stores 10 Observations),
+    /// a bound on the database's growth; the run fails if it runs out before the rounds end.
+    #[arg(long, default_value_t = 200_000)]
+    batches: usize,
     /// Measure the token endpoint (code and refresh token exchanges) instead of the BgZ queries.
     #[arg(long)]
     tokens: bool,
@@ -182,7 +199,7 @@ fn main() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let default_patients = if cli.tokens {
                 1_000
-            } else if cli.documents {
+            } else if cli.documents || cli.share {
                 100
             } else {
                 10_000
@@ -193,6 +210,8 @@ fn main() -> anyhow::Result<()> {
                     driver::Workload::Tokens { codes: cli.codes }
                 } else if cli.documents {
                     driver::Workload::Documents { bytes: cli.document_bytes.max(16) }
+                } else if cli.share {
+                    driver::Workload::Share { batches: cli.batches }
                 } else if cli.metering {
                     driver::Workload::Metering
                 } else {

@@ -21,13 +21,13 @@
 //! the revoked consents. `1 - everything/everything-but-revocations` is what that check costs.
 
 use crate::driver::{
-    BGZ_QUERIES, Backend, JSON, Options, PROVIDER, Sample, drive, free_port, load, spawn, tokens, wait_until_up,
+    BGZ_QUERIES, Backend, JSON, Options, PROVIDER, Sample, count_rows, drive, free_port, load, spawn, tokens,
+    wait_until_up,
 };
 use crate::generate::Templates;
 use crate::machine;
 use anyhow::bail;
 use futures::StreamExt;
-use sqlx::{Connection, PgConnection, SqliteConnection};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -277,18 +277,5 @@ async fn count(backend: Backend, database_url: &str, table: Table) -> anyhow::Re
         Table::ExchangeFirsts => "SELECT count(*) FROM exchange_firsts",
         Table::AccessLog => "SELECT count(*) FROM access_log",
     };
-    Ok(match backend {
-        Backend::Sqlite => {
-            let mut connection = SqliteConnection::connect(database_url).await?;
-            let rows = sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut connection).await?;
-            connection.close().await?;
-            rows
-        }
-        Backend::Postgres => {
-            let mut connection = PgConnection::connect(database_url).await?;
-            let rows = sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut connection).await?;
-            connection.close().await?;
-            rows
-        }
-    })
+    count_rows(backend, database_url, sql).await
 }
