@@ -2,7 +2,8 @@
 //! records (FHIR STU3 §2.21.0.17 batch and transaction, as MedMij's receiving systems take them).
 //!
 //! - The Bundle's type is the one the data service takes (`[sharing] bundle`): a batch stores or
-//!   refuses each entry on its own, a transaction all of them or none.
+//!   refuses each entry on its own, a transaction all of them or none. What is stored of either is
+//!   written in one database transaction, after every entry was checked.
 //! - A Patient entry is the token's person. It is never stored: it is matched to the person's
 //!   Patient at the provider, and every reference to it (its `fullUrl`, `urn:uuid:`/`urn:oid:`
 //!   included, or `Patient/{its id}`) is rewritten to that Patient. A Patient entry carrying the
@@ -197,39 +198,34 @@ impl Ingestor {
                 Err(rejection) => results[index] = Some(SharedEntry::Refused(rejection)),
             }
         }
-        match kind {
-            SharedBundle::Transaction => {
-                let mut outcome = OperationOutcome::default();
-                let mut worst = RejectionKind::Unprocessable;
-                for refused in results.iter().flatten() {
-                    if let SharedEntry::Refused(rejection) = refused {
-                        if rejection.kind == RejectionKind::Invalid {
-                            worst = RejectionKind::Invalid;
-                        }
-                        outcome.issues.extend(rejection.outcome.issues.iter().cloned());
+        // A transaction stores nothing when any entry is refused; a batch stores the entries that
+        // passed. Either way what is stored goes in one database transaction: every refusal was
+        // decided above, so no entry's write depends on another's, and one commit serves them all.
+        if kind == SharedBundle::Transaction {
+            let mut outcome = OperationOutcome::default();
+            let mut worst = RejectionKind::Unprocessable;
+            for refused in results.iter().flatten() {
+                if let SharedEntry::Refused(rejection) = refused {
+                    if rejection.kind == RejectionKind::Invalid {
+                        worst = RejectionKind::Invalid;
                     }
-                }
-                if !outcome.issues.is_empty() {
-                    return Err(IngestError::Rejected(Rejection { kind: worst, outcome, awaits_patient: false }));
-                }
-                let mut puts = Vec::with_capacity(writes.len());
-                let mut placed = Vec::with_capacity(writes.len());
-                for (index, write, warnings) in writes {
-                    puts.push(write);
-                    placed.push((index, warnings));
-                }
-                let outcomes = store.share(request.provider.id, request.sharing, puts).await?;
-                for ((index, warnings), outcome) in placed.into_iter().zip(outcomes) {
-                    results[index] = Some(SharedEntry::Stored { outcome, warnings });
+                    outcome.issues.extend(rejection.outcome.issues.iter().cloned());
                 }
             }
-            SharedBundle::Batch => {
-                for (index, write, warnings) in writes {
-                    let outcome = store.share(request.provider.id, request.sharing, vec![write]).await?;
-                    if let Some(outcome) = outcome.into_iter().next() {
-                        results[index] = Some(SharedEntry::Stored { outcome, warnings });
-                    }
-                }
+            if !outcome.issues.is_empty() {
+                return Err(IngestError::Rejected(Rejection { kind: worst, outcome, awaits_patient: false }));
+            }
+        }
+        if !writes.is_empty() {
+            let mut puts = Vec::with_capacity(writes.len());
+            let mut placed = Vec::with_capacity(writes.len());
+            for (index, write, warnings) in writes {
+                puts.push(write);
+                placed.push((index, warnings));
+            }
+            let outcomes = store.share(request.provider.id, request.sharing, puts).await?;
+            for ((index, warnings), outcome) in placed.into_iter().zip(outcomes) {
+                results[index] = Some(SharedEntry::Stored { outcome, warnings });
             }
         }
         let entries = results

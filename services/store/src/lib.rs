@@ -95,6 +95,10 @@ pub struct Store {
     reader: std::sync::Arc<reader::Reader>,
     /// On SQLite, where the token endpoint writes (see `token_writer.rs`).
     token_writer: Option<std::sync::Arc<token_writer::SqliteTokenWriter>>,
+    /// On SQLite, taken by every resource write (ingest, shares) for its transaction: SQLite has
+    /// one writer, and transactions of the pool that meet at its lock wait in its busy handler,
+    /// sleeping milliseconds at a time; queued here they follow each other at once.
+    resource_writes: Option<std::sync::Arc<futures::lock::Mutex<()>>>,
     backend: Backend,
     /// The longest a statement may run (PostgreSQL), or a PGO read (SQLite); `None`: no limit.
     statement_timeout: Option<Duration>,
@@ -192,7 +196,23 @@ impl Store {
             }
             Backend::Postgres => (reader::Reader::Pool(pool.clone()), None),
         };
-        Ok(Store { pool, reader: std::sync::Arc::new(reader), token_writer, backend, statement_timeout })
+        let resource_writes = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(futures::lock::Mutex::new(())));
+        Ok(Store {
+            pool,
+            reader: std::sync::Arc::new(reader),
+            token_writer,
+            resource_writes,
+            backend,
+            statement_timeout,
+        })
+    }
+
+    /// The turn of a resource write on SQLite (none needed on PostgreSQL), held until dropped.
+    pub(crate) async fn resource_write_turn(&self) -> Option<futures::lock::MutexGuard<'_, ()>> {
+        match &self.resource_writes {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
     }
 
     /// Applies the migrations of this backend that have not run yet.

@@ -68,6 +68,7 @@ impl Store {
         sharing: &Sharing,
         writes: Vec<Write>,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
+        let _turn = self.resource_write_turn().await;
         let mut tx = self.pool.begin().await?;
         let applied = apply(&mut tx, provider, writes, sharing.at).await?;
         for (outcome, rid) in &applied {

@@ -98,6 +98,7 @@ impl Store {
     /// Applies `writes` for `provider` in one transaction: all of them, or (on an error) none.
     #[tracing::instrument(skip_all, fields(provider = provider.get(), writes = writes.len()))]
     pub async fn write(&self, provider: ProviderId, writes: Vec<Write>) -> Result<Vec<WriteOutcome>, StoreError> {
+        let _turn = self.resource_write_turn().await;
         let mut tx = self.pool.begin().await?;
         let applied = apply(&mut tx, provider, writes, now_millis()).await?;
         tx.commit().await?;
