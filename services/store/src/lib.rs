@@ -97,8 +97,8 @@ pub struct Store {
     token_writer: Option<std::sync::Arc<token_writer::SqliteTokenWriter>>,
     /// On SQLite, taken by every resource write (ingest, shares) for its transaction: SQLite has
     /// one writer, and transactions of the pool that meet at its lock wait in its busy handler,
-    /// sleeping milliseconds at a time; queued here they follow each other at once.
-    resource_writes: Option<std::sync::Arc<futures::lock::Mutex<()>>>,
+    /// sleeping milliseconds at a time; queued here (in order: a fair lock) they follow each other at once.
+    resource_writes: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     backend: Backend,
     /// The longest a statement may run (PostgreSQL), or a PGO read (SQLite); `None`: no limit.
     statement_timeout: Option<Duration>,
@@ -196,7 +196,7 @@ impl Store {
             }
             Backend::Postgres => (reader::Reader::Pool(pool.clone()), None),
         };
-        let resource_writes = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(futures::lock::Mutex::new(())));
+        let resource_writes = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
         Ok(Store {
             pool,
             reader: std::sync::Arc::new(reader),
@@ -208,7 +208,7 @@ impl Store {
     }
 
     /// The turn of a resource write on SQLite (none needed on PostgreSQL), held until dropped.
-    pub(crate) async fn resource_write_turn(&self) -> Option<futures::lock::MutexGuard<'_, ()>> {
+    pub(crate) async fn resource_write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match &self.resource_writes {
             Some(lock) => Some(lock.lock().await),
             None => None,
