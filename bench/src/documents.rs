@@ -8,16 +8,14 @@ use crate::driver::{
     Backend, Options, Sample, measure_window, open_on_free_port, spawn_app, spawn_bare, wait_until_up,
 };
 use crate::machine;
-use access_token::Grant;
 use anyhow::bail;
 use base64::Engine;
-use fhir_core::Release;
 use pgo_exchange::Context;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use store::{NewProvider, Write};
+use store::NewProvider;
 
 /// The provider the documents are loaded for.
 const PROVIDER: &str = "benchdocs";
@@ -45,55 +43,23 @@ async fn load(context: &Context, patients: usize, bytes: usize) -> anyhow::Resul
         display_name: "Benchmark documents".into(),
         data_services: vec!["51".into()],
     };
-    let provider = context.store.upsert_provider(&new, None).await?;
     let content = base64::engine::general_purpose::STANDARD.encode(document(bytes));
-    let mut written = 0;
-    for start in (0..patients).step_by(20) {
-        let mut writes = Vec::new();
-        for index in start..(start + 20).min(patients) {
-            let resources = [
-                json!({"resourceType": "Patient", "id": format!("p{index}"),
-                    "meta": {"profile": ["http://fhir.nl/fhir/StructureDefinition/nl-core-patient"]},
-                    "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": crate::generate::bsn(index)}]}),
-                json!({"resourceType": "Binary", "id": format!("doc{index}"), "contentType": "application/pdf", "content": content}),
-                json!({"resourceType": "DocumentReference", "id": format!("ref{index}"),
-                    "meta": {"profile": ["http://nictiz.nl/fhir/StructureDefinition/IHE.MHD.Minimal.DocumentReference"]},
-                    "status": "current", "subject": {"reference": format!("Patient/p{index}")},
-                    "type": {"coding": [{"system": "http://snomed.info/sct", "code": "11071000146104"}]},
-                    "indexed": "2026-03-01T10:00:00Z",
-                    "content": [{"attachment": {"contentType": "application/pdf", "url": format!("Binary/doc{index}")}}]}),
-            ];
-            for resource in resources {
-                let prepared = context
-                    .ingestor
-                    .prepare_by_id(&provider, Release::Stu3, resource, None)
-                    .map_err(|rejection| anyhow::anyhow!(rejection.summary()))?;
-                writes.push(Write::Put(Box::new(prepared.write)));
-            }
-        }
-        written += context.store.write(provider.id, writes).await?.len();
-    }
-    context.store.analyze(store::Filled::Resources).await?;
-    Ok(written)
+    crate::driver::load_persons(context, &new, (patients, 20), |index| {
+        vec![
+            json!({"resourceType": "Binary", "id": format!("doc{index}"), "contentType": "application/pdf", "content": content}),
+            json!({"resourceType": "DocumentReference", "id": format!("ref{index}"),
+                "meta": {"profile": ["http://nictiz.nl/fhir/StructureDefinition/IHE.MHD.Minimal.DocumentReference"]},
+                "status": "current", "subject": {"reference": format!("Patient/p{index}")},
+                "type": {"coding": [{"system": "http://snomed.info/sct", "code": "11071000146104"}]},
+                "indexed": "2026-03-01T10:00:00Z",
+                "content": [{"attachment": {"contentType": "application/pdf", "url": format!("Binary/doc{index}")}}]}),
+        ]
+    })
+    .await
 }
 
 fn tokens(context: &Context, address: &str, patients: usize) -> anyhow::Result<Vec<String>> {
-    let issuer = context.token_issuer();
-    (0..patients)
-        .map(|index| {
-            let bsn = crate::generate::bsn(index);
-            let grant = Grant {
-                person_key: context.secret.person_key(PROVIDER, &bsn),
-                pseudonym: context.secret.pseudonym(&bsn),
-                client_id: "bench.pgo.example".into(),
-                provider: PROVIDER.into(),
-                scope: format!("{PROVIDER}~51").parse()?,
-                audience: vec![format!("{address}/{PROVIDER}/51/fhir")],
-                consent: Some(format!("bench-documents-{index}")),
-            };
-            Ok(issuer.issue(&grant)?.token)
-        })
-        .collect()
+    (0..patients).map(|index| crate::driver::person_token(context, address, (PROVIDER, "51"), index)).collect()
 }
 
 /// Fetches each person's document, one person after another, for `duration` after a second of

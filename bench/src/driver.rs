@@ -419,23 +419,60 @@ pub(crate) async fn load(
 }
 
 pub(crate) fn tokens(context: &Context, address: &str, patients: usize) -> anyhow::Result<Vec<String>> {
-    let issuer = context.token_issuer();
-    (0..patients)
-        .map(|index| {
-            let grant = Grant {
-                person_key: context.secret.person_key(PROVIDER, &crate::generate::bsn(index)),
-                pseudonym: context.secret.pseudonym(&crate::generate::bsn(index)),
-                client_id: "bench.pgo.example".into(),
-                provider: PROVIDER.into(),
-                scope: format!("{PROVIDER}~48").parse()?,
-                audience: vec![format!("{address}/{PROVIDER}/48/fhir")],
-                // As the token endpoint gives them: every request checks the consent against
-                // the revocations.
-                consent: Some(format!("bench-consent-{index}")),
-            };
-            Ok(issuer.issue(&grant)?.token)
-        })
-        .collect()
+    (0..patients).map(|index| person_token(context, address, (PROVIDER, "48"), index)).collect()
+}
+
+/// Creates (or updates) the provider `new` and stores `patients` synthetic persons for it, `per_write`
+/// at a time: person `index` is a Patient `p{index}` with the BSN `generate::bsn(index)`, and the
+/// resources `records(index)` gives; returns how many resources were written.
+pub(crate) async fn load_persons(
+    context: &Context,
+    new: &NewProvider,
+    (patients, per_write): (usize, usize),
+    records: impl Fn(usize) -> Vec<serde_json::Value>,
+) -> anyhow::Result<usize> {
+    let provider = context.store.upsert_provider(new, None).await?;
+    let mut written = 0;
+    for start in (0..patients).step_by(per_write.max(1)) {
+        let mut writes = Vec::new();
+        for index in start..(start + per_write.max(1)).min(patients) {
+            let patient = serde_json::json!({"resourceType": "Patient", "id": format!("p{index}"),
+                "meta": {"profile": ["http://fhir.nl/fhir/StructureDefinition/nl-core-patient"]},
+                "identifier": [{"system": fhir_core::BSN_SYSTEM, "value": crate::generate::bsn(index)}]});
+            for resource in std::iter::once(patient).chain(records(index)) {
+                let prepared = context
+                    .ingestor
+                    .prepare_by_id(&provider, Release::Stu3, resource, None)
+                    .map_err(|rejection| anyhow::anyhow!(rejection.summary()))?;
+                writes.push(Write::Put(Box::new(prepared.write)));
+            }
+        }
+        written += context.store.write(provider.id, writes).await?.len();
+    }
+    context.store.analyze(store::Filled::Resources).await?;
+    Ok(written)
+}
+
+/// The access token of synthetic person `index` (their BSN from `generate::bsn`) at `provider`
+/// for `data_service` alone, as the token endpoint gives one: with a consent, so that every
+/// request checks it against the revocations.
+pub(crate) fn person_token(
+    context: &Context,
+    address: &str,
+    (provider, data_service): (&str, &str),
+    index: usize,
+) -> anyhow::Result<String> {
+    let bsn = crate::generate::bsn(index);
+    let grant = Grant {
+        person_key: context.secret.person_key(provider, &bsn),
+        pseudonym: context.secret.pseudonym(&bsn),
+        client_id: "bench.pgo.example".into(),
+        provider: provider.into(),
+        scope: format!("{provider}~{data_service}").parse()?,
+        audience: vec![format!("{address}/{provider}/{data_service}/fhir")],
+        consent: Some(format!("bench-{provider}-{data_service}-{index}")),
+    };
+    Ok(context.token_issuer().issue(&grant)?.token)
 }
 
 /// What one drive of a server measured; drives of the same server add up.

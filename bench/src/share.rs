@@ -17,16 +17,14 @@ use crate::driver::{
     Backend, Options, Sample, count_rows, measure_window, open_on_free_port, spawn_app, spawn_bare, wait_until_up,
 };
 use crate::machine;
-use access_token::Grant;
 use anyhow::bail;
-use fhir_core::Release;
 use pgo_exchange::Context;
 use serde_json::{Value, json};
 use std::process::Child;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use store::{NewProvider, Write};
+use store::NewProvider;
 
 /// The provider the persons share with.
 const PROVIDER: &str = "benchshare";
@@ -113,42 +111,15 @@ async fn load(context: &Context, patients: usize) -> anyhow::Result<usize> {
         display_name: "Benchmark sharing".into(),
         data_services: vec![DATA_SERVICE.into()],
     };
-    let provider = context.store.upsert_provider(&new, None).await?;
-    let mut written = 0;
-    for start in (0..patients).step_by(200) {
-        let mut writes = Vec::new();
-        for index in start..(start + 200).min(patients) {
-            let patient = json!({"resourceType": "Patient", "id": format!("p{index}"),
-                "meta": {"profile": [NL_CORE_PATIENT]},
-                "identifier": [{"system": fhir_core::BSN_SYSTEM, "value": crate::generate::bsn(index)}]});
-            let prepared = context
-                .ingestor
-                .prepare_by_id(&provider, Release::Stu3, patient, None)
-                .map_err(|rejection| anyhow::anyhow!(rejection.summary()))?;
-            writes.push(Write::Put(Box::new(prepared.write)));
-        }
-        written += context.store.write(provider.id, writes).await?.len();
-    }
-    context.store.analyze(store::Filled::Resources).await?;
-    Ok(written)
+    crate::driver::load_persons(context, &new, (patients, 200), |_| Vec::new()).await
 }
 
 /// Each person's token (scope: data service 52 alone, as a share requires) and Bundle.
 fn persons(context: &Context, address: &str, patients: usize) -> anyhow::Result<Vec<Person>> {
-    let issuer = context.token_issuer();
     (0..patients)
         .map(|index| {
-            let bsn = crate::generate::bsn(index);
-            let grant = Grant {
-                person_key: context.secret.person_key(PROVIDER, &bsn),
-                pseudonym: context.secret.pseudonym(&bsn),
-                client_id: "bench.pgo.example".into(),
-                provider: PROVIDER.into(),
-                scope: format!("{PROVIDER}~{DATA_SERVICE}").parse()?,
-                audience: vec![format!("{address}/{PROVIDER}/{DATA_SERVICE}/fhir")],
-                consent: Some(format!("bench-share-{index}")),
-            };
-            Ok(Person { token: issuer.issue(&grant)?.token, bundle: bundle(index).to_string() })
+            let token = crate::driver::person_token(context, address, (PROVIDER, DATA_SERVICE), index)?;
+            Ok(Person { token, bundle: bundle(index).to_string() })
         })
         .collect()
 }
