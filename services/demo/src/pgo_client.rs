@@ -193,9 +193,8 @@ async fn callback(query: web::Query<HashMap<String, String>>, pgo: web::Data<Dem
     let mut collected = Vec::new();
     for service in &pending.services {
         let base = format!("{}/{}/{service}/fhir", pgo.public_url, pending.provider);
-        let release = if service == "63" { fhir_core::Release::R4 } else { fhir_core::Release::Stu3 };
         let mut answers = Vec::new();
-        for query in crate::queries(release) {
+        for query in service_queries(service) {
             answers.push(fetch(&pgo.http, &base, &query, access_token).await);
         }
         collected.push(Collected { id: service.clone(), name: service_name(&names, service), answers });
@@ -205,6 +204,21 @@ async fn callback(query: web::Query<HashMap<String, String>>, pgo: web::Data<Dem
         _ => pending.provider.clone(),
     };
     page("Opgehaalde gegevens", pgo_page::results(&provider, tokens["refresh_token"].is_string(), &collected))
+}
+
+/// What the demo PGO asks of data service `id`: the queries of its qualification (the demo's
+/// own list for 48 and 63; for 51 and 52 those a PGO starts with), none for one it does not know.
+fn service_queries(id: &str) -> Vec<String> {
+    match id {
+        "48" => crate::queries(fhir_core::Release::Stu3),
+        "63" => crate::queries(fhir_core::Release::R4),
+        "51" => vec!["DocumentReference?status=current".to_owned(), "DocumentManifest?status=current".to_owned()],
+        "52" => vec![
+            "Observation?category=vital-signs".to_owned(),
+            "Observation/$lastn?category=http://hl7.org/fhir/observation-category|vital-signs".to_owned(),
+        ],
+        _ => Vec::new(),
+    }
 }
 
 async fn fetch(http: &reqwest::Client, base: &str, query: &str, token: &str) -> Answer {
@@ -241,4 +255,18 @@ fn random() -> Result<String, aws_lc_rs::error::Unspecified> {
     let mut bytes = [0_u8; 32];
     SystemRandom::new().fill(&mut bytes)?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_data_service_is_asked_its_own_queries() {
+        assert!(service_queries("48").iter().any(|query| query.starts_with("Patient")), "the BgZ list");
+        assert!(service_queries("63").iter().any(|query| query.starts_with("Immunization")));
+        assert!(service_queries("51").iter().all(|query| query.starts_with("Document")));
+        assert!(service_queries("52").iter().all(|query| query.starts_with("Observation")));
+        assert!(service_queries("49").is_empty(), "nothing asked of a data service it does not know");
+    }
 }
