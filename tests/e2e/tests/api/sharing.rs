@@ -204,6 +204,17 @@ on_both_backends!(a_pgo_shares_measurements_and_the_provider_and_the_person_see_
     assert_eq!(again["parameter"][0]["valueInteger"], 0);
     assert_eq!(feed(&app, "?pending=true").await["entry"].as_array().map(Vec::len).unwrap_or(0), 0);
     assert!(provenance(&feed(&app, "").await["entry"][0], "acknowledgedAt").is_some());
+    // In XML too, the provenance an extension of the entry.
+    let xml = app
+        .client
+        .get(format!("{}/ingest/{PROVIDER}/stu3/shared?_format=xml", app.address))
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(xml.status(), 200);
+    let xml = xml.text().await.expect("text");
+    assert!(xml.contains("StructureDefinition/shared-item\"><extension url=\"seq\">"), "{xml}");
     // The feed is the provider's: without its key, nothing.
     let anonymous = app.client.get(format!("{}/ingest/{PROVIDER}/stu3/shared", app.address)).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
