@@ -99,11 +99,7 @@ async fn drive(
                     Err(_) => (false, 0),
                 };
                 if measuring.load(Ordering::Relaxed) {
-                    sample.latencies.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
-                    sample.bytes += length;
-                    if !ok || length != bytes {
-                        sample.errors += 1;
-                    }
+                    sample.record(started, length, ok && length == bytes);
                 }
             }
             sample

@@ -486,6 +486,18 @@ pub(crate) struct Sample {
 }
 
 impl Sample {
+    /// Counts one answer: its latency since `started` (returned, in µs), its body's `bytes`, and
+    /// an error unless `ok`.
+    pub(crate) fn record(&mut self, started: Instant, bytes: usize, ok: bool) -> u32 {
+        let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
+        self.latencies.push(micros);
+        self.bytes += bytes;
+        if !ok {
+            self.errors += 1;
+        }
+        micros
+    }
+
     pub(crate) fn merge(&mut self, other: Sample) {
         self.latencies.extend(other.latencies);
         self.errors += other.errors;
@@ -590,14 +602,9 @@ pub(crate) async fn drive(
                     Err(_) => (false, 0),
                 };
                 if measuring.load(Ordering::Relaxed) {
-                    let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
-                    sample.latencies.push(micros);
+                    let micros = sample.record(started, length, ok);
                     sample.per_query[this_query].0 += 1;
                     sample.per_query[this_query].1 += u64::from(micros);
-                    sample.bytes += length;
-                    if !ok {
-                        sample.errors += 1;
-                    }
                 }
             }
             sample

@@ -240,11 +240,7 @@ async fn drive(
                     None => matches!(answered, Some((200, _))),
                 };
                 if measuring.load(Ordering::Relaxed) {
-                    sample.latencies.push(u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX));
-                    sample.bytes += answered.map_or(0, |(_, body)| body.len());
-                    if !ok {
-                        sample.errors += 1;
-                    }
+                    sample.record(started, answered.map_or(0, |(_, body)| body.len()), ok);
                 }
             }
             sample

@@ -28,6 +28,17 @@ pub struct RequestIds {
     pub correlation_id: Option<String>,
 }
 
+impl RequestIds {
+    /// The ids of `request`, as the middleware set them (a fresh request id where it did not run).
+    pub(crate) fn of(request: &actix_web::HttpRequest) -> RequestIds {
+        request
+            .extensions()
+            .get::<RequestIds>()
+            .cloned()
+            .unwrap_or_else(|| RequestIds { request_id: uuid::Uuid::new_v4().to_string(), correlation_id: None })
+    }
+}
+
 /// The id to use for header `name` of `request`: the sent one when it is a UUID, a fresh one in
 /// place of anything else (said at debug level, never with the value sent), `None` when absent.
 fn sent_id(request: &ServiceRequest, name: &'static str) -> Option<String> {

@@ -15,7 +15,7 @@ use crate::prefer::{self, Return};
 use crate::render;
 use crate::request_ids::RequestIds;
 use crate::state::ApiState;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use fhir_core::OperationOutcome;
 use fhir_core::date::format_instant;
 use fhir_core::outcome::{Issue, IssueCode, Severity};
@@ -36,11 +36,7 @@ pub(crate) async fn share(
     if !notes.is_empty() {
         tracing::info!(count = notes.len(), "a shared Bundle was read with elements out of their order");
     }
-    let ids = request
-        .extensions()
-        .get::<RequestIds>()
-        .cloned()
-        .unwrap_or_else(|| RequestIds { request_id: uuid::Uuid::new_v4().to_string(), correlation_id: None });
+    let ids = RequestIds::of(request);
     let sharing = store::Sharing {
         share_id: uuid::Uuid::new_v4().to_string(),
         data_service: service.id.clone(),

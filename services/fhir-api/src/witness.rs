@@ -7,7 +7,7 @@
 use crate::error::ApiError;
 use crate::request_ids::RequestIds;
 use crate::state::ApiState;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse};
 use fhir_core::Format;
 use identity::PseudonymSeal;
 use metering::{AccessLog, Exchange, ExchangeKind, Meter};
@@ -66,11 +66,7 @@ pub(crate) async fn witness(
             Err((error, format)) => error.response(format),
         };
     };
-    let ids = request
-        .extensions()
-        .get::<RequestIds>()
-        .cloned()
-        .unwrap_or_else(|| RequestIds { request_id: uuid::Uuid::new_v4().to_string(), correlation_id: None });
+    let ids = RequestIds::of(request);
     let now = fhir_core::date::now_millis();
     let response = match outcome {
         Ok((response, format)) if response.status().is_success() && !trail.unmetered => match &metering.meter {
