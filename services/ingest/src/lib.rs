@@ -18,6 +18,7 @@ mod check;
 mod load;
 mod owner;
 mod prepare;
+mod profiles;
 mod release_of;
 pub mod served;
 mod share;
@@ -27,6 +28,7 @@ pub use check::{Unowned, unowned_resources};
 pub use load::{LoadError, LoadOptions, LoadSummary, Rejected, collect_files};
 pub use owner::KnownPatients;
 pub use prepare::{Ingestor, Prepared, Rejection, RejectionKind, UnknownElements};
+pub use profiles::{ProfilePolicy, ProfileValidation};
 pub use share::{ShareRequest, Shared, SharedEntry};
 
 /// Ingest failed: the input was refused, or the store failed.

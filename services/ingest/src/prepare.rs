@@ -2,6 +2,7 @@
 
 use crate::IngestError;
 use crate::owner::{KnownPatients, Owner, OwnerError, decide, look_up};
+use crate::profiles::ProfileValidation;
 use chrono_tz::Tz;
 use data_services::{Catalog, ServedType};
 use fhir_core::outcome::Issue;
@@ -104,6 +105,8 @@ pub struct Ingestor {
     unknown_elements: UnknownElements,
     /// The service's public URL: absolute references under it are the service's own.
     own_base: Option<String>,
+    /// The profiles resources are held to, when the deployment loads packages.
+    profiles: Option<Arc<ProfileValidation>>,
 }
 
 impl Ingestor {
@@ -115,7 +118,7 @@ impl Ingestor {
         zone: Tz,
         unknown_elements: UnknownElements,
     ) -> Ingestor {
-        Ingestor { catalog, secret, zone, unknown_elements, own_base: None }
+        Ingestor { catalog, secret, zone, unknown_elements, own_base: None, profiles: None }
     }
 
     /// Reads absolute references under `public_url` as references to the provider's own
@@ -123,6 +126,17 @@ impl Ingestor {
     pub fn with_public_url(mut self, public_url: &str) -> Ingestor {
         self.own_base = Some(public_url.trim_end_matches('/').to_owned());
         self
+    }
+
+    /// Holds every resource to the loaded profiles it claims that a data service lists.
+    pub fn with_profile_validation(mut self, profiles: Arc<ProfileValidation>) -> Ingestor {
+        self.profiles = Some(profiles);
+        self
+    }
+
+    /// The profile validation in use, if any.
+    pub fn profile_validation(&self) -> Option<&ProfileValidation> {
+        self.profiles.as_deref()
     }
 
     /// The definitions in use.
@@ -248,6 +262,15 @@ impl Ingestor {
                 format!("meta.profile must claim one of: {}", accepted.join(", ")),
                 Some(at(&format!("{resource_type}.meta.profile"))),
             ));
+        }
+        let mut outcome = outcome;
+        if let Some(profiles) = &self.profiles {
+            let listed: Vec<&str> = claimed
+                .iter()
+                .map(String::as_str)
+                .filter(|url| served.iter().any(|served| served.profiles.iter().any(|listed| listed == url)))
+                .collect();
+            outcome.extend(profiles.check(release, &resource, &listed, &at)?);
         }
         let definition = self
             .catalog

@@ -79,8 +79,10 @@ impl Context {
             UnknownElementsPolicy::Reject => UnknownElements::Reject,
         };
         let catalog = Arc::new(catalog);
+        let profiles = Arc::new(crate::profiles::load(&settings.validation)?);
         let ingestor = Ingestor::new(catalog.clone(), secret.clone(), settings.timezone(), unknown_elements)
-            .with_public_url(&settings.server.public_url);
+            .with_public_url(&settings.server.public_url)
+            .with_profile_validation(profiles);
         let meter =
             Arc::new(metering::Meter::new(store.clone(), settings.timezone(), settings.metering.known_capacity));
         // Every revocation a token still alive could have been given under, before serving.

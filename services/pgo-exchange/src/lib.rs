@@ -6,6 +6,7 @@ mod application;
 mod context;
 mod head_guard;
 mod listen;
+pub mod profiles;
 
 pub use application::{Application, Witnessing};
 pub use context::{Context, DEMO_AUDITOR};

@@ -48,6 +48,10 @@ enum Command {
     /// Load FHIR JSON or XML files and folders (resources and Bundles) for a provider; exits 2
     /// when any resource was refused (unless `--accept-refusals`).
     Load(commands::load::LoadArgs),
+    /// Check FHIR JSON or XML files and folders against the profiles they claim (or `--profile`)
+    /// with the configured packages (and `--package`), loading nothing; exits 1 when any file
+    /// breaks a rule, 2 when any cannot be read.
+    Validate(commands::validate::ValidateArgs),
     /// Mint an access token for a person at a provider (an administration tool, e.g. for
     /// qualification runs): prints the token on stdout.
     Token(commands::token::TokenArgs),
@@ -77,6 +81,7 @@ async fn main() -> ExitCode {
         Command::Providers { command } => commands::providers::run(cli.config.as_deref(), overrides, command).await,
         Command::Lists { command } => commands::lists::run(cli.config.as_deref(), overrides, command).await,
         Command::Load(args) => commands::load::run(cli.config.as_deref(), overrides, args).await,
+        Command::Validate(args) => commands::validate::run(cli.config.as_deref(), overrides, args),
         Command::Token(args) => commands::token::run(cli.config.as_deref(), overrides, args).await,
         Command::Report(args) => commands::report::run(cli.config.as_deref(), overrides, args).await,
         Command::Check => commands::check::run(cli.config.as_deref(), overrides).await,

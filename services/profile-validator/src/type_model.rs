@@ -15,14 +15,14 @@ use std::sync::OnceLock;
 
 /// The type model of one release.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct StructureModel {
+pub struct StructureModel {
     structure: &'static Structure,
     folded: &'static HashMap<String, Option<&'static str>>,
 }
 
 impl StructureModel {
     /// The model of `release`.
-    pub(crate) fn of(release: Release) -> StructureModel {
+    pub fn of(release: Release) -> StructureModel {
         static STU3: OnceLock<HashMap<String, Option<&'static str>>> = OnceLock::new();
         static R4: OnceLock<HashMap<String, Option<&'static str>>> = OnceLock::new();
         let structure = Structure::of(release);

@@ -104,3 +104,14 @@ fn listening_elsewhere_moves_the_default_public_url_along() {
     let defaults = load(None, &[], Overrides::default()).expect("defaults load");
     assert_eq!(defaults.server.public_url, DEFAULT_PUBLIC_URL, "the constant follows defaults.toml");
 }
+
+#[test]
+fn profile_packages_come_from_a_list_or_a_comma_separated_variable() {
+    let settings = load(Some("[validation.packages]\nstu3 = [\"a\", \"b\"]\n"), &[], Overrides::default()).unwrap();
+    assert_eq!(settings.validation.packages.stu3, [PathBuf::from("a"), PathBuf::from("b")]);
+    assert_eq!(settings.validation.profiles, ProfilePolicy::Reject, "rejecting is the default");
+    let settings = load(None, &[("PGO_EXCHANGE__VALIDATION__PACKAGES__R4", "x, y")], Overrides::default()).unwrap();
+    assert_eq!(settings.validation.packages.r4, [PathBuf::from("x"), PathBuf::from("y")]);
+    assert!(settings.validation.packages.stu3.is_empty());
+    assert!(load(Some("[validation]\nprofiles = \"ignore\"\n"), &[], Overrides::default()).is_err());
+}

@@ -8,6 +8,7 @@ pub(crate) mod providers;
 pub(crate) mod report;
 pub(crate) mod serve;
 pub(crate) mod token;
+pub(crate) mod validate;
 
 use pgo_exchange::Context;
 use settings::{LogFormat, Overrides, Settings};
