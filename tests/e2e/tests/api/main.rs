@@ -16,6 +16,7 @@ mod ingest_xml;
 mod isolation;
 mod isolation_property;
 mod metered;
+mod profiles;
 mod queries;
 mod query_cost;
 mod search;

@@ -521,3 +521,21 @@ on_both_backends!(the_published_document_examples_are_shared_as_one_transaction,
         assert!(raw.bytes().await.unwrap().starts_with(b"%PDF"), "{binary} is a PDF");
     }
 });
+
+on_both_backends!(a_shared_entry_that_breaks_its_profile_is_refused_alone, |database| {
+    let package = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/profiles/stu3").display().to_string();
+    let app = TestApp::start_with(database, &[("PGO_EXCHANGE__VALIDATION__PACKAGES__STU3", &package)]).await;
+    vitaal(&app, &["48", "52"]).await;
+    let lotte = app.token(PROVIDER, LOTTE_BSN, &["52"]);
+    // The stand-in zib-BodyWeight requires the weight itself.
+    let mut without_value = weight("2026-12-04", 71.2);
+    without_value["resource"].as_object_mut().expect("object").remove("valueQuantity");
+    let batch = bundle("batch", vec![patient_entry(), weight("2026-12-04", 71.2), without_value]);
+    let (status, answered) =
+        answer(share(&app, "52", &lotte, &batch, &[("Prefer", "return=OperationOutcome")]).await).await;
+    assert_eq!(status, 200, "{answered}");
+    assert_eq!(statuses(&answered), ["200 OK", "201 Created", "422 Unprocessable Entity"]);
+    let issue = &answered["entry"][2]["response"]["outcome"]["issue"][0];
+    assert_eq!(issue["expression"][0], "Bundle.entry[2].resource.value", "{answered}");
+    assert!(issue["diagnostics"].as_str().is_some_and(|text| text.contains("zib-BodyWeight")), "{answered}");
+});

@@ -4,13 +4,16 @@
 //! The scripts in the qualification dialect (`dialect/`) load their own data through the ingest
 //! endpoint first (the load script, with its purge), then run with their exact counts. The
 //! receiving scripts of Delen (`sharing/`) share their Bundles with the service only when the run
-//! allows writes; without it nothing is sent and nothing is stored.
+//! allows writes; without it nothing is sent and nothing is stored. Every `validateProfileId`
+//! against the base Bundle definition is made and passes: the service's answers are valid FHIR.
 
 use super::*;
 use pgo_conformance::http::Http;
 use pgo_conformance::mask::Masker;
+use pgo_conformance::profiles::Profiles;
 use pgo_conformance::testscript::{self, LoadTarget, TestScriptTarget};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The patient the dialect's load script loads (see `dialect/_reference/resources`).
 const SANNE: &str = "999990019";
@@ -37,6 +40,12 @@ async fn run(app: &TestApp, folder: &str, data_service: &str) -> RunReport {
         .expect("the scripts run")
 }
 
+/// The profile validations (`validateProfileId`) of `report`: passed, failed, not run.
+fn profile_validations(report: &RunReport) -> (usize, usize, usize) {
+    let totals = &report.totals;
+    (totals.profile_validations_passed, totals.profile_validations_failed, totals.profile_validations_not_run)
+}
+
 /// (results, passed, checks, failed checks, checks not run).
 fn counts(report: &RunReport) -> (usize, usize, usize, usize, usize) {
     let totals = &report.totals;
@@ -59,15 +68,24 @@ on_both_backends!(the_example_testscripts_run_against_the_service_with_their_cou
     assert!(unsupported.scenarios.iter().all(|scenario| matches!(scenario.verdict, Verdict::NotRun(_))));
     let reasons: String = unsupported.scenarios.iter().filter_map(|scenario| scenario.verdict.reason()).collect();
     assert!(reasons.contains("resolve"), "{reasons}");
-    // The profile validation is counted on its own, not among the reasons a test was not run.
-    assert_eq!(unsupported.totals.profile_validations_not_run, 1);
+    // The profile validation (nl-core-patient, whose package the run was not given) is counted on
+    // its own, not among the reasons a test was not run.
+    assert_eq!(profile_validations(&unsupported), (0, 0, 1));
+    let unknown = "profile http://fhir.nl/fhir/StructureDefinition/nl-core-patient is not loaded";
+    assert!(not_run(&unsupported).iter().any(|(why, profile)| *profile && why.contains(unknown)));
 });
 
 /// The dialect's Vaccinaties script after its load script, against the service: the script's
 /// token mapped to the loaded patient's.
 async fn run_after_load(app: &TestApp) -> RunReport {
+    run_after_load_with(app, Profiles::default()).await
+}
+
+/// As `run_after_load`, validating profiles with `profiles`.
+async fn run_after_load_with(app: &TestApp, profiles: Profiles) -> RunReport {
     let mut target = TestScriptTarget::new(&app.base(PROVIDER, "63"), None, &[]).unwrap();
     target.token_map = vec![(SCRIPT_TOKEN_63.to_owned(), app.token(PROVIDER, SANNE, &["63"]))];
+    target.profiles = Arc::new(profiles);
     let ingest = LoadTarget::new(&format!("{}/ingest/{PROVIDER}/{{release}}", app.address), &app.ingest_key).unwrap();
     let load = scripts("dialect/_LoadResources");
     testscript::run_with_load(&scripts("dialect/63"), &target, Some((&load, &ingest)), &http(), &Quiet)
@@ -80,8 +98,8 @@ on_both_backends!(the_dialect_testscripts_load_their_data_and_run_with_their_cou
 
     let bgz = run(&app, "dialect/48", "48").await;
     assert_eq!(failures(&bgz), Vec::<String>::new());
-    assert_eq!(counts(&bgz), (2, 2, 17, 0, 1), "BgZ dialect: results, passed, asserts, failed, not run");
-    assert_eq!(bgz.totals.profile_validations_not_run, 1, "the one validateProfileId, on its own line");
+    assert_eq!(counts(&bgz), (2, 2, 17, 0, 0), "BgZ dialect: results, passed, asserts, failed, not run");
+    assert_eq!(profile_validations(&bgz), (1, 0, 0), "the searchset is a valid Bundle");
     assert!(bgz.scenarios.iter().all(|scenario| scenario.warnings.is_empty()), "nothing read past");
 
     let vaccinations = run_after_load(&app).await;
@@ -96,8 +114,8 @@ on_both_backends!(the_dialect_testscripts_load_their_data_and_run_with_their_cou
             "dialect-63-vaccinations.immunizations-xml",
         ]
     );
-    assert_eq!(counts(&vaccinations), (4, 4, 25, 0, 1), "load and Vaccinaties dialect");
-    assert_eq!(vaccinations.totals.profile_validations_not_run, 1);
+    assert_eq!(counts(&vaccinations), (4, 4, 25, 0, 0), "load and Vaccinaties dialect");
+    assert_eq!(profile_validations(&vaccinations), (1, 0, 0), "the R4 searchset is a valid Bundle");
     let warnings: Vec<&String> = vaccinations.scenarios.iter().flat_map(|scenario| &scenario.warnings).collect();
     assert_eq!(warnings.len(), 1, "the build tool's element: {warnings:?}");
     assert!(warnings[0].contains("TestScript.test.include is ignored"), "{warnings:?}");
@@ -113,11 +131,66 @@ on_both_backends!(the_dialect_testscripts_load_their_data_and_run_with_their_cou
     // Again: the purge deletes what the first run loaded (newest first), the load writes it anew.
     let again = run_after_load(&app).await;
     assert_eq!(failures(&again), Vec::<String>::new());
-    assert_eq!(counts(&again), (4, 4, 25, 0, 1));
+    assert_eq!(counts(&again), (4, 4, 25, 0, 0));
     let purge = &again.scenarios[0].exchanges;
     let deleted: Vec<(&str, u16)> = purge.iter().map(|exchange| (exchange.method.as_str(), exchange.status)).collect();
     assert_eq!(deleted, [("DELETE", 204), ("DELETE", 204), ("DELETE", 204)]);
     assert!(purge[2].url.ends_with("/ingest/demoziekenhuis/r4/Patient/dialect-patient-sanne"), "{}", purge[2].url);
+});
+
+/// A folder of the shared corpus of published material, when it is there (as `api/profiles.rs`
+/// finds it; `PGO_EXCHANGE_REQUIRE_CORPUS` makes its absence a failure).
+fn corpus(folder: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(folder);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(std::env::var_os("PGO_EXCHANGE_REQUIRE_CORPUS").is_none(), "{} is missing", dir.display());
+    eprintln!("skipped: the corpus is not at {}", dir.display());
+    None
+}
+
+/// The profiles the resources in the JSON answers of `report` claim (answers cut short left out).
+fn claimed(report: &RunReport) -> Vec<String> {
+    let bodies = report.scenarios.iter().flat_map(|scenario| &scenario.exchanges);
+    let answers = bodies.filter_map(|exchange| serde_json::from_str::<serde_json::Value>(&exchange.response_body).ok());
+    let mut claimed: Vec<String> = answers
+        .flat_map(|answer| answer["entry"].as_array().cloned().unwrap_or_default())
+        .flat_map(|entry| entry["resource"]["meta"]["profile"].as_array().cloned().unwrap_or_default())
+        .filter_map(|profile| profile.as_str().map(str::to_owned))
+        .collect();
+    claimed.sort();
+    claimed.dedup();
+    claimed
+}
+
+on_both_backends!(with_the_published_packages_the_entries_are_validated_against_the_profiles_they_claim, |database| {
+    let (Some(stu3), Some(immunization), Some(nl_core)) = (
+        corpus("stu3-zib2017-package/profiles"),
+        corpus("r4-immunization-package/package"),
+        corpus("r4-zib2020/nl-core"),
+    ) else {
+        return;
+    };
+    let app = start(database).await;
+
+    // BgZ: the searchset against the base Bundle, its entries against the zib profiles they claim.
+    let token = app.token(PROVIDER, ANNA, &["48"]);
+    let mut target = TestScriptTarget::new(&app.base(PROVIDER, "48"), Some(&token), &[]).unwrap();
+    target.profiles = Arc::new(Profiles::with_packages(vec![stu3]));
+    let bgz = testscript::run_with_load(&scripts("dialect/48"), &target, None, &http(), &Quiet).await.unwrap();
+    assert_eq!(failures(&bgz), Vec::<String>::new());
+    assert_eq!(profile_validations(&bgz), (1, 0, 0));
+    let validator = target.profiles.validator(fhir_core::Release::Stu3).unwrap();
+    let claimed = claimed(&bgz);
+    assert!(!claimed.is_empty(), "the answers' entries claim profiles");
+    let unknown: Vec<&String> = claimed.iter().filter(|url| !validator.knows(url)).collect();
+    assert!(unknown.is_empty(), "every claimed profile is loaded, so the validation covered it: {unknown:?}");
+
+    // Vaccinaties (R4): the loaded immunizations against the Vaccination-Immunization package.
+    let vaccinations = run_after_load_with(&app, Profiles::with_packages(vec![immunization, nl_core])).await;
+    assert_eq!(failures(&vaccinations), Vec::<String>::new());
+    assert_eq!(profile_validations(&vaccinations), (1, 0, 0));
 });
 
 /// The Delen scripts for `data_service` (`sharing/51`, `sharing/52`) with a token of Anna's for
@@ -148,10 +221,19 @@ async fn held(app: &TestApp, data_service: &str, resource_type: &str) -> (u64, u
     (total, feed["entry"].as_array().map(Vec::len).unwrap_or(0))
 }
 
-/// The checks of `report` that were not run, each with whether it is a profile validation.
+/// Whether `report` has a check of `expected` that passed.
+fn passed(report: &RunReport, expected: &str) -> bool {
+    report
+        .scenarios
+        .iter()
+        .flat_map(|scenario| &scenario.checks)
+        .any(|check| check.expected == expected && check.passed)
+}
+
+/// The checks of `report` that were not run (why), each with whether it is a profile validation.
 fn not_run(report: &RunReport) -> Vec<(&str, bool)> {
     let checks = report.scenarios.iter().flat_map(|scenario| &scenario.checks);
-    checks.filter(|check| check.not_run).map(|check| (check.expected.as_str(), check.profile_validation)).collect()
+    checks.filter(|check| check.not_run).map(|check| (check.found.as_str(), check.profile_validation)).collect()
 }
 
 on_both_backends!(the_delen_testscripts_share_with_the_service_only_when_writes_are_allowed, |database| {
@@ -171,13 +253,13 @@ on_both_backends!(the_delen_testscripts_share_with_the_service_only_when_writes_
     assert_eq!(held(&app, "52", "Observation").await, (observations, 0), "nothing stored, nothing shared");
     assert_eq!(held(&app, "51", "DocumentReference").await, (references, 0));
 
-    // With it: every assert holds but the profile validation, which the runner never makes.
+    // With it: every assert holds, the batch-response's validation against the base Bundle too.
     let vitals = run_share(&app, "52", true).await;
     assert_eq!(failures(&vitals), Vec::<String>::new());
-    assert_eq!(counts(&vitals), (2, 2, 24, 0, 1), "vital signs: results, passed, asserts, failed, not run");
-    assert_eq!(vitals.totals.profile_validations_not_run, 1);
+    assert_eq!(counts(&vitals), (2, 2, 24, 0, 0), "vital signs: results, passed, asserts, failed, not run");
+    assert_eq!(profile_validations(&vitals), (1, 0, 0));
     let validation = "the batch-response conforms to the base FHIR specification: valid against profile Bundle-profile";
-    assert_eq!(not_run(&vitals), [(validation, true)]);
+    assert!(passed(&vitals, validation), "{validation}");
     let sent: Vec<(&str, u16)> = vitals
         .scenarios
         .iter()
@@ -189,11 +271,11 @@ on_both_backends!(the_delen_testscripts_share_with_the_service_only_when_writes_
 
     let documents = run_share(&app, "51", true).await;
     assert_eq!(failures(&documents), Vec::<String>::new());
-    assert_eq!(counts(&documents), (2, 2, 22, 0, 1), "documents");
-    assert_eq!(documents.totals.profile_validations_not_run, 1);
+    assert_eq!(counts(&documents), (2, 2, 22, 0, 0), "documents");
+    assert_eq!(profile_validations(&documents), (1, 0, 0));
     let validation =
         "the transaction-response conforms to the base FHIR specification: valid against profile Bundle-profile";
-    assert_eq!(not_run(&documents), [(validation, true)]);
+    assert!(passed(&documents, validation), "{validation}");
     let transaction = &documents.scenarios[0].exchanges[0];
     assert_eq!((transaction.method.as_str(), transaction.status), ("POST", 200));
     let content_type = transaction.request_headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("content-type"));
