@@ -24,6 +24,10 @@
 //! yearly report, end to end (query, assembly, serialization, signature), against a plain
 //! `count(*)` of the same rows (`report.rs`).
 //!
+//! With `--validation` it measures profile validation: the validator alone on the BgZ demo set and
+//! the published examples, then the synthetic load through ingest without and with the Nictiz
+//! STU3 package, in the same run (`validation.rs`).
+//!
 //! `cargo run -p bench --release -- --help`
 
 /// mimalloc: a search allocates many small, short-lived objects (rows, strings, the response),
@@ -41,6 +45,7 @@ mod report;
 mod servers;
 mod share;
 mod tokens;
+mod validation;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -54,6 +59,14 @@ struct Cli {
     /// 10,000, or 1,000 with --tokens, or 100 with --documents and --share.
     #[arg(long)]
     patients: Option<usize>,
+    /// Measure profile validation instead: the validator alone (resources per second for the BgZ
+    /// demo set and the published examples) and the ingest rate of the synthetic load into SQLite
+    /// without and with the package, in the same run.
+    #[arg(long, conflicts_with_all = ["tokens", "metering", "report", "documents", "share"])]
+    validation: bool,
+    /// With --validation: the STU3 package folder (default: the corpus's Nictiz zib2017 profiles).
+    #[arg(long, value_name = "DIR")]
+    package: Option<PathBuf>,
     /// Measure serving documents (data service 51: a Binary fetched as its PDF) instead of the
     /// BgZ queries, one of --document-bytes per patient.
     #[arg(long, conflicts_with_all = ["tokens", "metering", "report"])]
@@ -195,6 +208,13 @@ fn main() -> anyhow::Result<()> {
                 keep_database: cli.keep_database,
             }))
         }
+        None if cli.validation => {
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let templates = generate::Templates::from_demo()?;
+            let options = driver_options(&cli, cli.patients.unwrap_or(10_000));
+            let package = cli.package.clone().unwrap_or_else(validation::default_package);
+            runtime.block_on(validation::measure(&options, &templates, &package))
+        }
         None => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let default_patients = if cli.tokens {
@@ -204,36 +224,41 @@ fn main() -> anyhow::Result<()> {
             } else {
                 10_000
             };
-            runtime.block_on(driver::run(driver::Options {
-                patients: cli.patients.unwrap_or(default_patients),
-                workload: if cli.tokens {
-                    driver::Workload::Tokens { codes: cli.codes }
-                } else if cli.documents {
-                    driver::Workload::Documents { bytes: cli.document_bytes.max(16) }
-                } else if cli.share {
-                    driver::Workload::Share { batches: cli.batches }
-                } else if cli.metering {
-                    driver::Workload::Metering
-                } else {
-                    driver::Workload::BgZ
-                },
-                backends: match cli.backend.as_str() {
-                    "sqlite" => vec![driver::Backend::Sqlite],
-                    "postgres" => vec![driver::Backend::Postgres],
-                    _ => vec![driver::Backend::Sqlite, driver::Backend::Postgres],
-                },
-                postgres_url: cli.postgres_url,
-                concurrency: cli.concurrency,
-                duration: std::time::Duration::from_secs(cli.duration),
-                warmup: std::time::Duration::from_secs(cli.warmup),
-                workers: if cli.workers == 0 {
-                    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
-                } else {
-                    cli.workers
-                },
-                keep_database: cli.keep_database,
-                rounds: cli.rounds,
-            }))
+            runtime.block_on(driver::run(driver_options(&cli, cli.patients.unwrap_or(default_patients))))
         }
+    }
+}
+
+/// The driver's options as the command line gives them.
+fn driver_options(cli: &Cli, patients: usize) -> driver::Options {
+    driver::Options {
+        patients,
+        workload: if cli.tokens {
+            driver::Workload::Tokens { codes: cli.codes }
+        } else if cli.documents {
+            driver::Workload::Documents { bytes: cli.document_bytes.max(16) }
+        } else if cli.share {
+            driver::Workload::Share { batches: cli.batches }
+        } else if cli.metering {
+            driver::Workload::Metering
+        } else {
+            driver::Workload::BgZ
+        },
+        backends: match cli.backend.as_str() {
+            "sqlite" => vec![driver::Backend::Sqlite],
+            "postgres" => vec![driver::Backend::Postgres],
+            _ => vec![driver::Backend::Sqlite, driver::Backend::Postgres],
+        },
+        postgres_url: cli.postgres_url.clone(),
+        concurrency: cli.concurrency,
+        duration: std::time::Duration::from_secs(cli.duration),
+        warmup: std::time::Duration::from_secs(cli.warmup),
+        workers: if cli.workers == 0 {
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+        } else {
+            cli.workers
+        },
+        keep_database: cli.keep_database,
+        rounds: cli.rounds,
     }
 }

@@ -23,6 +23,7 @@ mod compile;
 mod files;
 mod model;
 mod package;
+mod paths;
 mod slicing;
 mod terminology;
 mod type_model;

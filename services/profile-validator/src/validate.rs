@@ -13,6 +13,7 @@
 use crate::base::BaseRules;
 use crate::compile::{Node, Profile, base_type, canonical};
 use crate::model::{Finding, Rule, Severity};
+use crate::paths::ElementPath;
 use crate::type_model::StructureModel;
 use crate::{Validator, checks, slicing};
 use fhir_xml::{ElementDef, JsonKind, Kind, Structure, TypeDef};
@@ -86,8 +87,15 @@ pub(crate) struct Walk<'v, 'r> {
     /// The outermost resource (a Bundle's entries are found through it).
     pub root: &'r Value,
     pub report: Report,
+    paths: &'static HashMap<String, Vec<ElementPath>>,
     depth: usize,
     bundle_index: Option<HashMap<String, &'r Value>>,
+}
+
+/// Whether JSON member `key` is choice element `name` (`valueQuantity`, `_valueDate` for `value`).
+fn choice_of(key: &str, name: &str) -> bool {
+    let key = key.strip_prefix('_').unwrap_or(key);
+    key.strip_prefix(name).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
 }
 
 /// `Validator::validate`.
@@ -142,6 +150,7 @@ impl<'v, 'r> Walk<'v, 'r> {
             resource: root,
             root,
             report: Report::default(),
+            paths: crate::paths::of(release),
             depth: 0,
             bundle_index: None,
         }
@@ -203,8 +212,9 @@ impl<'v, 'r> Walk<'v, 'r> {
         self.depth += 1;
         checks::base_root_rules(self, value, type_name, loc);
         self.unknown_members(object, type_name, loc);
-        for element in &definition.elements {
-            self.element(object, type_name, element, loc, applied);
+        let plans = self.paths.get(type_name).map(Vec::as_slice).unwrap_or_default();
+        for (element, plan) in definition.elements.iter().zip(plans) {
+            self.element(object, definition, element, plan, loc, applied);
         }
         self.depth -= 1;
     }
@@ -227,30 +237,31 @@ impl<'v, 'r> Walk<'v, 'r> {
     fn element(
         &mut self,
         object: &'r Map<String, Value>,
-        type_name: &str,
+        definition: &'static TypeDef,
         element: &'static ElementDef,
+        plan: &'static ElementPath,
         loc: &str,
         applied: &[Applied<'v>],
     ) {
-        let Some(definition) = self.structure.type_def(type_name) else { return };
-        let items = occurrences(object, definition, element);
-        self.json_shape(object, element, &items, loc);
-        let base_path = if element.choice {
-            format!("{type_name}.{}[x]", element.name)
-        } else {
-            format!("{type_name}.{}", element.name)
-        };
-        let generic_key = if element.choice { format!("{}[x]", element.name) } else { element.name.clone() };
         // The nodes for the element as a whole (all its occurrences).
         let nodes: Vec<Applied<'v>> = applied
             .iter()
-            .filter_map(|rule| rule.node.children.get(&generic_key).map(|node| Applied { profile: rule.profile, node }))
+            .filter_map(|rule| rule.node.children.get(&plan.key).map(|node| Applied { profile: rule.profile, node }))
             .collect();
-        if items.is_empty() && nodes.is_empty() && self.base.element(&base_path).is_none_or(|rules| rules.min == 0) {
+        let written = |name: &str| object.contains_key(name) || object.contains_key(&format!("_{name}"));
+        let present = if element.choice {
+            object.keys().any(|key| choice_of(key, &element.name))
+        } else {
+            written(&element.name)
+        };
+        if !present && nodes.is_empty() && plan.base.is_none_or(|rules| rules.min == 0) {
             return;
         }
+        let base_path = plan.base_path.as_str();
+        let items = occurrences(object, definition, element);
+        self.json_shape(object, element, &items, loc);
         let element_loc = format!("{loc}.{}", element.name);
-        checks::cardinality_of_base(self, items.len(), &base_path, &element_loc);
+        checks::cardinality_of_base(self, items.len(), base_path, &element_loc);
         for rule in &nodes {
             checks::cardinality(self, items.len(), rule, &element_loc);
         }
@@ -288,7 +299,7 @@ impl<'v, 'r> Walk<'v, 'r> {
             }
         }
         for (index, item) in items.iter().enumerate() {
-            self.item(*item, &base_path, &item_locs[index], &per_item[index]);
+            self.item(*item, base_path, &item_locs[index], &per_item[index]);
         }
     }
 
