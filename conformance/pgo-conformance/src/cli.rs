@@ -1,5 +1,6 @@
 //! The command line: `pgo-conformance run` (the suite against a target) and `pgo-conformance
-//! testscript DIR` (published TestScripts against a FHIR base), both writing the same reports.
+//! testscript DIR` (published TestScripts against a FHIR base), both writing the same reports,
+//! and `pgo-conformance validate FILE...` (FHIR resources in files against profiles).
 
 use crate::config::{Auditor, Config, ForbiddenScope, LoginForm, Persons, PgoClient, TargetSpec};
 use crate::outcome::RunReport;
@@ -23,6 +24,9 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Runs the FHIR TestScripts (STU3 or R4, XML or JSON) found in DIR against a FHIR base.
     Testscript(Box<TestscriptArgs>),
+    /// Validates FHIR resources in files (JSON or XML) against the base definitions and profiles;
+    /// exits 0 when every file is valid, 1 when one has an error, 2 when one cannot be read.
+    Validate(Box<ValidateArgs>),
 }
 
 /// Where the reports go.
@@ -179,6 +183,11 @@ pub struct TestscriptArgs {
     /// The key load scripts write with (sent as a bearer token).
     #[arg(long, env = "PGO_CONFORMANCE_INGEST_KEY", hide_env_values = true)]
     pub ingest_key: Option<String>,
+    /// A folder (or file) of profiles, value sets and code systems (FHIR XML or JSON, an npm
+    /// package's folder too) that validateProfileId may validate against, besides the base
+    /// definitions of the script's release (repeatable).
+    #[arg(long = "package")]
+    pub packages: Vec<PathBuf>,
     /// Time allowed for one answer (s).
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
@@ -188,11 +197,14 @@ pub struct TestscriptArgs {
 }
 
 impl TestscriptArgs {
-    /// The target the TestScripts run against.
+    /// The target the TestScripts run against, with the profile packages given (each must exist:
+    /// a mistyped folder would leave every profile validation not run).
     pub fn target(&self) -> anyhow::Result<crate::testscript::TestScriptTarget> {
         let mut target = crate::testscript::TestScriptTarget::new(&self.base, self.token.as_deref(), &self.headers)?;
         target.token_map = self.token_map.clone();
         target.allow_writes = self.allow_writes;
+        existing(&self.packages)?;
+        target.profiles = std::sync::Arc::new(crate::profiles::Profiles::with_packages(self.packages.clone()));
         Ok(target)
     }
 
@@ -204,6 +216,54 @@ impl TestscriptArgs {
             _ => Ok(None),
         }
     }
+}
+
+/// `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The files, each one FHIR resource (a Bundle counts as one) in JSON or XML.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Their FHIR release: stu3 or r4 (default: told from each file, else stu3).
+    #[arg(long, value_parser = release)]
+    pub release: Option<fhir_core::Release>,
+    /// A folder (or file) of profiles, value sets and code systems (repeatable).
+    #[arg(long = "package")]
+    pub packages: Vec<PathBuf>,
+    /// A profile (canonical URL) to validate against (repeatable); without it, each resource is
+    /// validated against the loaded profiles it claims in meta.profile.
+    #[arg(long = "profile")]
+    pub profiles: Vec<String>,
+    /// Also print the rules that could not be checked, and each problem loading the packages.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+impl ValidateArgs {
+    /// What to validate, with what (each package must exist).
+    pub fn request(&self) -> anyhow::Result<crate::validate::Request> {
+        existing(&self.packages)?;
+        Ok(crate::validate::Request {
+            files: self.files.clone(),
+            release: self.release,
+            packages: self.packages.clone(),
+            profiles: self.profiles.clone(),
+            verbose: self.verbose,
+        })
+    }
+}
+
+/// An error naming the first of `paths` that does not exist.
+fn existing(paths: &[PathBuf]) -> anyhow::Result<()> {
+    match paths.iter().find(|path| !path.exists()) {
+        Some(missing) => anyhow::bail!("the package {} does not exist", missing.display()),
+        None => Ok(()),
+    }
+}
+
+/// `stu3` or `r4`.
+fn release(text: &str) -> Result<fhir_core::Release, String> {
+    text.parse().map_err(|error: fhir_core::release::UnknownRelease| error.to_string())
 }
 
 /// `NAME=VALUE`.
@@ -396,6 +456,41 @@ mod tests {
         let args = ["pgo-conformance", "testscript", "receiving", "--base", "https://x/fhir", "--allow-writes"];
         let Command::Testscript(args) = Cli::try_parse_from(args).unwrap().command else { panic!("testscript") };
         assert!(args.target().unwrap().allow_writes);
+    }
+
+    #[test]
+    fn packages_for_profile_validation_parse_and_a_missing_one_is_refused() {
+        let here = env!("CARGO_MANIFEST_DIR");
+        let args = ["pgo-conformance", "testscript", "d", "--base", "https://x/fhir", "--package", here];
+        let Command::Testscript(args) = Cli::try_parse_from(args).unwrap().command else { panic!("testscript") };
+        assert_eq!(args.target().unwrap().profiles.packages(), [PathBuf::from(here)]);
+        let missing = ["pgo-conformance", "testscript", "d", "--base", "https://x/fhir", "--package", "/no/such/pkg"];
+        let Command::Testscript(args) = Cli::try_parse_from(missing).unwrap().command else { panic!("testscript") };
+        let error = args.target().expect_err("no such package").to_string();
+        assert!(error.contains("/no/such/pkg does not exist"), "{error}");
+    }
+
+    #[test]
+    fn validate_takes_files_a_release_packages_and_profiles() {
+        let cli = Cli::try_parse_from([
+            "pgo-conformance",
+            "validate",
+            "a.json",
+            "b.xml",
+            "--release",
+            "R4",
+            "--profile",
+            "http://example.org/p",
+            "--verbose",
+        ])
+        .unwrap();
+        let Command::Validate(args) = cli.command else { panic!("validate") };
+        let request = args.request().unwrap();
+        assert_eq!(request.files, [PathBuf::from("a.json"), PathBuf::from("b.xml")]);
+        assert_eq!((request.release, request.verbose), (Some(fhir_core::Release::R4), true));
+        assert_eq!(request.profiles, ["http://example.org/p"]);
+        assert!(Cli::try_parse_from(["pgo-conformance", "validate"]).is_err(), "a file is needed");
+        assert!(Cli::try_parse_from(["pgo-conformance", "validate", "a.json", "--release", "r5"]).is_err());
     }
 
     #[test]

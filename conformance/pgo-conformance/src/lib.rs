@@ -1,6 +1,7 @@
 //! pgo-conformance: runs the MedMij rules a provider-side exchange service (a DVA) must follow
 //! against any such service, as a PGO would meet it, and reports per scenario what held, with the
-//! request and response that decided it. Also runs published FHIR `TestScript`s.
+//! request and response that decided it. Also runs published FHIR `TestScript`s, and validates
+//! FHIR resources against profiles (`validate`).
 
 pub mod cli;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod login;
 pub mod mask;
 pub mod outcome;
 pub mod pgo;
+pub mod profiles;
 pub mod queries;
 pub mod report;
 pub mod scenario;
@@ -17,6 +19,7 @@ pub mod scenarios;
 pub mod session;
 pub mod target;
 pub mod testscript;
+pub mod validate;
 pub mod zal;
 
 use crate::outcome::RunReport;

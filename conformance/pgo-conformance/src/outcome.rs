@@ -45,8 +45,8 @@ pub struct Check {
     /// It could not be made (an unsupported construct): neither passed nor failed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub not_run: bool,
-    /// A profile validation (`validateProfileId`), which this runner never makes: not run, and
-    /// counted on its own in every report.
+    /// A profile validation (`validateProfileId`) decided it: counted on its own in every
+    /// report, and when not run (its profile not loaded) it does not decide a test's verdict.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub profile_validation: bool,
     /// What was found, when it did not hold (or when worth saying).
@@ -141,8 +141,21 @@ pub struct Totals {
     pub checks_failed: usize,
     /// Checks that could not be made.
     pub checks_not_run: usize,
-    /// Of those, profile validations (`validateProfileId`): this runner makes none.
+    /// Profile validations (`validateProfileId`) among the checks, made or not.
+    pub profile_validations: usize,
+    /// Of those, passed.
+    pub profile_validations_passed: usize,
+    /// Failed (the validator found an error).
+    pub profile_validations_failed: usize,
+    /// Not run (the profile not loaded, no response to validate).
     pub profile_validations_not_run: usize,
+}
+
+impl Totals {
+    /// Profile validations made: passed or failed.
+    pub fn profile_validations_run(&self) -> usize {
+        self.profile_validations_passed + self.profile_validations_failed
+    }
 }
 
 /// A whole run.
@@ -177,8 +190,11 @@ impl RunReport {
             totals.checks += scenario.checks.len();
             totals.checks_failed += scenario.checks.iter().filter(|check| check.failed()).count();
             totals.checks_not_run += scenario.checks.iter().filter(|check| check.not_run).count();
-            totals.profile_validations_not_run +=
-                scenario.checks.iter().filter(|check| check.not_run && check.profile_validation).count();
+            let profiles = || scenario.checks.iter().filter(|check| check.profile_validation);
+            totals.profile_validations += profiles().count();
+            totals.profile_validations_passed += profiles().filter(|check| check.passed).count();
+            totals.profile_validations_failed += profiles().filter(|check| check.failed()).count();
+            totals.profile_validations_not_run += profiles().filter(|check| check.not_run).count();
         }
         RunReport {
             tool: format!("pgo-conformance {}", env!("CARGO_PKG_VERSION")),

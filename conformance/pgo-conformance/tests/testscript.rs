@@ -3,7 +3,8 @@
 //! small bundles written here): the example scripts of `conformance/testscripts` and scripts
 //! written for one behaviour, with exact counts of asserts passed, failed and not run, and
 //! faults in the stand-in that must fail exactly the assert that checks them. `writes`: a
-//! receiving system's script writing to a stand-in that records what it receives.
+//! receiving system's script writing to a stand-in that records what it receives. `profiles`:
+//! `validateProfileId` against profiles of a package given to the run.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use fhir_core::Release;
@@ -19,6 +20,9 @@ use std::sync::Mutex;
 // In a folder of its own, so Cargo does not take it for a test binary of its own.
 #[path = "testscript/writes.rs"]
 mod writes;
+
+#[path = "testscript/profiles.rs"]
+mod profiles;
 
 const TOKEN: &str = "demo-patient-token";
 
@@ -302,9 +306,12 @@ async fn the_not_run_example_reports_each_unsupported_construct_with_its_reason(
         .filter(|check| check.not_run)
         .map(|check| check.found.clone())
         .collect();
-    for reason in
-        ["validateProfileId needs a profile validator", "XPath", "function resolve()", "create operation changes data"]
-    {
+    for reason in [
+        "bgz-patient-searchset is not loaded; give its package with --package",
+        "XPath",
+        "function resolve()",
+        "create operation changes data",
+    ] {
         assert!(reasons.iter().any(|found| found.contains(reason)), "{reason} in {reasons:#?}");
     }
     let patient = scenario(&report, "bgz-48-not-run.patient");

@@ -118,10 +118,20 @@ pub(crate) fn run(validator: &Validator, resource: &Value, profiles: &[&str]) ->
                 &profile.url,
                 &format!("the profile constrains {}, not {type_name}", profile.type_name),
             ),
-            None if base_type(validator.release(), url) == Some(type_name) => {}
-            None => {
-                walk.finding(Severity::Error, type_name, Rule::Profile, canonical(url), "this profile is not loaded")
-            }
+            None => match base_type(validator.release(), url) {
+                Some(base) if base == type_name => {}
+                Some(base) => {
+                    let message = format!("the base definition of {base} does not fit a {type_name}");
+                    walk.finding(Severity::Error, type_name, Rule::Profile, canonical(url), &message);
+                }
+                None => walk.finding(
+                    Severity::Error,
+                    type_name,
+                    Rule::Profile,
+                    canonical(url),
+                    "this profile is not loaded",
+                ),
+            },
         }
     }
     walk.resource(resource, type_name, type_name, applied);
@@ -262,6 +272,12 @@ impl<'v, 'r> Walk<'v, 'r> {
         self.json_shape(object, element, &items, loc);
         let element_loc = format!("{loc}.{}", element.name);
         checks::cardinality_of_base(self, items.len(), base_path, &element_loc);
+        if !element.many && items.len() > 1 {
+            // Two members of one choice (`valueQuantity` and `valueString`).
+            let members: Vec<&str> = items.iter().map(|item| item.member).collect();
+            let message = format!("{} present where at most 1 is allowed: {}", items.len(), members.join(", "));
+            self.finding(Severity::Error, &element_loc, Rule::Cardinality, &format!("base#{base_path}"), &message);
+        }
         for rule in &nodes {
             checks::cardinality(self, items.len(), rule, &element_loc);
         }
@@ -335,7 +351,8 @@ impl<'v, 'r> Walk<'v, 'r> {
                     JsonKind::Number => "a JSON number",
                     JsonKind::Boolean => "true or false",
                 };
-                let message = format!("a {} is written as {wanted}, not {value}", item.type_name);
+                let article = if item.type_name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                let message = format!("{article} {} is written as {wanted}, not {value}", item.type_name);
                 self.finding(Severity::Error, &format!("{loc}.{}", item.member), Rule::Structure, "base", &message);
             }
         }
@@ -519,5 +536,51 @@ fn resource_typed(item: Item<'_>) -> Item<'_> {
     match item.value.and_then(|value| value.get("resourceType")).and_then(Value::as_str) {
         Some(own) => Item { type_name: own, ..item },
         None => item,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use crate::{Rule, Validator};
+    use fhir_core::Release;
+    use serde_json::json;
+
+    #[test]
+    fn two_members_of_one_choice_are_one_too_many() {
+        for release in Release::ALL {
+            let validator = Validator::base(release);
+            let observation = json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                "valueQuantity": {"value": 1, "unit": "kg"}, "valueString": "two values"});
+            let report = validator.validate(&observation, &[]);
+            let finding = report.errors().find(|finding| finding.rule == Rule::Cardinality).unwrap();
+            assert_eq!(finding.path, "Observation.value");
+            assert_eq!(finding.source, "base#Observation.value[x]");
+            let one =
+                json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"}, "valueString": "one"});
+            assert!(validator.validate(&one, &[]).is_valid());
+        }
+    }
+
+    #[test]
+    fn a_base_definition_of_another_type_says_so() {
+        let validator = Validator::base(Release::R4);
+        let outcome = json!({"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "invalid"}]});
+        let report = validator.validate(&outcome, &["http://hl7.org/fhir/StructureDefinition/Bundle"]);
+        let finding = report.errors().next().unwrap();
+        assert_eq!(finding.rule, Rule::Profile);
+        assert_eq!(finding.message, "the base definition of Bundle does not fit a OperationOutcome");
+    }
+
+    #[test]
+    fn a_primitive_of_the_wrong_json_kind_is_named_with_its_article() {
+        let validator = Validator::base(Release::Stu3);
+        let recommendation = json!({"resourceType": "ImmunizationRecommendation", "patient": {"reference": "Patient/p"},
+            "recommendation": [{"date": "2020-01-01", "vaccineCode": {"text": "x"}, "doseNumber": "2",
+                "forecastStatus": {"text": "due"}}]});
+        let report = validator.validate(&recommendation, &[]);
+        let finding = report.errors().find(|finding| finding.rule == Rule::Structure).unwrap();
+        assert_eq!(finding.message, "a positiveInt is written as a JSON number, not \"2\"");
     }
 }

@@ -100,14 +100,29 @@ pub fn summary(report: &RunReport) -> String {
         totals.checks_not_run,
         report.millis as f64 / 1000.0
     ));
-    text.push_str(&profile_validations(totals.profile_validations_not_run));
+    if shows_profile_validations(report) {
+        text.push_str(&profile_validations(
+            totals.profile_validations_passed,
+            totals.profile_validations_failed,
+            totals.profile_validations_not_run,
+        ));
+    }
     text
 }
 
-/// The line every report gives the profile validations (`validateProfileId`) that were not made.
-pub fn profile_validations(count: usize) -> String {
-    let noun = if count == 1 { "validation" } else { "validations" };
-    format!("{count} profile {noun} (validateProfileId) not run: this runner validates no profiles\n")
+/// Whether a report of this run gives the profile-validation line: a TestScript run's always (its
+/// scripts may validate), the suite's only when a check was one.
+pub fn shows_profile_validations(report: &RunReport) -> bool {
+    report.kind == "testscript" || report.totals.profile_validations > 0
+}
+
+/// The line every report gives the profile validations (`validateProfileId`): how many were made
+/// (passed and failed) and how many could not be.
+pub fn profile_validations(passed: usize, failed: usize, not_run: usize) -> String {
+    format!(
+        "profile validations (validateProfileId): {} run ({passed} passed, {failed} failed), {not_run} not run\n",
+        passed + failed
+    )
 }
 
 #[cfg(test)]
@@ -123,7 +138,10 @@ mod tests {
         assert!(text.contains("rule: The BgZ (48) query list"), "{text}");
         assert!(text.contains("NOT RUN  metering.exchange-reported"), "{text}");
         assert!(text.contains("discovery"), "{text}");
-        assert!(text.contains("1 profile validation (validateProfileId) not run"), "{text}");
+        assert!(
+            text.contains("profile validations (validateProfileId): 2 run (1 passed, 1 failed), 1 not run\n"),
+            "{text}"
+        );
         assert!(text.contains("WARNINGS retrieval\n         TestScript.foo is ignored"), "{text}");
     }
 

@@ -34,7 +34,15 @@ pub fn to_html(report: &RunReport) -> String {
                     span."not-run" { (totals.not_run) " not run" }
                     " (" (totals.checks) " checks, " (totals.checks_failed) " failed)"
                 }
-                p id="profile-validations" { (crate::report::console::profile_validations(totals.profile_validations_not_run).trim_end()) }
+                @if crate::report::console::shows_profile_validations(report) {
+                    p id="profile-validations" {
+                        (crate::report::console::profile_validations(
+                            totals.profile_validations_passed,
+                            totals.profile_validations_failed,
+                            totals.profile_validations_not_run,
+                        ).trim_end())
+                    }
+                }
                 table {
                     tr { th { "group" } th { "run" } th { "passed" } th { "failed" } th { "not run" } }
                     @for group in report.groups() {
@@ -139,7 +147,10 @@ mod tests {
         // The response body is shown as text, never as markup.
         assert!(page.contains("&lt;b&gt;*********&lt;/b&gt;"), "{page}");
         assert!(page.contains("Why: </strong>needs an auditor"));
-        assert!(page.contains("1 profile validation (validateProfileId) not run"), "{page}");
+        assert!(
+            page.contains("profile validations (validateProfileId): 2 run (1 passed, 1 failed), 1 not run"),
+            "{page}"
+        );
         assert!(page.contains("TestScript.foo is ignored"), "{page}");
     }
 }

@@ -19,6 +19,9 @@ mod tests {
         assert_eq!(json["totals"]["passed"], 1);
         assert_eq!(json["totals"]["failed"], 1);
         assert_eq!(json["totals"]["not_run"], 1);
+        assert_eq!(json["totals"]["profile_validations"], 3);
+        assert_eq!(json["totals"]["profile_validations_passed"], 1);
+        assert_eq!(json["totals"]["profile_validations_failed"], 1);
         assert_eq!(json["totals"]["profile_validations_not_run"], 1);
         assert_eq!(json["scenarios"][1]["checks"][1]["profile_validation"], true);
         assert_eq!(json["scenarios"][1]["warnings"][0], "TestScript.foo is ignored: not an element");

@@ -28,16 +28,18 @@ pub fn to_junit(report: &RunReport) -> String {
         suite.push_attribute(("skipped", count(|verdict| matches!(verdict, Verdict::NotRun(_))).as_str()));
         suite.push_attribute(("time", seconds(cases.iter().map(|case| case.millis).sum()).as_str()));
         let _ = writer.write_event(Event::Start(suite));
-        // The profile validations not made, on a line of their own (a property of the suite).
-        let profiles: usize = cases
-            .iter()
-            .map(|case| case.checks.iter().filter(|check| check.not_run && check.profile_validation).count())
-            .sum();
+        // The profile validations, counted on their own (properties of the suite).
+        let profiles = cases.iter().fold([0; 3], |sum, case| {
+            let [passed, failed, not_run] = profile_counts(case);
+            [sum[0] + passed, sum[1] + failed, sum[2] + not_run]
+        });
         let _ = writer.write_event(Event::Start(BytesStart::new("properties")));
-        let mut property = BytesStart::new("property");
-        property.push_attribute(("name", "profile-validations-not-run"));
-        property.push_attribute(("value", profiles.to_string().as_str()));
-        let _ = writer.write_event(Event::Empty(property));
+        for (name, count) in ["passed", "failed", "not-run"].into_iter().zip(profiles) {
+            let mut property = BytesStart::new("property");
+            property.push_attribute(("name", format!("profile-validations-{name}").as_str()));
+            property.push_attribute(("value", count.to_string().as_str()));
+            let _ = writer.write_event(Event::Empty(property));
+        }
         let _ = writer.write_event(Event::End(BytesEnd::new("properties")));
         for case in cases {
             write_case(&mut writer, case);
@@ -71,9 +73,10 @@ fn write_case(writer: &mut Writer<Vec<u8>>, case: &ScenarioResult) {
     }
     let _ = writer.write_event(Event::Start(BytesStart::new("system-out")));
     let mut out = format!("{}\nrule: {}", case.title, case.rule);
-    let profiles = case.checks.iter().filter(|check| check.not_run && check.profile_validation).count();
-    if profiles > 0 {
-        out.push_str(&format!("\n{}", crate::report::console::profile_validations(profiles).trim_end()));
+    let [passed, failed, not_run] = profile_counts(case);
+    if passed + failed + not_run > 0 {
+        let line = crate::report::console::profile_validations(passed, failed, not_run);
+        out.push_str(&format!("\n{}", line.trim_end()));
     }
     for warning in &case.warnings {
         out.push_str(&format!("\nwarning: {warning}"));
@@ -81,6 +84,16 @@ fn write_case(writer: &mut Writer<Vec<u8>>, case: &ScenarioResult) {
     let _ = writer.write_event(Event::Text(BytesText::new(&out)));
     let _ = writer.write_event(Event::End(BytesEnd::new("system-out")));
     let _ = writer.write_event(Event::End(BytesEnd::new("testcase")));
+}
+
+/// The profile validations of `case`: passed, failed, not run.
+fn profile_counts(case: &ScenarioResult) -> [usize; 3] {
+    let profiles = || case.checks.iter().filter(|check| check.profile_validation);
+    [
+        profiles().filter(|check| check.passed).count(),
+        profiles().filter(|check| check.failed()).count(),
+        profiles().filter(|check| check.not_run).count(),
+    ]
 }
 
 /// The failed checks and the exchanges' request lines and statuses.
@@ -121,8 +134,13 @@ mod tests {
         assert_eq!(names.iter().filter(|name| *name == "failure").count(), 1);
         assert_eq!(names.iter().filter(|name| *name == "skipped").count(), 1);
         assert!(xml.contains(r#"<testsuites name="pgo-conformance" tests="3" failures="1" skipped="1""#), "{xml}");
+        assert!(xml.contains(r#"<property name="profile-validations-passed" value="1"/>"#), "{xml}");
+        assert!(xml.contains(r#"<property name="profile-validations-failed" value="1"/>"#), "{xml}");
         assert!(xml.contains(r#"<property name="profile-validations-not-run" value="1"/>"#), "{xml}");
-        assert!(xml.contains("1 profile validation (validateProfileId) not run"), "{xml}");
+        assert!(
+            xml.contains("profile validations (validateProfileId): 1 run (0 passed, 1 failed), 1 not run"),
+            "{xml}"
+        );
         assert!(xml.contains("warning: TestScript.foo is ignored"), "{xml}");
         assert!(
             xml.contains("GET https://x.example/fhir/Patient -&gt; 500")

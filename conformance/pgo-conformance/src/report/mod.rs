@@ -31,7 +31,8 @@ pub(crate) mod tests {
         }
     }
 
-    /// A run of three scenarios: passed, failed (with the exchange that decided it), not run.
+    /// A run of three scenarios: passed, failed (with the exchange that decided it), not run; three
+    /// profile validations: passed, not run, failed.
     pub(crate) fn sample() -> RunReport {
         let exchange = Exchange {
             method: "GET".into(),
@@ -45,21 +46,24 @@ pub(crate) mod tests {
         };
         let passed = Check::new("a ZAL", true, "");
         let failed = Check::new("the answer is 200", false, "500");
-        let profile = Check { profile_validation: true, ..Check::not_run("valid against Bundle", "no validator") };
+        let profile = |check: Check| Check { profile_validation: true, ..check };
+        let valid = profile(Check::new("valid against profile Bundle-profile", true, ""));
+        let unknown = profile(Check::not_run("valid against profile p", "profile p is not loaded"));
+        let invalid = profile(Check::new("valid against profile Bundle-profile", false, "1 error: Bundle.type"));
         RunReport::new(
             "suite",
             "umcx in https://x.example/zal.xml",
             "2026-11-24T10:00:00Z".into(),
             1234,
             vec![
-                scenario("discovery.zal", "discovery", Verdict::Passed, vec![passed], Vec::new()),
+                scenario("discovery.zal", "discovery", Verdict::Passed, vec![passed, valid], Vec::new()),
                 ScenarioResult {
                     warnings: vec!["TestScript.foo is ignored: not an element".into()],
                     ..scenario(
                         "retrieval.48.q5.json",
                         "retrieval",
                         Verdict::Failed("the answer is 200 (found: 500)".into()),
-                        vec![failed, profile],
+                        vec![failed, unknown, invalid],
                         vec![exchange],
                     )
                 },

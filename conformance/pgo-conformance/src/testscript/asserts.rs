@@ -1,8 +1,9 @@
 //! One TestScript assert becomes one [`Check`]. An assert may test several things at once
 //! (`response` and `contentType`, say); each is a part, and the assert holds when every part
-//! does. A part that failed fails the assert; otherwise a part that could not be made (XPath,
-//! `validateProfileId`, an unsupported FHIRPath function, no response to look at) leaves it not
-//! run: never passed.
+//! does. A part that failed fails the assert; otherwise a part that could not be made (XPath, a
+//! profile the validator does not know, an unsupported FHIRPath function, no response to look at)
+//! leaves it not run: never passed. A profile validation (`validateProfileId`, see
+//! `validate_profile`) is marked on the check when it decided it, so reports count them apart.
 //!
 //! `warningOnly`: a failed warning-only assert is recorded as a check that did not fail, with
 //! `expected` starting with `warning:` and `found` saying what was found, because the script
@@ -21,7 +22,7 @@ use crate::outcome::Check;
 pub(crate) struct Part {
     pub what: String,
     pub result: Result<(), Problem>,
-    /// A profile validation (`validateProfileId`), never run and counted on its own.
+    /// A profile validation (`validateProfileId`), counted on its own.
     pub profile_validation: bool,
 }
 
@@ -65,20 +66,24 @@ pub(crate) fn check(assert: &Assert, state: &State<'_>) -> Check {
     if parts.is_empty() {
         return Check::not_run(expected, "the assert tests nothing this runner knows");
     }
+    // The check is a profile validation's when one decided it: every other part held.
+    let profile_validation = parts.iter().any(|part| part.profile_validation)
+        && parts.iter().all(|part| part.result.is_ok() || part.profile_validation);
     let failed: Vec<&str> = parts.iter().filter_map(|part| failed(&part.result)).collect();
     let not_run: Vec<&str> = parts.iter().filter_map(|part| not_run(&part.result)).collect();
-    if !failed.is_empty() {
+    let check = if !failed.is_empty() {
         let found = failed.join("; ");
         if assert.warning_only {
-            return Check { expected: format!("warning: {expected}"), found, ..Check::new("", true, "") };
+            Check { expected: format!("warning: {expected}"), found, ..Check::new("", true, "") }
+        } else {
+            Check::new(expected, false, found)
         }
-        Check::new(expected, false, found)
     } else if !not_run.is_empty() {
-        let only_profiles = parts.iter().all(|part| part.result.is_ok() || part.profile_validation);
-        Check { profile_validation: only_profiles, ..Check::not_run(expected, not_run.join("; ")) }
+        Check::not_run(expected, not_run.join("; "))
     } else {
         Check::new(expected, true, "")
-    }
+    };
+    Check { profile_validation, ..check }
 }
 
 fn failed(result: &Result<(), Problem>) -> Option<&str> {
@@ -97,6 +102,9 @@ fn not_run(result: &Result<(), Problem>) -> Option<&str> {
 
 fn parts(assert: &Assert, state: &State<'_>) -> Vec<Part> {
     let mut parts = unsupported(assert);
+    if let Some(profile) = &assert.validate_profile_id {
+        parts.push(super::validate_profile::part(profile, assert, state));
+    }
     let request = assert.direction.as_deref() == Some("request");
     let source = || state.source(assert.source_id.as_deref());
     let last_request = || state.request(assert.source_id.as_deref());
@@ -175,11 +183,6 @@ fn unsupported(assert: &Assert) -> Vec<Part> {
     }
     if let Some(path) = &assert.compare_to_source_path {
         parts.push(not_run(format!("compareToSourcePath {path:?}"), "XPath/JSONPath is not supported"));
-    }
-    if let Some(profile) = &assert.validate_profile_id {
-        let why = "validateProfileId needs a profile validator, which this runner does not have";
-        let part = not_run(format!("valid against profile {profile}"), why);
-        parts.push(Part { profile_validation: true, ..part });
     }
     if assert.navigation_links.is_some() {
         parts.push(not_run("the Bundle's navigation links".into(), "navigationLinks is not supported"));
@@ -377,7 +380,7 @@ mod tests {
         let script = script();
         let state = answered(&script);
         for (unsupported, reason) in [
-            (json!({"validateProfileId": "p"}), "profile validator"),
+            (json!({"validateProfileId": "p"}), "no profile is named p"),
             (json!({"path": "fhir:Bundle/fhir:total"}), "XPath"),
             (json!({"expression": "Bundle.resolve().exists()"}), "resolve"),
             (json!({"navigationLinks": true}), "navigationLinks"),

@@ -6,9 +6,9 @@
 //! run: the script may be right and this evaluator incomplete.
 
 use super::state::{Problem, State};
-use super::type_model::StructureModel;
 use super::variables;
 use fhirpath::{EvalError, EvalErrorKind, Expression, Item};
+use profile_validator::StructureModel;
 use serde_json::Value;
 
 /// The items `text` gives on `focus`, each as text.

@@ -10,7 +10,10 @@
 //! and the asserts `response`, `responseCode`, `resource`, `contentType`, `headerField`,
 //! `requestURL`, `requestMethod`, `minimumId`, `expression` with every operator (type tests
 //! decided from the FHIR structure of the script's release), `compareToSourceId` with
-//! `compareToSourceExpression`, and the rules the published material runs (by name). The
+//! `compareToSourceExpression`, `validateProfileId` (the response validated against the base
+//! definitions of the script's release and the profiles of the packages the run was given,
+//! [`TestScriptTarget::profiles`]; counted on its own), and the rules the published material runs
+//! (by name). The
 //! dialect the published scripts are written in is read (`stopTestOnFail`, a profile's `value`,
 //! the engine's extensions); what the runner cannot use is a warning on the script. Load scripts
 //! ([`LoadTarget`]) write their fixtures (`create`, `update`, `batch`/`transaction`, `delete`;
@@ -18,7 +21,7 @@
 //! `batch`/`transaction`, `delete`, never `purge`) only when the run allows it
 //! ([`TestScriptTarget::allow_writes`], `--allow-writes`): the qualification scripts for receiving
 //! systems send their Bundles to the target. Not run, with the reason: XPath/JSONPath (`path`,
-//! `compareToSourcePath`), `validateProfileId` (counted on its own), `navigationLinks`, STU3
+//! `compareToSourcePath`), `validateProfileId` against a profile not loaded, `navigationLinks`, STU3
 //! `ruleset`, rules this runner does not know, FHIRPath the evaluator does not support, fixtures'
 //! `autocreate`/`autodelete`, writes to the target without `--allow-writes`, and `purge` outside
 //! load scripts. Nothing unsupported is ever counted as passed.
@@ -27,9 +30,10 @@
 //! `dialect` (what the published scripts write beyond their release), `model` (the TestScript
 //! elements read), `run` (setup, tests, teardown into results), `operations`, `request_url` and
 //! `writes` (requests; a load script's writes), `asserts`, `expression_assert`, `rules`,
-//! `operators` and `minimum` (checks), `variables`, `builtins` and `expressions` (values and
-//! FHIRPath) with `type_model` (the FHIR structure as FHIRPath's type model), `state` (what a
-//! running script knows); `published` holds the published forms' tests.
+//! `validate_profile`, `operators` and `minimum` (checks), `variables`, `builtins` and
+//! `expressions` (values and FHIRPath) with `profile_validator::StructureModel` (the FHIR
+//! structure as FHIRPath's type model), `state` (what a running script knows); `published` holds
+//! the published forms' tests.
 
 mod asserts;
 mod builtins;
@@ -47,7 +51,7 @@ mod request_url;
 mod rules;
 mod run;
 mod state;
-mod type_model;
+mod validate_profile;
 mod variables;
 mod writes;
 
@@ -58,9 +62,11 @@ pub use run::{run_scripts, run_scripts_after_load};
 
 use crate::http::Http;
 use crate::outcome::RunReport;
+use crate::profiles::Profiles;
 use crate::scenario::Progress;
 use anyhow::Context;
 use std::path::Path;
+use std::sync::Arc;
 
 /// The server the scripts run against: it replaces whatever server the scripts were written for.
 #[derive(Clone, Default)]
@@ -76,6 +82,9 @@ pub struct TestScriptTarget {
     /// Whether the scripts' writes (`create`, `update`, `batch`/`transaction`, `delete`) are made
     /// against the target, with its credential; without it they are not run. `purge` never is.
     pub allow_writes: bool,
+    /// The validators `validateProfileId` uses: the base definitions of each release, and the
+    /// profiles of the packages given (`--package`); loaded once per run and release.
+    pub profiles: Arc<Profiles>,
 }
 
 // Written out so the token never reaches a log.
@@ -88,6 +97,7 @@ impl std::fmt::Debug for TestScriptTarget {
             .field("headers", &self.headers)
             .field("token_map", &self.token_map.iter().map(|_| "(set)").collect::<Vec<_>>())
             .field("allow_writes", &self.allow_writes)
+            .field("packages", &self.profiles.packages())
             .finish()
     }
 }
@@ -104,6 +114,7 @@ impl TestScriptTarget {
             headers: headers.to_vec(),
             token_map: Vec::new(),
             allow_writes: false,
+            profiles: Arc::default(),
         })
     }
 }

@@ -157,7 +157,7 @@ fn visit(value: &Value, seen: &mut dyn FnMut(&str, &Value)) {
 }
 
 /// A release token in the path, the nearest component first.
-fn from_path(path: &Path) -> Option<Release> {
+pub(crate) fn from_path(path: &Path) -> Option<Release> {
     path.components().rev().find_map(|component| {
         let name = component.as_os_str().to_string_lossy().to_ascii_lowercase();
         name.split(|c: char| !c.is_ascii_alphanumeric()).find_map(|token| match token {

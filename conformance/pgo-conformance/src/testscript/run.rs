@@ -19,6 +19,7 @@ use super::state::{Problem, State};
 use super::{LoadTarget, TestScriptTarget, asserts, operations};
 use crate::http::Http;
 use crate::outcome::{Check, Exchange, RunReport, ScenarioResult, Verdict};
+use crate::profiles::Profiles;
 use crate::scenario::{Progress, Scenario};
 use std::time::Instant;
 
@@ -54,14 +55,16 @@ pub async fn run_scripts_after_load(
             };
             let base = load_target.base(script.release.release);
             let endpoint = Endpoint::Load { base: &base, key: &load_target.key };
-            Runner { script, endpoint, http, progress, results: &mut results, warned: false }.run().await;
+            let profiles = &target.profiles;
+            Runner { script, endpoint, profiles, http, progress, results: &mut results, warned: false }.run().await;
         }
     }
     for loaded in scripts {
         match &loaded.script {
             Ok(script) => {
                 let endpoint = Endpoint::Target(target);
-                Runner { script, endpoint, http, progress, results: &mut results, warned: false }.run().await
+                let profiles = &target.profiles;
+                Runner { script, endpoint, profiles, http, progress, results: &mut results, warned: false }.run().await
             }
             Err(_) => push_unreadable(loaded, progress, &mut results),
         }
@@ -121,6 +124,8 @@ struct Collected {
 struct Runner<'r> {
     script: &'r Script,
     endpoint: Endpoint<'r>,
+    /// The run's profile validators (`validateProfileId`).
+    profiles: &'r Profiles,
     http: &'r Http,
     progress: &'r dyn Progress,
     results: &'r mut Vec<ScenarioResult>,
@@ -131,7 +136,7 @@ struct Runner<'r> {
 impl Runner<'_> {
     async fn run(mut self) {
         let script = self.script;
-        let mut state = State::new(script);
+        let mut state = State::with_profiles(script, self.profiles);
         let mut setup_failed = None;
         if has_setup(script) {
             let id = format!("{}.setup", script.id);
@@ -309,9 +314,10 @@ fn assert_name(assert: &Assert, index: usize) -> String {
     assert.label.clone().or_else(|| assert.description.clone()).unwrap_or_else(|| format!("assert {}", index + 1))
 }
 
-/// Failed when a check failed, else not run when one was not made, else passed. Profile
-/// validations, which this runner never makes, do not decide a verdict when other checks held
-/// (they are counted on their own); a test of nothing but profile validations is not run.
+/// Failed when a check failed, else not run when one was not made, else passed. A profile
+/// validation that could not be made (its profile not loaded) does not decide a verdict when
+/// other checks held (it is counted on its own, and a run without the package would otherwise
+/// leave every published test not run); a test of nothing else is not run.
 fn verdict_of(checks: &[Check]) -> Verdict {
     let failed: Vec<String> = checks
         .iter()
@@ -327,7 +333,7 @@ fn verdict_of(checks: &[Check]) -> Verdict {
     if !failed.is_empty() {
         return Verdict::Failed(failed.join("; "));
     }
-    let others_held = checks.iter().any(|check| check.passed);
+    let others_held = checks.iter().any(|check| check.passed && !check.profile_validation);
     let not_run: Vec<String> = checks
         .iter()
         .filter(|check| check.not_run && !(check.profile_validation && others_held))

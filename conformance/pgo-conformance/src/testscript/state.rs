@@ -3,6 +3,7 @@
 //! their sources from here.
 
 use super::load::Script;
+use crate::profiles::Profiles;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -73,11 +74,16 @@ impl<'s> Source<'s> {
     }
 }
 
+/// The validators `validateProfileId` uses when a run gives none: the base definitions only.
+static BASE_ONLY: Profiles = Profiles::base_only();
+
 /// The state of one script's run.
 #[derive(Debug)]
 pub(crate) struct State<'s> {
     /// The script.
     pub script: &'s Script,
+    /// The run's profile validators (`validateProfileId`).
+    pub profiles: &'s Profiles,
     /// The last request sent, if the last operation sent one.
     pub last_request: Option<Request>,
     /// The last response, or why there is none.
@@ -93,10 +99,16 @@ pub(crate) struct State<'s> {
 }
 
 impl<'s> State<'s> {
-    /// The state before the first action.
+    /// The state before the first action, validating profiles with the base definitions only.
     pub fn new(script: &'s Script) -> State<'s> {
+        State::with_profiles(script, &BASE_ONLY)
+    }
+
+    /// The state before the first action, validating profiles with `profiles`.
+    pub fn with_profiles(script: &'s Script, profiles: &'s Profiles) -> State<'s> {
         State {
             script,
+            profiles,
             last_request: None,
             last_response: Err(Problem::NotRun("no operation came before it".into())),
             responses: HashMap::new(),

@@ -203,7 +203,8 @@ async fn with_allow_writes_a_batch_and_an_xml_create_are_sent_to_the_target_and_
         "{xml}"
     );
 
-    // 13 asserts: the validateProfileId not run (on its own), the Patient of a 201 without a body failed.
+    // 13 asserts: the validateProfileId not run (the script declares no such profile; counted on its
+    // own), the Patient of a 201 without a body failed.
     assert_eq!(counts(&report), (13, 11, 1, 1), "{report:#?}");
     assert_eq!(report.totals.profile_validations_not_run, 1);
     let batch = scenario(&report, "receiving.batch");
