@@ -13,20 +13,7 @@ use data_services::{Catalog, drift};
 use fhir_core::Release;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("PGO_EXCHANGE_REQUIRE_CORPUS").is_none(),
-        "the public corpus is missing at {}",
-        dir.display()
-    );
-    eprintln!("skipped: no public corpus at {}", dir.display());
-    None
-}
+use test_support::corpus;
 
 fn read_xml(release: Release, path: &Path) -> serde_json::Value {
     let bytes = std::fs::read(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
@@ -83,7 +70,7 @@ fn every_definition_names_its_capability_statement() {
 
 #[test]
 fn definitions_follow_their_published_capability_statements() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = corpus("") else { return };
     let catalog = Catalog::embedded().expect("definitions");
     let mut compared = Vec::new();
     // Every drifted definition is named, not only the first.

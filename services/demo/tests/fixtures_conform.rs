@@ -11,6 +11,7 @@ use profile_validator::Validator;
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::PathBuf;
+use test_support::corpus;
 
 /// Claimed profiles that no package of the corpus publishes, with the reason. Any other claimed
 /// profile must be loaded, so that a fixture is never checked against its base definition alone
@@ -19,17 +20,6 @@ const NOT_PUBLISHED_IN_CORPUS: &[(&str, &str)] = &[(
     "http://nictiz.nl/fhir/StructureDefinition/zib-Appointment",
     "published with the eAfspraak package, not with nictiz.fhir.nl.stu3.zib2017",
 )];
-
-/// The public corpus folder `name`, or `None` (after saying so) when the corpus is absent.
-fn corpus(name: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(name);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(std::env::var_os("PGO_EXCHANGE_REQUIRE_CORPUS").is_none(), "{} is missing", dir.display());
-    eprintln!("skipped: the corpus is not at {}", dir.display());
-    None
-}
 
 /// Validates every demo fixture of `release` against the profiles it claims; panics with every
 /// error finding (and every claimed profile that is neither loaded nor known to be unpublished).

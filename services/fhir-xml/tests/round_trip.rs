@@ -12,6 +12,7 @@ use fhir_xml::{ReadLimits, UnknownMembers, from_xml, to_xml};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use test_support::corpus;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).expect("fixture")
@@ -70,16 +71,6 @@ fn own_r4_fixture_survives_xml_to_json_and_back() {
     assert_eq!(json["extension"][0]["valueString"], "left & right arm\nsecond line");
     assert_eq!(json["_occurrenceDateTime"]["extension"][0]["valueCode"], "day");
     assert!(json["text"]["div"].as_str().expect("div").contains("<!-- narrative comments stay as written -->"));
-}
-
-fn corpus(folder: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(folder);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(std::env::var_os("PGO_EXCHANGE_REQUIRE_CORPUS").is_none(), "{} is required but missing", dir.display());
-    eprintln!("skipped: the corpus is not at {}", dir.display());
-    None
 }
 
 fn files(dir: &Path, extension: &str) -> Vec<PathBuf> {

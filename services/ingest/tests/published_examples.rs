@@ -14,18 +14,8 @@ use ingest::{Ingestor, LoadOptions, UnknownElements};
 use std::path::PathBuf;
 use std::sync::Arc;
 use store::{NewProvider, Store};
+use test_support::corpus;
 use test_support::on_both_backends;
-
-/// The public corpus folder `name`, or `None` (after saying so) when the corpus is absent.
-fn corpus(name: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(name);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(std::env::var_os("PGO_EXCHANGE_REQUIRE_CORPUS").is_none(), "{} is missing", dir.display());
-    eprintln!("skipped: the corpus is not at {}", dir.display());
-    None
-}
 
 /// Whether `reason` says that no served data service covers the resource.
 fn not_covered(reason: &str) -> bool {

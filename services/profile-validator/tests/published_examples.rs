@@ -11,17 +11,7 @@ use fhir_core::Release;
 use profile_validator::{Severity, Validator};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-
-/// The public corpus folder `name`, or `None` (after saying so) when the corpus is absent.
-fn corpus(name: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(name);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(std::env::var_os("PGO_EXCHANGE_REQUIRE_CORPUS").is_none(), "{} is missing", dir.display());
-    eprintln!("skipped: the corpus is not at {}", dir.display());
-    None
-}
+use test_support::corpus;
 
 /// Every `.xml` and `.json` file under `dir`, sorted.
 fn files(dir: &Path) -> Vec<PathBuf> {

@@ -122,3 +122,16 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// A folder of the shared corpus of published material (`../shared/corpus/` beside the
+/// checkout; `""` for the corpus itself), or `None`, after saying so, when it is not there. In CI
+/// `PGO_EXCHANGE_REQUIRE_CORPUS` is set and a missing corpus fails the test instead.
+pub fn corpus(folder: &str) -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(folder);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(std::env::var_os("PGO_EXCHANGE_REQUIRE_CORPUS").is_none(), "{} is required but missing", dir.display());
+    eprintln!("skipped: the corpus is not at {}", dir.display());
+    None
+}

@@ -9,24 +9,12 @@ use e2e::TestApp;
 use fhir_core::Release;
 use ingest::LoadOptions;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use store::NewProvider;
+use test_support::corpus;
 use test_support::on_both_backends;
 
 const PATIENT_01_BSN: &str = "999911120";
 const PATIENT_02_BSN: &str = "999911284";
-
-fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/stu3-zib2017");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var_os("PGO_EXCHANGE_REQUIRE_CORPUS").is_some() {
-        panic!("PGO_EXCHANGE_REQUIRE_CORPUS is set but {} does not exist", dir.display());
-    }
-    eprintln!("skipped: the corpus is not at {}", dir.display());
-    None
-}
 
 /// Every query of the BgZ list, with what it returns for nl-core-patient-01.
 ///
@@ -113,7 +101,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
 ];
 
 on_both_backends!(the_corpus_loads_and_answers_every_bgz_query_for_its_patient, |database| {
-    let Some(dir) = corpus() else { return };
+    let Some(dir) = corpus("stu3-zib2017") else { return };
     let app = TestApp::start(database).await;
     let new = NewProvider { name: "corpus".into(), display_name: "Corpus".into(), data_services: vec!["48".into()] };
     let provider = app.context.store.create_provider(&new, None).await.expect("provider");

@@ -7,21 +7,10 @@
 use e2e::{PROVIDER, TestApp};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use test_support::on_both_backends;
+use test_support::{corpus, on_both_backends};
 
 fn own_package() -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/profiles/stu3").display().to_string()
-}
-
-/// The published STU3 package, when the corpus is present.
-fn published_package() -> Option<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/stu3-zib2017-package/profiles");
-    if dir.is_dir() {
-        return Some(dir.display().to_string());
-    }
-    assert!(std::env::var_os("PGO_EXCHANGE_REQUIRE_CORPUS").is_none(), "{} is missing", dir.display());
-    eprintln!("skipped: the corpus is not at {}", dir.display());
-    None
 }
 
 fn problem(id: &str) -> Value {
@@ -129,7 +118,9 @@ on_both_backends!(with_the_warn_policy_the_resource_is_kept_and_the_findings_are
 });
 
 on_both_backends!(the_published_package_refuses_a_problem_without_its_code, |database| {
-    let Some(package) = published_package() else { return };
+    let Some(package) = corpus("stu3-zib2017-package/profiles").map(|dir| dir.display().to_string()) else {
+        return;
+    };
     let app = TestApp::start_with(database, &[("PGO_EXCHANGE__VALIDATION__PACKAGES__STU3", &package)]).await;
     assert_eq!(put(&app, &problem("published-valid")).await.status(), 201);
     let mut without_code = problem("published-no-code");

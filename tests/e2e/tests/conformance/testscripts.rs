@@ -14,6 +14,7 @@ use pgo_conformance::profiles::Profiles;
 use pgo_conformance::testscript::{self, LoadTarget, TestScriptTarget};
 use std::path::PathBuf;
 use std::sync::Arc;
+use test_support::corpus;
 
 /// The patient the dialect's load script loads (see `dialect/_reference/resources`).
 const SANNE: &str = "999990019";
@@ -137,18 +138,6 @@ on_both_backends!(the_dialect_testscripts_load_their_data_and_run_with_their_cou
     assert_eq!(deleted, [("DELETE", 204), ("DELETE", 204), ("DELETE", 204)]);
     assert!(purge[2].url.ends_with("/ingest/demoziekenhuis/r4/Patient/dialect-patient-sanne"), "{}", purge[2].url);
 });
-
-/// A folder of the shared corpus of published material, when it is there (as `api/profiles.rs`
-/// finds it; `PGO_EXCHANGE_REQUIRE_CORPUS` makes its absence a failure).
-fn corpus(folder: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus").join(folder);
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(std::env::var_os("PGO_EXCHANGE_REQUIRE_CORPUS").is_none(), "{} is missing", dir.display());
-    eprintln!("skipped: the corpus is not at {}", dir.display());
-    None
-}
 
 /// The profiles the resources in the JSON answers of `report` claim (answers cut short left out).
 fn claimed(report: &RunReport) -> Vec<String> {
