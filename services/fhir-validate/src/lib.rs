@@ -162,8 +162,10 @@ fn parse_copy(value: &Value) -> Value {
     }
 }
 
-/// A valid value for the choice element `name` (`occurrenceDateTime`), by the primitive type its
-/// name ends in; `None` when the name ends in no primitive type.
+/// A valid value for element `name`, by the primitive type it is named after: a choice element
+/// by the type its name ends in (`occurrenceDateTime`), an element by the type it is named
+/// (`NutritionOrder.dateTime`, whose name ends in `Time` too); `None` when its name tells no
+/// primitive type.
 fn choice_stand_in(name: &str) -> Option<Value> {
     const STAND_INS: &[(&str, &str)] = &[
         ("DateTime", "\"1900-01-01\""),
@@ -186,9 +188,13 @@ fn choice_stand_in(name: &str) -> Option<Value> {
         ("PositiveInt", "1"),
         ("Decimal", "0"),
     ];
+    let named_as = |suffix: &str| {
+        let (first, rest) = suffix.split_at(1);
+        name.len() == suffix.len() && name[..1].eq_ignore_ascii_case(first) && &name[1..] == rest
+    };
     STAND_INS.iter().find_map(|(suffix, stand_in)| {
-        let prefix = name.strip_suffix(suffix)?;
-        if prefix.is_empty() { None } else { serde_json::from_str(stand_in).ok() }
+        let ends_in = name.strip_suffix(suffix).is_some_and(|prefix| !prefix.is_empty());
+        if named_as(suffix) || ends_in { serde_json::from_str(stand_in).ok() } else { None }
     })
 }
 

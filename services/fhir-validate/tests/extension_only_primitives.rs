@@ -46,3 +46,12 @@ fn an_optional_primitive_given_only_by_its_extension_is_valid() {
     let patient = json!({"resourceType": "Patient", "id": "p1", "_birthDate": data_absent()});
     assert_eq!(check(Release::Stu3, &patient), Default::default());
 }
+
+#[test]
+fn an_element_named_after_its_type_given_only_by_its_extension_is_valid() {
+    // NutritionOrder.dateTime (the BgZ qualification's nutrition advice has only a
+    // data-absent-reason): its name ends in `Time` too, which is not its type.
+    let order = json!({"resourceType": "NutritionOrder", "id": "n1", "status": "active",
+        "patient": {"reference": "Patient/p1"}, "_dateTime": data_absent()});
+    assert_eq!(check(Release::Stu3, &order), Default::default());
+}

@@ -27,6 +27,7 @@ use crate::value::{Collection, Item, NO_VALUE, Node};
 pub struct Environment<'a> {
     constants: BTreeMap<String, Collection<'a>>,
     model: Option<&'a dyn TypeModel>,
+    focus_type: Option<&'a str>,
 }
 
 impl std::fmt::Debug for Environment<'_> {
@@ -35,6 +36,7 @@ impl std::fmt::Debug for Environment<'_> {
             .debug_struct("Environment")
             .field("constants", &self.constants)
             .field("model", &self.model.map(|_| "(set)"))
+            .field("focus_type", &self.focus_type)
             .finish()
     }
 }
@@ -79,6 +81,14 @@ impl<'a> Environment<'a> {
     pub fn model(&self) -> Option<&'a dyn TypeModel> {
         self.model
     }
+
+    /// Says the FHIR type of the focus when it is an element, not a resource (a `Period`, an
+    /// `Observation.component`): with a model, the nodes below it are typed too, as invariants on
+    /// elements need (`start <= end` compares two dateTimes).
+    pub fn with_focus_type(mut self, type_name: &'a str) -> Self {
+        self.focus_type = Some(type_name);
+        self
+    }
 }
 
 /// The iteration variables visible to an expression.
@@ -119,7 +129,7 @@ impl<'e, 'a> Evaluator<'e, 'a> {
 
     /// Evaluates the whole expression with the focus as `$this`.
     pub(crate) fn evaluate(&self, expr: &Expr) -> Result<Collection<'a>, EvalError> {
-        let root = json_items(self.focus, None);
+        let root = json_items(self.focus, self.env.focus_type);
         self.eval(expr, Scope { this: &root, index: None, total: None })
     }
 

@@ -27,7 +27,9 @@
 //!
 //! Dates: FHIR JSON has no date type, so a JSON string is parsed as a date, dateTime or time only when
 //! compared with (or added to) one, e.g. `birthDate < @2000-01-01` or `birthDate + 18 years`. Two JSON
-//! strings compare as strings, even when both hold dates. When only one side of a dateTime comparison
+//! strings compare as strings, even when both hold dates, unless a [`TypeModel`] types them as
+//! `date`, `dateTime`, `instant` or `time` (`Period.start <= Period.end` with the model compares
+//! two points in time; a focus that is an element is typed with [`Environment::with_focus_type`]). When only one side of a dateTime comparison
 //! has a timezone, the other is read in the machine's local timezone.
 //!
 //! Type tests without a model: see the `types` module notes on [`EvalErrorKind::Unsupported`]; in

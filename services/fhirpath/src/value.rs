@@ -144,15 +144,23 @@ impl<'a> Item<'a> {
     }
 
     /// The System value a JSON primitive stands for (string, integer, decimal, boolean), or the item
-    /// itself. Objects, arrays and nulls stay nodes. Dates in JSON are strings; callers that compare
-    /// with a date parse them (see the compare module).
+    /// itself. Objects, arrays and nulls stay nodes. Dates in JSON are strings: a node the type
+    /// model says is a `date`, `dateTime`, `instant` or `time` is that temporal value (so that two
+    /// dateTimes compare as points in time, zones and precision considered); an untyped string is
+    /// parsed only when compared with a date (see the compare module).
     pub(crate) fn to_system(&self) -> Item<'a> {
         let Item::Node(node) = self else {
             return self.clone();
         };
         match node.value {
             Value::Bool(b) => Item::Boolean(*b),
-            Value::String(s) => Item::String(s.clone()),
+            Value::String(s) => match node.fhir_type {
+                Some("date") => Date::parse(s).map(Item::Date),
+                Some("dateTime" | "instant") => DateTime::parse(s).map(Item::DateTime),
+                Some("time") => Time::parse(s).map(Item::Time),
+                _ => None,
+            }
+            .unwrap_or_else(|| Item::String(s.clone())),
             Value::Number(n) => number_item(n).unwrap_or_else(|| self.clone()),
             _ => self.clone(),
         }

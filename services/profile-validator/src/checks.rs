@@ -39,11 +39,11 @@ pub(crate) fn cardinality_of_base(walk: &mut Walk<'_, '_>, count: usize, base_pa
 }
 
 /// The base invariants of a type's root (`Quantity`, `Observation`), with the value as focus.
-pub(crate) fn base_root_rules<'r>(walk: &mut Walk<'_, 'r>, value: &'r Value, type_name: &str, loc: &str) {
+pub(crate) fn base_root_rules<'r>(walk: &mut Walk<'_, 'r>, value: &'r Value, type_name: &'r str, loc: &str) {
     let Some(rules) = walk.base.element(type_name) else { return };
     for constraint in &rules.constraints {
         let invariant = cached_invariant(walk, constraint);
-        evaluate(walk, value, &invariant, loc, &format!("base#{type_name}"));
+        evaluate(walk, (value, type_name), &invariant, loc, &format!("base#{type_name}"));
     }
 }
 
@@ -58,7 +58,7 @@ pub(crate) fn base_item_rules<'r>(walk: &mut Walk<'_, 'r>, item: Item<'r>, base_
     if let Some(value) = item.value {
         for constraint in &rules.constraints {
             let invariant = cached_invariant(walk, constraint);
-            evaluate(walk, value, &invariant, loc, &source);
+            evaluate(walk, (value, item.type_name), &invariant, loc, &source);
         }
     }
     if item.type_name == "Reference" && !rules.target_profiles.is_empty() {
@@ -98,7 +98,7 @@ pub(crate) fn own_rules<'v, 'r>(walk: &mut Walk<'v, 'r>, item: Item<'r>, loc: &s
     }
     if let Some(value) = item.value {
         for invariant in &node.constraints {
-            evaluate(walk, value, invariant, loc, &rule.source());
+            evaluate(walk, (value, item.type_name), invariant, loc, &rule.source());
         }
     }
     if item.type_name == "Reference"
@@ -221,7 +221,13 @@ fn coding(value: &Value) -> Option<(Option<&str>, &str)> {
 
 /// Evaluates an invariant with `focus`; a false answer is a finding of the invariant's
 /// severity, one that cannot be evaluated is noted as not checked.
-fn evaluate<'r>(walk: &mut Walk<'_, 'r>, focus: &'r Value, invariant: &Invariant, loc: &str, source: &str) {
+fn evaluate<'r>(
+    walk: &mut Walk<'_, 'r>,
+    (focus, focus_type): (&'r Value, &'r str),
+    invariant: &Invariant,
+    loc: &str,
+    source: &str,
+) {
     let key = &invariant.constraint.key;
     let expression = match &invariant.expression {
         Ok(expression) => expression.clone(),
@@ -230,13 +236,12 @@ fn evaluate<'r>(walk: &mut Walk<'_, 'r>, focus: &'r Value, invariant: &Invariant
             return;
         }
     };
+    // `%ucum`, `%sct` and `%loinc` are the evaluator's own.
     let environment = Environment::new()
         .with_model(&walk.model)
+        .with_focus_type(focus_type)
         .with_json("resource", walk.resource)
-        .with_json("rootResource", walk.root)
-        .with_string("ucum", "http://unitsofmeasure.org")
-        .with_string("sct", "http://snomed.info/sct")
-        .with_string("loinc", "http://loinc.org");
+        .with_json("rootResource", walk.root_resource);
     match expression.evaluate_boolean(focus, &environment) {
         Ok(Some(false)) => {
             let message = if invariant.constraint.human.is_empty() {

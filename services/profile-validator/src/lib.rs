@@ -24,6 +24,7 @@ mod files;
 mod model;
 mod package;
 mod paths;
+mod primitives;
 mod slicing;
 mod terminology;
 mod type_model;

@@ -74,7 +74,7 @@ pub(crate) fn assign<'v, 'r>(
             None if undecided => {
                 any_undecided = true;
                 let message = format!(
-                    "{}: an occurrence could not be told apart by the discriminators, as a slice states no value for them",
+                    "{}: an occurrence could not be told apart by the discriminators (a slice states no value for them, or a reference they follow is not in the Bundle)",
                     rule.source()
                 );
                 walk.not_checked(message);

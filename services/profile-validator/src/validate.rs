@@ -6,8 +6,8 @@
 //! allows, fixed and pattern values, required bindings (where the value set can be told),
 //! invariants, type profiles (data types, extensions by URL, contained and entry resources with
 //! the profiles they claim), reference target types, and target profiles for targets in the same
-//! Bundle. Not checked: extensible bindings (a code outside them is allowed by definition),
-//! primitive formats (the structural check at ingest does those), and
+//! Bundle, primitives' formats (`primitives`). Not checked: extensible bindings (a code outside
+//! them is allowed by definition), and
 //! invariants the FHIRPath evaluator cannot run, which `Report::not_checked` names.
 
 use crate::base::BaseRules;
@@ -86,6 +86,9 @@ pub(crate) struct Walk<'v, 'r> {
     pub resource: &'r Value,
     /// The outermost resource (a Bundle's entries are found through it).
     pub root: &'r Value,
+    /// The resource `%rootResource` names: the one a contained resource is in, else the
+    /// innermost resource.
+    pub root_resource: &'r Value,
     pub report: Report,
     paths: &'static HashMap<String, Vec<ElementPath>>,
     depth: usize,
@@ -134,7 +137,7 @@ pub(crate) fn run(validator: &Validator, resource: &Value, profiles: &[&str]) ->
             },
         }
     }
-    walk.resource(resource, type_name, type_name, applied);
+    walk.resource(resource, type_name, type_name, applied, false);
     walk.report
 }
 
@@ -159,6 +162,7 @@ impl<'v, 'r> Walk<'v, 'r> {
             model: StructureModel::of(release),
             resource: root,
             root,
+            root_resource: root,
             report: Report::default(),
             paths: crate::paths::of(release),
             depth: 0,
@@ -189,7 +193,14 @@ impl<'v, 'r> Walk<'v, 'r> {
 
     /// A resource (the root, a contained resource, a Bundle entry) with the profile nodes that
     /// apply to it.
-    fn resource(&mut self, value: &'r Value, type_name: &'r str, loc: &str, applied: Vec<Applied<'v>>) {
+    fn resource(
+        &mut self,
+        value: &'r Value,
+        type_name: &'r str,
+        loc: &str,
+        applied: Vec<Applied<'v>>,
+        contained: bool,
+    ) {
         if self.structure.resource(type_name).is_none() {
             let message =
                 format!("{type_name} is not a resource type of FHIR {}", self.validator.release().fhir_version());
@@ -197,12 +208,18 @@ impl<'v, 'r> Walk<'v, 'r> {
             return;
         }
         let outer = std::mem::replace(&mut self.resource, value);
+        // `%rootResource` is the resource a contained one is in, else the resource itself.
+        let outer_root = self.root_resource;
+        if !contained {
+            self.root_resource = value;
+        }
         let item = Item { value: Some(value), extra: None, type_name, member: type_name };
         for rule in &applied {
             checks::own_rules(self, item, loc, *rule);
         }
         self.complex(value, type_name, loc, &applied);
         self.resource = outer;
+        self.root_resource = outer_root;
     }
 
     /// A complex value: its type's own base rules, then each element of the type.
@@ -345,14 +362,18 @@ impl<'v, 'r> Walk<'v, 'r> {
                 JsonKind::Number => value.is_number(),
                 JsonKind::Boolean => value.is_boolean(),
             };
-            if !fits {
+            let fault = if fits {
+                crate::primitives::fault(item.type_name, value)
+            } else {
                 let wanted = match definition.json {
                     JsonKind::String => "a JSON string",
                     JsonKind::Number => "a JSON number",
                     JsonKind::Boolean => "true or false",
                 };
                 let article = if item.type_name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
-                let message = format!("{article} {} is written as {wanted}, not {value}", item.type_name);
+                Some(format!("{article} {} is written as {wanted}, not {value}", item.type_name))
+            };
+            if let Some(message) = fault {
                 self.finding(Severity::Error, &format!("{loc}.{}", item.member), Rule::Structure, "base", &message);
             }
         }
@@ -400,7 +421,7 @@ impl<'v, 'r> Walk<'v, 'r> {
                     applied.into_iter().filter(|rule| std::ptr::eq(rule.node, &rule.profile.root)).collect();
                 self.depth += 1;
                 if self.depth <= MAX_DEPTH {
-                    self.resource(value, item.type_name, loc, roots);
+                    self.resource(value, item.type_name, loc, roots, item.member == "contained");
                 }
                 self.depth -= 1;
             }
@@ -445,13 +466,19 @@ impl<'v, 'r> Walk<'v, 'r> {
     /// Whether `item` conforms to `profile` (for profile discriminators and target profiles):
     /// validated on the side, its findings kept out of the report.
     pub(crate) fn conforms(&mut self, item: Item<'r>, profile: &'v Profile, loc: &str) -> bool {
+        // A profile of another type (an Organization profile for a PractitionerRole) fits nothing.
+        let same_type = profile.type_name == item.type_name
+            || (item.type_name.contains('.') && matches!(profile.type_name.as_str(), "BackboneElement" | "Element"));
+        if !same_type {
+            return false;
+        }
         let outer = std::mem::take(&mut self.report.findings);
         let root = Applied { profile, node: &profile.root };
         if self.structure.type_def(item.type_name).map(|d| d.kind) == Some(Kind::Resource) {
             if let Some(value) = item.value {
                 self.depth += 1;
                 if self.depth <= MAX_DEPTH {
-                    self.resource(value, item.type_name, loc, vec![root]);
+                    self.resource(value, item.type_name, loc, vec![root], false);
                 }
                 self.depth -= 1;
             }
@@ -582,5 +609,58 @@ mod tests {
         let report = validator.validate(&recommendation, &[]);
         let finding = report.errors().find(|finding| finding.rule == Rule::Structure).unwrap();
         assert_eq!(finding.message, "a positiveInt is written as a JSON number, not \"2\"");
+    }
+}
+
+#[cfg(test)]
+mod root_resource_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use crate::Validator;
+    use fhir_core::Release;
+    use serde_json::json;
+
+    #[test]
+    fn a_reference_to_a_contained_resource_is_found_in_the_entry_not_in_the_bundle() {
+        // R4's ref-1 looks in `%rootResource.contained`: the entry's resource, not the Bundle.
+        let immunization = json!({"resourceType": "Immunization", "id": "i1", "status": "completed",
+            "contained": [{"resourceType": "Location", "id": "loc", "name": "Sporthal"}],
+            "vaccineCode": {"text": "x"}, "patient": {"reference": "Patient/p"},
+            "occurrenceDateTime": "2020-01-01", "location": {"reference": "#loc"}});
+        let bundle = json!({"resourceType": "Bundle", "type": "searchset", "entry": [
+            {"fullUrl": "https://example.org/fhir/Immunization/i1", "resource": immunization,
+             "search": {"mode": "match"}}]});
+        let report = Validator::base(Release::R4).validate(&bundle, &[]);
+        assert!(report.is_valid(), "{:?}", report.findings);
+        let mut broken = bundle.clone();
+        broken["entry"][0]["resource"]["location"]["reference"] = json!("#elsewhere");
+        let report = Validator::base(Release::R4).validate(&broken, &[]);
+        let finding = report.errors().find(|finding| finding.rule.to_string().contains("ref-1")).unwrap();
+        assert_eq!(finding.path, "Bundle.entry[0].resource.location");
+    }
+}
+
+#[cfg(test)]
+mod temporal_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use crate::Validator;
+    use fhir_core::Release;
+    use serde_json::json;
+
+    fn encounter(start: &str, end: &str) -> serde_json::Value {
+        json!({"resourceType": "Encounter", "status": "finished", "period": {"start": start, "end": end}})
+    }
+
+    #[test]
+    fn dates_in_invariants_compare_as_points_in_time_not_as_text() {
+        let validator = Validator::base(Release::Stu3);
+        // 14:00 at +02:00 is 12:00Z, before 13:00Z, though the text sorts after it.
+        assert!(validator.validate(&encounter("2022-10-15T14:00:00+02:00", "2022-10-15T13:00:00Z"), &[]).is_valid());
+        // Different precisions cannot be ordered: per-1 does not fail on them.
+        assert!(validator.validate(&encounter("2015-01", "2015"), &[]).is_valid());
+        let report = validator.validate(&encounter("2022-10-15T14:00:00Z", "2022-10-15T13:00:00Z"), &[]);
+        let finding = report.errors().next().unwrap();
+        assert_eq!((finding.path.as_str(), finding.rule.to_string().as_str()), ("Encounter.period", "invariant per-1"));
     }
 }

@@ -262,3 +262,40 @@ fn profile_slicing_on_a_resolved_reference() {
         &[("Bundle.entry[0].resource.hasMember[0]", Rule::Slicing, &format!("{panel_url}#Observation.hasMember"))],
     );
 }
+
+/// Slices by the profile of the resolved target, one per target type: a target is never taken
+/// for a profile of another type (a PractitionerRole is no Organization, however few rules the
+/// Organization profile states).
+#[test]
+fn profile_slicing_on_resolved_targets_of_several_types() {
+    let organization_url = url("any-organization");
+    let role_url = url("any-role");
+    let panel_url = url("performed-by");
+    let organization = profile(&organization_url, "Organization", &core("Organization"), vec![]);
+    let role = profile(&role_url, "PractitionerRole", &core("PractitionerRole"), vec![]);
+    let panel = profile(
+        &panel_url,
+        "Observation",
+        &core("Observation"),
+        vec![
+            json!({"id": "Observation.performer", "path": "Observation.performer",
+                "slicing": {"discriminator": [{"type": "profile", "path": "resolve()"}], "rules": "open"}}),
+            json!({"id": "Observation.performer:organization", "path": "Observation.performer",
+                "sliceName": "organization", "max": "1",
+                "type": [{"code": "Reference", "targetProfile": [organization_url]}]}),
+            json!({"id": "Observation.performer:role", "path": "Observation.performer", "sliceName": "role",
+                "max": "1", "type": [{"code": "Reference", "targetProfile": [role_url]}]}),
+        ],
+    );
+    let validator = load_clean(Release::R4, &[organization, role, panel]);
+    let mut observed = observation(json!([{"system": LOINC, "code": "29463-7"}]));
+    observed["meta"] = json!({"profile": [panel_url]});
+    observed["performer"] = json!([{"reference": "PractitionerRole/r1"}, {"reference": "Organization/o1"}]);
+    let bundle = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "https://example.org/fhir/Observation/o", "resource": observed},
+        {"fullUrl": "https://example.org/fhir/PractitionerRole/r1",
+         "resource": {"resourceType": "PractitionerRole", "id": "r1"}},
+        {"fullUrl": "https://example.org/fhir/Organization/o1", "resource": {"resourceType": "Organization", "id": "o1", "name": "Lab"}}
+    ]});
+    assert_valid(&validator.validate(&bundle, &[]));
+}
