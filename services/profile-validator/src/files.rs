@@ -47,8 +47,10 @@ impl Validators {
         }
     }
 
-    /// Reads a file as FHIR JSON or XML, in `release` or the one its claims tell.
-    pub fn read(&self, file: &Path, release: Option<Release>) -> Result<(Release, Value), String> {
+    /// Reads a file as FHIR JSON or XML, in `release` or the one its claims tell; with notes on
+    /// XML elements out of the order of their definition (read all the same, as exports write
+    /// them so).
+    pub fn read(&self, file: &Path, release: Option<Release>) -> Result<(Release, Value, Vec<String>), String> {
         let bytes = std::fs::read(file).map_err(|error| error.to_string())?;
         let is_xml = file.extension().is_some_and(|ext| ext == "xml")
             || bytes.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'<');
@@ -56,29 +58,29 @@ impl Validators {
         if !is_xml {
             let value: Value = serde_json::from_slice(&bytes).map_err(|error| format!("not JSON: {error}"))?;
             let release = release.or_else(|| self.release_claimed(&value)).unwrap_or(Release::Stu3);
-            return Ok((release, value));
+            return Ok((release, value, Vec::new()));
         }
+        let read = |release| {
+            fhir_xml::from_xml_noting_order(release, &bytes, limits).map(|(value, notes)| (release, value, notes))
+        };
         if let Some(release) = release {
-            return fhir_xml::from_xml(release, &bytes, limits)
-                .map(|value| (release, value))
-                .map_err(|e| e.to_string());
+            return read(release).map_err(|error| error.to_string());
         }
         // XML needs its release to be read: STU3 first, R4 when its claims (or only R4) say so.
-        match fhir_xml::from_xml(Release::Stu3, &bytes, limits) {
-            Ok(value) if self.release_claimed(&value) != Some(Release::R4) => Ok((Release::Stu3, value)),
-            stu3 => match fhir_xml::from_xml(Release::R4, &bytes, limits) {
-                Ok(value) => Ok((Release::R4, value)),
-                Err(error) => match stu3 {
-                    Ok(value) => Ok((Release::Stu3, value)),
-                    Err(_) => Err(error.to_string()),
-                },
+        match read(Release::Stu3) {
+            Ok(stu3) if self.release_claimed(&stu3.1) != Some(Release::R4) => Ok(stu3),
+            stu3 => match read(Release::R4) {
+                Ok(r4) => Ok(r4),
+                Err(error) => stu3.map_err(|_| error.to_string()),
             },
         }
     }
 
     /// Validates one file against `profiles`, or (without any) against what it claims.
     pub fn validate_file(&self, file: &Path, release: Option<Release>, profiles: &[String]) -> FileOutcome {
-        let outcome = self.read(file, release).map(|(release, resource)| {
+        let mut notes = Vec::new();
+        let outcome = self.read(file, release).map(|(release, resource, order_notes)| {
+            notes = order_notes;
             let validator = self.of(release);
             let report = if profiles.is_empty() {
                 validator.validate_claimed(&resource)
@@ -88,7 +90,7 @@ impl Validators {
             };
             (release, report)
         });
-        FileOutcome { file: file.to_owned(), outcome }
+        FileOutcome { file: file.to_owned(), outcome, notes }
     }
 }
 
@@ -99,4 +101,6 @@ pub struct FileOutcome {
     pub file: PathBuf,
     /// The release it was read in and the report, or why it could not be read.
     pub outcome: Result<(Release, Report), String>,
+    /// XML elements out of the order of their definition (the file was read all the same).
+    pub notes: Vec<String>,
 }

@@ -60,6 +60,9 @@ pub(crate) fn run(config: Option<&Path>, overrides: Overrides, args: ValidateArg
     for file in &files {
         let outcome = validators.validate_file(file, args.fhir_version, &args.profiles);
         let name = file.display();
+        for note in &outcome.notes {
+            println!("{name}: warning: an XML element out of order, read all the same: {note}");
+        }
         match outcome.outcome {
             Err(reason) => {
                 unreadable += 1;
