@@ -77,7 +77,9 @@ fn the_packages_of_the_settings_are_used_and_a_profile_can_be_named() {
     // Without any package the claim cannot be checked: said, and not an error.
     let output = validate(&dir.path().join("data"), &[&bad], &[]);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    assert!(stdout(&output).contains("claims http://nictiz.nl/fhir/StructureDefinition/zib-Problem, which is not loaded"));
+    assert!(
+        stdout(&output).contains("claims http://nictiz.nl/fhir/StructureDefinition/zib-Problem, which is not loaded")
+    );
 
     // `--profile` instead of the claims: the base Condition holds, whatever the file claims.
     let base = "http://hl7.org/fhir/StructureDefinition/Condition";
