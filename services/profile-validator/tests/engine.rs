@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod tests {
+mod choices_and_kinds {
     use fhir_core::Release;
     use profile_validator::{Rule, Validator};
     use serde_json::json;
@@ -46,7 +46,7 @@ mod tests {
     }
 }
 
-mod root_resource_tests {
+mod root_resource {
     use fhir_core::Release;
     use profile_validator::Validator;
     use serde_json::json;
@@ -71,7 +71,7 @@ mod root_resource_tests {
     }
 }
 
-mod temporal_tests {
+mod temporal {
     use fhir_core::Release;
     use profile_validator::Validator;
     use serde_json::json;
