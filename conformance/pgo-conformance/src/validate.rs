@@ -138,41 +138,15 @@ fn summary(resource: &Value, release: Release, request: &Request, report: &Repor
     )
 }
 
-/// The resource in `file` as FHIR JSON, its release and notes on the XML's element order.
+/// The resource in `file` as FHIR JSON, its release and notes on the XML's element order: the
+/// release given, else the path's, else STU3 (XML that only the other release reads is read so).
 fn read(file: &Path, given: Option<Release>) -> Result<(Value, Release, Vec<String>), String> {
-    let bytes = std::fs::read(file).map_err(|error| format!("cannot be read: {error}"))?;
-    let start = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
-    let (resource, release, notes) = if start == Some(&b'<') {
-        read_xml(&bytes, file, given)?
-    } else {
-        let resource: Value = serde_json::from_slice(&bytes).map_err(|error| format!("not JSON or XML: {error}"))?;
-        let release = given.or_else(|| release::from_path(file)).unwrap_or(Release::Stu3);
-        (resource, release, Vec::new())
-    };
+    let preferred = release::from_path(file).unwrap_or(Release::Stu3);
+    let (release, resource, notes) = profile_validator::read_file(file, given, preferred, &|_| None)?;
     if resource.get("resourceType").and_then(Value::as_str).is_none() {
         return Err("not a FHIR resource: no resourceType".into());
     }
     Ok((resource, release, notes))
-}
-
-/// XML read as the release given, else as the release that reads it (the path's, then STU3's,
-/// when both do).
-fn read_xml(bytes: &[u8], file: &Path, given: Option<Release>) -> Result<(Value, Release, Vec<String>), String> {
-    let read = |release| fhir_xml::from_xml_noting_order(release, bytes, fhir_xml::ReadLimits::default());
-    if let Some(release) = given {
-        let (resource, notes) =
-            read(release).map_err(|error| format!("not FHIR XML of {}: {error}", upper(release)))?;
-        return Ok((resource, release, notes));
-    }
-    let preferred = release::from_path(file).unwrap_or(Release::Stu3);
-    let other = if preferred == Release::Stu3 { Release::R4 } else { Release::Stu3 };
-    match read(preferred) {
-        Ok((resource, notes)) => Ok((resource, preferred, notes)),
-        Err(first) => match read(other) {
-            Ok((resource, notes)) => Ok((resource, other, notes)),
-            Err(_) => Err(format!("not FHIR XML: {first}")),
-        },
-    }
 }
 
 /// `STU3`, `R4`.

@@ -47,33 +47,9 @@ impl Validators {
         }
     }
 
-    /// Reads a file as FHIR JSON or XML, in `release` or the one its claims tell; with notes on
-    /// XML elements out of the order of their definition (read all the same, as exports write
-    /// them so).
+    /// Reads a file as FHIR JSON or XML, in `release` or the one its claims tell (`read_file`).
     pub fn read(&self, file: &Path, release: Option<Release>) -> Result<(Release, Value, Vec<String>), String> {
-        let bytes = std::fs::read(file).map_err(|error| error.to_string())?;
-        let is_xml = file.extension().is_some_and(|ext| ext == "xml")
-            || bytes.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'<');
-        let limits = ReadLimits { max_bytes: 256 * 1024 * 1024, max_depth: 64 };
-        if !is_xml {
-            let value: Value = serde_json::from_slice(&bytes).map_err(|error| format!("not JSON: {error}"))?;
-            let release = release.or_else(|| self.release_claimed(&value)).unwrap_or(Release::Stu3);
-            return Ok((release, value, Vec::new()));
-        }
-        let read = |release| {
-            fhir_xml::from_xml_noting_order(release, &bytes, limits).map(|(value, notes)| (release, value, notes))
-        };
-        if let Some(release) = release {
-            return read(release).map_err(|error| error.to_string());
-        }
-        // XML needs its release to be read: STU3 first, R4 when its claims (or only R4) say so.
-        match read(Release::Stu3) {
-            Ok(stu3) if self.release_claimed(&stu3.1) != Some(Release::R4) => Ok(stu3),
-            stu3 => match read(Release::R4) {
-                Ok(r4) => Ok(r4),
-                Err(error) => stu3.map_err(|_| error.to_string()),
-            },
-        }
+        read_file(file, release, Release::Stu3, &|resource| self.release_claimed(resource))
     }
 
     /// Validates one file against `profiles`, or (without any) against what it claims.
@@ -91,6 +67,41 @@ impl Validators {
             (release, report)
         });
         FileOutcome { file: file.to_owned(), outcome, notes }
+    }
+}
+
+/// Reads a FHIR JSON or XML file in `given` release, else in the one `from_content` tells from
+/// what was read, else in `preferred` (XML, which needs its release to be read, is tried in
+/// `preferred` first, then in the other release); with notes on XML elements out of the order of
+/// their definition (read all the same, as exports write them so).
+pub fn read_file(
+    file: &Path,
+    given: Option<Release>,
+    preferred: Release,
+    from_content: &dyn Fn(&Value) -> Option<Release>,
+) -> Result<(Release, Value, Vec<String>), String> {
+    let bytes = std::fs::read(file).map_err(|error| format!("cannot be read: {error}"))?;
+    let is_xml = bytes.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'<');
+    if !is_xml {
+        let value: Value = serde_json::from_slice(&bytes).map_err(|error| format!("not JSON or XML: {error}"))?;
+        let release = given.or_else(|| from_content(&value)).unwrap_or(preferred);
+        return Ok((release, value, Vec::new()));
+    }
+    let limits = ReadLimits { max_bytes: 256 * 1024 * 1024, max_depth: 64 };
+    let read = |release| {
+        fhir_xml::from_xml_noting_order(release, &bytes, limits).map(|(value, notes)| (release, value, notes))
+    };
+    if let Some(release) = given {
+        return read(release).map_err(|error| format!("not FHIR XML of {}: {error}", release.as_str().to_uppercase()));
+    }
+    let other = if preferred == Release::Stu3 { Release::R4 } else { Release::Stu3 };
+    match read(preferred) {
+        Ok(first) if from_content(&first.1) != Some(other) => Ok(first),
+        first => match (read(other), first) {
+            (Ok(second), _) => Ok(second),
+            (Err(_), Ok(first)) => Ok(first),
+            (Err(_), Err(error)) => Err(format!("not FHIR XML: {error}")),
+        },
     }
 }
 

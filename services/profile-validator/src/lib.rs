@@ -31,7 +31,7 @@ mod type_model;
 mod validate;
 
 pub use base::{BaseElement, BaseRules};
-pub use files::{FileOutcome, Validators};
+pub use files::{FileOutcome, Validators, read_file};
 pub use model::{Binding, Constraint, Finding, Rule, Severity, Strength};
 pub use package::{LoadError, LoadProblem};
 pub use terminology::{Membership, Terminology};

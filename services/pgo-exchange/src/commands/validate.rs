@@ -66,7 +66,7 @@ pub(crate) fn run(config: Option<&Path>, overrides: Overrides, args: ValidateArg
         match outcome.outcome {
             Err(reason) => {
                 unreadable += 1;
-                println!("{name}: cannot be read: {reason}");
+                println!("{name}: {reason}");
             }
             Ok((release, report)) => {
                 for finding in &report.findings {
