@@ -79,6 +79,54 @@ pub(crate) async fn health(state: web::Data<ApiState>) -> HttpResponse {
     }
 }
 
+/// `GET /health/live`: the process answers (a liveness probe restarts it when it does not).
+pub(crate) async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "live"}))
+}
+
+/// How long a readiness check may take: a probe needs an answer, not a pool's wait.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `GET /health/ready`: 200 when this instance can serve: the database answers within two
+/// seconds and every migration of this version is applied; else 503 naming what is not. Whether
+/// an OAuth Client List is held is shown too, but does not decide: lists are imported before the
+/// service listens, and a deployment may serve tokens minted without one. No error text reaches
+/// the caller.
+pub(crate) async fn ready(state: web::Data<ApiState>) -> HttpResponse {
+    let checks = async {
+        let database = match state.store.ping().await {
+            Ok(()) => "ok".to_owned(),
+            Err(error) => {
+                tracing::warn!(error = %error, "readiness: the database does not answer");
+                return (false, "unreachable".to_owned(), "unknown".to_owned(), "unknown".to_owned());
+            }
+        };
+        let migrations = match state.store.pending_migrations().await {
+            Ok(pending) if pending.is_empty() => "ok".to_owned(),
+            Ok(pending) => format!("{} not applied", pending.len()),
+            Err(error) => {
+                tracing::warn!(error = %error, "readiness: the migrations cannot be read");
+                "unknown".to_owned()
+            }
+        };
+        let lists = match state.store.held_list("oauth-clients").await {
+            Ok(Some(_)) => "OAuth Client List held".to_owned(),
+            Ok(None) => "no OAuth Client List held".to_owned(),
+            Err(_) => "unknown".to_owned(),
+        };
+        let ready = migrations == "ok";
+        (ready, database, migrations, lists)
+    };
+    let (ready, database, migrations, lists) = actix_web::rt::time::timeout(READY_WITHIN, checks)
+        .await
+        .unwrap_or_else(|_| (false, "no answer within 2 s".to_owned(), "unknown".to_owned(), "unknown".to_owned()));
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "checks": {"database": database, "migrations": migrations, "lists": lists},
+    });
+    if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
+
 /// `GET /{provider}/{service}/fhir/.well-known/smart-configuration`: where to get a token for
 /// this FHIR base (SMART App Launch 2.0 §2.1, shaped by the MedMij scope). 404 for a base that
 /// does not exist.

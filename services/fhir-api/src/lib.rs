@@ -40,6 +40,8 @@ pub fn configure(state: web::Data<ApiState>) -> impl Fn(&mut web::ServiceConfig)
         config
             .app_data(state.clone())
             .service(get_only("/health", web::get().to(discovery::health)))
+            .service(get_only("/health/live", web::get().to(discovery::live)))
+            .service(get_only("/health/ready", web::get().to(discovery::ready)))
             .service(get_only("/favicon.ico", web::get().to(discovery::favicon)))
             .service(get_only("/medmij/zal.xml", web::get().to(discovery::zal)))
             .default_service(web::to(routes::dispatch));

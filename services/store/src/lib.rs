@@ -256,6 +256,18 @@ impl Store {
         Ok(())
     }
 
+    /// The versions of this backend's migrations the database has not applied (a readiness
+    /// check: an instance started on a database another version migrated is not ready).
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.pool).await?;
+        Ok(migrator.iter().map(|migration| migration.version).filter(|version| !applied.contains(version)).collect())
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

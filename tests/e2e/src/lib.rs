@@ -41,7 +41,8 @@ pub struct TestApp {
     environment: Vec<(String, String)>,
     /// Its config file, if it has one.
     config_file: Option<PathBuf>,
-    _database: TestDatabase,
+    /// The database it runs on (a test may make it unreachable).
+    pub database: TestDatabase,
 }
 
 /// Another instance of a test's deployment (see [`TestApp::another_instance`]).
@@ -109,7 +110,7 @@ impl TestApp {
         tokio::spawn(application.run());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         let config_file = file.map(std::path::Path::to_path_buf);
-        TestApp { address, context, client, ingest_key: demo.ingest_key, environment, config_file, _database: database }
+        TestApp { address, context, client, ingest_key: demo.ingest_key, environment, config_file, database }
     }
 
     /// Starts another instance of the same deployment, as a load balancer would have beside this

@@ -66,6 +66,31 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// PostgreSQL only: refuses (or allows again) every connection to this database, and ends the
+    /// open ones, as when the database server goes away; a test of what the service does then.
+    /// Panics on SQLite, which cannot be away.
+    pub async fn set_reachable(&self, reachable: bool) {
+        let Some((server, name)) = &self.postgres else { panic!("only a PostgreSQL database can be made unreachable") };
+        let mut admin = PgConnection::connect(&format!("{server}/postgres"))
+            .await
+            .unwrap_or_else(|error| panic!("PostgreSQL is unreachable: {error}"));
+        let allow = if reachable { "true" } else { "false" };
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {allow}")))
+            .await
+            .unwrap_or_else(|error| panic!("cannot change {name}: {error}"));
+        if !reachable {
+            let end = format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'");
+            admin
+                .execute(sqlx::AssertSqlSafe(end))
+                .await
+                .unwrap_or_else(|error| panic!("cannot end sessions: {error}"));
+        }
+        let _ = admin.close().await;
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let Some((server, name)) = self.postgres.take() else { return };

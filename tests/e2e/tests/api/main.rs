@@ -10,6 +10,7 @@ mod discovery;
 mod documents;
 mod edges;
 mod formats;
+mod health;
 mod ingest;
 mod ingest_json;
 mod ingest_xml;
