@@ -377,3 +377,10 @@ async fn connections_the_server_ended_are_replaced_after_idling_postgres() {
     assert_eq!(found.map(|provider| provider.name), Some("one".to_owned()));
 }
 }
+
+on_both_backends!(a_migrated_database_has_no_pending_migrations_and_a_new_one_has_all, |database| {
+    let store = Store::connect(&database.url, 2).await.expect("connects");
+    assert!(store.pending_migrations().await.is_err(), "no migrations table yet: not ready, never 'none pending'");
+    store.migrate().await.expect("migrates");
+    assert_eq!(store.pending_migrations().await.expect("reads"), Vec::<i64>::new());
+});
