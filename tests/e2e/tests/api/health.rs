@@ -37,7 +37,7 @@ async fn ready_becomes(app: &TestApp, status: u16, within: Duration) -> Value {
 }
 
 postgres_test!(
-    async fn readiness_fails_while_the_database_is_away_and_recovers() {
+    async fn readiness_fails_while_postgres_is_away_and_recovers() {
         let database = TestDatabase::create(Backend::Postgres).await;
         let app = TestApp::start(database).await;
         ready_becomes(&app, 200, Duration::from_secs(5)).await;
