@@ -42,7 +42,7 @@ pub(crate) fn cardinality_of_base(walk: &mut Walk<'_, '_>, count: usize, base_pa
 pub(crate) fn base_root_rules<'r>(walk: &mut Walk<'_, 'r>, value: &'r Value, type_name: &'r str, loc: &str) {
     let Some(rules) = walk.base.element(type_name) else { return };
     for constraint in &rules.constraints {
-        let invariant = cached_invariant(walk, constraint);
+        let invariant = walk.validator.base_invariant(constraint);
         evaluate(walk, (value, type_name), &invariant, loc, &format!("base#{type_name}"));
     }
 }
@@ -57,17 +57,13 @@ pub(crate) fn base_item_rules<'r>(walk: &mut Walk<'_, 'r>, item: Item<'r>, base_
     }
     if let Some(value) = item.value {
         for constraint in &rules.constraints {
-            let invariant = cached_invariant(walk, constraint);
+            let invariant = walk.validator.base_invariant(constraint);
             evaluate(walk, (value, item.type_name), &invariant, loc, &source);
         }
     }
     if item.type_name == "Reference" && !rules.target_profiles.is_empty() {
         check_target_types(walk, item, &rules.target_profiles, loc, &source);
     }
-}
-
-fn cached_invariant(walk: &Walk<'_, '_>, constraint: &crate::model::Constraint) -> std::sync::Arc<Invariant> {
-    walk.validator.base_invariant(constraint)
 }
 
 /// A profile node's own rules at one occurrence (not its children's).
@@ -263,18 +259,7 @@ fn target_type<'r>(walk: &mut Walk<'_, 'r>, reference: &str) -> Option<String> {
     if let Some(target) = walk.resolve(reference) {
         return target.get("resourceType").and_then(Value::as_str).map(str::to_owned);
     }
-    if reference.starts_with('#') || reference.starts_with("urn:") {
-        return None;
-    }
-    let mut parts = reference.trim_end_matches('/').rsplit('/');
-    let first = parts.next()?;
-    let second = parts.next()?;
-    // `Patient/1/_history/2` names Patient too.
-    let (kind, history) = match parts.next() {
-        Some(kind) if second == "_history" => (kind, true),
-        _ => (second, false),
-    };
-    let _ = (first, history);
+    let (kind, _) = fhir_core::reference::parse(reference)?;
     walk.structure.resource(kind).map(|_| kind.to_owned())
 }
 

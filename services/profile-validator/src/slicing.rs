@@ -8,6 +8,7 @@ use crate::compile::{Discriminator, DiscriminatorKind, Node, SlicingRules};
 use crate::model::{Rule, Severity, Strength};
 use crate::terminology::Membership;
 use crate::validate::{Applied, Item, Walk};
+use fhir_xml::Structure;
 use serde_json::Value;
 
 /// Whether an occurrence is in a slice.
@@ -169,7 +170,8 @@ fn fits<'v, 'r>(walk: &mut Walk<'v, 'r>, item: Item<'r>, discriminator: &Discrim
         DiscriminatorKind::Type => {
             let Some(target) = node_at(walk, slice, path) else { return Fit::Unknown };
             let Some(types) = &target.types else { return Fit::Unknown };
-            let actual = if path == "$this" { Some(item.type_name.to_owned()) } else { type_at(value, path) };
+            let actual =
+                if path == "$this" { Some(item.type_name.to_owned()) } else { type_at(walk.structure, value, path) };
             match actual {
                 Some(actual) => fit(types.iter().any(|allowed| type_matches(&allowed.code, &actual))),
                 None => Fit::No,
@@ -277,7 +279,7 @@ fn choice_member(key: &str, name: &str) -> bool {
 }
 
 /// The type of the choice element a path ends in (`value[x]` present as `valueQuantity`).
-fn type_at(value: &Value, path: &str) -> Option<String> {
+fn type_at(structure: &Structure, value: &Value, path: &str) -> Option<String> {
     let mut current = value;
     let parts: Vec<&str> = path.split('.').filter(|part| *part != "$this").collect();
     let (last, before) = parts.split_last()?;
@@ -288,44 +290,17 @@ fn type_at(value: &Value, path: &str) -> Option<String> {
         }
     }
     let object = current.as_object()?;
-    let name = last.trim_end_matches("[x]").trim_end_matches("ofType");
-    object.keys().find(|key| choice_member(key, name)).map(|key| {
-        let rest = &key[name.len()..];
-        // Primitive types are written with a lower-case first letter.
-        let mut chars = rest.chars();
-        match chars.next() {
-            Some(first) if rest.chars().skip(1).all(|c| !c.is_uppercase()) || is_primitive_name(rest) => {
-                first.to_lowercase().collect::<String>() + chars.as_str()
-            }
-            Some(first) => first.to_string() + chars.as_str(),
-            None => String::new(),
-        }
-    })
-}
-
-fn is_primitive_name(name: &str) -> bool {
-    matches!(
-        name,
-        "DateTime"
-            | "Date"
-            | "Boolean"
-            | "String"
-            | "Integer"
-            | "Decimal"
-            | "Uri"
-            | "Code"
-            | "Time"
-            | "Instant"
-            | "PositiveInt"
-            | "UnsignedInt"
-            | "Base64Binary"
-            | "Markdown"
-            | "Id"
-            | "Oid"
-            | "Canonical"
-            | "Url"
-            | "Uuid"
-    )
+    let name = last.trim_end_matches("[x]");
+    let key = object.keys().find(|key| choice_member(key, name))?;
+    // The suffix names the type: complex types as written (`Quantity`), primitives with their
+    // first letter lower-cased (`DateTime` for `dateTime`).
+    let suffix = &key[name.len()..];
+    if structure.type_def(suffix).is_some() {
+        return Some(suffix.to_owned());
+    }
+    let mut chars = suffix.chars();
+    let first = chars.next()?;
+    Some(first.to_lowercase().collect::<String>() + chars.as_str())
 }
 
 /// The node a discriminator path names within a slice, following type profiles (an extension

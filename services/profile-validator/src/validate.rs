@@ -238,7 +238,7 @@ impl<'v, 'r> Walk<'v, 'r> {
         };
         self.depth += 1;
         checks::base_root_rules(self, value, type_name, loc);
-        self.unknown_members(object, type_name, loc);
+        self.unknown_members(object, type_name, definition, loc);
         let plans = self.paths.get(type_name).map(Vec::as_slice).unwrap_or_default();
         for (element, plan) in definition.elements.iter().zip(plans) {
             self.element(object, definition, element, plan, loc, applied);
@@ -246,8 +246,7 @@ impl<'v, 'r> Walk<'v, 'r> {
         self.depth -= 1;
     }
 
-    fn unknown_members(&mut self, object: &Map<String, Value>, type_name: &str, loc: &str) {
-        let Some(definition) = self.structure.type_def(type_name) else { return };
+    fn unknown_members(&mut self, object: &Map<String, Value>, type_name: &str, definition: &TypeDef, loc: &str) {
         for name in object.keys() {
             let plain = name.strip_prefix('_').unwrap_or(name);
             let known = definition.element(plain).is_some()
@@ -454,12 +453,9 @@ impl<'v, 'r> Walk<'v, 'r> {
         let root = self.root;
         let index = self.bundle_index.get_or_insert_with(|| bundle_index(root));
         index.get(reference).copied().or_else(|| {
-            // `https://x/fhir/Patient/1` and `Patient/1` name the same entry.
-            let tail = reference.rsplitn(3, '/').collect::<Vec<_>>();
-            match tail.as_slice() {
-                [id, kind, _] => index.get(&format!("{kind}/{id}")).copied(),
-                _ => None,
-            }
+            // `https://x/fhir/Patient/1`, `Patient/1/_history/2` and `Patient/1` name one entry.
+            let (kind, id) = fhir_core::reference::parse(reference)?;
+            index.get(&format!("{kind}/{id}")).copied()
         })
     }
 

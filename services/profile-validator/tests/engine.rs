@@ -92,3 +92,23 @@ mod temporal {
         assert_eq!((finding.path.as_str(), finding.rule.to_string().as_str()), ("Encounter.period", "invariant per-1"));
     }
 }
+
+mod references {
+    use fhir_core::Release;
+    use profile_validator::{Rule, Validator};
+    use serde_json::json;
+
+    #[test]
+    fn a_versioned_reference_is_typed_by_its_resource_type() {
+        let validator = Validator::base(Release::R4);
+        let observation = |subject: &str| {
+            json!({"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                "subject": {"reference": subject}})
+        };
+        assert!(validator.validate(&observation("Patient/p1/_history/2"), &[]).is_valid());
+        let report = validator.validate(&observation("https://x/fhir/Organization/o1/_history/2"), &[]);
+        let finding = report.errors().find(|finding| finding.rule == Rule::Type).unwrap();
+        assert_eq!(finding.path, "Observation.subject.reference");
+        assert!(finding.message.contains("Organization"), "{finding}");
+    }
+}

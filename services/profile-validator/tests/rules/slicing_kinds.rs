@@ -299,3 +299,36 @@ fn profile_slicing_on_resolved_targets_of_several_types() {
     ]});
     assert_valid(&validator.validate(&bundle, &[]));
 }
+
+/// `Observation.component` sliced by the type of its `value[x]`, closed: a component whose value
+/// is a Quantity (a complex type, written `valueQuantity`) fits the slice, one with a string does not.
+#[test]
+fn type_slicing_on_a_child_choice_tells_complex_types_by_name() {
+    let url = url("components-by-value-type");
+    let definition = profile(
+        &url,
+        "Observation",
+        &core("Observation"),
+        vec![
+            json!({"id": "Observation.component", "path": "Observation.component",
+                "slicing": {"discriminator": [{"type": "type", "path": "value[x]"}], "rules": "closed"}}),
+            json!({"id": "Observation.component:measured", "path": "Observation.component", "sliceName": "measured"}),
+            json!({"id": "Observation.component:measured.value[x]", "path": "Observation.component.value[x]",
+                "type": [{"code": "Quantity"}]}),
+        ],
+    );
+    let validator = load_clean(Release::R4, &[definition]);
+    let with = |value: Value| {
+        let mut observed = observation(json!([{"system": LOINC, "code": "85354-9"}]));
+        observed["component"] = json!([{"code": {"text": "systolic"}}]);
+        for (name, member) in value.as_object().unwrap() {
+            observed["component"][0][name] = member.clone();
+        }
+        observed
+    };
+    assert_valid(&check(&validator, &with(json!({"valueQuantity": {"value": 120, "unit": "mmHg"}})), &url));
+    assert_errors(
+        &check(&validator, &with(json!({"valueString": "high"})), &url),
+        &[("Observation.component[0]", Rule::Slicing, &format!("{url}#Observation.component"))],
+    );
+}
