@@ -59,7 +59,11 @@ impl ProfileValidation {
         let issue = |finding: &Finding, severity: Severity| Issue {
             severity,
             code: IssueCode::Processing,
-            diagnostics: format!("{} ({}): {}", finding.rule, finding.source, finding.message),
+            // A message may quote the value that broke the rule, an identifier's BSN among them.
+            diagnostics: crate::served::text_without_bsn(&format!(
+                "{} ({}): {}",
+                finding.rule, finding.source, finding.message
+            )),
             expression: vec![at(&finding.path)],
         };
         let mut warnings: Vec<Issue> = report
@@ -84,5 +88,35 @@ impl ProfileValidation {
                 Err(Rejection { kind: RejectionKind::Unprocessable, outcome, awaits_patient: false })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_finding_that_quotes_a_bsn_is_refused_with_the_bsn_masked() {
+        let package = std::env::temp_dir().join(format!("pgx-profiles-{}", std::process::id()));
+        std::fs::create_dir_all(&package).unwrap();
+        let profile = json!({"resourceType": "StructureDefinition", "url": "http://example.org/p", "name": "P",
+            "status": "draft", "kind": "resource", "abstract": false, "type": "Patient",
+            "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Patient", "derivation": "constraint",
+            "differential": {"element": [{"id": "Patient.identifier", "path": "Patient.identifier",
+                "patternIdentifier": {"system": "http://example.org/mrn"}}]}});
+        std::fs::write(package.join("p.json"), profile.to_string()).unwrap();
+        let validation = ProfileValidation::load(&[package.clone()], &[], ProfilePolicy::Reject).unwrap();
+        let _ = std::fs::remove_dir_all(&package);
+        let patient = json!({"resourceType": "Patient", "id": "p1",
+            "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": "123456782"}]});
+        let refusal = validation.check(Release::Stu3, &patient, &["http://example.org/p"], &|path| path.to_owned());
+        let outcome = refusal.expect_err("refused").outcome;
+        let text = serde_json::to_string(&outcome.to_json()).unwrap();
+        assert!(text.contains("pattern"), "{text}");
+        assert!(!text.contains("123456782"), "{text}");
+        assert!(text.contains("*********"), "{text}");
     }
 }

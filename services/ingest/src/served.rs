@@ -113,6 +113,11 @@ fn conditional_by_bsn(reference: &str, owner: Option<&str>) -> Option<String> {
     }
 }
 
+/// `text` (a finding's message that quotes a value) with every number that may be a BSN masked.
+pub(crate) fn text_without_bsn(text: &str) -> String {
+    narrative_without_bsn(text, &[]).unwrap_or_else(|| text.to_owned())
+}
+
 /// The narrative with every BSN written in it masked, or `None` when it shows none.
 fn narrative_without_bsn(div: &str, bsns: &[String]) -> Option<String> {
     let chars: Vec<char> = div.chars().collect();
