@@ -108,7 +108,7 @@ mod tests {
             "differential": {"element": [{"id": "Patient.identifier", "path": "Patient.identifier",
                 "patternIdentifier": {"system": "http://example.org/mrn"}}]}});
         std::fs::write(package.join("p.json"), profile.to_string()).unwrap();
-        let validation = ProfileValidation::load(&[package.clone()], &[], ProfilePolicy::Reject).unwrap();
+        let validation = ProfileValidation::load(std::slice::from_ref(&package), &[], ProfilePolicy::Reject).unwrap();
         let _ = std::fs::remove_dir_all(&package);
         let patient = json!({"resourceType": "Patient", "id": "p1",
             "identifier": [{"system": "http://fhir.nl/fhir/NamingSystem/bsn", "value": "123456782"}]});
