@@ -268,7 +268,7 @@ async fn time_period(
     let payload = report.to_json();
     json.serialize = started.elapsed();
     let started = Instant::now();
-    let signed = metering::signing::sign(&payload, "application/json", &context.signing_key)?;
+    let signed = metering::signing::sign(&payload, "application/json", &context.signing_key()?)?;
     json.sign = started.elapsed();
     (json.payload_bytes, json.signed_bytes) = (payload.len(), signed.len());
     drop(signed);
@@ -294,7 +294,7 @@ async fn time_period(
     let payload = report.to_csv();
     csv.serialize = started.elapsed();
     let started = Instant::now();
-    let signed = metering::signing::sign(&payload, "text/csv", &context.signing_key)?;
+    let signed = metering::signing::sign(&payload, "text/csv", &context.signing_key()?)?;
     csv.sign = started.elapsed();
     (csv.payload_bytes, csv.signed_bytes) = (payload.len(), signed.len());
     if report.totals.new_users != u64::try_from(rows)? {

@@ -47,10 +47,12 @@ impl TokenIssuer {
             exp: now + self.lifetime_seconds,
             jti: uuid::Uuid::new_v4().to_string(),
         };
+        let keys = self.keys.keys();
+        let key = keys.signing().ok_or_else(|| TokenError::Signing("no signing key".to_owned()))?;
         let mut header = Header::new(Algorithm::ES256);
         header.typ = Some(TOKEN_TYPE.to_owned());
-        header.kid = Some(self.key.kid().to_owned());
-        let token = jsonwebtoken::encode(&header, &claims, self.key.encoding_key())
+        header.kid = Some(key.kid().to_owned());
+        let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())
             .map_err(|error| TokenError::Signing(error.to_string()))?;
         Ok((token, claims))
     }
@@ -60,7 +62,8 @@ impl TokenVerifier {
     /// Verifies an auditor's `token` for `audience`: signature, type, issuer, expiry, audience and
     /// role.
     pub fn verify_auditor(&self, token: &str, audience: &str) -> Result<AuditorClaims, TokenError> {
-        let key = self.key_for(token)?;
+        let keys = self.keys.keys();
+        let key = crate::key_for(&keys, token)?;
         let mut validation = Validation::new(Algorithm::ES256);
         validation.leeway = 0;
         validation.set_audience(&[audience]);

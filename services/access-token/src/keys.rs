@@ -110,6 +110,11 @@ impl SigningKey {
         }
     }
 
+    /// The private key as PKCS#8 DER (to be sealed before it is stored anywhere).
+    pub fn pkcs8_der(&self) -> &[u8] {
+        &self.pkcs8
+    }
+
     /// The key id: its RFC 7638 thumbprint.
     pub fn kid(&self) -> &str {
         &self.kid

@@ -12,11 +12,13 @@
 
 mod auditor;
 mod claims;
+mod key_ring;
 mod keys;
 mod revocations;
 
 pub use auditor::{AUDITOR_ROLE, AuditorClaims};
 pub use claims::{AccessClaims, Grant, Scope, ScopeError};
+pub use key_ring::{KeyRing, KeySet};
 pub use keys::{KeyError, SigningKey};
 pub use revocations::Revocations;
 
@@ -81,21 +83,22 @@ pub enum TokenError {
 /// Issues access tokens.
 #[derive(Debug, Clone)]
 pub struct TokenIssuer {
-    key: SigningKey,
+    keys: KeyRing,
     issuer: String,
     lifetime_seconds: u64,
     seal: Arc<PseudonymSeal>,
 }
 
 impl TokenIssuer {
-    /// An issuer signing with `key`, naming itself `issuer`, sealing pseudonyms with `seal`.
+    /// An issuer signing with the signing key of `keys` (a ring, or one key), naming itself
+    /// `issuer`, sealing pseudonyms with `seal`.
     pub fn new(
-        key: SigningKey,
+        keys: impl Into<KeyRing>,
         issuer: impl Into<String>,
         lifetime_seconds: u64,
         seal: Arc<PseudonymSeal>,
     ) -> TokenIssuer {
-        TokenIssuer { key, issuer: issuer.into(), lifetime_seconds, seal }
+        TokenIssuer { keys: keys.into(), issuer: issuer.into(), lifetime_seconds, seal }
     }
 
     /// How long the tokens it issues live, in seconds.
@@ -120,17 +123,19 @@ impl TokenIssuer {
             psn: self.seal.seal(&grant.pseudonym).map_err(|error| TokenError::Signing(error.to_string()))?,
             sid: grant.consent.clone(),
         };
+        let keys = self.keys.keys();
+        let key = keys.signing().ok_or_else(|| TokenError::Signing("no signing key".to_owned()))?;
         let mut header = Header::new(Algorithm::ES256);
         header.typ = Some(TOKEN_TYPE.to_owned());
-        header.kid = Some(self.key.kid().to_owned());
-        let token = jsonwebtoken::encode(&header, &claims, self.key.encoding_key())
+        header.kid = Some(key.kid().to_owned());
+        let token = jsonwebtoken::encode(&header, &claims, key.encoding_key())
             .map_err(|error| TokenError::Signing(error.to_string()))?;
         Ok(IssuedToken { token, expires_in: self.lifetime_seconds, claims })
     }
 
     /// A verifier of the tokens this issuer signs.
     pub fn verifier(&self) -> TokenVerifier {
-        TokenVerifier::new(std::slice::from_ref(&self.key), self.issuer.clone(), self.lifetime_seconds)
+        TokenVerifier::with_ring(self.keys.clone(), self.issuer.clone(), self.lifetime_seconds)
     }
 }
 
@@ -147,7 +152,7 @@ pub const CLOCK_SKEW_SECONDS: u64 = 60;
 /// the endpoint being called.
 #[derive(Clone)]
 pub struct TokenVerifier {
-    keys: Vec<(String, DecodingKey)>,
+    keys: KeyRing,
     issuer: String,
     max_lifetime_seconds: u64,
 }
@@ -162,11 +167,13 @@ impl TokenVerifier {
     /// A verifier accepting tokens of `issuer` signed by any of `keys` (several during a key
     /// rollover), living at most `max_lifetime_seconds` (the lifetime the service issues).
     pub fn new(keys: &[SigningKey], issuer: impl Into<String>, max_lifetime_seconds: u64) -> TokenVerifier {
-        TokenVerifier {
-            keys: keys.iter().map(|key| (key.kid().to_owned(), key.decoding_key())).collect(),
-            issuer: issuer.into(),
-            max_lifetime_seconds,
-        }
+        TokenVerifier::with_ring(KeyRing::verifying_only(keys), issuer, max_lifetime_seconds)
+    }
+
+    /// A verifier accepting tokens signed by the keys `keys` holds at the time of each check (the
+    /// deployment's keys, which a rotation replaces).
+    pub fn with_ring(keys: KeyRing, issuer: impl Into<String>, max_lifetime_seconds: u64) -> TokenVerifier {
+        TokenVerifier { keys, issuer: issuer.into(), max_lifetime_seconds }
     }
 
     /// Checks the time claims against now; `exp` itself was checked when the token was decoded.
@@ -183,7 +190,8 @@ impl TokenVerifier {
 
     /// Verifies `token` and returns its claims.
     pub fn verify(&self, token: &str) -> Result<AccessClaims, TokenError> {
-        let key = self.key_for(token)?;
+        let keys = self.keys.keys();
+        let key = key_for(&keys, token)?;
         let mut validation = Validation::new(Algorithm::ES256);
         validation.leeway = 0;
         validation.validate_aud = false;
@@ -194,16 +202,16 @@ impl TokenVerifier {
         self.check_times(claims.iat, claims.nbf, claims.exp)?;
         Ok(claims)
     }
+}
 
-    /// The key that signed `token`, after checking its type and algorithm.
-    fn key_for(&self, token: &str) -> Result<&DecodingKey, TokenError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|error| TokenError::Malformed(error.to_string()))?;
-        if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some(TOKEN_TYPE) {
-            return Err(TokenError::WrongType);
-        }
-        let kid = header.kid.ok_or(TokenError::UnknownKey)?;
-        self.keys.iter().find(|(known, _)| *known == kid).map(|(_, key)| key).ok_or(TokenError::UnknownKey)
+/// The key of `keys` that signed `token`, after checking its type and algorithm.
+fn key_for<'a>(keys: &'a KeySet, token: &str) -> Result<&'a DecodingKey, TokenError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|error| TokenError::Malformed(error.to_string()))?;
+    if header.alg != Algorithm::ES256 || header.typ.as_deref() != Some(TOKEN_TYPE) {
+        return Err(TokenError::WrongType);
     }
+    let kid = header.kid.ok_or(TokenError::UnknownKey)?;
+    keys.decoding(&kid).ok_or(TokenError::UnknownKey)
 }
 
 /// The refusal a decoding error stands for.

@@ -14,7 +14,7 @@ mod reports;
 
 pub use openapi::openapi_document;
 
-use access_token::{SigningKey, TokenVerifier};
+use access_token::{KeyRing, TokenVerifier};
 use actix_web::{HttpRequest, Resource, Route, web};
 use errors::AuditError;
 use metering::{Auditors, Granularity, ReportSettings};
@@ -27,7 +27,8 @@ pub const AUDIT_PATH: &str = "/audit";
 pub struct AuditApi {
     pub(crate) store: Store,
     pub(crate) verifier: TokenVerifier,
-    pub(crate) signing_key: SigningKey,
+    /// The deployment's keys: reports are signed with the one that signs now.
+    pub(crate) keys: KeyRing,
     pub(crate) reports: ReportSettings,
     pub(crate) granularity: Granularity,
     pub(crate) public_url: String,
@@ -49,7 +50,7 @@ impl AuditApi {
     pub fn new(
         store: Store,
         verifier: TokenVerifier,
-        signing_key: SigningKey,
+        keys: KeyRing,
         reports: ReportSettings,
         granularity: Granularity,
         public_url: &str,
@@ -60,7 +61,7 @@ impl AuditApi {
         AuditApi {
             store,
             verifier,
-            signing_key,
+            keys,
             reports,
             granularity,
             public_url: public_url.trim_end_matches('/').to_owned(),

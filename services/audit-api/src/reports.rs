@@ -65,7 +65,12 @@ pub(crate) async fn signed_usage(
         ReportFormat::Json => (report.to_json(), "application/json"),
         ReportFormat::Csv => (report.to_csv(), "text/csv"),
     };
-    let signed = metering::signing::sign(&payload, media_type, &api.signing_key).map_err(|error| {
+    let keys = api.keys.keys();
+    let Some(signing) = keys.signing() else {
+        tracing::error!("no signing key: the report cannot be signed");
+        return Err(AuditError::Internal);
+    };
+    let signed = metering::signing::sign(&payload, media_type, signing).map_err(|error| {
         tracing::error!(error = %error, "report could not be signed");
         AuditError::Internal
     })?;

@@ -4,6 +4,9 @@
 //! moment of revocation (an indexed column). So a revocation reaches every instance serving the
 //! same database within `every` and the time of one query, without a round trip per request.
 //!
+//! On PostgreSQL every revocation is also announced on commit (a trigger, `store::Change`), which
+//! wakes the watch at once: the poll remains the bound when an announcement is missed.
+//!
 //! Each look reaches back a minute before the previous one began, so that a revocation
 //! committed late, or stamped by an instance whose clock runs behind, is still seen; seeing one
 //! twice costs nothing. A failed look is tried again from the same moment.
@@ -26,12 +29,22 @@ pub async fn catch_up(store: &Store, revocations: &Revocations, since: i64) -> R
     Ok(started - OVERLAP_MILLIS)
 }
 
-/// Looks every `every`, from `since` on, for as long as the runtime runs.
-pub fn watch(store: Store, revocations: Arc<Revocations>, every: Duration, since: i64) -> tokio::task::JoinHandle<()> {
+/// Looks every `every`, and at once whenever `wake` is notified (PostgreSQL announces every
+/// revocation on commit), from `since` on, for as long as the runtime runs.
+pub fn watch(
+    store: Store,
+    revocations: Arc<Revocations>,
+    every: Duration,
+    since: i64,
+    wake: Arc<tokio::sync::Notify>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut since = since;
         loop {
-            tokio::time::sleep(every).await;
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = wake.notified() => {}
+            }
             match catch_up(&store, &revocations, since).await {
                 Ok(next) => since = next,
                 Err(error) => tracing::warn!(error = %error, "revocations could not be read; trying again"),

@@ -57,7 +57,7 @@ pub struct AuthorizationServer {
     pub(crate) issuer: TokenIssuer,
     login: Option<Arc<Login>>,
     pub(crate) authenticate_client: ClientAuthenticator,
-    pub(crate) jwks: serde_json::Value,
+    pub(crate) jwks: access_token::KeyRing,
     /// Failed attempts at the token endpoint, shared with the other doors of the service.
     pub(crate) throttle: throttle::Throttle,
     directory: RwLock<(Arc<Directory>, Option<Instant>)>,
@@ -72,7 +72,7 @@ impl std::fmt::Debug for AuthorizationServer {
 }
 
 impl AuthorizationServer {
-    /// The server. `jwks` is the public key set of the access-token issuer; without `login`
+    /// The server. `jwks` holds the access-token issuer's keys (their public halves are published); without `login`
     /// nobody can log in (the flow ends with `temporarily_unavailable`).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
@@ -81,7 +81,7 @@ impl AuthorizationServer {
         catalog: Arc<Catalog>,
         secret: Arc<DeploymentSecret>,
         issuer: TokenIssuer,
-        jwks: serde_json::Value,
+        jwks: access_token::KeyRing,
         login: Option<Arc<Login>>,
         authenticate_client: ClientAuthenticator,
         throttle: throttle::Throttle,

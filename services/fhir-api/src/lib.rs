@@ -2,7 +2,9 @@
 //! - the PGO-facing FHIR resource server, one base per provider and data service
 //!   (`/{provider}/{data service}/fhir`), answering for the patient bound to the access token;
 //! - the provider-facing ingest endpoint (`/ingest/{provider}/{stu3|r4}`), behind an ingest key;
-//! - discovery: the ZAL (`/medmij/zal.xml`) and `/health`.
+//! - discovery: the ZAL (`/medmij/zal.xml`) and `/health`;
+//! - the application's metrics: counted by `metrics.rs`, served at `/metrics` by
+//!   `metrics_endpoint.rs`.
 //!
 //! Handlers cite the rules they implement; errors all go through `error::ApiError`.
 
@@ -14,6 +16,8 @@ pub mod error;
 mod ingest_api;
 pub mod limits;
 mod links;
+pub mod metrics;
+pub mod metrics_endpoint;
 mod operation;
 mod pgo;
 mod prefer;
@@ -27,6 +31,7 @@ mod state;
 mod witness;
 
 pub use fhir_search::QueryLimits;
+pub use metrics_endpoint::MetricsEndpoint;
 pub use request_ids::RequestIds;
 pub use root_span::MedMijRootSpan;
 pub use state::{ApiState, SearchLimits, SmartConfiguration, ZalInfo};

@@ -24,40 +24,74 @@ pub(crate) async fn dispatch(request: HttpRequest, payload: web::Payload, state:
     let segments: Vec<&str> = segments.iter().map(|segment| segment.as_ref()).collect();
     let method = request.method().clone();
     let state = state.get_ref();
+    // What the request is, for the metrics (`metrics.rs`).
+    let routed = |service: Option<&str>, interaction| crate::metrics::routed(&request, state, service, interaction);
     match segments.as_slice() {
         ["ingest", provider, release, "shared"] if method == Method::GET => {
+            routed(None, "shared-feed");
             shared_feed::feed(&request, (provider, release), state).await
         }
         ["ingest", provider, release, "shared", "$acknowledge"] if method == Method::POST => {
+            routed(None, "shared-acknowledge");
             shared_feed::acknowledge(&request, (provider, release), payload, state).await
         }
         ["ingest", provider, release] if method == Method::POST => {
+            routed(None, "ingest-bundle");
             ingest_api::bundle(&request, provider, release, payload, state).await
         }
         ["ingest", provider, release, resource_type] if method == Method::POST => {
+            routed(None, "ingest-create");
             ingest_api::create(&request, (provider, release, resource_type), payload, state).await
         }
         ["ingest", provider, release, resource_type, id] => match method {
-            Method::PUT => ingest_api::update(&request, (provider, release, resource_type, id), payload, state).await,
-            Method::DELETE => ingest_api::delete(&request, (provider, release, resource_type, id), state).await,
-            Method::GET => ingest_api::read(&request, (provider, release, resource_type, id), state).await,
-            _ => discovery::method_not_allowed(&request, "GET, PUT, DELETE"),
+            Method::PUT => {
+                routed(None, "ingest-update");
+                ingest_api::update(&request, (provider, release, resource_type, id), payload, state).await
+            }
+            Method::DELETE => {
+                routed(None, "ingest-delete");
+                ingest_api::delete(&request, (provider, release, resource_type, id), state).await
+            }
+            Method::GET => {
+                routed(None, "ingest-read");
+                ingest_api::read(&request, (provider, release, resource_type, id), state).await
+            }
+            _ => {
+                routed(None, "ingest-other");
+                discovery::method_not_allowed(&request, "GET, PUT, DELETE")
+            }
         },
-        ["ingest", _, _] | ["ingest", _, _, _] => discovery::method_not_allowed(&request, "POST"),
-        ["ingest", ..] => discovery::not_found(&request),
+        ["ingest", _, _] | ["ingest", _, _, _] => {
+            routed(None, "ingest-other");
+            discovery::method_not_allowed(&request, "POST")
+        }
+        ["ingest", ..] => {
+            routed(None, "ingest-other");
+            discovery::not_found(&request)
+        }
         [provider, service, "fhir"] if method == Method::POST => {
+            routed(Some(service), "share");
             operation::serve(&request, state, (provider, service), Operation::Share, Some(payload)).await
         }
-        [_, _, "fhir", ..] if method != Method::GET => pgo::not_offered(&request),
+        [_, service, "fhir", ..] if method != Method::GET => {
+            routed(Some(service), "not-offered");
+            pgo::not_offered(&request)
+        }
         [provider, service, "fhir", ".well-known", "smart-configuration"] => {
+            routed(Some(service), "smart-configuration");
             discovery::smart_configuration(&request, provider, service, state).await
         }
-        [provider, service, "fhir", "metadata"] => pgo::metadata(&request, provider, service, state).await,
+        [provider, service, "fhir", "metadata"] => {
+            routed(Some(service), "capabilities");
+            pgo::metadata(&request, provider, service, state).await
+        }
         [provider, service, "fhir", resource_type] => {
+            routed(Some(service), "search-type");
             operation::serve(&request, state, (provider, service), Operation::Search { resource_type }, None).await
         }
         [provider, service, "fhir", resource_type, segment] => {
             let operation = Operation::on_instance(resource_type, segment);
+            routed(Some(service), if matches!(operation, Operation::Lastn { .. }) { "$lastn" } else { "read" });
             operation::serve(&request, state, (provider, service), operation, None).await
         }
         _ => discovery::not_found(&request),

@@ -7,6 +7,7 @@ use data_services::Catalog;
 use ingest::Ingestor;
 use moka::sync::Cache;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use store::{Provider, Store};
 
@@ -65,9 +66,15 @@ pub struct ApiState {
     /// and a PGO sends many requests with one token. Expiry is still checked on every use.
     tokens: Cache<String, Arc<AccessClaims>>,
     /// The Patient ids of a person (provider, release, person key), for a short while: a PGO
-    /// collects a data service with many requests in a row. Writes through the ingest endpoint
-    /// clear it; loads by another process show within `PATIENT_CACHE_SECONDS`.
+    /// collects a data service with many requests in a row. Every write of a Patient, at any
+    /// instance on PostgreSQL, clears its provider's entries (`forget_changed`); on SQLite, a
+    /// load by another process shows within `PATIENT_CACHE_SECONDS`.
     patients: Cache<(i64, fhir_core::Release, String), Arc<Vec<String>>>,
+    /// Counts the times Patient ids were forgotten: a lookup that raced a forgetting (read before
+    /// the write committed, finished after it was forgotten) does not keep what it read.
+    patients_forgotten: std::sync::atomic::AtomicU64,
+    /// What the application counts (see `metrics.rs`): here, the caches' hits and misses.
+    pub(crate) metrics: service_metrics::Metrics,
 }
 
 /// Builds `/.well-known/smart-configuration` for a provider's data service (its name, the data
@@ -142,7 +149,10 @@ impl ApiState {
             patients: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(PATIENT_CACHE_SECONDS))
+                .support_invalidation_closures()
                 .build(),
+            patients_forgotten: std::sync::atomic::AtomicU64::new(0),
+            metrics: service_metrics::Metrics::default(),
         }
     }
 
@@ -178,7 +188,7 @@ impl ApiState {
 
     /// The provider called `name`, if it exists.
     pub(crate) async fn provider(&self, name: &str) -> Result<Option<Arc<Provider>>, store::StoreError> {
-        if let Some(known) = self.providers.get(name) {
+        if let Some(known) = self.metrics.caches.providers.counted(self.providers.get(name)) {
             return Ok(known);
         }
         let found = self.store.provider(name).await?.map(Arc::new);
@@ -195,11 +205,12 @@ impl ApiState {
         person_key: &str,
     ) -> Result<Arc<Vec<String>>, store::StoreError> {
         let key = (provider.get(), release, person_key.to_owned());
-        if let Some(known) = self.patients.get(&key) {
+        if let Some(known) = self.metrics.caches.patients.counted(self.patients.get(&key)) {
             return Ok(known);
         }
+        let forgotten = self.patients_forgotten.load(Ordering::Acquire);
         let found = Arc::new(self.store.patients_for_person(provider, release, person_key).await?);
-        if !found.is_empty() {
+        if !found.is_empty() && self.patients_forgotten.load(Ordering::Acquire) == forgotten {
             self.patients.insert(key, found.clone());
         }
         Ok(found)
@@ -207,7 +218,30 @@ impl ApiState {
 
     /// Forgets every person's Patient ids (after a write that may have changed them).
     pub(crate) fn forget_patients(&self) {
+        self.patients_forgotten.fetch_add(1, Ordering::AcqRel);
         self.patients.invalidate_all();
+    }
+
+    /// Forgets what a change made here or at another instance makes stale (`store::Change`):
+    /// the Patient ids of a provider's persons, providers, or everything when changes may have
+    /// been missed. Other changes concern what this state does not keep.
+    pub fn forget_changed(&self, change: store::Change) {
+        match change {
+            store::Change::Patients(provider) => {
+                self.patients_forgotten.fetch_add(1, Ordering::AcqRel);
+                let provider = provider.get();
+                // Only that provider's entries (the cache drops them lazily, on its own).
+                if self.patients.invalidate_entries_if(move |key, _| key.0 == provider).is_err() {
+                    self.patients.invalidate_all();
+                }
+            }
+            store::Change::Providers => self.providers.invalidate_all(),
+            store::Change::Unknown => {
+                self.forget_patients();
+                self.providers.invalidate_all();
+            }
+            store::Change::Lists | store::Change::SigningKeys | store::Change::Revocations => {}
+        }
     }
 
     /// The claims of `token` if it verifies, has not expired, and its consent is not revoked.
@@ -226,7 +260,7 @@ impl ApiState {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|elapsed| elapsed.as_secs())
             .unwrap_or(0);
-        if let Some(claims) = self.tokens.get(token) {
+        if let Some(claims) = self.metrics.caches.tokens.counted(self.tokens.get(token)) {
             return if claims.exp > now { Ok(claims) } else { Err(access_token::TokenError::Expired) };
         }
         let claims = Arc::new(self.verifier.verify(token)?);

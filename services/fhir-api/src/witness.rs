@@ -10,7 +10,7 @@ use crate::state::ApiState;
 use actix_web::{HttpRequest, HttpResponse};
 use fhir_core::Format;
 use identity::PseudonymSeal;
-use metering::{AccessLog, Exchange, ExchangeKind, Meter};
+use metering::{AccessLog, Exchange, ExchangeKind, Meter, Recorded};
 use std::sync::Arc;
 use store::{AccessEntry, AccessOutcome, Interaction};
 
@@ -71,7 +71,10 @@ pub(crate) async fn witness(
     let response = match outcome {
         Ok((response, format)) if response.status().is_success() && !trail.unmetered => match &metering.meter {
             Some(counter) => match meter(counter, asked, &trail, &ids, now).await {
-                Ok(()) => response,
+                Ok(recorded) => {
+                    state.metrics.exchanges.recorded(recorded == Recorded::Written);
+                    response
+                }
                 Err(error) => {
                     tracing::error!(error = %error, "a successful exchange could not be metered; answering 503");
                     ApiError::Unavailable.response(format)
@@ -102,7 +105,7 @@ pub(crate) async fn witness(
     response
 }
 
-async fn meter(meter: &Meter, asked: Asked<'_>, trail: &Trail, ids: &RequestIds, now: i64) -> Result<(), String> {
+async fn meter(meter: &Meter, asked: Asked<'_>, trail: &Trail, ids: &RequestIds, now: i64) -> Result<Recorded, String> {
     // A 2xx here has passed `endpoint::authorize`, which fills both.
     let (Some(client_id), Some(pseudonym)) = (&trail.client_id, &trail.pseudonym) else {
         return Err("a successful exchange without a verified PGO and person".to_owned());
@@ -117,5 +120,5 @@ async fn meter(meter: &Meter, asked: Asked<'_>, trail: &Trail, ids: &RequestIds,
         // Delen counts like Verzamelen for the fee; the kind says which it was.
         kind: if asked.interaction.shares() { ExchangeKind::Share } else { ExchangeKind::Collect },
     };
-    meter.record(&exchange).await.map(|_| ()).map_err(|error| error.to_string())
+    meter.record(&exchange).await.map_err(|error| error.to_string())
 }

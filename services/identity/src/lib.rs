@@ -13,7 +13,7 @@ use std::path::Path;
 
 mod seal;
 
-pub use seal::{PseudonymSeal, SealError};
+pub use seal::{PseudonymSeal, Seal, SealError};
 
 /// Whether `bsn` is a well-formed BSN: nine digits passing the 11-test ("elfproef").
 pub fn is_valid_bsn(bsn: &str) -> bool {
@@ -102,7 +102,13 @@ impl DeploymentSecret {
 
     /// The seal that hides pseudonyms inside access tokens (its key derived from the secret).
     pub fn pseudonym_seal(&self) -> Result<PseudonymSeal, SealError> {
-        PseudonymSeal::new(self.keyed_bytes(&["seal", "pseudonym-in-token"]).as_ref())
+        Seal::new(self.keyed_bytes(&["seal", "pseudonym-in-token"]).as_ref(), seal::PSEUDONYM_IN_TOKEN)
+    }
+
+    /// The seal that keeps signing keys unreadable in the database (its key derived from the
+    /// secret): every instance of a deployment opens them, the database alone does not.
+    pub fn signing_key_seal(&self) -> Result<Seal, SealError> {
+        Seal::new(self.keyed_bytes(&["seal", "signing-key-at-rest"]).as_ref(), seal::SIGNING_KEY_AT_REST)
     }
 
     fn keyed_hash(&self, parts: &[&str]) -> String {

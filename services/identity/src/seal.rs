@@ -1,64 +1,85 @@
-//! Sealing a person's pseudonym into an access token. The resource server must know whom it
-//! meters (the pseudonym, computed at login), but the token is handed to the PGO, which must not
-//! learn a value that links the person across providers. So the token carries the pseudonym
+//! Sealing what the service hands out or keeps but must not be read by others: a person's
+//! pseudonym inside an access token, and the signing keys in the database. The resource server
+//! must know whom it meters (the pseudonym, computed at login), but the token is handed to the
+//! PGO, which must not learn a value that links the person across providers; the signing keys are
+//! shared by the instances through the database, which alone must not give them away. So both are
 //! encrypted (AES-256-GCM under a key derived from the deployment secret, a fresh random nonce
-//! each time): only the service can open it, and two tokens of one person look unrelated.
+//! each time, bound to what is sealed): only the deployment can open them, and two tokens of one
+//! person look unrelated.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// What the sealed text is bound to, so that it cannot be reused for anything else.
-const CONTEXT: &[u8] = b"pgo-exchange pseudonym in an access token";
+/// What a sealed pseudonym is bound to, so that it cannot be reused for anything else.
+pub(crate) const PSEUDONYM_IN_TOKEN: &[u8] = b"pgo-exchange pseudonym in an access token";
 
-/// Seals and opens pseudonyms.
-pub struct PseudonymSeal {
+/// What a sealed signing key is bound to.
+pub(crate) const SIGNING_KEY_AT_REST: &[u8] = b"pgo-exchange signing key at rest";
+
+/// Seals and opens values of one kind.
+pub struct Seal {
     key: LessSafeKey,
     random: SystemRandom,
+    context: &'static [u8],
 }
 
-impl std::fmt::Debug for PseudonymSeal {
+/// The seal of pseudonyms in access tokens.
+pub type PseudonymSeal = Seal;
+
+impl std::fmt::Debug for Seal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PseudonymSeal(***)")
+        f.write_str("Seal(***)")
     }
 }
 
-/// A sealed pseudonym that does not open: not made by this deployment, or altered.
+/// A sealed value that does not open: not made by this deployment, or altered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the sealed pseudonym does not open")]
+#[error("the sealed value does not open")]
 pub struct SealError;
 
-impl PseudonymSeal {
-    /// A seal with the 32-byte `key`.
-    pub(crate) fn new(key: &[u8]) -> Result<PseudonymSeal, SealError> {
+impl Seal {
+    /// A seal with the 32-byte `key` for values bound to `context`.
+    pub(crate) fn new(key: &[u8], context: &'static [u8]) -> Result<Seal, SealError> {
         let key = UnboundKey::new(&AES_256_GCM, key).map_err(|_| SealError)?;
-        Ok(PseudonymSeal { key: LessSafeKey::new(key), random: SystemRandom::new() })
+        Ok(Seal { key: LessSafeKey::new(key), random: SystemRandom::new(), context })
+    }
+
+    /// `plain` encrypted: nonce, ciphertext and tag.
+    pub fn seal_bytes(&self, plain: &[u8]) -> Result<Vec<u8>, SealError> {
+        let mut nonce = [0_u8; NONCE_LEN];
+        self.random.fill(&mut nonce).map_err(|_| SealError)?;
+        let mut sealed = plain.to_vec();
+        self.key
+            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(self.context), &mut sealed)
+            .map_err(|_| SealError)?;
+        let mut bytes = nonce.to_vec();
+        bytes.extend_from_slice(&sealed);
+        Ok(bytes)
+    }
+
+    /// What `sealed` (from [`Seal::seal_bytes`]) holds.
+    pub fn open_bytes(&self, sealed: &[u8]) -> Result<Vec<u8>, SealError> {
+        if sealed.len() < NONCE_LEN {
+            return Err(SealError);
+        }
+        let (nonce, rest) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| SealError)?;
+        let mut rest = rest.to_vec();
+        let plain = self.key.open_in_place(nonce, Aad::from(self.context), &mut rest).map_err(|_| SealError)?;
+        Ok(plain.to_vec())
     }
 
     /// `pseudonym` encrypted, as URL-safe base64 of nonce, ciphertext and tag.
     pub fn seal(&self, pseudonym: &str) -> Result<String, SealError> {
-        let mut nonce = [0_u8; NONCE_LEN];
-        self.random.fill(&mut nonce).map_err(|_| SealError)?;
-        let mut sealed = pseudonym.as_bytes().to_vec();
-        self.key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(CONTEXT), &mut sealed)
-            .map_err(|_| SealError)?;
-        let mut text = nonce.to_vec();
-        text.extend_from_slice(&sealed);
-        Ok(URL_SAFE_NO_PAD.encode(text))
+        Ok(URL_SAFE_NO_PAD.encode(self.seal_bytes(pseudonym.as_bytes())?))
     }
 
     /// The pseudonym inside `sealed`.
     pub fn open(&self, sealed: &str) -> Result<String, SealError> {
-        let mut bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| SealError)?;
-        if bytes.len() < NONCE_LEN {
-            return Err(SealError);
-        }
-        let mut rest = bytes.split_off(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(&bytes).map_err(|_| SealError)?;
-        let plain = self.key.open_in_place(nonce, Aad::from(CONTEXT), &mut rest).map_err(|_| SealError)?;
-        String::from_utf8(plain.to_vec()).map_err(|_| SealError)
+        let bytes = URL_SAFE_NO_PAD.decode(sealed).map_err(|_| SealError)?;
+        String::from_utf8(self.open_bytes(&bytes)?).map_err(|_| SealError)
     }
 }
 
@@ -67,7 +88,15 @@ mod tests {
     use super::*;
 
     fn seal(byte: u8) -> PseudonymSeal {
-        PseudonymSeal::new(&[byte; 32]).expect("seal")
+        Seal::new(&[byte; 32], PSEUDONYM_IN_TOKEN).expect("seal")
+    }
+
+    #[test]
+    fn a_value_sealed_for_one_purpose_does_not_open_for_another() {
+        let keys = Seal::new(&[3; 32], SIGNING_KEY_AT_REST).expect("seal");
+        let sealed = keys.seal_bytes(b"private key").expect("sealed");
+        assert_eq!(keys.open_bytes(&sealed).expect("opens"), b"private key");
+        assert_eq!(seal(3).open_bytes(&sealed), Err(SealError), "same key, other purpose");
     }
 
     #[test]

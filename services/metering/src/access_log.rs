@@ -2,9 +2,11 @@
 //! in batches (one transaction per batch), gathering a batch for at most `LINGER` after its first
 //! entry. A full queue makes requests wait rather than lose entries. Entries still queued when
 //! the process is killed are lost (at most a batch interval's worth); a graceful stop writes them
-//! first (`flush`), and a flush writes at once.
+//! first (`flush`), and a flush writes at once. What it committed, lost, and how long entries
+//! waited go to the application's metrics; how many wait is read from the queue when scraped.
 
-use std::time::Duration;
+use service_metrics::AccessLogMetrics;
+use std::time::{Duration, Instant};
 use store::{AccessEntry, Store};
 use tokio::sync::{mpsc, oneshot};
 
@@ -20,7 +22,8 @@ const LINGER: Duration = Duration::from_millis(25);
 const ATTEMPTS: u32 = 5;
 
 enum Message {
-    Entry(Box<AccessEntry>),
+    /// An entry, and when it was queued.
+    Entry(Box<AccessEntry>, Instant),
     Flush(oneshot::Sender<()>),
 }
 
@@ -33,7 +36,7 @@ pub struct AccessLog {
 impl std::fmt::Debug for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Message::Entry(_) => "Entry",
+            Message::Entry(..) => "Entry",
             Message::Flush(_) => "Flush",
         })
     }
@@ -43,14 +46,24 @@ impl AccessLog {
     /// Starts the writer on the current tokio runtime. It runs until every `AccessLog` clone is
     /// dropped and the queue is written.
     pub fn start(store: Store) -> AccessLog {
+        AccessLog::start_counted(store, AccessLogMetrics::default())
+    }
+
+    /// As `start`, counting what is written into `metrics`.
+    pub fn start_counted(store: Store, metrics: AccessLogMetrics) -> AccessLog {
         let (sender, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(store, receiver));
+        tokio::spawn(write_batches(store, receiver, metrics));
         AccessLog { sender }
+    }
+
+    /// Entries (and flushes) waiting in the queue now.
+    pub fn queued(&self) -> usize {
+        self.sender.max_capacity() - self.sender.capacity()
     }
 
     /// Queues `entry`.
     pub async fn log(&self, entry: AccessEntry) {
-        if self.sender.send(Message::Entry(Box::new(entry))).await.is_err() {
+        if self.sender.send(Message::Entry(Box::new(entry), Instant::now())).await.is_err() {
             tracing::error!("the access-log writer has stopped: an entry is lost");
         }
     }
@@ -64,7 +77,7 @@ impl AccessLog {
     }
 }
 
-async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Message>) {
+async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Message>, metrics: AccessLogMetrics) {
     let mut messages = Vec::with_capacity(BATCH);
     loop {
         if receiver.recv_many(&mut messages, BATCH).await == 0 {
@@ -80,25 +93,33 @@ async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Message>) {
             }
         }
         let mut entries = Vec::with_capacity(messages.len());
+        let mut queued = Vec::with_capacity(messages.len());
         let mut flushes = Vec::new();
         for message in messages.drain(..) {
             match message {
-                Message::Entry(entry) => entries.push(*entry),
+                Message::Entry(entry, at) => {
+                    entries.push(*entry);
+                    queued.push(at);
+                }
                 Message::Flush(done) => flushes.push(done),
             }
         }
-        write(&store, &entries).await;
+        if write(&store, &entries).await {
+            metrics.committed(queued.into_iter(), Instant::now());
+        } else {
+            metrics.lost(entries.len());
+        }
         for done in flushes {
             let _ = done.send(());
         }
     }
 }
 
-/// Writes one batch, trying again a few times if the database fails.
-async fn write(store: &Store, entries: &[AccessEntry]) {
+/// Writes one batch, trying again a few times if the database fails; whether it was written.
+async fn write(store: &Store, entries: &[AccessEntry]) -> bool {
     for attempt in 1..=ATTEMPTS {
         match store.append_access_log(entries).await {
-            Ok(()) => return,
+            Ok(()) => return true,
             Err(error) if attempt < ATTEMPTS => {
                 tracing::warn!(error = %error, attempt, "the access log could not be written; trying again");
                 tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
@@ -108,4 +129,5 @@ async fn write(store: &Store, entries: &[AccessEntry]) {
             }
         }
     }
+    false
 }

@@ -2,6 +2,7 @@
 //! mode, the DigiD simulator and the demo PGO), behind the request-id and tracing middleware,
 //! bound before it runs so that the real port is known (port 0 picks a free one; tests use that).
 //! With `client_authentication = "mtls"` it speaks TLS itself and asks for client certificates.
+//! Each application counts its own metrics (one registry per application, served at `/metrics`).
 
 use crate::Context;
 use crate::context::{SIMULATOR_CLIENT_ID, SIMULATOR_PATH};
@@ -41,6 +42,8 @@ pub struct Application {
     retention_days: u32,
     /// Where this process learns of other instances' revocations, from when, how often.
     revocations: (Arc<access_token::Revocations>, i64, std::time::Duration),
+    /// What other instances' changes make stale here (`instances.rs`).
+    followers: crate::instances::Followers,
 }
 
 /// How often expired sessions and refresh tokens are removed.
@@ -80,6 +83,7 @@ impl Application {
         let settings = &context.settings;
         let port = listener.local_addr()?.port();
         let throttle = throttle(settings)?;
+        let metrics = service_metrics::Metrics::default();
         let state = ApiState::new(
             context.store.clone(),
             context.catalog.clone(),
@@ -109,12 +113,14 @@ impl Application {
         let public_url = settings.server.public_url.clone();
         let mutual_tls = settings.authorization.client_authentication == ClientAuthentication::Mtls;
         let smart_url = public_url.clone();
-        let mut state = state.with_max_shared_bytes(settings.server.max_shared_body_bytes).with_smart_configuration(
+        let mut state = state.with_metrics(metrics.clone());
+        state = state.with_max_shared_bytes(settings.server.max_shared_body_bytes).with_smart_configuration(
             fhir_api::SmartConfiguration(Arc::new(move |provider, service| {
                 authorization::smart_configuration(&smart_url, mutual_tls, provider, service)
             })),
         );
-        let access_log = (witnessing != Witnessing::Nothing).then(|| metering::AccessLog::start(context.store.clone()));
+        let access_log = (witnessing != Witnessing::Nothing)
+            .then(|| metering::AccessLog::start_counted(context.store.clone(), metrics.access_log.clone()));
         if let Some(access_log) = &access_log {
             state = state.with_metering(fhir_api::Metering {
                 meter: matches!(witnessing, Witnessing::Everything | Witnessing::EverythingButRevocations)
@@ -126,13 +132,17 @@ impl Application {
         if witnessing == Witnessing::EverythingButRevocations {
             state = state.without_revocation_check();
         }
-        let routes = fhir_api::configure(web::Data::new(state));
+        let exposition = metrics.exposition(crate::metrics::sampled(&context.store, access_log.as_ref(), &throttle));
+        let metrics_endpoint = fhir_api::MetricsEndpoint::new(exposition, &settings.metrics.allowed_addresses)?;
+        let metrics_route = fhir_api::metrics_endpoint::configure(web::Data::new(metrics_endpoint));
+        let api_state = web::Data::new(state);
+        let routes = fhir_api::configure(api_state.clone());
         let authorization = web::Data::new(authorization_server(context, throttle.clone())?);
-        let oauth = authorization::configure(authorization);
+        let oauth = authorization::configure(authorization.clone());
         let audit = audit_api::configure(web::Data::new(audit_api::AuditApi::new(
             context.store.clone(),
             context.token_verifier(),
-            context.signing_key.clone(),
+            context.signing_keys.ring().clone(),
             context.report_settings(),
             context.granularity(),
             &settings.server.public_url,
@@ -142,12 +152,17 @@ impl Application {
         )));
         let demo = if settings.demo.enabled { Some(demo_routes(context)?) } else { None };
         let max_target = settings.server.max_request_target_bytes;
+        let counted = metrics.http;
         let factory = move || {
+            let counted = counted.clone();
             let mut app = App::new()
                 .wrap(Compress::default())
                 .wrap(from_fn(move |request, next| fhir_api::limits::request_target(request, next, max_target)))
                 .wrap(TracingLogger::<MedMijRootSpan>::new())
                 .wrap(from_fn(fhir_api::request_ids::middleware))
+                // Outermost, so that what the others refuse is counted too.
+                .wrap(from_fn(move |request, next| fhir_api::metrics::count_requests(request, next, counted.clone())))
+                .configure(metrics_route.clone())
                 .configure(oauth.clone())
                 .configure(audit.clone());
             if let Some((simulator, pgo)) = &demo {
@@ -169,6 +184,11 @@ impl Application {
                 context.revocations_since,
                 std::time::Duration::from_millis(settings.tokens.revocation_poll_ms),
             ),
+            followers: crate::instances::Followers {
+                api: api_state.into_inner(),
+                authorization: authorization.into_inner(),
+                keys: context.signing_keys.clone(),
+            },
         })
     }
 
@@ -177,13 +197,16 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is asked to stop (SIGINT or SIGTERM: in-flight requests finish,
-    /// then the queued access-log entries are written). Meanwhile expired sessions, refresh
-    /// tokens and access-log entries past their retention are removed every few minutes, and
-    /// the revocations other instances make are read every `tokens.revocation_poll_ms`.
+    /// Serves until the process is asked to stop (SIGTERM: in-flight requests finish, within
+    /// actix's 30 s; SIGINT and SIGQUIT: at once), then writes the queued access-log entries.
+    /// Meanwhile expired sessions, refresh tokens and access-log entries past their retention are
+    /// removed every few minutes, and the revocations other instances make are read every
+    /// `tokens.revocation_poll_ms`.
     pub async fn run(self) -> std::io::Result<()> {
         let (revocations, since, every) = self.revocations.clone();
-        let watch = authorization::revocation_watch::watch(self.store.clone(), revocations, every, since);
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let follower = crate::instances::Follower::start(&self.store, self.followers.clone(), wake.clone()).await;
+        let watch = authorization::revocation_watch::watch(self.store.clone(), revocations, every, since, wake);
         let store = self.store.clone();
         let retention_millis = i64::from(self.retention_days) * 86_400_000;
         let purge = tokio::spawn(async move {
@@ -204,6 +227,7 @@ impl Application {
         let served = self.server.await;
         purge.abort();
         watch.abort();
+        follower.stop();
         if let Some(access_log) = &self.access_log {
             access_log.flush().await;
         }
@@ -251,14 +275,13 @@ fn authorization_server(context: &Context, throttle: throttle::Throttle) -> anyh
     let authenticate: authorization::ClientAuthenticator = Arc::new(move |request, client_id| {
         client_auth::authenticate(&mode, request, client_id).map(|_| ()).map_err(|error| error.to_string())
     });
-    let jwks = serde_json::json!({ "keys": [context.signing_key.public_jwk()] });
     Ok(AuthorizationServer::new(
         config,
         context.store.clone(),
         context.catalog.clone(),
         context.secret.clone(),
         context.token_issuer(),
-        jwks,
+        context.signing_keys.ring().clone(),
         login,
         authenticate,
         throttle,

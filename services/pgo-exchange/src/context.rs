@@ -2,6 +2,7 @@
 //! store (migrated), the deployment secret, the signing key, ingest and token issuing. Providers
 //! declared in the configuration are written to the store here.
 
+use crate::signing_keys::SigningKeys;
 use access_token::{SigningKey, TokenIssuer, TokenVerifier};
 use anyhow::{Context as _, bail};
 use data_services::Catalog;
@@ -32,8 +33,8 @@ pub struct Context {
     pub secret: Arc<DeploymentSecret>,
     /// Seals pseudonyms into access tokens (a key derived from the secret).
     pub seal: Arc<PseudonymSeal>,
-    /// The token signing key.
-    pub signing_key: SigningKey,
+    /// The deployment's signing keys (shared through the database).
+    pub signing_keys: SigningKeys,
     /// Ingest.
     pub ingestor: Ingestor,
     /// The meter of successful exchanges (one per process: it remembers who is counted).
@@ -73,7 +74,7 @@ impl Context {
         };
         let secret = Arc::new(secret);
         let seal = Arc::new(secret.pseudonym_seal().context("deriving the pseudonym seal")?);
-        let signing_key = SigningKey::load_or_create(&settings.signing_key_path())?;
+        let signing_keys = SigningKeys::open(&store, &secret, &settings).await?;
         let unknown_elements = match settings.validation.unknown_elements {
             UnknownElementsPolicy::Warn => UnknownElements::Warn,
             UnknownElementsPolicy::Reject => UnknownElements::Reject,
@@ -101,7 +102,7 @@ impl Context {
             catalog,
             secret,
             seal,
-            signing_key,
+            signing_keys,
             ingestor,
             meter,
             revocations,
@@ -208,10 +209,15 @@ impl Context {
         Ok(())
     }
 
+    /// The key that signs now (tokens, reports).
+    pub fn signing_key(&self) -> anyhow::Result<SigningKey> {
+        self.signing_keys.ring().keys().signing().cloned().context("no signing key")
+    }
+
     /// Issues access tokens with the service's key.
     pub fn token_issuer(&self) -> TokenIssuer {
         TokenIssuer::new(
-            self.signing_key.clone(),
+            self.signing_keys.ring().clone(),
             self.issuer(),
             self.settings.tokens.lifetime_seconds,
             self.seal.clone(),
@@ -220,11 +226,7 @@ impl Context {
 
     /// Verifies access tokens issued by this service.
     pub fn token_verifier(&self) -> TokenVerifier {
-        TokenVerifier::new(
-            std::slice::from_ref(&self.signing_key),
-            self.issuer(),
-            self.settings.tokens.lifetime_seconds,
-        )
+        TokenVerifier::with_ring(self.signing_keys.ring().clone(), self.issuer(), self.settings.tokens.lifetime_seconds)
     }
 
     /// The auditors of the settings and, in demo mode, the demo auditor (its secret derived from

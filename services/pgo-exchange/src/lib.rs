@@ -5,8 +5,11 @@
 mod application;
 mod context;
 mod head_guard;
+mod instances;
 mod listen;
+mod metrics;
 pub mod profiles;
+pub mod signing_keys;
 
 pub use application::{Application, Witnessing};
 pub use context::{Context, DEMO_AUDITOR};

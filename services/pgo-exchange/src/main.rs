@@ -65,6 +65,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::auditors::AuditorsCommand,
     },
+    /// The signing keys of the deployment: list them, or rotate (a new key signs from now on).
+    Keys {
+        #[command(subcommand)]
+        command: commands::keys::KeysCommand,
+    },
 }
 
 #[actix_web::main]
@@ -86,6 +91,7 @@ async fn main() -> ExitCode {
         Command::Report(args) => commands::report::run(cli.config.as_deref(), overrides, args).await,
         Command::Check => commands::check::run(cli.config.as_deref(), overrides).await,
         Command::Auditors { command } => commands::auditors::run(command),
+        Command::Keys { command } => commands::keys::run(cli.config.as_deref(), overrides, command).await,
     };
     match result {
         Ok(code) => code,

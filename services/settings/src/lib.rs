@@ -10,9 +10,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 mod metering;
+mod metrics;
 mod throttling;
 
 pub use metering::{AccessLogSettings, AuditorSettings, Auditors, MeteringSettings, TariffSettings};
+pub use metrics::MetricsSettings;
 pub use throttling::ThrottlingSettings;
 
 const DEFAULTS: &str = include_str!("../defaults.toml");
@@ -84,6 +86,8 @@ pub struct Settings {
     pub metering: MeteringSettings,
     /// The access log.
     pub access_log: AccessLogSettings,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsSettings,
     /// Auditors, by client id.
     #[serde(default)]
     pub auditors: Auditors,
@@ -129,7 +133,7 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenSettings {
-    /// The signing key file (empty: under the data folder).
+    /// An operator's signing key file, added to the keys in the database once (empty: none).
     pub signing_key_file: PathBuf,
     /// Token lifetime.
     pub lifetime_seconds: u64,
@@ -588,7 +592,7 @@ impl Settings {
         }
     }
 
-    /// The signing key file.
+    /// The operator's signing key file, or where earlier versions kept the key.
     pub fn signing_key_path(&self) -> PathBuf {
         or_in_data_dir(&self.tokens.signing_key_file, &self.data_dir, "keys/signing-key.pem")
     }

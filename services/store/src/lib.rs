@@ -11,17 +11,20 @@
 
 mod access_log;
 mod authorization;
+mod changes;
 mod digest;
 mod error;
 mod lists;
 mod owner_only;
 mod pending;
+mod pool_status;
 mod providers;
 mod read;
 mod reader;
 mod search;
 mod sessions;
 mod shares;
+mod signing_keys;
 mod sql;
 mod token_writer;
 mod usage;
@@ -32,14 +35,17 @@ pub use access_log::{AccessEntry, AccessOutcome, Interaction};
 pub use authorization::{
     CodeExchange, CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation,
 };
+pub use changes::{Change, Changes};
 pub use digest::{content_hash, ingest_key_hash};
 pub use error::StoreError;
 pub use lists::HeldList;
 pub use pending::StoredBody;
+pub use pool_status::PoolStatus;
 pub use providers::{NewProvider, Provider, ProviderId, RESERVED_NAMES, check_name};
 pub use read::{StoredResource, Uncompartmented};
 pub use search::SearchPage;
 pub use shares::{SharedItem, Sharing};
+pub use signing_keys::StoredKey;
 pub use usage::FirstExchange;
 pub use visibility::{PatientScope, Visibility};
 pub use write::{ResourceWrite, Write, WriteKind, WriteOutcome};
@@ -102,6 +108,10 @@ pub struct Store {
     backend: Backend,
     /// The longest a statement may run (PostgreSQL), or a PGO read (SQLite); `None`: no limit.
     statement_timeout: Option<Duration>,
+    /// Where this process's subscribers hear of changes (`changes.rs`).
+    changes: changes::ChangeFeed,
+    /// On PostgreSQL, the URL the change listener connects to.
+    url: Option<changes::ListenUrl>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -204,6 +214,8 @@ impl Store {
             resource_writes,
             backend,
             statement_timeout,
+            changes: changes::ChangeFeed::new(),
+            url: (backend == Backend::Postgres).then(|| changes::ListenUrl::new(url)),
         })
     }
 

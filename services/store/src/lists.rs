@@ -2,7 +2,7 @@
 //! as imported, one per kind. A list replaces the held one only when its `Volgnummer` is higher,
 //! checked in the same statement that writes it.
 
-use crate::{Store, StoreError};
+use crate::{Change, Store, StoreError};
 use sqlx::Row;
 
 /// A list as held.
@@ -41,6 +41,7 @@ impl Store {
     /// Stores `list` in place of the held one of its kind if its Volgnummer is higher; says
     /// whether it did.
     pub async fn replace_list(&self, list: &HeldList) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO medmij_lists (kind, volgnummer, tijdstempel, content, imported_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (kind) DO UPDATE SET volgnummer = excluded.volgnummer, tijdstempel = excluded.tijdstempel, \
@@ -52,8 +53,16 @@ impl Store {
         .bind(list.tijdstempel.clone())
         .bind(list.content.clone())
         .bind(list.imported_at)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(row.is_some())
+        let replaced = row.is_some();
+        if replaced {
+            self.announce_in(&mut tx, Change::Lists).await?;
+        }
+        tx.commit().await?;
+        if replaced {
+            self.published(Change::Lists);
+        }
+        Ok(replaced)
     }
 }

@@ -1,7 +1,7 @@
 //! Providers: the tenants of the service. A provider has a MedMij name (`umcx`, published as
 //! `umcx@medmij`), a display name, the data services it offers and the hash of its ingest key.
 
-use crate::{Store, StoreError};
+use crate::{Change, Store, StoreError};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -125,24 +125,33 @@ impl Store {
                  ELSE excluded.updated_at END \
              RETURNING {COLUMNS}"
         );
+        let mut tx = self.pool.begin().await?;
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(new.name.clone())
             .bind(new.display_name.clone())
             .bind(sorted_services(&new.data_services))
             .bind(ingest_key_hash.map(str::to_owned))
             .bind(fhir_core::date::now_millis())
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *tx)
             .await?;
-        Ok(from_row(&row)?)
+        let provider = from_row(&row)?;
+        self.announce_in(&mut tx, Change::Providers).await?;
+        tx.commit().await?;
+        self.published(Change::Providers);
+        Ok(provider)
     }
 
     /// Sets the hash of a provider's ingest key, replacing any previous one.
     pub async fn set_ingest_key_hash(&self, provider: ProviderId, hash: &str) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE providers SET ingest_key_hash = $1 WHERE id = $2")
             .bind(hash.to_owned())
             .bind(provider.0)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        self.announce_in(&mut tx, Change::Providers).await?;
+        tx.commit().await?;
+        self.published(Change::Providers);
         Ok(())
     }
 

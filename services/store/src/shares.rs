@@ -6,7 +6,7 @@
 //! rolled back (`StoreError::NotNew`), so a PGO can never overwrite what the provider holds.
 
 use crate::write::{Write, WriteKind, WriteOutcome, apply};
-use crate::{ProviderId, Store, StoreError};
+use crate::{Change, ProviderId, Store, StoreError};
 use fhir_core::Release;
 use sqlx::Row;
 
@@ -69,6 +69,7 @@ impl Store {
         writes: Vec<Write>,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
         let _turn = self.resource_write_turn().await;
+        let patients = writes.iter().any(Write::touches_patients);
         let mut tx = self.pool.begin().await?;
         let applied = apply(&mut tx, provider, writes, sharing.at).await?;
         for (outcome, rid) in &applied {
@@ -92,7 +93,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        if patients {
+            self.announce_in(&mut tx, Change::Patients(provider)).await?;
+        }
         tx.commit().await?;
+        if patients {
+            self.published(Change::Patients(provider));
+        }
         Ok(applied.into_iter().map(|(outcome, _)| outcome).collect())
     }
 

@@ -5,7 +5,7 @@
 //! `meta.lastUpdated`) creates no new version: loading the same data twice changes nothing.
 
 use crate::sql::Sql;
-use crate::{ProviderId, Store, StoreError};
+use crate::{Change, ProviderId, Store, StoreError};
 use fhir_core::Release;
 use fhir_core::date::{format_instant, now_millis};
 use fhir_search::ResourceIndex;
@@ -94,14 +94,31 @@ struct PendingIndex {
     person_keys: Vec<String>,
 }
 
+impl Write {
+    /// Whether it writes or deletes a Patient, and so may change whose Patient ids are whose.
+    pub(crate) fn touches_patients(&self) -> bool {
+        match self {
+            Write::Put(write) => write.resource_type == "Patient",
+            Write::Delete { resource_type, .. } => resource_type == "Patient",
+        }
+    }
+}
+
 impl Store {
     /// Applies `writes` for `provider` in one transaction: all of them, or (on an error) none.
     #[tracing::instrument(skip_all, fields(provider = provider.get(), writes = writes.len()))]
     pub async fn write(&self, provider: ProviderId, writes: Vec<Write>) -> Result<Vec<WriteOutcome>, StoreError> {
         let _turn = self.resource_write_turn().await;
+        let patients = writes.iter().any(Write::touches_patients);
         let mut tx = self.pool.begin().await?;
         let applied = apply(&mut tx, provider, writes, now_millis()).await?;
+        if patients {
+            self.announce_in(&mut tx, Change::Patients(provider)).await?;
+        }
         tx.commit().await?;
+        if patients {
+            self.published(Change::Patients(provider));
+        }
         Ok(applied.into_iter().map(|(outcome, _)| outcome).collect())
     }
 }

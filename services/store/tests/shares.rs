@@ -4,20 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::open;
 use fhir_core::Release;
 use serde_json::{Value, json};
-use store::{NewProvider, Provider, ResourceWrite, Sharing, Store, StoreError, Write};
-use test_support::{TestDatabase, on_both_backends};
-
-async fn open(database: &TestDatabase) -> Store {
-    let store = Store::connect(&database.url, 4).await.expect("connects");
-    store.migrate().await.expect("migrates");
-    store
-}
+use store::{Provider, ResourceWrite, Sharing, Store, StoreError, Write};
+use test_support::on_both_backends;
 
 async fn provider(store: &Store, name: &str) -> Provider {
-    let new = NewProvider { name: name.into(), display_name: name.to_uppercase(), data_services: vec!["52".into()] };
-    store.create_provider(&new, None).await.expect("provider")
+    common::provider_of(store, name, &["52"]).await
 }
 
 /// A weight of Patient `p` (the index is not what these tests are about).

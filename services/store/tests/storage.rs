@@ -2,6 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::open;
 use data_services::Catalog;
 use fhir_core::Release;
 use fhir_search::query::parse_query;
@@ -16,15 +19,8 @@ const WEIGHT: &str = "http://nictiz.nl/fhir/StructureDefinition/zib-BodyWeight";
 const PATIENT: &str = "http://fhir.nl/fhir/StructureDefinition/nl-core-patient";
 const ORGANIZATION: &str = "http://fhir.nl/fhir/StructureDefinition/nl-core-organization";
 
-async fn open(database: &TestDatabase) -> Store {
-    let store = Store::connect(&database.url, 4).await.expect("connects");
-    store.migrate().await.expect("migrates");
-    store
-}
-
 async fn provider(store: &Store, name: &str) -> Provider {
-    let new = NewProvider { name: name.into(), display_name: name.to_uppercase(), data_services: vec!["48".into()] };
-    store.create_provider(&new, None).await.expect("provider")
+    common::provider_of(store, name, &["48"]).await
 }
 
 fn put(resource: Value) -> Write {

@@ -118,6 +118,12 @@ impl Throttle {
         }
     }
 
+    /// The keys with failures counted in an open window (approximately: the cache settles its
+    /// count in the background), for the metrics.
+    pub fn keys_counted(&self) -> u64 {
+        self.windows.entry_count()
+    }
+
     fn remaining_seconds(&self, window: &Window) -> u64 {
         let remaining = self.config.window.saturating_sub(window.opened.elapsed());
         // Rounded up: a client that waits as told finds the window closed.

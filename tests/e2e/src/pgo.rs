@@ -74,12 +74,17 @@ pub struct Browser {
 impl Browser {
     /// A browser with an empty cookie jar.
     pub fn new(app: &TestApp) -> Browser {
+        Browser::at(&app.address)
+    }
+
+    /// A browser with an empty cookie jar, for the service at `address`.
+    pub fn at(address: &str) -> Browser {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client");
-        Browser { http, seen: Mutex::new(Vec::new()), address: app.address.clone() }
+        Browser { http, seen: Mutex::new(Vec::new()), address: address.to_owned() }
     }
 
     /// GET `url`; the status, the Location (absolute) and the body.
@@ -186,7 +191,12 @@ pub fn param(url: &url::Url, name: &str) -> Option<String> {
 
 /// The authorization request URL of `app` for `client_id`, with `pairs` (name, value).
 pub fn authorize_url(app: &TestApp, pairs: &[(&str, &str)]) -> String {
-    let mut url = url::Url::parse(&format!("{}/oauth/authorize", app.address)).expect("url");
+    authorize_url_at(&app.address, pairs)
+}
+
+/// The authorization request URL of the service at `address`, with `pairs` (name, value).
+pub fn authorize_url_at(address: &str, pairs: &[(&str, &str)]) -> String {
+    let mut url = url::Url::parse(&format!("{address}/oauth/authorize")).expect("url");
     for (name, value) in pairs {
         url.query_pairs_mut().append_pair(name, value);
     }

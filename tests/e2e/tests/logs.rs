@@ -127,6 +127,20 @@ on_both_backends!(no_query_body_or_foreign_request_id_reaches_a_log_line, |datab
         .unwrap();
     assert_eq!(ingest.status(), 400);
 
+    // A PGO's own ids: kept, echoed, and on every line logged while the request is served.
+    let (request_id, correlation_id) = (fhir_core::request_id::generate(), fhir_core::request_id::generate());
+    let traced = app
+        .client
+        .get(format!("{base}/Patient"))
+        .bearer_auth(&token)
+        .header("MedMij-Request-ID", &request_id)
+        .header("X-Correlation-ID", &correlation_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(traced.status(), 200);
+    assert_eq!(traced.headers()["medmij-request-id"], request_id.as_str());
+
     // A request that fails inside: the table behind searches is gone.
     let pool = sqlx::AnyPool::connect(&app.context.settings.database_url()).await.unwrap();
     sqlx::query("ALTER TABLE resources RENAME TO resources_gone").execute(&pool).await.unwrap();
@@ -136,6 +150,17 @@ on_both_backends!(no_query_body_or_foreign_request_id_reaches_a_log_line, |datab
     let text = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
     assert!(text.contains("/demoziekenhuis/48/fhir/Observation"), "the paths are logged");
     assert!(text.contains("store error"), "the failure is logged");
+    // The JSON line of that search names the request's ids (its root span's fields).
+    let carries_ids = |line: &serde_json::Value| {
+        line["spans"].as_array().into_iter().flatten().any(|span| {
+            span["medmij_request_id"] == request_id.as_str() && span["correlation_id"] == correlation_id.as_str()
+        })
+    };
+    let json_lines: Vec<serde_json::Value> = text.lines().filter_map(|line| serde_json::from_str(line).ok()).collect();
+    assert!(
+        json_lines.iter().any(|line| line["fields"]["message"] == "search" && carries_ids(line)),
+        "no JSON line of the search carries its MedMij-Request-ID and X-Correlation-ID"
+    );
     let leaks: Vec<&str> = text.lines().filter(|line| line.contains(SECRET_BSN)).collect();
     assert!(
         leaks.is_empty(),

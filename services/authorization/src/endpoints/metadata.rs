@@ -78,5 +78,5 @@ pub(crate) async fn authorization_server(server: web::Data<AuthorizationServer>)
 }
 
 pub(crate) async fn jwks(server: web::Data<AuthorizationServer>) -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(&server.jwks)
+    HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=300")).json(server.jwks.keys().jwks())
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod auditors;
 pub(crate) mod check;
+pub(crate) mod keys;
 pub(crate) mod lists;
 pub(crate) mod load;
 pub(crate) mod providers;

@@ -46,7 +46,9 @@ enum ReportCommand {
 
 pub(crate) async fn run(config: Option<&Path>, overrides: Overrides, args: ReportArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        Some(ReportCommand::Verify { file, jwks, quiet }) => verify(config, overrides, &file, jwks.as_deref(), quiet),
+        Some(ReportCommand::Verify { file, jwks, quiet }) => {
+            verify(config, overrides, &file, jwks.as_deref(), quiet).await
+        }
         None => make(config, overrides, args).await,
     }
 }
@@ -65,7 +67,8 @@ async fn make(config: Option<&Path>, overrides: Overrides, args: ReportArgs) -> 
     let report =
         metering::report::build(&context.store, &context.report_settings(), &request, fhir_core::date::now_millis())
             .await?;
-    let signed = metering::signing::sign(&payload_of(&report), media_type, &context.signing_key)?;
+    let key = context.signing_key()?;
+    let signed = metering::signing::sign(&payload_of(&report), media_type, &key)?;
     match &args.output {
         Some(path) => std::fs::write(path, &signed).with_context(|| format!("writing {}", path.display()))?,
         None => println!("{signed}"),
@@ -76,12 +79,12 @@ async fn make(config: Option<&Path>, overrides: Overrides, args: ReportArgs) -> 
         report.totals.amount_cents / 100,
         report.totals.amount_cents % 100,
         report.totals.clients,
-        context.signing_key.kid()
+        key.kid()
     );
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(
+async fn verify(
     config: Option<&Path>,
     overrides: Overrides,
     file: &Path,
@@ -95,10 +98,11 @@ fn verify(
                 .with_context(|| format!("{} is not a JWK Set", path.display()))?
         }
         None => {
-            // The service's own key, read from where the service keeps it (no database needed).
+            // The deployment's own keys, every one it ever signed with (a report outlives a
+            // rotation), opened from the database.
             let settings = settings::Settings::load(config, &overrides)?;
-            let key = access_token::SigningKey::load_or_create(&settings.signing_key_path())?;
-            serde_json::json!({ "keys": [key.public_jwk()] })
+            let context = Context::open(settings).await?;
+            context.signing_keys.every_public_key().await?
         }
     };
     match metering::signing::verify(&document, &keys) {

@@ -17,6 +17,7 @@ mod ingest_xml;
 mod isolation;
 mod isolation_property;
 mod metered;
+mod metrics;
 mod profiles;
 mod queries;
 mod query_cost;

@@ -44,8 +44,12 @@ on_both_backends!(missing_garbage_forged_and_tampered_tokens_are_refused, |datab
     let tampered = format!("{}.{}.{}", anna_parts[0], bram_parts[1], anna_parts[2]);
     assert_refused(app.get(&url, &tampered).await, 401, "invalid_token").await;
     // Another issuer's token (a different public URL), signed with the service's own key.
-    let elsewhere =
-        TokenIssuer::new(app.context.signing_key.clone(), "https://elsewhere.example", 900, app.context.seal.clone());
+    let elsewhere = TokenIssuer::new(
+        app.context.signing_key().expect("key"),
+        "https://elsewhere.example",
+        900,
+        app.context.seal.clone(),
+    );
     assert_refused(app.get(&url, &app.token_with(&elsewhere, PROVIDER, ANNA, &["48"])).await, 401, "invalid_token")
         .await;
 });
@@ -53,7 +57,8 @@ on_both_backends!(missing_garbage_forged_and_tampered_tokens_are_refused, |datab
 on_both_backends!(expired_tokens_are_refused, |database| {
     let app = TestApp::start(database).await;
     let url = format!("{}/Patient", app.base(PROVIDER, "48"));
-    let short = TokenIssuer::new(app.context.signing_key.clone(), app.context.issuer(), 1, app.context.seal.clone());
+    let short =
+        TokenIssuer::new(app.context.signing_key().expect("key"), app.context.issuer(), 1, app.context.seal.clone());
     let token = app.token_with(&short, PROVIDER, ANNA, &["48"]);
     assert_eq!(app.get(&url, &token).await.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
@@ -130,7 +135,7 @@ fn re_signed(app: &TestApp, token: &str, change: impl FnOnce(&mut Value)) -> Str
     let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
     change(&mut claims);
     let header = jsonwebtoken::decode_header(token).expect("header");
-    jsonwebtoken::encode(&header, &claims, app.context.signing_key.encoding_key()).expect("signed")
+    jsonwebtoken::encode(&header, &claims, app.context.signing_key().expect("key").encoding_key()).expect("signed")
 }
 
 fn unix_now() -> u64 {

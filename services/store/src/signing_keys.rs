@@ -1,0 +1,81 @@
+//! The signing keys of the deployment, as every instance reads them: sealed private keys (the
+//! store never sees one in the clear), when each was made, and when it stopped signing.
+
+use crate::{Change, Store, StoreError};
+use sqlx::Row;
+
+/// A signing key as stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// The key's id (its JWK thumbprint).
+    pub kid: String,
+    /// The private key, sealed by the caller.
+    pub sealed_key: Vec<u8>,
+    /// When it was added (ms).
+    pub created_at: i64,
+    /// When it stopped signing (ms); `None`: it may sign.
+    pub retired_at: Option<i64>,
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("kid", &self.kid)
+            .field("created_at", &self.created_at)
+            .field("retired_at", &self.retired_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Every signing key, oldest first.
+    pub async fn signing_keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let rows =
+            sqlx::query("SELECT kid, sealed_key, created_at, retired_at FROM signing_keys ORDER BY created_at, kid")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredKey {
+                    kid: row.try_get("kid")?,
+                    sealed_key: row.try_get("sealed_key")?,
+                    created_at: row.try_get("created_at")?,
+                    retired_at: row.try_get("retired_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
+    /// Adds `key` unless a key with its id is held; with `retire_others`, every other key still
+    /// signing stops signing at `key.created_at` (a rotation). Says whether it was added.
+    pub async fn add_signing_key(&self, key: &StoredKey, retire_others: bool) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let added = sqlx::query(
+            "INSERT INTO signing_keys (kid, sealed_key, created_at, retired_at) VALUES ($1, $2, $3, NULL) \
+             ON CONFLICT (kid) DO NOTHING",
+        )
+        .bind(key.kid.clone())
+        .bind(key.sealed_key.clone())
+        .bind(key.created_at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if added && retire_others {
+            sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE kid <> $2 AND retired_at IS NULL")
+                .bind(key.created_at)
+                .bind(key.kid.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        if added {
+            self.announce_in(&mut tx, Change::SigningKeys).await?;
+        }
+        tx.commit().await?;
+        if added {
+            self.published(Change::SigningKeys);
+        }
+        Ok(added)
+    }
+}
