@@ -76,6 +76,9 @@ pub(crate) enum Workload {
     /// Batches of a Patient and ten vital-sign Observations shared (data service 52), at most
     /// `batches` in all, against a bare handler.
     Share { batches: usize },
+    /// The BgZ query list at `count` instances of the service on one PostgreSQL database behind
+    /// one port, against one instance behind the same port.
+    Instances { count: usize },
 }
 
 /// What to run.
@@ -146,6 +149,19 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
             options.rounds,
             options.workers
         );
+    } else if let Workload::Instances { count } = options.workload {
+        println!(
+            "load: {count} instances of the service on one PostgreSQL database behind one port (a round-robin TCP \
+             forwarder), against one of them alone behind the same port; {} synthetic patients, {} concurrent \
+             connections (each a PGO collecting the BgZ of one person after another), {} s warm-up, {} s measured per \
+             configuration in {} alternating rounds, {} server workers per instance",
+            options.patients,
+            options.concurrency,
+            options.warmup.as_secs(),
+            options.duration.as_secs(),
+            options.rounds,
+            options.workers
+        );
     } else if let Workload::Tokens { codes } = options.workload {
         println!(
             "load: token endpoint, {} concurrent connections (each a PGO server exchanging codes, then refresh tokens), \
@@ -200,6 +216,9 @@ async fn run_backend(options: &Options, templates: &Templates, backend: Backend)
             crate::documents::measure(options, backend, &data_dir, &database_url, bytes).await
         }
         Workload::Share { batches } => crate::share::measure(options, backend, &data_dir, &database_url, batches).await,
+        Workload::Instances { count } => {
+            crate::instances::measure(options, templates, backend, &data_dir, &database_url, count).await
+        }
     };
     if options.keep_database
         && let Some(name) = &postgres_database
@@ -543,6 +562,23 @@ impl Sample {
             p99_ms: percentile(0.99),
             mean_body_bytes: self.mean_body_bytes(),
         }
+    }
+}
+
+/// The `p` quantile of `latencies` (µs, in any order), in ms.
+pub(crate) fn percentile_ms(latencies: &[u32], p: f64) -> f64 {
+    let mut sorted = latencies.to_vec();
+    sorted.sort_unstable();
+    sorted.get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1))).copied().unwrap_or(0) as f64
+        / 1000.0
+}
+
+/// The median of `sorted` (ascending): the middle value, or the mean of the middle two.
+pub(crate) fn median(sorted: &[f64]) -> f64 {
+    match sorted.len() {
+        0 => 0.0,
+        length if length % 2 == 1 => sorted[length / 2],
+        length => (sorted[length / 2 - 1] + sorted[length / 2]) / 2.0,
     }
 }
 

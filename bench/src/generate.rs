@@ -1,6 +1,8 @@
 //! Synthetic patients with realistic BgZ records: every record of the demo patient (Anna), given
 //! new ids, references and a BSN per patient; the shared resources (GP practice, insurer,
-//! practitioner, medications) once for all.
+//! practitioner, medications) once for all. The same for her R4 vaccinations (Vaccinaties, data
+//! service 63): her Patient and two Immunizations per synthetic patient, the location,
+//! practitioner role, practitioner and hospital they point to once.
 
 use fhir_core::Release;
 use serde_json::Value;
@@ -19,12 +21,28 @@ pub(crate) struct Templates {
 
 impl Templates {
     pub(crate) fn from_demo() -> anyhow::Result<Templates> {
+        Templates::from_fixtures(Release::Stu3, |_| true)
+    }
+
+    /// The R4 templates of Vaccinaties: the demo patient's Patient and her two Immunizations
+    /// (her vaccination recommendation left out), and the resources those point to.
+    pub(crate) fn vaccinations() -> anyhow::Result<Templates> {
+        Templates::from_fixtures(Release::R4, |resource| {
+            matches!(resource["resourceType"].as_str(), Some("Patient" | "Immunization"))
+        })
+    }
+
+    /// The demo patient's records of `release` that `keep` keeps, and the resources of no
+    /// demo patient.
+    fn from_fixtures(release: Release, keep: impl Fn(&Value) -> bool) -> anyhow::Result<Templates> {
         let mut own = Vec::new();
         let mut shared = Vec::new();
-        for (_, text) in demo::fixtures(Release::Stu3) {
+        for (_, text) in demo::fixtures(release) {
             let resource: Value = serde_json::from_str(text)?;
             if text.contains(TEMPLATE_PATIENT) {
-                own.push(resource);
+                if keep(&resource) {
+                    own.push(resource);
+                }
             } else if !text.contains("demo-patient-") {
                 shared.push(resource);
             }
@@ -117,5 +135,17 @@ mod tests {
         assert!(text.contains("\"Patient/demo-patient-anna-7\""));
         assert!(!text.contains("\"Patient/demo-patient-anna\""));
         assert!(text.contains(&bsn));
+    }
+
+    #[test]
+    fn a_synthetic_vaccination_patient_has_a_patient_and_two_immunizations() {
+        let templates = Templates::vaccinations().expect("templates");
+        let (_, resources) = templates.patient(3);
+        let types: Vec<&str> = resources.iter().filter_map(|resource| resource["resourceType"].as_str()).collect();
+        assert_eq!(types.iter().filter(|kind| **kind == "Immunization").count(), 2);
+        assert_eq!(types.iter().filter(|kind| **kind == "Patient").count(), 1);
+        let text = serde_json::to_string(&resources).unwrap_or_default();
+        assert!(text.contains("\"Patient/demo-patient-anna-r4-3\""));
+        assert!(templates.shared.iter().all(|resource| resource["resourceType"] != "Patient"));
     }
 }

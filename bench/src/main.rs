@@ -28,6 +28,13 @@
 //! the published examples, then the synthetic load through ingest without and with the Nictiz
 //! STU3 package, in the same run (`validation.rs`).
 //!
+//! With `--peer-hfs` it measures the same Vaccinaties search side by side with Helios HFS, the
+//! Rust FHIR server, over the same R4 records, in alternating rounds (`hfs.rs`).
+//!
+//! With `--instances N` it measures the BgZ query list on PostgreSQL against N instances of the
+//! service on one database behind one port (a round-robin TCP forwarder), and against one of them
+//! alone behind the same forwarder, in alternating rounds (`instances.rs`).
+//!
 //! `cargo run -p bench --release -- --help`
 
 /// mimalloc: a search allocates many small, short-lived objects (rows, strings, the response),
@@ -37,8 +44,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod documents;
 mod driver;
+mod forwarder;
 mod generate;
 mod grants;
+mod hfs;
+mod instances;
 mod machine;
 mod overhead;
 mod report;
@@ -56,7 +66,8 @@ struct Cli {
     #[command(subcommand)]
     internal: Option<Internal>,
     /// Synthetic patients to generate (each with the demo patient's ~45 BgZ records); default
-    /// 10,000, or 1,000 with --tokens, or 100 with --documents and --share.
+    /// 10,000, or 1,000 with --tokens, or 100 with --documents and --share, or 2,000 with
+    /// --peer-hfs (each with 2 Immunizations).
     #[arg(long)]
     patients: Option<usize>,
     /// Measure profile validation instead: the validator alone (resources per second for the BgZ
@@ -82,6 +93,20 @@ struct Cli {
     /// a bound on the database's growth; the run fails if it runs out before the rounds end.
     #[arg(long, default_value_t = 200_000)]
     batches: usize,
+    /// Measure the Vaccinaties search (data service 63, R4) side by side with Helios HFS, the
+    /// Rust FHIR server: the same Patients with 2 Immunizations each on both sides (SQLite), ours
+    /// `GET .../Immunization` with the person's token, HFS `GET /Immunization?patient=...`.
+    #[arg(long, conflicts_with_all = ["tokens", "metering", "report", "documents", "share", "validation", "instances"])]
+    peer_hfs: bool,
+    /// With --peer-hfs: the HFS binary (`cargo install helios-hfs`); default: `hfs` on PATH.
+    #[arg(long, env = "HFS_BINARY", value_name = "PATH")]
+    hfs_binary: Option<PathBuf>,
+    /// Measure the BgZ query list against N instances of the service on one PostgreSQL database
+    /// behind one port (a round-robin TCP forwarder), and against one instance behind the same
+    /// forwarder, in alternating rounds.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(2..),
+        conflicts_with_all = ["tokens", "metering", "report", "documents", "share", "validation"])]
+    instances: Option<u16>,
     /// Measure the token endpoint (code and refresh token exchanges) instead of the BgZ queries.
     #[arg(long)]
     tokens: bool,
@@ -110,7 +135,7 @@ struct Cli {
     /// With --report: the month of the monthly report (1-12).
     #[arg(long, default_value_t = 3)]
     month: u32,
-    /// sqlite, postgres or both.
+    /// sqlite, postgres or both (--peer-hfs: SQLite; --instances: PostgreSQL).
     #[arg(long, default_value = "both")]
     backend: String,
     /// The PostgreSQL server to create a scratch database on.
@@ -119,12 +144,14 @@ struct Cli {
     /// Concurrent connections of the load generator.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-    /// Seconds of measurement per server (after the warm-up), split into alternating rounds.
-    #[arg(long, default_value_t = 40)]
-    duration: u64,
-    /// Alternating rounds of the two servers the measurement is split into.
-    #[arg(long, default_value_t = 8)]
-    rounds: u32,
+    /// Seconds of measurement per server (after the warm-up), split into alternating rounds;
+    /// default 40, or 30 with --peer-hfs.
+    #[arg(long)]
+    duration: Option<u64>,
+    /// Alternating rounds of the two servers the measurement is split into; default 8, or 3
+    /// with --peer-hfs.
+    #[arg(long)]
+    rounds: Option<u32>,
     /// Seconds of warm-up per run.
     #[arg(long, default_value_t = 3)]
     warmup: u64,
@@ -208,6 +235,12 @@ fn main() -> anyhow::Result<()> {
                 keep_database: cli.keep_database,
             }))
         }
+        None if cli.peer_hfs => {
+            // Before anything is loaded: without HFS there is nothing to compare with.
+            let binary = hfs::find_binary(cli.hfs_binary.clone())?;
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(hfs::run(driver_options(&cli, cli.patients.unwrap_or(2_000)), binary))
+        }
         None if cli.validation => {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let templates = generate::Templates::from_demo()?;
@@ -241,17 +274,21 @@ fn driver_options(cli: &Cli, patients: usize) -> driver::Options {
             driver::Workload::Share { batches: cli.batches }
         } else if cli.metering {
             driver::Workload::Metering
+        } else if let Some(count) = cli.instances {
+            driver::Workload::Instances { count: usize::from(count) }
         } else {
             driver::Workload::BgZ
         },
         backends: match cli.backend.as_str() {
+            // Instances of the service share a database server: PostgreSQL only.
+            _ if cli.instances.is_some() => vec![driver::Backend::Postgres],
             "sqlite" => vec![driver::Backend::Sqlite],
             "postgres" => vec![driver::Backend::Postgres],
             _ => vec![driver::Backend::Sqlite, driver::Backend::Postgres],
         },
         postgres_url: cli.postgres_url.clone(),
         concurrency: cli.concurrency,
-        duration: std::time::Duration::from_secs(cli.duration),
+        duration: std::time::Duration::from_secs(cli.duration.unwrap_or(if cli.peer_hfs { 30 } else { 40 })),
         warmup: std::time::Duration::from_secs(cli.warmup),
         workers: if cli.workers == 0 {
             std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
@@ -259,6 +296,6 @@ fn driver_options(cli: &Cli, patients: usize) -> driver::Options {
             cli.workers
         },
         keep_database: cli.keep_database,
-        rounds: cli.rounds,
+        rounds: cli.rounds.unwrap_or(if cli.peer_hfs { 3 } else { 8 }),
     }
 }
