@@ -87,11 +87,14 @@ pub(crate) async fn live() -> HttpResponse {
 /// How long a readiness check may take: a probe needs an answer, not a pool's wait.
 const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// What the readiness check says of a held OAuth Client List.
+const LIST_HELD: &str = "OAuth Client List held";
+
 /// `GET /health/ready`: 200 when this instance can serve: the database answers within two
-/// seconds and every migration of this version is applied; else 503 naming what is not. Whether
-/// an OAuth Client List is held is shown too, but does not decide: lists are imported before the
-/// service listens, and a deployment may serve tokens minted without one. No error text reaches
-/// the caller.
+/// seconds, every migration of this version is applied and an OAuth Client List is held (without
+/// one no PGO can be authorized: the afsprakenstelsel admits only the clients it lists); else 503
+/// naming what is not. Lists are shared through the database, so one import (`lists import`, or
+/// `lists.files` read by `migrate`) readies every instance. No error text reaches the caller.
 pub(crate) async fn ready(state: web::Data<ApiState>) -> HttpResponse {
     let checks = async {
         let database = match state.store.ping().await {
@@ -110,11 +113,11 @@ pub(crate) async fn ready(state: web::Data<ApiState>) -> HttpResponse {
             }
         };
         let lists = match state.store.held_list("oauth-clients").await {
-            Ok(Some(_)) => "OAuth Client List held".to_owned(),
+            Ok(Some(_)) => LIST_HELD.to_owned(),
             Ok(None) => "no OAuth Client List held".to_owned(),
             Err(_) => "unknown".to_owned(),
         };
-        let ready = migrations == "ok";
+        let ready = migrations == "ok" && lists == LIST_HELD;
         (ready, database, migrations, lists)
     };
     let (ready, database, migrations, lists) = actix_web::rt::time::timeout(READY_WITHIN, checks)

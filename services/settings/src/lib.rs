@@ -345,7 +345,9 @@ pub struct TrustedProxySettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListsSettings {
-    /// Files imported at start-up.
+    /// Files imported at start-up (a TOML array, or one variable with the paths separated by
+    /// commas).
+    #[serde(deserialize_with = "paths")]
     pub files: Vec<PathBuf>,
 }
 

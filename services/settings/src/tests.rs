@@ -115,3 +115,13 @@ fn profile_packages_come_from_a_list_or_a_comma_separated_variable() {
     assert!(settings.validation.packages.stu3.is_empty());
     assert!(load(Some("[validation]\nprofiles = \"ignore\"\n"), &[], Overrides::default()).is_err());
 }
+
+#[test]
+fn list_files_come_from_a_list_or_a_comma_separated_variable() {
+    let settings = load(Some("[lists]\nfiles = [\"ocl.xml\"]\n"), &[], Overrides::default()).unwrap();
+    assert_eq!(settings.lists.files, [PathBuf::from("ocl.xml")]);
+    let variable = [("PGO_EXCHANGE__LISTS__FILES", "/lists/ocl.xml,/lists/names.xml")];
+    let settings = load(None, &variable, Overrides::default()).unwrap();
+    assert_eq!(settings.lists.files, [PathBuf::from("/lists/ocl.xml"), PathBuf::from("/lists/names.xml")]);
+    assert!(load(None, &[], Overrides::default()).unwrap().lists.files.is_empty());
+}
