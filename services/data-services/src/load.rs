@@ -186,17 +186,9 @@ fn build_release(file: &str, raw: RawRelease) -> Result<ReleaseDefinition, Defin
             );
         }
         for (param_name, raw_param) in raw_type.search {
-            let kind = match raw_param.kind.as_str() {
-                "token" => ParamKind::Token,
-                "date" => ParamKind::Date,
-                "reference" => ParamKind::Reference,
-                other => {
-                    return Err(DefinitionError::new(
-                        file,
-                        format!("{name}.{param_name}: unknown parameter type '{other}'"),
-                    ));
-                }
-            };
+            let kind = ParamKind::from_code(&raw_param.kind).ok_or_else(|| {
+                DefinitionError::new(file, format!("{name}.{param_name}: unknown parameter type '{}'", raw_param.kind))
+            })?;
             let paths = match raw_param.path {
                 OneOrMany::One(path) => vec![path],
                 OneOrMany::Many(paths) => paths,
