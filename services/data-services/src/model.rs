@@ -355,4 +355,32 @@ impl Catalog {
     pub fn data_services(&self) -> impl Iterator<Item = &DataService> {
         self.data_services.values()
     }
+
+    /// What the search index of a resource is made from, as text: every search parameter of
+    /// every type of every release, with its kind, paths and targets, a line each, sorted. Two
+    /// catalogs with the same text index every resource alike (the store indexes stored
+    /// resources again when it changes).
+    pub fn index_definitions(&self) -> String {
+        let mut lines: Vec<String> = self
+            .releases
+            .iter()
+            .flat_map(|release| {
+                release.types.values().flat_map(move |definition| {
+                    definition.params.values().map(move |param| {
+                        format!(
+                            "{} {} {} {} {} {}",
+                            release.release,
+                            definition.name,
+                            param.name,
+                            param.kind.code(),
+                            param.paths.join(","),
+                            param.targets.join(",")
+                        )
+                    })
+                })
+            })
+            .collect();
+        lines.sort();
+        lines.join("\n")
+    }
 }

@@ -68,9 +68,9 @@ impl Context {
             tracing::info!(masked, "stored resources holding a BSN got a served body without it");
         }
         let reindexed = store
-            .reindex_if_pending(&catalog, settings.timezone())
+            .reindex_if_needed(&catalog, settings.timezone())
             .await
-            .context("indexing the stored resources for new kinds of search parameters")?;
+            .context("indexing the stored resources under the search definitions")?;
         if reindexed > 0 {
             tracing::info!(reindexed, "stored resources were indexed again");
         }

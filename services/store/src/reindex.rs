@@ -1,12 +1,15 @@
 //! Rebuilding the search index of stored resources from their bodies, for when the index changed
 //! under them: a migration that adds a kind's table (0008: strings, quantities, numbers, URIs)
-//! names the work `search-index` in `pending_work`, and the service does it at its next start,
-//! before it serves. Every current resource's kind rows are deleted and written again from
+//! names the work `search-index` in `pending_work`, and so does a change of the definitions the
+//! index is made from (`Catalog::index_definitions`, a parameter added to `profiles/fhir/*.toml`:
+//! its SHA-256 is kept in `search_index_definitions`). The service does the work at its next
+//! start, before it serves. Every current resource's kind rows are deleted and written again from
 //! `fhir_search::index::entries` of its stored body (the body as the provider sent it, which is
 //! what ingest indexed), a batch of rows per transaction. Whose record a resource is
 //! (compartment) and a Patient's person keys are ingest's decisions, made with the provider's
 //! other records; they are left as they are.
 
+use crate::digest::sha256_hex;
 use crate::{Backend, Filled, Store, StoreError, index_rows};
 use chrono_tz::Tz;
 use data_services::Catalog;
@@ -20,11 +23,21 @@ pub(crate) const REINDEX: &str = "search-index";
 const BATCH: i64 = 500;
 
 impl Store {
-    /// Rebuilds the search index of every current resource if a migration asked for it, under
-    /// the definitions of `catalog` with dates read in `zone` (as ingest does); returns how many
-    /// resources were indexed again. A resource of a type the definitions no longer hold keeps
-    /// its rows. Running it twice, or on two instances at once, writes the same rows.
-    pub async fn reindex_if_pending(&self, catalog: &Catalog, zone: Tz) -> Result<usize, StoreError> {
+    /// Rebuilds the search index of every current resource if a migration asked for it or the
+    /// index definitions of `catalog` are not those the index was made under, with dates read in
+    /// `zone` (as ingest does); returns how many resources were indexed again. A resource of a
+    /// type the definitions no longer hold keeps its rows. Running it twice, or on two instances
+    /// at once, writes the same rows.
+    pub async fn reindex_if_needed(&self, catalog: &Catalog, zone: Tz) -> Result<usize, StoreError> {
+        let definitions = sha256_hex(catalog.index_definitions().as_bytes());
+        let indexed_under: Option<String> =
+            sqlx::query_scalar("SELECT definitions FROM search_index_definitions").fetch_optional(&self.pool).await?;
+        if indexed_under.as_deref() != Some(definitions.as_str()) {
+            sqlx::query("INSERT INTO pending_work (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+                .bind(REINDEX)
+                .execute(&self.pool)
+                .await?;
+        }
         if !self.pending_work(REINDEX).await? {
             return Ok(0);
         }
@@ -82,7 +95,14 @@ impl Store {
             tx.commit().await?;
             indexed += rids.len();
         }
-        self.work_done(REINDEX).await?;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM pending_work WHERE name = $1").bind(REINDEX).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM search_index_definitions").execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO search_index_definitions (definitions) VALUES ($1)")
+            .bind(definitions)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         if indexed > 0 {
             self.analyze(Filled::Resources).await?;
         }

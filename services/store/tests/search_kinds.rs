@@ -21,7 +21,10 @@ const UCUM: &str = "http://unitsofmeasure.org";
 /// A search of data service 48, offering `extra` parameters of the type beyond its own (48's
 /// published statement offers no string or quantity parameter).
 fn request(resource_type: &str, extra: &[&str], query: &str) -> SearchRequest {
-    let catalog = Catalog::embedded().expect("definitions");
+    request_in(&Catalog::embedded().expect("definitions"), resource_type, extra, query)
+}
+
+fn request_in(catalog: &Catalog, resource_type: &str, extra: &[&str], query: &str) -> SearchRequest {
     let mut served = catalog.data_service("48").and_then(|bgz| bgz.served(resource_type)).cloned().expect("served");
     served.search_params.extend(extra.iter().map(|name| (*name).to_owned()));
     let definition = catalog.release(Release::Stu3).and_then(|r| r.type_definition(resource_type)).expect("type");
@@ -222,7 +225,7 @@ on_both_backends!(resources_stored_before_the_new_kinds_are_indexed_again_once, 
     assert!(found(&store, &umcx, &["p1"], by_weight()).await.is_empty());
     let catalog = Catalog::embedded().expect("definitions");
     // The migration that made the tables asked for the work.
-    assert_eq!(store.reindex_if_pending(&catalog, ZONE).await.expect("indexed"), 2);
+    assert_eq!(store.reindex_if_needed(&catalog, ZONE).await.expect("indexed"), 2);
     assert_eq!(found(&store, &umcx, &["p1"], by_name()).await, ["p1"]);
     assert_eq!(found(&store, &umcx, &["p1"], by_weight()).await, ["o1"]);
     // What ingest decided stays: the observation is still the person's, tokens still match.
@@ -230,5 +233,42 @@ on_both_backends!(resources_stored_before_the_new_kinds_are_indexed_again_once, 
     assert_eq!(found(&store, &umcx, &["p1"], by_code).await, ["o1"]);
     assert!(found(&store, &umcx, &["p2"], by_weight()).await.is_empty());
     // Once.
-    assert_eq!(store.reindex_if_pending(&catalog, ZONE).await.expect("done"), 0);
+    assert_eq!(store.reindex_if_needed(&catalog, ZONE).await.expect("done"), 0);
+});
+
+/// The embedded definitions with `extra` added to STU3's Patient.
+fn definitions_with_patient_param(extra: &str) -> (tempfile::TempDir, Catalog) {
+    let dir = tempfile::tempdir().expect("folder");
+    let profiles = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../profiles");
+    for sub in ["fhir", "data-services"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("folder");
+        for entry in std::fs::read_dir(profiles.join(sub)).expect("definitions").flatten() {
+            if entry.path().extension().is_some_and(|extension| extension == "toml") {
+                std::fs::copy(entry.path(), dir.path().join(sub).join(entry.file_name())).expect("copied");
+            }
+        }
+    }
+    let stu3 = dir.path().join("fhir/stu3.toml");
+    let text = std::fs::read_to_string(&stu3).expect("stu3");
+    let text = text.replacen("[types.Patient]\n", &format!("[types.Patient]\n{extra}\n"), 1);
+    std::fs::write(&stu3, text).expect("written");
+    let catalog = Catalog::from_dir(dir.path()).expect("definitions load");
+    (dir, catalog)
+}
+
+on_both_backends!(a_parameter_added_to_the_definitions_is_indexed_for_stored_resources, |database| {
+    let store = open(&database).await;
+    let umcx = common::provider_of(&store, "umcx", &["48"]).await;
+    let catalog = Catalog::embedded().expect("definitions");
+    assert_eq!(store.reindex_if_needed(&catalog, ZONE).await.expect("the migration's work"), 0);
+    let mut anna = patient("p1", "Müller", "Anna", "Utrecht");
+    anna["gender"] = json!("female");
+    store.write(umcx.id, vec![put(anna)]).await.expect("written");
+    // The same definitions: nothing to do.
+    assert_eq!(store.reindex_if_needed(&catalog, ZONE).await.expect("nothing"), 0);
+    let (_dir, changed) = definitions_with_patient_param(r#"search.gender = { type = "token", path = "gender" }"#);
+    assert_eq!(store.reindex_if_needed(&changed, ZONE).await.expect("indexed"), 1);
+    let by_gender = request_in(&changed, "Patient", &["gender"], "gender=female");
+    assert_eq!(found(&store, &umcx, &["p1"], by_gender).await, ["p1"]);
+    assert_eq!(store.reindex_if_needed(&changed, ZONE).await.expect("once"), 0);
 });

@@ -1,3 +1,6 @@
+//! The index extraction of whole resources: every kind's values read along the definitions'
+//! paths, the references no parameter covers, compartment, profiles and BSNs.
+
 use super::*;
 use crate::kinds::date::DateEntry;
 use crate::kinds::quantity::QuantityEntry;

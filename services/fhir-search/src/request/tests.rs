@@ -1,3 +1,6 @@
+//! The parsing of whole search requests: parameters, limits, control parameters, and the
+//! kinds' values as criteria.
+
 use super::*;
 use crate::kinds::date::{DatePrefix, DateValue};
 use crate::kinds::token::{TokenSystem, TokenValue};

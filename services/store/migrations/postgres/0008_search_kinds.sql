@@ -1,7 +1,8 @@
 -- The index tables of the search-parameter kinds string, quantity, number and uri (one table per
 -- kind, keyed like the others by resource row and parameter; their columns are the kind's, see
 -- services/fhir-search/src/kinds/). Every resource stored before gets its rows at the service's
--- next start (`pending_work`, store/src/reindex.rs).
+-- next start (`pending_work`, store/src/reindex.rs), and again whenever the definitions the index
+-- is made from change.
 
 -- A text as written and normalised (lowercase, without diacritics) by the service.
 CREATE TABLE search_string (
@@ -36,5 +37,9 @@ CREATE TABLE search_uri (
     value TEXT   NOT NULL
 );
 CREATE INDEX search_uri_by_resource ON search_uri (rid, param);
+
+-- The SHA-256 of the definitions the index was last made under (one row; none before the first
+-- start after this migration).
+CREATE TABLE search_index_definitions (definitions TEXT NOT NULL);
 
 INSERT INTO pending_work (name) VALUES ('search-index');
