@@ -8,6 +8,7 @@
 //! - a malformed value is refused, never silently ignored;
 //! - a parameter with an empty value is ignored;
 //! - values of one parameter are OR-ed (commas), repeated parameters are AND-ed;
+//! - how a value, its modifier and its prefix read is its kind's (`kinds/`, a module per kind);
 //! - what one search may ask is bounded (`QueryLimits`): repetitions of a parameter, values of
 //!   one, `_include`s and `_offset`, each refused with a message naming the limit, before any
 //!   SQL is made; values holding control characters (NUL among them) are refused too.

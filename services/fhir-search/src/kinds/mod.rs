@@ -10,7 +10,7 @@
 mod builtin;
 mod condition;
 pub mod date;
-mod decimal;
+pub mod decimal;
 mod escape;
 pub mod number;
 pub mod prefix;
