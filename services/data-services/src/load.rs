@@ -186,17 +186,9 @@ fn build_release(file: &str, raw: RawRelease) -> Result<ReleaseDefinition, Defin
             );
         }
         for (param_name, raw_param) in raw_type.search {
-            let kind = match raw_param.kind.as_str() {
-                "token" => ParamKind::Token,
-                "date" => ParamKind::Date,
-                "reference" => ParamKind::Reference,
-                other => {
-                    return Err(DefinitionError::new(
-                        file,
-                        format!("{name}.{param_name}: unknown parameter type '{other}'"),
-                    ));
-                }
-            };
+            let kind = ParamKind::from_code(&raw_param.kind).ok_or_else(|| {
+                DefinitionError::new(file, format!("{name}.{param_name}: unknown parameter type '{}'", raw_param.kind))
+            })?;
             let paths = match raw_param.path {
                 OneOrMany::One(path) => vec![path],
                 OneOrMany::Many(paths) => paths,
@@ -413,6 +405,40 @@ mod tests {
         assert_eq!(bgz.release, Release::Stu3);
         assert!(bgz.served("Observation").is_some_and(|observation| observation.lastn));
         assert_eq!(catalog.data_service("63").map(|service| service.release), Some(Release::R4));
+    }
+
+    #[test]
+    fn every_kind_is_named_by_its_fhir_code_and_unknown_codes_are_refused() {
+        for code in ["token", "date", "reference", "string", "quantity", "number", "uri"] {
+            assert_eq!(ParamKind::from_code(code).map(ParamKind::code), Some(code));
+        }
+        assert_eq!(ParamKind::from_code("composite"), None);
+        let release = "release = \"stu3\"\nfhir_version = \"3.0.2\"\n[types.Patient]\n\
+            search.name = { type = \"text\", path = \"name\" }\n";
+        let error = Catalog::from_files([("fhir/stu3.toml".to_owned(), release.to_owned())].into_iter())
+            .expect_err("no kind 'text'");
+        assert_eq!(error.to_string(), "fhir/stu3.toml: Patient.name: unknown parameter type 'text'");
+    }
+
+    #[test]
+    fn the_index_definitions_change_with_a_parameter_and_nothing_else() {
+        let catalog = |extra: &str| {
+            let release = format!(
+                "release = \"stu3\"\nfhir_version = \"3.0.2\"\n[types.Patient]\n\
+                 search.family = {{ type = \"string\", path = \"name.family\" }}\n{extra}"
+            );
+            let service =
+                format!("{HEAD}[[resources]]\ntype = \"Patient\"\nprofiles = [\"p\"]\ninteractions = [\"read\"]\n");
+            Catalog::from_files(
+                [("fhir/stu3.toml".to_owned(), release), ("data-services/1.toml".to_owned(), service)].into_iter(),
+            )
+            .expect("loads")
+        };
+        let plain = catalog("").index_definitions();
+        assert!(plain.contains("stu3 Patient family string name.family"), "{plain}");
+        assert_eq!(catalog("").index_definitions(), plain);
+        let more = catalog("search.given = { type = \"string\", path = \"name.given\" }\n").index_definitions();
+        assert_ne!(more, plain);
     }
 
     #[test]

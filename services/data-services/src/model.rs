@@ -5,7 +5,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// What kind of values a search parameter compares.
+/// What kind of values a search parameter compares (FHIR's `SearchParamType`). How each kind
+/// is parsed, indexed and matched is `fhir-search`'s (`kinds/`); here it is only a name in the
+/// definitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamKind {
     /// Codes: `system|code`, `code`, `|code`, `system|`.
@@ -14,6 +16,15 @@ pub enum ParamKind {
     Date,
     /// References to other resources: `Type/id` or `id`.
     Reference,
+    /// Text (names, addresses): case- and accent-insensitive, from the start, or `:exact`,
+    /// `:contains`.
+    String,
+    /// Quantities: `[prefix]number[|system|code]`.
+    Quantity,
+    /// Plain numbers: `[prefix]number`.
+    Number,
+    /// URIs, matched whole (or `:below`).
+    Uri,
     /// The built-in `_id`: the logical id.
     Id,
     /// The built-in `_lastUpdated`: when the stored version was written.
@@ -21,13 +32,33 @@ pub enum ParamKind {
 }
 
 impl ParamKind {
+    /// The kinds a definition may name, by their code.
+    const DEFINABLE: [ParamKind; 7] = [
+        ParamKind::Token,
+        ParamKind::Date,
+        ParamKind::Reference,
+        ParamKind::String,
+        ParamKind::Quantity,
+        ParamKind::Number,
+        ParamKind::Uri,
+    ];
+
     /// The FHIR `SearchParamType` code.
     pub fn code(self) -> &'static str {
         match self {
             ParamKind::Token | ParamKind::Id => "token",
             ParamKind::Date | ParamKind::LastUpdated => "date",
             ParamKind::Reference => "reference",
+            ParamKind::String => "string",
+            ParamKind::Quantity => "quantity",
+            ParamKind::Number => "number",
+            ParamKind::Uri => "uri",
         }
+    }
+
+    /// The kind a definition names by `code` (the built-ins are not named there).
+    pub fn from_code(code: &str) -> Option<ParamKind> {
+        ParamKind::DEFINABLE.into_iter().find(|kind| kind.code() == code)
     }
 }
 
@@ -323,5 +354,33 @@ impl Catalog {
     /// Every data service, in order of id.
     pub fn data_services(&self) -> impl Iterator<Item = &DataService> {
         self.data_services.values()
+    }
+
+    /// What the search index of a resource is made from, as text: every search parameter of
+    /// every type of every release, with its kind, paths and targets, a line each, sorted. Two
+    /// catalogs with the same text index every resource alike (the store indexes stored
+    /// resources again when it changes).
+    pub fn index_definitions(&self) -> String {
+        let mut lines: Vec<String> = self
+            .releases
+            .iter()
+            .flat_map(|release| {
+                release.types.values().flat_map(move |definition| {
+                    definition.params.values().map(move |param| {
+                        format!(
+                            "{} {} {} {} {} {}",
+                            release.release,
+                            definition.name,
+                            param.name,
+                            param.kind.code(),
+                            param.paths.join(","),
+                            param.targets.join(",")
+                        )
+                    })
+                })
+            })
+            .collect();
+        lines.sort();
+        lines.join("\n")
     }
 }

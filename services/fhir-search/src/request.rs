@@ -8,15 +8,15 @@
 //! - a malformed value is refused, never silently ignored;
 //! - a parameter with an empty value is ignored;
 //! - values of one parameter are OR-ed (commas), repeated parameters are AND-ed;
+//! - how a value, its modifier and its prefix read is its kind's (`kinds/`, a module per kind);
 //! - what one search may ask is bounded (`QueryLimits`): repetitions of a parameter, values of
 //!   one, `_include`s and `_offset`, each refused with a message naming the limit, before any
 //!   SQL is made; values holding control characters (NUL among them) are refused too.
 
+use crate::kinds::{self, Condition, Rows, Value, split_unescaped};
 use crate::query::QueryParam;
 use chrono_tz::Tz;
 use data_services::{Include, ParamKind, ServedType, TypeDefinition};
-use fhir_core::date::{self, DateRange};
-use fhir_core::reference;
 
 mod sort;
 pub use sort::{SortBy, SortKey};
@@ -107,58 +107,16 @@ pub struct Criterion {
     pub values: Vec<Value>,
 }
 
-/// One value of a criterion.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    /// A token: `system|code`, `|code`, `code` or `system|`.
-    Token {
-        /// Which system the code must have.
-        system: TokenSystem,
-        /// The code, or `None` for any code of the system.
-        code: Option<String>,
-    },
-    /// A date with its comparison.
-    Date {
-        /// The comparison.
-        prefix: DatePrefix,
-        /// The period the value stands for.
-        range: DateRange,
-    },
-    /// A reference: `Type/id` or `id`.
-    Reference {
-        /// The target type, when given.
-        target_type: Option<String>,
-        /// The target's logical id.
-        id: String,
-    },
-    /// A logical id (`_id`).
-    Id(String),
-}
+impl Criterion {
+    /// Where its values are compared: its kind's index table, or the resource row.
+    pub fn rows(&self) -> Rows {
+        kinds::rows(self.kind)
+    }
 
-/// The system part of a token value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenSystem {
-    /// `code`: any system.
-    Any,
-    /// `|code`: no system.
-    Absent,
-    /// `system|code`.
-    Is(String),
-}
-
-/// The comparison prefixes supported on dates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DatePrefix {
-    /// Within the period (the default).
-    Eq,
-    /// After the period.
-    Gt,
-    /// Before the period.
-    Lt,
-    /// At or after the start of the period.
-    Ge,
-    /// At or before the end of the period.
-    Le,
+    /// What a row must hold to meet this occurrence: one of its values.
+    pub fn condition(&self) -> Condition {
+        Condition::Any(self.values.iter().map(Value::condition).collect())
+    }
 }
 
 /// Why a search request was refused; every message is safe to show to the client.
@@ -343,18 +301,7 @@ pub fn parse(
                     request.ignored.push(param.name.clone());
                     continue;
                 };
-                let type_modifier = match (search_param.kind, modifier) {
-                    (_, None) => None,
-                    (ParamKind::Reference, Some(target)) if reference::is_type_name(target) => {
-                        if !search_param.targets.is_empty()
-                            && !search_param.targets.iter().any(|allowed| allowed == target)
-                        {
-                            return Err(invalid(name, &format!("{target} is not a target type of this parameter")));
-                        }
-                        Some(target)
-                    }
-                    (_, Some(modifier)) => return Err(unsupported_modifier(name, modifier)),
-                };
+                let parse_value = kinds::value_parser(search_param, modifier, options.zone)?;
                 let seen = occurrences.entry(search_param.name.as_str()).or_insert(0);
                 *seen += 1;
                 if *seen > limits.max_repeats {
@@ -376,8 +323,13 @@ pub fn parse(
                     });
                 }
                 let values = alternatives
-                    .into_iter()
-                    .map(|value| parse_value(name, search_param.kind, &value, type_modifier, options.zone))
+                    .iter()
+                    .map(|value| {
+                        if value.is_empty() {
+                            return Err(invalid(name, "empty alternative in a comma-separated list"));
+                        }
+                        parse_value(value)
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 request.criteria.push(Criterion { param: name.to_owned(), kind: search_param.kind, values });
                 request.applied.push(param.raw.clone());
@@ -391,125 +343,12 @@ fn non_negative(param: &QueryParam, label: &str) -> Result<usize, SearchError> {
     param.value.parse::<usize>().map_err(|_| invalid(label, "must be a whole number of 0 or more"))
 }
 
-fn unsupported_modifier(param: &str, modifier: &str) -> SearchError {
+pub(crate) fn unsupported_modifier(param: &str, modifier: &str) -> SearchError {
     SearchError::UnsupportedModifier { param: param.to_owned(), modifier: modifier.to_owned() }
 }
 
-fn invalid(param: &str, message: &str) -> SearchError {
+pub(crate) fn invalid(param: &str, message: &str) -> SearchError {
     SearchError::InvalidValue { param: param.to_owned(), message: message.to_owned() }
-}
-
-fn parse_value(
-    name: &str,
-    kind: ParamKind,
-    text: &str,
-    type_modifier: Option<&str>,
-    zone: Tz,
-) -> Result<Value, SearchError> {
-    if text.is_empty() {
-        return Err(invalid(name, "empty alternative in a comma-separated list"));
-    }
-    match kind {
-        ParamKind::Token => {
-            let parts = split_unescaped(text, '|');
-            match parts.as_slice() {
-                [code] => Ok(Value::Token { system: TokenSystem::Any, code: Some(code.clone()) }),
-                [system, code] if system.is_empty() && code.is_empty() => {
-                    Err(invalid(name, "'|' alone matches nothing"))
-                }
-                [system, code] if system.is_empty() => {
-                    Ok(Value::Token { system: TokenSystem::Absent, code: Some(code.clone()) })
-                }
-                [system, code] if code.is_empty() => {
-                    Ok(Value::Token { system: TokenSystem::Is(system.clone()), code: None })
-                }
-                [system, code] => {
-                    Ok(Value::Token { system: TokenSystem::Is(system.clone()), code: Some(code.clone()) })
-                }
-                _ => Err(invalid(name, "a token has at most one unescaped '|'")),
-            }
-        }
-        ParamKind::Id => {
-            let id = unescape(text);
-            if reference::is_valid_id(&id) { Ok(Value::Id(id)) } else { Err(invalid(name, "not a valid FHIR id")) }
-        }
-        ParamKind::Date | ParamKind::LastUpdated => {
-            let (prefix, rest) = split_prefix(text).map_err(|message| invalid(name, &message))?;
-            let range = date::parse_range(&unescape(rest), zone).map_err(|error| invalid(name, &error.to_string()))?;
-            Ok(Value::Date { prefix, range })
-        }
-        ParamKind::Reference => {
-            let value = unescape(text);
-            if let Some((target_type, id)) = reference::parse(&value) {
-                if type_modifier.is_some_and(|modifier| modifier != target_type) {
-                    return Err(invalid(name, "the :Type modifier and the reference name different types"));
-                }
-                return Ok(Value::Reference { target_type: Some(target_type.to_owned()), id: id.to_owned() });
-            }
-            if reference::is_valid_id(&value) {
-                return Ok(Value::Reference { target_type: type_modifier.map(str::to_owned), id: value });
-            }
-            Err(invalid(name, "expected Type/id or id"))
-        }
-    }
-}
-
-fn split_prefix(text: &str) -> Result<(DatePrefix, &str), String> {
-    let prefix = text.get(..2).filter(|head| head.bytes().all(|b| b.is_ascii_lowercase()));
-    let Some(prefix) = prefix else { return Ok((DatePrefix::Eq, text)) };
-    let rest = &text[2..];
-    match prefix {
-        "eq" => Ok((DatePrefix::Eq, rest)),
-        "gt" => Ok((DatePrefix::Gt, rest)),
-        "lt" => Ok((DatePrefix::Lt, rest)),
-        "ge" => Ok((DatePrefix::Ge, rest)),
-        "le" => Ok((DatePrefix::Le, rest)),
-        "ne" | "sa" | "eb" | "ap" => Err(format!("the prefix '{prefix}' is not supported (use eq, gt, lt, ge or le)")),
-        _ => Err(format!("unknown prefix '{prefix}'")),
-    }
-}
-
-/// Splits on `separator` where it is not escaped with a backslash; escapes stay in the parts
-/// until `unescape`.
-fn split_unescaped(text: &str, separator: char) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            current.push(c);
-            if let Some(escaped) = chars.next() {
-                current.push(escaped);
-            }
-        } else if c == separator {
-            parts.push(unescape_if_last(std::mem::take(&mut current), separator));
-        } else {
-            current.push(c);
-        }
-    }
-    parts.push(unescape_if_last(current, separator));
-    parts
-}
-
-/// Commas are split first and bars second; only the last split removes the escapes.
-fn unescape_if_last(part: String, separator: char) -> String {
-    if separator == '|' { unescape(&part) } else { part }
-}
-
-/// Removes the FHIR search escapes `\,` `\|` `\$` `\\`.
-fn unescape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            if let Some(escaped) = chars.next() {
-                out.push(escaped);
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

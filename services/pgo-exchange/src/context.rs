@@ -67,6 +67,13 @@ impl Context {
         if masked > 0 {
             tracing::info!(masked, "stored resources holding a BSN got a served body without it");
         }
+        let reindexed = store
+            .reindex_if_needed(&catalog, settings.timezone())
+            .await
+            .context("indexing the stored resources under the search definitions")?;
+        if reindexed > 0 {
+            tracing::info!(reindexed, "stored resources were indexed again");
+        }
         let secret = if settings.secrets.deployment_secret.expose_secret().is_empty() {
             DeploymentSecret::load_or_create(&settings.deployment_secret_path())?
         } else {

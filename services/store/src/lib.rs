@@ -12,8 +12,10 @@
 mod access_log;
 mod authorization;
 mod changes;
+mod criterion;
 mod digest;
 mod error;
+mod index_rows;
 mod lists;
 mod owner_only;
 mod pending;
@@ -21,6 +23,7 @@ mod pool_status;
 mod providers;
 mod read;
 mod reader;
+mod reindex;
 mod search;
 mod sessions;
 mod shares;
@@ -68,19 +71,14 @@ pub enum Filled {
 }
 
 impl Filled {
-    fn tables(self) -> &'static [&'static str] {
+    fn tables(self) -> Vec<&'static str> {
         match self {
-            Filled::Resources => &[
-                "providers",
-                "resources",
-                "resource_versions",
-                "compartment",
-                "patient_keys",
-                "search_token",
-                "search_date",
-                "search_reference",
-            ],
-            Filled::Usage => &["exchange_firsts"],
+            Filled::Resources => {
+                let mut tables = vec!["providers", "resources", "resource_versions", "compartment", "patient_keys"];
+                tables.extend(fhir_search::kinds::INDEX_TABLES.iter().map(|table| table.name));
+                tables
+            }
+            Filled::Usage => vec!["exchange_firsts"],
         }
     }
 }

@@ -124,6 +124,7 @@ fn bind(statement: &mut Statement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
     for (index, arg) in args.iter().enumerate() {
         match arg {
             Arg::Int(value) => statement.raw_bind_parameter(index + 1, value)?,
+            Arg::Real(value) => statement.raw_bind_parameter(index + 1, value)?,
             Arg::Text(value) => statement.raw_bind_parameter(index + 1, value)?,
             Arg::Null => statement.raw_bind_parameter(index + 1, rusqlite::types::Null)?,
         }

@@ -2,14 +2,15 @@
 //! restricted to what the data service serves, one page of them, the resources they `_include`,
 //! and `$lastn`.
 
+use crate::criterion::{push_criterion, push_repeated};
 use crate::read::{SERVED_COLUMNS, StoredResource};
 use crate::reader::Extra;
 use crate::sql::Sql;
 use crate::visibility::{PatientScope, Visibility, push_compartment_or_shared, push_patients, push_profile_filter};
 use crate::{ProviderId, Store, StoreError};
-use data_services::ParamKind;
 use fhir_core::Release;
-use fhir_search::{Criterion, DatePrefix, SearchRequest, SortBy, SortKey, TokenSystem, Value};
+use fhir_search::kinds::{date, token};
+use fhir_search::{Criterion, SearchRequest, SortBy, SortKey, Value};
 use std::collections::{BTreeMap, HashSet};
 
 /// One page of a search.
@@ -130,10 +131,12 @@ impl Store {
         request: &SearchRequest,
         max: usize,
     ) -> Result<(usize, Vec<StoredResource>), StoreError> {
+        // $lastn is defined on Observation's `code` (a token) and `date` (a date).
+        let (tokens, dates) = (token::TABLE.name, date::TABLE.name);
         let mut sql = Sql::new(&format!(
             "SELECT {SERVED_COLUMNS}, t.system, t.code, \
-             (SELECT MIN(d.low) FROM search_date d WHERE d.rid = r.rid AND d.param = 'date') AS effective \
-             FROM resources r JOIN search_token t ON t.rid = r.rid AND t.param = 'code' WHERE "
+             (SELECT MIN(d.low) FROM {dates} d WHERE d.rid = r.rid AND d.param = 'date') AS effective \
+             FROM resources r JOIN {tokens} t ON t.rid = r.rid AND t.param = 'code' WHERE "
         ));
         push_matching(&mut sql, provider, release, scope, visibility, request);
         let mut candidates: BTreeMap<i64, LastnCandidate> = BTreeMap::new();
@@ -271,8 +274,10 @@ fn push_order(sql: &mut Sql, sort: &[SortKey]) {
                 // Ascending by the earliest moment the values cover, descending by the latest;
                 // resources without a value last (`IS NULL` orders alike on both backends).
                 let (aggregate, bound) = if key.descending { ("MAX", "high") } else { ("MIN", "low") };
-                let value =
-                    format!("(SELECT {aggregate}(d.{bound}) FROM search_date d WHERE d.rid = r.rid AND d.param = ");
+                let value = format!(
+                    "(SELECT {aggregate}(d.{bound}) FROM {} d WHERE d.rid = r.rid AND d.param = ",
+                    date::TABLE.name
+                );
                 sql.push(&value).bind(param.clone()).push(") IS NULL, ");
                 sql.push(&value).bind(param.clone()).push(")").push(direction)
             }
@@ -329,144 +334,6 @@ fn grouped_by_param(criteria: &[Criterion]) -> Vec<Vec<&Criterion>> {
     groups
 }
 
-/// The index table a kind of parameter is searched in: (table, alias), or `None` for the
-/// kinds matched on the resource row itself.
-fn index_table(kind: ParamKind) -> Option<(&'static str, &'static str)> {
-    match kind {
-        ParamKind::Token => Some(("search_token", "t")),
-        ParamKind::Date => Some(("search_date", "d")),
-        ParamKind::Reference => Some(("search_reference", "x")),
-        ParamKind::Id | ParamKind::LastUpdated => None,
-    }
-}
-
-/// One occurrence of a parameter: an index row of `r` for it matches one of its values.
-fn push_criterion(sql: &mut Sql, criterion: &Criterion) {
-    match index_table(criterion.kind) {
-        Some((table, alias)) => {
-            sql.push(&format!("EXISTS (SELECT 1 FROM {table} {alias} WHERE {alias}.rid = r.rid AND {alias}.param = "))
-                .bind(criterion.param.clone())
-                .push(" AND ");
-            push_alternatives(sql, criterion);
-            sql.push(")");
-        }
-        None => push_alternatives(sql, criterion),
-    }
-}
-
-/// A parameter given several times (its occurrences are AND-ed): each occurrence must be met by
-/// some index row of `r`. One correlated subquery tests them all, with an aggregate per
-/// occurrence. Written as an `EXISTS` per occurrence instead, PostgreSQL turns each into a
-/// semi-join and plans the joins of all of them together: planning took a second at 100
-/// repetitions and grew faster than their number, holding gigabytes at 1,000. An aggregate
-/// subquery is not turned into a join, so the plan grows with the text, and so does the work:
-/// one pass over the resource's rows of the parameter.
-fn push_repeated(sql: &mut Sql, occurrences: &[&Criterion]) {
-    let Some(first) = occurrences.first() else { return };
-    let Some((table, alias)) = index_table(first.kind) else {
-        for (position, criterion) in occurrences.iter().enumerate() {
-            if position > 0 {
-                sql.push(" AND ");
-            }
-            push_alternatives(sql, criterion);
-        }
-        return;
-    };
-    // The aggregate in the select list makes it an aggregate query for SQLite, which refuses a
-    // HAVING clause otherwise.
-    sql.push(&format!("EXISTS (SELECT COUNT(*) FROM {table} {alias} WHERE {alias}.rid = r.rid AND {alias}.param = "))
-        .bind(first.param.clone())
-        .push(" HAVING ");
-    for (position, criterion) in occurrences.iter().enumerate() {
-        if position > 0 {
-            sql.push(" AND ");
-        }
-        sql.push("MAX(CASE WHEN ");
-        push_alternatives(sql, criterion);
-        sql.push(" THEN 1 ELSE 0 END) = 1");
-    }
-    sql.push(")");
-}
-
-/// `(value 1 OR value 2 ...)` of one occurrence, on the columns of its index table (`t`, `d`,
-/// `x`) or of the resource row (`r`).
-fn push_alternatives(sql: &mut Sql, criterion: &Criterion) {
-    if criterion.kind == ParamKind::Id {
-        sql.push("r.id IN ");
-        sql.bind_list(criterion.values.iter().filter_map(|value| match value {
-            Value::Id(id) => Some(id.clone()),
-            _ => None,
-        }));
-        return;
-    }
-    sql.push("(");
-    for (position, value) in criterion.values.iter().enumerate() {
-        if position > 0 {
-            sql.push(" OR ");
-        }
-        sql.push("(");
-        match criterion.kind {
-            ParamKind::Token => push_token_match(sql, value),
-            ParamKind::Date => push_date_comparison(sql, "d.low", "d.high", value),
-            ParamKind::LastUpdated => push_date_comparison(sql, "r.last_updated", "r.last_updated", value),
-            ParamKind::Reference => push_reference_match(sql, value),
-            ParamKind::Id => {
-                sql.push("1 = 0");
-            }
-        }
-        sql.push(")");
-    }
-    sql.push(")");
-}
-
-fn push_token_match(sql: &mut Sql, value: &Value) {
-    let Value::Token { system, code } = value else {
-        sql.push("1 = 0");
-        return;
-    };
-    match code {
-        Some(code) => sql.push("t.code = ").bind(code.clone()),
-        None => sql.push("1 = 1"),
-    };
-    match system {
-        TokenSystem::Any => {}
-        TokenSystem::Absent => {
-            sql.push(" AND t.system IS NULL");
-        }
-        TokenSystem::Is(system) => {
-            sql.push(" AND t.system = ").bind(system.clone());
-        }
-    }
-}
-
-fn push_reference_match(sql: &mut Sql, value: &Value) {
-    let Value::Reference { target_type, id } = value else {
-        sql.push("1 = 0");
-        return;
-    };
-    sql.push("x.target_id = ").bind(id.clone());
-    if let Some(target_type) = target_type {
-        sql.push(" AND x.target_type = ").bind(target_type.clone());
-    }
-}
-
-/// The FHIR date comparisons between a stored range [`low`, `high`] and a search value's range.
-fn push_date_comparison(sql: &mut Sql, low: &str, high: &str, value: &Value) {
-    let Value::Date { prefix, range } = value else {
-        sql.push("1 = 0");
-        return;
-    };
-    match prefix {
-        DatePrefix::Eq => {
-            sql.push(&format!("{low} >= ")).bind(range.low).push(&format!(" AND {high} <= ")).bind(range.high)
-        }
-        DatePrefix::Ge => sql.push(&format!("{high} >= ")).bind(range.low),
-        DatePrefix::Le => sql.push(&format!("{low} <= ")).bind(range.high),
-        DatePrefix::Gt => sql.push(&format!("{high} > ")).bind(range.high),
-        DatePrefix::Lt => sql.push(&format!("{low} < ")).bind(range.low),
-    };
-}
-
 /// A code of an observation: (system, code).
 type Coding = (Option<String>, String);
 
@@ -478,12 +345,5 @@ struct LastnCandidate {
 }
 
 fn token_matches(value: &Value, (system, code): &Coding) -> bool {
-    let Value::Token { system: wanted_system, code: wanted_code } = value else { return false };
-    let code_ok = wanted_code.as_ref().is_none_or(|wanted| wanted == code);
-    let system_ok = match wanted_system {
-        TokenSystem::Any => true,
-        TokenSystem::Absent => system.is_none(),
-        TokenSystem::Is(wanted) => system.as_deref() == Some(wanted.as_str()),
-    };
-    code_ok && system_ok
+    matches!(value, Value::Token(token) if token.matches(system.as_deref(), code))
 }

@@ -27,11 +27,23 @@ pub(crate) fn rows_per_insert(backend: Backend, columns: usize) -> usize {
 }
 
 /// A bound value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Arg {
     Int(i64),
+    Real(f64),
     Text(String),
     Null,
+}
+
+impl From<fhir_search::Scalar> for Arg {
+    fn from(value: fhir_search::Scalar) -> Arg {
+        match value {
+            fhir_search::Scalar::Int(value) => Arg::Int(value),
+            fhir_search::Scalar::Real(value) => Arg::Real(value),
+            fhir_search::Scalar::Text(value) => Arg::Text(value),
+            fhir_search::Scalar::Null => Arg::Null,
+        }
+    }
 }
 
 impl From<i64> for Arg {
@@ -113,6 +125,7 @@ impl Sql {
             // Encoding a plain value into `AnyArguments` cannot fail.
             let _ = match arg {
                 Arg::Int(value) => arguments.add(value),
+                Arg::Real(value) => arguments.add(value),
                 Arg::Text(value) => arguments.add(value),
                 Arg::Null => arguments.add(Option::<String>::None),
             };

@@ -4,6 +4,7 @@
 //! A write whose content equals the current version (ignoring `meta.versionId` and
 //! `meta.lastUpdated`) creates no new version: loading the same data twice changes nothing.
 
+use crate::index_rows::{self, ROWS_PER_STATEMENT as ROWS_PER_INSERT, insert_rows};
 use crate::sql::Sql;
 use crate::{Change, ProviderId, Store, StoreError};
 use fhir_core::Release;
@@ -82,9 +83,6 @@ pub struct WriteOutcome {
     /// The current body, for creates, updates and unchanged writes.
     pub body: Option<String>,
 }
-
-/// Rows per multi-row INSERT: well under SQLite's and PostgreSQL's limits on bound values.
-const ROWS_PER_INSERT: usize = 200;
 
 struct PendingIndex {
     release: Release,
@@ -356,34 +354,15 @@ pub(crate) fn body_with_meta(resource: &Value, version_id: i64, last_updated: &s
     Ok(serde_json::to_string(&Value::Object(out))?)
 }
 
+/// Removes the index, compartment and person-key rows of the resources in rows `rids`.
 async fn clear_index(tx: &mut Transaction<'static, Any>, rids: &[i64]) -> Result<(), StoreError> {
+    index_rows::clear(tx, rids).await?;
     for chunk in rids.chunks(ROWS_PER_INSERT) {
-        for table in ["search_token", "search_date", "search_reference", "compartment", "patient_keys"] {
+        for table in ["compartment", "patient_keys"] {
             let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE rid IN "));
             sql.bind_list(chunk.iter().copied());
             sql.build_unprepared().execute(&mut **tx).await?;
         }
-    }
-    Ok(())
-}
-
-/// Inserts rows of `columns` into `table`, `per_statement` at a time.
-async fn insert_rows<R>(
-    tx: &mut Transaction<'static, Any>,
-    table: &str,
-    columns: &str,
-    rows: &[R],
-    per_statement: usize,
-    mut bind_row: impl FnMut(&mut Sql, &R),
-) -> Result<(), StoreError> {
-    for chunk in rows.chunks(per_statement) {
-        let mut sql = Sql::new(&format!("INSERT INTO {table} ({columns}) VALUES "));
-        for (position, row) in chunk.iter().enumerate() {
-            sql.push(if position == 0 { "(" } else { ", (" });
-            bind_row(&mut sql, row);
-            sql.push(")");
-        }
-        sql.build_unprepared().execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -393,48 +372,15 @@ async fn insert_index(
     provider: ProviderId,
     pending: &HashMap<i64, PendingIndex>,
 ) -> Result<(), StoreError> {
-    let mut tokens = Vec::new();
-    let mut dates = Vec::new();
-    let mut references = Vec::new();
     let mut compartment = Vec::new();
     let mut keys = Vec::new();
     for (rid, entry) in pending {
-        let rid = *rid;
-        tokens.extend(entry.index.tokens.iter().map(|token| (rid, token)));
-        dates.extend(entry.index.dates.iter().map(|date| (rid, date)));
-        references.extend(entry.index.references.iter().map(|reference| (rid, reference)));
-        compartment.extend(entry.index.compartment.iter().map(|patient| (rid, entry, patient)));
-        keys.extend(entry.person_keys.iter().map(|key| (rid, entry, key)));
+        compartment.extend(entry.index.compartment.iter().map(|patient| (*rid, entry, patient)));
+        keys.extend(entry.person_keys.iter().map(|key| (*rid, entry, key)));
     }
-    insert_rows(tx, "search_token", "rid, param, system, code", &tokens, ROWS_PER_INSERT, |sql, (rid, token)| {
-        sql.bind(*rid)
-            .push(", ")
-            .bind(token.param.clone())
-            .push(", ")
-            .bind(token.system.clone())
-            .push(", ")
-            .bind(token.code.clone());
-    })
-    .await?;
-    insert_rows(tx, "search_date", "rid, param, low, high", &dates, ROWS_PER_INSERT, |sql, (rid, date)| {
-        sql.bind(*rid).push(", ").bind(date.param.clone()).push(", ").bind(date.low).push(", ").bind(date.high);
-    })
-    .await?;
-    insert_rows(
+    index_rows::insert(
         tx,
-        "search_reference",
-        "rid, param, target_type, target_id",
-        &references,
-        ROWS_PER_INSERT,
-        |sql, (rid, reference)| {
-            sql.bind(*rid)
-                .push(", ")
-                .bind(reference.param.clone())
-                .push(", ")
-                .bind(reference.target_type.clone())
-                .push(", ")
-                .bind(reference.target_id.clone());
-        },
+        pending.iter().flat_map(|(rid, entry)| entry.index.entries.iter().map(|entry| (*rid, entry))),
     )
     .await?;
     insert_rows(

@@ -4,16 +4,15 @@
 
 mod common;
 
-use common::open;
+use common::{ZONE, open, put, put_with_keys};
 use data_services::Catalog;
 use fhir_core::Release;
 use fhir_search::query::parse_query;
 use fhir_search::{ParseOptions, SearchRequest};
 use serde_json::{Value, json};
-use store::{NewProvider, PatientScope, Provider, ResourceWrite, Store, Visibility, Write, WriteKind};
+use store::{NewProvider, PatientScope, Provider, Store, Visibility, Write, WriteKind};
 use test_support::{TestDatabase, on_both_backends};
 
-const ZONE: chrono_tz::Tz = chrono_tz::Europe::Amsterdam;
 const BP: &str = "http://nictiz.nl/fhir/StructureDefinition/zib-BloodPressure";
 const WEIGHT: &str = "http://nictiz.nl/fhir/StructureDefinition/zib-BodyWeight";
 const PATIENT: &str = "http://fhir.nl/fhir/StructureDefinition/nl-core-patient";
@@ -21,38 +20,6 @@ const ORGANIZATION: &str = "http://fhir.nl/fhir/StructureDefinition/nl-core-orga
 
 async fn provider(store: &Store, name: &str) -> Provider {
     common::provider_of(store, name, &["48"]).await
-}
-
-fn put(resource: Value) -> Write {
-    put_with_keys(resource, Vec::new())
-}
-
-fn put_with_keys(resource: Value, person_keys: Vec<String>) -> Write {
-    let catalog = Catalog::embedded().expect("definitions");
-    let resource_type = resource["resourceType"].as_str().expect("type").to_owned();
-    let definition = catalog.release(Release::Stu3).and_then(|r| r.type_definition(&resource_type)).expect("defined");
-    let mut index = fhir_search::index::extract(definition, &resource, ZONE);
-    // As ingest ties a record to the Patient it names by id.
-    if resource_type != "Patient" {
-        index.compartment = fhir_search::patient_links(definition, &resource, None)
-            .links
-            .into_iter()
-            .filter_map(|link| match link.target {
-                fhir_search::PatientTarget::Id(id) => Some(id),
-                fhir_search::PatientTarget::Bsn(_) => None,
-            })
-            .collect();
-    }
-    Write::Put(Box::new(ResourceWrite {
-        release: Release::Stu3,
-        id: resource["id"].as_str().expect("id").to_owned(),
-        resource_type,
-        content_hash: resource.to_string(),
-        index,
-        person_keys,
-        served: None,
-        resource,
-    }))
 }
 
 fn patient(id: &str) -> Value {

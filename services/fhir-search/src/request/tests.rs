@@ -1,4 +1,9 @@
+//! The parsing of whole search requests: parameters, limits, control parameters, and the
+//! kinds' values as criteria.
+
 use super::*;
+use crate::kinds::date::{DatePrefix, DateValue};
+use crate::kinds::token::{TokenSystem, TokenValue};
 use crate::query::parse_query;
 use data_services::Catalog;
 use fhir_core::Release;
@@ -30,8 +35,14 @@ fn token_lists_are_alternatives_of_one_criterion() {
     assert_eq!(
         request.criteria[0].values,
         vec![
-            Value::Token { system: TokenSystem::Is("http://snomed.info/sct".into()), code: Some("118228005".into()) },
-            Value::Token { system: TokenSystem::Is("http://snomed.info/sct".into()), code: Some("384821006".into()) },
+            Value::Token(TokenValue {
+                system: TokenSystem::Is("http://snomed.info/sct".into()),
+                code: Some("118228005".into())
+            }),
+            Value::Token(TokenValue {
+                system: TokenSystem::Is("http://snomed.info/sct".into()),
+                code: Some("384821006".into())
+            }),
         ]
     );
 }
@@ -41,14 +52,14 @@ fn token_forms_without_system_or_code() {
     let request = search("Immunization", "status=completed", OPTIONS).expect("parses");
     assert_eq!(
         request.criteria[0].values,
-        vec![Value::Token { system: TokenSystem::Any, code: Some("completed".into()) }]
+        vec![Value::Token(TokenValue { system: TokenSystem::Any, code: Some("completed".into()) })]
     );
     let request = search("Consent", "category=|x,http://s|", OPTIONS).expect("parses");
     assert_eq!(
         request.criteria[0].values,
         vec![
-            Value::Token { system: TokenSystem::Absent, code: Some("x".into()) },
-            Value::Token { system: TokenSystem::Is("http://s".into()), code: None },
+            Value::Token(TokenValue { system: TokenSystem::Absent, code: Some("x".into()) }),
+            Value::Token(TokenValue { system: TokenSystem::Is("http://s".into()), code: None }),
         ]
     );
 }
@@ -56,15 +67,18 @@ fn token_forms_without_system_or_code() {
 #[test]
 fn escaped_separators_stay_in_the_value() {
     let request = search("Immunization", r"status=a\,b", OPTIONS).expect("parses");
-    assert_eq!(request.criteria[0].values, vec![Value::Token { system: TokenSystem::Any, code: Some("a,b".into()) }]);
+    assert_eq!(
+        request.criteria[0].values,
+        vec![Value::Token(TokenValue { system: TokenSystem::Any, code: Some("a,b".into()) })]
+    );
 }
 
 #[test]
 fn repeated_parameters_are_separate_criteria() {
     let request = search("Observation", "date=ge2013-01-01&date=le2013-12-31", OPTIONS).expect("parses");
     assert_eq!(request.criteria.len(), 2);
-    assert!(matches!(request.criteria[0].values[0], Value::Date { prefix: DatePrefix::Ge, .. }));
-    assert!(matches!(request.criteria[1].values[0], Value::Date { prefix: DatePrefix::Le, .. }));
+    assert!(matches!(request.criteria[0].values[0], Value::Date(DateValue { prefix: DatePrefix::Ge, .. })));
+    assert!(matches!(request.criteria[1].values[0], Value::Date(DateValue { prefix: DatePrefix::Le, .. })));
 }
 
 #[test]

@@ -2,8 +2,14 @@
 
 #![allow(dead_code, clippy::expect_used)]
 
-use store::{NewProvider, Provider, Store};
+use data_services::Catalog;
+use fhir_core::Release;
+use serde_json::Value;
+use store::{NewProvider, Provider, ResourceWrite, Store, Write};
 use test_support::TestDatabase;
+
+/// The zone dates without one are read in.
+pub const ZONE: chrono_tz::Tz = chrono_tz::Europe::Amsterdam;
 
 /// The store over `database`, migrated.
 pub async fn open(database: &TestDatabase) -> Store {
@@ -20,4 +26,39 @@ pub async fn provider_of(store: &Store, name: &str, data_services: &[&str]) -> P
         data_services: data_services.iter().map(|id| (*id).to_owned()).collect(),
     };
     store.create_provider(&new, None).await.expect("provider")
+}
+
+/// A write of `resource` (STU3) with its index as ingest makes it, tied to the Patient it names
+/// by id, and with the person keys given.
+pub fn put_with_keys(resource: Value, person_keys: Vec<String>) -> Write {
+    let catalog = Catalog::embedded().expect("definitions");
+    let resource_type = resource["resourceType"].as_str().expect("type").to_owned();
+    let definition = catalog.release(Release::Stu3).and_then(|r| r.type_definition(&resource_type)).expect("defined");
+    let mut index = fhir_search::index::extract(definition, &resource, ZONE);
+    // As ingest ties a record to the Patient it names by id.
+    if resource_type != "Patient" {
+        index.compartment = fhir_search::patient_links(definition, &resource, None)
+            .links
+            .into_iter()
+            .filter_map(|link| match link.target {
+                fhir_search::PatientTarget::Id(id) => Some(id),
+                fhir_search::PatientTarget::Bsn(_) => None,
+            })
+            .collect();
+    }
+    Write::Put(Box::new(ResourceWrite {
+        release: Release::Stu3,
+        id: resource["id"].as_str().expect("id").to_owned(),
+        resource_type,
+        content_hash: resource.to_string(),
+        index,
+        person_keys,
+        served: None,
+        resource,
+    }))
+}
+
+/// A write of `resource` (STU3) as ingest makes it.
+pub fn put(resource: Value) -> Write {
+    put_with_keys(resource, Vec::new())
 }

@@ -22,6 +22,7 @@ mod profiles;
 mod queries;
 mod query_cost;
 mod search;
+mod search_kinds;
 mod security;
 mod sharing;
 mod throttling;

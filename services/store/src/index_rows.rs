@@ -1,0 +1,74 @@
+//! The search index's rows of the kinds: each resource's [`IndexEntry`]s written to their kind's
+//! table (`rid`, `param`, then the kind's columns), and a resource's rows cleared from every
+//! kind's table. Which tables and columns there are is the kinds' (`fhir_search::kinds`); the
+//! store only moves rows.
+
+use crate::StoreError;
+use crate::sql::Sql;
+use fhir_search::IndexEntry;
+use fhir_search::kinds::INDEX_TABLES;
+use sqlx::{Any, Transaction};
+
+/// Rows per multi-row INSERT or per `IN` list: well under SQLite's and PostgreSQL's limits on
+/// bound values.
+pub(crate) const ROWS_PER_STATEMENT: usize = 200;
+
+/// Removes every kind's index rows of the resources in rows `rids`.
+pub(crate) async fn clear(tx: &mut Transaction<'static, Any>, rids: &[i64]) -> Result<(), StoreError> {
+    for chunk in rids.chunks(ROWS_PER_STATEMENT) {
+        for table in INDEX_TABLES {
+            let mut sql = Sql::new(&format!("DELETE FROM {} WHERE rid IN ", table.name));
+            sql.bind_list(chunk.iter().copied());
+            sql.build_unprepared().execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `entries` (each with the row of the resource it indexes) to their kinds' tables.
+pub(crate) async fn insert<'a>(
+    tx: &mut Transaction<'static, Any>,
+    entries: impl IntoIterator<Item = (i64, &'a IndexEntry)>,
+) -> Result<(), StoreError> {
+    let mut by_table: Vec<Vec<(i64, &IndexEntry)>> = INDEX_TABLES.iter().map(|_| Vec::new()).collect();
+    for (rid, entry) in entries {
+        let table = entry.value.table();
+        if let Some(position) = INDEX_TABLES.iter().position(|known| known.name == table.name)
+            && let Some(rows) = by_table.get_mut(position)
+        {
+            rows.push((rid, entry));
+        }
+    }
+    for (table, rows) in INDEX_TABLES.iter().zip(by_table) {
+        let columns = format!("rid, param, {}", table.columns.join(", "));
+        insert_rows(tx, table.name, &columns, &rows, ROWS_PER_STATEMENT, |sql, (rid, entry)| {
+            sql.bind(*rid).push(", ").bind(entry.param.clone());
+            for cell in entry.value.cells() {
+                sql.push(", ").bind(cell);
+            }
+        })
+        .await?;
+    }
+    Ok(())
+}
+
+/// Inserts rows of `columns` into `table`, `per_statement` at a time.
+pub(crate) async fn insert_rows<R>(
+    tx: &mut Transaction<'static, Any>,
+    table: &str,
+    columns: &str,
+    rows: &[R],
+    per_statement: usize,
+    mut bind_row: impl FnMut(&mut Sql, &R),
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(per_statement) {
+        let mut sql = Sql::new(&format!("INSERT INTO {table} ({columns}) VALUES "));
+        for (position, row) in chunk.iter().enumerate() {
+            sql.push(if position == 0 { "(" } else { ", (" });
+            bind_row(&mut sql, row);
+            sql.push(")");
+        }
+        sql.build_unprepared().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
