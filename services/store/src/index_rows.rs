@@ -26,9 +26,12 @@ pub(crate) async fn clear(tx: &mut Transaction<'static, Any>, rids: &[i64]) -> R
 }
 
 /// Writes `entries` (each with the row of the resource it indexes) to their kinds' tables.
-pub(crate) async fn insert<'a>(
+///
+/// A collected list, not any iterator: an iterator built of closures over borrowed entries would
+/// be held in the future and keep it from being `Send` for every lifetime (a spawned write).
+pub(crate) async fn insert(
     tx: &mut Transaction<'static, Any>,
-    entries: impl IntoIterator<Item = (i64, &'a IndexEntry)>,
+    entries: Vec<(i64, &IndexEntry)>,
 ) -> Result<(), StoreError> {
     let mut by_table: Vec<Vec<(i64, &IndexEntry)>> = INDEX_TABLES.iter().map(|_| Vec::new()).collect();
     for (rid, entry) in entries {

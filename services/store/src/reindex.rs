@@ -89,7 +89,7 @@ impl Store {
             index_rows::clear(&mut tx, &rids).await?;
             index_rows::insert(
                 &mut tx,
-                entries.iter().flat_map(|(rid, entries)| entries.iter().map(|entry| (*rid, entry))),
+                entries.iter().flat_map(|(rid, entries)| entries.iter().map(|entry| (*rid, entry))).collect(),
             )
             .await?;
             tx.commit().await?;

@@ -380,7 +380,7 @@ async fn insert_index(
     }
     index_rows::insert(
         tx,
-        pending.iter().flat_map(|(rid, entry)| entry.index.entries.iter().map(|entry| (*rid, entry))),
+        pending.iter().flat_map(|(rid, entry)| entry.index.entries.iter().map(|entry| (*rid, entry))).collect(),
     )
     .await?;
     insert_rows(
