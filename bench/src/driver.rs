@@ -2,7 +2,8 @@
 //! drive the BgZ query list, then drive the bare baseline with the same load and body size. (The
 //! token endpoint's workload is in `tokens.rs`, the metering comparison in `overhead.rs`, documents
 //! in `documents.rs`, sharing in `share.rs`; the scratch database and the helpers for loading,
-//! tokens, child processes, samples and counting rows are shared from here.)
+//! tokens and counting rows are shared from here, child processes from `children.rs`, samples
+//! from `sample.rs`.)
 
 use crate::generate::Templates;
 use crate::machine;
@@ -16,6 +17,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use store::{NewProvider, Write};
+
+pub(crate) use crate::children::{
+    free_port, open_on_free_port, spawn, spawn_app, spawn_bare, spawn_with_env, wait_until_up,
+};
+pub(crate) use crate::sample::{Sample, measure_window, median, percentile_ms};
 
 /// The BgZ query list (the domain brief), as the load generator sends it.
 pub(crate) const BGZ_QUERIES: &[&str] = &[
@@ -101,7 +107,7 @@ pub(crate) struct Options {
 #[derive(Debug, Clone)]
 pub(crate) struct Measured {
     /// Mean latency per query of the list, in ms.
-    per_query_ms: Vec<f64>,
+    pub(crate) per_query_ms: Vec<f64>,
     pub(crate) requests: usize,
     pub(crate) errors: usize,
     pub(crate) per_second: f64,
@@ -284,6 +290,7 @@ async fn measure_backend(
     context.store.close().await;
 
     let mut app = spawn_app(options, data_dir, database_url, port, &[])?;
+    let memory = machine::ResidentPeaks::watch(app.id());
     wait_until_up(&address).await?;
     // A first run warms the service and tells the mean body size the bare server must send.
     let calibration = drive(options, &address, tokens.clone(), options.warmup, JSON).await?;
@@ -308,6 +315,7 @@ async fn measure_backend(
         xml.merge(xml_round);
     }
     let rss = machine::peak_rss_mib(app.id());
+    let resident = memory.stop();
     for child in [&mut app, &mut bare] {
         let _ = child.kill();
         let _ = child.wait();
@@ -337,6 +345,14 @@ async fn measure_backend(
     println!(
         "[{backend:?}] | bare actix-web, same body size | {:.0} | {:.2} | {:.2} | | {} |",
         baseline.per_second, baseline.p50_ms, baseline.p99_ms, baseline.mean_body_bytes
+    );
+    println!(
+        "[{backend:?}] pgo-exchange resident memory, peaks while serving (sampled every {} ms): anonymous (its own \
+         heap and stacks) {:.0} MiB, file-backed (the binary, the database's mapped pages) {:.0} MiB, shared {:.0} MiB",
+        machine::ResidentPeaks::EVERY.as_millis(),
+        resident.anonymous,
+        resident.file,
+        resident.shared
     );
     println!(
         "[{backend:?}] XML to JSON throughput: {:.2} (per round {:.2} to {:.2}; target >= 0.70)",
@@ -494,94 +510,6 @@ pub(crate) fn person_token(
     Ok(context.token_issuer().issue(&grant)?.token)
 }
 
-/// What one drive of a server measured; drives of the same server add up.
-#[derive(Debug, Default)]
-pub(crate) struct Sample {
-    pub(crate) latencies: Vec<u32>,
-    pub(crate) errors: usize,
-    pub(crate) bytes: usize,
-    per_query: Vec<(u64, u64)>,
-    pub(crate) elapsed: Duration,
-}
-
-impl Sample {
-    /// Counts one answer: its latency since `started` (returned, in µs), its body's `bytes`, and
-    /// an error unless `ok`.
-    pub(crate) fn record(&mut self, started: Instant, bytes: usize, ok: bool) -> u32 {
-        let micros = u32::try_from(started.elapsed().as_micros()).unwrap_or(u32::MAX);
-        self.latencies.push(micros);
-        self.bytes += bytes;
-        if !ok {
-            self.errors += 1;
-        }
-        micros
-    }
-
-    pub(crate) fn merge(&mut self, other: Sample) {
-        self.latencies.extend(other.latencies);
-        self.errors += other.errors;
-        self.bytes += other.bytes;
-        if self.per_query.is_empty() {
-            self.per_query = vec![(0, 0); other.per_query.len()];
-        }
-        for (total, (count, micros)) in self.per_query.iter_mut().zip(other.per_query) {
-            total.0 += count;
-            total.1 += micros;
-        }
-        self.elapsed += other.elapsed;
-    }
-
-    pub(crate) fn per_second(&self) -> f64 {
-        self.latencies.len() as f64 / self.elapsed.as_secs_f64().max(f64::MIN_POSITIVE)
-    }
-
-    pub(crate) fn mean_body_bytes(&self) -> usize {
-        self.bytes / self.latencies.len().max(1)
-    }
-
-    pub(crate) fn summarize(mut self) -> Measured {
-        self.latencies.sort_unstable();
-        let latencies = &self.latencies;
-        let percentile = |p: f64| {
-            latencies
-                .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or(0) as f64
-                / 1000.0
-        };
-        Measured {
-            per_query_ms: self
-                .per_query
-                .iter()
-                .map(|(count, micros)| *micros as f64 / (*count).max(1) as f64 / 1000.0)
-                .collect(),
-            requests: latencies.len(),
-            errors: self.errors,
-            per_second: self.per_second(),
-            p50_ms: percentile(0.50),
-            p99_ms: percentile(0.99),
-            mean_body_bytes: self.mean_body_bytes(),
-        }
-    }
-}
-
-/// The `p` quantile of `latencies` (µs, in any order), in ms.
-pub(crate) fn percentile_ms(latencies: &[u32], p: f64) -> f64 {
-    let mut sorted = latencies.to_vec();
-    sorted.sort_unstable();
-    sorted.get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1))).copied().unwrap_or(0) as f64
-        / 1000.0
-}
-
-/// The median of `sorted` (ascending): the middle value, or the mean of the middle two.
-pub(crate) fn median(sorted: &[f64]) -> f64 {
-    match sorted.len() {
-        0 => 0.0,
-        length if length % 2 == 1 => sorted[length / 2],
-        length => (sorted[length / 2 - 1] + sorted[length / 2]) / 2.0,
-    }
-}
-
 /// Drives `address` with the BgZ query list, person after person, for a second of warm-up (new
 /// connections) and then `duration` of measurement.
 pub(crate) async fn drive(
@@ -648,114 +576,4 @@ pub(crate) async fn drive(
     }
     let total = Sample { per_query: vec![(0, 0); BGZ_QUERIES.len()], ..Sample::default() };
     measure_window(tasks, &measuring, &stop, duration, total).await
-}
-
-/// Lets the load `tasks` run a second of warm-up, then measure (`measuring` set) for `duration`,
-/// then stop; their samples are merged into `total`, with the time measured.
-pub(crate) async fn measure_window(
-    tasks: Vec<tokio::task::JoinHandle<Sample>>,
-    measuring: &AtomicBool,
-    stop: &AtomicBool,
-    duration: Duration,
-    mut total: Sample,
-) -> anyhow::Result<Sample> {
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    measuring.store(true, Ordering::Relaxed);
-    let started = Instant::now();
-    tokio::time::sleep(duration).await;
-    measuring.store(false, Ordering::Relaxed);
-    let elapsed = started.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    for task in tasks {
-        total.merge(task.await?);
-    }
-    total.elapsed = elapsed;
-    Ok(total)
-}
-
-/// Opens the service's context over `database_url` for a server on a free loopback port (with
-/// extra `PGO_EXCHANGE__...` settings); returns the port, the address and the context.
-pub(crate) async fn open_on_free_port(
-    data_dir: &std::path::Path,
-    database_url: &str,
-    environment: Vec<(String, String)>,
-) -> anyhow::Result<(u16, String, Context)> {
-    let port = free_port()?;
-    let address = format!("http://127.0.0.1:{port}");
-    let overrides = settings::Overrides {
-        data_dir: Some(data_dir.to_path_buf()),
-        database_url: Some(database_url.to_owned()),
-        listen: Some(format!("127.0.0.1:{port}")),
-        public_url: Some(address.clone()),
-    };
-    let settings = settings::Settings::load_with_environment(None, &overrides, environment)?;
-    Ok((port, address, Context::open(settings).await?))
-}
-
-pub(crate) fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// Starts the service (`serve-app`) over `database_url` on `port`, with the environment `env`.
-pub(crate) fn spawn_app(
-    options: &Options,
-    data_dir: &std::path::Path,
-    database_url: &str,
-    port: u16,
-    env: &[(&str, &str)],
-) -> anyhow::Result<Child> {
-    spawn_with_env(
-        &[
-            "serve-app",
-            "--data-dir",
-            &data_dir.display().to_string(),
-            "--database-url",
-            database_url,
-            "--port",
-            &port.to_string(),
-            "--workers",
-            &options.workers.to_string(),
-        ],
-        env,
-    )
-}
-
-/// Starts the bare handler answering `size` bytes on a free port; returns it and its address.
-pub(crate) fn spawn_bare(options: &Options, size: usize) -> anyhow::Result<(Child, String)> {
-    let port = free_port()?;
-    let child = spawn(&[
-        "serve-bare",
-        "--size",
-        &size.to_string(),
-        "--port",
-        &port.to_string(),
-        "--workers",
-        &options.workers.to_string(),
-    ])?;
-    Ok((child, format!("http://127.0.0.1:{port}")))
-}
-
-pub(crate) fn spawn(args: &[&str]) -> anyhow::Result<Child> {
-    spawn_with_env(args, &[])
-}
-
-/// Starts this program with `args` and the environment variables `env` added to its own.
-pub(crate) fn spawn_with_env(args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Child> {
-    Ok(Command::new(std::env::current_exe()?)
-        .args(args)
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()?)
-}
-
-pub(crate) async fn wait_until_up(address: &str) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client.get(format!("{address}/health")).send().await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("the server at {address} did not come up within 30 s")
 }

@@ -28,6 +28,66 @@ pub(crate) fn peak_rss_mib(pid: u32) -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// A process's resident memory by what backs it, in MiB (`RssAnon`, `RssFile`, `RssShmem` of
+/// `/proc/PID/status`). VmHWM counts them together, so a database read through a memory map
+/// looks like the service's own memory; these tell them apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Resident {
+    /// Anonymous pages: the heap, stacks, what the process itself allocated.
+    pub(crate) anonymous: f64,
+    /// Pages of mapped files: the binary and libraries, SQLite's memory-mapped database.
+    pub(crate) file: f64,
+    /// Shared memory.
+    pub(crate) shared: f64,
+}
+
+/// Process `pid`'s resident memory now.
+pub(crate) fn resident_mib(pid: u32) -> Option<Resident> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<f64> {
+        let kib: f64 = status.lines().find_map(|line| line.strip_prefix(name))?.split_whitespace().next()?.parse().ok()?;
+        Some(kib / 1024.0)
+    };
+    Some(Resident { anonymous: field("RssAnon:")?, file: field("RssFile:")?, shared: field("RssShmem:")? })
+}
+
+/// The peak of each part of a process's resident memory, sampled by a thread of its own until
+/// stopped (the kernel keeps a peak only of the sum).
+pub(crate) struct ResidentPeaks {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Resident>,
+}
+
+impl ResidentPeaks {
+    /// How often the parts are read.
+    pub(crate) const EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+    /// Starts sampling process `pid`.
+    pub(crate) fn watch(pid: u32) -> ResidentPeaks {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut peaks = Resident::default();
+            while !stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(now) = resident_mib(pid) {
+                    peaks.anonymous = peaks.anonymous.max(now.anonymous);
+                    peaks.file = peaks.file.max(now.file);
+                    peaks.shared = peaks.shared.max(now.shared);
+                }
+                std::thread::sleep(ResidentPeaks::EVERY);
+            }
+            peaks
+        });
+        ResidentPeaks { stop, thread }
+    }
+
+    /// Stops sampling; the peaks seen.
+    pub(crate) fn stop(self) -> Resident {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap_or_default()
+    }
+}
+
 /// Processor time on Linux's process clock: `/proc` counts in USER_HZ ticks, 100 a second.
 const TICKS_PER_SECOND: f64 = 100.0;
 
@@ -65,6 +125,20 @@ mod tests {
         let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat").expect("schedstat");
         let nanos: f64 = schedstat.split_whitespace().next().expect("a field").parse().expect("a number");
         nanos / 1e9
+    }
+
+    #[test]
+    fn resident_memory_is_split_and_its_peaks_follow_what_a_process_touches() {
+        let before = super::resident_mib(std::process::id()).expect("this process's status");
+        assert!(before.file > 0.0, "the binary itself is a mapped file: {before:?}");
+        let peaks = super::ResidentPeaks::watch(std::process::id());
+        // 64 MiB of anonymous memory, touched, held for three samples.
+        let held = vec![1_u8; 64 << 20];
+        std::thread::sleep(super::ResidentPeaks::EVERY * 3);
+        let seen = peaks.stop();
+        assert!(seen.anonymous >= before.anonymous + 60.0, "64 MiB more anonymous memory: {before:?} then {seen:?}");
+        assert!(seen.file < before.file + 16.0, "not counted as file-backed: {before:?} then {seen:?}");
+        drop(std::hint::black_box(held));
     }
 
     #[test]

@@ -43,6 +43,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod documents;
+mod children;
 mod driver;
 mod forwarder;
 mod generate;
@@ -52,6 +53,7 @@ mod instances;
 mod machine;
 mod overhead;
 mod report;
+mod sample;
 mod servers;
 mod share;
 mod tokens;
