@@ -12,7 +12,6 @@ use anyhow::{Context as _, bail};
 use fhir_core::Release;
 use pgo_exchange::Context;
 use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};

@@ -45,7 +45,8 @@ pub(crate) struct Resident {
 pub(crate) fn resident_mib(pid: u32) -> Option<Resident> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let field = |name: &str| -> Option<f64> {
-        let kib: f64 = status.lines().find_map(|line| line.strip_prefix(name))?.split_whitespace().next()?.parse().ok()?;
+        let kib: f64 =
+            status.lines().find_map(|line| line.strip_prefix(name))?.split_whitespace().next()?.parse().ok()?;
         Some(kib / 1024.0)
     };
     Some(Resident { anonymous: field("RssAnon:")?, file: field("RssFile:")?, shared: field("RssShmem:")? })

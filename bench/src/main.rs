@@ -42,8 +42,8 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod documents;
 mod children;
+mod documents;
 mod driver;
 mod forwarder;
 mod generate;

@@ -57,10 +57,10 @@ const T: &[&str] = &["true"];
 const F: &[&str] = &["false"];
 const E: &[&str] = &[];
 
-#[path = "spec_cases/paths_and_functions.rs"]
-mod paths_and_functions;
 #[path = "spec_cases/logic_and_strings.rs"]
 mod logic_and_strings;
+#[path = "spec_cases/paths_and_functions.rs"]
+mod paths_and_functions;
 
 /// Every case, in the order of the tables.
 fn cases() -> impl Iterator<Item = &'static Case> {
