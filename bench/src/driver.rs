@@ -376,6 +376,26 @@ async fn measure_backend(
     Ok(())
 }
 
+/// `resources` of `release` prepared by ingest (validated, indexed) as writes for `provider`,
+/// keeping their ids; the first refusal fails the benchmark.
+pub(crate) fn prepared_writes(
+    context: &Context,
+    provider: &store::Provider,
+    release: Release,
+    resources: Vec<serde_json::Value>,
+) -> anyhow::Result<Vec<Write>> {
+    resources
+        .into_iter()
+        .map(|resource| {
+            let prepared = context
+                .ingestor
+                .prepare_by_id(provider, release, resource, None)
+                .map_err(|rejection| anyhow::anyhow!(rejection.summary()))?;
+            Ok(Write::Put(Box::new(prepared.write)))
+        })
+        .collect()
+}
+
 /// Loads the shared resources and `patients` synthetic patients through ingest, as `load` does.
 pub(crate) async fn load(
     context: &Context,
@@ -385,18 +405,7 @@ pub(crate) async fn load(
     let started = Instant::now();
     let new = NewProvider { name: PROVIDER.into(), display_name: "Benchmark".into(), data_services: vec!["48".into()] };
     let provider = context.store.upsert_provider(&new, None).await?;
-    let prepare = |resources: Vec<serde_json::Value>| -> anyhow::Result<Vec<Write>> {
-        resources
-            .into_iter()
-            .map(|resource| {
-                let prepared = context
-                    .ingestor
-                    .prepare_by_id(&provider, Release::Stu3, resource, None)
-                    .map_err(|rejection| anyhow::anyhow!(rejection.summary()))?;
-                Ok(Write::Put(Box::new(prepared.write)))
-            })
-            .collect()
-    };
+    let prepare = |resources| prepared_writes(context, &provider, Release::Stu3, resources);
     let mut written = context.store.write(provider.id, prepare(templates.shared.clone())?).await?.len();
     // Validation and indexing are CPU work: spread each chunk of patients over the cores while
     // the previous chunk is written.

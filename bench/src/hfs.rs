@@ -28,7 +28,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use store::{NewProvider, Write};
+use store::NewProvider;
 
 /// The provider the vaccinations are loaded for, on our side.
 const PROVIDER: &str = "benchvacc";
@@ -210,18 +210,7 @@ async fn load_ours(context: &Context, templates: &Templates, patients: usize) ->
         data_services: vec![DATA_SERVICE.into()],
     };
     let provider = context.store.upsert_provider(&new, None).await?;
-    let prepare = |resources: Vec<Value>| -> anyhow::Result<Vec<Write>> {
-        resources
-            .into_iter()
-            .map(|resource| {
-                let prepared = context
-                    .ingestor
-                    .prepare_by_id(&provider, Release::R4, resource, None)
-                    .map_err(|rejection| anyhow::anyhow!(rejection.summary()))?;
-                Ok(Write::Put(Box::new(prepared.write)))
-            })
-            .collect()
-    };
+    let prepare = |resources| crate::driver::prepared_writes(context, &provider, Release::R4, resources);
     let mut written = context.store.write(provider.id, prepare(templates.shared.clone())?).await?.len();
     for start in (0..patients).step_by(PATIENTS_PER_BUNDLE) {
         let mut writes = Vec::new();
