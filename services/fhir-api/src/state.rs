@@ -240,7 +240,10 @@ impl ApiState {
                 self.forget_patients();
                 self.providers.invalidate_all();
             }
-            store::Change::Lists | store::Change::SigningKeys | store::Change::Revocations => {}
+            store::Change::Records(_)
+            | store::Change::Lists
+            | store::Change::SigningKeys
+            | store::Change::Revocations => {}
         }
     }
 

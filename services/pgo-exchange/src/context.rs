@@ -62,6 +62,7 @@ impl Context {
         let statement_timeout = std::time::Duration::from_millis(settings.database.statement_timeout_ms);
         let store =
             Store::connect_with(&database_url, settings.database.max_connections, Some(statement_timeout)).await?;
+        store.keep_collections(settings.database.collection_cache_mib.saturating_mul(1024 * 1024));
         store.migrate().await?;
         let masked = ingest::served::backfill(&store).await.context("masking the BSNs of stored resources")?;
         if masked > 0 {

@@ -129,6 +129,8 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     /// The longest one statement may run, in milliseconds (0: no limit).
     pub statement_timeout_ms: u64,
+    /// The memory kept collections may take in all, in MiB (0: none are kept).
+    pub collection_cache_mib: u64,
 }
 
 /// Access tokens.

@@ -1,6 +1,6 @@
 //! Changes that other instances on the same database must hear of, because they keep something
-//! about them in memory: a person's Patient ids, providers, the MedMij lists, signing keys,
-//! revoked consents.
+//! about them in memory: a person's Patient ids and records, providers, the MedMij lists, signing
+//! keys, revoked consents.
 //!
 //! A writer announces a change inside the transaction that makes it (PostgreSQL `NOTIFY`, which
 //! is delivered on commit and never for a rolled-back transaction, so no instance hears of a change
@@ -12,8 +12,10 @@
 //! SQLite has no such channel (it serves one instance; another process on the same file, such as
 //! `load`, is seen when the caches' short lifetimes end).
 
+use crate::collection::Collections;
 use crate::{Backend, ProviderId, Store, StoreError};
 use sqlx::{Any, Transaction};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
@@ -31,6 +33,8 @@ const RETRY: Duration = Duration::from_secs(1);
 pub enum Change {
     /// A provider's Patients (and so its persons' Patient ids) were written or deleted.
     Patients(ProviderId),
+    /// Some of a provider's resources were written or deleted.
+    Records(ProviderId),
     /// A provider was added or changed.
     Providers,
     /// A MedMij list (OAuth Client List, data-service names, Whitelist) was imported.
@@ -47,6 +51,7 @@ impl Change {
     fn payload(self) -> String {
         match self {
             Change::Patients(provider) => format!("patients {}", provider.get()),
+            Change::Records(provider) => format!("records {}", provider.get()),
             Change::Providers => "providers".to_owned(),
             Change::Lists => "lists".to_owned(),
             Change::SigningKeys => "signing-keys".to_owned(),
@@ -60,6 +65,7 @@ impl Change {
     fn parse(payload: &str) -> Change {
         match payload.split_once(' ') {
             Some(("patients", id)) => id.parse().map_or(Change::Unknown, |id| Change::Patients(ProviderId(id))),
+            Some(("records", id)) => id.parse().map_or(Change::Unknown, |id| Change::Records(ProviderId(id))),
             _ => match payload {
                 "providers" => Change::Providers,
                 "lists" => Change::Lists,
@@ -75,14 +81,20 @@ impl Change {
 #[derive(Debug, Clone)]
 pub(crate) struct ChangeFeed {
     sender: broadcast::Sender<Change>,
+    /// The kept collections, told first and at once (not through a subscriber's task), so that no
+    /// query after a change is heard is answered from what it made stale.
+    collections: Arc<OnceLock<Collections>>,
 }
 
 impl ChangeFeed {
-    pub(crate) fn new() -> ChangeFeed {
-        ChangeFeed { sender: broadcast::channel(BACKLOG).0 }
+    pub(crate) fn new(collections: Arc<OnceLock<Collections>>) -> ChangeFeed {
+        ChangeFeed { sender: broadcast::channel(BACKLOG).0, collections }
     }
 
     fn publish(&self, change: Change) {
+        if let Some(collections) = self.collections.get() {
+            collections.heard(&change);
+        }
         // No subscriber is fine: nothing is kept that this change affects.
         let _ = self.sender.send(change);
     }
@@ -188,6 +200,7 @@ mod tests {
     fn payloads_name_their_change_and_unknown_ones_are_safe() {
         for change in [
             Change::Patients(ProviderId(42)),
+            Change::Records(ProviderId(7)),
             Change::Providers,
             Change::Lists,
             Change::SigningKeys,

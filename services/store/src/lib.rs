@@ -1,6 +1,7 @@
 //! Storage of providers (the tenants) and their FHIR resources, with the search index, on SQLite
 //! (the embedded default) or PostgreSQL (production), through one code path on sqlx's `Any`
-//! driver.
+//! driver, with PGO reads on SQLite through rusqlite (`reader.rs`) and a person's records kept in
+//! memory for the queries of a collection (`collection/`).
 //!
 //! Invariants kept here:
 //! - every function that touches resources takes the provider first, and every query it runs is
@@ -12,6 +13,7 @@
 mod access_log;
 mod authorization;
 mod changes;
+mod collection;
 mod criterion;
 mod digest;
 mod error;
@@ -39,6 +41,7 @@ pub use authorization::{
     CodeExchange, CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation,
 };
 pub use changes::{Change, Changes};
+pub use collection::{CollectionCounts, LIFETIME as COLLECTION_LIFETIME};
 pub use digest::{content_hash, ingest_key_hash};
 pub use error::StoreError;
 pub use lists::HeldList;
@@ -110,6 +113,8 @@ pub struct Store {
     changes: changes::ChangeFeed,
     /// On PostgreSQL, the URL the change listener connects to.
     url: Option<changes::ListenUrl>,
+    /// The persons' collections kept in memory, once [`Store::keep_collections`] is called.
+    collections: std::sync::Arc<std::sync::OnceLock<collection::Collections>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -205,6 +210,7 @@ impl Store {
             Backend::Postgres => (reader::Reader::Pool(pool.clone()), None),
         };
         let resource_writes = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
+        let collections = std::sync::Arc::new(std::sync::OnceLock::new());
         Ok(Store {
             pool,
             reader: std::sync::Arc::new(reader),
@@ -212,9 +218,27 @@ impl Store {
             resource_writes,
             backend,
             statement_timeout,
-            changes: changes::ChangeFeed::new(),
+            changes: changes::ChangeFeed::new(collections.clone()),
             url: (backend == Backend::Postgres).then(|| changes::ListenUrl::new(url)),
+            collections,
         })
+    }
+
+    /// From now on, answers a person's queries from their records kept in memory (read by the
+    /// first query of a collection, see `collection/`), up to `budget_bytes` of them in all. Every
+    /// clone of this store shares them. A second call changes nothing. On PostgreSQL the change
+    /// listener ([`Store::follow_changes`]) must run, or other instances' writes stay unseen for
+    /// up to [`COLLECTION_LIFETIME`].
+    pub fn keep_collections(&self, budget_bytes: u64) {
+        if budget_bytes > 0 {
+            let _ = self.collections.set(collection::Collections::new(budget_bytes));
+        }
+    }
+
+    /// How often kept collections answered a query, and how often one was read (zero when none
+    /// are kept).
+    pub fn collection_counts(&self) -> CollectionCounts {
+        self.collections.get().map(collection::Collections::counts).unwrap_or_default()
     }
 
     /// The turn of a resource write on SQLite (none needed on PostgreSQL), held until dropped.

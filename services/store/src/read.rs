@@ -2,6 +2,7 @@
 //! patient's compartment, or a shared resource such as an Organization that the patient's
 //! records point at).
 
+use crate::collection::Owner;
 use crate::reader::Extra;
 use crate::sql::Sql;
 use crate::visibility::{
@@ -100,6 +101,14 @@ impl Store {
         id: &str,
     ) -> Result<Option<StoredResource>, StoreError> {
         let Some(ownership) = visibility.ownership(resource_type) else { return Ok(None) };
+        let own_record = matches!(ownership, Ownership::Patient | Ownership::Compartment);
+        if own_record && let PatientScope::Person(person) = scope {
+            let owner = Owner { provider, release, person, visibility };
+            // The collection holds every record of the person the data service lets them see.
+            if let Some(collection) = self.collection(owner).await? {
+                return Ok(collection.record(resource_type, id).cloned());
+            }
+        }
         let mut sql = Sql::new(&format!("SELECT {SERVED_COLUMNS} FROM resources r WHERE r.provider_id = "));
         sql.bind(provider.0)
             .push(" AND r.release = ")
@@ -111,7 +120,7 @@ impl Store {
             .push(" AND r.deleted = 0 AND ");
         push_profile_filter(&mut sql, visibility, Some(resource_type));
         sql.push(" AND ");
-        if matches!(ownership, Ownership::Patient | Ownership::Compartment) {
+        if own_record {
             push_in_compartment(&mut sql, provider, release, scope);
             let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
             return Ok(rows.into_iter().next().map(|row| row.resource));

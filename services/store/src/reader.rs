@@ -14,6 +14,8 @@
 use crate::StoreError;
 use crate::read::StoredResource;
 use crate::sql::{Arg, Sql};
+use fhir_search::Scalar;
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Statement};
 use sqlx::{AnyPool, Row};
 use std::path::PathBuf;
@@ -145,6 +147,34 @@ pub(crate) struct ResourceRow {
     pub(crate) part: i64,
 }
 
+/// An index row as read: its resource's row id, its parameter, its cells.
+pub(crate) type IndexCells = (i64, Option<String>, Vec<Scalar>);
+
+/// A cell of a PostgreSQL row, of the type its column has.
+fn any_cell(row: &sqlx::any::AnyRow, column: usize) -> Result<Scalar, sqlx::Error> {
+    // A NULL decodes as any type; a value only as its column's.
+    if let Ok(value) = row.try_get::<Option<i64>, _>(column) {
+        return Ok(value.map_or(Scalar::Null, Scalar::Int));
+    }
+    if let Ok(value) = row.try_get::<Option<f64>, _>(column) {
+        return Ok(value.map_or(Scalar::Null, Scalar::Real));
+    }
+    Ok(row.try_get::<Option<String>, _>(column)?.map_or(Scalar::Null, Scalar::Text))
+}
+
+/// A cell of a SQLite row, of the type its value has.
+fn sqlite_cell(row: &rusqlite::Row<'_>, column: usize) -> rusqlite::Result<Scalar> {
+    Ok(match row.get_ref(column)? {
+        ValueRef::Null => Scalar::Null,
+        ValueRef::Integer(value) => Scalar::Int(value),
+        ValueRef::Real(value) => Scalar::Real(value),
+        ValueRef::Text(text) => Scalar::Text(String::from_utf8_lossy(text).into_owned()),
+        ValueRef::Blob(_) => {
+            return Err(rusqlite::Error::InvalidColumnType(column, "index cell".into(), rusqlite::types::Type::Blob));
+        }
+    })
+}
+
 /// Which columns follow the resource's six.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Extra {
@@ -219,6 +249,53 @@ impl Reader {
                 let mut found = Vec::new();
                 while let Some(row) = rows.next()? {
                     found.push((sqlite_resource(row)?, row.get(6)?, row.get(7)?, row.get(8)?));
+                }
+                Ok(found)
+            }),
+        }
+    }
+
+    /// Resource rows of a statement whose text changes with its arguments' number (kept
+    /// prepared by neither driver).
+    pub(crate) async fn resources_unprepared(&self, sql: Sql) -> Result<Vec<StoredResource>, StoreError> {
+        match self {
+            Reader::Pool(pool) => {
+                let rows = sql.build_unprepared().fetch_all(pool).await?;
+                Ok(rows.iter().map(crate::read::stored_from_row).collect::<Result<_, sqlx::Error>>()?)
+            }
+            Reader::Sqlite(reader) => reader.with(|connection| {
+                let mut statement = connection.prepare(sql.text())?;
+                bind(&mut statement, sql.args())?;
+                let mut rows = statement.raw_query();
+                let mut found = Vec::new();
+                while let Some(row) = rows.next()? {
+                    found.push(sqlite_resource(row)?);
+                }
+                Ok(found)
+            }),
+        }
+    }
+
+    /// Index rows: `rid, param`, then `width` cells of whatever type each column holds.
+    pub(crate) async fn index_rows(&self, sql: Sql, width: usize) -> Result<Vec<IndexCells>, StoreError> {
+        match self {
+            Reader::Pool(pool) => {
+                let rows = sql.build().fetch_all(pool).await?;
+                rows.iter()
+                    .map(|row| {
+                        let cells = (2..2 + width).map(|column| any_cell(row, column)).collect::<Result<_, _>>()?;
+                        Ok((row.try_get(0)?, row.try_get(1)?, cells))
+                    })
+                    .collect::<Result<_, sqlx::Error>>()
+                    .map_err(StoreError::from)
+            }
+            Reader::Sqlite(reader) => reader.with(|connection| {
+                let mut statement = prepared(connection, &sql)?;
+                let mut rows = statement.raw_query();
+                let mut found = Vec::new();
+                while let Some(row) = rows.next()? {
+                    let cells = (2..2 + width).map(|column| sqlite_cell(row, column)).collect::<Result<_, _>>()?;
+                    found.push((row.get(0)?, row.get(1)?, cells));
                 }
                 Ok(found)
             }),

@@ -2,9 +2,10 @@
 //! restricted to what the data service serves, one page of them, the resources they `_include`,
 //! and `$lastn`.
 
+use crate::collection::{Collection, Owner};
 use crate::criterion::{push_criterion, push_repeated};
 use crate::read::{SERVED_COLUMNS, StoredResource};
-use crate::reader::Extra;
+use crate::reader::{Extra, LastnRow};
 use crate::sql::Sql;
 use crate::visibility::{PatientScope, Visibility, push_compartment_or_shared, push_patients, push_profile_filter};
 use crate::{ProviderId, Store, StoreError};
@@ -35,6 +36,14 @@ impl Store {
         visibility: &Visibility,
         request: &SearchRequest,
     ) -> Result<SearchPage, StoreError> {
+        if let PatientScope::Person(person) = scope {
+            let owner = Owner { provider, release, person, visibility };
+            if let Some(collection) = self.collection(owner).await?
+                && let Some(page) = self.collected_page(&collection, owner, request).await?
+            {
+                return Ok(page);
+            }
+        }
         match request.lastn {
             Some(lastn) => {
                 let (total, matches) =
@@ -44,6 +53,35 @@ impl Store {
             }
             None => self.page(provider, release, scope, visibility, request).await,
         }
+    }
+
+    /// The page answered from the person's kept collection (`collection/`), as the database
+    /// would answer it; `None` where it must run in the database.
+    async fn collected_page(
+        &self,
+        collection: &Collection,
+        owner: Owner<'_>,
+        request: &SearchRequest,
+    ) -> Result<Option<SearchPage>, StoreError> {
+        let Some(matches) = self.collected_matches(collection, owner, request).await? else { return Ok(None) };
+        let (total, matches) = match request.lastn {
+            Some(lastn) => match self.collected_lastn_candidates(collection, owner, &matches).await? {
+                Some(candidates) => lastn_selection(candidates, request, lastn.max),
+                None => return Ok(None),
+            },
+            None => match self.collected_sorted(collection, owner, &request.sort, matches).await? {
+                Some(sorted) => {
+                    let total = sorted.len();
+                    (total, sorted.into_iter().skip(request.offset).take(request.count).cloned().collect())
+                }
+                None => return Ok(None),
+            },
+        };
+        let Some(included) = self.collected_includes(collection, owner, request, &matches).await? else {
+            return Ok(None);
+        };
+        let included = only_once(&matches, included);
+        Ok(Some(SearchPage { total, matches, included }))
     }
 
     /// One page of matches, its total and the resources it `_include`s, in one statement: each
@@ -118,10 +156,8 @@ impl Store {
         Ok(SearchPage { total, matches, included })
     }
 
-    /// `$lastn`: per code the `max` most recent observations (by effective date, then by the
-    /// order they were stored). With a `code` criterion, each requested code is a group; without
-    /// one, observations with the same `Observation.code` form a group. The candidates come with
-    /// their bodies, in one statement.
+    /// `$lastn` in the database: its candidates, with their bodies, in one statement, chosen
+    /// by [`lastn_selection`].
     async fn lastn_page(
         &self,
         provider: ProviderId,
@@ -139,58 +175,7 @@ impl Store {
              FROM resources r JOIN {tokens} t ON t.rid = r.rid AND t.param = 'code' WHERE "
         ));
         push_matching(&mut sql, provider, release, scope, visibility, request);
-        let mut candidates: BTreeMap<i64, LastnCandidate> = BTreeMap::new();
-        for (resource, system, code, effective) in self.reader.lastn_candidates(sql).await? {
-            candidates
-                .entry(resource.rid)
-                .or_insert_with(|| LastnCandidate { effective, codings: Vec::new(), resource })
-                .codings
-                .push((system, code));
-        }
-        let code_criteria: Vec<&Criterion> =
-            request.criteria.iter().filter(|criterion| criterion.param == "code").collect();
-        let mut groups: BTreeMap<String, Vec<(Option<i64>, i64)>> = BTreeMap::new();
-        for (rid, LastnCandidate { effective, codings, .. }) in &mut candidates {
-            codings.sort();
-            let keys: Vec<String> = if code_criteria.is_empty() {
-                vec![
-                    codings
-                        .iter()
-                        .map(|(system, code)| format!("{}|{code}", system.as_deref().unwrap_or("")))
-                        .collect::<Vec<_>>()
-                        .join(","),
-                ]
-            } else {
-                // One group per requested code that this observation carries.
-                code_criteria
-                    .iter()
-                    .flat_map(|criterion| criterion.values.iter().enumerate())
-                    .filter(|(_, value)| codings.iter().any(|coding| token_matches(value, coding)))
-                    .map(|(position, value)| format!("{position}:{value:?}"))
-                    .collect()
-            };
-            for key in keys {
-                groups.entry(key).or_default().push((*effective, *rid));
-            }
-        }
-        let mut selected: Vec<i64> = Vec::new();
-        for members in groups.values_mut() {
-            // Most recent first; observations without a date come last; later-stored wins ties.
-            members.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-            for (_, rid) in members.iter().take(max) {
-                if !selected.contains(rid) {
-                    selected.push(*rid);
-                }
-            }
-        }
-        let total = selected.len();
-        let page = selected
-            .into_iter()
-            .skip(request.offset)
-            .take(request.count)
-            .filter_map(|rid| candidates.remove(&rid).map(|candidate| candidate.resource))
-            .collect();
-        Ok((total, page))
+        Ok(lastn_selection(self.reader.lastn_candidates(sql).await?, request, max))
     }
 
     /// The resources the given matches `_include`, limited to what the data service serves and to
@@ -215,6 +200,69 @@ impl Store {
         let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
         Ok(only_once(matches, rows.into_iter().map(|row| row.resource).collect()))
     }
+}
+
+/// `$lastn`'s choice among its candidates (one row per observation and code): per code the `max`
+/// most recent observations (by effective date, then by the order they were stored). With a
+/// `code` criterion, each requested code is a group; without one, observations with the same
+/// `Observation.code` form a group. The total and the requested page.
+pub(crate) fn lastn_selection(
+    rows: Vec<LastnRow>,
+    request: &SearchRequest,
+    max: usize,
+) -> (usize, Vec<StoredResource>) {
+    let mut candidates: BTreeMap<i64, LastnCandidate> = BTreeMap::new();
+    for (resource, system, code, effective) in rows {
+        candidates
+            .entry(resource.rid)
+            .or_insert_with(|| LastnCandidate { effective, codings: Vec::new(), resource })
+            .codings
+            .push((system, code));
+    }
+    let code_criteria: Vec<&Criterion> =
+        request.criteria.iter().filter(|criterion| criterion.param == "code").collect();
+    let mut groups: BTreeMap<String, Vec<(Option<i64>, i64)>> = BTreeMap::new();
+    for (rid, LastnCandidate { effective, codings, .. }) in &mut candidates {
+        codings.sort();
+        let keys: Vec<String> = if code_criteria.is_empty() {
+            vec![
+                codings
+                    .iter()
+                    .map(|(system, code)| format!("{}|{code}", system.as_deref().unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ]
+        } else {
+            // One group per requested code that this observation carries.
+            code_criteria
+                .iter()
+                .flat_map(|criterion| criterion.values.iter().enumerate())
+                .filter(|(_, value)| codings.iter().any(|coding| token_matches(value, coding)))
+                .map(|(position, value)| format!("{position}:{value:?}"))
+                .collect()
+        };
+        for key in keys {
+            groups.entry(key).or_default().push((*effective, *rid));
+        }
+    }
+    let mut selected: Vec<i64> = Vec::new();
+    for members in groups.values_mut() {
+        // Most recent first; observations without a date come last; later-stored wins ties.
+        members.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+        for (_, rid) in members.iter().take(max) {
+            if !selected.contains(rid) {
+                selected.push(*rid);
+            }
+        }
+    }
+    let total = selected.len();
+    let page = selected
+        .into_iter()
+        .skip(request.offset)
+        .take(request.count)
+        .filter_map(|rid| candidates.remove(&rid).map(|candidate| candidate.resource))
+        .collect();
+    (total, page)
 }
 
 /// The included resources without duplicates and without the page's matches: a resource both
@@ -323,7 +371,7 @@ fn push_matching(
 
 /// The criteria by parameter, in the order each parameter first occurs (so that the statement
 /// text, and with it the prepared statement, is the same for the same query shape).
-fn grouped_by_param(criteria: &[Criterion]) -> Vec<Vec<&Criterion>> {
+pub(crate) fn grouped_by_param(criteria: &[Criterion]) -> Vec<Vec<&Criterion>> {
     let mut groups: Vec<Vec<&Criterion>> = Vec::new();
     for criterion in criteria {
         match groups.iter_mut().find(|group| group[0].param == criterion.param) {

@@ -18,6 +18,7 @@ use crate::sql::Sql;
 use data_services::{DataService, Ownership, ReleaseDefinition};
 use fhir_core::Release;
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 
 /// Whose data a request may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,8 @@ pub struct Visibility {
     by_type: BTreeMap<String, TypeRule>,
     /// `r` is of a type that may be served without being in the person's compartment.
     shared_condition: String,
+    /// Tells rules apart (the collection cache keeps a person's records per rule).
+    fingerprint: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +86,17 @@ impl Visibility {
             ));
         }
         shared_condition.push(')');
-        Visibility { by_type, shared_condition }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for (resource_type, rule) in &by_type {
+            (resource_type, &rule.profile_condition).hash(&mut hasher);
+        }
+        shared_condition.hash(&mut hasher);
+        Visibility { by_type, shared_condition, fingerprint: hasher.finish() }
+    }
+
+    /// A number that differs between rules that differ (within one process).
+    pub(crate) fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// Whose record a resource of `resource_type` is, if the data service serves the type.

@@ -113,9 +113,16 @@ impl Store {
         if patients {
             self.announce_in(&mut tx, Change::Patients(provider)).await?;
         }
+        let records = applied.iter().any(|(_, written)| written.is_some());
+        if records {
+            self.announce_in(&mut tx, Change::Records(provider)).await?;
+        }
         tx.commit().await?;
         if patients {
             self.published(Change::Patients(provider));
+        }
+        if records {
+            self.published(Change::Records(provider));
         }
         Ok(applied.into_iter().map(|(outcome, _)| outcome).collect())
     }

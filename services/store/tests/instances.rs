@@ -1,6 +1,7 @@
 //! What instances on one database share through it: the signing keys (each test on both
 //! backends), and the changes each announces (heard by its own subscribers on both backends, and
-//! by another store on the same PostgreSQL database through `LISTEN`).
+//! by another store on the same PostgreSQL database through `LISTEN`); a Patient's write is
+//! announced both as a change of Patients and of records.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -56,8 +57,10 @@ on_both_backends!(a_process_hears_its_own_patient_and_provider_changes_after_com
     let clinic = provider(&store, "clinic").await;
     assert_eq!(heard(&mut changes).await, Some(Change::Providers));
     store.write(clinic.id, vec![write("Observation", "o1")]).await.expect("written");
+    assert_eq!(heard(&mut changes).await, Some(Change::Records(clinic.id)), "an Observation changes no Patient ids");
     store.write(clinic.id, vec![write("Patient", "p1")]).await.expect("written");
-    assert_eq!(heard(&mut changes).await, Some(Change::Patients(clinic.id)), "an Observation changes no Patient ids");
+    assert_eq!(heard(&mut changes).await, Some(Change::Patients(clinic.id)));
+    assert_eq!(heard(&mut changes).await, Some(Change::Records(clinic.id)));
     store
         .write(
             clinic.id,
@@ -66,6 +69,7 @@ on_both_backends!(a_process_hears_its_own_patient_and_provider_changes_after_com
         .await
         .expect("deleted");
     assert_eq!(heard(&mut changes).await, Some(Change::Patients(clinic.id)));
+    assert_eq!(heard(&mut changes).await, Some(Change::Records(clinic.id)));
     store.add_signing_key(&key("k", 1), false).await.expect("added");
     assert_eq!(heard(&mut changes).await, Some(Change::SigningKeys));
 });
@@ -81,6 +85,7 @@ postgres_test! {
         assert_eq!(heard(&mut changes).await, Some(Change::Providers));
         writer.write(clinic.id, vec![write("Observation", "o1"), write("Patient", "p1")]).await.expect("written");
         assert_eq!(heard(&mut changes).await, Some(Change::Patients(clinic.id)));
+        assert_eq!(heard(&mut changes).await, Some(Change::Records(clinic.id)));
         // A revocation, by any statement, is announced by the database itself; a second update
         // of a revoked consent is not.
         let direct = sqlx::PgPool::connect(&database.url).await.expect("pool");

@@ -38,16 +38,9 @@ const CODES: [&str; 2] = ["85354-9", "29463-7"];
 const SHARED_TYPES: [&str; 4] = ["Organization", "Practitioner", "Medication", "Device"];
 /// The types of generated records (Observation and DeviceUseStatement twice as often);
 /// DiagnosticReport is defined for STU3 but not served by BgZ.
-const RECORD_TYPES: [&str; 8] = [
-    "Observation",
-    "Observation",
-    "Condition",
-    "AllergyIntolerance",
-    "MedicationStatement",
-    "DeviceUseStatement",
-    "DeviceUseStatement",
-    "DiagnosticReport",
-];
+#[rustfmt::skip]
+const RECORD_TYPES: [&str; 8] = ["Observation", "Observation", "Condition", "AllergyIntolerance",
+    "MedicationStatement", "DeviceUseStatement", "DeviceUseStatement", "DiagnosticReport"];
 
 /// Whose a generated resource is.
 #[derive(Debug, Clone, Copy)]
@@ -539,6 +532,10 @@ fn provider_name(case: usize) -> String {
 
 on_both_backends!(a_person_sees_exactly_what_the_visibility_rule_allows, |database| {
     let store = open(&database).await;
+    // The same database through a store that answers a person's queries from their kept
+    // collection (`store/src/collection/`): it must see exactly the same.
+    let kept = open(&database).await;
+    kept.keep_collections(16 << 20);
     let catalog = Catalog::embedded().expect("definitions");
     let service = catalog.data_service(SERVICE).expect("data service");
     assert_eq!(service.release, Release::Stu3, "the writes of `common` are STU3");
@@ -571,13 +568,14 @@ on_both_backends!(a_person_sees_exactly_what_the_visibility_rule_allows, |databa
         for person in 0..world.persons {
             let patients = oracle.patients_of(&person_key(person));
             let scopes = [
-                ("person key", PatientScope::Person(person_key(person))),
-                ("patient ids", PatientScope::Patients(patients.iter().cloned().collect())),
+                ("person key", PatientScope::Person(person_key(person)), &store),
+                ("patient ids", PatientScope::Patients(patients.iter().cloned().collect()), &store),
+                ("person key, collection kept", PatientScope::Person(person_key(person)), &kept),
             ];
-            for (scope_name, scope) in scopes {
+            for (scope_name, scope, store) in scopes {
                 let label = format!("case {case}, person {person} by {scope_name} (world {world:?})");
                 let probe = Probe {
-                    store: &store,
+                    store,
                     provider: provider.id,
                     scope,
                     visibility: &visibility,
@@ -596,4 +594,6 @@ on_both_backends!(a_person_sees_exactly_what_the_visibility_rule_allows, |databa
         &reached;
     let counts = [own, shared, refused_for_profile, refused_as_foreign, matches, included, held_back, lastn];
     assert!(counts.iter().all(|count| **count > 0), "the cases reach every outcome: {reached:?}");
+    let kept = kept.collection_counts();
+    assert!(kept.hits > kept.misses && kept.misses > 0, "kept collections answered: {kept:?}");
 });

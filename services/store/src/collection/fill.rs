@@ -1,0 +1,143 @@
+//! Reading a collection from the database: the person's visible records, a kind's index rows of
+//! them, and the resources outside the compartment that `_include`s name.
+
+use super::{Collection, IndexRow, IndexRows, Key};
+use crate::read::{SERVED_COLUMNS, StoredResource};
+use crate::reader::Extra;
+use crate::sql::Sql;
+use crate::visibility::{PatientScope, Visibility, push_patients, push_profile_filter, push_shared};
+use crate::{ProviderId, Store, StoreError};
+use fhir_core::Release;
+use fhir_search::kinds::{INDEX_TABLES, IndexTable};
+use std::sync::Arc;
+
+/// Whose collection a query is of.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Owner<'a> {
+    pub(crate) provider: ProviderId,
+    pub(crate) release: Release,
+    pub(crate) person: &'a str,
+    pub(crate) visibility: &'a Visibility,
+}
+
+impl Owner<'_> {
+    fn key(&self) -> Key {
+        Key {
+            provider: self.provider.get(),
+            release: self.release,
+            person: self.person.to_owned(),
+            visibility: self.visibility.fingerprint(),
+        }
+    }
+
+    /// `c.rid` of the person's compartment rows: `SELECT c.rid FROM compartment c WHERE ...`.
+    fn push_compartment_rids(&self, sql: &mut Sql) {
+        sql.push("SELECT c.rid FROM compartment c WHERE c.provider_id = ")
+            .bind(self.provider.0)
+            .push(" AND c.release = ")
+            .bind(self.release.as_str().to_owned())
+            .push(" AND c.patient_id IN ");
+        push_patients(sql, self.provider, self.release, &PatientScope::Person(self.person.to_owned()));
+    }
+}
+
+impl Store {
+    /// The person's collection for this data service: the kept one if it is current, else read
+    /// now (and kept). `None` when this store keeps no collections.
+    pub(crate) async fn collection(&self, owner: Owner<'_>) -> Result<Option<Arc<Collection>>, StoreError> {
+        let Some(collections) = self.collections.get() else { return Ok(None) };
+        let key = owner.key();
+        if let Some(kept) = collections.current(&key, owner.provider) {
+            return Ok(Some(kept));
+        }
+        // The generation before reading: a change heard while reading leaves it behind.
+        let generation = collections.generation(owner.provider);
+        let mut sql = Sql::new(&format!("SELECT {SERVED_COLUMNS} FROM resources r WHERE +r.provider_id = "));
+        sql.bind(owner.provider.0).push(" AND r.deleted = 0 AND r.rid IN (");
+        owner.push_compartment_rids(&mut sql);
+        sql.push(") AND ");
+        push_profile_filter(&mut sql, owner.visibility, None);
+        sql.push(" ORDER BY r.rid");
+        let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
+        let collection = Arc::new(Collection::new(generation, rows.into_iter().map(|row| row.resource).collect()));
+        collections.keep(key, owner.provider, collection.clone());
+        Ok(Some(collection))
+    }
+
+    /// The collection's index rows of `table`'s kind; `None` when a change was heard since the
+    /// collection was read (the query then runs in the database).
+    pub(crate) async fn collected_rows<'c>(
+        &self,
+        collection: &'c Collection,
+        owner: Owner<'_>,
+        table: &IndexTable,
+    ) -> Result<Option<&'c IndexRows>, StoreError> {
+        let Some(position) = INDEX_TABLES.iter().position(|known| known.name == table.name) else { return Ok(None) };
+        let rows = collection.index[position]
+            .get_or_try_init(|| async {
+                let alias = table.alias;
+                let mut sql = Sql::new(&format!("SELECT {alias}.rid, {alias}.param"));
+                for column in table.columns {
+                    sql.push(&format!(", {alias}.{column}"));
+                }
+                sql.push(&format!(" FROM {} {alias} WHERE {alias}.rid IN (", table.name));
+                owner.push_compartment_rids(&mut sql);
+                sql.push(")");
+                let mut rows = IndexRows::new();
+                for (rid, param, cells) in self.reader.index_rows(sql, table.columns.len()).await? {
+                    rows.entry(rid).or_default().push(IndexRow { param, cells });
+                }
+                Ok::<_, StoreError>(rows)
+            })
+            .await?;
+        Ok(self.unchanged(collection, owner).then_some(rows))
+    }
+
+    /// The resources outside the person's compartment named by `wanted` (type, id) that the
+    /// visibility rule lets an `_include` serve: of a shared type (or a Device naming no one),
+    /// claiming a served profile. `None` when a change was heard since the collection was read.
+    pub(crate) async fn collected_outside(
+        &self,
+        collection: &Collection,
+        owner: Owner<'_>,
+        wanted: &[(String, String)],
+    ) -> Result<Option<Vec<StoredResource>>, StoreError> {
+        let unknown: Vec<&(String, String)> = match collection.outside.lock() {
+            Ok(outside) => wanted.iter().filter(|name| !outside.contains_key(*name)).collect(),
+            Err(_) => return Ok(None),
+        };
+        if !unknown.is_empty() {
+            let mut sql = Sql::new(&format!("SELECT {SERVED_COLUMNS} FROM resources r WHERE r.provider_id = "));
+            sql.bind(owner.provider.0)
+                .push(" AND r.release = ")
+                .bind(owner.release.as_str().to_owned())
+                .push(" AND r.deleted = 0 AND (");
+            for (position, (resource_type, id)) in unknown.iter().enumerate() {
+                sql.push(if position == 0 { "(r.resource_type = " } else { " OR (r.resource_type = " })
+                    .bind(resource_type.clone())
+                    .push(" AND r.id = ")
+                    .bind(id.clone())
+                    .push(")");
+            }
+            sql.push(") AND ");
+            push_profile_filter(&mut sql, owner.visibility, None);
+            sql.push(" AND ");
+            push_shared(&mut sql, owner.visibility);
+            let found = self.reader.resources_unprepared(sql).await?;
+            let Ok(mut outside) = collection.outside.lock() else { return Ok(None) };
+            for name in unknown {
+                let resource = found.iter().find(|resource| resource.resource_type == name.0 && resource.id == name.1);
+                outside.insert(name.clone(), resource.cloned());
+            }
+        }
+        if !self.unchanged(collection, owner) {
+            return Ok(None);
+        }
+        let Ok(outside) = collection.outside.lock() else { return Ok(None) };
+        Ok(Some(wanted.iter().filter_map(|name| outside.get(name).cloned().flatten()).collect()))
+    }
+
+    fn unchanged(&self, collection: &Collection, owner: Owner<'_>) -> bool {
+        self.collections.get().is_some_and(|collections| collections.still_current(collection, owner.provider))
+    }
+}

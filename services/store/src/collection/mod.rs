@@ -1,0 +1,202 @@
+//! The collection cache: a person's records of one data service, read from the database by the
+//! first query of a collection and kept in memory for the queries that follow it (a PGO collects a
+//! whole data service within seconds, and each of its some thirty queries would otherwise read
+//! again the rows the one before it read).
+//!
+//! What is kept is exactly what the visibility rule (`visibility.rs`) lets the person see of the
+//! data service's types in their compartment, in the order stored; index rows are read per kind
+//! when a query first needs them, and the shared resources the records refer to when an
+//! `_include` first names them. Queries are then answered in memory (`search.rs`) with the same
+//! conditions the database would use (`matching.rs`); what memory cannot decide as the database
+//! would runs in the database.
+//!
+//! Staleness is bounded, and nothing foreign is ever kept:
+//! - every resource write announces its provider (`Change::Records`, delivered to every instance
+//!   after commit, see `changes.rs`); hearing it moves the provider's generation on, and a kept
+//!   collection of an older generation is not used again;
+//! - a collection filled while a change was heard is used for the query that filled it, never
+//!   kept;
+//! - when the change listener loses its connection (changes may have been missed) every
+//!   generation moves on;
+//! - a collection lives at most [`LIFETIME`], which bounds what another process on a SQLite file
+//!   (which has no change channel) may leave unseen;
+//! - the collection's memory is bounded by weight (the bodies' bytes), least recently used first.
+
+mod fill;
+pub(crate) mod matching;
+mod search;
+
+pub(crate) use fill::Owner;
+
+use crate::read::StoredResource;
+use crate::{Change, ProviderId};
+use fhir_core::Release;
+use fhir_search::Scalar;
+use fhir_search::kinds::INDEX_TABLES;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The longest a collection is kept after it was read.
+pub const LIFETIME: Duration = Duration::from_secs(10);
+
+/// The bookkeeping a kept collection weighs besides its bodies (ids, index rows, the map).
+const OVERHEAD_PER_RECORD: u32 = 512;
+
+/// Whose collection, of which data service.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    provider: i64,
+    release: Release,
+    person: String,
+    /// The data service's visibility rule, by its fingerprint.
+    visibility: u64,
+}
+
+/// The kept collections of this process and the generations that tell the current ones.
+pub(crate) struct Collections {
+    kept: moka::sync::Cache<Key, Arc<Collection>>,
+    /// Per provider: how many of its changes were heard.
+    generations: Mutex<HashMap<i64, u64>>,
+    /// How many times changes may have been missed.
+    epoch: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl std::fmt::Debug for Collections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collections").field("kept", &self.kept.entry_count()).finish_non_exhaustive()
+    }
+}
+
+/// How often kept collections served a query, and how often one had to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CollectionCounts {
+    /// Queries answered from a kept collection.
+    pub hits: u64,
+    /// Collections read from the database.
+    pub misses: u64,
+}
+
+impl Collections {
+    /// Collections weighing at most `budget_bytes` in all.
+    pub(crate) fn new(budget_bytes: u64) -> Collections {
+        let kept = moka::sync::Cache::builder()
+            .max_capacity(budget_bytes)
+            .weigher(|_: &Key, collection: &Arc<Collection>| collection.weight)
+            .time_to_live(LIFETIME)
+            .build();
+        Collections {
+            kept,
+            generations: Mutex::new(HashMap::new()),
+            epoch: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// Takes note of a change: what it may have made stale is not used again.
+    pub(crate) fn heard(&self, change: &Change) {
+        match change {
+            Change::Records(provider) | Change::Patients(provider) => {
+                if let Ok(mut generations) = self.generations.lock() {
+                    *generations.entry(provider.get()).or_default() += 1;
+                }
+            }
+            Change::Unknown => {
+                self.epoch.fetch_add(1, Ordering::SeqCst);
+            }
+            Change::Providers | Change::Lists | Change::SigningKeys | Change::Revocations => {}
+        }
+    }
+
+    /// The provider's current generation: it grows with every change heard that concerns it.
+    fn generation(&self, provider: ProviderId) -> u64 {
+        let own = self
+            .generations
+            .lock()
+            .map_or(u64::MAX, |generations| generations.get(&provider.get()).copied().unwrap_or_default());
+        own.wrapping_add(self.epoch.load(Ordering::SeqCst))
+    }
+
+    fn current(&self, key: &Key, provider: ProviderId) -> Option<Arc<Collection>> {
+        let kept = self.kept.get(key)?;
+        if kept.generation == self.generation(provider) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            Some(kept)
+        } else {
+            self.kept.invalidate(key);
+            None
+        }
+    }
+
+    /// Keeps `collection` unless a change concerning it was heard since it was read.
+    fn keep(&self, key: Key, provider: ProviderId, collection: Arc<Collection>) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        if collection.generation == self.generation(provider) {
+            self.kept.insert(key, collection);
+        }
+    }
+
+    /// Whether nothing concerning `collection` was heard since it was read.
+    fn still_current(&self, collection: &Collection, provider: ProviderId) -> bool {
+        collection.generation == self.generation(provider)
+    }
+
+    pub(crate) fn counts(&self) -> CollectionCounts {
+        CollectionCounts { hits: self.hits.load(Ordering::Relaxed), misses: self.misses.load(Ordering::Relaxed) }
+    }
+}
+
+/// A person's records of one data service (each claiming a profile the service serves for its
+/// type, in the person's compartment, not deleted), in the order stored.
+pub(crate) struct Collection {
+    generation: u64,
+    weight: u32,
+    records: Vec<StoredResource>,
+    /// Position in `records` by type and id.
+    by_name: HashMap<(String, String), usize>,
+    /// The records' index rows, per kind (in the order of `INDEX_TABLES`), read when first needed.
+    index: [tokio::sync::OnceCell<IndexRows>; INDEX_TABLES.len()],
+    /// Resources outside the compartment that `_include`s named, as the visibility rule found
+    /// them (`None`: not visible, or not there).
+    outside: Mutex<HashMap<(String, String), Option<StoredResource>>>,
+}
+
+/// A kind's index rows of a collection's records, by record.
+type IndexRows = HashMap<i64, Vec<IndexRow>>;
+
+/// One index row: its parameter and its cells (in the order of the kind's columns).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IndexRow {
+    param: Option<String>,
+    cells: Vec<Scalar>,
+}
+
+impl Collection {
+    fn new(generation: u64, records: Vec<StoredResource>) -> Collection {
+        let by_name = records
+            .iter()
+            .enumerate()
+            .map(|(position, record)| ((record.resource_type.clone(), record.id.clone()), position))
+            .collect();
+        let bytes: usize = records.iter().map(|record| record.body.len()).sum();
+        let overhead = records.len().saturating_mul(OVERHEAD_PER_RECORD as usize);
+        let weight = u32::try_from(bytes.saturating_add(overhead)).unwrap_or(u32::MAX);
+        Collection {
+            generation,
+            weight,
+            records,
+            by_name,
+            index: Default::default(),
+            outside: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The record of this type and id, if the person may see it.
+    pub(crate) fn record(&self, resource_type: &str, id: &str) -> Option<&StoredResource> {
+        self.by_name.get(&(resource_type.to_owned(), id.to_owned())).map(|position| &self.records[*position])
+    }
+}

@@ -1,0 +1,213 @@
+//! The collection cache (`src/collection/`): a store that keeps persons' collections sees its own
+//! writes at once, another instance's within the change announcement's delay, and what it cannot
+//! hear of (another process on a SQLite file) within a collection's lifetime; and it never serves
+//! a person a record that was never theirs.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{ZONE, open, put_with_keys};
+use data_services::Catalog;
+use fhir_core::Release;
+use fhir_search::query::parse_query;
+use fhir_search::{ParseOptions, SearchRequest};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+use store::{PatientScope, ProviderId, Store, Visibility, Write};
+use test_support::{Backend, TestDatabase, on_both_backends, postgres_test};
+
+const PATIENT: &str = "http://fhir.nl/fhir/StructureDefinition/nl-core-patient";
+const WEIGHT: &str = "http://nictiz.nl/fhir/StructureDefinition/zib-BodyWeight";
+/// The longest another instance's write may stay unseen (the announcement takes milliseconds).
+const BOUND: Duration = Duration::from_secs(3);
+
+fn patient(id: &str) -> Value {
+    json!({"resourceType": "Patient", "id": id, "meta": {"profile": [PATIENT]}})
+}
+
+fn observation(id: &str, patient: &str, code: &str) -> Value {
+    json!({"resourceType": "Observation", "id": id, "meta": {"profile": [WEIGHT]}, "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+        "subject": {"reference": format!("Patient/{patient}")}, "effectiveDateTime": "2024-03-01"})
+}
+
+fn person(patient: &str) -> String {
+    format!("key-of-{patient}")
+}
+
+fn request(query: &str) -> SearchRequest {
+    let catalog = Catalog::embedded().expect("definitions");
+    let bgz = catalog.data_service("48").expect("48");
+    let definition = catalog.release(Release::Stu3).and_then(|r| r.type_definition("Observation")).expect("type");
+    let options = ParseOptions {
+        strict: true,
+        lastn: false,
+        zone: ZONE,
+        default_count: 50,
+        max_count: 100,
+        limits: fhir_search::QueryLimits::DEFAULT,
+    };
+    fhir_search::request::parse(bgz.served("Observation").expect("served"), definition, &parse_query(query), options)
+        .expect("valid request")
+}
+
+fn visibility() -> Visibility {
+    let catalog = Catalog::embedded().expect("definitions");
+    Visibility::of(catalog.data_service("48").expect("48"), catalog.release(Release::Stu3).expect("STU3"))
+}
+
+/// The ids of the person's Observations that `query` finds.
+async fn found(store: &Store, provider: ProviderId, patient: &str, query: &str) -> Vec<String> {
+    let scope = PatientScope::Person(person(patient));
+    let page = store.search(provider, Release::Stu3, &scope, &visibility(), &request(query)).await.expect("search");
+    page.matches.into_iter().map(|resource| resource.id).collect()
+}
+
+async fn with_patients(store: &Store, name: &str) -> ProviderId {
+    let provider = common::provider_of(store, name, &["48"]).await.id;
+    let patients = ["p1", "p2"].map(|id| put_with_keys(patient(id), vec![person(id)]));
+    store.write(provider, patients.into()).await.expect("patients");
+    provider
+}
+
+fn delete(id: &str) -> Write {
+    Write::Delete { release: Release::Stu3, resource_type: "Observation".into(), id: id.into() }
+}
+
+on_both_backends!(a_store_sees_its_own_writes_in_the_next_query, |database| {
+    let store = open(&database).await;
+    store.keep_collections(1 << 20);
+    let provider = with_patients(&store, "clinic").await;
+    store.write(provider, vec![put_with_keys(observation("o1", "p1", "A"), Vec::new())]).await.expect("o1");
+    assert_eq!(found(&store, provider, "p1", "").await, ["o1"]);
+    assert_eq!(found(&store, provider, "p1", "code=A").await, ["o1"]);
+    let counts = store.collection_counts();
+    assert_eq!((counts.misses, counts.hits), (1, 1), "the second query was answered from the collection");
+
+    store.write(provider, vec![put_with_keys(observation("o2", "p1", "A"), Vec::new())]).await.expect("o2");
+    assert_eq!(found(&store, provider, "p1", "code=A").await, ["o1", "o2"]);
+    store.write(provider, vec![put_with_keys(observation("o1", "p1", "B"), Vec::new())]).await.expect("o1 again");
+    assert_eq!(found(&store, provider, "p1", "code=A").await, ["o2"]);
+    assert_eq!(found(&store, provider, "p1", "code=B").await, ["o1"]);
+    store.write(provider, vec![delete("o2")]).await.expect("deleted");
+    assert_eq!(found(&store, provider, "p1", "").await, ["o1"]);
+
+    // A record moved to another person leaves the first one's collection at once.
+    store.write(provider, vec![put_with_keys(observation("o1", "p2", "B"), Vec::new())]).await.expect("moved");
+    assert!(found(&store, provider, "p1", "").await.is_empty());
+    assert_eq!(found(&store, provider, "p2", "").await, ["o1"]);
+    let read = |patient: &'static str| {
+        let store = store.clone();
+        async move {
+            let scope = PatientScope::Person(person(patient));
+            store.read_for_patient(provider, Release::Stu3, &scope, &visibility(), "Observation", "o1").await
+        }
+    };
+    assert!(read("p1").await.expect("read").is_none());
+    assert!(read("p2").await.expect("read").is_some());
+    assert!(store.collection_counts().hits > 1);
+});
+
+on_both_backends!(what_a_store_cannot_hear_of_is_seen_after_a_collection_s_lifetime, |database| {
+    // Two stores on one database, neither listening: as another process writing a SQLite file.
+    let writer = open(&database).await;
+    let kept = open(&database).await;
+    kept.keep_collections(1 << 20);
+    let provider = with_patients(&writer, "clinic").await;
+    writer.write(provider, vec![put_with_keys(observation("o1", "p1", "A"), Vec::new())]).await.expect("o1");
+    assert_eq!(found(&kept, provider, "p1", "").await, ["o1"]);
+    writer.write(provider, vec![put_with_keys(observation("o2", "p1", "A"), Vec::new())]).await.expect("o2");
+    let written = Instant::now();
+    assert_eq!(found(&kept, provider, "p1", "").await, ["o1"], "unheard, the kept collection answers");
+    while found(&kept, provider, "p1", "").await != ["o1", "o2"] {
+        assert!(written.elapsed() < store::COLLECTION_LIFETIME + Duration::from_secs(2), "not seen after its lifetime");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(written.elapsed() > store::COLLECTION_LIFETIME / 2, "seen through the lifetime, not by chance");
+});
+
+/// A write at the first instance: an Observation put for a Patient, or deleted.
+#[derive(Debug, Clone)]
+enum Step {
+    Put { id: usize, patient: usize, code: bool },
+    Delete { id: usize },
+}
+
+fn steps() -> impl Strategy<Value = Vec<Step>> {
+    let step = prop_oneof![
+        3 => (0..4_usize, 0..2_usize, any::<bool>()).prop_map(|(id, patient, code)| Step::Put { id, patient, code }),
+        1 => (0..4_usize).prop_map(|id| Step::Delete { id }),
+    ];
+    prop::collection::vec(step, 1..8)
+}
+
+const PATIENTS: [&str; 2] = ["p1", "p2"];
+
+postgres_test! {
+    async fn another_instance_s_writes_are_seen_within_the_bound_and_nothing_foreign_ever() {
+        let database = TestDatabase::create(Backend::Postgres).await;
+        let writer = open(&database).await;
+        let reader = open(&database).await;
+        reader.keep_collections(1 << 20);
+        let following = reader.follow_changes().await.expect("listens").expect("PostgreSQL listens");
+        let mut runner = TestRunner::deterministic();
+        let strategy = steps();
+        let mut slowest = Duration::ZERO;
+        for case in 0..6 {
+            let steps = strategy.new_tree(&mut runner).expect("a case").current();
+            let provider = with_patients(&writer, &format!("clinic{}", ["a", "b", "c", "d", "e", "f"][case])).await;
+            // What each Observation is now (patient, code), and whose it ever was.
+            let mut now: BTreeMap<usize, (usize, bool)> = BTreeMap::new();
+            let mut ever: BTreeSet<(usize, String)> = BTreeSet::new();
+            for (position, step) in steps.iter().enumerate() {
+                // Fill both collections before the write, so that it has something to make stale.
+                for patient in PATIENTS {
+                    found(&reader, provider, patient, "").await;
+                }
+                let write = match step {
+                    Step::Put { id, patient, code } => {
+                        now.insert(*id, (*patient, *code));
+                        ever.insert((*patient, format!("o{id}")));
+                        let code = if *code { "A" } else { "B" };
+                        put_with_keys(observation(&format!("o{id}"), PATIENTS[*patient], code), Vec::new())
+                    }
+                    Step::Delete { id } => {
+                        now.remove(id);
+                        delete(&format!("o{id}"))
+                    }
+                };
+                writer.write(provider, vec![write]).await.expect("written");
+                let written = Instant::now();
+                for (patient, name) in PATIENTS.iter().enumerate() {
+                    for query in ["", "code=A"] {
+                        let expected: Vec<String> = now
+                            .iter()
+                            .filter(|(_, (owner, code))| *owner == patient && (query.is_empty() || *code))
+                            .map(|(id, _)| format!("o{id}"))
+                            .collect();
+                        loop {
+                            let answer = found(&reader, provider, name, query).await;
+                            for id in &answer {
+                                assert!(ever.contains(&(patient, id.clone())), "case {case} step {position}: {id} was never {name}'s ({steps:?})");
+                            }
+                            if answer == expected {
+                                break;
+                            }
+                            assert!(written.elapsed() < BOUND, "case {case} step {position}: {name} {query:?} gave {answer:?}, not {expected:?}, after {:?} ({steps:?})", written.elapsed());
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                    }
+                }
+                slowest = slowest.max(written.elapsed());
+            }
+        }
+        assert!(reader.collection_counts().hits > 0, "the reader answered from kept collections");
+        eprintln!("slowest until seen at the other instance: {slowest:?}");
+        following.abort();
+    }
+}
