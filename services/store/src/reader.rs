@@ -147,6 +147,27 @@ pub(crate) struct ResourceRow {
     pub(crate) part: i64,
 }
 
+/// PostgreSQL's rows, each mapped.
+fn mapped<T>(
+    rows: Vec<sqlx::any::AnyRow>,
+    map: impl Fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, StoreError> {
+    rows.iter().map(map).collect::<Result<_, sqlx::Error>>().map_err(StoreError::from)
+}
+
+/// Every row a SQLite statement gives, each mapped.
+fn every_row<T>(
+    statement: &mut Statement<'_>,
+    map: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut rows = statement.raw_query();
+    let mut found = Vec::new();
+    while let Some(row) = rows.next()? {
+        found.push(map(row)?);
+    }
+    Ok(found)
+}
+
 /// An index row as read: its resource's row id, its parameter, its cells.
 pub(crate) type IndexCells = (i64, Option<String>, Vec<Scalar>);
 
@@ -197,31 +218,21 @@ impl Reader {
     /// Resource rows, with the `extra` columns.
     pub(crate) async fn resources(&self, sql: Sql, extra: Extra) -> Result<Vec<ResourceRow>, StoreError> {
         match self {
-            Reader::Pool(pool) => {
-                let rows = sql.build().fetch_all(pool).await?;
-                rows.iter()
-                    .map(|row| {
-                        Ok(ResourceRow {
-                            resource: crate::read::stored_from_row(row)?,
-                            total: if extra.total { row.try_get("total")? } else { 0 },
-                            part: if extra.part { row.try_get("part")? } else { 0 },
-                        })
-                    })
-                    .collect::<Result<_, sqlx::Error>>()
-                    .map_err(StoreError::from)
-            }
+            Reader::Pool(pool) => mapped(sql.build().fetch_all(pool).await?, |row| {
+                Ok(ResourceRow {
+                    resource: crate::read::stored_from_row(row)?,
+                    total: if extra.total { row.try_get("total")? } else { 0 },
+                    part: if extra.part { row.try_get("part")? } else { 0 },
+                })
+            }),
             Reader::Sqlite(reader) => reader.with(|connection| {
-                let mut statement = prepared(connection, &sql)?;
-                let mut rows = statement.raw_query();
-                let mut found = Vec::new();
-                while let Some(row) = rows.next()? {
-                    found.push(ResourceRow {
+                every_row(&mut *prepared(connection, &sql)?, |row| {
+                    Ok(ResourceRow {
                         resource: sqlite_resource(row)?,
                         total: if extra.total { row.get(6)? } else { 0 },
                         part: if extra.part { row.get(7)? } else { 0 },
-                    });
-                }
-                Ok(found)
+                    })
+                })
             }),
         }
     }
@@ -229,28 +240,18 @@ impl Reader {
     /// `$lastn` candidates: the resource's six columns, then `system, code, effective`.
     pub(crate) async fn lastn_candidates(&self, sql: Sql) -> Result<Vec<LastnRow>, StoreError> {
         match self {
-            Reader::Pool(pool) => {
-                let rows = sql.build().fetch_all(pool).await?;
-                rows.iter()
-                    .map(|row| {
-                        Ok((
-                            crate::read::stored_from_row(row)?,
-                            row.try_get("system")?,
-                            row.try_get("code")?,
-                            row.try_get("effective")?,
-                        ))
-                    })
-                    .collect::<Result<_, sqlx::Error>>()
-                    .map_err(StoreError::from)
-            }
+            Reader::Pool(pool) => mapped(sql.build().fetch_all(pool).await?, |row| {
+                Ok((
+                    crate::read::stored_from_row(row)?,
+                    row.try_get("system")?,
+                    row.try_get("code")?,
+                    row.try_get("effective")?,
+                ))
+            }),
             Reader::Sqlite(reader) => reader.with(|connection| {
-                let mut statement = prepared(connection, &sql)?;
-                let mut rows = statement.raw_query();
-                let mut found = Vec::new();
-                while let Some(row) = rows.next()? {
-                    found.push((sqlite_resource(row)?, row.get(6)?, row.get(7)?, row.get(8)?));
-                }
-                Ok(found)
+                every_row(&mut *prepared(connection, &sql)?, |row| {
+                    Ok((sqlite_resource(row)?, row.get(6)?, row.get(7)?, row.get(8)?))
+                })
             }),
         }
     }
@@ -259,19 +260,11 @@ impl Reader {
     /// prepared by neither driver).
     pub(crate) async fn resources_unprepared(&self, sql: Sql) -> Result<Vec<StoredResource>, StoreError> {
         match self {
-            Reader::Pool(pool) => {
-                let rows = sql.build_unprepared().fetch_all(pool).await?;
-                Ok(rows.iter().map(crate::read::stored_from_row).collect::<Result<_, sqlx::Error>>()?)
-            }
+            Reader::Pool(pool) => mapped(sql.build_unprepared().fetch_all(pool).await?, crate::read::stored_from_row),
             Reader::Sqlite(reader) => reader.with(|connection| {
                 let mut statement = connection.prepare(sql.text())?;
                 bind(&mut statement, sql.args())?;
-                let mut rows = statement.raw_query();
-                let mut found = Vec::new();
-                while let Some(row) = rows.next()? {
-                    found.push(sqlite_resource(row)?);
-                }
-                Ok(found)
+                every_row(&mut statement, sqlite_resource)
             }),
         }
     }
@@ -279,25 +272,15 @@ impl Reader {
     /// Index rows: `rid, param`, then `width` cells of whatever type each column holds.
     pub(crate) async fn index_rows(&self, sql: Sql, width: usize) -> Result<Vec<IndexCells>, StoreError> {
         match self {
-            Reader::Pool(pool) => {
-                let rows = sql.build().fetch_all(pool).await?;
-                rows.iter()
-                    .map(|row| {
-                        let cells = (2..2 + width).map(|column| any_cell(row, column)).collect::<Result<_, _>>()?;
-                        Ok((row.try_get(0)?, row.try_get(1)?, cells))
-                    })
-                    .collect::<Result<_, sqlx::Error>>()
-                    .map_err(StoreError::from)
-            }
+            Reader::Pool(pool) => mapped(sql.build().fetch_all(pool).await?, |row| {
+                let cells = (2..2 + width).map(|column| any_cell(row, column)).collect::<Result<_, _>>()?;
+                Ok((row.try_get(0)?, row.try_get(1)?, cells))
+            }),
             Reader::Sqlite(reader) => reader.with(|connection| {
-                let mut statement = prepared(connection, &sql)?;
-                let mut rows = statement.raw_query();
-                let mut found = Vec::new();
-                while let Some(row) = rows.next()? {
+                every_row(&mut *prepared(connection, &sql)?, |row| {
                     let cells = (2..2 + width).map(|column| sqlite_cell(row, column)).collect::<Result<_, _>>()?;
-                    found.push((row.get(0)?, row.get(1)?, cells));
-                }
-                Ok(found)
+                    Ok((row.get(0)?, row.get(1)?, cells))
+                })
             }),
         }
     }

@@ -7,11 +7,10 @@
 
 mod common;
 
-use common::{ZONE, open, put_with_keys};
+use common::{open, put_with_keys};
 use data_services::Catalog;
 use fhir_core::Release;
-use fhir_search::query::parse_query;
-use fhir_search::{ParseOptions, SearchRequest};
+use fhir_search::SearchRequest;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -41,24 +40,11 @@ fn person(patient: &str) -> String {
 }
 
 fn request(query: &str) -> SearchRequest {
-    let catalog = Catalog::embedded().expect("definitions");
-    let bgz = catalog.data_service("48").expect("48");
-    let definition = catalog.release(Release::Stu3).and_then(|r| r.type_definition("Observation")).expect("type");
-    let options = ParseOptions {
-        strict: true,
-        lastn: false,
-        zone: ZONE,
-        default_count: 50,
-        max_count: 100,
-        limits: fhir_search::QueryLimits::DEFAULT,
-    };
-    fhir_search::request::parse(bgz.served("Observation").expect("served"), definition, &parse_query(query), options)
-        .expect("valid request")
+    common::bgz_request(&Catalog::embedded().expect("definitions"), "Observation", &[], query, false)
 }
 
 fn visibility() -> Visibility {
-    let catalog = Catalog::embedded().expect("definitions");
-    Visibility::of(catalog.data_service("48").expect("48"), catalog.release(Release::Stu3).expect("STU3"))
+    common::bgz_visibility()
 }
 
 /// The ids of the person's Observations that `query` finds.

@@ -8,8 +8,7 @@ mod common;
 use common::{ZONE, open, put};
 use data_services::Catalog;
 use fhir_core::Release;
-use fhir_search::query::parse_query;
-use fhir_search::{ParseOptions, SearchRequest};
+use fhir_search::SearchRequest;
 use serde_json::{Value, json};
 use store::{PatientScope, Provider, Store, Visibility, Write};
 use test_support::on_both_backends;
@@ -25,23 +24,11 @@ fn request(resource_type: &str, extra: &[&str], query: &str) -> SearchRequest {
 }
 
 fn request_in(catalog: &Catalog, resource_type: &str, extra: &[&str], query: &str) -> SearchRequest {
-    let mut served = catalog.data_service("48").and_then(|bgz| bgz.served(resource_type)).cloned().expect("served");
-    served.search_params.extend(extra.iter().map(|name| (*name).to_owned()));
-    let definition = catalog.release(Release::Stu3).and_then(|r| r.type_definition(resource_type)).expect("type");
-    let options = ParseOptions {
-        strict: true,
-        lastn: false,
-        zone: ZONE,
-        default_count: 50,
-        max_count: 100,
-        limits: fhir_search::QueryLimits::DEFAULT,
-    };
-    fhir_search::request::parse(&served, definition, &parse_query(query), options).expect("valid request")
+    common::bgz_request(catalog, resource_type, extra, query, false)
 }
 
 fn visibility() -> Visibility {
-    let catalog = Catalog::embedded().expect("definitions");
-    Visibility::of(catalog.data_service("48").expect("48"), catalog.release(Release::Stu3).expect("STU3"))
+    common::bgz_visibility()
 }
 
 /// The ids `query` finds among the records of a person holding the Patients `patients`.

@@ -4,11 +4,10 @@
 
 mod common;
 
-use common::{ZONE, open, put, put_with_keys};
+use common::{open, put, put_with_keys};
 use data_services::Catalog;
 use fhir_core::Release;
-use fhir_search::query::parse_query;
-use fhir_search::{ParseOptions, SearchRequest};
+use fhir_search::SearchRequest;
 use serde_json::{Value, json};
 use store::{NewProvider, PatientScope, Provider, Store, Visibility, Write, WriteKind};
 use test_support::{TestDatabase, on_both_backends};
@@ -38,24 +37,11 @@ fn organization(id: &str) -> Value {
 }
 
 fn request(resource_type: &str, query: &str, lastn: bool) -> SearchRequest {
-    let catalog = Catalog::embedded().expect("definitions");
-    let bgz = catalog.data_service("48").expect("48");
-    let definition = catalog.release(Release::Stu3).and_then(|r| r.type_definition(resource_type)).expect("type");
-    let options = ParseOptions {
-        strict: true,
-        lastn,
-        zone: ZONE,
-        default_count: 50,
-        max_count: 100,
-        limits: fhir_search::QueryLimits::DEFAULT,
-    };
-    fhir_search::request::parse(bgz.served(resource_type).expect("served"), definition, &parse_query(query), options)
-        .expect("valid request")
+    common::bgz_request(&Catalog::embedded().expect("definitions"), resource_type, &[], query, lastn)
 }
 
 fn profiles() -> Visibility {
-    let catalog = Catalog::embedded().expect("definitions");
-    Visibility::of(catalog.data_service("48").expect("48"), catalog.release(Release::Stu3).expect("STU3"))
+    common::bgz_visibility()
 }
 
 fn scope(ids: &[&str]) -> PatientScope {

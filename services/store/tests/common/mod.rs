@@ -4,8 +4,10 @@
 
 use data_services::Catalog;
 use fhir_core::Release;
+use fhir_search::query::parse_query;
+use fhir_search::{ParseOptions, SearchRequest};
 use serde_json::Value;
-use store::{NewProvider, Provider, ResourceWrite, Store, Write};
+use store::{NewProvider, Provider, ResourceWrite, Store, Visibility, Write};
 use test_support::TestDatabase;
 
 /// The zone dates without one are read in.
@@ -61,4 +63,27 @@ pub fn put_with_keys(resource: Value, person_keys: Vec<String>) -> Write {
 /// A write of `resource` (STU3) as ingest makes it.
 pub fn put(resource: Value) -> Write {
     put_with_keys(resource, Vec::new())
+}
+
+/// A search of BgZ (48) on `resource_type` as a PGO sends it, with `extra` parameters offered
+/// beside the data service's own, from the definitions in `catalog`.
+pub fn bgz_request(catalog: &Catalog, resource_type: &str, extra: &[&str], query: &str, lastn: bool) -> SearchRequest {
+    let mut served = catalog.data_service("48").and_then(|bgz| bgz.served(resource_type)).cloned().expect("served");
+    served.search_params.extend(extra.iter().map(|name| (*name).to_owned()));
+    let definition = catalog.release(Release::Stu3).and_then(|r| r.type_definition(resource_type)).expect("type");
+    let options = ParseOptions {
+        strict: true,
+        lastn,
+        zone: ZONE,
+        default_count: 50,
+        max_count: 100,
+        limits: fhir_search::QueryLimits::DEFAULT,
+    };
+    fhir_search::request::parse(&served, definition, &parse_query(query), options).expect("valid request")
+}
+
+/// What BgZ (48) lets a PGO see.
+pub fn bgz_visibility() -> Visibility {
+    let catalog = Catalog::embedded().expect("definitions");
+    Visibility::of(catalog.data_service("48").expect("48"), catalog.release(Release::Stu3).expect("STU3"))
 }
