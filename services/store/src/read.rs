@@ -102,8 +102,8 @@ impl Store {
     ) -> Result<Option<StoredResource>, StoreError> {
         let Some(ownership) = visibility.ownership(resource_type) else { return Ok(None) };
         let own_record = matches!(ownership, Ownership::Patient | Ownership::Compartment);
-        if own_record && let PatientScope::Person(person) = scope {
-            let owner = Owner { provider, release, person, visibility };
+        if own_record {
+            let owner = Owner { provider, release, scope, visibility };
             // The collection holds every record of the person the data service lets them see.
             if let Some(collection) = self.collection(owner).await? {
                 return Ok(collection.record(resource_type, id).cloned());

@@ -36,13 +36,11 @@ impl Store {
         visibility: &Visibility,
         request: &SearchRequest,
     ) -> Result<SearchPage, StoreError> {
-        if let PatientScope::Person(person) = scope {
-            let owner = Owner { provider, release, person, visibility };
-            if let Some(collection) = self.collection(owner).await?
-                && let Some(page) = self.collected_page(&collection, owner, request).await?
-            {
-                return Ok(page);
-            }
+        let owner = Owner { provider, release, scope, visibility };
+        if let Some(collection) = self.collection(owner).await?
+            && let Some(page) = self.collected_page(&collection, owner, request).await?
+        {
+            return Ok(page);
         }
         match request.lastn {
             Some(lastn) => {

@@ -571,6 +571,7 @@ on_both_backends!(a_person_sees_exactly_what_the_visibility_rule_allows, |databa
                 ("person key", PatientScope::Person(person_key(person)), &store),
                 ("patient ids", PatientScope::Patients(patients.iter().cloned().collect()), &store),
                 ("person key, collection kept", PatientScope::Person(person_key(person)), &kept),
+                ("patient ids, collection kept", PatientScope::Patients(patients.iter().cloned().collect()), &kept),
             ];
             for (scope_name, scope, store) in scopes {
                 let label = format!("case {case}, person {person} by {scope_name} (world {world:?})");

@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub(crate) struct Owner<'a> {
     pub(crate) provider: ProviderId,
     pub(crate) release: Release,
-    pub(crate) person: &'a str,
+    pub(crate) scope: &'a PatientScope,
     pub(crate) visibility: &'a Visibility,
 }
 
@@ -25,7 +25,15 @@ impl Owner<'_> {
         Key {
             provider: self.provider.get(),
             release: self.release,
-            person: self.person.to_owned(),
+            person: match self.scope {
+                PatientScope::Person(key) => format!("key {key}"),
+                PatientScope::Patients(ids) => {
+                    let mut ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    format!("ids {}", ids.join("\u{1f}"))
+                }
+            },
             visibility: self.visibility.fingerprint(),
         }
     }
@@ -37,7 +45,7 @@ impl Owner<'_> {
             .push(" AND c.release = ")
             .bind(self.release.as_str().to_owned())
             .push(" AND c.patient_id IN ");
-        push_patients(sql, self.provider, self.release, &PatientScope::Person(self.person.to_owned()));
+        push_patients(sql, self.provider, self.release, self.scope);
     }
 }
 

@@ -49,6 +49,7 @@ const OVERHEAD_PER_RECORD: u32 = 512;
 struct Key {
     provider: i64,
     release: Release,
+    /// The person: by key, or by their Patient ids (sorted).
     person: String,
     /// The data service's visibility rule, by its fingerprint.
     visibility: u64,
