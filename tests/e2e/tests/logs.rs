@@ -54,7 +54,16 @@ on_both_backends!(no_query_body_or_foreign_request_id_reaches_a_log_line, |datab
     let logs = logs();
     let auditor_hash = metering::secret_hash("auditor-secret");
     let app =
-        TestApp::start_authorization(database, &[("PGO_EXCHANGE__AUDITORS__NZA__SECRET_SHA256", &auditor_hash)]).await;
+        // No collections kept: the request made to fail inside the database below would be
+        // answered from the person's collection that the first query read.
+        TestApp::start_authorization(
+            database,
+            &[
+                ("PGO_EXCHANGE__AUDITORS__NZA__SECRET_SHA256", &auditor_hash),
+                ("PGO_EXCHANGE__DATABASE__COLLECTION_CACHE_MIB", "0"),
+            ],
+        )
+        .await;
     let base = app.base(PROVIDER, "48");
     let token = app.token(PROVIDER, ANNA, &["48"]);
     let bsn_query = format!("identifier=http://fhir.nl/fhir/NamingSystem/bsn|{SECRET_BSN}&note={SECRET_BSN}");

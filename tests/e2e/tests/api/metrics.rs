@@ -130,6 +130,10 @@ on_both_backends!(requests_exchanges_the_access_log_and_caches_are_counted, |dat
         assert_eq!(moved(&before, &after, lookups, &[("cache", cache), ("result", "miss")]), 1.0, "{cache}");
         assert_eq!(moved(&before, &after, lookups, &[("cache", cache), ("result", "hit")]), 1.0, "{cache}");
     }
+    // The person's collection read by the first search answers the second.
+    let collections = "pgo_exchange_collection_cache_total";
+    assert_eq!(moved(&before, &after, collections, &[("result", "read")]), 1.0);
+    assert_eq!(moved(&before, &after, collections, &[("result", "hit")]), 1.0);
     let providers = moved(&before, &after, lookups, &[("cache", "providers"), ("result", "hit")])
         + moved(&before, &after, lookups, &[("cache", "providers"), ("result", "miss")]);
     assert_eq!(providers, 3.0, "one provider lookup per search");
