@@ -8,8 +8,13 @@ use crate::sql::Sql;
 use crate::visibility::{PatientScope, Visibility, push_patients, push_profile_filter, push_shared};
 use crate::{ProviderId, Store, StoreError};
 use fhir_core::Release;
-use fhir_search::kinds::{INDEX_TABLES, IndexTable};
+use fhir_search::Scalar;
+use fhir_search::kinds::{INDEX_TABLES, IndexTable, date, reference, token};
 use std::sync::Arc;
+
+/// The kinds nearly every collection's queries need (codes, `$lastn`'s dates, `_include`s), read
+/// with its records; the others when a query first needs them.
+const READ_WITH_RECORDS: [&IndexTable; 3] = [&token::TABLE, &date::TABLE, &reference::TABLE];
 
 /// Whose collection a query is of.
 #[derive(Debug, Clone, Copy)]
@@ -66,10 +71,72 @@ impl Store {
         sql.push(") AND ");
         push_profile_filter(&mut sql, owner.visibility, None);
         sql.push(" ORDER BY r.rid");
-        let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
-        let collection = Arc::new(Collection::new(generation, rows.into_iter().map(|row| row.resource).collect()));
+        // All at once: on PostgreSQL each read a later query made would be a round trip of its
+        // own, waiting for a processor behind the others (BENCHMARKS.md, "Collection cache").
+        let records = self.reader.resources(sql, Extra { total: false, part: false });
+        let [tokens, dates, references] = READ_WITH_RECORDS.map(|table| self.index_rows_read(owner, table));
+        let (records, tokens, dates, references, shared) =
+            futures::try_join!(records, tokens, dates, references, self.shared_referenced(owner))?;
+        let collection = Collection::new(generation, records.into_iter().map(|row| row.resource).collect());
+        if let Ok(mut outside) = collection.outside.lock() {
+            // Every resource the records refer to outside them: visible if the rule found it.
+            for row in references.values().flatten() {
+                if let (Some(Scalar::Text(target_type)), Some(Scalar::Text(target_id))) =
+                    (row.cells.first(), row.cells.get(1))
+                    && collection.record(target_type, target_id).is_none()
+                {
+                    outside.insert((target_type.clone(), target_id.clone()), None);
+                }
+            }
+            for resource in shared {
+                outside.insert((resource.resource_type.clone(), resource.id.clone()), Some(resource));
+            }
+        }
+        for (table, rows) in READ_WITH_RECORDS.iter().zip([tokens, dates, references]) {
+            if let Some(position) = INDEX_TABLES.iter().position(|known| known.name == table.name) {
+                let _ = collection.index[position].set(rows);
+            }
+        }
+        let collection = Arc::new(collection);
         collections.keep(key, owner.provider, collection.clone());
         Ok(Some(collection))
+    }
+
+    /// A kind's index rows of the person's compartment.
+    async fn index_rows_read(&self, owner: Owner<'_>, table: &IndexTable) -> Result<IndexRows, StoreError> {
+        let alias = table.alias;
+        let mut sql = Sql::new(&format!("SELECT {alias}.rid, {alias}.param"));
+        for column in table.columns {
+            sql.push(&format!(", {alias}.{column}"));
+        }
+        sql.push(&format!(" FROM {} {alias} WHERE {alias}.rid IN (", table.name));
+        owner.push_compartment_rids(&mut sql);
+        sql.push(")");
+        let mut rows = IndexRows::new();
+        for (rid, param, cells) in self.reader.index_rows(sql, table.columns.len()).await? {
+            rows.entry(rid).or_default().push(IndexRow { param, cells });
+        }
+        Ok(rows)
+    }
+
+    /// The resources outside the compartment that the person's records refer to and the rule
+    /// lets an `_include` serve (`collected_outside`), as one statement.
+    async fn shared_referenced(&self, owner: Owner<'_>) -> Result<Vec<StoredResource>, StoreError> {
+        let mut sql = Sql::new(&format!(
+            "SELECT {SERVED_COLUMNS} FROM search_reference x JOIN resources r ON r.resource_type = x.target_type \
+             AND r.id = x.target_id AND r.provider_id = "
+        ));
+        sql.bind(owner.provider.0)
+            .push(" AND r.release = ")
+            .bind(owner.release.as_str().to_owned())
+            .push(" AND r.deleted = 0 WHERE x.rid IN (");
+        owner.push_compartment_rids(&mut sql);
+        sql.push(") AND ");
+        push_profile_filter(&mut sql, owner.visibility, None);
+        sql.push(" AND ");
+        push_shared(&mut sql, owner.visibility);
+        let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
+        Ok(rows.into_iter().map(|row| row.resource).collect())
     }
 
     /// The collection's index rows of `table`'s kind; `None` when a change was heard since the
@@ -81,23 +148,7 @@ impl Store {
         table: &IndexTable,
     ) -> Result<Option<&'c IndexRows>, StoreError> {
         let Some(position) = INDEX_TABLES.iter().position(|known| known.name == table.name) else { return Ok(None) };
-        let rows = collection.index[position]
-            .get_or_try_init(|| async {
-                let alias = table.alias;
-                let mut sql = Sql::new(&format!("SELECT {alias}.rid, {alias}.param"));
-                for column in table.columns {
-                    sql.push(&format!(", {alias}.{column}"));
-                }
-                sql.push(&format!(" FROM {} {alias} WHERE {alias}.rid IN (", table.name));
-                owner.push_compartment_rids(&mut sql);
-                sql.push(")");
-                let mut rows = IndexRows::new();
-                for (rid, param, cells) in self.reader.index_rows(sql, table.columns.len()).await? {
-                    rows.entry(rid).or_default().push(IndexRow { param, cells });
-                }
-                Ok::<_, StoreError>(rows)
-            })
-            .await?;
+        let rows = collection.index[position].get_or_try_init(|| self.index_rows_read(owner, table)).await?;
         Ok(self.unchanged(collection, owner).then_some(rows))
     }
 
