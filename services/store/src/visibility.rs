@@ -168,6 +168,22 @@ pub(crate) fn push_shared(sql: &mut Sql, visibility: &Visibility) {
     sql.push(&visibility.shared_condition);
 }
 
+/// `column` names a type whose resources may be served outside a compartment (shared, or
+/// shared when naming no one): a cheap first cut before [`push_shared`], on a referring row.
+pub(crate) fn push_shareable_type(sql: &mut Sql, column: &str, visibility: &Visibility) {
+    let types: Vec<&str> = visibility
+        .by_type
+        .iter()
+        .filter(|(_, rule)| matches!(rule.ownership, Ownership::Shared | Ownership::CompartmentWhenNamed))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if types.is_empty() {
+        sql.push("1 = 0");
+    } else {
+        sql.push(&format!("{column} IN ({})", literals(&types)));
+    }
+}
+
 /// `(in the patient's compartment OR shared)` for `r`.
 pub(crate) fn push_compartment_or_shared(
     sql: &mut Sql,

@@ -5,7 +5,9 @@ use super::{Collection, IndexRow, IndexRows, Key};
 use crate::read::{SERVED_COLUMNS, StoredResource};
 use crate::reader::Extra;
 use crate::sql::Sql;
-use crate::visibility::{PatientScope, Visibility, push_patients, push_profile_filter, push_shared};
+use crate::visibility::{
+    PatientScope, Visibility, push_patients, push_profile_filter, push_shareable_type, push_shared,
+};
 use crate::{ProviderId, Store, StoreError};
 use fhir_core::Release;
 use fhir_search::Scalar;
@@ -131,7 +133,10 @@ impl Store {
             .bind(owner.release.as_str().to_owned())
             .push(" AND r.deleted = 0 WHERE x.rid IN (");
         owner.push_compartment_rids(&mut sql);
+        // Most references lead to the person's own Patient and records: only the rest are looked up.
         sql.push(") AND ");
+        push_shareable_type(&mut sql, "x.target_type", owner.visibility);
+        sql.push(" AND ");
         push_profile_filter(&mut sql, owner.visibility, None);
         sql.push(" AND ");
         push_shared(&mut sql, owner.visibility);
