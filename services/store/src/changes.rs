@@ -124,25 +124,27 @@ impl Store {
         Changes { receiver: self.changes.sender.subscribe() }
     }
 
-    /// Announces `change` to other instances when `tx` commits (PostgreSQL; nothing on SQLite).
-    pub(crate) async fn announce_in(
+    /// Commits `tx` with `changes` announced: to other instances on its commit (PostgreSQL
+    /// `NOTIFY`, inside the transaction; nothing on SQLite), then to this process's subscribers.
+    pub(crate) async fn commit_announcing(
         &self,
-        tx: &mut Transaction<'static, Any>,
-        change: Change,
+        mut tx: Transaction<'static, Any>,
+        changes: &[Change],
     ) -> Result<(), StoreError> {
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT 1 AS n FROM pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(change.payload())
-                .execute(&mut **tx)
-                .await?;
+            for change in changes {
+                sqlx::query("SELECT 1 AS n FROM pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(change.payload())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        for change in changes {
+            self.changes.publish(*change);
         }
         Ok(())
-    }
-
-    /// Tells this process's subscribers of `change` (after its commit).
-    pub(crate) fn published(&self, change: Change) {
-        self.changes.publish(change);
     }
 
     /// Listens for other instances' changes, for as long as the runtime runs, and passes them to

@@ -56,13 +56,8 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let replaced = row.is_some();
-        if replaced {
-            self.announce_in(&mut tx, Change::Lists).await?;
-        }
-        tx.commit().await?;
-        if replaced {
-            self.published(Change::Lists);
-        }
+        let changes: &[Change] = if replaced { &[Change::Lists] } else { &[] };
+        self.commit_announcing(tx, changes).await?;
         Ok(replaced)
     }
 }

@@ -135,9 +135,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         let provider = from_row(&row)?;
-        self.announce_in(&mut tx, Change::Providers).await?;
-        tx.commit().await?;
-        self.published(Change::Providers);
+        self.commit_announcing(tx, &[Change::Providers]).await?;
         Ok(provider)
     }
 
@@ -149,9 +147,7 @@ impl Store {
             .bind(provider.0)
             .execute(&mut *tx)
             .await?;
-        self.announce_in(&mut tx, Change::Providers).await?;
-        tx.commit().await?;
-        self.published(Change::Providers);
+        self.commit_announcing(tx, &[Change::Providers]).await?;
         Ok(())
     }
 

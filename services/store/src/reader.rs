@@ -256,19 +256,6 @@ impl Reader {
         }
     }
 
-    /// Resource rows of a statement whose text changes with its arguments' number (kept
-    /// prepared by neither driver).
-    pub(crate) async fn resources_unprepared(&self, sql: Sql) -> Result<Vec<StoredResource>, StoreError> {
-        match self {
-            Reader::Pool(pool) => mapped(sql.build_unprepared().fetch_all(pool).await?, crate::read::stored_from_row),
-            Reader::Sqlite(reader) => reader.with(|connection| {
-                let mut statement = connection.prepare(sql.text())?;
-                bind(&mut statement, sql.args())?;
-                every_row(&mut statement, sqlite_resource)
-            }),
-        }
-    }
-
     /// Index rows: `rid, param`, then `width` cells of whatever type each column holds.
     pub(crate) async fn index_rows(&self, sql: Sql, width: usize) -> Result<Vec<IndexCells>, StoreError> {
         match self {

@@ -5,8 +5,8 @@
 //! A share only ever creates: every write of it must be a new resource, or the whole share is
 //! rolled back (`StoreError::NotNew`), so a PGO can never overwrite what the provider holds.
 
-use crate::write::{Write, WriteKind, WriteOutcome, apply};
-use crate::{Change, ProviderId, Store, StoreError};
+use crate::write::{Write, WriteKind, WriteOutcome, apply, resource_changes};
+use crate::{ProviderId, Store, StoreError};
 use fhir_core::Release;
 use sqlx::Row;
 
@@ -93,20 +93,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        if patients {
-            self.announce_in(&mut tx, Change::Patients(provider)).await?;
-        }
-        let records = applied.iter().any(|(_, written)| written.is_some());
-        if records {
-            self.announce_in(&mut tx, Change::Records(provider)).await?;
-        }
-        tx.commit().await?;
-        if patients {
-            self.published(Change::Patients(provider));
-        }
-        if records {
-            self.published(Change::Records(provider));
-        }
+        self.commit_announcing(tx, &resource_changes(provider, patients, &applied)).await?;
         Ok(applied.into_iter().map(|(outcome, _)| outcome).collect())
     }
 

@@ -69,13 +69,8 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        if added {
-            self.announce_in(&mut tx, Change::SigningKeys).await?;
-        }
-        tx.commit().await?;
-        if added {
-            self.published(Change::SigningKeys);
-        }
+        let changes: &[Change] = if added { &[Change::SigningKeys] } else { &[] };
+        self.commit_announcing(tx, changes).await?;
         Ok(added)
     }
 }

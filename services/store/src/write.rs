@@ -110,22 +110,26 @@ impl Store {
         let patients = writes.iter().any(Write::touches_patients);
         let mut tx = self.pool.begin().await?;
         let applied = apply(&mut tx, provider, writes, now_millis()).await?;
-        if patients {
-            self.announce_in(&mut tx, Change::Patients(provider)).await?;
-        }
-        let records = applied.iter().any(|(_, written)| written.is_some());
-        if records {
-            self.announce_in(&mut tx, Change::Records(provider)).await?;
-        }
-        tx.commit().await?;
-        if patients {
-            self.published(Change::Patients(provider));
-        }
-        if records {
-            self.published(Change::Records(provider));
-        }
+        self.commit_announcing(tx, &resource_changes(provider, patients, &applied)).await?;
         Ok(applied.into_iter().map(|(outcome, _)| outcome).collect())
     }
+}
+
+/// What a resource write announces: its provider's Patients when it wrote one (`patients`), and
+/// its provider's records when it wrote anything.
+pub(crate) fn resource_changes(
+    provider: ProviderId,
+    patients: bool,
+    applied: &[(WriteOutcome, Option<i64>)],
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    if patients {
+        changes.push(Change::Patients(provider));
+    }
+    if applied.iter().any(|(_, written)| written.is_some()) {
+        changes.push(Change::Records(provider));
+    }
+    changes
 }
 
 /// Applies `writes` inside `tx`: each one's outcome, with the row it wrote a version of (none

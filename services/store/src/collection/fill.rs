@@ -1,5 +1,5 @@
 //! Reading a collection from the database: the person's visible records, a kind's index rows of
-//! them, and the resources outside the compartment that `_include`s name.
+//! them, and the shared resources outside the compartment that the records refer to.
 
 use super::{Collection, IndexRow, IndexRows, Key};
 use crate::read::{SERVED_COLUMNS, StoredResource};
@@ -10,7 +10,6 @@ use crate::visibility::{
 };
 use crate::{ProviderId, Store, StoreError};
 use fhir_core::Release;
-use fhir_search::Scalar;
 use fhir_search::kinds::{INDEX_TABLES, IndexTable, date, reference, token};
 use std::sync::Arc;
 
@@ -79,21 +78,7 @@ impl Store {
         let [tokens, dates, references] = READ_WITH_RECORDS.map(|table| self.index_rows_read(owner, table));
         let (records, tokens, dates, references, shared) =
             futures::try_join!(records, tokens, dates, references, self.shared_referenced(owner))?;
-        let collection = Collection::new(generation, records.into_iter().map(|row| row.resource).collect());
-        if let Ok(mut outside) = collection.outside.lock() {
-            // Every resource the records refer to outside them: visible if the rule found it.
-            for row in references.values().flatten() {
-                if let (Some(Scalar::Text(target_type)), Some(Scalar::Text(target_id))) =
-                    (row.cells.first(), row.cells.get(1))
-                    && collection.record(target_type, target_id).is_none()
-                {
-                    outside.insert((target_type.clone(), target_id.clone()), None);
-                }
-            }
-            for resource in shared {
-                outside.insert((resource.resource_type.clone(), resource.id.clone()), Some(resource));
-            }
-        }
+        let collection = Collection::new(generation, records.into_iter().map(|row| row.resource).collect(), shared);
         for (table, rows) in READ_WITH_RECORDS.iter().zip([tokens, dates, references]) {
             if let Some(position) = INDEX_TABLES.iter().position(|known| known.name == table.name) {
                 let _ = collection.index[position].set(rows);
@@ -122,7 +107,8 @@ impl Store {
     }
 
     /// The resources outside the compartment that the person's records refer to and the rule
-    /// lets an `_include` serve (`collected_outside`), as one statement.
+    /// lets an `_include` serve, as one statement: every reference of theirs an `_include` can
+    /// follow, so a target neither among the records nor among these is not to be served.
     async fn shared_referenced(&self, owner: Owner<'_>) -> Result<Vec<StoredResource>, StoreError> {
         let mut sql = Sql::new(&format!(
             "SELECT {SERVED_COLUMNS} FROM search_reference x JOIN resources r ON r.resource_type = x.target_type \
@@ -155,50 +141,6 @@ impl Store {
         let Some(position) = INDEX_TABLES.iter().position(|known| known.name == table.name) else { return Ok(None) };
         let rows = collection.index[position].get_or_try_init(|| self.index_rows_read(owner, table)).await?;
         Ok(self.unchanged(collection, owner).then_some(rows))
-    }
-
-    /// The resources outside the person's compartment named by `wanted` (type, id) that the
-    /// visibility rule lets an `_include` serve: of a shared type (or a Device naming no one),
-    /// claiming a served profile. `None` when a change was heard since the collection was read.
-    pub(crate) async fn collected_outside(
-        &self,
-        collection: &Collection,
-        owner: Owner<'_>,
-        wanted: &[(String, String)],
-    ) -> Result<Option<Vec<StoredResource>>, StoreError> {
-        let unknown: Vec<&(String, String)> = match collection.outside.lock() {
-            Ok(outside) => wanted.iter().filter(|name| !outside.contains_key(*name)).collect(),
-            Err(_) => return Ok(None),
-        };
-        if !unknown.is_empty() {
-            let mut sql = Sql::new(&format!("SELECT {SERVED_COLUMNS} FROM resources r WHERE r.provider_id = "));
-            sql.bind(owner.provider.0)
-                .push(" AND r.release = ")
-                .bind(owner.release.as_str().to_owned())
-                .push(" AND r.deleted = 0 AND (");
-            for (position, (resource_type, id)) in unknown.iter().enumerate() {
-                sql.push(if position == 0 { "(r.resource_type = " } else { " OR (r.resource_type = " })
-                    .bind(resource_type.clone())
-                    .push(" AND r.id = ")
-                    .bind(id.clone())
-                    .push(")");
-            }
-            sql.push(") AND ");
-            push_profile_filter(&mut sql, owner.visibility, None);
-            sql.push(" AND ");
-            push_shared(&mut sql, owner.visibility);
-            let found = self.reader.resources_unprepared(sql).await?;
-            let Ok(mut outside) = collection.outside.lock() else { return Ok(None) };
-            for name in unknown {
-                let resource = found.iter().find(|resource| resource.resource_type == name.0 && resource.id == name.1);
-                outside.insert(name.clone(), resource.cloned());
-            }
-        }
-        if !self.unchanged(collection, owner) {
-            return Ok(None);
-        }
-        let Ok(outside) = collection.outside.lock() else { return Ok(None) };
-        Ok(Some(wanted.iter().filter_map(|name| outside.get(name).cloned().flatten()).collect()))
     }
 
     fn unchanged(&self, collection: &Collection, owner: Owner<'_>) -> bool {

@@ -162,9 +162,9 @@ pub(crate) struct Collection {
     by_name: HashMap<(String, String), usize>,
     /// The records' index rows, per kind (in the order of `INDEX_TABLES`), read when first needed.
     index: [tokio::sync::OnceCell<IndexRows>; INDEX_TABLES.len()],
-    /// Resources outside the compartment that `_include`s named, as the visibility rule found
-    /// them (`None`: not visible, or not there).
-    outside: Mutex<HashMap<(String, String), Option<StoredResource>>>,
+    /// The resources outside the compartment that the records refer to and the visibility rule
+    /// lets an `_include` serve, by type and id.
+    outside: HashMap<(String, String), StoredResource>,
 }
 
 /// A kind's index rows of a collection's records, by record.
@@ -178,27 +178,30 @@ pub(crate) struct IndexRow {
 }
 
 impl Collection {
-    fn new(generation: u64, records: Vec<StoredResource>) -> Collection {
+    fn new(generation: u64, records: Vec<StoredResource>, outside: Vec<StoredResource>) -> Collection {
         let by_name = records
             .iter()
             .enumerate()
             .map(|(position, record)| ((record.resource_type.clone(), record.id.clone()), position))
             .collect();
-        let bytes: usize = records.iter().map(|record| record.body.len()).sum();
+        let outside: HashMap<(String, String), StoredResource> = outside
+            .into_iter()
+            .map(|resource| ((resource.resource_type.clone(), resource.id.clone()), resource))
+            .collect();
+        let bytes: usize = records.iter().chain(outside.values()).map(|record| record.body.len()).sum();
         let overhead = records.len().saturating_mul(OVERHEAD_PER_RECORD as usize);
         let weight = u32::try_from(bytes.saturating_add(overhead)).unwrap_or(u32::MAX);
-        Collection {
-            generation,
-            weight,
-            records,
-            by_name,
-            index: Default::default(),
-            outside: Mutex::new(HashMap::new()),
-        }
+        Collection { generation, weight, records, by_name, index: Default::default(), outside }
     }
 
     /// The record of this type and id, if the person may see it.
     pub(crate) fn record(&self, resource_type: &str, id: &str) -> Option<&StoredResource> {
         self.by_name.get(&(resource_type.to_owned(), id.to_owned())).map(|position| &self.records[*position])
+    }
+
+    /// What an `_include` of this type and id serves: one of the records, or a shared resource
+    /// they refer to.
+    fn include_target(&self, resource_type: &str, id: &str) -> Option<&StoredResource> {
+        self.record(resource_type, id).or_else(|| self.outside.get(&(resource_type.to_owned(), id.to_owned())))
     }
 }

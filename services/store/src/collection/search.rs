@@ -102,8 +102,7 @@ impl Store {
         let Some(references) = self.collected_rows(collection, owner, &reference::TABLE).await? else {
             return Ok(None);
         };
-        let mut inside = Vec::new();
-        let mut outside: Vec<(String, String)> = Vec::new();
+        let mut included = Vec::new();
         for record in page {
             for row in references.get(&record.rid).into_iter().flatten() {
                 let (Some(Scalar::Text(target_type)), Some(Scalar::Text(target_id))) =
@@ -115,23 +114,13 @@ impl Store {
                     row.param.as_deref() == Some(include.param.as_str())
                         && include.target_type.as_ref().is_none_or(|wanted| wanted == target_type)
                 });
-                if !named {
-                    continue;
-                }
-                match collection.record(target_type, target_id) {
-                    Some(target) => inside.push(target.clone()),
-                    None => outside.push((target_type.clone(), target_id.clone())),
+                if let (true, Some(target)) = (named, collection.include_target(target_type, target_id)) {
+                    included.push(target.clone());
                 }
             }
         }
-        if !outside.is_empty() {
-            match self.collected_outside(collection, owner, &outside).await? {
-                Some(found) => inside.extend(found),
-                None => return Ok(None),
-            }
-        }
-        inside.sort_by_key(|resource| resource.rid);
-        Ok(Some(inside))
+        included.sort_by_key(|resource| resource.rid);
+        Ok(Some(included))
     }
 
     /// `$lastn` candidates of the matches: one row per `code` token, with the earliest start of
