@@ -152,7 +152,7 @@ impl Store {
                 sql.bind(entry.request_id.clone()).push(", ").bind(entry.correlation_id.clone()).push(", ");
                 sql.bind(entry.peer.clone()).push(")");
             }
-            sql.build_unprepared().execute(&mut *transaction).await?;
+            sql.build_unprepared(self.backend).execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -186,7 +186,7 @@ impl Store {
             sql.push(" AND client_id = ").bind(client_id.to_owned());
         }
         sql.push(" ORDER BY id LIMIT ").bind(limit);
-        let rows = sql.build().fetch_all(&self.pool).await?;
+        let rows = sql.build(self.backend).fetch_all(&self.pool).await?;
         rows.iter().map(entry).collect()
     }
 

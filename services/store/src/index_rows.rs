@@ -4,7 +4,7 @@
 //! store only moves rows.
 
 use crate::StoreError;
-use crate::sql::Sql;
+use crate::sql::{Sql, backend_of};
 use fhir_search::IndexEntry;
 use fhir_search::kinds::INDEX_TABLES;
 use sqlx::{Any, Transaction};
@@ -19,7 +19,7 @@ pub(crate) async fn clear(tx: &mut Transaction<'static, Any>, rids: &[i64]) -> R
         for table in INDEX_TABLES {
             let mut sql = Sql::new(&format!("DELETE FROM {} WHERE rid IN ", table.name));
             sql.bind_list(chunk.iter().copied());
-            sql.build_unprepared().execute(&mut **tx).await?;
+            sql.build_unprepared(backend_of(tx)).execute(&mut **tx).await?;
         }
     }
     Ok(())
@@ -71,7 +71,7 @@ pub(crate) async fn insert_rows<R>(
             bind_row(&mut sql, row);
             sql.push(")");
         }
-        sql.build_unprepared().execute(&mut **tx).await?;
+        sql.build_unprepared(backend_of(tx)).execute(&mut **tx).await?;
     }
     Ok(())
 }

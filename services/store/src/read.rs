@@ -220,7 +220,7 @@ impl Store {
         sql.push(
             " AND NOT EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid) ORDER BY p.name, r.resource_type, r.id",
         );
-        let rows = sql.build_unprepared().fetch_all(&self.pool).await?;
+        let rows = sql.build_unprepared(self.backend).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 Ok(Uncompartmented {

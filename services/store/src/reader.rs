@@ -11,9 +11,9 @@
 //! handler), as PostgreSQL's `statement_timeout` stops one there: no request holds a connection,
 //! or a worker thread, beyond it.
 
-use crate::StoreError;
 use crate::read::StoredResource;
 use crate::sql::{Arg, Sql};
+use crate::{Backend, StoreError};
 use fhir_search::Scalar;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags, Statement};
@@ -117,7 +117,7 @@ fn nanos_since(started: Instant) -> u64 {
 }
 
 fn prepared<'c>(connection: &'c Connection, sql: &Sql) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
-    let mut statement = connection.prepare_cached(sql.text())?;
+    let mut statement = connection.prepare_cached(&sql.text_for(crate::Backend::Sqlite))?;
     bind(&mut statement, sql.args())?;
     Ok(statement)
 }
@@ -218,7 +218,7 @@ impl Reader {
     /// Resource rows, with the `extra` columns.
     pub(crate) async fn resources(&self, sql: Sql, extra: Extra) -> Result<Vec<ResourceRow>, StoreError> {
         match self {
-            Reader::Pool(pool) => mapped(sql.build().fetch_all(pool).await?, |row| {
+            Reader::Pool(pool) => mapped(sql.build(Backend::Postgres).fetch_all(pool).await?, |row| {
                 Ok(ResourceRow {
                     resource: crate::read::stored_from_row(row)?,
                     total: if extra.total { row.try_get("total")? } else { 0 },
@@ -240,7 +240,7 @@ impl Reader {
     /// `$lastn` candidates: the resource's six columns, then `system, code, effective`.
     pub(crate) async fn lastn_candidates(&self, sql: Sql) -> Result<Vec<LastnRow>, StoreError> {
         match self {
-            Reader::Pool(pool) => mapped(sql.build().fetch_all(pool).await?, |row| {
+            Reader::Pool(pool) => mapped(sql.build(Backend::Postgres).fetch_all(pool).await?, |row| {
                 Ok((
                     crate::read::stored_from_row(row)?,
                     row.try_get("system")?,
@@ -259,7 +259,7 @@ impl Reader {
     /// Index rows: `rid, param`, then `width` cells of whatever type each column holds.
     pub(crate) async fn index_rows(&self, sql: Sql, width: usize) -> Result<Vec<IndexCells>, StoreError> {
         match self {
-            Reader::Pool(pool) => mapped(sql.build().fetch_all(pool).await?, |row| {
+            Reader::Pool(pool) => mapped(sql.build(Backend::Postgres).fetch_all(pool).await?, |row| {
                 let cells = (2..2 + width).map(|column| any_cell(row, column)).collect::<Result<_, _>>()?;
                 Ok((row.try_get(0)?, row.try_get(1)?, cells))
             }),
@@ -275,7 +275,7 @@ impl Reader {
     /// A single count (`total`).
     pub(crate) async fn count(&self, sql: Sql) -> Result<i64, StoreError> {
         match self {
-            Reader::Pool(pool) => Ok(sql.build().fetch_one(pool).await?.try_get("total")?),
+            Reader::Pool(pool) => Ok(sql.build(Backend::Postgres).fetch_one(pool).await?.try_get("total")?),
             Reader::Sqlite(reader) => reader
                 .with(|connection| prepared(connection, &sql)?.raw_query().next()?.map_or(Ok(0), |row| row.get(0))),
         }

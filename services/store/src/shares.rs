@@ -135,7 +135,7 @@ impl Store {
         sql.bind(at).push(" WHERE provider_id = ").bind(provider.get());
         sql.push(" AND acknowledged_at IS NULL AND seq IN ");
         sql.bind_list(seqs.iter().copied());
-        let done = sql.build().execute(&self.pool).await?;
+        let done = sql.build(self.backend).execute(&self.pool).await?;
         Ok(done.rows_affected())
     }
 }

@@ -1,11 +1,19 @@
-//! A small builder for dynamic SQL with numbered `$N` placeholders, which both SQLite and
-//! PostgreSQL understand (sqlx's `QueryBuilder` writes `?` for the `Any` driver, which
-//! PostgreSQL refuses). The arguments are kept backend-neutral, so that one statement can run on
-//! sqlx (PostgreSQL, and all writes) or on rusqlite (SQLite reads, see `reader.rs`).
+//! A small builder for dynamic SQL, its placeholders written for the backend it runs on:
+//! numbered `$N` for PostgreSQL, plain `?` for SQLite (sqlx's `QueryBuilder` writes `?` for the
+//! `Any` driver, which PostgreSQL refuses). The arguments are kept backend-neutral, so that one
+//! statement can run on sqlx (PostgreSQL, and all writes) or on rusqlite (SQLite reads, see
+//! `reader.rs`).
+//!
+//! Why not `$N` on SQLite too, which it understands: SQLite takes `$N` for a name, and looks up
+//! each name among those before it, both when it parses the statement and when sqlx binds it, so a
+//! statement of n placeholders costs n² string comparisons twice. The access log's batches of 256
+//! parameters spent 6% of the service's CPU in them under the BgZ load (BENCHMARKS.md); a plain
+//! `?` is numbered by its place, at no cost.
 
 use crate::Backend;
 use sqlx::any::AnyArguments;
 use sqlx::{Any, Arguments, AssertSqlSafe};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Parameters per multi-row INSERT on SQLite. sqlx's SQLite driver asks SQLite for the name of
@@ -24,6 +32,11 @@ pub(crate) fn rows_per_insert(backend: Backend, columns: usize) -> usize {
         Backend::Postgres => POSTGRES_PARAMETERS_PER_STATEMENT,
     };
     (parameters / columns.max(1)).max(1)
+}
+
+/// The backend a connection (or a transaction of it) talks to.
+pub(crate) fn backend_of(connection: &sqlx::AnyConnection) -> Backend {
+    if connection.backend_name() == "PostgreSQL" { Backend::Postgres } else { Backend::Sqlite }
 }
 
 /// A bound value.
@@ -64,17 +77,19 @@ impl From<Option<String>> for Arg {
     }
 }
 
-/// SQL text with its arguments. Every `$N` appears once, in order, so that `$N` is also the
-/// N-th parameter for SQLite's positional binding.
+/// SQL text with its arguments. Every `$N` appears once, in order, so that it can be written as
+/// `?` for SQLite, whose plain `?` is the next parameter.
 #[derive(Debug, Default)]
 pub(crate) struct Sql {
     text: String,
     args: Vec<Arg>,
+    /// Where each placeholder starts in `text`, and where it ends.
+    placeholders: Vec<(usize, usize)>,
 }
 
 impl Sql {
     pub(crate) fn new(text: &str) -> Sql {
-        Sql { text: text.to_owned(), args: Vec::new() }
+        Sql { text: text.to_owned(), args: Vec::new(), placeholders: Vec::new() }
     }
 
     /// Appends SQL text.
@@ -86,7 +101,9 @@ impl Sql {
     /// Appends a placeholder bound to `value`.
     pub(crate) fn bind(&mut self, value: impl Into<Arg>) -> &mut Sql {
         self.args.push(value.into());
+        let start = self.text.len();
         let _ = write!(self.text, "${}", self.args.len());
+        self.placeholders.push((start, self.text.len()));
         self
     }
 
@@ -108,9 +125,26 @@ impl Sql {
         self.push(")")
     }
 
-    /// The SQL text.
+    /// The SQL text, with PostgreSQL's placeholders.
+    #[cfg(test)]
     pub(crate) fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The SQL text, with the placeholders of `backend`.
+    pub(crate) fn text_for(&self, backend: Backend) -> Cow<'_, str> {
+        if backend == Backend::Postgres || self.placeholders.is_empty() {
+            return Cow::Borrowed(&self.text);
+        }
+        let mut text = String::with_capacity(self.text.len());
+        let mut written = 0;
+        for &(start, end) in &self.placeholders {
+            text.push_str(&self.text[written..start]);
+            text.push('?');
+            written = end;
+        }
+        text.push_str(&self.text[written..]);
+        Cow::Owned(text)
     }
 
     /// The arguments, in placeholder order.
@@ -118,8 +152,9 @@ impl Sql {
         &self.args
     }
 
-    /// The query for sqlx.
-    pub(crate) fn build(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
+    /// The query for sqlx on `backend`.
+    pub(crate) fn build(self, backend: Backend) -> sqlx::query::Query<'static, Any, AnyArguments> {
+        let text = self.text_for(backend).into_owned();
         let mut arguments = AnyArguments::default();
         for arg in self.args {
             // Encoding a plain value into `AnyArguments` cannot fail.
@@ -130,7 +165,7 @@ impl Sql {
                 Arg::Null => arguments.add(Option::<String>::None),
             };
         }
-        sqlx::query_with(AssertSqlSafe(self.text), arguments)
+        sqlx::query_with(AssertSqlSafe(text), arguments)
     }
 
     /// The query for sqlx, not kept prepared on its connection: for statements whose text
@@ -139,8 +174,8 @@ impl Sql {
     /// service and its plan in the database; the access log's batches (1 to 315 rows, so as
     /// many texts of up to 4,095 parameters) held 45 MB of the service's memory over 16
     /// connections, growing for minutes under load.
-    pub(crate) fn build_unprepared(self) -> sqlx::query::Query<'static, Any, AnyArguments> {
-        self.build().persistent(false)
+    pub(crate) fn build_unprepared(self, backend: Backend) -> sqlx::query::Query<'static, Any, AnyArguments> {
+        self.build(backend).persistent(false)
     }
 }
 
@@ -158,6 +193,21 @@ mod tests {
             .bind_list(Vec::<i64>::new());
         assert_eq!(sql.text(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3) AND c IN (NULL)");
         assert_eq!(sql.args(), [Arg::Int(1), Arg::Text("x".into()), Arg::Text("y".into())]);
+        assert_eq!(sql.text_for(Backend::Postgres), sql.text());
+        assert_eq!(sql.text_for(Backend::Sqlite), "SELECT 1 WHERE a = ? AND b IN (?, ?) AND c IN (NULL)");
+    }
+
+    #[test]
+    fn only_placeholders_become_question_marks() {
+        // A `$` the text itself holds (a JSON path, say) is left as written.
+        let mut sql = Sql::new("SELECT '$.a' WHERE x = ");
+        for value in 1..=12_i64 {
+            sql.bind(value).push(", '$12' ");
+        }
+        let sqlite = sql.text_for(Backend::Sqlite);
+        assert_eq!(sqlite.matches('?').count(), 12);
+        assert_eq!(sqlite.matches("'$12'").count(), 12);
+        assert!(sqlite.starts_with("SELECT '$.a' WHERE x = ?, '$12' ?, "), "{sqlite}");
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl Store {
                  WHERE excluded.first_at < exchange_firsts.first_at",
             );
             // The meter writes one row at a time: that text recurs and stays prepared.
-            let query = if chunk.len() == 1 { sql.build() } else { sql.build_unprepared() };
+            let query = if chunk.len() == 1 { sql.build(self.backend) } else { sql.build_unprepared(self.backend) };
             query.execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
@@ -97,7 +97,7 @@ impl Store {
             // as the plan made for its bounds (BENCHMARKS.md, "Usage reports over a million users").
             sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut *transaction).await?;
         }
-        let mut rows = sql.build().fetch(&mut *transaction);
+        let mut rows = sql.build(self.backend).fetch(&mut *transaction);
         let mut firsts = Vec::new();
         while let Some(row) = rows.try_next().await? {
             firsts.push(FirstExchange {

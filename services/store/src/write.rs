@@ -5,7 +5,7 @@
 //! `meta.lastUpdated`) creates no new version: loading the same data twice changes nothing.
 
 use crate::index_rows::{self, ROWS_PER_STATEMENT as ROWS_PER_INSERT, insert_rows};
-use crate::sql::Sql;
+use crate::sql::{Sql, backend_of};
 use crate::{Change, ProviderId, Store, StoreError};
 use fhir_core::Release;
 use fhir_core::date::{format_instant, now_millis};
@@ -372,7 +372,7 @@ async fn clear_index(tx: &mut Transaction<'static, Any>, rids: &[i64]) -> Result
         for table in ["compartment", "patient_keys"] {
             let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE rid IN "));
             sql.bind_list(chunk.iter().copied());
-            sql.build_unprepared().execute(&mut **tx).await?;
+            sql.build_unprepared(backend_of(tx)).execute(&mut **tx).await?;
         }
     }
     Ok(())

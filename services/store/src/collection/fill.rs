@@ -1,21 +1,23 @@
 //! Reading a collection from the database: the person's visible records, a kind's index rows of
-//! them, and the shared resources outside the compartment that the records refer to.
+//! them, and the shared resources outside the compartment that the records refer to. On SQLite
+//! these are read side by side on the reader's connections; on PostgreSQL in one statement
+//! (`at_once.rs`).
 
-use super::{Collection, IndexRow, IndexRows, Key};
+use super::{Collection, IndexRow, IndexRows, Key, at_once};
 use crate::read::{SERVED_COLUMNS, StoredResource};
 use crate::reader::Extra;
 use crate::sql::Sql;
 use crate::visibility::{
     PatientScope, Visibility, push_patients, push_profile_filter, push_shareable_type, push_shared,
 };
-use crate::{ProviderId, Store, StoreError};
+use crate::{Backend, ProviderId, Store, StoreError};
 use fhir_core::Release;
 use fhir_search::kinds::{INDEX_TABLES, IndexTable, date, reference, token};
 use std::sync::Arc;
 
 /// The kinds nearly every collection's queries need (codes, `$lastn`'s dates, `_include`s), read
 /// with its records; the others when a query first needs them.
-const READ_WITH_RECORDS: [&IndexTable; 3] = [&token::TABLE, &date::TABLE, &reference::TABLE];
+pub(super) const READ_WITH_RECORDS: [&IndexTable; 3] = [&token::TABLE, &date::TABLE, &reference::TABLE];
 
 /// Whose collection a query is of.
 #[derive(Debug, Clone, Copy)]
@@ -45,7 +47,7 @@ impl Owner<'_> {
     }
 
     /// `c.rid` of the person's compartment rows: `SELECT c.rid FROM compartment c WHERE ...`.
-    fn push_compartment_rids(&self, sql: &mut Sql) {
+    pub(super) fn push_compartment_rids(&self, sql: &mut Sql) {
         sql.push("SELECT c.rid FROM compartment c WHERE c.provider_id = ")
             .bind(self.provider.0)
             .push(" AND c.release = ")
@@ -53,6 +55,60 @@ impl Owner<'_> {
             .push(" AND c.patient_id IN ");
         push_patients(sql, self.provider, self.release, self.scope);
     }
+
+    /// The person's records the visibility rule lets them see, as [`SERVED_COLUMNS`], of the
+    /// resources whose `rid`s `rids` selects.
+    pub(super) fn push_records(&self, sql: &mut Sql, rids: &dyn Fn(&mut Sql)) {
+        sql.push(&format!("SELECT {SERVED_COLUMNS} FROM resources r WHERE +r.provider_id = "))
+            .bind(self.provider.0)
+            .push(" AND r.deleted = 0 AND r.rid IN (");
+        rids(sql);
+        sql.push(") AND ");
+        push_profile_filter(sql, self.visibility, None);
+    }
+
+    /// `table`'s rows (`rid, param`, then its columns) of the resources whose `rid`s `rids` selects.
+    pub(super) fn push_index_rows(&self, sql: &mut Sql, table: &IndexTable, rids: &dyn Fn(&mut Sql)) {
+        let alias = table.alias;
+        sql.push(&format!("SELECT {alias}.rid, {alias}.param"));
+        for column in table.columns {
+            sql.push(&format!(", {alias}.{column}"));
+        }
+        sql.push(&format!(" FROM {} {alias} WHERE {alias}.rid IN (", table.name));
+        rids(sql);
+        sql.push(")");
+    }
+
+    /// The resources outside the compartment that the records whose `rid`s `rids` selects refer
+    /// to and the rule lets an `_include` serve, as [`SERVED_COLUMNS`]: every reference of theirs
+    /// an `_include` can follow, so a target neither among the records nor among these is not
+    /// to be served.
+    pub(super) fn push_shared_referenced(&self, sql: &mut Sql, rids: &dyn Fn(&mut Sql)) {
+        sql.push(&format!(
+            "SELECT {SERVED_COLUMNS} FROM search_reference x JOIN resources r ON r.resource_type = x.target_type \
+             AND r.id = x.target_id AND r.provider_id = "
+        ))
+        .bind(self.provider.0)
+        .push(" AND r.release = ")
+        .bind(self.release.as_str().to_owned())
+        .push(" AND r.deleted = 0 WHERE x.rid IN (");
+        rids(sql);
+        // Most references lead to the person's own Patient and records: only the rest are looked up.
+        sql.push(") AND ");
+        push_shareable_type(sql, "x.target_type", self.visibility);
+        sql.push(" AND ");
+        push_profile_filter(sql, self.visibility, None);
+        sql.push(" AND ");
+        push_shared(sql, self.visibility);
+    }
+}
+
+/// What the first query of a collection reads.
+pub(super) struct Read {
+    pub(super) records: Vec<StoredResource>,
+    pub(super) shared: Vec<StoredResource>,
+    /// The rows of [`READ_WITH_RECORDS`], in its order.
+    pub(super) index: [IndexRows; 3],
 }
 
 impl Store {
@@ -66,20 +122,12 @@ impl Store {
         }
         // The generation before reading: a change heard while reading leaves it behind.
         let generation = collections.generation(owner.provider);
-        let mut sql = Sql::new(&format!("SELECT {SERVED_COLUMNS} FROM resources r WHERE +r.provider_id = "));
-        sql.bind(owner.provider.0).push(" AND r.deleted = 0 AND r.rid IN (");
-        owner.push_compartment_rids(&mut sql);
-        sql.push(") AND ");
-        push_profile_filter(&mut sql, owner.visibility, None);
-        sql.push(" ORDER BY r.rid");
-        // All at once: on PostgreSQL each read a later query made would be a round trip of its
-        // own, waiting for a processor behind the others (BENCHMARKS.md, "Collection cache").
-        let records = self.reader.resources(sql, Extra { total: false, part: false });
-        let [tokens, dates, references] = READ_WITH_RECORDS.map(|table| self.index_rows_read(owner, table));
-        let (records, tokens, dates, references, shared) =
-            futures::try_join!(records, tokens, dates, references, self.shared_referenced(owner))?;
-        let collection = Collection::new(generation, records.into_iter().map(|row| row.resource).collect(), shared);
-        for (table, rows) in READ_WITH_RECORDS.iter().zip([tokens, dates, references]) {
+        let read = match self.backend {
+            Backend::Postgres => at_once::read(&self.pool, owner).await?,
+            Backend::Sqlite => self.read_side_by_side(owner).await?,
+        };
+        let collection = Collection::new(generation, read.records, read.shared);
+        for (table, rows) in READ_WITH_RECORDS.iter().zip(read.index) {
             if let Some(position) = INDEX_TABLES.iter().position(|known| known.name == table.name) {
                 let _ = collection.index[position].set(rows);
             }
@@ -89,45 +137,37 @@ impl Store {
         Ok(Some(collection))
     }
 
+    /// The collection's parts as separate statements, all at once: on SQLite each runs on a
+    /// reader connection of its own, in this process, so side by side they take the longest one's
+    /// time.
+    async fn read_side_by_side(&self, owner: Owner<'_>) -> Result<Read, StoreError> {
+        let compartment = |sql: &mut Sql| owner.push_compartment_rids(sql);
+        let mut records = Sql::new("");
+        owner.push_records(&mut records, &compartment);
+        records.push(" ORDER BY r.rid");
+        let mut shared = Sql::new("");
+        owner.push_shared_referenced(&mut shared, &compartment);
+        let records = self.reader.resources(records, Extra { total: false, part: false });
+        let shared = self.reader.resources(shared, Extra { total: false, part: false });
+        let [tokens, dates, references] = READ_WITH_RECORDS.map(|table| self.index_rows_read(owner, table));
+        let (records, shared, tokens, dates, references) =
+            futures::try_join!(records, shared, tokens, dates, references)?;
+        Ok(Read {
+            records: records.into_iter().map(|row| row.resource).collect(),
+            shared: shared.into_iter().map(|row| row.resource).collect(),
+            index: [tokens, dates, references],
+        })
+    }
+
     /// A kind's index rows of the person's compartment.
     async fn index_rows_read(&self, owner: Owner<'_>, table: &IndexTable) -> Result<IndexRows, StoreError> {
-        let alias = table.alias;
-        let mut sql = Sql::new(&format!("SELECT {alias}.rid, {alias}.param"));
-        for column in table.columns {
-            sql.push(&format!(", {alias}.{column}"));
-        }
-        sql.push(&format!(" FROM {} {alias} WHERE {alias}.rid IN (", table.name));
-        owner.push_compartment_rids(&mut sql);
-        sql.push(")");
+        let mut sql = Sql::new("");
+        owner.push_index_rows(&mut sql, table, &|sql| owner.push_compartment_rids(sql));
         let mut rows = IndexRows::new();
         for (rid, param, cells) in self.reader.index_rows(sql, table.columns.len()).await? {
             rows.entry(rid).or_default().push(IndexRow { param, cells });
         }
         Ok(rows)
-    }
-
-    /// The resources outside the compartment that the person's records refer to and the rule
-    /// lets an `_include` serve, as one statement: every reference of theirs an `_include` can
-    /// follow, so a target neither among the records nor among these is not to be served.
-    async fn shared_referenced(&self, owner: Owner<'_>) -> Result<Vec<StoredResource>, StoreError> {
-        let mut sql = Sql::new(&format!(
-            "SELECT {SERVED_COLUMNS} FROM search_reference x JOIN resources r ON r.resource_type = x.target_type \
-             AND r.id = x.target_id AND r.provider_id = "
-        ));
-        sql.bind(owner.provider.0)
-            .push(" AND r.release = ")
-            .bind(owner.release.as_str().to_owned())
-            .push(" AND r.deleted = 0 WHERE x.rid IN (");
-        owner.push_compartment_rids(&mut sql);
-        // Most references lead to the person's own Patient and records: only the rest are looked up.
-        sql.push(") AND ");
-        push_shareable_type(&mut sql, "x.target_type", owner.visibility);
-        sql.push(" AND ");
-        push_profile_filter(&mut sql, owner.visibility, None);
-        sql.push(" AND ");
-        push_shared(&mut sql, owner.visibility);
-        let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
-        Ok(rows.into_iter().map(|row| row.resource).collect())
     }
 
     /// The collection's index rows of `table`'s kind; `None` when a change was heard since the

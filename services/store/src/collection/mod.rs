@@ -22,6 +22,7 @@
 //!   (which has no change channel) may leave unseen;
 //! - the collection's memory is bounded by weight (the bodies' bytes), least recently used first.
 
+mod at_once;
 mod fill;
 pub(crate) mod matching;
 mod search;
