@@ -108,27 +108,34 @@ impl Writer {
         out: &mut String,
     ) -> Result<(), WriteError> {
         self.check_members(def, members, path)?;
-        for element in def.elements.iter().filter(|element| element.xml == XmlForm::Element) {
-            for type_index in 0..if element.choice { element.types.len() } else { 1 } {
-                let name = element.name_with_type(type_index);
-                let value = members.get(&name);
-                let extra = members.get(&format!("_{name}"));
-                if value.is_none() && extra.is_none() {
-                    continue;
-                }
-                let type_name = &element.types[type_index];
-                let Some(type_def) = self.structure.type_def(type_name) else {
-                    return Err(path.error(format!("{name}: the type {type_name} is not defined")));
-                };
-                path.0.push(name.clone());
-                let written = if element.many {
-                    self.repeated((&name, type_name), type_def, value, extra, path, out)
-                } else {
-                    self.element((&name, type_name), type_def, value, extra, path, out)
-                };
-                path.0.pop();
-                written?;
-            }
+        // The elements present, in the definition's order (XML's order). Found from the members
+        // rather than by trying every element and type of the definition: a choice such as
+        // `Extension.value[x]` has some fifty names, each a string to build and look up.
+        let mut present: Vec<(usize, usize)> = members
+            .keys()
+            .filter_map(|key| def.element_at(key.strip_prefix('_').unwrap_or(key)))
+            .filter(|(_, element, _)| element.xml == XmlForm::Element)
+            .map(|(index, _, type_index)| (index, type_index))
+            .collect();
+        present.sort_unstable();
+        present.dedup();
+        for (index, type_index) in present {
+            let element = &def.elements[index];
+            let name = element.name_with_type(type_index);
+            let value = members.get(&name);
+            let extra = members.get(&format!("_{name}"));
+            let type_name = &element.types[type_index];
+            let Some(type_def) = self.structure.type_def(type_name) else {
+                return Err(path.error(format!("{name}: the type {type_name} is not defined")));
+            };
+            path.0.push(name.clone());
+            let written = if element.many {
+                self.repeated((&name, type_name), type_def, value, extra, path, out)
+            } else {
+                self.element((&name, type_name), type_def, value, extra, path, out)
+            };
+            path.0.pop();
+            written?;
         }
         Ok(())
     }
