@@ -4,6 +4,7 @@
 
 use fhir_core::Release;
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -89,9 +90,9 @@ pub struct ElementDef {
 
 impl ElementDef {
     /// The name the element has with the `index`th of its types.
-    pub fn name_with_type(&self, index: usize) -> String {
+    pub fn name_with_type(&self, index: usize) -> Cow<'_, str> {
         if !self.choice {
-            return self.name.clone();
+            return Cow::Borrowed(&self.name);
         }
         let type_name = self.types.get(index).map(String::as_str).unwrap_or_default();
         let mut name = self.name.clone();
@@ -100,7 +101,7 @@ impl ElementDef {
             name.extend(first.to_uppercase());
             name.push_str(chars.as_str());
         }
-        name
+        Cow::Owned(name)
     }
 }
 
@@ -145,7 +146,7 @@ impl Structure {
             let mut names = HashMap::new();
             for (index, element) in def.elements.iter().enumerate() {
                 for type_index in 0..if element.choice { element.types.len() } else { 1 } {
-                    names.insert(element.name_with_type(type_index), (index, type_index));
+                    names.insert(element.name_with_type(type_index).into_owned(), (index, type_index));
                 }
             }
             def.names = names;

@@ -119,16 +119,18 @@ impl Writer {
             .collect();
         present.sort_unstable();
         present.dedup();
+        // Most objects have no `_name` partners (primitive extensions or ids): then none is looked up.
+        let partners = members.keys().any(|key| key.starts_with('_'));
         for (index, type_index) in present {
             let element = &def.elements[index];
             let name = element.name_with_type(type_index);
-            let value = members.get(&name);
-            let extra = members.get(&format!("_{name}"));
+            let value = members.get(name.as_ref());
+            let extra = if partners { members.get(&format!("_{name}")) } else { None };
             let type_name = &element.types[type_index];
             let Some(type_def) = self.structure.type_def(type_name) else {
                 return Err(path.error(format!("{name}: the type {type_name} is not defined")));
             };
-            path.0.push(name.clone());
+            path.0.push(name.clone().into_owned());
             let written = if element.many {
                 self.repeated((&name, type_name), type_def, value, extra, path, out)
             } else {
