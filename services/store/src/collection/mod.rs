@@ -89,6 +89,11 @@ impl Collections {
         let kept = moka::sync::Cache::builder()
             .max_capacity(budget_bytes)
             .weigher(|_: &Key, collection: &Arc<Collection>| collection.weight)
+            // Least recently used, not moka's default (TinyLFU), which admits a new entry only if
+            // it was asked for more often than the one it would evict: a full cache then turned
+            // away every new person's collection, in favour of those of persons who had finished
+            // collecting, each asked for some thirty times, until they lapsed.
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
             .time_to_live(LIFETIME)
             .build();
         Collections {
@@ -204,5 +209,47 @@ impl Collection {
     /// they refer to.
     fn include_target(&self, resource_type: &str, id: &str) -> Option<&StoredResource> {
         self.record(resource_type, id).or_else(|| self.outside.get(&(resource_type.to_owned(), id.to_owned())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn key(person: &str) -> Key {
+        Key { provider: 1, release: Release::Stu3, person: person.to_owned(), visibility: 0 }
+    }
+
+    /// A collection of one record, weighing `OVERHEAD_PER_RECORD` and a 1,000-byte body.
+    fn collection(collections: &Collections, provider: ProviderId) -> Arc<Collection> {
+        let record = StoredResource {
+            rid: 1,
+            resource_type: "Observation".into(),
+            id: "o".into(),
+            version_id: 1,
+            last_updated: 0,
+            body: "x".repeat(1_000),
+        };
+        Arc::new(Collection::new(collections.generation(provider), vec![record], Vec::new()))
+    }
+
+    #[test]
+    fn a_full_cache_keeps_the_newest_collection_however_often_the_others_were_used() {
+        let provider = ProviderId(1);
+        // Room for two collections.
+        let collections = Collections::new(u64::from(2 * (OVERHEAD_PER_RECORD + 1_000)) + 100);
+        for person in ["a", "b"] {
+            collections.keep(key(person), provider, collection(&collections, provider));
+            for _ in 0..30 {
+                assert!(collections.current(&key(person), provider).is_some());
+            }
+        }
+        collections.keep(key("c"), provider, collection(&collections, provider));
+        collections.kept.run_pending_tasks();
+        assert!(collections.current(&key("c"), provider).is_some(), "the newest collection was turned away");
+        assert!(collections.current(&key("a"), provider).is_none(), "the least recently used stays");
+        assert!(collections.current(&key("b"), provider).is_some());
     }
 }
