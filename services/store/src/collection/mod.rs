@@ -249,7 +249,7 @@ mod tests {
         collections.keep(key("c"), provider, collection(&collections, provider));
         collections.kept.run_pending_tasks();
         assert!(collections.current(&key("c"), provider).is_some(), "the newest collection was turned away");
-        assert!(collections.current(&key("a"), provider).is_none(), "the least recently used stays");
+        assert!(collections.current(&key("a"), provider).is_none(), "the least recently used was not evicted");
         assert!(collections.current(&key("b"), provider).is_some());
     }
 }
