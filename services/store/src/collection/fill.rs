@@ -1,7 +1,6 @@
 //! Reading a collection from the database: the person's visible records, a kind's index rows of
 //! them, and the shared resources outside the compartment that the records refer to. On SQLite
-//! these are read side by side on the reader's connections; on PostgreSQL in one statement
-//! (`at_once.rs`).
+//! these are five statements on the reader; on PostgreSQL one (`at_once.rs`).
 
 use super::{Collection, IndexRow, IndexRows, Key, at_once};
 use crate::read::{SERVED_COLUMNS, StoredResource};
@@ -124,7 +123,7 @@ impl Store {
         let generation = collections.generation(owner.provider);
         let read = match self.backend {
             Backend::Postgres => at_once::read(&self.pool, owner).await?,
-            Backend::Sqlite => self.read_side_by_side(owner).await?,
+            Backend::Sqlite => self.read_in_parts(owner).await?,
         };
         let collection = Collection::new(generation, read.records, read.shared);
         for (table, rows) in READ_WITH_RECORDS.iter().zip(read.index) {
@@ -137,10 +136,9 @@ impl Store {
         Ok(Some(collection))
     }
 
-    /// The collection's parts as separate statements, all at once: on SQLite each runs on a
-    /// reader connection of its own, in this process, so side by side they take the longest one's
-    /// time.
-    async fn read_side_by_side(&self, owner: Owner<'_>) -> Result<Read, StoreError> {
+    /// The collection's parts as separate statements: on SQLite the reader runs them in this
+    /// process, on the calling thread, so there are no round trips that one statement would save.
+    async fn read_in_parts(&self, owner: Owner<'_>) -> Result<Read, StoreError> {
         let compartment = |sql: &mut Sql| owner.push_compartment_rids(sql);
         let mut records = Sql::new("");
         owner.push_records(&mut records, &compartment);
