@@ -16,10 +16,10 @@ use sqlx::{Any, Arguments, AssertSqlSafe};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-/// Parameters per multi-row INSERT on SQLite. sqlx's SQLite driver asks SQLite for the name of
-/// every parameter it binds, and SQLite finds a name by walking the statement's list of
-/// parameters, so binding a statement costs the square of its parameter count: 5,200 parameters
-/// took a quarter of the service's CPU (BENCHMARKS.md, "Metering"); 256 cost next to nothing.
+/// Parameters per multi-row INSERT on SQLite. Chosen while placeholders were `$N` names, whose
+/// cost grows with the square of their count (5,200 parameters took a quarter of the service's
+/// CPU, BENCHMARKS.md, "Metering"). With plain `?` (see the module) that cost is gone; a larger
+/// batch has not been measured since, so the limit stays.
 const SQLITE_PARAMETERS_PER_STATEMENT: usize = 256;
 /// Parameters per multi-row INSERT on PostgreSQL, which binds by position: a large statement
 /// saves round trips and stays far below the protocol's limit of 65,535.

@@ -37,9 +37,8 @@ fn statement(owner: Owner<'_>) -> Sql {
          FROM shared)::text AS shared",
     );
     for table in READ_WITH_RECORDS {
-        sql.push(&format!(", (SELECT json_agg(json_build_array(rid, param, json_build_array({}))) FROM (", {
-            table.columns.join(", ")
-        }));
+        let columns = table.columns.join(", ");
+        sql.push(&format!(", (SELECT json_agg(json_build_array(rid, param, json_build_array({columns}))) FROM ("));
         owner.push_index_rows(&mut sql, table, &from_compartment);
         sql.push(&format!(") rows)::text AS {}", table.name));
     }
