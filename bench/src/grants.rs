@@ -75,7 +75,7 @@ pub(crate) async fn prepare_codes(
                 code_challenge: Some(stored_hash(&prepared.verifier)),
                 expires_at: now + code_lifetime,
             };
-            context.store.grant_consent(&consent, &code, now).await?;
+            context.store.grants().grant_consent(&consent, &code, now).await?;
             if (index + 1) % 10_000 == 0 {
                 eprint!("\r  prepared {}/{count} codes", index + 1);
             }

@@ -64,7 +64,7 @@ pub(crate) async fn start_session(api: &AuditApi, auditor: &str, lang: Lang) -> 
     let data = serde_json::to_string(&session).map_err(|_| AuditError::Internal)?;
     let lifetime = i64::try_from(api.session_lifetime_seconds).unwrap_or(900) * 1000;
     let expires_at = fhir_core::date::now_millis() + lifetime;
-    api.store.create_session(&stored_hash(&id), SESSION_KIND, &data, expires_at).await?;
+    api.store.grants().create_session(&stored_hash(&id), SESSION_KIND, &data, expires_at).await?;
     Ok(Cookie::build(SESSION_COOKIE, id)
         .path(AUDIT_PATH)
         .http_only(true)
@@ -77,7 +77,7 @@ pub(crate) async fn start_session(api: &AuditApi, auditor: &str, lang: Lang) -> 
 pub(crate) async fn session(api: &AuditApi, request: &HttpRequest) -> Result<Option<(String, Session)>, AuditError> {
     let Some(cookie) = request.cookie(SESSION_COOKIE) else { return Ok(None) };
     let hash = stored_hash(cookie.value());
-    let Some(data) = api.store.session(&hash, SESSION_KIND, fhir_core::date::now_millis()).await? else {
+    let Some(data) = api.store.grants().session(&hash, SESSION_KIND, fhir_core::date::now_millis()).await? else {
         return Ok(None);
     };
     let session: Session = serde_json::from_str(&data).map_err(|_| AuditError::Internal)?;
@@ -91,13 +91,13 @@ pub(crate) async fn session(api: &AuditApi, request: &HttpRequest) -> Result<Opt
 /// Stores `session` (a changed language) under `hash`.
 pub(crate) async fn save_session(api: &AuditApi, hash: &str, session: &Session) -> Result<(), AuditError> {
     let data = serde_json::to_string(session).map_err(|_| AuditError::Internal)?;
-    api.store.update_session(hash, &data).await?;
+    api.store.grants().update_session(hash, &data).await?;
     Ok(())
 }
 
 /// Ends the session stored under `hash`.
 pub(crate) async fn end_session(api: &AuditApi, hash: &str) -> Result<(), AuditError> {
-    api.store.delete_session(hash).await?;
+    api.store.grants().delete_session(hash).await?;
     Ok(())
 }
 

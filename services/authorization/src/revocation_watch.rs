@@ -23,7 +23,7 @@ const OVERLAP_MILLIS: i64 = 60_000;
 /// next look.
 pub async fn catch_up(store: &Store, revocations: &Revocations, since: i64) -> Result<i64, StoreError> {
     let started = crate::server::now_millis();
-    for (handle, _) in store.consents_revoked_since(since).await? {
+    for (handle, _) in store.grants().consents_revoked_since(since).await? {
         revocations.revoke(&handle);
     }
     Ok(started - OVERLAP_MILLIS)

@@ -90,6 +90,7 @@ impl AuthorizationServer {
         let id = secrets::new_secret()?;
         let expires_at = now_millis() + i64::try_from(self.config.session_lifetime_seconds).unwrap_or(900) * 1000;
         self.store
+            .grants()
             .create_session(&secrets::stored_hash(&id), T::KIND, &serde_json::to_string(data)?, expires_at)
             .await?;
         Ok(self.cookie(T::COOKIE, id, false))
@@ -99,19 +100,19 @@ impl AuthorizationServer {
     pub(crate) async fn session<T: SessionKind>(&self, request: &HttpRequest) -> Result<Loaded<T>, SessionError> {
         let id = request.cookie(T::COOKIE).ok_or(SessionError::Missing)?;
         let id_hash = secrets::stored_hash(id.value());
-        let data = self.store.session(&id_hash, T::KIND, now_millis()).await?.ok_or(SessionError::Missing)?;
+        let data = self.store.grants().session(&id_hash, T::KIND, now_millis()).await?.ok_or(SessionError::Missing)?;
         Ok(Loaded { id_hash, data: serde_json::from_str(&data)? })
     }
 
     /// Saves a changed session.
     pub(crate) async fn save_session<T: SessionKind>(&self, session: &Loaded<T>) -> Result<(), SessionError> {
-        self.store.update_session(&session.id_hash, &serde_json::to_string(&session.data)?).await?;
+        self.store.grants().update_session(&session.id_hash, &serde_json::to_string(&session.data)?).await?;
         Ok(())
     }
 
     /// Ends a session; says whether it was still there (a form sent twice acts once).
     pub(crate) async fn end_session<T: SessionKind>(&self, session: &Loaded<T>) -> Result<bool, SessionError> {
-        Ok(self.store.delete_session(&session.id_hash).await?)
+        Ok(self.store.grants().delete_session(&session.id_hash).await?)
     }
 
     /// The cookie that removes the session cookie of kind `T`.

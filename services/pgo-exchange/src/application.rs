@@ -214,7 +214,7 @@ impl Application {
             loop {
                 every.tick().await;
                 let now = fhir_core::date::now_millis();
-                match store.purge_expired(now).await {
+                match store.grants().purge_expired(now).await {
                     Ok(removed) => tracing::debug!(removed, "expired sessions and refresh tokens removed"),
                     Err(error) => tracing::warn!(error = %error, "expired sessions could not be removed"),
                 }

@@ -1,7 +1,8 @@
 //! Storage of providers (the tenants) and their FHIR resources, with the search index, on SQLite
-//! (the embedded default) or PostgreSQL (production), through one code path on sqlx's `Any`
-//! driver, with PGO reads on SQLite through rusqlite (`reader.rs`) and a person's records kept in
-//! memory for the queries of a collection (`collection/`).
+//! (the embedded default) or PostgreSQL (production): resources through one code path on sqlx's
+//! `Any` driver, with PGO reads on SQLite through rusqlite (`reader.rs`) and a person's records
+//! kept in memory for the queries of a collection (`collection/`); grants and sessions behind
+//! their own handle with an implementation per backend (`grants/`).
 //!
 //! Invariants kept here:
 //! - every function that touches resources takes the provider first, and every query it runs is
@@ -11,12 +12,12 @@
 //! - the stored body is the JSON as sent, with only `meta.versionId` and `meta.lastUpdated` set.
 
 mod access_log;
-mod authorization;
 mod changes;
 mod collection;
 mod criterion;
 mod digest;
 mod error;
+mod grants;
 mod index_rows;
 mod lists;
 mod owner_only;
@@ -27,23 +28,21 @@ mod read;
 mod reader;
 mod reindex;
 mod search;
-mod sessions;
 mod shares;
 mod signing_keys;
 mod sql;
-mod token_writer;
 mod usage;
 mod visibility;
 mod write;
 
 pub use access_log::{AccessEntry, AccessOutcome, Interaction};
-pub use authorization::{
-    CodeExchange, CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation,
-};
 pub use changes::{Change, Changes};
 pub use collection::{CollectionCounts, LIFETIME as COLLECTION_LIFETIME};
 pub use digest::{content_hash, ingest_key_hash};
 pub use error::StoreError;
+pub use grants::{
+    CodeExchange, CodeRedemption, Consent, Grants, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation,
+};
 pub use lists::HeldList;
 pub use pending::StoredBody;
 pub use pool_status::PoolStatus;
@@ -100,8 +99,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     reader: std::sync::Arc<reader::Reader>,
-    /// On SQLite, where the token endpoint writes (see `token_writer.rs`).
-    token_writer: Option<std::sync::Arc<token_writer::SqliteTokenWriter>>,
+    /// Consents, codes, refresh tokens and browser sessions, on this backend's own path.
+    grants: Grants,
     /// On SQLite, taken by every resource write (ingest, shares) for its transaction: SQLite has
     /// one writer, and transactions of the pool that meet at its lock wait in its busy handler,
     /// sleeping milliseconds at a time; queued here (in order: a fair lock) they follow each other at once.
@@ -198,23 +197,25 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|error| StoreError::connect(url, error))?;
-        let (reader, token_writer) = match backend {
+        let (reader, grants) = match backend {
             Backend::Sqlite => {
                 let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
                     .map_err(|error| StoreError::connect(url, error))?;
                 let path = options.get_filename().to_path_buf();
-                let writer = token_writer::SqliteTokenWriter::new(path.clone());
-                let reader = reader::SqliteReader::new(path, statement_timeout);
-                (reader::Reader::Sqlite(reader), Some(std::sync::Arc::new(writer)))
+                let reader = std::sync::Arc::new(reader::SqliteReader::new(path.clone(), statement_timeout));
+                let grants = Grants::on_sqlite(grants::SqliteGrants::new(path, reader.clone()));
+                (reader::Reader::Sqlite(reader), grants)
             }
-            Backend::Postgres => (reader::Reader::Pool(pool.clone()), None),
+            Backend::Postgres => {
+                (reader::Reader::Pool(pool.clone()), Grants::on_postgres(grants::PostgresGrants::new(pool.clone())))
+            }
         };
         let resource_writes = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
         let collections = std::sync::Arc::new(std::sync::OnceLock::new());
         Ok(Store {
             pool,
             reader: std::sync::Arc::new(reader),
-            token_writer,
+            grants,
             resource_writes,
             backend,
             statement_timeout,
@@ -222,6 +223,12 @@ impl Store {
             url: (backend == Backend::Postgres).then(|| changes::ListenUrl::new(url)),
             collections,
         })
+    }
+
+    /// Consents, authorization codes, refresh tokens and the authorization server's browser
+    /// sessions.
+    pub fn grants(&self) -> &Grants {
+        &self.grants
     }
 
     /// From now on, answers a person's queries from their records kept in memory (read by the

@@ -38,8 +38,8 @@ const NO_DEADLINE: u64 = u64::MAX;
 pub(crate) enum Reader {
     /// Through the sqlx pool (PostgreSQL).
     Pool(AnyPool),
-    /// Synchronously on read-only SQLite connections.
-    Sqlite(SqliteReader),
+    /// Synchronously on read-only SQLite connections (shared with the grants).
+    Sqlite(Arc<SqliteReader>),
 }
 
 /// A pool of read-only SQLite connections.
@@ -90,7 +90,7 @@ impl SqliteReader {
     }
 
     /// Runs `read` on an idle connection (or a new one), then keeps the connection for later.
-    fn with<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+    pub(crate) fn with<T>(&self, read: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let connection = match idle {
             Some(connection) => connection,

@@ -40,7 +40,7 @@ async fn consent_for(store: &Store, provider: &Provider, person: &str, scope: &s
         code_challenge: Some("challenge".into()),
         expires_at: now + 60_000,
     };
-    store.grant_consent(&consent, &code, now).await.expect("granted")
+    store.grants().grant_consent(&consent, &code, now).await.expect("granted")
 }
 
 on_both_backends!(a_code_is_redeemed_once_and_a_replay_revokes_its_consent, |database| {
@@ -49,7 +49,7 @@ on_both_backends!(a_code_is_redeemed_once_and_a_replay_revokes_its_consent, |dat
     let now = 1_000 * HOUR;
     let id = consent_with_code(&store, &provider, "code-1", now).await;
 
-    let CodeRedemption::Redeemed(code) = store.redeem_code("code-1", now + 1).await.unwrap() else {
+    let CodeRedemption::Redeemed(code) = store.grants().redeem_code("code-1", now + 1).await.unwrap() else {
         panic!("first use redeems")
     };
     assert_eq!(code.consent.id, id);
@@ -57,16 +57,16 @@ on_both_backends!(a_code_is_redeemed_once_and_a_replay_revokes_its_consent, |dat
     assert_eq!(code.client_id, "pgo.example.nl");
     assert_eq!(code.redirect_uri, "https://pgo.example.nl/cb");
     assert_eq!(code.code_challenge.as_deref(), Some("challenge"));
-    store.add_refresh_token(id, "refresh-1", now + 1, now + 100 * HOUR).await.unwrap();
-    assert!(store.consent(id).await.unwrap().unwrap().is_active(now + 2));
+    store.grants().add_refresh_token(id, "refresh-1", now + 1, now + 100 * HOUR).await.unwrap();
+    assert!(store.grants().consent(id).await.unwrap().unwrap().is_active(now + 2));
 
-    assert!(matches!(store.redeem_code("code-1", now + 2).await.unwrap(), CodeRedemption::Replayed { .. }));
-    assert!(!store.consent(id).await.unwrap().unwrap().is_active(now + 3), "replay revokes the consent");
+    assert!(matches!(store.grants().redeem_code("code-1", now + 2).await.unwrap(), CodeRedemption::Replayed { .. }));
+    assert!(!store.grants().consent(id).await.unwrap().unwrap().is_active(now + 3), "replay revokes the consent");
     assert!(matches!(
-        store.rotate_refresh_token("refresh-1", "refresh-2", now + 3, now + 200 * HOUR).await.unwrap(),
+        store.grants().rotate_refresh_token("refresh-1", "refresh-2", now + 3, now + 200 * HOUR).await.unwrap(),
         Rotation::Inactive
     ));
-    assert!(matches!(store.redeem_code("no-such-code", now).await.unwrap(), CodeRedemption::Unknown));
+    assert!(matches!(store.grants().redeem_code("no-such-code", now).await.unwrap(), CodeRedemption::Unknown));
 });
 
 on_both_backends!(refresh_tokens_rotate_and_a_reuse_revokes_the_family, |database| {
@@ -74,31 +74,33 @@ on_both_backends!(refresh_tokens_rotate_and_a_reuse_revokes_the_family, |databas
     let provider = provider(&store).await;
     let now = 1_000 * HOUR;
     let id = consent_with_code(&store, &provider, "code-1", now).await;
-    store.add_refresh_token(id, "r1", now, now + 10 * HOUR).await.unwrap();
+    store.grants().add_refresh_token(id, "r1", now, now + 10 * HOUR).await.unwrap();
 
-    let Rotation::Rotated(consent) = store.rotate_refresh_token("r1", "r2", now + HOUR, now + 11 * HOUR).await.unwrap()
+    let Rotation::Rotated(consent) =
+        store.grants().rotate_refresh_token("r1", "r2", now + HOUR, now + 11 * HOUR).await.unwrap()
     else {
         panic!("rotates")
     };
     assert_eq!(consent.expires_at, now + 11 * HOUR, "the consent lapses with its newest token");
     assert_eq!(consent.last_used_at, now + HOUR);
-    let Rotation::Rotated(_) = store.rotate_refresh_token("r2", "r3", now + 2 * HOUR, now + 12 * HOUR).await.unwrap()
+    let Rotation::Rotated(_) =
+        store.grants().rotate_refresh_token("r2", "r3", now + 2 * HOUR, now + 12 * HOUR).await.unwrap()
     else {
         panic!("the successor rotates")
     };
 
     assert!(matches!(
-        store.rotate_refresh_token("r1", "r4", now + 3 * HOUR, now + 13 * HOUR).await.unwrap(),
+        store.grants().rotate_refresh_token("r1", "r4", now + 3 * HOUR, now + 13 * HOUR).await.unwrap(),
         Rotation::Reused { .. }
     ));
     assert!(
         matches!(
-            store.rotate_refresh_token("r3", "r5", now + 3 * HOUR, now + 13 * HOUR).await.unwrap(),
+            store.grants().rotate_refresh_token("r3", "r5", now + 3 * HOUR, now + 13 * HOUR).await.unwrap(),
             Rotation::Inactive
         ),
         "after a reuse the newest token of the family is dead too"
     );
-    assert!(matches!(store.rotate_refresh_token("nope", "r6", now, now).await.unwrap(), Rotation::Unknown));
+    assert!(matches!(store.grants().rotate_refresh_token("nope", "r6", now, now).await.unwrap(), Rotation::Unknown));
 });
 
 on_both_backends!(an_expired_refresh_token_or_lapsed_consent_does_not_rotate, |database| {
@@ -106,9 +108,9 @@ on_both_backends!(an_expired_refresh_token_or_lapsed_consent_does_not_rotate, |d
     let provider = provider(&store).await;
     let now = 1_000 * HOUR;
     let id = consent_with_code(&store, &provider, "code-1", now).await;
-    store.add_refresh_token(id, "r1", now, now + HOUR).await.unwrap();
+    store.grants().add_refresh_token(id, "r1", now, now + HOUR).await.unwrap();
     assert!(matches!(
-        store.rotate_refresh_token("r1", "r2", now + 2 * HOUR, now + 3 * HOUR).await.unwrap(),
+        store.grants().rotate_refresh_token("r1", "r2", now + 2 * HOUR, now + 3 * HOUR).await.unwrap(),
         Rotation::Inactive
     ));
 });
@@ -118,37 +120,42 @@ on_both_backends!(the_person_sees_and_revokes_only_their_own_active_consents, |d
     let provider = provider(&store).await;
     let now = 1_000 * HOUR;
     let redeemed = consent_with_code(&store, &provider, "code-1", now).await;
-    store.add_refresh_token(redeemed, "r1", now, now + 10 * HOUR).await.unwrap();
+    store.grants().add_refresh_token(redeemed, "r1", now, now + 10 * HOUR).await.unwrap();
     let _never_redeemed = consent_with_code(&store, &provider, "code-2", now).await;
 
-    let consents = store.active_consents("pseudonym-a", now + 1).await.unwrap();
+    let consents = store.grants().active_consents("pseudonym-a", now + 1).await.unwrap();
     assert_eq!(consents.iter().map(|c| c.id).collect::<Vec<_>>(), vec![redeemed]);
     assert_eq!(consents[0].provider_display_name, "UMC X");
-    assert!(store.active_consents("pseudonym-b", now + 1).await.unwrap().is_empty());
+    assert!(store.grants().active_consents("pseudonym-b", now + 1).await.unwrap().is_empty());
 
-    assert_eq!(store.revoke_consent_of(redeemed, "pseudonym-b", now + 2).await.unwrap(), None, "not someone else's");
-    let handle = store.revoke_consent_of(redeemed, "pseudonym-a", now + 2).await.unwrap().expect("revoked now");
+    assert_eq!(
+        store.grants().revoke_consent_of(redeemed, "pseudonym-b", now + 2).await.unwrap(),
+        None,
+        "not someone else's"
+    );
+    let handle =
+        store.grants().revoke_consent_of(redeemed, "pseudonym-a", now + 2).await.unwrap().expect("revoked now");
     assert_eq!(handle, consents[0].handle);
-    assert_eq!(store.revoke_consent_of(redeemed, "pseudonym-a", now + 3).await.unwrap(), None, "once");
-    assert!(store.active_consents("pseudonym-a", now + 4).await.unwrap().is_empty());
+    assert_eq!(store.grants().revoke_consent_of(redeemed, "pseudonym-a", now + 3).await.unwrap(), None, "once");
+    assert!(store.grants().active_consents("pseudonym-a", now + 4).await.unwrap().is_empty());
     assert!(matches!(
-        store.rotate_refresh_token("r1", "r2", now + 5, now + 10 * HOUR).await.unwrap(),
+        store.grants().rotate_refresh_token("r1", "r2", now + 5, now + 10 * HOUR).await.unwrap(),
         Rotation::Inactive
     ));
 });
 
 on_both_backends!(sessions_live_until_they_expire_or_end, |database| {
     let store = open(&database).await;
-    store.create_session("s1", "authorize", "{\"a\":1}", 2_000).await.unwrap();
-    assert_eq!(store.session("s1", "authorize", 1_000).await.unwrap().as_deref(), Some("{\"a\":1}"));
-    assert_eq!(store.session("s1", "manage", 1_000).await.unwrap(), None, "kinds are apart");
-    store.update_session("s1", "{\"a\":2}").await.unwrap();
-    assert_eq!(store.session("s1", "authorize", 1_000).await.unwrap().as_deref(), Some("{\"a\":2}"));
-    assert_eq!(store.session("s1", "authorize", 2_000).await.unwrap(), None, "expired");
-    assert!(store.delete_session("s1").await.unwrap());
-    assert!(!store.delete_session("s1").await.unwrap());
-    store.create_session("s2", "authorize", "{}", 2_000).await.unwrap();
-    assert_eq!(store.purge_expired(3_000).await.unwrap(), 1);
+    store.grants().create_session("s1", "authorize", "{\"a\":1}", 2_000).await.unwrap();
+    assert_eq!(store.grants().session("s1", "authorize", 1_000).await.unwrap().as_deref(), Some("{\"a\":1}"));
+    assert_eq!(store.grants().session("s1", "manage", 1_000).await.unwrap(), None, "kinds are apart");
+    store.grants().update_session("s1", "{\"a\":2}").await.unwrap();
+    assert_eq!(store.grants().session("s1", "authorize", 1_000).await.unwrap().as_deref(), Some("{\"a\":2}"));
+    assert_eq!(store.grants().session("s1", "authorize", 2_000).await.unwrap(), None, "expired");
+    assert!(store.grants().delete_session("s1").await.unwrap());
+    assert!(!store.grants().delete_session("s1").await.unwrap());
+    store.grants().create_session("s2", "authorize", "{}", 2_000).await.unwrap();
+    assert_eq!(store.grants().purge_expired(3_000).await.unwrap(), 1);
 });
 
 on_both_backends!(a_list_is_replaced_only_by_a_higher_volgnummer, |database| {
@@ -176,25 +183,25 @@ on_both_backends!(concurrent_uses_of_one_code_or_refresh_token_let_exactly_one_w
     let id = consent_with_code(&store, &provider, "raced-code", now).await;
 
     // Sixteen PGO servers present the same code at once: one redeems it, the others are replays.
-    let redemptions = futures::future::join_all((0..16).map(|_| store.redeem_code("raced-code", now + 1))).await;
+    let redemptions =
+        futures::future::join_all((0..16).map(|_| store.grants().redeem_code("raced-code", now + 1))).await;
     let redeemed = redemptions.iter().filter(|outcome| matches!(outcome, Ok(CodeRedemption::Redeemed(_)))).count();
     let replayed = redemptions.iter().filter(|outcome| matches!(outcome, Ok(CodeRedemption::Replayed { .. }))).count();
     assert_eq!((redeemed, replayed), (1, 15));
 
     let id2 = consent_with_code(&store, &provider, "second-code", now).await;
     assert_ne!(id, id2);
-    store.add_refresh_token(id2, "raced-refresh", now, now + 10 * HOUR).await.unwrap();
+    store.grants().add_refresh_token(id2, "raced-refresh", now, now + 10 * HOUR).await.unwrap();
     let successors: Vec<String> = (0..16).map(|index| format!("successor-{index}")).collect();
-    let rotations = futures::future::join_all(
-        successors
-            .iter()
-            .map(|successor| store.rotate_refresh_token("raced-refresh", successor, now + 2, now + 11 * HOUR)),
-    )
-    .await;
+    let rotations =
+        futures::future::join_all(successors.iter().map(|successor| {
+            store.grants().rotate_refresh_token("raced-refresh", successor, now + 2, now + 11 * HOUR)
+        }))
+        .await;
     let rotated = rotations.iter().filter(|outcome| matches!(outcome, Ok(Rotation::Rotated(_)))).count();
     let reused = rotations.iter().filter(|outcome| matches!(outcome, Ok(Rotation::Reused { .. }))).count();
     assert_eq!((rotated, reused), (1, 15), "one rotation wins; the others are reuses that end the family");
-    assert!(!store.consent(id2).await.unwrap().unwrap().is_active(now + 3));
+    assert!(!store.grants().consent(id2).await.unwrap().unwrap().is_active(now + 3));
 });
 
 on_both_backends!(a_code_exchange_stores_the_refresh_token_only_when_its_checks_hold, |database| {
@@ -216,9 +223,9 @@ on_both_backends!(a_code_exchange_stores_the_refresh_token_only_when_its_checks_
     };
 
     let id = consent_with_code(&store, &provider, "good", now).await;
-    assert!(stored(store.exchange_code(&exchange("good", "refresh-good")).await.unwrap()));
+    assert!(stored(store.grants().exchange_code(&exchange("good", "refresh-good")).await.unwrap()));
     assert!(matches!(
-        store.rotate_refresh_token("refresh-good", "next", now + 2, now + 101 * HOUR).await.unwrap(),
+        store.grants().rotate_refresh_token("refresh-good", "next", now + 2, now + 101 * HOUR).await.unwrap(),
         Rotation::Rotated(consent) if consent.id == id
     ));
 
@@ -234,21 +241,24 @@ on_both_backends!(a_code_exchange_stores_the_refresh_token_only_when_its_checks_
         let code: &'static str = code;
         consent_with_code(&store, &provider, code, now).await;
         let refresh: &'static str = Box::leak(format!("refresh-{code}").into_boxed_str());
-        assert!(!stored(store.exchange_code(&change(exchange(code, refresh))).await.unwrap()), "{code}");
+        assert!(!stored(store.grants().exchange_code(&change(exchange(code, refresh))).await.unwrap()), "{code}");
         assert!(matches!(
-            store.rotate_refresh_token(refresh, "x", now + 2, now + HOUR).await.unwrap(),
+            store.grants().rotate_refresh_token(refresh, "x", now + 2, now + HOUR).await.unwrap(),
             Rotation::Unknown
         ));
         assert!(matches!(
-            store.exchange_code(&exchange(code, "again")).await.unwrap(),
+            store.grants().exchange_code(&exchange(code, "again")).await.unwrap(),
             CodeRedemption::Replayed { .. }
         ));
     }
     // Expired: spent, nothing stored.
     consent_with_code(&store, &provider, "late", now).await;
     let late = CodeExchange { now: now + 61_000, ..exchange("late", "refresh-late") };
-    assert!(!stored(store.exchange_code(&late).await.unwrap()));
-    assert!(matches!(store.exchange_code(&exchange("no-such-code", "r")).await.unwrap(), CodeRedemption::Unknown));
+    assert!(!stored(store.grants().exchange_code(&late).await.unwrap()));
+    assert!(matches!(
+        store.grants().exchange_code(&exchange("no-such-code", "r")).await.unwrap(),
+        CodeRedemption::Unknown
+    ));
 });
 
 test_support::postgres_test! {
@@ -296,40 +306,41 @@ on_both_backends!(every_revocation_is_found_by_its_time_and_handle, |database| {
     let handles: Vec<String> = {
         let mut handles = Vec::new();
         for id in [replayed, reused, by_client, untouched] {
-            handles.push(store.consent(id).await.unwrap().expect("consent").handle);
+            handles.push(store.grants().consent(id).await.unwrap().expect("consent").handle);
         }
         handles
     };
     assert!(handles.iter().all(|handle| handle.len() == 32), "{handles:?}");
     assert_eq!(handles.iter().collect::<std::collections::BTreeSet<_>>().len(), 4, "handles differ");
     // A replayed code, a reused refresh token and a PGO's revocation each name the consent.
-    assert!(matches!(store.redeem_code("code-1", now + 1).await.unwrap(), CodeRedemption::Redeemed(_)));
-    let CodeRedemption::Replayed { consent } = store.redeem_code("code-1", now + 2).await.unwrap() else {
+    assert!(matches!(store.grants().redeem_code("code-1", now + 1).await.unwrap(), CodeRedemption::Redeemed(_)));
+    let CodeRedemption::Replayed { consent } = store.grants().redeem_code("code-1", now + 2).await.unwrap() else {
         panic!("a replay")
     };
     assert_eq!(consent, handles[0]);
-    store.add_refresh_token(reused, "r1", now, now + 10 * HOUR).await.unwrap();
+    store.grants().add_refresh_token(reused, "r1", now, now + 10 * HOUR).await.unwrap();
     assert!(matches!(
-        store.rotate_refresh_token("r1", "r2", now + 3, now + 10 * HOUR).await.unwrap(),
+        store.grants().rotate_refresh_token("r1", "r2", now + 3, now + 10 * HOUR).await.unwrap(),
         Rotation::Rotated(_)
     ));
-    let Rotation::Reused { consent } = store.rotate_refresh_token("r1", "r3", now + 4, now + 10 * HOUR).await.unwrap()
+    let Rotation::Reused { consent } =
+        store.grants().rotate_refresh_token("r1", "r3", now + 4, now + 10 * HOUR).await.unwrap()
     else {
         panic!("a reuse")
     };
     assert_eq!(consent, handles[1]);
-    store.add_refresh_token(by_client, "r9", now, now + 10 * HOUR).await.unwrap();
-    let found = store.consent_of_refresh_token("r9").await.unwrap().expect("its consent");
+    store.grants().add_refresh_token(by_client, "r9", now, now + 10 * HOUR).await.unwrap();
+    let found = store.grants().consent_of_refresh_token("r9").await.unwrap().expect("its consent");
     assert_eq!(found.id, by_client);
-    assert!(store.revoke_consent(by_client, store::RevokedWhy::Client, now + 5).await.unwrap());
-    assert!(!store.revoke_consent(by_client, store::RevokedWhy::Client, now + 6).await.unwrap(), "once");
-    assert_eq!(store.consent_by_handle(&handles[2]).await.unwrap().map(|consent| consent.id), Some(by_client));
-    let revoked = store.consents_revoked_since(now).await.unwrap();
+    assert!(store.grants().revoke_consent(by_client, store::RevokedWhy::Client, now + 5).await.unwrap());
+    assert!(!store.grants().revoke_consent(by_client, store::RevokedWhy::Client, now + 6).await.unwrap(), "once");
+    assert_eq!(store.grants().consent_by_handle(&handles[2]).await.unwrap().map(|consent| consent.id), Some(by_client));
+    let revoked = store.grants().consents_revoked_since(now).await.unwrap();
     assert_eq!(
         revoked,
         vec![(handles[0].clone(), now + 2), (handles[1].clone(), now + 4), (handles[2].clone(), now + 5)]
     );
-    assert_eq!(store.consents_revoked_since(now + 5).await.unwrap().len(), 1);
+    assert_eq!(store.grants().consents_revoked_since(now + 5).await.unwrap().len(), 1);
 });
 
 on_both_backends!(a_pgo_asking_again_renews_the_one_consent_it_holds, |database| {
@@ -337,30 +348,30 @@ on_both_backends!(a_pgo_asking_again_renews_the_one_consent_it_holds, |database|
     let provider = provider(&store).await;
     let now = 1_000 * HOUR;
     let first = consent_for(&store, &provider, "a", "umcx~48", "code-1", now).await;
-    store.add_refresh_token(first, "r1", now, now + 10 * HOUR).await.unwrap();
-    let handle = store.consent(first).await.unwrap().expect("consent").handle;
+    store.grants().add_refresh_token(first, "r1", now, now + 10 * HOUR).await.unwrap();
+    let handle = store.grants().consent(first).await.unwrap().expect("consent").handle;
     // The same PGO asks again, for another data service: the consent is renewed, not doubled.
     let again = consent_for(&store, &provider, "a", "umcx~63", "code-2", now + HOUR).await;
     assert_eq!(again, first);
-    let renewed = store.consent(first).await.unwrap().expect("consent");
+    let renewed = store.grants().consent(first).await.unwrap().expect("consent");
     assert_eq!(renewed.scope, "umcx~48 umcx~63");
     assert_eq!((renewed.granted_at, renewed.last_used_at), (now, now + HOUR));
     assert_eq!(renewed.expires_at, now + HOUR + 1000 * HOUR, "its lapse moved on");
     assert_eq!(renewed.handle, handle, "access tokens already given keep working");
-    assert_eq!(store.active_consents("pseudonym-a", now + HOUR).await.unwrap().len(), 1);
+    assert_eq!(store.grants().active_consents("pseudonym-a", now + HOUR).await.unwrap().len(), 1);
     assert!(matches!(
-        store.rotate_refresh_token("r1", "r2", now + HOUR, now + 10 * HOUR).await.unwrap(),
+        store.grants().rotate_refresh_token("r1", "r2", now + HOUR, now + 10 * HOUR).await.unwrap(),
         Rotation::Rotated(_)
     ));
-    assert!(matches!(store.redeem_code("code-2", now + HOUR).await.unwrap(), CodeRedemption::Redeemed(_)));
+    assert!(matches!(store.grants().redeem_code("code-2", now + HOUR).await.unwrap(), CodeRedemption::Redeemed(_)));
     // Asking for what it holds already changes nothing but the dates.
     consent_for(&store, &provider, "a", "umcx~63", "code-3", now + 2 * HOUR).await;
-    assert_eq!(store.consent(first).await.unwrap().expect("consent").scope, "umcx~48 umcx~63");
+    assert_eq!(store.grants().consent(first).await.unwrap().expect("consent").scope, "umcx~48 umcx~63");
     // Once revoked, the next authorization is a new consent.
-    assert!(store.revoke_consent(first, store::RevokedWhy::Person, now + 3 * HOUR).await.unwrap());
+    assert!(store.grants().revoke_consent(first, store::RevokedWhy::Person, now + 3 * HOUR).await.unwrap());
     let fresh = consent_for(&store, &provider, "a", "umcx~48", "code-4", now + 4 * HOUR).await;
     assert_ne!(fresh, first);
-    assert_eq!(store.consent(fresh).await.unwrap().expect("consent").scope, "umcx~48");
+    assert_eq!(store.grants().consent(fresh).await.unwrap().expect("consent").scope, "umcx~48");
     // Another person, or another PGO, has a consent of their own.
     assert_ne!(consent_for(&store, &provider, "b", "umcx~48", "code-5", now + 4 * HOUR).await, fresh);
 });

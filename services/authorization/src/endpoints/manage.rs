@@ -57,7 +57,7 @@ pub(crate) async fn overview(
     let Some(pseudonym) = &session.data.pseudonym else {
         return pages::html_response(StatusCode::OK, pages::manage_login_page(lang));
     };
-    let consents = match server.store.active_consents(pseudonym, now_millis()).await {
+    let consents = match server.store.grants().active_consents(pseudonym, now_millis()).await {
         Ok(consents) => consents,
         Err(error) => {
             tracing::error!(error = %error, "consents could not be read");
@@ -166,7 +166,7 @@ pub(crate) async fn revoke(request: HttpRequest, form: Form, server: web::Data<A
         return error_page(StatusCode::BAD_REQUEST, lang, lang.texts().error_session);
     };
     for id in ids {
-        match server.store.revoke_consent_of(id, pseudonym, now_millis()).await {
+        match server.store.grants().revoke_consent_of(id, pseudonym, now_millis()).await {
             Ok(revoked) => {
                 if let Some(handle) = &revoked {
                     server.revoked(handle);

@@ -282,7 +282,7 @@ impl AuthorizationServer {
             code_challenge: flow.request.code_challenge.clone(),
             expires_at: now + millis(self.config.code_lifetime_seconds),
         };
-        self.store.grant_consent(&consent, &new_code, now).await?;
+        self.store.grants().grant_consent(&consent, &new_code, now).await?;
         Ok(code)
     }
 

@@ -59,7 +59,7 @@ async fn revoke_token(request: &HttpRequest, body: &[u8], server: &Authorization
         return Err(TokenError::InvalidGrant("the token was issued to another client"));
     }
     let revoked_now =
-        server.store.revoke_consent(consent.id, RevokedWhy::Client, now_millis()).await.map_err(|error| {
+        server.store.grants().revoke_consent(consent.id, RevokedWhy::Client, now_millis()).await.map_err(|error| {
             tracing::error!(error = %error, "consent could not be revoked");
             TokenError::ServerError
         })?;
@@ -70,7 +70,7 @@ async fn revoke_token(request: &HttpRequest, body: &[u8], server: &Authorization
 
 /// The consent of a refresh token, if `token` is one.
 async fn refresh_token_consent(server: &AuthorizationServer, token: &str) -> Result<Option<Consent>, TokenError> {
-    server.store.consent_of_refresh_token(&secrets::stored_hash(token)).await.map_err(|error| {
+    server.store.grants().consent_of_refresh_token(&secrets::stored_hash(token)).await.map_err(|error| {
         tracing::error!(error = %error, "refresh token lookup failed");
         TokenError::ServerError
     })
@@ -81,7 +81,7 @@ async fn refresh_token_consent(server: &AuthorizationServer, token: &str) -> Res
 async fn access_token_consent(server: &AuthorizationServer, token: &str) -> Result<Option<Consent>, TokenError> {
     let Ok(claims) = server.issuer.verifier().verify(token) else { return Ok(None) };
     let Some(handle) = claims.sid else { return Ok(None) };
-    server.store.consent_by_handle(&handle).await.map_err(|error| {
+    server.store.grants().consent_by_handle(&handle).await.map_err(|error| {
         tracing::error!(error = %error, "consent lookup failed");
         TokenError::ServerError
     })

@@ -166,7 +166,7 @@ async fn grant(server: &AuthorizationServer, client_id: &str, params: &Params) -
             // never looser than the ones above, and only stricter where a client id differs in
             // case: then it is stored now.
             if !stored {
-                server.store.add_refresh_token(consent.id, &hash, now, expires_at).await.map_err(|error| {
+                server.store.grants().add_refresh_token(consent.id, &hash, now, expires_at).await.map_err(|error| {
                     tracing::error!(error = %error, "refresh token could not be stored");
                     TokenError::ServerError
                 })?;
@@ -328,7 +328,7 @@ async fn redeem_code(
         refresh_hash,
         refresh_expires_at,
     };
-    let redeemed = match server.store.exchange_code(&exchange).await {
+    let redeemed = match server.store.grants().exchange_code(&exchange).await {
         Ok(CodeRedemption::Redeemed(redeemed)) => redeemed,
         Ok(CodeRedemption::Replayed { consent }) => {
             server.revoked(&consent);
@@ -378,6 +378,7 @@ async fn refresh(
     // The successor is stored under its hash now and handed out below.
     let rotation = server
         .store
+        .grants()
         .rotate_refresh_token(&secrets::stored_hash(token), &secrets::stored_hash(&successor), now, expires_at)
         .await
         .map_err(|error| {

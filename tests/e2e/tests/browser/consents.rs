@@ -13,7 +13,7 @@ async fn active_consents(app: &TestApp) -> usize {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_millis();
     let now = i64::try_from(now).expect("milliseconds fit");
     let pseudonym = app.context.secret.pseudonym(ANNA);
-    app.context.store.active_consents(&pseudonym, now).await.expect("consents").len()
+    app.context.store.grants().active_consents(&pseudonym, now).await.expect("consents").len()
 }
 
 on_both_backends!(a_person_revokes_the_demo_pgos_consent_on_the_consent_page, |database| {

@@ -86,7 +86,7 @@ on_both_backends!(the_token_endpoint_authenticates_pgos_by_their_certificate, |d
         (consent, code)
     };
     let (consent, new_code) = grant(code);
-    app.context.store.grant_consent(&consent, &new_code, now).await.unwrap();
+    app.context.store.grants().grant_consent(&consent, &new_code, now).await.unwrap();
     let form = [
         ("grant_type", "authorization_code"),
         ("code", code),

@@ -95,7 +95,7 @@ on_both_backends!(a_share_is_confirmed_once_and_stands_beside_the_collecting_con
     let provider = app.context.store.provider(PROVIDER).await.expect("read").expect("provider");
     let pseudonym = app.context.secret.pseudonym(ANNA);
     let consents =
-        app.context.store.active_consents(&pseudonym, fhir_core::date::now_millis()).await.expect("consents");
+        app.context.store.grants().active_consents(&pseudonym, fhir_core::date::now_millis()).await.expect("consents");
     let ours: Vec<&str> = consents
         .iter()
         .filter(|consent| consent.provider == provider.id)

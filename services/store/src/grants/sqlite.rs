@@ -1,41 +1,40 @@
-//! The authorization server's hot writes on SQLite (a consent with its code, spending a code,
-//! storing and rotating refresh tokens),
-//! run synchronously on the calling thread through one rusqlite connection, one transaction at a
-//! time. On PostgreSQL they go through sqlx (`authorization.rs`).
+//! The grants on SQLite, on rusqlite alone: writes (a consent with its code, spending a code,
+//! storing and rotating refresh tokens, revocations, sessions) run synchronously on the calling
+//! thread through one write connection, one transaction at a time; reads go to the store's pool
+//! of read-only connections (`reader.rs`). Rows are mapped here, once.
 //!
-//! The statements number their parameters `$1`, `$2` as everywhere in the store, and bind them
-//! by those names: SQLite numbers parameters in order of appearance, so `$2` before `$1` would
-//! swap them if bound by position.
+//! The statements number their parameters `$1`, `$2` and are bound by those names: SQLite numbers
+//! parameters in order of appearance, so `$2` before `$1` would swap them if bound by position.
 //!
-//! Why: through sqlx's pool, concurrent token requests each took a connection and collided on
-//! SQLite's single write lock; the loser's busy handler sleeps whole milliseconds (1, 2, 5, 10 ...),
-//! and every statement also went to a connection's thread and back. The token endpoint stalled at
-//! some 1,400 rotations a second with the processor mostly idle (BENCHMARKS.md, "Token endpoint").
-//! Queued on a mutex instead, a rotation holds the write lock for a fraction of a millisecond.
-//! Writers elsewhere (sqlx) may still hold the lock now and then: this connection then waits in
-//! steps of 50 µs rather than milliseconds.
+//! Why one write connection: through sqlx's pool, concurrent token requests each took a
+//! connection and collided on SQLite's single write lock; the loser's busy handler sleeps whole
+//! milliseconds (1, 2, 5, 10 ...), and every statement also went to a connection's thread and
+//! back. The token endpoint stalled at some 1,400 rotations a second with the processor mostly
+//! idle (BENCHMARKS.md, "Token endpoint"). Queued on a mutex instead, a rotation holds the write
+//! lock for a fraction of a millisecond. The resource writes (sqlx) may still hold the lock now
+//! and then: this connection then waits in steps of 50 µs rather than milliseconds.
 
+use super::model::{CodeExchange, CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation};
+use super::statements::*;
 use crate::StoreError;
-use crate::authorization::{
-    ACTIVE_CONSENT_FOR, CONSENT_OF_CODE, CodeExchange, CodeRedemption, Consent, INSERT_CODE, INSERT_CONSENT,
-    INSERT_REFRESH_TOKEN, NewCode, NewConsent, REFRESH_TOKEN_STATE, RENEW_CONSENT, REVOKE_CONSENT, RedeemedCode,
-    RevokedWhy, Rotation, SPEND_CODE, SPEND_REFRESH_TOKEN, consent_by_id, renewed_scope,
-};
 use crate::providers::ProviderId;
+use crate::reader::SqliteReader;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, named_params};
 use std::path::PathBuf;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// A wait for the write lock, in steps; 200,000 steps of 50 µs are the 10 s of the sqlx pool.
 const BUSY_STEP: Duration = Duration::from_micros(50);
 const BUSY_STEPS: i32 = 200_000;
 
-/// The one write connection of the token endpoint.
+/// The grants of one SQLite database: its one write connection (opened when first needed) and
+/// the store's readers.
 #[derive(Debug)]
-pub(crate) struct SqliteTokenWriter {
+pub(crate) struct SqliteGrants {
     path: PathBuf,
     connection: Mutex<Option<Connection>>,
+    reader: Arc<SqliteReader>,
 }
 
 fn wait_briefly(attempts: i32) -> bool {
@@ -43,9 +42,9 @@ fn wait_briefly(attempts: i32) -> bool {
     attempts < BUSY_STEPS
 }
 
-impl SqliteTokenWriter {
-    pub(crate) fn new(path: PathBuf) -> SqliteTokenWriter {
-        SqliteTokenWriter { path, connection: Mutex::new(None) }
+impl SqliteGrants {
+    pub(crate) fn new(path: PathBuf, reader: Arc<SqliteReader>) -> SqliteGrants {
+        SqliteGrants { path, connection: Mutex::new(None), reader }
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
@@ -82,7 +81,7 @@ impl SqliteTokenWriter {
         result.map_err(StoreError::Sqlite)
     }
 
-    /// As `Store::grant_consent`.
+    /// As `Grants::grant_consent`.
     pub(crate) fn grant_consent(&self, consent: &NewConsent, code: &NewCode, now: i64) -> Result<i64, StoreError> {
         self.transaction(|transaction| {
             let held: Option<(i64, String, i64)> = if consent.sharing {
@@ -110,7 +109,7 @@ impl SqliteTokenWriter {
                     named_params! {
                         "$1": consent.provider.0, "$2": consent.client_id, "$3": consent.person_key,
                         "$4": consent.pseudonym, "$5": consent.scope, "$6": now, "$7": consent.expires_at,
-                        "$8": crate::authorization::new_handle(), "$9": i64::from(consent.sharing)
+                        "$8": new_handle(), "$9": i64::from(consent.sharing)
                     },
                     |row| row.get(0),
                 )?,
@@ -123,7 +122,7 @@ impl SqliteTokenWriter {
         })
     }
 
-    /// As `Store::revoke_consent`: on SQLite through the writer every other revocation goes through.
+    /// As `Grants::revoke_consent`.
     pub(crate) fn revoke_consent(&self, id: i64, why: RevokedWhy, now: i64) -> Result<bool, StoreError> {
         self.transaction(|transaction| {
             let done = transaction
@@ -133,12 +132,12 @@ impl SqliteTokenWriter {
         })
     }
 
-    /// As `Store::redeem_code`.
+    /// As `Grants::redeem_code`.
     pub(crate) fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
         self.transaction(|transaction| redeem(transaction, code_hash, now))
     }
 
-    /// As `Store::exchange_code`.
+    /// As `Grants::exchange_code`.
     pub(crate) fn exchange_code(&self, exchange: &CodeExchange<'_>) -> Result<CodeRedemption, StoreError> {
         self.transaction(|transaction| {
             let mut redemption = redeem(transaction, exchange.code_hash, exchange.now)?;
@@ -158,7 +157,7 @@ impl SqliteTokenWriter {
         })
     }
 
-    /// As `Store::add_refresh_token`.
+    /// As `Grants::add_refresh_token`.
     pub(crate) fn add_refresh_token(
         &self,
         consent_id: i64,
@@ -169,7 +168,7 @@ impl SqliteTokenWriter {
         self.transaction(|transaction| insert_refresh_token(transaction, token_hash, consent_id, now, expires_at))
     }
 
-    /// As `Store::rotate_refresh_token`.
+    /// As `Grants::rotate_refresh_token`.
     pub(crate) fn rotate_refresh_token(
         &self,
         old_hash: &str,
@@ -198,9 +197,121 @@ impl SqliteTokenWriter {
             };
             insert_refresh_token(transaction, new_hash, consent_id, now, expires_at)?;
             transaction
-                .prepare_cached("UPDATE consents SET last_used_at = $2, expires_at = $3 WHERE id = $1")?
+                .prepare_cached(TOUCH_CONSENT)?
                 .execute(named_params! { "$1": consent_id, "$2": now, "$3": expires_at })?;
             Ok(Rotation::Rotated(Box::new(consent(transaction, consent_id)?)))
+        })
+    }
+
+    /// As `Grants::revoke_consent_of`.
+    pub(crate) fn revoke_consent_of(&self, id: i64, pseudonym: &str, now: i64) -> Result<Option<String>, StoreError> {
+        self.transaction(|transaction| {
+            let handle: Option<Option<String>> = transaction
+                .prepare_cached(REVOKE_CONSENT_OF)?
+                .query_row(
+                    named_params! { "$1": id, "$2": pseudonym, "$3": now, "$4": RevokedWhy::Person.as_str() },
+                    |row| row.get(0),
+                )
+                .optional()?;
+            Ok(handle.map(Option::unwrap_or_default))
+        })
+    }
+
+    /// As `Grants::consent`.
+    pub(crate) fn consent(&self, id: i64) -> Result<Option<Consent>, StoreError> {
+        self.reader.with(|connection| consent(connection, id).optional())
+    }
+
+    /// As `Grants::active_consents`.
+    pub(crate) fn active_consents(&self, pseudonym: &str, now: i64) -> Result<Vec<Consent>, StoreError> {
+        self.reader.with(|connection| {
+            connection
+                .prepare_cached(&active_consents())?
+                .query_map(named_params! { "$1": pseudonym, "$2": now }, consent_from_row)?
+                .collect()
+        })
+    }
+
+    /// As `Grants::consent_of_refresh_token`.
+    pub(crate) fn consent_of_refresh_token(&self, token_hash: &str) -> Result<Option<Consent>, StoreError> {
+        self.reader.with(|connection| {
+            let known: Option<i64> = connection
+                .prepare_cached(REFRESH_TOKEN_STATE)?
+                .query_row(named_params! { "$1": token_hash }, |row| row.get(0))
+                .optional()?;
+            known.map(|id| consent(connection, id)).transpose()
+        })
+    }
+
+    /// As `Grants::consents_revoked_since`.
+    pub(crate) fn consents_revoked_since(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.reader.with(|connection| {
+            connection
+                .prepare_cached(REVOKED_SINCE)?
+                .query_map(named_params! { "$1": since }, |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect()
+        })
+    }
+
+    /// As `Grants::consent_by_handle`.
+    pub(crate) fn consent_by_handle(&self, handle: &str) -> Result<Option<Consent>, StoreError> {
+        self.reader.with(|connection| {
+            connection
+                .prepare_cached(&consent_by_handle())?
+                .query_row(named_params! { "$1": handle }, consent_from_row)
+                .optional()
+        })
+    }
+
+    /// As `Grants::create_session`.
+    pub(crate) fn create_session(
+        &self,
+        id_hash: &str,
+        kind: &str,
+        data: &str,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.transaction(|transaction| {
+            transaction
+                .prepare_cached(INSERT_SESSION)?
+                .execute(named_params! { "$1": id_hash, "$2": kind, "$3": data, "$4": expires_at })?;
+            Ok(())
+        })
+    }
+
+    /// As `Grants::session`.
+    pub(crate) fn session(&self, id_hash: &str, kind: &str, now: i64) -> Result<Option<String>, StoreError> {
+        self.reader.with(|connection| {
+            connection
+                .prepare_cached(SESSION_DATA)?
+                .query_row(named_params! { "$1": id_hash, "$2": kind, "$3": now }, |row| row.get(0))
+                .optional()
+        })
+    }
+
+    /// As `Grants::update_session`.
+    pub(crate) fn update_session(&self, id_hash: &str, data: &str) -> Result<(), StoreError> {
+        self.transaction(|transaction| {
+            transaction.prepare_cached(UPDATE_SESSION)?.execute(named_params! { "$1": id_hash, "$2": data })?;
+            Ok(())
+        })
+    }
+
+    /// As `Grants::delete_session`.
+    pub(crate) fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        self.transaction(|transaction| {
+            Ok(transaction.prepare_cached(DELETE_SESSION)?.execute(named_params! { "$1": id_hash })? > 0)
+        })
+    }
+
+    /// As `Grants::purge_expired`.
+    pub(crate) fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        self.transaction(|transaction| {
+            let mut removed = 0;
+            for sql in PURGE_EXPIRED {
+                removed += transaction.prepare_cached(sql)?.execute(named_params! { "$1": now })? as u64;
+            }
+            Ok(removed)
         })
     }
 }
@@ -256,22 +367,26 @@ fn revoke(transaction: &rusqlite::Transaction<'_>, id: i64, why: RevokedWhy, now
     Ok(())
 }
 
-fn consent(transaction: &rusqlite::Transaction<'_>, id: i64) -> rusqlite::Result<Consent> {
-    transaction.prepare_cached(&consent_by_id())?.query_row(named_params! { "$1": id }, |row| {
-        Ok(Consent {
-            id: row.get("id")?,
-            provider: ProviderId(row.get("provider_id")?),
-            provider_name: row.get("provider_name")?,
-            provider_display_name: row.get("provider_display_name")?,
-            client_id: row.get("client_id")?,
-            person_key: row.get("person_key")?,
-            pseudonym: row.get("pseudonym")?,
-            scope: row.get("scope")?,
-            granted_at: row.get("granted_at")?,
-            last_used_at: row.get("last_used_at")?,
-            expires_at: row.get("expires_at")?,
-            revoked_at: row.get("revoked_at")?,
-            handle: row.get::<_, Option<String>>("handle")?.unwrap_or_default(),
-        })
+fn consent(connection: &Connection, id: i64) -> rusqlite::Result<Consent> {
+    connection.prepare_cached(&consent_by_id())?.query_row(named_params! { "$1": id }, consent_from_row)
+}
+
+/// A consent from a row of [`CONSENT_COLUMNS`]: the one place SQLite's consent rows are mapped.
+fn consent_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Consent> {
+    Ok(Consent {
+        id: row.get("id")?,
+        provider: ProviderId(row.get("provider_id")?),
+        provider_name: row.get("provider_name")?,
+        provider_display_name: row.get("provider_display_name")?,
+        client_id: row.get("client_id")?,
+        person_key: row.get("person_key")?,
+        pseudonym: row.get("pseudonym")?,
+        scope: row.get("scope")?,
+        granted_at: row.get("granted_at")?,
+        last_used_at: row.get("last_used_at")?,
+        expires_at: row.get("expires_at")?,
+        revoked_at: row.get("revoked_at")?,
+        // Consents granted before handles existed got one when the column was added.
+        handle: row.get::<_, Option<String>>("handle")?.unwrap_or_default(),
     })
 }
