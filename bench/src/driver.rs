@@ -81,6 +81,9 @@ pub(crate) enum Workload {
     /// Batches of a Patient and ten vital-sign Observations shared (data service 52), at most
     /// `batches` in all, against a bare handler.
     Share { batches: usize },
+    /// The Vaccinaties search (R4), one person after another, against a bare handler, served
+    /// witnessing `witness` (a `serve-app --witness` value).
+    Vaccinations { witness: &'static str },
     /// The BgZ query list at `count` instances of the service on one PostgreSQL database behind
     /// one port, against one instance behind the same port.
     Instances { count: usize },
@@ -167,6 +170,18 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
             options.rounds,
             options.workers
         );
+    } else if let Workload::Vaccinations { witness } = options.workload {
+        println!(
+            "load: Vaccinaties (data service 63, R4), {} synthetic patients with 2 Immunizations each, {} concurrent \
+             connections (each a PGO fetching one person's vaccinations after another's), {} s warm-up, {} s measured \
+             per server in {} alternating rounds, {} server workers; served witnessing {witness}",
+            options.patients,
+            options.concurrency,
+            options.warmup.as_secs(),
+            options.duration.as_secs(),
+            options.rounds,
+            options.workers
+        );
     } else if let Workload::Tokens { codes } = options.workload {
         println!(
             "load: token endpoint, {} concurrent connections (each a PGO server exchanging codes, then refresh tokens), \
@@ -192,7 +207,8 @@ pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
         );
     }
     let templates = Templates::from_demo()?;
-    if !matches!(options.workload, Workload::Documents { .. } | Workload::Share { .. }) {
+    if !matches!(options.workload, Workload::Documents { .. } | Workload::Share { .. } | Workload::Vaccinations { .. })
+    {
         println!("records: {} per patient + {} shared resources", templates.per_patient(), templates.shared.len());
     }
     for backend in options.backends.clone() {
@@ -221,6 +237,9 @@ async fn run_backend(options: &Options, templates: &Templates, backend: Backend)
             crate::documents::measure(options, backend, &data_dir, &database_url, bytes).await
         }
         Workload::Share { batches } => crate::share::measure(options, backend, &data_dir, &database_url, batches).await,
+        Workload::Vaccinations { witness } => {
+            crate::vaccinations::measure(options, backend, &data_dir, &database_url, witness).await
+        }
         Workload::Instances { count } => {
             crate::instances::measure(options, templates, backend, &data_dir, &database_url, count).await
         }

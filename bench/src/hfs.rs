@@ -5,8 +5,8 @@
 //! The records: N synthetic patients, each the R4 demo patient's Patient and her two
 //! Immunizations (`Templates::vaccinations`), and the location, practitioner role, practitioner
 //! and hospital they point to once. Our side loads them through ingest for a provider offering
-//! data service 63, as any provider's R4 data goes in; HFS gets them PUT with their ids, in
-//! transaction Bundles over its FHIR API.
+//! data service 63, as any provider's R4 data goes in (`vaccinations.rs`); HFS gets them PUT with
+//! their ids, in transaction Bundles over its FHIR API.
 //!
 //! The search: ours is what a PGO sends, `GET [base]/Immunization` at
 //! `/{provider}/63/fhir` with the person's access token (checked, against the revocations too),
@@ -16,24 +16,17 @@
 //! the same two for the first persons. HFS is never built here: the binary comes from
 //! `--hfs-binary`, `HFS_BINARY` or `hfs` on PATH.
 
-use crate::driver::{JSON, Options, Sample, open_on_free_port, person_token, spawn_app, wait_until_up};
+use crate::driver::{JSON, Options, Sample, open_on_free_port, spawn_app, wait_until_up};
 use crate::generate::Templates;
 use crate::machine;
+use crate::vaccinations::{self, Search, drive, request};
 use anyhow::{Context as _, bail};
-use fhir_core::Release;
-use pgo_exchange::Context;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use store::NewProvider;
 
-/// The provider the vaccinations are loaded for, on our side.
-const PROVIDER: &str = "benchvacc";
-/// Vaccinaties.
-const DATA_SERVICE: &str = "63";
 /// Patients per transaction Bundle sent to HFS (three resources each).
 const PATIENTS_PER_BUNDLE: usize = 100;
 /// Persons whose answers are compared between the two servers before measuring.
@@ -76,13 +69,6 @@ pub(crate) fn find_binary(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> 
         .with_context(|| format!("Helios HFS (`hfs`) is not on PATH: {INSTALL}"))
 }
 
-/// One person's search at one server: the URL, and the access token if the server wants one.
-#[derive(Debug)]
-struct Search {
-    url: String,
-    token: Option<String>,
-}
-
 /// The two servers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -119,19 +105,13 @@ pub(crate) async fn run(options: Options, binary: PathBuf) -> anyhow::Result<()>
     let database_url = format!("sqlite://{}?mode=rwc", data_dir.join("bench.db").display());
     let (port, address, context) = open_on_free_port(&data_dir, &database_url, Vec::new()).await?;
     let started = Instant::now();
-    let loaded = load_ours(&context, &templates, options.patients).await?;
+    let loaded = vaccinations::load(&context, &templates, options.patients).await?;
     println!(
         "\n[pgo-exchange] loaded {loaded} resources through ingest in {:.1} s ({:.0} resources/s)",
         started.elapsed().as_secs_f64(),
         loaded as f64 / started.elapsed().as_secs_f64()
     );
-    let base = format!("{address}/{PROVIDER}/{DATA_SERVICE}/fhir");
-    let ours: Vec<Search> = (0..options.patients)
-        .map(|index| {
-            let token = person_token(&context, &address, (PROVIDER, DATA_SERVICE), index)?;
-            Ok(Search { url: format!("{base}/Immunization"), token: Some(token) })
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let ours = vaccinations::searches(&context, &address, options.patients)?;
     context.store.close().await;
 
     let hfs_dir = scratch.path().join("hfs");
@@ -199,28 +179,6 @@ fn patient_id(templates: &Templates, index: usize) -> String {
         .and_then(|patient| patient["id"].as_str())
         .unwrap_or_default()
         .to_owned()
-}
-
-/// Loads the shared resources and `patients` synthetic patients through ingest, for a provider
-/// offering Vaccinaties (R4); returns how many resources were written.
-async fn load_ours(context: &Context, templates: &Templates, patients: usize) -> anyhow::Result<usize> {
-    let new = NewProvider {
-        name: PROVIDER.into(),
-        display_name: "Benchmark vaccinations".into(),
-        data_services: vec![DATA_SERVICE.into()],
-    };
-    let provider = context.store.upsert_provider(&new, None).await?;
-    let prepare = |resources| crate::driver::prepared_writes(context, &provider, Release::R4, resources);
-    let mut written = context.store.write(provider.id, prepare(templates.shared.clone())?).await?.len();
-    for start in (0..patients).step_by(PATIENTS_PER_BUNDLE) {
-        let mut writes = Vec::new();
-        for index in start..(start + PATIENTS_PER_BUNDLE).min(patients) {
-            writes.extend(prepare(templates.patient(index).1)?);
-        }
-        written += context.store.write(provider.id, writes).await?.len();
-    }
-    context.store.analyze(store::Filled::Resources).await?;
-    Ok(written)
 }
 
 /// Starts HFS on `port` with a SQLite file and its data folder in `folder`, its output to
@@ -351,19 +309,6 @@ async fn immunization_ids(client: &reqwest::Client, search: &Search) -> anyhow::
     Ok(ids)
 }
 
-/// The GET of `search`, with the person's token and a PGO's MedMij tracing ids where the server
-/// wants a token.
-fn request(client: &reqwest::Client, search: &Search, worker: usize, sent: u64) -> reqwest::RequestBuilder {
-    let request = client.get(&search.url).header("Accept", JSON);
-    match &search.token {
-        Some(token) => request
-            .bearer_auth(token)
-            .header("MedMij-Request-ID", format!("{worker:08x}-0000-4000-8000-{sent:012x}"))
-            .header("X-Correlation-ID", format!("{worker:08x}-0001-4000-8000-{sent:012x}")),
-        None => request,
-    }
-}
-
 /// Warms both servers, then measures them in alternating rounds (ours first in even rounds).
 async fn compare(
     options: &Options,
@@ -394,44 +339,6 @@ async fn compare(
     }
     let [ours, theirs] = measured;
     Ok((ours, theirs))
-}
-
-/// Drives the searches `searches` (one per person) for a second of warm-up and then `duration`:
-/// each connection a PGO fetching one person's vaccinations after another's.
-async fn drive(options: &Options, searches: Arc<Vec<Search>>, duration: Duration) -> anyhow::Result<Sample> {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(options.concurrency).build()?;
-    let measuring = Arc::new(AtomicBool::new(false));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for worker in 0..options.concurrency {
-        let (client, searches, measuring, stop) = (client.clone(), searches.clone(), measuring.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut sample = Sample::default();
-            // The same xorshift as the BgZ drive: a cheap, reproducible choice of the next person.
-            let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ (worker as u64 + 1) ^ (searches.len() as u64) << 32;
-            let mut sent = 0_u64;
-            while !stop.load(Ordering::Relaxed) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                let search = &searches[(state % searches.len() as u64) as usize];
-                sent += 1;
-                let started = Instant::now();
-                let (ok, length) = match request(&client, search, worker, sent).send().await {
-                    Ok(response) => {
-                        let ok = response.status() == 200;
-                        (ok, response.bytes().await.map(|body| body.len()).unwrap_or(0))
-                    }
-                    Err(_) => (false, 0),
-                };
-                if measuring.load(Ordering::Relaxed) {
-                    sample.record(started, length, ok);
-                }
-            }
-            sample
-        }));
-    }
-    crate::driver::measure_window(tasks, &measuring, &stop, duration, Sample::default()).await
 }
 
 fn report(ours: &Measured, theirs: &Measured, rss: &[Option<f64>]) {

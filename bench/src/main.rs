@@ -28,6 +28,9 @@
 //! the published examples, then the synthetic load through ingest without and with the Nictiz
 //! STU3 package, in the same run (`validation.rs`).
 //!
+//! With `--vaccinations` it measures the Vaccinaties search (data service 63, R4) at saturation
+//! against a bare handler, round by round, on each backend (`vaccinations.rs`).
+//!
 //! With `--peer-hfs` it measures the same Vaccinaties search side by side with Helios HFS, the
 //! Rust FHIR server, over the same R4 records, in alternating rounds (`hfs.rs`).
 //!
@@ -57,6 +60,7 @@ mod sample;
 mod servers;
 mod share;
 mod tokens;
+mod vaccinations;
 mod validation;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -69,7 +73,7 @@ struct Cli {
     internal: Option<Internal>,
     /// Synthetic patients to generate (each with the demo patient's ~45 BgZ records); default
     /// 10,000, or 1,000 with --tokens, or 100 with --documents and --share, or 2,000 with
-    /// --peer-hfs (each with 2 Immunizations).
+    /// --vaccinations and --peer-hfs (each with 2 Immunizations).
     #[arg(long)]
     patients: Option<usize>,
     /// Measure profile validation instead: the validator alone (resources per second for the BgZ
@@ -95,6 +99,15 @@ struct Cli {
     /// a bound on the database's growth; the run fails if it runs out before the rounds end.
     #[arg(long, default_value_t = 200_000)]
     batches: usize,
+    /// Measure the Vaccinaties search (data service 63, R4) alone: PGOs fetching one person's
+    /// Immunizations after another's, against a bare handler, in alternating rounds, with the
+    /// p50 and p99 of every round.
+    #[arg(long, conflicts_with_all = ["tokens", "metering", "report", "documents", "share", "validation", "instances", "peer_hfs"])]
+    vaccinations: bool,
+    /// With --vaccinations: what the served search witnesses (everything, as served; or less, to
+    /// see what the meter, the access log and the revocation check cost).
+    #[arg(long, value_enum, default_value = "everything", requires = "vaccinations")]
+    witness: Witness,
     /// Measure the Vaccinaties search (data service 63, R4) side by side with Helios HFS, the
     /// Rust FHIR server: the same Patients with 2 Immunizations each on both sides (SQLite), ours
     /// `GET .../Immunization` with the person's token, HFS `GET /Immunization?patient=...`.
@@ -173,6 +186,18 @@ enum Witness {
     AccessLogOnly,
     Nothing,
     EverythingButRevocations,
+}
+
+impl Witness {
+    /// As given on the command line.
+    fn name(self) -> &'static str {
+        match self {
+            Witness::Everything => "everything",
+            Witness::AccessLogOnly => "access-log-only",
+            Witness::Nothing => "nothing",
+            Witness::EverythingButRevocations => "everything-but-revocations",
+        }
+    }
 }
 
 impl From<Witness> for pgo_exchange::Witnessing {
@@ -256,6 +281,8 @@ fn main() -> anyhow::Result<()> {
                 1_000
             } else if cli.documents || cli.share {
                 100
+            } else if cli.vaccinations {
+                2_000
             } else {
                 10_000
             };
@@ -276,6 +303,8 @@ fn driver_options(cli: &Cli, patients: usize) -> driver::Options {
             driver::Workload::Share { batches: cli.batches }
         } else if cli.metering {
             driver::Workload::Metering
+        } else if cli.vaccinations {
+            driver::Workload::Vaccinations { witness: cli.witness.name() }
         } else if let Some(count) = cli.instances {
             driver::Workload::Instances { count: usize::from(count) }
         } else {
