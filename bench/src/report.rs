@@ -249,13 +249,13 @@ async fn time_period(
     parts.native_query = started.elapsed();
     drop(native);
     let started = Instant::now();
-    let firsts = context.store.first_exchanges(year, start, end, None).await?;
+    let firsts = context.store.usage().first_exchanges(year, start, end, None).await?;
     parts.any_query = started.elapsed();
     drop(firsts);
     // Again: the first call also pays for fresh memory (the process's first half gigabyte of
     // rows), which later calls find in the allocator.
     let started = Instant::now();
-    let firsts = context.store.first_exchanges(year, start, end, None).await?;
+    let firsts = context.store.usage().first_exchanges(year, start, end, None).await?;
     parts.any_again = started.elapsed();
     drop(firsts);
 
@@ -396,7 +396,7 @@ async fn generate(options: &ReportOptions, context: &Context, months: &[(i64, i6
         .map(|batch| {
             let rows = batch_rows(options, months, batch);
             let store = context.store.clone();
-            async move { store.record_first_exchanges(&rows).await.map(|()| rows.len()) }
+            async move { store.usage().record_first_exchanges(&rows).await.map(|()| rows.len()) }
         })
         .buffer_unordered(CONCURRENT_BATCHES);
     while let Some(result) = results.next().await {

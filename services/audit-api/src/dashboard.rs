@@ -275,7 +275,7 @@ async fn year_usage(api: &AuditApi, year: i32) -> Result<YearUsage, AuditError> 
         let (start, end) = month.bounds(api.reports.zone);
         let cents = api.reports.tariffs.cents_at(start, api.reports.zone);
         let index = periods.iter().position(|period| period.contains(start, api.reports.zone)).unwrap_or(0);
-        for (client, users) in api.store.first_exchange_counts(i64::from(year), start, end).await? {
+        for (client, users) in api.store.usage().first_exchange_counts(i64::from(year), start, end).await? {
             let row = clients.entry(client).or_insert_with(|| vec![(0, 0); periods.len()]);
             row[index].0 += users;
             row[index].1 += users * cents;

@@ -136,7 +136,7 @@ async fn audit_events_inner(request: &HttpRequest, api: &AuditApi) -> Result<Htt
     let after = number("after", 0)?;
     let client = params.get("client").map(String::as_str);
     let (start, end) = period.bounds(api.reports.zone);
-    let entries = api.store.access_log_between(start, end, client, after, count).await?;
+    let entries = api.store.usage().access_log_between(start, end, client, after, count).await?;
     let next = (entries.len() as i64 == count).then(|| {
         let last = entries.last().map(|(id, _)| *id).unwrap_or(after);
         let mut url = format!("{}/AuditEvent?period={period}&_count={count}&after={last}", api.audience());

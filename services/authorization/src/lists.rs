@@ -41,13 +41,14 @@ pub async fn import(store: &Store, bytes: &[u8]) -> Result<Imported, ImportError
     let list = medmij_lists::parse_list(bytes)?;
     let kind = list.kind().as_str();
     let header = list.header();
-    let held = store.held_list(kind).await?;
+    let held = store.lists().held_list(kind).await?;
     let held_number = held.as_ref().map(|held| u64::try_from(held.volgnummer).unwrap_or(0));
     let incoming = header.volgnummer;
     if medmij_lists::check_newer(held_number, header).is_err() {
         return Err(ImportError::NotNewer { kind, incoming, held: held_number.unwrap_or(0) });
     }
     let replaced = store
+        .lists()
         .replace_list(&HeldList {
             kind: kind.to_owned(),
             volgnummer: i64::try_from(incoming).unwrap_or(i64::MAX),
@@ -58,7 +59,8 @@ pub async fn import(store: &Store, bytes: &[u8]) -> Result<Imported, ImportError
         .await?;
     if !replaced {
         // Another import got there first with a number at least as high.
-        let held = store.held_list(kind).await?.map(|held| u64::try_from(held.volgnummer).unwrap_or(0)).unwrap_or(0);
+        let held =
+            store.lists().held_list(kind).await?.map(|held| u64::try_from(held.volgnummer).unwrap_or(0)).unwrap_or(0);
         return Err(ImportError::NotNewer { kind, incoming, held });
     }
     Ok(Imported { kind, volgnummer: incoming })
@@ -74,7 +76,7 @@ pub async fn load_directory(store: &Store) -> Result<Directory, ImportError> {
         medmij_lists::ListKind::DataServiceNames,
         medmij_lists::ListKind::Whitelist,
     ] {
-        let Some(held) = store.held_list(kind.as_str()).await? else { continue };
+        let Some(held) = store.lists().held_list(kind.as_str()).await? else { continue };
         match medmij_lists::parse_list(held.content.as_bytes())? {
             MedMijList::OAuthClients(list) => {
                 clients = list

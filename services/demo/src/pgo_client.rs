@@ -86,7 +86,7 @@ pub fn configure(pgo: web::Data<DemoPgo>) -> impl Fn(&mut web::ServiceConfig) + 
 /// The names of the data services on the MedMij data-service name list the service holds (the
 /// list a PGO reads them from), by id; empty when no list is held or it cannot be read.
 async fn service_names(store: &Store) -> HashMap<String, String> {
-    let held = store.held_list(medmij_lists::ListKind::DataServiceNames.as_str()).await;
+    let held = store.lists().held_list(medmij_lists::ListKind::DataServiceNames.as_str()).await;
     let Ok(Some(held)) = held else { return HashMap::new() };
     match medmij_lists::parse_list(held.content.as_bytes()) {
         Ok(medmij_lists::MedMijList::DataServiceNames(list)) => {

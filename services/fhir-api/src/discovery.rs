@@ -112,7 +112,7 @@ pub(crate) async fn ready(state: web::Data<ApiState>) -> HttpResponse {
                 "unknown".to_owned()
             }
         };
-        let lists = match state.store.held_list(medmij_lists::ListKind::OAuthClients.as_str()).await {
+        let lists = match state.store.lists().held_list(medmij_lists::ListKind::OAuthClients.as_str()).await {
             Ok(Some(_)) => LIST_HELD.to_owned(),
             Ok(None) => "no OAuth Client List held".to_owned(),
             Err(_) => "unknown".to_owned(),

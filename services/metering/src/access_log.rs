@@ -118,7 +118,7 @@ async fn write_batches(store: Store, mut receiver: mpsc::Receiver<Message>, metr
 /// Writes one batch, trying again a few times if the database fails; whether it was written.
 async fn write(store: &Store, entries: &[AccessEntry]) -> bool {
     for attempt in 1..=ATTEMPTS {
-        match store.append_access_log(entries).await {
+        match store.usage().append_access_log(entries).await {
             Ok(()) => return true,
             Err(error) if attempt < ATTEMPTS => {
                 tracing::warn!(error = %error, attempt, "the access log could not be written; trying again");

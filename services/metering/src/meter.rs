@@ -97,7 +97,7 @@ impl Meter {
             data_service: exchange.data_service.clone(),
             kind: exchange.kind.as_str().to_owned(),
         };
-        self.store.record_first_exchanges(std::slice::from_ref(&first)).await?;
+        self.store.usage().record_first_exchanges(std::slice::from_ref(&first)).await?;
         if let Ok(mut known) = self.known.lock() {
             known.insert(key, exchange.at);
         }

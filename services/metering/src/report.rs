@@ -116,7 +116,7 @@ pub async fn build(
     now: i64,
 ) -> Result<UsageReport, StoreError> {
     let (start, end) = request.period.bounds(settings.zone);
-    let firsts = store.first_exchanges(i64::from(request.period.year), start, end, request.client_id).await?;
+    let firsts = store.usage().first_exchanges(i64::from(request.period.year), start, end, request.client_id).await?;
     Ok(assemble(settings, request, (start, end), firsts, now))
 }
 

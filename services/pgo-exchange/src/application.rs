@@ -218,7 +218,7 @@ impl Application {
                     Ok(removed) => tracing::debug!(removed, "expired sessions and refresh tokens removed"),
                     Err(error) => tracing::warn!(error = %error, "expired sessions could not be removed"),
                 }
-                match store.purge_access_log(now - retention_millis).await {
+                match store.usage().purge_access_log(now - retention_millis).await {
                     Ok(removed) => tracing::debug!(removed, "access-log entries past their retention removed"),
                     Err(error) => tracing::warn!(error = %error, "the access log could not be purged"),
                 }

@@ -201,7 +201,7 @@ on_both_backends!(a_report_is_made_signed_and_verified_offline, |database| {
         data_service: "48".into(),
         kind: "collect".into(),
     };
-    store.record_first_exchanges(&[first]).await.unwrap();
+    store.usage().record_first_exchanges(&[first]).await.unwrap();
     store.close().await;
     let file = data.join("report.jws.json");
     let period = march.to_string();

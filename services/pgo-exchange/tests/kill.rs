@@ -267,13 +267,15 @@ on_both_backends!(every_answered_exchange_survives_a_kill, |database| {
     for (client, pseudonym) in &answered {
         let mut found = false;
         for year in [year_at_start, year_at_end] {
-            found |= store.has_first_exchange(CLIENTS[*client], i64::from(year), pseudonym).await.expect("lookup");
+            found |=
+                store.usage().has_first_exchange(CLIENTS[*client], i64::from(year), pseudonym).await.expect("lookup");
         }
         if !found {
             missing.push((CLIENTS[*client], pseudonym.clone()));
         }
     }
     let stored: i64 = store
+        .usage()
         .first_exchange_counts(i64::from(year_at_start), 0, i64::MAX)
         .await
         .expect("counts")

@@ -157,7 +157,7 @@ impl Deployment {
 async fn access_log(database: &TestDatabase) -> Vec<store::AccessEntry> {
     let store = store::Store::connect(&database.url, 2).await.unwrap();
     let now = fhir_core::date::now_millis();
-    let logged = store.access_log_between(now - 3_600_000, now + 60_000, None, 0, 1000).await.unwrap();
+    let logged = store.usage().access_log_between(now - 3_600_000, now + 60_000, None, 0, 1000).await.unwrap();
     store.close().await;
     logged.into_iter().map(|(_, entry)| entry).collect()
 }
@@ -220,7 +220,7 @@ on_both_backends!(a_sigterm_finishes_the_request_in_flight_and_writes_its_access
     assert_eq!((entry.status, entry.interaction), (200, store::Interaction::Batch));
     assert_eq!(entry.client_id.as_deref(), Some(PGO));
     let store = store::Store::connect(&database.url, 2).await.unwrap();
-    let metered = store.has_first_exchange(PGO, deployment.year, &deployment.pseudonym).await.unwrap();
+    let metered = store.usage().has_first_exchange(PGO, deployment.year, &deployment.pseudonym).await.unwrap();
     store.close().await;
     assert!(metered, "the share is not metered");
 });

@@ -2,7 +2,7 @@
 //! appended in batches and deleted only when past their retention.
 
 use crate::sql::{Sql, rows_per_insert};
-use crate::{Store, StoreError};
+use crate::{StoreError, Usage};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -133,14 +133,14 @@ const BOUND_COLUMNS: usize = 13;
 const COLUMNS: &str = "at, client_id, pseudonym, provider, data_service, interaction, resource_type, returned, \
                        status, outcome, request_id, correlation_id, peer";
 
-impl Store {
+impl Usage<'_> {
     /// Appends `entries` in one transaction.
     pub async fn append_access_log(&self, entries: &[AccessEntry]) -> Result<(), StoreError> {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut transaction = self.pool.begin().await?;
-        for chunk in entries.chunks(rows_per_insert(self.backend, BOUND_COLUMNS)) {
+        let mut transaction = self.store.pool.begin().await?;
+        for chunk in entries.chunks(rows_per_insert(self.store.backend, BOUND_COLUMNS)) {
             let mut sql = Sql::new(&format!("INSERT INTO access_log ({COLUMNS}) VALUES "));
             for (index, entry) in chunk.iter().enumerate() {
                 sql.push(if index == 0 { "(" } else { ", (" });
@@ -152,7 +152,7 @@ impl Store {
                 sql.bind(entry.request_id.clone()).push(", ").bind(entry.correlation_id.clone()).push(", ");
                 sql.bind(entry.peer.clone()).push(")");
             }
-            sql.build_unprepared(self.backend).execute(&mut *transaction).await?;
+            sql.build_unprepared(self.store.backend).execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -165,7 +165,7 @@ impl Store {
         )))
         .bind(pseudonym.to_owned())
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter().map(|row| entry(row).map(|(_, entry)| entry)).collect()
     }
@@ -186,7 +186,7 @@ impl Store {
             sql.push(" AND client_id = ").bind(client_id.to_owned());
         }
         sql.push(" ORDER BY id LIMIT ").bind(limit);
-        let rows = sql.build(self.backend).fetch_all(&self.pool).await?;
+        let rows = sql.build(self.store.backend).fetch_all(&self.store.pool).await?;
         rows.iter().map(entry).collect()
     }
 
@@ -201,7 +201,7 @@ impl Store {
             )
             .bind(before)
             .bind(PURGE_BATCH)
-            .execute(&self.pool)
+            .execute(&self.store.pool)
             .await?;
             purged += done.rows_affected();
             if done.rows_affected() < PURGE_BATCH.unsigned_abs() {
@@ -246,6 +246,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
+    use crate::Store;
 
     fn entry(index: usize) -> AccessEntry {
         AccessEntry {
@@ -275,7 +276,7 @@ mod tests {
         store.migrate().await.expect("migrates");
         for size in 1..=40 {
             let entries: Vec<AccessEntry> = (0..size).map(entry).collect();
-            store.append_access_log(&entries).await.expect("appended");
+            store.usage().append_access_log(&entries).await.expect("appended");
         }
         let logged: i64 =
             sqlx::query_scalar("SELECT count(*) FROM access_log").fetch_one(&store.pool).await.expect("counted");

@@ -43,7 +43,7 @@ pub use error::StoreError;
 pub use grants::{
     CodeExchange, CodeRedemption, Consent, Grants, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation,
 };
-pub use lists::HeldList;
+pub use lists::{HeldList, Lists};
 pub use pending::StoredBody;
 pub use pool_status::PoolStatus;
 pub use providers::{NewProvider, Provider, ProviderId, RESERVED_NAMES, check_name};
@@ -51,7 +51,7 @@ pub use read::{StoredResource, Uncompartmented};
 pub use search::SearchPage;
 pub use shares::{SharedItem, Sharing};
 pub use signing_keys::StoredKey;
-pub use usage::FirstExchange;
+pub use usage::{FirstExchange, Usage};
 pub use visibility::{PatientScope, Visibility};
 pub use write::{ResourceWrite, Write, WriteKind, WriteOutcome};
 
@@ -229,6 +229,16 @@ impl Store {
     /// sessions.
     pub fn grants(&self) -> &Grants {
         &self.grants
+    }
+
+    /// The first exchanges the fee is counted from, and the access log.
+    pub fn usage(&self) -> Usage<'_> {
+        Usage { store: self }
+    }
+
+    /// The MedMij lists the service holds.
+    pub fn lists(&self) -> Lists<'_> {
+        Lists { store: self }
     }
 
     /// From now on, answers a person's queries from their records kept in memory (read by the

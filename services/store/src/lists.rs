@@ -20,13 +20,19 @@ pub struct HeldList {
     pub imported_at: i64,
 }
 
-impl Store {
+/// The MedMij lists the service holds (the newest of each kind). From [`Store::lists`].
+#[derive(Debug, Clone, Copy)]
+pub struct Lists<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Lists<'_> {
     /// The held list of `kind`.
     pub async fn held_list(&self, kind: &str) -> Result<Option<HeldList>, StoreError> {
         let row =
             sqlx::query("SELECT kind, volgnummer, tijdstempel, content, imported_at FROM medmij_lists WHERE kind = $1")
                 .bind(kind.to_owned())
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.store.pool)
                 .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(HeldList {
@@ -41,7 +47,7 @@ impl Store {
     /// Stores `list` in place of the held one of its kind if its Volgnummer is higher; says
     /// whether it did.
     pub async fn replace_list(&self, list: &HeldList) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO medmij_lists (kind, volgnummer, tijdstempel, content, imported_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (kind) DO UPDATE SET volgnummer = excluded.volgnummer, tijdstempel = excluded.tijdstempel, \
@@ -57,7 +63,7 @@ impl Store {
         .await?;
         let replaced = row.is_some();
         let changes: &[Change] = if replaced { &[Change::Lists] } else { &[] };
-        self.commit_announcing(tx, changes).await?;
+        self.store.commit_announcing(tx, changes).await?;
         Ok(replaced)
     }
 }

@@ -31,15 +31,22 @@ pub struct FirstExchange {
 /// Bound columns of a row.
 const BOUND_COLUMNS: usize = 8;
 
-impl Store {
+/// The usage area of a store: the first exchanges the fee is counted from, and the access log
+/// (`access_log.rs`). From [`Store::usage`].
+#[derive(Debug, Clone, Copy)]
+pub struct Usage<'a> {
+    pub(crate) store: &'a Store,
+}
+
+impl Usage<'_> {
     /// Records `firsts` (in one transaction): each becomes the held first exchange of its
     /// (client, year, person) unless an earlier one is held. Durable when this returns.
     pub async fn record_first_exchanges(&self, firsts: &[FirstExchange]) -> Result<(), StoreError> {
         if firsts.is_empty() {
             return Ok(());
         }
-        let mut transaction = self.pool.begin().await?;
-        for chunk in firsts.chunks(rows_per_insert(self.backend, BOUND_COLUMNS)) {
+        let mut transaction = self.store.pool.begin().await?;
+        for chunk in firsts.chunks(rows_per_insert(self.store.backend, BOUND_COLUMNS)) {
             let mut sql = Sql::new(
                 "INSERT INTO exchange_firsts \
                  (client_id, year, pseudonym, first_at, request_id, provider, data_service, kind) VALUES ",
@@ -59,7 +66,8 @@ impl Store {
                  WHERE excluded.first_at < exchange_firsts.first_at",
             );
             // The meter writes one row at a time: that text recurs and stays prepared.
-            let query = if chunk.len() == 1 { sql.build(self.backend) } else { sql.build_unprepared(self.backend) };
+            let query =
+                if chunk.len() == 1 { sql.build(self.store.backend) } else { sql.build_unprepared(self.store.backend) };
             query.execute(&mut *transaction).await?;
         }
         transaction.commit().await?;
@@ -89,15 +97,15 @@ impl Store {
         // driver's rows and their `Any` copies) and looked up every column by name, which made
         // it three times slower (BENCHMARKS.md, "Usage reports over a million users").
         // One snapshot for the whole report.
-        let mut transaction = self.pool.begin().await?;
-        if self.backend == Backend::Postgres {
+        let mut transaction = self.store.pool.begin().await?;
+        if self.store.backend == Backend::Postgres {
             // The pool's connections plan each statement once for all values (see `connect`),
             // which suits a person's few rows; a report reads a month or a whole year, and the
             // one plan for both (an index walk over the year) took twice as long for the year
             // as the plan made for its bounds (BENCHMARKS.md, "Usage reports over a million users").
             sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut *transaction).await?;
         }
-        let mut rows = sql.build(self.backend).fetch(&mut *transaction);
+        let mut rows = sql.build(self.store.backend).fetch(&mut *transaction);
         let mut firsts = Vec::new();
         while let Some(row) = rows.try_next().await? {
             firsts.push(FirstExchange {
@@ -125,7 +133,7 @@ impl Store {
         .bind(year)
         .bind(from)
         .bind(to)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter().map(|row| Ok((row.try_get("client_id")?, row.try_get("users")?))).collect()
     }
@@ -136,7 +144,7 @@ impl Store {
             .bind(client_id.to_owned())
             .bind(year)
             .bind(pseudonym.to_owned())
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?;
         Ok(row.is_some())
     }

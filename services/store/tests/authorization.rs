@@ -167,13 +167,13 @@ on_both_backends!(a_list_is_replaced_only_by_a_higher_volgnummer, |database| {
         content: format!("<list n='{volgnummer}'/>"),
         imported_at: 1,
     };
-    assert!(store.replace_list(&list(5)).await.unwrap());
-    assert!(!store.replace_list(&list(5)).await.unwrap(), "the same number is refused");
-    assert!(!store.replace_list(&list(4)).await.unwrap(), "an older one is refused");
-    assert_eq!(store.held_list("oauth-clients").await.unwrap().unwrap().volgnummer, 5);
-    assert!(store.replace_list(&list(6)).await.unwrap());
-    assert_eq!(store.held_list("oauth-clients").await.unwrap().unwrap().content, "<list n='6'/>");
-    assert_eq!(store.held_list("whitelist").await.unwrap(), None);
+    assert!(store.lists().replace_list(&list(5)).await.unwrap());
+    assert!(!store.lists().replace_list(&list(5)).await.unwrap(), "the same number is refused");
+    assert!(!store.lists().replace_list(&list(4)).await.unwrap(), "an older one is refused");
+    assert_eq!(store.lists().held_list("oauth-clients").await.unwrap().unwrap().volgnummer, 5);
+    assert!(store.lists().replace_list(&list(6)).await.unwrap());
+    assert_eq!(store.lists().held_list("oauth-clients").await.unwrap().unwrap().content, "<list n='6'/>");
+    assert_eq!(store.lists().held_list("whitelist").await.unwrap(), None);
 });
 
 on_both_backends!(concurrent_uses_of_one_code_or_refresh_token_let_exactly_one_win, |database| {

@@ -47,19 +47,19 @@ fn entry(index: i64) -> AccessEntry {
 on_both_backends!(a_large_access_log_batch_is_written_whole_and_in_order, |database| {
     let store = open(&database).await;
     let entries: Vec<AccessEntry> = (0..1_001).map(entry).collect();
-    store.append_access_log(&entries).await.unwrap();
+    store.usage().append_access_log(&entries).await.unwrap();
 
     let mut read = Vec::new();
     let mut after = 0;
     loop {
-        let page = store.access_log_between(0, i64::MAX, None, after, 300).await.unwrap();
+        let page = store.usage().access_log_between(0, i64::MAX, None, after, 300).await.unwrap();
         let Some((last, _)) = page.last() else { break };
         after = *last;
         read.extend(page.into_iter().map(|(_, entry)| entry));
     }
     assert_eq!(read, entries);
 
-    let of_one = store.access_log_of("person-7", 1_000).await.unwrap();
+    let of_one = store.usage().access_log_of("person-7", 1_000).await.unwrap();
     let expected: Vec<&AccessEntry> =
         entries.iter().rev().filter(|entry| entry.pseudonym.as_deref() == Some("person-7")).collect();
     assert_eq!(of_one.iter().collect::<Vec<_>>(), expected);
@@ -68,14 +68,14 @@ on_both_backends!(a_large_access_log_batch_is_written_whole_and_in_order, |datab
 on_both_backends!(purging_a_backlog_larger_than_one_batch_removes_exactly_the_old_entries, |database| {
     let store = open(&database).await;
     let entries: Vec<AccessEntry> = (0..25_000).map(entry).collect();
-    store.append_access_log(&entries).await.unwrap();
+    store.usage().append_access_log(&entries).await.unwrap();
     // Everything before the 24,000th entry goes: several batches, the last one partial.
-    let purged = store.purge_access_log(1_000_000 + 24_000).await.unwrap();
+    let purged = store.usage().purge_access_log(1_000_000 + 24_000).await.unwrap();
     assert_eq!(purged, 24_000);
-    let left = store.access_log_between(0, i64::MAX, None, 0, 5_000).await.unwrap();
+    let left = store.usage().access_log_between(0, i64::MAX, None, 0, 5_000).await.unwrap();
     assert_eq!(left.len(), 1_000);
     assert_eq!(left.first().map(|(_, entry)| entry.at), Some(1_000_000 + 24_000));
-    assert_eq!(store.purge_access_log(1_000_000 + 24_000).await.unwrap(), 0);
+    assert_eq!(store.usage().purge_access_log(1_000_000 + 24_000).await.unwrap(), 0);
 });
 
 fn first(client: usize, person: usize, first_at: i64) -> FirstExchange {
@@ -97,7 +97,7 @@ on_both_backends!(first_exchanges_in_bulk_keep_the_earliest_and_read_back_in_ord
     // later for the rest: within one call and across calls the earliest must win.
     let late: Vec<FirstExchange> =
         (0..3).flat_map(|client| (0..400).map(move |person| first(client, person, 5_000 + person as i64))).collect();
-    store.record_first_exchanges(&late).await.unwrap();
+    store.usage().record_first_exchanges(&late).await.unwrap();
     let again: Vec<FirstExchange> = (0..3)
         .flat_map(|client| {
             (0..400).map(move |person| {
@@ -106,9 +106,9 @@ on_both_backends!(first_exchanges_in_bulk_keep_the_earliest_and_read_back_in_ord
             })
         })
         .collect();
-    store.record_first_exchanges(&again).await.unwrap();
+    store.usage().record_first_exchanges(&again).await.unwrap();
 
-    let read = store.first_exchanges(2026, 0, i64::MAX, None).await.unwrap();
+    let read = store.usage().first_exchanges(2026, 0, i64::MAX, None).await.unwrap();
     let mut expected: Vec<FirstExchange> = (0..3)
         .flat_map(|client| {
             (0..400).map(move |person| {
@@ -120,11 +120,11 @@ on_both_backends!(first_exchanges_in_bulk_keep_the_earliest_and_read_back_in_ord
     expected.sort_by(|a, b| (&a.client_id, a.first_at, &a.pseudonym).cmp(&(&b.client_id, b.first_at, &b.pseudonym)));
     assert_eq!(read, expected);
 
-    let one = store.first_exchanges(2026, 4_000, 4_100, Some("pgo-1.example.nl")).await.unwrap();
+    let one = store.usage().first_exchanges(2026, 4_000, 4_100, Some("pgo-1.example.nl")).await.unwrap();
     assert_eq!(one.len(), 50, "people 0, 2, ..., 98 of one PGO moved to 4,000..4,100");
     assert!(one.iter().all(|first| first.client_id == "pgo-1.example.nl"));
     assert_eq!(
-        store.first_exchange_counts(2026, 0, i64::MAX).await.unwrap(),
+        store.usage().first_exchange_counts(2026, 0, i64::MAX).await.unwrap(),
         (0..3).map(|client| (format!("pgo-{client}.example.nl"), 400)).collect::<Vec<_>>()
     );
 });

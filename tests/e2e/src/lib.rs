@@ -208,7 +208,8 @@ impl TestApp {
     pub async fn access_log(&self, expected: usize) -> Vec<store::AccessEntry> {
         let now = fhir_core::date::now_millis();
         for _ in 0..100 {
-            let entries = self.context.store.access_log_between(now - 3_600_000, now + 60_000, None, 0, 1000).await;
+            let entries =
+                self.context.store.usage().access_log_between(now - 3_600_000, now + 60_000, None, 0, 1000).await;
             let entries = entries.expect("the access log reads");
             if entries.len() >= expected {
                 return entries.into_iter().map(|(_, entry)| entry).collect();

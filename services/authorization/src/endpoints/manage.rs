@@ -291,7 +291,7 @@ impl AuthorizationServer {
         directory: &crate::Directory,
         lang: Lang,
     ) -> Result<Vec<Collection>, store::StoreError> {
-        let entries = self.store.access_log_of(pseudonym, REQUESTS_READ).await?;
+        let entries = self.store.usage().access_log_of(pseudonym, REQUESTS_READ).await?;
         // Oldest first within each PGO, provider and data service.
         // Collections and shares apart: a share is told as what the app sent.
         type Source = (String, String, String, bool);

@@ -59,7 +59,7 @@ pub(crate) async fn run(
                 medmij_lists::ListKind::DataServiceNames,
                 medmij_lists::ListKind::Whitelist,
             ] {
-                match context.store.held_list(kind.as_str()).await? {
+                match context.store.lists().held_list(kind.as_str()).await? {
                     Some(held) => {
                         println!("{}: Volgnummer {}, Tijdstempel {}", kind.title(), held.volgnummer, held.tijdstempel)
                     }

@@ -49,10 +49,10 @@ on_both_backends!(a_2xx_counts_once_and_a_refusal_never, |database| {
     }
     let anna_pseudonym = app.context.secret.pseudonym(ANNA);
     let bram_pseudonym = app.context.secret.pseudonym(BRAM);
-    assert!(store.has_first_exchange(PGO, this_year(), &anna_pseudonym).await.unwrap());
-    assert!(!store.has_first_exchange(PGO, this_year(), &bram_pseudonym).await.unwrap(), "a refusal counted");
+    assert!(store.usage().has_first_exchange(PGO, this_year(), &anna_pseudonym).await.unwrap());
+    assert!(!store.usage().has_first_exchange(PGO, this_year(), &bram_pseudonym).await.unwrap(), "a refusal counted");
     let (start, end) = (fhir_core::date::now_millis() - 3_600_000, fhir_core::date::now_millis() + 60_000);
-    let firsts = store.first_exchanges(this_year(), start, end, None).await.unwrap();
+    let firsts = store.usage().first_exchanges(this_year(), start, end, None).await.unwrap();
     assert_eq!(firsts.len(), 1, "four exchanges of one person through one PGO count once");
     assert_eq!((firsts[0].request_id.as_str(), firsts[0].provider.as_str()), (id('a', 0).as_str(), PROVIDER));
 

@@ -233,7 +233,7 @@ on_both_backends!(a_pgo_shares_measurements_and_the_provider_and_the_person_see_
     // Metered once for the person through that PGO, as a share; logged as a batch.
     let (start, end) = (fhir_core::date::now_millis() - 3_600_000, fhir_core::date::now_millis() + 60_000);
     let year = i64::from(metering::period::year_of(fhir_core::date::now_millis(), chrono_tz::Europe::Amsterdam));
-    let firsts = app.context.store.first_exchanges(year, start, end, Some(PGO)).await.unwrap();
+    let firsts = app.context.store.usage().first_exchanges(year, start, end, Some(PGO)).await.unwrap();
     let lottes: Vec<_> =
         firsts.iter().filter(|first| first.pseudonym == app.context.secret.pseudonym(LOTTE_BSN)).collect();
     assert_eq!(lottes.len(), 1, "{firsts:#?}");
