@@ -65,6 +65,51 @@ on_both_backends!(a_large_access_log_batch_is_written_whole_and_in_order, |datab
     assert_eq!(of_one.iter().collect::<Vec<_>>(), expected);
 });
 
+on_both_backends!(access_log_text_is_stored_exactly_whatever_it_holds, |database| {
+    let store = open(&database).await;
+    // What a request's path and headers may bring: the characters that separate COPY's columns
+    // and rows, its escapes and its marks for none and for the end of the data, and text that
+    // only looks like them.
+    let awkward =
+        ["tab\there", "new\nline", "carriage\rreturn", "back\\slash", "\\N", "\\.", "", " ", "é ✓ 😀", "a\\tb"];
+    let entries: Vec<AccessEntry> = awkward
+        .iter()
+        .enumerate()
+        .map(|(index, text)| AccessEntry {
+            client_id: Some((*text).to_owned()),
+            pseudonym: Some(format!("{text}-person")),
+            provider: (*text).to_owned(),
+            resource_type: format!("T{text}"),
+            // Ids never hold a space: the returned list is stored space-separated.
+            returned: vec![format!("Type/{}x", text.replace(' ', ""))],
+            request_id: (*text).to_owned(),
+            correlation_id: Some((*text).to_owned()),
+            peer: None,
+            ..entry(i64::try_from(index).unwrap())
+        })
+        .collect();
+    store.usage().append_access_log(&entries).await.unwrap();
+    let read: Vec<AccessEntry> = store
+        .usage()
+        .access_log_between(0, i64::MAX, None, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, entry)| entry)
+        .collect();
+    assert_eq!(read, entries);
+    if store.backend() == store::Backend::Postgres {
+        // An entry PostgreSQL refuses (text with a NUL; SQLite takes it) takes its whole batch
+        // with it, and the writer goes on after it.
+        let refused = AccessEntry { request_id: "nul\0byte".into(), ..entry(100) };
+        assert!(store.usage().append_access_log(&[entry(99), refused]).await.is_err());
+        store.usage().append_access_log(&[entry(101)]).await.unwrap();
+        let after = store.usage().access_log_between(0, i64::MAX, None, 0, 100).await.unwrap();
+        assert_eq!(after.len(), awkward.len() + 1, "nothing of the refused batch was kept");
+        assert_eq!(after.last().map(|(_, entry)| entry.at), Some(entry(101).at));
+    }
+});
+
 on_both_backends!(purging_a_backlog_larger_than_one_batch_removes_exactly_the_old_entries, |database| {
     let store = open(&database).await;
     let entries: Vec<AccessEntry> = (0..25_000).map(entry).collect();
