@@ -151,9 +151,16 @@ impl Store {
             owner_only::prepare_sqlite_file(options.get_filename())
                 .map_err(|error| StoreError::connect(url, sqlx::Error::Io(error)))?;
         }
+        // On PostgreSQL the grants have a pool of their own (a quarter of the connections, at least
+        // one), on sqlx's PostgreSQL driver; together the two stay within `max_connections`.
+        let grants_connections = (max_connections / 4).max(1);
+        let pool_connections = match backend {
+            Backend::Sqlite => max_connections,
+            Backend::Postgres => max_connections.saturating_sub(grants_connections),
+        };
         let options = AnyConnectOptions::from_str(url).map_err(|error| StoreError::connect(url, error))?;
         let pool = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
+            .max_connections(pool_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
             // sqlx pings every connection it hands out by default: a round trip before each
             // statement, which on PostgreSQL doubled the backend's wake-ups under load. A
@@ -207,7 +214,10 @@ impl Store {
                 (reader::Reader::Sqlite(reader), grants)
             }
             Backend::Postgres => {
-                (reader::Reader::Pool(pool.clone()), Grants::on_postgres(grants::PostgresGrants::new(pool.clone())))
+                let grants = grants::PostgresGrants::connect(url, grants_connections, timeout_ms)
+                    .await
+                    .map_err(|error| StoreError::connect(url, error))?;
+                (reader::Reader::Pool(pool.clone()), Grants::on_postgres(grants))
             }
         };
         let resource_writes = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
@@ -333,6 +343,7 @@ impl Store {
     /// Closes every connection; pending work finishes first.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.grants.close().await;
     }
 }
 

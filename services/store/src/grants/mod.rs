@@ -45,6 +45,14 @@ impl Grants {
         Grants(On::Postgres(postgres))
     }
 
+    /// Closes the connections of their own (PostgreSQL's pool; SQLite's write connection).
+    pub(crate) async fn close(&self) {
+        match &self.0 {
+            On::Sqlite(sqlite) => sqlite.close(),
+            On::Postgres(postgres) => postgres.close().await,
+        }
+    }
+
     /// Stores a consent and its authorization code, together; gives the consent's id. A person
     /// holds one consent per PGO and provider: when the PGO asks again while one is active, that
     /// one is renewed (the data services asked for added, its lapse moved on, its handle and

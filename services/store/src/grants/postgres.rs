@@ -1,60 +1,155 @@
-//! The grants on PostgreSQL: a code's redemption and a refresh token's rotation are each one
+//! The grants on PostgreSQL, on sqlx's PostgreSQL driver with every statement checked at compile
+//! time against the migrated schema (`query!`; the checked shapes are kept in `.sqlx/` for
+//! builds without a database). A code's redemption and a refresh token's rotation are each one
 //! statement (data-modifying CTEs), so that two concurrent uses of one secret cannot both
 //! succeed and the token endpoint's success costs one round trip. Rows are mapped here, once.
+//!
+//! The SQL is written out in each macro (it takes literals only), so the consent's columns
+//! appear in every statement that returns a consent; `ConsentRow` is where they are mapped.
 
 use super::model::{CodeExchange, CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation};
-use super::statements::*;
+use super::statements::{new_handle, renewed_scope};
 use crate::StoreError;
 use crate::providers::ProviderId;
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::{Connection, Executor, PgPool};
+use std::str::FromStr;
+use std::time::Duration;
 
-/// The grants of one PostgreSQL database, on the store's pool.
+/// The grants of one PostgreSQL database, on a pool of their own.
 #[derive(Debug, Clone)]
 pub(crate) struct PostgresGrants {
-    pool: AnyPool,
+    pool: PgPool,
 }
 
-/// A spent code as the redemption statements select it (its own columns aliased `code_*`).
-fn redeemed_from_row(row: &AnyRow, refresh_token_stored: bool) -> Result<RedeemedCode, sqlx::Error> {
-    Ok(RedeemedCode {
-        consent: consent_from_row(row)?,
-        client_id: row.try_get("code_client_id")?,
-        redirect_uri: row.try_get("redirect_uri")?,
-        code_challenge: row.try_get("code_challenge")?,
-        expires_at: row.try_get("code_expires_at")?,
-        refresh_token_stored,
-    })
+/// A consent's row with its provider's names, as every statement returning a consent selects it.
+struct ConsentRow {
+    id: i64,
+    provider_id: i64,
+    provider_name: String,
+    provider_display_name: String,
+    client_id: String,
+    person_key: String,
+    pseudonym: String,
+    scope: String,
+    granted_at: i64,
+    last_used_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+    /// Consents granted before handles existed got one when the column was added.
+    handle: Option<String>,
 }
 
-/// The `handle` column of a row (rows of consents granted before handles existed got one when
-/// the column was added).
-fn handle_of(row: &AnyRow) -> Result<String, sqlx::Error> {
-    Ok(row.try_get::<Option<String>, _>("handle")?.unwrap_or_default())
+impl From<ConsentRow> for Consent {
+    fn from(row: ConsentRow) -> Consent {
+        Consent {
+            id: row.id,
+            provider: ProviderId(row.provider_id),
+            provider_name: row.provider_name,
+            provider_display_name: row.provider_display_name,
+            client_id: row.client_id,
+            person_key: row.person_key,
+            pseudonym: row.pseudonym,
+            scope: row.scope,
+            granted_at: row.granted_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+            handle: row.handle.unwrap_or_default(),
+        }
+    }
 }
 
-/// A consent from a row of [`CONSENT_COLUMNS`]: the one place PostgreSQL's consent rows are mapped.
-fn consent_from_row(row: &AnyRow) -> Result<Consent, sqlx::Error> {
-    Ok(Consent {
-        id: row.try_get("id")?,
-        provider: ProviderId(row.try_get("provider_id")?),
-        provider_name: row.try_get("provider_name")?,
-        provider_display_name: row.try_get("provider_display_name")?,
-        client_id: row.try_get("client_id")?,
-        person_key: row.try_get("person_key")?,
-        pseudonym: row.try_get("pseudonym")?,
-        scope: row.try_get("scope")?,
-        granted_at: row.try_get("granted_at")?,
-        last_used_at: row.try_get("last_used_at")?,
-        expires_at: row.try_get("expires_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-        handle: handle_of(row)?,
-    })
+/// A spent code with its consent, as the redemption statements select it.
+struct RedeemedRow {
+    code_client_id: String,
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    code_expires_at: i64,
+    refresh_token_stored: bool,
+    id: i64,
+    provider_id: i64,
+    provider_name: String,
+    provider_display_name: String,
+    client_id: String,
+    person_key: String,
+    pseudonym: String,
+    scope: String,
+    granted_at: i64,
+    last_used_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+    handle: Option<String>,
+}
+
+impl From<RedeemedRow> for RedeemedCode {
+    fn from(row: RedeemedRow) -> RedeemedCode {
+        let consent = ConsentRow {
+            id: row.id,
+            provider_id: row.provider_id,
+            provider_name: row.provider_name,
+            provider_display_name: row.provider_display_name,
+            client_id: row.client_id,
+            person_key: row.person_key,
+            pseudonym: row.pseudonym,
+            scope: row.scope,
+            granted_at: row.granted_at,
+            last_used_at: row.last_used_at,
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+            handle: row.handle,
+        };
+        RedeemedCode {
+            consent: consent.into(),
+            client_id: row.code_client_id,
+            redirect_uri: row.redirect_uri,
+            code_challenge: row.code_challenge,
+            expires_at: row.code_expires_at,
+            refresh_token_stored: row.refresh_token_stored,
+        }
+    }
 }
 
 impl PostgresGrants {
-    pub(crate) fn new(pool: AnyPool) -> PostgresGrants {
-        PostgresGrants { pool }
+    /// A pool of at most `connections` to the database at `url`, set up as the store's pool
+    /// (generic plans; PostgreSQL's `statement_timeout` of `timeout_ms`, if any); connects once to
+    /// check the URL.
+    pub(crate) async fn connect(
+        url: &str,
+        connections: u32,
+        timeout_ms: Option<u128>,
+    ) -> Result<PostgresGrants, sqlx::Error> {
+        let options = sqlx::postgres::PgConnectOptions::from_str(url)?;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            // As the store's pool (lib.rs): a connection idle for a while is pinged, one in steady
+            // use is not.
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= Duration::from_secs(1) {
+                        connection.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    connection.execute("SET plan_cache_mode = force_generic_plan").await?;
+                    if let Some(ms) = timeout_ms {
+                        connection.execute(sqlx::AssertSqlSafe(format!("SET statement_timeout = {ms}"))).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(PostgresGrants { pool })
+    }
+
+    /// As `Grants::close`.
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
     }
 
     /// As `Grants::grant_consent`.
@@ -68,51 +163,63 @@ impl PostgresGrants {
         let held = if consent.sharing {
             None
         } else {
-            sqlx::query(ACTIVE_CONSENT_FOR)
-                .bind(consent.pseudonym.clone())
-                .bind(consent.client_id.clone())
-                .bind(consent.provider.0)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?
+            // The newest, if an earlier version of the service left several.
+            sqlx::query!(
+                "SELECT id, scope, expires_at FROM consents WHERE pseudonym = $1 AND client_id = $2 \
+                 AND provider_id = $3 AND revoked_at IS NULL AND expires_at > $4 AND sharing = 0 \
+                 ORDER BY id DESC LIMIT 1",
+                consent.pseudonym,
+                consent.client_id,
+                consent.provider.0,
+                now
+            )
+            .fetch_optional(&mut *tx)
+            .await?
         };
-        let id: i64 = match held {
+        let id = match held {
             Some(held) => {
-                let id: i64 = held.try_get("id")?;
-                let scope: String = held.try_get("scope")?;
-                let expires_at: i64 = held.try_get("expires_at")?;
-                sqlx::query(RENEW_CONSENT)
-                    .bind(id)
-                    .bind(renewed_scope(&scope, &consent.scope))
-                    .bind(now)
-                    .bind(expires_at.max(consent.expires_at))
-                    .execute(&mut *tx)
-                    .await?;
-                id
+                sqlx::query!(
+                    "UPDATE consents SET scope = $2, last_used_at = $3, expires_at = $4 WHERE id = $1",
+                    held.id,
+                    renewed_scope(&held.scope, &consent.scope),
+                    now,
+                    held.expires_at.max(consent.expires_at)
+                )
+                .execute(&mut *tx)
+                .await?;
+                held.id
             }
-            None => sqlx::query(INSERT_CONSENT)
-                .bind(consent.provider.0)
-                .bind(consent.client_id.clone())
-                .bind(consent.person_key.clone())
-                .bind(consent.pseudonym.clone())
-                .bind(consent.scope.clone())
-                .bind(now)
-                .bind(consent.expires_at)
-                .bind(new_handle())
-                .bind(i64::from(consent.sharing))
+            None => {
+                sqlx::query_scalar!(
+                    "INSERT INTO consents (provider_id, client_id, person_key, pseudonym, scope, granted_at, \
+                     last_used_at, expires_at, handle, sharing) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) \
+                     RETURNING id",
+                    consent.provider.0,
+                    consent.client_id,
+                    consent.person_key,
+                    consent.pseudonym,
+                    consent.scope,
+                    now,
+                    consent.expires_at,
+                    new_handle(),
+                    i64::from(consent.sharing)
+                )
                 .fetch_one(&mut *tx)
                 .await?
-                .try_get("id")?,
+            }
         };
-        sqlx::query(INSERT_CODE)
-            .bind(code.code_hash.clone())
-            .bind(id)
-            .bind(consent.client_id.clone())
-            .bind(code.redirect_uri.clone())
-            .bind(code.code_challenge.clone())
-            .bind(code.expires_at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO authorization_codes (code_hash, consent_id, client_id, redirect_uri, code_challenge, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            code.code_hash,
+            id,
+            consent.client_id,
+            code.redirect_uri,
+            code.code_challenge,
+            code.expires_at
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -120,28 +227,43 @@ impl PostgresGrants {
     /// As `Grants::redeem_code`.
     pub(crate) async fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
         // The code spent and its consent read in one statement, one round trip.
-        let sql = format!(
-            "WITH spent AS ({SPEND_CODE}) \
-             SELECT spent.client_id AS code_client_id, spent.redirect_uri, spent.code_challenge, \
-             spent.expires_at AS code_expires_at, {CONSENT_COLUMNS} \
-             FROM spent JOIN consents c ON c.id = spent.consent_id JOIN providers p ON p.id = c.provider_id"
-        );
-        let spent = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(code_hash.to_owned())
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(spent) = spent else { return self.replayed_or_unknown(code_hash, now).await };
-        Ok(CodeRedemption::Redeemed(Box::new(redeemed_from_row(&spent, false)?)))
+        let spent = sqlx::query_as!(
+            RedeemedRow,
+            r#"WITH spent AS (UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL
+                 RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at)
+               SELECT spent.client_id AS "code_client_id!", spent.redirect_uri AS "redirect_uri!",
+                 spent.code_challenge AS "code_challenge?", spent.expires_at AS "code_expires_at!",
+                 false AS "refresh_token_stored!",
+                 c.id AS "id!", c.provider_id AS "provider_id!", p.name AS "provider_name!",
+                 p.display_name AS "provider_display_name!", c.client_id AS "client_id!",
+                 c.person_key AS "person_key!", c.pseudonym AS "pseudonym!", c.scope AS "scope!",
+                 c.granted_at AS "granted_at!", c.last_used_at AS "last_used_at!", c.expires_at AS "expires_at!",
+                 c.revoked_at AS "revoked_at?", c.handle AS "handle?"
+               FROM spent JOIN consents c ON c.id = spent.consent_id JOIN providers p ON p.id = c.provider_id"#,
+            code_hash,
+            now
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        match spent {
+            Some(spent) => Ok(CodeRedemption::Redeemed(Box::new(spent.into()))),
+            None => self.replayed_or_unknown(code_hash, now).await,
+        }
     }
 
     /// A code that could not be spent: a replay (its consent is revoked now) or no code at all.
     async fn replayed_or_unknown(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
-        let known = sqlx::query(CONSENT_OF_CODE).bind(code_hash.to_owned()).fetch_optional(&self.pool).await?;
+        let known = sqlx::query!(
+            "SELECT a.consent_id, c.handle FROM authorization_codes a JOIN consents c ON c.id = a.consent_id \
+             WHERE a.code_hash = $1",
+            code_hash
+        )
+        .fetch_optional(&self.pool)
+        .await?;
         match known {
             Some(row) => {
-                self.revoke(row.try_get("consent_id")?, RevokedWhy::CodeReplay, now).await?;
-                Ok(CodeRedemption::Replayed { consent: handle_of(&row)? })
+                self.revoke_consent(row.consent_id, RevokedWhy::CodeReplay, now).await?;
+                Ok(CodeRedemption::Replayed { consent: row.handle.unwrap_or_default() })
             }
             None => Ok(CodeRedemption::Unknown),
         }
@@ -151,30 +273,42 @@ impl PostgresGrants {
     pub(crate) async fn exchange_code(&self, exchange: &CodeExchange<'_>) -> Result<CodeRedemption, StoreError> {
         // The condition is `CodeExchange::holds_for` in SQL, the refresh token stored in the same
         // statement: the token endpoint's success costs one round trip.
-        let sql = format!(
-            "WITH spent AS ({SPEND_CODE}), \
-             redeemed AS (SELECT spent.client_id AS code_client_id, spent.redirect_uri, spent.code_challenge, \
-             spent.expires_at AS code_expires_at, {CONSENT_COLUMNS}, \
-             (spent.client_id = $3 AND spent.redirect_uri = $4 AND spent.code_challenge IS NOT DISTINCT FROM $5 \
-             AND spent.expires_at > $2 AND c.revoked_at IS NULL AND c.expires_at > $2) AS holds \
-             FROM spent JOIN consents c ON c.id = spent.consent_id JOIN providers p ON p.id = c.provider_id), \
-             stored AS (INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) \
-             SELECT $6, id, $2, $7 FROM redeemed WHERE holds RETURNING consent_id) \
-             SELECT redeemed.*, EXISTS (SELECT 1 FROM stored) AS refresh_token_stored FROM redeemed"
-        );
-        let spent = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(exchange.code_hash.to_owned())
-            .bind(exchange.now)
-            .bind(exchange.client_id.to_owned())
-            .bind(exchange.redirect_uri.to_owned())
-            .bind(exchange.verifier_challenge.map(str::to_owned))
-            .bind(exchange.refresh_hash.to_owned())
-            .bind(exchange.refresh_expires_at)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(spent) = spent else { return self.replayed_or_unknown(exchange.code_hash, exchange.now).await };
-        let stored = spent.try_get("refresh_token_stored")?;
-        Ok(CodeRedemption::Redeemed(Box::new(redeemed_from_row(&spent, stored)?)))
+        let spent = sqlx::query_as!(
+            RedeemedRow,
+            r#"WITH spent AS (UPDATE authorization_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL
+                 RETURNING consent_id, client_id, redirect_uri, code_challenge, expires_at),
+               redeemed AS (SELECT spent.client_id AS code_client_id, spent.redirect_uri, spent.code_challenge,
+                 spent.expires_at AS code_expires_at, c.id, c.provider_id, p.name AS provider_name,
+                 p.display_name AS provider_display_name, c.client_id, c.person_key, c.pseudonym, c.scope,
+                 c.granted_at, c.last_used_at, c.expires_at, c.revoked_at, c.handle,
+                 (spent.client_id = $3 AND spent.redirect_uri = $4 AND spent.code_challenge IS NOT DISTINCT FROM $5
+                  AND spent.expires_at > $2 AND c.revoked_at IS NULL AND c.expires_at > $2) AS holds
+                 FROM spent JOIN consents c ON c.id = spent.consent_id JOIN providers p ON p.id = c.provider_id),
+               stored AS (INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at)
+                 SELECT $6, id, $2, $7 FROM redeemed WHERE holds RETURNING consent_id)
+               SELECT code_client_id AS "code_client_id!", redirect_uri AS "redirect_uri!",
+                 code_challenge AS "code_challenge?", code_expires_at AS "code_expires_at!",
+                 EXISTS (SELECT 1 FROM stored) AS "refresh_token_stored!",
+                 id AS "id!", provider_id AS "provider_id!", provider_name AS "provider_name!",
+                 provider_display_name AS "provider_display_name!", client_id AS "client_id!",
+                 person_key AS "person_key!", pseudonym AS "pseudonym!", scope AS "scope!",
+                 granted_at AS "granted_at!", last_used_at AS "last_used_at!", expires_at AS "expires_at!",
+                 revoked_at AS "revoked_at?", handle AS "handle?"
+               FROM redeemed"#,
+            exchange.code_hash,
+            exchange.now,
+            exchange.client_id,
+            exchange.redirect_uri,
+            exchange.verifier_challenge,
+            exchange.refresh_hash,
+            exchange.refresh_expires_at
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        match spent {
+            Some(spent) => Ok(CodeRedemption::Redeemed(Box::new(spent.into()))),
+            None => self.replayed_or_unknown(exchange.code_hash, exchange.now).await,
+        }
     }
 
     /// As `Grants::add_refresh_token`.
@@ -185,13 +319,15 @@ impl PostgresGrants {
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(INSERT_REFRESH_TOKEN)
-            .bind(token_hash.to_owned())
-            .bind(consent_id)
-            .bind(now)
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) VALUES ($1, $2, $3, $4)",
+            token_hash,
+            consent_id,
+            now,
+            expires_at
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -203,49 +339,88 @@ impl PostgresGrants {
         now: i64,
         expires_at: i64,
     ) -> Result<Rotation, StoreError> {
-        // Spend, store the successor, move the consent's lapse and read it back in one
-        // statement (one round trip, one commit).
-        let sql = format!(
-            "WITH spent AS ({SPEND_REFRESH_TOKEN}), \
-             successor AS (INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at) \
-             SELECT $3, consent_id, $2, $4 FROM spent), \
-             c AS (UPDATE consents SET last_used_at = $2, expires_at = $4 FROM spent \
-             WHERE consents.id = spent.consent_id RETURNING consents.*) \
-             SELECT {CONSENT_COLUMNS} FROM c JOIN providers p ON p.id = c.provider_id"
-        );
-        let rotated = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(old_hash.to_owned())
-            .bind(now)
-            .bind(new_hash.to_owned())
-            .bind(expires_at)
-            .fetch_optional(&self.pool)
-            .await?;
+        // Spend (if unspent, unexpired and its consent active, checked by the consent's id: a
+        // correlated EXISTS), store the successor, move the consent's lapse and read it back in
+        // one statement (one round trip, one commit).
+        let rotated = sqlx::query_as!(
+            ConsentRow,
+            r#"WITH spent AS (UPDATE refresh_tokens SET used_at = $2
+                 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2
+                 AND EXISTS (SELECT 1 FROM consents c WHERE c.id = refresh_tokens.consent_id
+                   AND c.revoked_at IS NULL AND c.expires_at > $2)
+                 RETURNING consent_id),
+               successor AS (INSERT INTO refresh_tokens (token_hash, consent_id, issued_at, expires_at)
+                 SELECT $3, consent_id, $2, $4 FROM spent),
+               c AS (UPDATE consents SET last_used_at = $2, expires_at = $4 FROM spent
+                 WHERE consents.id = spent.consent_id RETURNING consents.*)
+               SELECT c.id AS "id!", c.provider_id AS "provider_id!", p.name AS "provider_name!",
+                 p.display_name AS "provider_display_name!", c.client_id AS "client_id!",
+                 c.person_key AS "person_key!", c.pseudonym AS "pseudonym!", c.scope AS "scope!",
+                 c.granted_at AS "granted_at!", c.last_used_at AS "last_used_at!", c.expires_at AS "expires_at!",
+                 c.revoked_at AS "revoked_at?", c.handle AS "handle?"
+               FROM c JOIN providers p ON p.id = c.provider_id"#,
+            old_hash,
+            now,
+            new_hash,
+            expires_at
+        )
+        .fetch_optional(&self.pool)
+        .await?;
         if let Some(row) = rotated {
-            return Ok(Rotation::Rotated(Box::new(consent_from_row(&row)?)));
+            return Ok(Rotation::Rotated(Box::new(row.into())));
         }
-        let known = sqlx::query(REFRESH_TOKEN_STATE).bind(old_hash.to_owned()).fetch_optional(&self.pool).await?;
-        let Some(known) = known else { return Ok(Rotation::Unknown) };
-        if known.try_get::<Option<i64>, _>("used_at")?.is_some() {
-            self.revoke(known.try_get("consent_id")?, RevokedWhy::RefreshTokenReuse, now).await?;
-            return Ok(Rotation::Reused { consent: handle_of(&known)? });
+        let Some(known) = self.refresh_token_state(old_hash).await? else { return Ok(Rotation::Unknown) };
+        if known.used_at.is_some() {
+            self.revoke_consent(known.consent_id, RevokedWhy::RefreshTokenReuse, now).await?;
+            return Ok(Rotation::Reused { consent: known.handle.unwrap_or_default() });
         }
         Ok(Rotation::Inactive)
     }
 
+    /// The consent of refresh token `token_hash` and when the token was spent, if it was.
+    async fn refresh_token_state(&self, token_hash: &str) -> Result<Option<TokenState>, StoreError> {
+        Ok(sqlx::query_as!(
+            TokenState,
+            r#"SELECT t.consent_id, t.used_at AS "used_at?", c.handle AS "handle?" FROM refresh_tokens t
+               JOIN consents c ON c.id = t.consent_id WHERE t.token_hash = $1"#,
+            token_hash
+        )
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// As `Grants::consent`.
     pub(crate) async fn consent(&self, id: i64) -> Result<Option<Consent>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(consent_by_id())).bind(id).fetch_optional(&self.pool).await?;
-        Ok(row.as_ref().map(consent_from_row).transpose()?)
+        let row = sqlx::query_as!(
+            ConsentRow,
+            r#"SELECT c.id, c.provider_id, p.name AS provider_name, p.display_name AS provider_display_name,
+                 c.client_id, c.person_key, c.pseudonym, c.scope, c.granted_at, c.last_used_at, c.expires_at,
+                 c.revoked_at, c.handle
+               FROM consents c JOIN providers p ON p.id = c.provider_id WHERE c.id = $1"#,
+            id
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Consent::from))
     }
 
     /// As `Grants::active_consents`.
     pub(crate) async fn active_consents(&self, pseudonym: &str, now: i64) -> Result<Vec<Consent>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(active_consents()))
-            .bind(pseudonym.to_owned())
-            .bind(now)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(consent_from_row).collect::<Result<_, _>>()?)
+        let rows = sqlx::query_as!(
+            ConsentRow,
+            r#"SELECT c.id, c.provider_id, p.name AS provider_name, p.display_name AS provider_display_name,
+                 c.client_id, c.person_key, c.pseudonym, c.scope, c.granted_at, c.last_used_at, c.expires_at,
+                 c.revoked_at, c.handle
+               FROM consents c JOIN providers p ON p.id = c.provider_id
+               WHERE c.pseudonym = $1 AND c.revoked_at IS NULL AND c.expires_at > $2
+                 AND EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.consent_id = c.id)
+               ORDER BY c.granted_at DESC, c.id DESC"#,
+            pseudonym,
+            now
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Consent::from).collect())
     }
 
     /// As `Grants::revoke_consent_of`.
@@ -255,21 +430,23 @@ impl PostgresGrants {
         pseudonym: &str,
         now: i64,
     ) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query(REVOKE_CONSENT_OF)
-            .bind(id)
-            .bind(pseudonym.to_owned())
-            .bind(now)
-            .bind(RevokedWhy::Person.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(handle_of).transpose().map_err(StoreError::from)
+        let handle = sqlx::query_scalar!(
+            "UPDATE consents SET revoked_at = $3, revoked_why = $4 WHERE id = $1 AND pseudonym = $2 \
+             AND revoked_at IS NULL RETURNING handle",
+            id,
+            pseudonym,
+            now,
+            RevokedWhy::Person.as_str()
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(handle.map(Option::unwrap_or_default))
     }
 
     /// As `Grants::consent_of_refresh_token`.
     pub(crate) async fn consent_of_refresh_token(&self, token_hash: &str) -> Result<Option<Consent>, StoreError> {
-        let known = sqlx::query(REFRESH_TOKEN_STATE).bind(token_hash.to_owned()).fetch_optional(&self.pool).await?;
-        match known {
-            Some(row) => self.consent(row.try_get("consent_id")?).await,
+        match self.refresh_token_state(token_hash).await? {
+            Some(known) => self.consent(known.consent_id).await,
             None => Ok(None),
         }
     }
@@ -277,32 +454,42 @@ impl PostgresGrants {
     /// As `Grants::revoke_consent`.
     pub(crate) async fn revoke_consent(&self, id: i64, why: RevokedWhy, now: i64) -> Result<bool, StoreError> {
         tracing::warn!(consent = id, why = why.as_str(), "consent revoked");
-        let done = sqlx::query(REVOKE_CONSENT).bind(id).bind(now).bind(why.as_str()).execute(&self.pool).await?;
+        let done = sqlx::query!(
+            "UPDATE consents SET revoked_at = $2, revoked_why = $3 WHERE id = $1 AND revoked_at IS NULL",
+            id,
+            now,
+            why.as_str()
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// As `Grants::consents_revoked_since`.
     pub(crate) async fn consents_revoked_since(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(REVOKED_SINCE).bind(since).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("handle")?, row.try_get("revoked_at")?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        let rows = sqlx::query!(
+            r#"SELECT handle AS "handle!", revoked_at AS "revoked_at!" FROM consents
+               WHERE revoked_at >= $1 AND handle IS NOT NULL ORDER BY revoked_at"#,
+            since
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|row| (row.handle, row.revoked_at)).collect())
     }
 
     /// As `Grants::consent_by_handle`.
     pub(crate) async fn consent_by_handle(&self, handle: &str) -> Result<Option<Consent>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(consent_by_handle()))
-            .bind(handle.to_owned())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(consent_from_row).transpose()?)
-    }
-
-    async fn revoke(&self, id: i64, why: RevokedWhy, now: i64) -> Result<(), StoreError> {
-        tracing::warn!(consent = id, why = why.as_str(), "consent revoked");
-        sqlx::query(REVOKE_CONSENT).bind(id).bind(now).bind(why.as_str()).execute(&self.pool).await?;
-        Ok(())
+        let row = sqlx::query_as!(
+            ConsentRow,
+            r#"SELECT c.id, c.provider_id, p.name AS provider_name, p.display_name AS provider_display_name,
+                 c.client_id, c.person_key, c.pseudonym, c.scope, c.granted_at, c.last_used_at, c.expires_at,
+                 c.revoked_at, c.handle
+               FROM consents c JOIN providers p ON p.id = c.provider_id WHERE c.handle = $1"#,
+            handle
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Consent::from))
     }
 
     /// As `Grants::create_session`.
@@ -313,45 +500,56 @@ impl PostgresGrants {
         data: &str,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(INSERT_SESSION)
-            .bind(id_hash.to_owned())
-            .bind(kind.to_owned())
-            .bind(data.to_owned())
-            .bind(expires_at)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO browser_sessions (id_hash, kind, data, expires_at) VALUES ($1, $2, $3, $4)",
+            id_hash,
+            kind,
+            data,
+            expires_at
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// As `Grants::session`.
     pub(crate) async fn session(&self, id_hash: &str, kind: &str, now: i64) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query(SESSION_DATA)
-            .bind(id_hash.to_owned())
-            .bind(kind.to_owned())
-            .bind(now)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|row| row.try_get("data")).transpose()?)
+        Ok(sqlx::query_scalar!(
+            "SELECT data FROM browser_sessions WHERE id_hash = $1 AND kind = $2 AND expires_at > $3",
+            id_hash,
+            kind,
+            now
+        )
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// As `Grants::update_session`.
     pub(crate) async fn update_session(&self, id_hash: &str, data: &str) -> Result<(), StoreError> {
-        sqlx::query(UPDATE_SESSION).bind(id_hash.to_owned()).bind(data.to_owned()).execute(&self.pool).await?;
+        sqlx::query!("UPDATE browser_sessions SET data = $2 WHERE id_hash = $1", id_hash, data)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     /// As `Grants::delete_session`.
     pub(crate) async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(DELETE_SESSION).bind(id_hash.to_owned()).execute(&self.pool).await?;
+        let done = sqlx::query!("DELETE FROM browser_sessions WHERE id_hash = $1", id_hash).execute(&self.pool).await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// As `Grants::purge_expired`.
     pub(crate) async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        let mut removed = 0;
-        for sql in PURGE_EXPIRED {
-            removed += sqlx::query(sql).bind(now).execute(&self.pool).await?.rows_affected();
-        }
-        Ok(removed)
+        let sessions =
+            sqlx::query!("DELETE FROM browser_sessions WHERE expires_at <= $1", now).execute(&self.pool).await?;
+        let tokens = sqlx::query!("DELETE FROM refresh_tokens WHERE expires_at <= $1", now).execute(&self.pool).await?;
+        Ok(sessions.rows_affected() + tokens.rows_affected())
     }
+}
+
+/// A refresh token's consent, when it was spent, and the consent's handle.
+struct TokenState {
+    consent_id: i64,
+    used_at: Option<i64>,
+    handle: Option<String>,
 }

@@ -81,6 +81,11 @@ impl SqliteGrants {
         result.map_err(StoreError::Sqlite)
     }
 
+    /// As `Grants::close`: the write connection is closed (a later write opens it again).
+    pub(crate) fn close(&self) {
+        self.connection.lock().unwrap_or_else(PoisonError::into_inner).take();
+    }
+
     /// As `Grants::grant_consent`.
     pub(crate) fn grant_consent(&self, consent: &NewConsent, code: &NewCode, now: i64) -> Result<i64, StoreError> {
         self.transaction(|transaction| {

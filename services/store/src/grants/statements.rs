@@ -1,6 +1,7 @@
-//! The SQL both backends of the grants run where SQLite and PostgreSQL agree, each statement
-//! written once; what only one backend can say (PostgreSQL's data-modifying CTEs) lives with it.
-//! Parameters are numbered `$1`, `$2`; SQLite binds them by those names.
+//! The SQL of the grants on SQLite (PostgreSQL's is written in `postgres.rs`, where sqlx checks it
+//! at compile time and needs it as literals), and what both backends compute alike: a new
+//! consent's handle and a renewed consent's scope. Parameters are numbered `$1`, `$2`; SQLite
+//! binds them by those names.
 
 /// A consent: `$1` provider, `$2` client, `$3` person key, `$4` pseudonym, `$5` scope, `$6` now,
 /// `$7` lapse, `$8` handle; gives its id.
