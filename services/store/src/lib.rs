@@ -151,9 +151,12 @@ impl Store {
             owner_only::prepare_sqlite_file(options.get_filename())
                 .map_err(|error| StoreError::connect(url, sqlx::Error::Io(error)))?;
         }
-        // On PostgreSQL the grants have a pool of their own (a quarter of the connections, at least
-        // one), on sqlx's PostgreSQL driver; together the two stay within `max_connections`.
-        let grants_connections = (max_connections / 4).max(1);
+        // On PostgreSQL the grants have a pool of their own (half of the connections, at least
+        // one), on sqlx's PostgreSQL driver; together the two stay within `max_connections`. With
+        // a quarter, 32 token requests at once queued for the grants' connections and the token
+        // endpoint lost a fifth of its rate (BENCHMARKS.md, "Token endpoint"); the resource
+        // reads need few connections since the collection cache answers most of them.
+        let grants_connections = (max_connections / 2).max(1);
         let pool_connections = match backend {
             Backend::Sqlite => max_connections,
             Backend::Postgres => max_connections.saturating_sub(grants_connections),
