@@ -45,6 +45,14 @@ impl Grants {
         Grants(On::Postgres(postgres))
     }
 
+    /// The connections of their own pool (PostgreSQL); `None` on SQLite.
+    pub(crate) fn pool_status(&self) -> Option<crate::PoolStatus> {
+        match &self.0 {
+            On::Sqlite(_) => None,
+            On::Postgres(postgres) => Some(postgres.pool_status()),
+        }
+    }
+
     /// Closes the connections of their own (PostgreSQL's pool; SQLite's write connection).
     pub(crate) async fn close(&self) {
         match &self.0 {

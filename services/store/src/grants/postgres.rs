@@ -147,6 +147,11 @@ impl PostgresGrants {
         Ok(PostgresGrants { pool })
     }
 
+    /// As `Grants::pool_status`.
+    pub(crate) fn pool_status(&self) -> crate::PoolStatus {
+        crate::PoolStatus::of(&self.pool)
+    }
+
     /// As `Grants::close`.
     pub(crate) async fn close(&self) {
         self.pool.close().await;
