@@ -38,6 +38,18 @@ pub(crate) fn spawn_app(
     port: u16,
     env: &[(&str, &str)],
 ) -> anyhow::Result<Child> {
+    spawn_app_witnessing(options, data_dir, database_url, port, "everything", env)
+}
+
+/// As [`spawn_app`], the FHIR endpoints witnessing `witness` (a `serve-app --witness` value).
+pub(crate) fn spawn_app_witnessing(
+    options: &Options,
+    data_dir: &std::path::Path,
+    database_url: &str,
+    port: u16,
+    witness: &str,
+    env: &[(&str, &str)],
+) -> anyhow::Result<Child> {
     spawn_with_env(
         &[
             "serve-app",
@@ -49,6 +61,8 @@ pub(crate) fn spawn_app(
             &port.to_string(),
             "--workers",
             &options.workers.to_string(),
+            "--witness",
+            witness,
         ],
         env,
     )

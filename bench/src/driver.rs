@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use store::{NewProvider, Write};
 
 pub(crate) use crate::children::{
-    free_port, open_on_free_port, spawn, spawn_app, spawn_bare, spawn_with_env, wait_until_up,
+    free_port, open_on_free_port, spawn, spawn_app, spawn_app_witnessing, spawn_bare, spawn_with_env, wait_until_up,
 };
 pub(crate) use crate::sample::{Sample, measure_window, median, percentile_ms};
 

@@ -5,7 +5,8 @@
 //! the side-by-side with Helios HFS (`hfs.rs`) measures on our side.
 
 use crate::driver::{
-    Backend, JSON, Options, Sample, measure_window, open_on_free_port, person_token, spawn, spawn_bare, wait_until_up,
+    Backend, JSON, Options, Sample, measure_window, open_on_free_port, person_token, spawn_app_witnessing, spawn_bare,
+    wait_until_up,
 };
 use crate::generate::Templates;
 use crate::machine;
@@ -140,20 +141,7 @@ pub(crate) async fn measure(
     println!("\n[{backend:?}] loaded {written} resources through ingest in {:.1} s", loading.elapsed().as_secs_f64());
     let ours = Arc::new(searches(&context, &address, options.patients)?);
     context.store.close().await;
-    let (data_folder, port, workers) = (data_dir.display().to_string(), port.to_string(), options.workers.to_string());
-    let mut app = spawn(&[
-        "serve-app",
-        "--data-dir",
-        &data_folder,
-        "--database-url",
-        database_url,
-        "--port",
-        &port,
-        "--workers",
-        &workers,
-        "--witness",
-        witness,
-    ])?;
+    let mut app = spawn_app_witnessing(options, data_dir, database_url, port, witness, &[])?;
     let memory = machine::ResidentPeaks::watch(app.id());
     wait_until_up(&address).await?;
     // A first drive warms the service and tells the body size the bare handler must send.

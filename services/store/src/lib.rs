@@ -61,7 +61,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 /// How long a pooled connection may sit idle before it is pinged on its way out of the pool.
-const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+pub(crate) const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 /// What a bulk load filled, for [`Store::analyze`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

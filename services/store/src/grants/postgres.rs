@@ -127,7 +127,7 @@ impl PostgresGrants {
             .test_before_acquire(false)
             .before_acquire(|connection, meta| {
                 Box::pin(async move {
-                    if meta.idle_for >= Duration::from_secs(1) {
+                    if meta.idle_for >= crate::IDLE_BEFORE_PING {
                         connection.ping().await?;
                     }
                     Ok(true)
