@@ -1,10 +1,9 @@
 //! The access log (NEN 7513): one row per PGO request to a FHIR base, successful or not. Rows are
 //! appended in batches and deleted only when past their retention.
 
+use crate::db::Row;
 use crate::sql::{Sql, rows_per_insert};
 use crate::{StoreError, Usage};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 /// What a PGO asked of a FHIR base: the kind of exchange an access-log entry (and so its
 /// AuditEvent, and whether it collects or shares data) is about.
@@ -139,7 +138,7 @@ impl Usage<'_> {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut transaction = self.store.pool.begin().await?;
+        let mut transaction = self.store.db.begin().await?;
         for chunk in entries.chunks(rows_per_insert(self.store.backend, BOUND_COLUMNS)) {
             let mut sql = Sql::new(&format!("INSERT INTO access_log ({COLUMNS}) VALUES "));
             for (index, entry) in chunk.iter().enumerate() {
@@ -152,7 +151,7 @@ impl Usage<'_> {
                 sql.bind(entry.request_id.clone()).push(", ").bind(entry.correlation_id.clone()).push(", ");
                 sql.bind(entry.peer.clone()).push(")");
             }
-            sql.build_unprepared(self.store.backend).execute(&mut *transaction).await?;
+            transaction.execute(sql.once()).await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -160,14 +159,12 @@ impl Usage<'_> {
 
     /// The person's entries, newest first, at most `limit`.
     pub async fn access_log_of(&self, pseudonym: &str, limit: i64) -> Result<Vec<AccessEntry>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, {COLUMNS} FROM access_log WHERE pseudonym = $1 ORDER BY at DESC, id DESC LIMIT $2"
-        )))
-        .bind(pseudonym.to_owned())
-        .bind(limit)
-        .fetch_all(&self.store.pool)
-        .await?;
-        rows.iter().map(|row| entry(row).map(|(_, entry)| entry)).collect()
+        let sql = Sql::with(
+            &format!("SELECT id, {COLUMNS} FROM access_log WHERE pseudonym = $1 ORDER BY at DESC, id DESC LIMIT $2"),
+            [pseudonym.into(), limit.into()],
+        );
+        let rows = self.store.db.fetch_all(sql).await?;
+        rows.into_iter().map(|row| entry(row).map(|(_, entry)| entry)).collect()
     }
 
     /// Entries in `[from, to)`, of one PGO or all, in order, after the entry with id `after`, at
@@ -186,8 +183,8 @@ impl Usage<'_> {
             sql.push(" AND client_id = ").bind(client_id.to_owned());
         }
         sql.push(" ORDER BY id LIMIT ").bind(limit);
-        let rows = sql.build(self.store.backend).fetch_all(&self.store.pool).await?;
-        rows.iter().map(entry).collect()
+        let rows = self.store.db.fetch_all(sql).await?;
+        rows.into_iter().map(entry).collect()
     }
 
     /// Deletes the entries from before `before`; returns how many. In batches: a backlog of
@@ -196,15 +193,16 @@ impl Usage<'_> {
     pub async fn purge_access_log(&self, before: i64) -> Result<u64, StoreError> {
         let mut purged = 0;
         loop {
-            let done = sqlx::query(
-                "DELETE FROM access_log WHERE id IN (SELECT id FROM access_log WHERE at < $1 ORDER BY at LIMIT $2)",
-            )
-            .bind(before)
-            .bind(PURGE_BATCH)
-            .execute(&self.store.pool)
-            .await?;
-            purged += done.rows_affected();
-            if done.rows_affected() < PURGE_BATCH.unsigned_abs() {
+            let done = self
+                .store
+                .db
+                .execute(Sql::with(
+                    "DELETE FROM access_log WHERE id IN (SELECT id FROM access_log WHERE at < $1 ORDER BY at LIMIT $2)",
+                    [before.into(), PURGE_BATCH.into()],
+                ))
+                .await?;
+            purged += done;
+            if done < PURGE_BATCH.unsigned_abs() {
                 return Ok(purged);
             }
         }
@@ -214,29 +212,38 @@ impl Usage<'_> {
 /// Entries deleted per statement when the access log is purged.
 const PURGE_BATCH: i64 = 10_000;
 
-fn entry(row: &AnyRow) -> Result<(i64, AccessEntry), StoreError> {
-    let returned: String = row.try_get("returned")?;
-    let interaction: String = row.try_get("interaction")?;
-    let outcome: String = row.try_get("outcome")?;
+/// An access-log row: `id`, then [`COLUMNS`] in order.
+fn entry(mut row: Row) -> Result<(i64, AccessEntry), StoreError> {
     let unknown = |column: &str, value: &str| {
-        StoreError::from(sqlx::Error::Decode(format!("access_log.{column} holds an unknown value '{value}'").into()))
+        StoreError::Corrupt(format!("access_log.{column} holds an unknown value '{value}'"))
     };
+    let id = row.take(0)?;
+    let at = row.take(1)?;
+    let client_id = row.take(2)?;
+    let pseudonym = row.take(3)?;
+    let provider = row.take(4)?;
+    let data_service = row.take(5)?;
+    let interaction: String = row.take(6)?;
+    let resource_type = row.take(7)?;
+    let returned: String = row.take(8)?;
+    let status = row.take(9)?;
+    let outcome: String = row.take(10)?;
     Ok((
-        row.try_get("id")?,
+        id,
         AccessEntry {
-            at: row.try_get("at")?,
-            client_id: row.try_get("client_id")?,
-            pseudonym: row.try_get("pseudonym")?,
-            provider: row.try_get("provider")?,
-            data_service: row.try_get("data_service")?,
+            at,
+            client_id,
+            pseudonym,
+            provider,
+            data_service,
             interaction: Interaction::parse(&interaction).ok_or_else(|| unknown("interaction", &interaction))?,
-            resource_type: row.try_get("resource_type")?,
+            resource_type,
             returned: returned.split(' ').filter(|item| !item.is_empty()).map(str::to_owned).collect(),
-            status: row.try_get("status")?,
+            status,
             outcome: AccessOutcome::parse(&outcome).ok_or_else(|| unknown("outcome", &outcome))?,
-            request_id: row.try_get("request_id")?,
-            correlation_id: row.try_get("correlation_id")?,
-            peer: row.try_get("peer")?,
+            request_id: row.take(11)?,
+            correlation_id: row.take(12)?,
+            peer: row.take(13)?,
         },
     ))
 }
@@ -278,15 +285,15 @@ mod tests {
             let entries: Vec<AccessEntry> = (0..size).map(entry).collect();
             store.usage().append_access_log(&entries).await.expect("appended");
         }
-        let logged: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM access_log").fetch_one(&store.pool).await.expect("counted");
+        let logged = store.db.count(Sql::new("SELECT count(*) FROM access_log")).await.expect("counted");
         assert_eq!(logged, 820);
-        let kept: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO access_log%'",
-        )
-        .fetch_one(&store.pool)
-        .await
-        .expect("the session's prepared statements");
+        let kept = store
+            .db
+            .count(Sql::new(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO access_log%'",
+            ))
+            .await
+            .expect("the session's prepared statements");
         assert_eq!(kept, 0, "batch statements kept prepared");
     }
     }

@@ -13,8 +13,9 @@
 //! `load`, is seen when the caches' short lifetimes end).
 
 use crate::collection::Collections;
+use crate::db::Tx;
+use crate::sql::Sql;
 use crate::{Backend, ProviderId, Store, StoreError};
-use sqlx::{Any, Transaction};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -126,18 +127,14 @@ impl Store {
 
     /// Commits `tx` with `changes` announced: to other instances on its commit (PostgreSQL
     /// `NOTIFY`, inside the transaction; nothing on SQLite), then to this process's subscribers.
-    pub(crate) async fn commit_announcing(
-        &self,
-        mut tx: Transaction<'static, Any>,
-        changes: &[Change],
-    ) -> Result<(), StoreError> {
+    pub(crate) async fn commit_announcing(&self, mut tx: Tx, changes: &[Change]) -> Result<(), StoreError> {
         if self.backend == Backend::Postgres {
             for change in changes {
-                sqlx::query("SELECT 1 AS n FROM pg_notify($1, $2)")
-                    .bind(CHANNEL)
-                    .bind(change.payload())
-                    .execute(&mut *tx)
-                    .await?;
+                tx.execute(Sql::with(
+                    "SELECT 1 AS n FROM pg_notify($1, $2)",
+                    [CHANNEL.into(), change.payload().into()],
+                ))
+                .await?;
             }
         }
         tx.commit().await?;

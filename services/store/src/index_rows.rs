@@ -4,22 +4,22 @@
 //! store only moves rows.
 
 use crate::StoreError;
-use crate::sql::{Sql, backend_of};
+use crate::db::Tx;
+use crate::sql::Sql;
 use fhir_search::IndexEntry;
 use fhir_search::kinds::INDEX_TABLES;
-use sqlx::{Any, Transaction};
 
 /// Rows per multi-row INSERT or per `IN` list: well under SQLite's and PostgreSQL's limits on
 /// bound values.
 pub(crate) const ROWS_PER_STATEMENT: usize = 200;
 
 /// Removes every kind's index rows of the resources in rows `rids`.
-pub(crate) async fn clear(tx: &mut Transaction<'static, Any>, rids: &[i64]) -> Result<(), StoreError> {
+pub(crate) async fn clear(tx: &mut Tx, rids: &[i64]) -> Result<(), StoreError> {
     for chunk in rids.chunks(ROWS_PER_STATEMENT) {
         for table in INDEX_TABLES {
             let mut sql = Sql::new(&format!("DELETE FROM {} WHERE rid IN ", table.name));
             sql.bind_list(chunk.iter().copied());
-            sql.build_unprepared(backend_of(tx)).execute(&mut **tx).await?;
+            tx.execute(sql.once()).await?;
         }
     }
     Ok(())
@@ -29,10 +29,7 @@ pub(crate) async fn clear(tx: &mut Transaction<'static, Any>, rids: &[i64]) -> R
 ///
 /// A collected list, not any iterator: an iterator built of closures over borrowed entries would
 /// be held in the future and keep it from being `Send` for every lifetime (a spawned write).
-pub(crate) async fn insert(
-    tx: &mut Transaction<'static, Any>,
-    entries: Vec<(i64, &IndexEntry)>,
-) -> Result<(), StoreError> {
+pub(crate) async fn insert(tx: &mut Tx, entries: Vec<(i64, &IndexEntry)>) -> Result<(), StoreError> {
     let mut by_table: Vec<Vec<(i64, &IndexEntry)>> = INDEX_TABLES.iter().map(|_| Vec::new()).collect();
     for (rid, entry) in entries {
         let table = entry.value.table();
@@ -57,7 +54,7 @@ pub(crate) async fn insert(
 
 /// Inserts rows of `columns` into `table`, `per_statement` at a time.
 pub(crate) async fn insert_rows<R>(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     table: &str,
     columns: &str,
     rows: &[R],
@@ -71,7 +68,7 @@ pub(crate) async fn insert_rows<R>(
             bind_row(&mut sql, row);
             sql.push(")");
         }
-        sql.build_unprepared(backend_of(tx)).execute(&mut **tx).await?;
+        tx.execute(sql.once()).await?;
     }
     Ok(())
 }

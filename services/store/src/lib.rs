@@ -1,8 +1,8 @@
 //! Storage of providers (the tenants) and their FHIR resources, with the search index, on SQLite
-//! (the embedded default) or PostgreSQL (production): resources through one code path on sqlx's
-//! `Any` driver, with PGO reads on SQLite through rusqlite (`reader.rs`) and a person's records
-//! kept in memory for the queries of a collection (`collection/`); grants and sessions behind
-//! their own handle with an implementation per backend (`grants/`).
+//! (the embedded default) or PostgreSQL (production). Every statement runs through `db/`, which
+//! has one implementation per backend (rusqlite; sqlx's PostgreSQL driver); a person's records are
+//! kept in memory for the queries of a collection (`collection/`); grants and sessions have their
+//! own handle with fixed statements per backend (`grants/`).
 //!
 //! Invariants kept here:
 //! - every function that touches resources takes the provider first, and every query it runs is
@@ -15,6 +15,7 @@ mod access_log;
 mod changes;
 mod collection;
 mod criterion;
+mod db;
 mod digest;
 mod error;
 mod grants;
@@ -25,7 +26,6 @@ mod pending;
 mod pool_status;
 mod providers;
 mod read;
-mod reader;
 mod reindex;
 mod search;
 mod shares;
@@ -55,8 +55,9 @@ pub use usage::{FirstExchange, Usage};
 pub use visibility::{PatientScope, Visibility};
 pub use write::{ResourceWrite, Write, WriteKind, WriteOutcome};
 
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Connection, Executor};
+use crate::db::Db;
+use crate::sql::Sql;
+use sqlx::{Connection, Executor};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -94,20 +95,15 @@ pub enum Backend {
     Postgres,
 }
 
-/// The store: a pool of connections to one database, and the reader of PGO queries.
+/// The store: the connections to one database (`db/`), and what is kept in memory of it.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: AnyPool,
-    reader: std::sync::Arc<reader::Reader>,
-    /// Consents, codes, refresh tokens and browser sessions, on this backend's own path.
+    db: Db,
+    /// Consents, codes, refresh tokens and browser sessions, with fixed statements per backend.
     grants: Grants,
-    /// On SQLite, taken by every resource write (ingest, shares) for its transaction: SQLite has
-    /// one writer, and transactions of the pool that meet at its lock wait in its busy handler,
-    /// sleeping milliseconds at a time; queued here (in order: a fair lock) they follow each other at once.
-    resource_writes: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     backend: Backend,
-    /// The longest a statement may run (PostgreSQL), or a PGO read (SQLite); `None`: no limit.
-    statement_timeout: Option<Duration>,
+    /// `database.max_connections`, as the pool metrics report it.
+    max_connections: u32,
     /// Where this process's subscribers hear of changes (`changes.rs`).
     changes: changes::ChangeFeed,
     /// On PostgreSQL, the URL the change listener connects to.
@@ -128,7 +124,7 @@ impl Store {
 
     /// As `connect`, with the longest a statement may run: PostgreSQL's `statement_timeout` on
     /// every pooled connection (migrations and `ANALYZE` are exempt), and on SQLite an interrupt
-    /// of the PGO reads (`reader.rs`); sqlx's SQLite writes are bounded by what is written. A
+    /// of every read (`db/reader.rs`); SQLite's writes are bounded by what is written. A
     /// statement stopped by it fails with [`StoreError::is_timeout`].
     pub async fn connect_with(
         url: &str,
@@ -137,101 +133,30 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let statement_timeout = statement_timeout.filter(|timeout| !timeout.is_zero());
         let timeout_ms = statement_timeout.map(|timeout| timeout.as_millis().max(1));
-        sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
-            Backend::Sqlite
+        let (db, grants) = if url.starts_with("sqlite:") {
+            let options =
+                sqlx::sqlite::SqliteConnectOptions::from_str(url).map_err(|error| StoreError::connect(url, error))?;
+            let path = options.get_filename().to_path_buf();
+            owner_only::prepare_sqlite_file(&path).map_err(|error| StoreError::connect(url, sqlx::Error::Io(error)))?;
+            let db = std::sync::Arc::new(db::SqliteDb::open(path, statement_timeout)?);
+            let grants = Grants::on_sqlite(grants::SqliteGrants::new(db.clone()));
+            (Db::Sqlite(db), grants)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Backend::Postgres
+            let pool = db::postgres_pool(url, max_connections, timeout_ms)
+                .await
+                .map_err(|error| StoreError::connect(url, error))?;
+            let grants = Grants::on_postgres(grants::PostgresGrants::new(pool.clone()));
+            (Db::Postgres(pool), grants)
         } else {
             return Err(StoreError::UnsupportedUrl(redact(url)));
         };
-        if backend == Backend::Sqlite {
-            let options =
-                sqlx::sqlite::SqliteConnectOptions::from_str(url).map_err(|error| StoreError::connect(url, error))?;
-            owner_only::prepare_sqlite_file(options.get_filename())
-                .map_err(|error| StoreError::connect(url, sqlx::Error::Io(error)))?;
-        }
-        // On PostgreSQL the grants have a pool of their own (half of the connections, at least
-        // one), on sqlx's PostgreSQL driver; together the two stay within `max_connections`. With
-        // a quarter, 32 token requests at once queued for the grants' connections and the token
-        // endpoint lost a fifth of its rate (BENCHMARKS.md, "Token endpoint"); the resource
-        // reads need few connections since the collection cache answers most of them.
-        let grants_connections = (max_connections / 2).max(1);
-        let pool_connections = match backend {
-            Backend::Sqlite => max_connections,
-            Backend::Postgres => max_connections.saturating_sub(grants_connections),
-        };
-        let options = AnyConnectOptions::from_str(url).map_err(|error| StoreError::connect(url, error))?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(pool_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10))
-            // sqlx pings every connection it hands out by default: a round trip before each
-            // statement, which on PostgreSQL doubled the backend's wake-ups under load. A
-            // connection in steady use has just proved itself; one that sat idle (where a
-            // restart or a dropped link may have ended it) is still pinged.
-            .test_before_acquire(false)
-            .before_acquire(|connection, meta| {
-                Box::pin(async move {
-                    if meta.idle_for >= IDLE_BEFORE_PING {
-                        connection.ping().await?;
-                    }
-                    Ok(true)
-                })
-            })
-            .after_connect(move |connection, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the writer; NORMAL sync in WAL mode loses
-                        // nothing when the process dies, only on power loss before a checkpoint.
-                        // 8 KiB pages (taking effect when the database is created) hold a typical
-                        // resource body inline instead of spilling it into overflow pages.
-                        connection
-                            .execute(
-                                "PRAGMA page_size = 8192; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                                 PRAGMA temp_store = MEMORY;",
-                            )
-                            .await?;
-                    } else {
-                        // Every PGO query is an index walk from one person's rows, whatever the
-                        // values; a plan made once per prepared statement serves them all,
-                        // instead of planning again for each of a statement's first executions.
-                        connection.execute("SET plan_cache_mode = force_generic_plan").await?;
-                        if let Some(ms) = timeout_ms {
-                            connection.execute(sqlx::AssertSqlSafe(format!("SET statement_timeout = {ms}"))).await?;
-                        }
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await
-            .map_err(|error| StoreError::connect(url, error))?;
-        let (reader, grants) = match backend {
-            Backend::Sqlite => {
-                let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
-                    .map_err(|error| StoreError::connect(url, error))?;
-                let path = options.get_filename().to_path_buf();
-                let reader = std::sync::Arc::new(reader::SqliteReader::new(path.clone(), statement_timeout));
-                let grants = Grants::on_sqlite(grants::SqliteGrants::new(path, reader.clone()));
-                (reader::Reader::Sqlite(reader), grants)
-            }
-            Backend::Postgres => {
-                let grants = grants::PostgresGrants::connect(url, grants_connections, timeout_ms)
-                    .await
-                    .map_err(|error| StoreError::connect(url, error))?;
-                (reader::Reader::Pool(pool.clone()), Grants::on_postgres(grants))
-            }
-        };
-        let resource_writes = (backend == Backend::Sqlite).then(|| std::sync::Arc::new(tokio::sync::Mutex::new(())));
+        let backend = db.backend();
         let collections = std::sync::Arc::new(std::sync::OnceLock::new());
         Ok(Store {
-            pool,
-            reader: std::sync::Arc::new(reader),
+            db,
             grants,
-            resource_writes,
             backend,
-            statement_timeout,
+            max_connections,
             changes: changes::ChangeFeed::new(collections.clone()),
             url: (backend == Backend::Postgres).then(|| changes::ListenUrl::new(url)),
             collections,
@@ -271,28 +196,26 @@ impl Store {
         self.collections.get().map(collection::Collections::counts).unwrap_or_default()
     }
 
-    /// The turn of a resource write on SQLite (none needed on PostgreSQL), held until dropped.
-    pub(crate) async fn resource_write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match &self.resource_writes {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        }
-    }
-
-    /// Applies the migrations of this backend that have not run yet.
+    /// Applies the migrations of this backend that have not run yet, on a connection of their
+    /// own (sqlx's migrator; on SQLite its SQLite driver, used for nothing else).
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        if self.backend == Backend::Postgres && self.statement_timeout.is_some() {
-            // A migration may rewrite a large table; it runs on a connection of its own, taken
-            // out of the pool, without the timeout.
-            let mut connection = self.pool.acquire().await?.detach();
-            connection.execute("SET statement_timeout = 0").await?;
-            return migrator.run(&mut connection).await.map_err(StoreError::Migration);
+        match &self.db {
+            Db::Sqlite(db) => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(db.path()).foreign_keys(true);
+                let mut connection = sqlx::SqliteConnection::connect_with(&options).await?;
+                let migrated = SQLITE_MIGRATIONS.run(&mut connection).await.map_err(StoreError::Migration);
+                connection.close().await?;
+                migrated
+            }
+            Db::Postgres(pool) => {
+                // A migration may rewrite a large table; it runs without the statement timeout.
+                let mut connection = pool.acquire().await?.detach();
+                connection.execute("SET statement_timeout = 0").await?;
+                let migrated = POSTGRES_MIGRATIONS.run(&mut connection).await.map_err(StoreError::Migration);
+                connection.close().await?;
+                migrated
+            }
         }
-        migrator.run(&self.pool).await.map_err(StoreError::Migration)
     }
 
     /// Brings the query planner's statistics of the tables a bulk load `filled` up to date.
@@ -311,10 +234,9 @@ impl Store {
     pub async fn analyze(&self, filled: Filled) -> Result<(), StoreError> {
         if self.backend == Backend::Postgres {
             // Statistics of a large table take longer than any request may: no timeout here.
-            let mut tx = self.pool.begin().await?;
-            tx.execute("SET LOCAL statement_timeout = 0").await?;
-            let sql = format!("ANALYZE {}", filled.tables().join(", "));
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+            let mut tx = self.db.begin().await?;
+            tx.execute(Sql::new("SET LOCAL statement_timeout = 0").once()).await?;
+            tx.execute(Sql::new(&format!("ANALYZE {}", filled.tables().join(", "))).once()).await?;
             tx.commit().await?;
         }
         Ok(())
@@ -327,14 +249,14 @@ impl Store {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        let applied: Vec<i64> =
-            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(&self.pool).await?;
+        let rows = self.db.fetch_all(Sql::new("SELECT version FROM _sqlx_migrations WHERE success")).await?;
+        let applied = rows.into_iter().map(|mut row| row.take(0)).collect::<Result<Vec<i64>, _>>()?;
         Ok(migrator.iter().map(|migration| migration.version).filter(|version| !applied.contains(version)).collect())
     }
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        self.db.fetch_all(Sql::new("SELECT 1")).await?;
         Ok(())
     }
 
@@ -345,8 +267,7 @@ impl Store {
 
     /// Closes every connection; pending work finishes first.
     pub async fn close(&self) {
-        self.pool.close().await;
-        self.grants.close().await;
+        self.db.close().await;
     }
 }
 

@@ -2,8 +2,8 @@
 //! as imported, one per kind. A list replaces the held one only when its `Volgnummer` is higher,
 //! checked in the same statement that writes it.
 
+use crate::sql::Sql;
 use crate::{Change, Store, StoreError};
-use sqlx::Row;
 
 /// A list as held.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,39 +29,38 @@ pub struct Lists<'a> {
 impl Lists<'_> {
     /// The held list of `kind`.
     pub async fn held_list(&self, kind: &str) -> Result<Option<HeldList>, StoreError> {
-        let row =
-            sqlx::query("SELECT kind, volgnummer, tijdstempel, content, imported_at FROM medmij_lists WHERE kind = $1")
-                .bind(kind.to_owned())
-                .fetch_optional(&self.store.pool)
-                .await?;
-        let Some(row) = row else { return Ok(None) };
+        let sql = Sql::with(
+            "SELECT kind, volgnummer, tijdstempel, content, imported_at FROM medmij_lists WHERE kind = $1",
+            [kind.into()],
+        );
+        let Some(mut row) = self.store.db.fetch_optional(sql).await? else { return Ok(None) };
         Ok(Some(HeldList {
-            kind: row.try_get("kind")?,
-            volgnummer: row.try_get("volgnummer")?,
-            tijdstempel: row.try_get("tijdstempel")?,
-            content: row.try_get("content")?,
-            imported_at: row.try_get("imported_at")?,
+            kind: row.take(0)?,
+            volgnummer: row.take(1)?,
+            tijdstempel: row.take(2)?,
+            content: row.take(3)?,
+            imported_at: row.take(4)?,
         }))
     }
 
     /// Stores `list` in place of the held one of its kind if its Volgnummer is higher; says
     /// whether it did.
     pub async fn replace_list(&self, list: &HeldList) -> Result<bool, StoreError> {
-        let mut tx = self.store.pool.begin().await?;
-        let row = sqlx::query(
+        let mut tx = self.store.db.begin().await?;
+        let sql = Sql::with(
             "INSERT INTO medmij_lists (kind, volgnummer, tijdstempel, content, imported_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (kind) DO UPDATE SET volgnummer = excluded.volgnummer, tijdstempel = excluded.tijdstempel, \
              content = excluded.content, imported_at = excluded.imported_at \
              WHERE medmij_lists.volgnummer < excluded.volgnummer RETURNING kind",
-        )
-        .bind(list.kind.clone())
-        .bind(list.volgnummer)
-        .bind(list.tijdstempel.clone())
-        .bind(list.content.clone())
-        .bind(list.imported_at)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let replaced = row.is_some();
+            [
+                list.kind.clone().into(),
+                list.volgnummer.into(),
+                list.tijdstempel.clone().into(),
+                list.content.clone().into(),
+                list.imported_at.into(),
+            ],
+        );
+        let replaced = tx.fetch_optional(sql).await?.is_some();
         let changes: &[Change] = if replaced { &[Change::Lists] } else { &[] };
         self.store.commit_announcing(tx, changes).await?;
         Ok(replaced)

@@ -22,21 +22,19 @@ impl PoolStatus {
         let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX).min(open);
         PoolStatus { in_use: open - idle, idle, max: pool.options().get_max_connections() }
     }
-
-    fn and(self, other: PoolStatus) -> PoolStatus {
-        PoolStatus { in_use: self.in_use + other.in_use, idle: self.idle + other.idle, max: self.max + other.max }
-    }
 }
 
 impl Store {
-    /// The pools' connections now: the store's and, on PostgreSQL, the grants' (which together
-    /// make `database.max_connections`). On SQLite the PGO reads and the grants run on
-    /// connections of their own (`reader.rs`, `grants/sqlite.rs`), which are not among these.
+    /// The connections now: PostgreSQL's pool (the grants' statements included); on SQLite the
+    /// read-only connections and the write connection of the resources (`db/`), reported against
+    /// `database.max_connections` although SQLite's readers are not bounded by it.
     pub fn pool_status(&self) -> PoolStatus {
-        let status = PoolStatus::of(&self.pool);
-        match self.grants.pool_status() {
-            Some(grants) => status.and(grants),
-            None => status,
+        match &self.db {
+            crate::db::Db::Postgres(pool) => PoolStatus::of(pool),
+            crate::db::Db::Sqlite(db) => {
+                let (idle, in_use) = db.connections();
+                PoolStatus { in_use, idle, max: self.max_connections }
+            }
         }
     }
 }

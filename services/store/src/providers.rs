@@ -1,9 +1,9 @@
 //! Providers: the tenants of the service. A provider has a MedMij name (`umcx`, published as
 //! `umcx@medmij`), a display name, the data services it offers and the hash of its ingest key.
 
+use crate::db::Row;
+use crate::sql::Sql;
 use crate::{Change, Store, StoreError};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 
 /// The database id of a provider. Every resource query is restricted by one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -80,15 +80,19 @@ fn sorted_services(services: &[String]) -> String {
     ids.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(",")
 }
 
-fn from_row(row: &AnyRow) -> Result<Provider, sqlx::Error> {
-    let services: String = row.try_get("data_services")?;
+/// A provider's row: [`COLUMNS`] in order.
+fn from_row(mut row: Row) -> Result<Provider, StoreError> {
+    let id = ProviderId(row.take(0)?);
+    let name = row.take(1)?;
+    let display_name = row.take(2)?;
+    let services: String = row.take(3)?;
     Ok(Provider {
-        id: ProviderId(row.try_get("id")?),
-        name: row.try_get("name")?,
-        display_name: row.try_get("display_name")?,
+        id,
+        name,
+        display_name,
         data_services: services.split(',').filter(|id| !id.is_empty()).map(str::to_owned).collect(),
-        ingest_key_hash: row.try_get("ingest_key_hash")?,
-        updated_at: row.try_get("updated_at")?,
+        ingest_key_hash: row.take(4)?,
+        updated_at: row.take(5)?,
     })
 }
 
@@ -116,7 +120,7 @@ impl Store {
     ) -> Result<Provider, StoreError> {
         let sql = format!(
             "INSERT INTO providers (name, display_name, data_services, ingest_key_hash, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, \
              data_services = excluded.data_services, \
              ingest_key_hash = COALESCE(excluded.ingest_key_hash, providers.ingest_key_hash), \
@@ -125,28 +129,32 @@ impl Store {
                  ELSE excluded.updated_at END \
              RETURNING {COLUMNS}"
         );
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(new.name.clone())
-            .bind(new.display_name.clone())
-            .bind(sorted_services(&new.data_services))
-            .bind(ingest_key_hash.map(str::to_owned))
-            .bind(fhir_core::date::now_millis())
-            .fetch_one(&mut *tx)
-            .await?;
-        let provider = from_row(&row)?;
+        let now = fhir_core::date::now_millis();
+        let sql = Sql::with(
+            &sql,
+            [
+                new.name.clone().into(),
+                new.display_name.clone().into(),
+                sorted_services(&new.data_services).into(),
+                ingest_key_hash.map(str::to_owned).into(),
+                now.into(),
+                now.into(),
+            ],
+        );
+        let mut tx = self.db.begin().await?;
+        let provider = from_row(tx.fetch_one(sql).await?)?;
         self.commit_announcing(tx, &[Change::Providers]).await?;
         Ok(provider)
     }
 
     /// Sets the hash of a provider's ingest key, replacing any previous one.
     pub async fn set_ingest_key_hash(&self, provider: ProviderId, hash: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE providers SET ingest_key_hash = $1 WHERE id = $2")
-            .bind(hash.to_owned())
-            .bind(provider.0)
-            .execute(&mut *tx)
-            .await?;
+        let mut tx = self.db.begin().await?;
+        tx.execute(Sql::with(
+            "UPDATE providers SET ingest_key_hash = $1 WHERE id = $2",
+            [hash.into(), provider.0.into()],
+        ))
+        .await?;
         self.commit_announcing(tx, &[Change::Providers]).await?;
         Ok(())
     }
@@ -154,15 +162,14 @@ impl Store {
     /// The provider called `name`.
     pub async fn provider(&self, name: &str) -> Result<Option<Provider>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM providers WHERE name = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(name.to_owned()).fetch_optional(&self.pool).await?;
-        Ok(row.as_ref().map(from_row).transpose()?)
+        let row = self.db.fetch_optional(Sql::with(&sql, [name.into()])).await?;
+        row.map(from_row).transpose()
     }
 
     /// Every provider, by name.
     pub async fn providers(&self) -> Result<Vec<Provider>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM providers ORDER BY name");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+        self.db.fetch_all(Sql::new(&sql)).await?.into_iter().map(from_row).collect()
     }
 }
 

@@ -3,7 +3,7 @@
 //! records point at).
 
 use crate::collection::Owner;
-use crate::reader::Extra;
+use crate::db::{Extra, stored_resource};
 use crate::sql::Sql;
 use crate::visibility::{
     PatientScope, Visibility, push_in_compartment, push_patients, push_profile_filter, push_shared,
@@ -11,7 +11,6 @@ use crate::visibility::{
 use crate::{ProviderId, Store, StoreError};
 use data_services::Ownership;
 use fhir_core::Release;
-use sqlx::Row;
 
 /// A stored resource, current version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,25 +28,14 @@ pub struct StoredResource {
     pub body: String,
 }
 
-/// The columns of `resources r` that make a `StoredResource`, in the order `stored_from_row` and
-/// the SQLite reader expect.
+/// The columns of `resources r` that make a `StoredResource`, in the order `db::stored_resource`
+/// takes them.
 pub(crate) const COLUMNS: &str = "r.rid, r.resource_type, r.id, r.version_id, r.last_updated, r.body";
 
 /// As [`COLUMNS`], with the body a PGO receives (`resources.served`, the stored body without its
 /// BSNs, where the two differ): every PGO read selects these.
 pub(crate) const SERVED_COLUMNS: &str =
     "r.rid, r.resource_type, r.id, r.version_id, r.last_updated, COALESCE(r.served, r.body) AS body";
-
-pub(crate) fn stored_from_row(row: &sqlx::any::AnyRow) -> Result<StoredResource, sqlx::Error> {
-    Ok(StoredResource {
-        rid: row.try_get("rid")?,
-        resource_type: row.try_get("resource_type")?,
-        id: row.try_get("id")?,
-        version_id: row.try_get("version_id")?,
-        last_updated: row.try_get("last_updated")?,
-        body: row.try_get("body")?,
-    })
-}
 
 impl StoredResource {
     /// A resource that was never stored, for tests of code that renders resources.
@@ -77,14 +65,9 @@ impl Store {
             "SELECT {COLUMNS} FROM resources r \
              WHERE r.provider_id = $1 AND r.release = $2 AND r.resource_type = $3 AND r.id = $4 AND r.deleted = 0"
         );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(provider.0)
-            .bind(release.as_str().to_owned())
-            .bind(resource_type.to_owned())
-            .bind(id.to_owned())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(stored_from_row).transpose()?)
+        let sql = Sql::with(&sql, [provider.0.into(), release.as_str().into(), resource_type.into(), id.into()]);
+        let row = self.db.fetch_optional(sql).await?;
+        row.map(|mut row| stored_resource(&mut row)).transpose()
     }
 
     /// A resource as a PGO may read it for the patient in `scope` (`visibility.rs`): it must
@@ -122,7 +105,7 @@ impl Store {
         sql.push(" AND ");
         if own_record {
             push_in_compartment(&mut sql, provider, release, scope);
-            let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
+            let rows = self.db.resources(sql, Extra { total: false, part: false }).await?;
             return Ok(rows.into_iter().next().map(|row| row.resource));
         }
         sql.push("(");
@@ -149,7 +132,7 @@ impl Store {
             .push(" AND x.target_id = ")
             .bind(id.to_owned())
             .push(")))");
-        let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
+        let rows = self.db.resources(sql, Extra { total: false, part: false }).await?;
         Ok(rows.into_iter().next().map(|row| row.resource))
     }
 
@@ -160,29 +143,22 @@ impl Store {
         release: Release,
         person_key: &str,
     ) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
+        let sql = Sql::with(
             "SELECT k.patient_id FROM patient_keys k JOIN resources r ON r.rid = k.rid \
              WHERE k.provider_id = $1 AND k.release = $2 AND k.person_key = $3 AND r.deleted = 0 ORDER BY k.patient_id",
-        )
-        .bind(provider.0)
-        .bind(release.as_str().to_owned())
-        .bind(person_key.to_owned())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|row| row.try_get("patient_id").map_err(StoreError::from)).collect()
+            [provider.0.into(), release.as_str().into(), person_key.into()],
+        );
+        self.db.fetch_all(sql).await?.into_iter().map(|mut row| row.take(0)).collect()
     }
 
     /// Whether the provider holds a Patient, in any release, for this person key.
     pub async fn knows_person(&self, provider: ProviderId, person_key: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query(
+        let sql = Sql::with(
             "SELECT COUNT(*) AS n FROM patient_keys k JOIN resources r ON r.rid = k.rid \
              WHERE k.provider_id = $1 AND k.person_key = $2 AND r.deleted = 0",
-        )
-        .bind(provider.0)
-        .bind(person_key.to_owned())
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get::<i64, _>("n")? > 0)
+            [provider.0.into(), person_key.into()],
+        );
+        Ok(self.db.count(sql).await? > 0)
     }
 }
 
@@ -220,17 +196,16 @@ impl Store {
         sql.push(
             " AND NOT EXISTS (SELECT 1 FROM compartment c WHERE c.rid = r.rid) ORDER BY p.name, r.resource_type, r.id",
         );
-        let rows = sql.build_unprepared(self.backend).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|row| {
+        let rows = self.db.fetch_all(sql.once()).await?;
+        rows.into_iter()
+            .map(|mut row| {
                 Ok(Uncompartmented {
-                    provider: row.try_get("provider")?,
-                    resource_type: row.try_get("resource_type")?,
-                    id: row.try_get("id")?,
-                    body: row.try_get("body")?,
+                    provider: row.take(0)?,
+                    resource_type: row.take(1)?,
+                    id: row.take(2)?,
+                    body: row.take(3)?,
                 })
             })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+            .collect()
     }
 }

@@ -10,12 +10,12 @@
 //! other records; they are left as they are.
 
 use crate::digest::sha256_hex;
+use crate::sql::Sql;
 use crate::{Backend, Filled, Store, StoreError, index_rows};
 use chrono_tz::Tz;
 use data_services::Catalog;
 use fhir_core::Release;
 use fhir_search::IndexEntry;
-use sqlx::Row;
 
 /// The name of the work in `pending_work`.
 pub(crate) const REINDEX: &str = "search-index";
@@ -31,27 +31,27 @@ impl Store {
     pub async fn reindex_if_needed(&self, catalog: &Catalog, zone: Tz) -> Result<usize, StoreError> {
         let definitions = sha256_hex(catalog.index_definitions().as_bytes());
         let indexed_under: Option<String> =
-            sqlx::query_scalar("SELECT definitions FROM search_index_definitions").fetch_optional(&self.pool).await?;
+            match self.db.fetch_optional(Sql::new("SELECT definitions FROM search_index_definitions")).await? {
+                Some(mut row) => row.take(0)?,
+                None => None,
+            };
         if indexed_under.as_deref() != Some(definitions.as_str()) {
-            sqlx::query("INSERT INTO pending_work (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
-                .bind(REINDEX)
-                .execute(&self.pool)
-                .await?;
+            let sql = Sql::with(
+                "INSERT INTO pending_work (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+                [REINDEX.into()],
+            );
+            self.db.execute(sql).await?;
         }
         if !self.pending_work(REINDEX).await? {
             return Ok(0);
         }
         let (mut after, mut indexed) = (0_i64, 0_usize);
         loop {
-            let _turn = self.resource_write_turn().await;
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.db.begin().await?;
             // The work's own row first: on SQLite this takes the write lock for the batch before
             // anything is read; on PostgreSQL, instances starting together take turns.
-            let claimed = sqlx::query("UPDATE pending_work SET name = name WHERE name = $1")
-                .bind(REINDEX)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let claimed =
+                tx.execute(Sql::with("UPDATE pending_work SET name = name WHERE name = $1", [REINDEX.into()])).await?;
             if claimed == 0 {
                 // Another instance finished it.
                 return Ok(indexed);
@@ -59,29 +59,32 @@ impl Store {
             // On PostgreSQL the batch's rows are locked, so that a write of one of them waits
             // for (and then replaces) the rows written here.
             let lock = if self.backend == Backend::Postgres { " FOR UPDATE" } else { "" };
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT rid, release, resource_type, body FROM resources \
-                 WHERE rid > $1 AND deleted = 0 ORDER BY rid LIMIT $2{lock}"
-            )))
-            .bind(after)
-            .bind(BATCH)
-            .fetch_all(&mut *tx)
-            .await?;
-            let Some(last) = rows.last() else { break };
-            after = last.try_get("rid")?;
+            let rows = tx
+                .fetch_all(Sql::with(
+                    &format!(
+                        "SELECT rid, release, resource_type, body FROM resources \
+                         WHERE rid > $1 AND deleted = 0 ORDER BY rid LIMIT $2{lock}"
+                    ),
+                    [after.into(), BATCH.into()],
+                ))
+                .await?;
+            if rows.is_empty() {
+                break;
+            }
             let mut rids = Vec::with_capacity(rows.len());
             let mut entries: Vec<(i64, Vec<IndexEntry>)> = Vec::with_capacity(rows.len());
-            for row in &rows {
-                let rid: i64 = row.try_get("rid")?;
-                let release: String = row.try_get("release")?;
-                let resource_type: String = row.try_get("resource_type")?;
+            for mut row in rows {
+                let rid: i64 = row.take(0)?;
+                after = rid;
+                let release: String = row.take(1)?;
+                let resource_type: String = row.take(2)?;
                 let definition = release
                     .parse::<Release>()
                     .ok()
                     .and_then(|release| catalog.release(release))
                     .and_then(|definitions| definitions.type_definition(&resource_type));
                 let Some(definition) = definition else { continue };
-                let body: String = row.try_get("body")?;
+                let body: String = row.take(3)?;
                 let resource: serde_json::Value = serde_json::from_str(&body)?;
                 rids.push(rid);
                 entries.push((rid, fhir_search::index::entries(definition, &resource, zone)));
@@ -95,12 +98,10 @@ impl Store {
             tx.commit().await?;
             indexed += rids.len();
         }
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM pending_work WHERE name = $1").bind(REINDEX).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM search_index_definitions").execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO search_index_definitions (definitions) VALUES ($1)")
-            .bind(definitions)
-            .execute(&mut *tx)
+        let mut tx = self.db.begin().await?;
+        tx.execute(Sql::with("DELETE FROM pending_work WHERE name = $1", [REINDEX.into()])).await?;
+        tx.execute(Sql::new("DELETE FROM search_index_definitions")).await?;
+        tx.execute(Sql::with("INSERT INTO search_index_definitions (definitions) VALUES ($1)", [definitions.into()]))
             .await?;
         tx.commit().await?;
         if indexed > 0 {

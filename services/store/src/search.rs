@@ -4,8 +4,8 @@
 
 use crate::collection::{Collection, Owner};
 use crate::criterion::{push_criterion, push_repeated};
+use crate::db::{Extra, LastnRow};
 use crate::read::{SERVED_COLUMNS, StoredResource};
-use crate::reader::{Extra, LastnRow};
 use crate::sql::Sql;
 use crate::visibility::{PatientScope, Visibility, push_compartment_or_shared, push_patients, push_profile_filter};
 use crate::{ProviderId, Store, StoreError};
@@ -128,7 +128,7 @@ impl Store {
             });
             sql.push(" ORDER BY 8, 9, 1");
         }
-        let rows = self.reader.resources(sql, Extra { total: true, part: true }).await?;
+        let rows = self.db.resources(sql, Extra { total: true, part: true }).await?;
         let mut matches = Vec::new();
         let mut included = Vec::new();
         let mut total = None;
@@ -147,7 +147,7 @@ impl Store {
             None => {
                 let mut count = Sql::new("SELECT COUNT(*) AS total FROM resources r WHERE ");
                 push_matching(&mut count, provider, release, scope, visibility, request);
-                usize::try_from(self.reader.count(count).await?).unwrap_or(0)
+                usize::try_from(self.db.count(count).await?).unwrap_or(0)
             }
         };
         let included = only_once(&matches, included);
@@ -173,7 +173,7 @@ impl Store {
              FROM resources r JOIN {tokens} t ON t.rid = r.rid AND t.param = 'code' WHERE "
         ));
         push_matching(&mut sql, provider, release, scope, visibility, request);
-        Ok(lastn_selection(self.reader.lastn_candidates(sql).await?, request, max))
+        Ok(lastn_selection(self.db.lastn_candidates(sql).await?, request, max))
     }
 
     /// The resources the given matches `_include`, limited to what the data service serves and to
@@ -195,7 +195,7 @@ impl Store {
             sql.bind_list(matches.iter().map(|resource| resource.rid));
         });
         sql.push(" ORDER BY 1");
-        let rows = self.reader.resources(sql, Extra { total: false, part: false }).await?;
+        let rows = self.db.resources(sql, Extra { total: false, part: false }).await?;
         Ok(only_once(matches, rows.into_iter().map(|row| row.resource).collect()))
     }
 }

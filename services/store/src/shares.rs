@@ -5,10 +5,11 @@
 //! A share only ever creates: every write of it must be a new resource, or the whole share is
 //! rolled back (`StoreError::NotNew`), so a PGO can never overwrite what the provider holds.
 
+use crate::db::Row;
+use crate::sql::Sql;
 use crate::write::{Write, WriteKind, WriteOutcome, apply, resource_changes};
 use crate::{ProviderId, Store, StoreError};
 use fhir_core::Release;
-use sqlx::Row;
 
 /// Who shared, and under which request.
 #[derive(Debug, Clone)]
@@ -68,29 +69,29 @@ impl Store {
         sharing: &Sharing,
         writes: Vec<Write>,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
-        let _turn = self.resource_write_turn().await;
         let patients = writes.iter().any(Write::touches_patients);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let applied = apply(&mut tx, provider, writes, sharing.at).await?;
         for (outcome, rid) in &applied {
             let (WriteKind::Created, Some(rid)) = (outcome.kind, rid) else {
                 // Dropping the transaction rolls everything of the share back.
                 return Err(StoreError::NotNew(format!("{}/{}", outcome.resource_type, outcome.id)));
             };
-            sqlx::query(
+            tx.execute(Sql::with(
                 "INSERT INTO shared_items (provider_id, rid, version_id, share_id, data_service, client_id, \
                  shared_at, request_id, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(provider.get())
-            .bind(*rid)
-            .bind(outcome.version_id)
-            .bind(sharing.share_id.clone())
-            .bind(sharing.data_service.clone())
-            .bind(sharing.client_id.clone())
-            .bind(sharing.at)
-            .bind(sharing.request_id.clone())
-            .bind(sharing.correlation_id.clone())
-            .execute(&mut *tx)
+                [
+                    provider.get().into(),
+                    (*rid).into(),
+                    outcome.version_id.into(),
+                    sharing.share_id.clone().into(),
+                    sharing.data_service.clone().into(),
+                    sharing.client_id.clone().into(),
+                    sharing.at.into(),
+                    sharing.request_id.clone().into(),
+                    sharing.correlation_id.clone().into(),
+                ],
+            ))
             .await?;
         }
         self.commit_announcing(tx, &resource_changes(provider, patients, &applied)).await?;
@@ -115,14 +116,9 @@ impl Store {
              JOIN resource_versions v ON v.rid = s.rid AND v.version_id = s.version_id \
              WHERE s.provider_id = $1 AND r.release = $2 AND s.seq > $3 {filter}ORDER BY s.seq LIMIT $4"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(provider.get())
-            .bind(release.as_str().to_owned())
-            .bind(after)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(shared_item).collect()
+        let sql =
+            Sql::with(&sql, [provider.get().into(), release.as_str().into(), after.into(), i64::from(limit).into()]);
+        self.db.fetch_all(sql).await?.into_iter().map(shared_item).collect()
     }
 
     /// Marks the provider's items `seqs` acknowledged at `at` (those not acknowledged before);
@@ -131,30 +127,32 @@ impl Store {
         if seqs.is_empty() {
             return Ok(0);
         }
-        let mut sql = crate::sql::Sql::new("UPDATE shared_items SET acknowledged_at = ");
+        let mut sql = Sql::new("UPDATE shared_items SET acknowledged_at = ");
         sql.bind(at).push(" WHERE provider_id = ").bind(provider.get());
         sql.push(" AND acknowledged_at IS NULL AND seq IN ");
         sql.bind_list(seqs.iter().copied());
-        let done = sql.build(self.backend).execute(&self.pool).await?;
-        Ok(done.rows_affected())
+        self.db.execute(sql.once()).await
     }
 }
 
-fn shared_item(row: &sqlx::any::AnyRow) -> Result<SharedItem, StoreError> {
-    let release: String = row.try_get("release")?;
+/// A shared item's row, in the order `shared_items` selects it.
+fn shared_item(mut row: Row) -> Result<SharedItem, StoreError> {
+    let seq = row.take(0)?;
+    let share_id = row.take(1)?;
+    let release: String = row.take(2)?;
     Ok(SharedItem {
-        seq: row.try_get("seq")?,
-        share_id: row.try_get("share_id")?,
+        seq,
+        share_id,
         release: release.parse().map_err(|_| StoreError::Corrupt(format!("unknown release '{release}'")))?,
-        resource_type: row.try_get("resource_type")?,
-        id: row.try_get("id")?,
-        version_id: row.try_get("version_id")?,
-        data_service: row.try_get("data_service")?,
-        client_id: row.try_get("client_id")?,
-        shared_at: row.try_get("shared_at")?,
-        request_id: row.try_get("request_id")?,
-        correlation_id: row.try_get("correlation_id")?,
-        acknowledged_at: row.try_get("acknowledged_at")?,
-        body: row.try_get("body")?,
+        resource_type: row.take(3)?,
+        id: row.take(4)?,
+        version_id: row.take(5)?,
+        data_service: row.take(6)?,
+        client_id: row.take(7)?,
+        shared_at: row.take(8)?,
+        request_id: row.take(9)?,
+        correlation_id: row.take(10)?,
+        acknowledged_at: row.take(11)?,
+        body: row.take(12)?,
     })
 }

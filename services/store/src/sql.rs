@@ -1,8 +1,7 @@
 //! A small builder for dynamic SQL, its placeholders written for the backend it runs on:
 //! numbered `$N` for PostgreSQL, plain `?` for SQLite (sqlx's `QueryBuilder` writes `?` for the
 //! `Any` driver, which PostgreSQL refuses). The arguments are kept backend-neutral, so that one
-//! statement can run on sqlx (PostgreSQL, and all writes) or on rusqlite (SQLite reads, see
-//! `reader.rs`).
+//! statement can run on either backend (`db/`).
 //!
 //! Why not `$N` on SQLite too, which it understands: SQLite takes `$N` for a name, and looks up
 //! each name among those before it, both when it parses the statement and when sqlx binds it, so a
@@ -11,8 +10,6 @@
 //! `?` is numbered by its place, at no cost.
 
 use crate::Backend;
-use sqlx::any::AnyArguments;
-use sqlx::{Any, Arguments, AssertSqlSafe};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
@@ -34,17 +31,13 @@ pub(crate) fn rows_per_insert(backend: Backend, columns: usize) -> usize {
     (parameters / columns.max(1)).max(1)
 }
 
-/// The backend a connection (or a transaction of it) talks to.
-pub(crate) fn backend_of(connection: &sqlx::AnyConnection) -> Backend {
-    if connection.backend_name() == "PostgreSQL" { Backend::Postgres } else { Backend::Sqlite }
-}
-
 /// A bound value.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Arg {
     Int(i64),
     Real(f64),
     Text(String),
+    Blob(Vec<u8>),
     Null,
 }
 
@@ -65,6 +58,24 @@ impl From<i64> for Arg {
     }
 }
 
+impl From<Vec<u8>> for Arg {
+    fn from(value: Vec<u8>) -> Arg {
+        Arg::Blob(value)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(value: &str) -> Arg {
+        Arg::Text(value.to_owned())
+    }
+}
+
+impl From<Option<i64>> for Arg {
+    fn from(value: Option<i64>) -> Arg {
+        value.map_or(Arg::Null, Arg::Int)
+    }
+}
+
 impl From<String> for Arg {
     fn from(value: String) -> Arg {
         Arg::Text(value)
@@ -77,6 +88,11 @@ impl From<Option<String>> for Arg {
     }
 }
 
+/// Whether `marker` (`$3`, say) appears again in `rest` as a whole placeholder (not `$31`).
+fn ends_placeholder(rest: &str, marker: &str) -> bool {
+    rest.match_indices(marker).any(|(at, _)| !rest[at + marker.len()..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// SQL text with its arguments. Every `$N` appears once, in order, so that it can be written as
 /// `?` for SQLite, whose plain `?` is the next parameter.
 #[derive(Debug, Default)]
@@ -85,11 +101,50 @@ pub(crate) struct Sql {
     args: Vec<Arg>,
     /// Where each placeholder starts in `text`, and where it ends.
     placeholders: Vec<(usize, usize)>,
+    /// Prepared once and not kept on its connection (see [`Sql::once`]).
+    once: bool,
 }
 
 impl Sql {
     pub(crate) fn new(text: &str) -> Sql {
-        Sql { text: text.to_owned(), args: Vec::new(), placeholders: Vec::new() }
+        Sql { text: text.to_owned(), args: Vec::new(), placeholders: Vec::new(), once: false }
+    }
+
+    /// `text` with `args` bound to its `$1`, `$2` ... in order (each appearing once, in order).
+    pub(crate) fn with(text: &str, args: impl IntoIterator<Item = Arg>) -> Sql {
+        let mut sql = Sql::new("");
+        let mut rest = text;
+        for arg in args {
+            let marker = format!("${}", sql.args.len() + 1);
+            let Some(at) = rest.find(&marker) else {
+                // A statement with fewer placeholders than arguments is a mistake in the code
+                // that wrote it; the database refuses the count.
+                debug_assert!(false, "no {marker} in order in {text}");
+                sql.args.push(arg);
+                continue;
+            };
+            sql.push(&rest[..at]).bind(arg);
+            rest = &rest[at + marker.len()..];
+            debug_assert!(!ends_placeholder(rest, &marker), "{marker} appears twice in {text}");
+        }
+        sql.push(rest);
+        sql
+    }
+
+    /// Marks the statement as one not to keep prepared on its connection: for statements whose
+    /// text changes with the number of rows (a multi-row INSERT, an IN list of a batch). sqlx
+    /// keeps up to 100 prepared statements per connection, each holding its parameters' types in
+    /// the service and its plan in the database; the access log's batches (1 to 315 rows, so as
+    /// many texts of up to 4,095 parameters) held 45 MB of the service's memory over 16
+    /// connections, growing for minutes under load.
+    pub(crate) fn once(mut self) -> Sql {
+        self.once = true;
+        self
+    }
+
+    /// Whether the statement is kept prepared on its connection.
+    pub(crate) fn kept(&self) -> bool {
+        !self.once
     }
 
     /// Appends SQL text.
@@ -152,30 +207,10 @@ impl Sql {
         &self.args
     }
 
-    /// The query for sqlx on `backend`.
-    pub(crate) fn build(self, backend: Backend) -> sqlx::query::Query<'static, Any, AnyArguments> {
+    /// The text for `backend` and the arguments.
+    pub(crate) fn into_parts(self, backend: Backend) -> (String, Vec<Arg>) {
         let text = self.text_for(backend).into_owned();
-        let mut arguments = AnyArguments::default();
-        for arg in self.args {
-            // Encoding a plain value into `AnyArguments` cannot fail.
-            let _ = match arg {
-                Arg::Int(value) => arguments.add(value),
-                Arg::Real(value) => arguments.add(value),
-                Arg::Text(value) => arguments.add(value),
-                Arg::Null => arguments.add(Option::<String>::None),
-            };
-        }
-        sqlx::query_with(AssertSqlSafe(text), arguments)
-    }
-
-    /// The query for sqlx, not kept prepared on its connection: for statements whose text
-    /// changes with the number of rows (a multi-row INSERT, an IN list of a batch). sqlx keeps up
-    /// to 100 prepared statements per connection, each holding its parameters' types in the
-    /// service and its plan in the database; the access log's batches (1 to 315 rows, so as
-    /// many texts of up to 4,095 parameters) held 45 MB of the service's memory over 16
-    /// connections, growing for minutes under load.
-    pub(crate) fn build_unprepared(self, backend: Backend) -> sqlx::query::Query<'static, Any, AnyArguments> {
-        self.build(backend).persistent(false)
+        (text, self.args)
     }
 }
 
@@ -208,6 +243,15 @@ mod tests {
         assert_eq!(sqlite.matches('?').count(), 12);
         assert_eq!(sqlite.matches("'$12'").count(), 12);
         assert!(sqlite.starts_with("SELECT '$.a' WHERE x = ?, '$12' ?, "), "{sqlite}");
+    }
+
+    #[test]
+    fn a_fixed_statement_binds_its_arguments_in_order() {
+        let sql = Sql::with("UPDATE t SET a = $1 WHERE b = $2 AND c = $3", [Arg::Int(1), "x".into(), Arg::Null]);
+        assert_eq!(sql.text(), "UPDATE t SET a = $1 WHERE b = $2 AND c = $3");
+        assert_eq!(sql.text_for(Backend::Sqlite), "UPDATE t SET a = ? WHERE b = ? AND c = ?");
+        assert_eq!(sql.args(), [Arg::Int(1), Arg::Text("x".into()), Arg::Null]);
+        assert!(sql.kept() && !Sql::new("x").once().kept());
     }
 
     #[test]

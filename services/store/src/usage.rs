@@ -3,9 +3,7 @@
 //! repeated or concurrent record is harmless; the reports read ranges of these rows.
 
 use crate::sql::{Sql, rows_per_insert};
-use crate::{Backend, Store, StoreError};
-use futures::TryStreamExt;
-use sqlx::Row;
+use crate::{Store, StoreError};
 
 /// The first exchange of a person through a PGO in a year.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +43,7 @@ impl Usage<'_> {
         if firsts.is_empty() {
             return Ok(());
         }
-        let mut transaction = self.store.pool.begin().await?;
+        let mut transaction = self.store.db.begin().await?;
         for chunk in firsts.chunks(rows_per_insert(self.store.backend, BOUND_COLUMNS)) {
             let mut sql = Sql::new(
                 "INSERT INTO exchange_firsts \
@@ -66,9 +64,7 @@ impl Usage<'_> {
                  WHERE excluded.first_at < exchange_firsts.first_at",
             );
             // The meter writes one row at a time: that text recurs and stays prepared.
-            let query =
-                if chunk.len() == 1 { sql.build(self.store.backend) } else { sql.build_unprepared(self.store.backend) };
-            query.execute(&mut *transaction).await?;
+            transaction.execute(if chunk.len() == 1 { sql } else { sql.once() }).await?;
         }
         transaction.commit().await?;
         Ok(())
@@ -92,60 +88,47 @@ impl Usage<'_> {
             sql.push(" AND client_id = ").bind(client_id.to_owned());
         }
         sql.push(" ORDER BY client_id, first_at, pseudonym");
-        // A year's report reads millions of rows: taken one at a time from the stream and by
-        // column position, each row is copied once. `fetch_all` held every row twice (the
-        // driver's rows and their `Any` copies) and looked up every column by name, which made
-        // it three times slower (BENCHMARKS.md, "Usage reports over a million users").
-        // One snapshot for the whole report.
-        let mut transaction = self.store.pool.begin().await?;
-        if self.store.backend == Backend::Postgres {
-            // The pool's connections plan each statement once for all values (see `connect`),
-            // which suits a person's few rows; a report reads a month or a whole year, and the
-            // one plan for both (an index walk over the year) took twice as long for the year
-            // as the plan made for its bounds (BENCHMARKS.md, "Usage reports over a million users").
-            sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut *transaction).await?;
-        }
-        let mut rows = sql.build(self.store.backend).fetch(&mut *transaction);
+        // A year's report reads millions of rows: taken one at a time as they come and by
+        // column position, each row is copied once. Collected whole first, every row was held
+        // twice (the driver's rows and their copies), which made it three times slower
+        // (BENCHMARKS.md, "Usage reports over a million users").
         let mut firsts = Vec::new();
-        while let Some(row) = rows.try_next().await? {
-            firsts.push(FirstExchange {
-                client_id: row.try_get(0)?,
-                year,
-                pseudonym: row.try_get(1)?,
-                first_at: row.try_get(2)?,
-                request_id: row.try_get(3)?,
-                provider: row.try_get(4)?,
-                data_service: row.try_get(5)?,
-                kind: row.try_get(6)?,
-            });
-        }
-        drop(rows);
-        transaction.commit().await?;
+        self.store
+            .db
+            .fetch_each(sql, |mut row| {
+                firsts.push(FirstExchange {
+                    client_id: row.take(0)?,
+                    year,
+                    pseudonym: row.take(1)?,
+                    first_at: row.take(2)?,
+                    request_id: row.take(3)?,
+                    provider: row.take(4)?,
+                    data_service: row.take(5)?,
+                    kind: row.take(6)?,
+                });
+                Ok(())
+            })
+            .await?;
         Ok(firsts)
     }
 
     /// Per PGO, how many first exchanges of `year` fall in `[from, to)`.
     pub async fn first_exchange_counts(&self, year: i64, from: i64, to: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query(
+        let sql = Sql::with(
             "SELECT client_id, COUNT(*) AS users FROM exchange_firsts \
              WHERE year = $1 AND first_at >= $2 AND first_at < $3 GROUP BY client_id ORDER BY client_id",
-        )
-        .bind(year)
-        .bind(from)
-        .bind(to)
-        .fetch_all(&self.store.pool)
-        .await?;
-        rows.iter().map(|row| Ok((row.try_get("client_id")?, row.try_get("users")?))).collect()
+            [year.into(), from.into(), to.into()],
+        );
+        let rows = self.store.db.fetch_all(sql).await?;
+        rows.into_iter().map(|mut row| Ok((row.take(0)?, row.take(1)?))).collect()
     }
 
     /// Whether the first exchange of (`client_id`, `year`, `pseudonym`) is held.
     pub async fn has_first_exchange(&self, client_id: &str, year: i64, pseudonym: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 FROM exchange_firsts WHERE client_id = $1 AND year = $2 AND pseudonym = $3")
-            .bind(client_id.to_owned())
-            .bind(year)
-            .bind(pseudonym.to_owned())
-            .fetch_optional(&self.store.pool)
-            .await?;
-        Ok(row.is_some())
+        let sql = Sql::with(
+            "SELECT 1 FROM exchange_firsts WHERE client_id = $1 AND year = $2 AND pseudonym = $3",
+            [client_id.into(), year.into(), pseudonym.into()],
+        );
+        Ok(self.store.db.fetch_optional(sql).await?.is_some())
     }
 }

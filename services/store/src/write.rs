@@ -4,14 +4,14 @@
 //! A write whose content equals the current version (ignoring `meta.versionId` and
 //! `meta.lastUpdated`) creates no new version: loading the same data twice changes nothing.
 
+use crate::db::Tx;
 use crate::index_rows::{self, ROWS_PER_STATEMENT as ROWS_PER_INSERT, insert_rows};
-use crate::sql::{Sql, backend_of};
+use crate::sql::Sql;
 use crate::{Change, ProviderId, Store, StoreError};
 use fhir_core::Release;
 use fhir_core::date::{format_instant, now_millis};
 use fhir_search::ResourceIndex;
 use serde_json::{Map, Value};
-use sqlx::{Any, Row, Transaction};
 use std::collections::HashMap;
 
 /// A resource to store, with everything derived from it.
@@ -106,9 +106,8 @@ impl Store {
     /// Applies `writes` for `provider` in one transaction: all of them, or (on an error) none.
     #[tracing::instrument(skip_all, fields(provider = provider.get(), writes = writes.len()))]
     pub async fn write(&self, provider: ProviderId, writes: Vec<Write>) -> Result<Vec<WriteOutcome>, StoreError> {
-        let _turn = self.resource_write_turn().await;
         let patients = writes.iter().any(Write::touches_patients);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let applied = apply(&mut tx, provider, writes, now_millis()).await?;
         self.commit_announcing(tx, &resource_changes(provider, patients, &applied)).await?;
         Ok(applied.into_iter().map(|(outcome, _)| outcome).collect())
@@ -135,7 +134,7 @@ pub(crate) fn resource_changes(
 /// Applies `writes` inside `tx`: each one's outcome, with the row it wrote a version of (none
 /// when nothing was written).
 pub(crate) async fn apply(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     provider: ProviderId,
     writes: Vec<Write>,
     now: i64,
@@ -170,22 +169,24 @@ pub(crate) async fn apply(
                 outcomes.push((outcome.0, written));
             }
             Write::Delete { release, resource_type, id } => {
-                let row = sqlx::query(
-                    "UPDATE resources SET deleted = 1, version_id = version_id + 1, last_updated = $1 \
-                     WHERE provider_id = $2 AND release = $3 AND resource_type = $4 AND id = $5 AND deleted = 0 \
-                     RETURNING rid, version_id",
-                )
-                .bind(now)
-                .bind(provider.0)
-                .bind(release.as_str().to_owned())
-                .bind(resource_type.clone())
-                .bind(id.clone())
-                .fetch_optional(&mut **tx)
-                .await?;
+                let row = tx
+                    .fetch_optional(Sql::with(
+                        "UPDATE resources SET deleted = 1, version_id = version_id + 1, last_updated = $1 \
+                         WHERE provider_id = $2 AND release = $3 AND resource_type = $4 AND id = $5 AND deleted = 0 \
+                         RETURNING rid, version_id",
+                        [
+                            now.into(),
+                            provider.0.into(),
+                            release.as_str().into(),
+                            resource_type.clone().into(),
+                            id.clone().into(),
+                        ],
+                    ))
+                    .await?;
                 let outcome = match row {
-                    Some(row) => {
-                        let rid: i64 = row.try_get("rid")?;
-                        let version_id: i64 = row.try_get("version_id")?;
+                    Some(mut row) => {
+                        let rid: i64 = row.take(0)?;
+                        let version_id: i64 = row.take(1)?;
                         cleared.push(rid);
                         pending.remove(&rid);
                         versions.push((rid, version_id, None));
@@ -234,7 +235,7 @@ pub(crate) async fn apply(
 
 /// Creates or updates one resource. Returns its outcome and, when a version was written, its rid.
 async fn put(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     provider: ProviderId,
     write: &ResourceWrite,
     now: i64,
@@ -245,7 +246,8 @@ async fn put(
     let first_body = body_with_meta(&write.resource, 1, now_text)?;
     let served =
         |version_id| write.served.as_ref().map(|served| body_with_meta(served, version_id, now_text)).transpose();
-    let row = sqlx::query(
+    let row = tx
+        .fetch_optional(Sql::with(
         "INSERT INTO resources (provider_id, release, resource_type, id, version_id, last_updated, deleted, content_hash, profiles, body, served) \
          VALUES ($1, $2, $3, $4, 1, $5, 0, $6, $7, $8, $9) \
          ON CONFLICT (provider_id, release, resource_type, id) DO UPDATE SET \
@@ -253,51 +255,53 @@ async fn put(
          content_hash = excluded.content_hash, profiles = excluded.profiles, body = excluded.body, served = excluded.served \
          WHERE resources.content_hash <> excluded.content_hash OR resources.deleted = 1 \
          RETURNING rid, version_id",
-    )
-    .bind(provider.0)
-    .bind(write.release.as_str().to_owned())
-    .bind(write.resource_type.clone())
-    .bind(write.id.clone())
-    .bind(now)
-    .bind(write.content_hash.clone())
-    .bind(profile_list(&write.index.profiles))
-    .bind(first_body.clone())
-    .bind(served(1)?)
-    .fetch_optional(&mut **tx)
+        [
+            provider.0.into(),
+            write.release.as_str().into(),
+            write.resource_type.clone().into(),
+            write.id.clone().into(),
+            now.into(),
+            write.content_hash.clone().into(),
+            profile_list(&write.index.profiles).into(),
+            first_body.clone().into(),
+            served(1)?.into(),
+        ],
+    ))
     .await?;
-    let Some(row) = row else {
-        let current = sqlx::query(
-            "SELECT version_id, last_updated, body FROM resources \
-             WHERE provider_id = $1 AND release = $2 AND resource_type = $3 AND id = $4",
-        )
-        .bind(provider.0)
-        .bind(write.release.as_str().to_owned())
-        .bind(write.resource_type.clone())
-        .bind(write.id.clone())
-        .fetch_one(&mut **tx)
-        .await?;
+    let Some(mut row) = row else {
+        let mut current = tx
+            .fetch_one(Sql::with(
+                "SELECT version_id, last_updated, body FROM resources \
+                 WHERE provider_id = $1 AND release = $2 AND resource_type = $3 AND id = $4",
+                [
+                    provider.0.into(),
+                    write.release.as_str().into(),
+                    write.resource_type.clone().into(),
+                    write.id.clone().into(),
+                ],
+            ))
+            .await?;
         let outcome = WriteOutcome {
             kind: WriteKind::Unchanged,
             resource_type: write.resource_type.clone(),
             id: write.id.clone(),
-            version_id: current.try_get("version_id")?,
-            last_updated: current.try_get("last_updated")?,
-            body: Some(current.try_get("body")?),
+            version_id: current.take(0)?,
+            last_updated: current.take(1)?,
+            body: Some(current.take(2)?),
         };
         return Ok((outcome, None));
     };
-    let rid: i64 = row.try_get("rid")?;
-    let version_id: i64 = row.try_get("version_id")?;
+    let rid: i64 = row.take(0)?;
+    let version_id: i64 = row.take(1)?;
     let (kind, body) = if version_id == 1 {
         (WriteKind::Created, first_body)
     } else {
         let body = body_with_meta(&write.resource, version_id, now_text)?;
-        sqlx::query("UPDATE resources SET body = $1, served = $2 WHERE rid = $3")
-            .bind(body.clone())
-            .bind(served(version_id)?)
-            .bind(rid)
-            .execute(&mut **tx)
-            .await?;
+        tx.execute(Sql::with(
+            "UPDATE resources SET body = $1, served = $2 WHERE rid = $3",
+            [body.clone().into(), served(version_id)?.into(), rid.into()],
+        ))
+        .await?;
         (WriteKind::Updated, body)
     };
     let outcome = WriteOutcome {
@@ -366,20 +370,20 @@ pub(crate) fn body_with_meta(resource: &Value, version_id: i64, last_updated: &s
 }
 
 /// Removes the index, compartment and person-key rows of the resources in rows `rids`.
-async fn clear_index(tx: &mut Transaction<'static, Any>, rids: &[i64]) -> Result<(), StoreError> {
+async fn clear_index(tx: &mut Tx, rids: &[i64]) -> Result<(), StoreError> {
     index_rows::clear(tx, rids).await?;
     for chunk in rids.chunks(ROWS_PER_INSERT) {
         for table in ["compartment", "patient_keys"] {
             let mut sql = Sql::new(&format!("DELETE FROM {table} WHERE rid IN "));
             sql.bind_list(chunk.iter().copied());
-            sql.build_unprepared(backend_of(tx)).execute(&mut **tx).await?;
+            tx.execute(sql.once()).await?;
         }
     }
     Ok(())
 }
 
 async fn insert_index(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut Tx,
     provider: ProviderId,
     pending: &HashMap<i64, PendingIndex>,
 ) -> Result<(), StoreError> {

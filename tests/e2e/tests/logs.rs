@@ -151,6 +151,7 @@ on_both_backends!(no_query_body_or_foreign_request_id_reaches_a_log_line, |datab
     assert_eq!(traced.headers()["medmij-request-id"], request_id.as_str());
 
     // A request that fails inside: the table behind searches is gone.
+    sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&app.context.settings.database_url()).await.unwrap();
     sqlx::query("ALTER TABLE resources RENAME TO resources_gone").execute(&pool).await.unwrap();
     let failed = get(format!("{base}/Observation?{bsn_query}")).await.unwrap();

@@ -9,11 +9,11 @@
 
 use super::fill::{Owner, READ_WITH_RECORDS, Read};
 use super::{IndexRow, IndexRows};
+use crate::StoreError;
+use crate::db::Db;
 use crate::read::StoredResource;
 use crate::sql::Sql;
-use crate::{Backend, StoreError};
 use fhir_search::Scalar;
-use sqlx::{AnyPool, Row};
 
 /// A resource as the statement aggregates it: `[rid, resource_type, id, version_id,
 /// last_updated, body]`.
@@ -46,11 +46,12 @@ fn statement(owner: Owner<'_>) -> Sql {
 }
 
 /// Reads the collection of `owner`.
-pub(super) async fn read(pool: &AnyPool, owner: Owner<'_>) -> Result<Read, StoreError> {
-    let row = statement(owner).build(Backend::Postgres).fetch_one(pool).await?;
-    let records = resources(row.try_get("records")?)?;
-    let shared = resources(row.try_get("shared")?)?;
-    let [tokens, dates, references] = READ_WITH_RECORDS.map(|table| row.try_get::<Option<String>, _>(table.name));
+pub(super) async fn read(db: &Db, owner: Owner<'_>) -> Result<Read, StoreError> {
+    let mut row = db.fetch_one(statement(owner)).await?;
+    let records = resources(row.take(0)?)?;
+    let shared = resources(row.take(1)?)?;
+    // The index columns follow in the order of READ_WITH_RECORDS.
+    let [tokens, dates, references] = [2, 3, 4].map(|column| row.take::<Option<String>>(column));
     Ok(Read { records, shared, index: [index_rows(tokens?)?, index_rows(dates?)?, index_rows(references?)?] })
 }
 

@@ -3,8 +3,8 @@
 //! these are five statements on the reader; on PostgreSQL one (`at_once.rs`).
 
 use super::{Collection, IndexRow, IndexRows, Key, at_once};
+use crate::db::Extra;
 use crate::read::{SERVED_COLUMNS, StoredResource};
-use crate::reader::Extra;
 use crate::sql::Sql;
 use crate::visibility::{
     PatientScope, Visibility, push_patients, push_profile_filter, push_shareable_type, push_shared,
@@ -122,7 +122,7 @@ impl Store {
         // The generation before reading: a change heard while reading leaves it behind.
         let generation = collections.generation(owner.provider);
         let read = match self.backend {
-            Backend::Postgres => at_once::read(&self.pool, owner).await?,
+            Backend::Postgres => at_once::read(&self.db, owner).await?,
             Backend::Sqlite => self.read_in_parts(owner).await?,
         };
         let collection = Collection::new(generation, read.records, read.shared);
@@ -145,8 +145,8 @@ impl Store {
         records.push(" ORDER BY r.rid");
         let mut shared = Sql::new("");
         owner.push_shared_referenced(&mut shared, &compartment);
-        let records = self.reader.resources(records, Extra { total: false, part: false });
-        let shared = self.reader.resources(shared, Extra { total: false, part: false });
+        let records = self.db.resources(records, Extra { total: false, part: false });
+        let shared = self.db.resources(shared, Extra { total: false, part: false });
         let [tokens, dates, references] = READ_WITH_RECORDS.map(|table| self.index_rows_read(owner, table));
         let (records, shared, tokens, dates, references) =
             futures::try_join!(records, shared, tokens, dates, references)?;
@@ -162,7 +162,7 @@ impl Store {
         let mut sql = Sql::new("");
         owner.push_index_rows(&mut sql, table, &|sql| owner.push_compartment_rids(sql));
         let mut rows = IndexRows::new();
-        for (rid, param, cells) in self.reader.index_rows(sql, table.columns.len()).await? {
+        for (rid, param, cells) in self.db.index_rows(sql, table.columns.len()).await? {
             rows.entry(rid).or_default().push(IndexRow { param, cells });
         }
         Ok(rows)

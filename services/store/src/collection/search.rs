@@ -5,8 +5,8 @@
 use super::Collection;
 use super::fill::Owner;
 use super::matching::meets;
+use crate::db::LastnRow;
 use crate::read::StoredResource;
-use crate::reader::LastnRow;
 use crate::search::grouped_by_param;
 use crate::{Store, StoreError};
 use fhir_search::kinds::{date, reference, token};

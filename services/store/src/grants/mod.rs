@@ -45,29 +45,13 @@ impl Grants {
         Grants(On::Postgres(postgres))
     }
 
-    /// The connections of their own pool (PostgreSQL); `None` on SQLite.
-    pub(crate) fn pool_status(&self) -> Option<crate::PoolStatus> {
-        match &self.0 {
-            On::Sqlite(_) => None,
-            On::Postgres(postgres) => Some(postgres.pool_status()),
-        }
-    }
-
-    /// Closes the connections of their own (PostgreSQL's pool; SQLite's write connection).
-    pub(crate) async fn close(&self) {
-        match &self.0 {
-            On::Sqlite(sqlite) => sqlite.close(),
-            On::Postgres(postgres) => postgres.close().await,
-        }
-    }
-
     /// Stores a consent and its authorization code, together; gives the consent's id. A person
     /// holds one consent per PGO and provider: when the PGO asks again while one is active, that
     /// one is renewed (the data services asked for added, its lapse moved on, its handle and
     /// refresh tokens kept) rather than a second one made.
     pub async fn grant_consent(&self, consent: &NewConsent, code: &NewCode, now: i64) -> Result<i64, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.grant_consent(consent, code, now),
+            On::Sqlite(sqlite) => sqlite.grant_consent(consent, code, now).await,
             On::Postgres(postgres) => postgres.grant_consent(consent, code, now).await,
         }
     }
@@ -76,7 +60,7 @@ impl Grants {
     /// presentation revokes the consent it gave.
     pub async fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.redeem_code(code_hash, now),
+            On::Sqlite(sqlite) => sqlite.redeem_code(code_hash, now).await,
             On::Postgres(postgres) => postgres.redeem_code(code_hash, now).await,
         }
     }
@@ -86,7 +70,7 @@ impl Grants {
     /// token endpoint's success costs one round trip.
     pub async fn exchange_code(&self, exchange: &CodeExchange<'_>) -> Result<CodeRedemption, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.exchange_code(exchange),
+            On::Sqlite(sqlite) => sqlite.exchange_code(exchange).await,
             On::Postgres(postgres) => postgres.exchange_code(exchange).await,
         }
     }
@@ -100,7 +84,7 @@ impl Grants {
         expires_at: i64,
     ) -> Result<(), StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.add_refresh_token(consent_id, token_hash, now, expires_at),
+            On::Sqlite(sqlite) => sqlite.add_refresh_token(consent_id, token_hash, now, expires_at).await,
             On::Postgres(postgres) => postgres.add_refresh_token(consent_id, token_hash, now, expires_at).await,
         }
     }
@@ -116,7 +100,7 @@ impl Grants {
         expires_at: i64,
     ) -> Result<Rotation, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.rotate_refresh_token(old_hash, new_hash, now, expires_at),
+            On::Sqlite(sqlite) => sqlite.rotate_refresh_token(old_hash, new_hash, now, expires_at).await,
             On::Postgres(postgres) => postgres.rotate_refresh_token(old_hash, new_hash, now, expires_at).await,
         }
     }
@@ -124,7 +108,7 @@ impl Grants {
     /// The consent with `id`.
     pub async fn consent(&self, id: i64) -> Result<Option<Consent>, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.consent(id),
+            On::Sqlite(sqlite) => sqlite.consent(id).await,
             On::Postgres(postgres) => postgres.consent(id).await,
         }
     }
@@ -133,7 +117,7 @@ impl Grants {
     /// revoked and not lapsed; newest first.
     pub async fn active_consents(&self, pseudonym: &str, now: i64) -> Result<Vec<Consent>, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.active_consents(pseudonym, now),
+            On::Sqlite(sqlite) => sqlite.active_consents(pseudonym, now).await,
             On::Postgres(postgres) => postgres.active_consents(pseudonym, now).await,
         }
     }
@@ -142,7 +126,7 @@ impl Grants {
     /// revoked now (`None`: not theirs, or revoked before).
     pub async fn revoke_consent_of(&self, id: i64, pseudonym: &str, now: i64) -> Result<Option<String>, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.revoke_consent_of(id, pseudonym, now),
+            On::Sqlite(sqlite) => sqlite.revoke_consent_of(id, pseudonym, now).await,
             On::Postgres(postgres) => postgres.revoke_consent_of(id, pseudonym, now).await,
         }
     }
@@ -151,7 +135,7 @@ impl Grants {
     /// a PGO's revocation, RFC 7009).
     pub async fn consent_of_refresh_token(&self, token_hash: &str) -> Result<Option<Consent>, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.consent_of_refresh_token(token_hash),
+            On::Sqlite(sqlite) => sqlite.consent_of_refresh_token(token_hash).await,
             On::Postgres(postgres) => postgres.consent_of_refresh_token(token_hash).await,
         }
     }
@@ -160,7 +144,7 @@ impl Grants {
     /// before, or no such consent).
     pub async fn revoke_consent(&self, id: i64, why: RevokedWhy, now: i64) -> Result<bool, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.revoke_consent(id, why, now),
+            On::Sqlite(sqlite) => sqlite.revoke_consent(id, why, now).await,
             On::Postgres(postgres) => postgres.revoke_consent(id, why, now).await,
         }
     }
@@ -169,7 +153,7 @@ impl Grants {
     /// instance's clock): how every instance learns of the others' revocations.
     pub async fn consents_revoked_since(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.consents_revoked_since(since),
+            On::Sqlite(sqlite) => sqlite.consents_revoked_since(since).await,
             On::Postgres(postgres) => postgres.consents_revoked_since(since).await,
         }
     }
@@ -177,7 +161,7 @@ impl Grants {
     /// The consent whose handle is `handle`.
     pub async fn consent_by_handle(&self, handle: &str) -> Result<Option<Consent>, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.consent_by_handle(handle),
+            On::Sqlite(sqlite) => sqlite.consent_by_handle(handle).await,
             On::Postgres(postgres) => postgres.consent_by_handle(handle).await,
         }
     }
@@ -192,7 +176,7 @@ impl Grants {
         expires_at: i64,
     ) -> Result<(), StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.create_session(id_hash, kind, data, expires_at),
+            On::Sqlite(sqlite) => sqlite.create_session(id_hash, kind, data, expires_at).await,
             On::Postgres(postgres) => postgres.create_session(id_hash, kind, data, expires_at).await,
         }
     }
@@ -200,7 +184,7 @@ impl Grants {
     /// The data of the live session `id_hash` of `kind`.
     pub async fn session(&self, id_hash: &str, kind: &str, now: i64) -> Result<Option<String>, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.session(id_hash, kind, now),
+            On::Sqlite(sqlite) => sqlite.session(id_hash, kind, now).await,
             On::Postgres(postgres) => postgres.session(id_hash, kind, now).await,
         }
     }
@@ -208,7 +192,7 @@ impl Grants {
     /// Replaces the data of session `id_hash`.
     pub async fn update_session(&self, id_hash: &str, data: &str) -> Result<(), StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.update_session(id_hash, data),
+            On::Sqlite(sqlite) => sqlite.update_session(id_hash, data).await,
             On::Postgres(postgres) => postgres.update_session(id_hash, data).await,
         }
     }
@@ -216,7 +200,7 @@ impl Grants {
     /// Ends session `id_hash`; says whether it existed (so that a form posted twice acts once).
     pub async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.delete_session(id_hash),
+            On::Sqlite(sqlite) => sqlite.delete_session(id_hash).await,
             On::Postgres(postgres) => postgres.delete_session(id_hash).await,
         }
     }
@@ -225,7 +209,7 @@ impl Grants {
     /// many rows went.
     pub async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
         match &self.0 {
-            On::Sqlite(sqlite) => sqlite.purge_expired(now),
+            On::Sqlite(sqlite) => sqlite.purge_expired(now).await,
             On::Postgres(postgres) => postgres.purge_expired(now).await,
         }
     }

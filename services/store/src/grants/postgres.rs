@@ -11,11 +11,9 @@ use super::model::{CodeExchange, CodeRedemption, Consent, NewCode, NewConsent, R
 use super::statements::{new_handle, renewed_scope};
 use crate::StoreError;
 use crate::providers::ProviderId;
-use sqlx::{Connection, Executor, PgPool};
-use std::str::FromStr;
-use std::time::Duration;
+use sqlx::PgPool;
 
-/// The grants of one PostgreSQL database, on a pool of their own.
+/// The grants of one PostgreSQL database, on the store's pool.
 #[derive(Debug, Clone)]
 pub(crate) struct PostgresGrants {
     pool: PgPool,
@@ -110,51 +108,9 @@ impl From<RedeemedRow> for RedeemedCode {
 }
 
 impl PostgresGrants {
-    /// A pool of at most `connections` to the database at `url`, set up as the store's pool
-    /// (generic plans; PostgreSQL's `statement_timeout` of `timeout_ms`, if any); connects once to
-    /// check the URL.
-    pub(crate) async fn connect(
-        url: &str,
-        connections: u32,
-        timeout_ms: Option<u128>,
-    ) -> Result<PostgresGrants, sqlx::Error> {
-        let options = sqlx::postgres::PgConnectOptions::from_str(url)?;
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(connections.max(1))
-            .acquire_timeout(Duration::from_secs(10))
-            // As the store's pool (lib.rs): a connection idle for a while is pinged, one in steady
-            // use is not.
-            .test_before_acquire(false)
-            .before_acquire(|connection, meta| {
-                Box::pin(async move {
-                    if meta.idle_for >= crate::IDLE_BEFORE_PING {
-                        connection.ping().await?;
-                    }
-                    Ok(true)
-                })
-            })
-            .after_connect(move |connection, _| {
-                Box::pin(async move {
-                    connection.execute("SET plan_cache_mode = force_generic_plan").await?;
-                    if let Some(ms) = timeout_ms {
-                        connection.execute(sqlx::AssertSqlSafe(format!("SET statement_timeout = {ms}"))).await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
-        Ok(PostgresGrants { pool })
-    }
-
-    /// As `Grants::pool_status`.
-    pub(crate) fn pool_status(&self) -> crate::PoolStatus {
-        crate::PoolStatus::of(&self.pool)
-    }
-
-    /// As `Grants::close`.
-    pub(crate) async fn close(&self) {
-        self.pool.close().await;
+    /// The grants on the store's pool.
+    pub(crate) fn new(pool: PgPool) -> PostgresGrants {
+        PostgresGrants { pool }
     }
 
     /// As `Grants::grant_consent`.

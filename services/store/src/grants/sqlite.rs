@@ -1,7 +1,7 @@
 //! The grants on SQLite, on rusqlite alone: writes (a consent with its code, spending a code,
 //! storing and rotating refresh tokens, revocations, sessions) run synchronously on the calling
-//! thread through one write connection, one transaction at a time; reads go to the store's pool
-//! of read-only connections (`reader.rs`). Rows are mapped here, once.
+//! thread on the store's one write connection, one transaction at a time (`SqliteDb::write`);
+//! reads go to the store's read-only connections (`db/reader.rs`). Rows are mapped here, once.
 //!
 //! The statements number their parameters `$1`, `$2` and are bound by those names: SQLite numbers
 //! parameters in order of appearance, so `$2` before `$1` would swap them if bound by position.
@@ -11,84 +11,31 @@
 //! milliseconds (1, 2, 5, 10 ...), and every statement also went to a connection's thread and
 //! back. The token endpoint stalled at some 1,400 rotations a second with the processor mostly
 //! idle (BENCHMARKS.md, "Token endpoint"). Queued on a mutex instead, a rotation holds the write
-//! lock for a fraction of a millisecond. The resource writes (sqlx) may still hold the lock now
-//! and then: this connection then waits in steps of 50 µs rather than milliseconds.
+//! lock for a fraction of a millisecond. The resource writes queue on the same connection.
 
 use super::model::{CodeExchange, CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation};
 use super::statements::*;
 use crate::StoreError;
+use crate::db::SqliteDb;
 use crate::providers::ProviderId;
-use crate::reader::SqliteReader;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, named_params};
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use rusqlite::{Connection, OptionalExtension, named_params};
+use std::sync::Arc;
 
-/// A wait for the write lock, in steps; 200,000 steps of 50 µs are the 10 s of the sqlx pool.
-const BUSY_STEP: Duration = Duration::from_micros(50);
-const BUSY_STEPS: i32 = 200_000;
-
-/// The grants of one SQLite database: its one write connection (opened when first needed) and
-/// the store's readers.
+/// The grants of one SQLite database: its write connection and read connections (`db/`), shared
+/// with the rest of the store.
 #[derive(Debug)]
 pub(crate) struct SqliteGrants {
-    path: PathBuf,
-    connection: Mutex<Option<Connection>>,
-    reader: Arc<SqliteReader>,
-}
-
-fn wait_briefly(attempts: i32) -> bool {
-    std::thread::sleep(BUSY_STEP);
-    attempts < BUSY_STEPS
+    db: Arc<SqliteDb>,
 }
 
 impl SqliteGrants {
-    pub(crate) fn new(path: PathBuf, reader: Arc<SqliteReader>) -> SqliteGrants {
-        SqliteGrants { path, connection: Mutex::new(None), reader }
-    }
-
-    fn open(&self) -> rusqlite::Result<Connection> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
-        let connection = Connection::open_with_flags(&self.path, flags)?;
-        connection.busy_handler(Some(wait_briefly))?;
-        // As the sqlx connections (store/src/lib.rs): the file is in WAL mode already.
-        connection.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
-        Ok(connection)
-    }
-
-    /// Runs `write` in one IMMEDIATE transaction (the write lock taken at its start, so that it
-    /// never has to give up a read snapshot midway), committed when it returns `Ok`.
-    fn transaction<T>(
-        &self,
-        write: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
-    ) -> Result<T, StoreError> {
-        let mut guard = self.connection.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut connection = match guard.take() {
-            Some(connection) => connection,
-            None => self.open().map_err(StoreError::Sqlite)?,
-        };
-        let result = (|| {
-            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = write(&transaction)?;
-            transaction.commit()?;
-            Ok(value)
-        })();
-        // A connection whose write failed is not kept (its state is unknown): the next write
-        // opens a new one.
-        if result.is_ok() {
-            *guard = Some(connection);
-        }
-        result.map_err(StoreError::Sqlite)
-    }
-
-    /// As `Grants::close`: the write connection is closed (a later write opens it again).
-    pub(crate) fn close(&self) {
-        self.connection.lock().unwrap_or_else(PoisonError::into_inner).take();
+    pub(crate) fn new(db: Arc<SqliteDb>) -> SqliteGrants {
+        SqliteGrants { db }
     }
 
     /// As `Grants::grant_consent`.
-    pub(crate) fn grant_consent(&self, consent: &NewConsent, code: &NewCode, now: i64) -> Result<i64, StoreError> {
-        self.transaction(|transaction| {
+    pub(crate) async fn grant_consent(&self, consent: &NewConsent, code: &NewCode, now: i64) -> Result<i64, StoreError> {
+        self.db.write(|transaction| {
             let held: Option<(i64, String, i64)> = if consent.sharing {
                 None
             } else {
@@ -124,27 +71,27 @@ impl SqliteGrants {
                 "$5": code.code_challenge, "$6": code.expires_at
             })?;
             Ok(id)
-        })
+        }).await
     }
 
     /// As `Grants::revoke_consent`.
-    pub(crate) fn revoke_consent(&self, id: i64, why: RevokedWhy, now: i64) -> Result<bool, StoreError> {
-        self.transaction(|transaction| {
+    pub(crate) async fn revoke_consent(&self, id: i64, why: RevokedWhy, now: i64) -> Result<bool, StoreError> {
+        self.db.write(|transaction| {
             let done = transaction
                 .prepare_cached(REVOKE_CONSENT)?
                 .execute(named_params! { "$1": id, "$2": now, "$3": why.as_str() })?;
             Ok(done > 0)
-        })
+        }).await
     }
 
     /// As `Grants::redeem_code`.
-    pub(crate) fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
-        self.transaction(|transaction| redeem(transaction, code_hash, now))
+    pub(crate) async fn redeem_code(&self, code_hash: &str, now: i64) -> Result<CodeRedemption, StoreError> {
+        self.db.write(|transaction| redeem(transaction, code_hash, now)).await
     }
 
     /// As `Grants::exchange_code`.
-    pub(crate) fn exchange_code(&self, exchange: &CodeExchange<'_>) -> Result<CodeRedemption, StoreError> {
-        self.transaction(|transaction| {
+    pub(crate) async fn exchange_code(&self, exchange: &CodeExchange<'_>) -> Result<CodeRedemption, StoreError> {
+        self.db.write(|transaction| {
             let mut redemption = redeem(transaction, exchange.code_hash, exchange.now)?;
             if let CodeRedemption::Redeemed(code) = &mut redemption
                 && exchange.holds_for(code)
@@ -159,29 +106,29 @@ impl SqliteGrants {
                 code.refresh_token_stored = true;
             }
             Ok(redemption)
-        })
+        }).await
     }
 
     /// As `Grants::add_refresh_token`.
-    pub(crate) fn add_refresh_token(
+    pub(crate) async fn add_refresh_token(
         &self,
         consent_id: i64,
         token_hash: &str,
         now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        self.transaction(|transaction| insert_refresh_token(transaction, token_hash, consent_id, now, expires_at))
+        self.db.write(|transaction| insert_refresh_token(transaction, token_hash, consent_id, now, expires_at)).await
     }
 
     /// As `Grants::rotate_refresh_token`.
-    pub(crate) fn rotate_refresh_token(
+    pub(crate) async fn rotate_refresh_token(
         &self,
         old_hash: &str,
         new_hash: &str,
         now: i64,
         expires_at: i64,
     ) -> Result<Rotation, StoreError> {
-        self.transaction(|transaction| {
+        self.db.write(|transaction| {
             let spent: Option<i64> = transaction
                 .prepare_cached(SPEND_REFRESH_TOKEN)?
                 .query_row(named_params! { "$1": old_hash, "$2": now }, |row| row.get(0))
@@ -205,12 +152,12 @@ impl SqliteGrants {
                 .prepare_cached(TOUCH_CONSENT)?
                 .execute(named_params! { "$1": consent_id, "$2": now, "$3": expires_at })?;
             Ok(Rotation::Rotated(Box::new(consent(transaction, consent_id)?)))
-        })
+        }).await
     }
 
     /// As `Grants::revoke_consent_of`.
-    pub(crate) fn revoke_consent_of(&self, id: i64, pseudonym: &str, now: i64) -> Result<Option<String>, StoreError> {
-        self.transaction(|transaction| {
+    pub(crate) async fn revoke_consent_of(&self, id: i64, pseudonym: &str, now: i64) -> Result<Option<String>, StoreError> {
+        self.db.write(|transaction| {
             let handle: Option<Option<String>> = transaction
                 .prepare_cached(REVOKE_CONSENT_OF)?
                 .query_row(
@@ -219,17 +166,17 @@ impl SqliteGrants {
                 )
                 .optional()?;
             Ok(handle.map(Option::unwrap_or_default))
-        })
+        }).await
     }
 
     /// As `Grants::consent`.
-    pub(crate) fn consent(&self, id: i64) -> Result<Option<Consent>, StoreError> {
-        self.reader.with(|connection| consent(connection, id).optional())
+    pub(crate) async fn consent(&self, id: i64) -> Result<Option<Consent>, StoreError> {
+        self.db.reader.with(|connection| consent(connection, id).optional())
     }
 
     /// As `Grants::active_consents`.
-    pub(crate) fn active_consents(&self, pseudonym: &str, now: i64) -> Result<Vec<Consent>, StoreError> {
-        self.reader.with(|connection| {
+    pub(crate) async fn active_consents(&self, pseudonym: &str, now: i64) -> Result<Vec<Consent>, StoreError> {
+        self.db.reader.with(|connection| {
             connection
                 .prepare_cached(&active_consents())?
                 .query_map(named_params! { "$1": pseudonym, "$2": now }, consent_from_row)?
@@ -238,8 +185,8 @@ impl SqliteGrants {
     }
 
     /// As `Grants::consent_of_refresh_token`.
-    pub(crate) fn consent_of_refresh_token(&self, token_hash: &str) -> Result<Option<Consent>, StoreError> {
-        self.reader.with(|connection| {
+    pub(crate) async fn consent_of_refresh_token(&self, token_hash: &str) -> Result<Option<Consent>, StoreError> {
+        self.db.reader.with(|connection| {
             let known: Option<i64> = connection
                 .prepare_cached(REFRESH_TOKEN_STATE)?
                 .query_row(named_params! { "$1": token_hash }, |row| row.get(0))
@@ -249,8 +196,8 @@ impl SqliteGrants {
     }
 
     /// As `Grants::consents_revoked_since`.
-    pub(crate) fn consents_revoked_since(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        self.reader.with(|connection| {
+    pub(crate) async fn consents_revoked_since(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.db.reader.with(|connection| {
             connection
                 .prepare_cached(REVOKED_SINCE)?
                 .query_map(named_params! { "$1": since }, |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -259,8 +206,8 @@ impl SqliteGrants {
     }
 
     /// As `Grants::consent_by_handle`.
-    pub(crate) fn consent_by_handle(&self, handle: &str) -> Result<Option<Consent>, StoreError> {
-        self.reader.with(|connection| {
+    pub(crate) async fn consent_by_handle(&self, handle: &str) -> Result<Option<Consent>, StoreError> {
+        self.db.reader.with(|connection| {
             connection
                 .prepare_cached(&consent_by_handle())?
                 .query_row(named_params! { "$1": handle }, consent_from_row)
@@ -269,24 +216,24 @@ impl SqliteGrants {
     }
 
     /// As `Grants::create_session`.
-    pub(crate) fn create_session(
+    pub(crate) async fn create_session(
         &self,
         id_hash: &str,
         kind: &str,
         data: &str,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        self.transaction(|transaction| {
+        self.db.write(|transaction| {
             transaction
                 .prepare_cached(INSERT_SESSION)?
                 .execute(named_params! { "$1": id_hash, "$2": kind, "$3": data, "$4": expires_at })?;
             Ok(())
-        })
+        }).await
     }
 
     /// As `Grants::session`.
-    pub(crate) fn session(&self, id_hash: &str, kind: &str, now: i64) -> Result<Option<String>, StoreError> {
-        self.reader.with(|connection| {
+    pub(crate) async fn session(&self, id_hash: &str, kind: &str, now: i64) -> Result<Option<String>, StoreError> {
+        self.db.reader.with(|connection| {
             connection
                 .prepare_cached(SESSION_DATA)?
                 .query_row(named_params! { "$1": id_hash, "$2": kind, "$3": now }, |row| row.get(0))
@@ -295,29 +242,29 @@ impl SqliteGrants {
     }
 
     /// As `Grants::update_session`.
-    pub(crate) fn update_session(&self, id_hash: &str, data: &str) -> Result<(), StoreError> {
-        self.transaction(|transaction| {
+    pub(crate) async fn update_session(&self, id_hash: &str, data: &str) -> Result<(), StoreError> {
+        self.db.write(|transaction| {
             transaction.prepare_cached(UPDATE_SESSION)?.execute(named_params! { "$1": id_hash, "$2": data })?;
             Ok(())
-        })
+        }).await
     }
 
     /// As `Grants::delete_session`.
-    pub(crate) fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
-        self.transaction(|transaction| {
+    pub(crate) async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
+        self.db.write(|transaction| {
             Ok(transaction.prepare_cached(DELETE_SESSION)?.execute(named_params! { "$1": id_hash })? > 0)
-        })
+        }).await
     }
 
     /// As `Grants::purge_expired`.
-    pub(crate) fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        self.transaction(|transaction| {
+    pub(crate) async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
+        self.db.write(|transaction| {
             let mut removed = 0;
             for sql in PURGE_EXPIRED {
                 removed += transaction.prepare_cached(sql)?.execute(named_params! { "$1": now })? as u64;
             }
             Ok(removed)
-        })
+        }).await
     }
 }
 

@@ -79,6 +79,7 @@ on_both_backends!(a_success_that_cannot_be_metered_is_not_answered_as_one, |data
     let app = TestApp::start(database).await;
     let base = app.base(PROVIDER, "48");
     // The meter's table is gone: the first exchange of a person cannot be recorded.
+    sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&app.context.settings.database_url()).await.unwrap();
     sqlx::query("DROP TABLE exchange_firsts").execute(&pool).await.unwrap();
     let response =

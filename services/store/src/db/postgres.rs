@@ -1,0 +1,124 @@
+//! The store's statements on PostgreSQL, through sqlx's PostgreSQL driver: the pool and how its
+//! connections are set up, arguments bound by position, and rows decoded by their columns' types.
+
+use super::row::{Cell, Row};
+use crate::sql::{Arg, Sql};
+use crate::{Backend, StoreError};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{Arguments, Column, Connection, Executor, PgPool, Postgres, Row as _, TypeInfo};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The pool of at most `max_connections` to the database at `url`; connects once to check it.
+pub(crate) async fn pool(url: &str, max_connections: u32, timeout_ms: Option<u128>) -> Result<PgPool, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?;
+    PgPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        // sqlx pings every connection it hands out by default: a round trip before each
+        // statement, which doubled the backend's wake-ups under load. A connection in steady use
+        // has just proved itself; one that sat idle (where a restart or a dropped link may have
+        // ended it) is still pinged.
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= crate::IDLE_BEFORE_PING {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+        .after_connect(move |connection, _| {
+            Box::pin(async move {
+                // Every PGO query is an index walk from one person's rows, whatever the values; a
+                // plan made once per prepared statement serves them all, instead of planning
+                // again for each of a statement's first executions.
+                connection.execute("SET plan_cache_mode = force_generic_plan").await?;
+                if let Some(ms) = timeout_ms {
+                    connection.execute(sqlx::AssertSqlSafe(format!("SET statement_timeout = {ms}"))).await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+}
+
+/// The query for sqlx: kept prepared on its connection unless the statement says otherwise.
+fn query(sql: Sql) -> sqlx::query::Query<'static, Postgres, PgArguments> {
+    let keep = sql.kept();
+    let (text, args) = sql.into_parts(Backend::Postgres);
+    let mut arguments = PgArguments::default();
+    for arg in args {
+        // Encoding a plain value cannot fail.
+        let _ = match arg {
+            Arg::Int(value) => arguments.add(value),
+            Arg::Real(value) => arguments.add(value),
+            Arg::Text(value) => arguments.add(value),
+            Arg::Blob(value) => arguments.add(value),
+            Arg::Null => arguments.add(Option::<String>::None),
+        };
+    }
+    sqlx::query_with(sqlx::AssertSqlSafe(text), arguments).persistent(keep)
+}
+
+pub(super) async fn fetch_all<'c, E>(executor: E, sql: Sql) -> Result<Vec<Row>, StoreError>
+where
+    E: Executor<'c, Database = Postgres>,
+{
+    query(sql).fetch_all(executor).await?.iter().map(decoded).collect()
+}
+
+pub(super) async fn execute<'c, E>(executor: E, sql: Sql) -> Result<u64, StoreError>
+where
+    E: Executor<'c, Database = Postgres>,
+{
+    Ok(query(sql).execute(executor).await?.rows_affected())
+}
+
+pub(super) async fn fetch_each(
+    pool: &PgPool,
+    sql: Sql,
+    mut each: impl FnMut(Row) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut transaction = pool.begin().await?;
+    // The pool's connections plan each statement once for all values (see `pool`), which suits
+    // a person's few rows; a report reads a month or a whole year, and the one plan for both (an
+    // index walk over the year) took twice as long for the year as the plan made for its bounds
+    // (BENCHMARKS.md, "Usage reports over a million users").
+    transaction.execute("SET LOCAL plan_cache_mode = force_custom_plan").await?;
+    {
+        let mut rows = query(sql).fetch(&mut *transaction);
+        while let Some(row) = futures::TryStreamExt::try_next(&mut rows).await? {
+            each(decoded(&row)?)?;
+        }
+    }
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// A row's cells, each decoded as its column's type.
+pub(super) fn decoded(row: &PgRow) -> Result<Row, StoreError> {
+    let mut cells = Vec::with_capacity(row.len());
+    for (index, column) in row.columns().iter().enumerate() {
+        let cell = match column.type_info().name() {
+            "INT8" => row.try_get::<Option<i64>, _>(index)?.map(Cell::Int),
+            "INT4" => row.try_get::<Option<i32>, _>(index)?.map(|value| Cell::Int(value.into())),
+            "INT2" => row.try_get::<Option<i16>, _>(index)?.map(|value| Cell::Int(value.into())),
+            "BOOL" => row.try_get::<Option<bool>, _>(index)?.map(|value| Cell::Int(value.into())),
+            "FLOAT8" => row.try_get::<Option<f64>, _>(index)?.map(Cell::Real),
+            "FLOAT4" => row.try_get::<Option<f32>, _>(index)?.map(|value| Cell::Real(value.into())),
+            "BYTEA" => row.try_get::<Option<Vec<u8>>, _>(index)?.map(Cell::Blob),
+            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => row.try_get::<Option<String>, _>(index)?.map(Cell::Text),
+            "VOID" => None,
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "column {} is of type {other}, which the store does not read",
+                    column.name()
+                )));
+            }
+        };
+        cells.push(cell.unwrap_or(Cell::Null));
+    }
+    Ok(Row::new(cells))
+}
