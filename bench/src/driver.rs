@@ -2,16 +2,16 @@
 //! drive the BgZ query list, then drive the bare baseline with the same load and body size. (The
 //! token endpoint's workload is in `tokens.rs`, the metering comparison in `overhead.rs`, documents
 //! in `documents.rs`, sharing in `share.rs`; the scratch database and the helpers for loading,
-//! tokens and counting rows are shared from here, child processes from `children.rs`, samples
-//! from `sample.rs`.)
+//! tokens are shared from here, the scratch database and row counts from `scratch.rs`, child
+//! processes from `children.rs`, samples from `sample.rs`.)
 
 use crate::generate::Templates;
 use crate::machine;
+pub(crate) use crate::scratch::{count_rows, create_scratch_database, drop_scratch_database};
 use access_token::Grant;
-use anyhow::{Context as _, bail};
+use anyhow::bail;
 use fhir_core::Release;
 use pgo_exchange::Context;
-use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -252,41 +252,6 @@ async fn run_backend(options: &Options, templates: &Templates, backend: Backend)
         drop_scratch_database(&options.postgres_url, &name).await;
     }
     result
-}
-
-/// Creates an empty database on the PostgreSQL server at `postgres_url`; returns its URL and name.
-pub(crate) async fn create_scratch_database(postgres_url: &str) -> anyhow::Result<(String, String)> {
-    let name = format!("pgx_bench_{}", uuid::Uuid::new_v4().simple());
-    let mut admin =
-        PgConnection::connect(&format!("{postgres_url}/postgres")).await.context("PostgreSQL for the benchmark")?;
-    admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
-    Ok((format!("{postgres_url}/{name}"), name))
-}
-
-/// The count `sql` (one `count(*)`) gives in the database at `database_url`, on a connection of
-/// its own.
-pub(crate) async fn count_rows(backend: Backend, database_url: &str, sql: &'static str) -> anyhow::Result<i64> {
-    Ok(match backend {
-        Backend::Sqlite => {
-            let mut connection = SqliteConnection::connect(database_url).await?;
-            let rows = sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut connection).await?;
-            connection.close().await?;
-            rows
-        }
-        Backend::Postgres => {
-            let mut connection = PgConnection::connect(database_url).await?;
-            let rows = sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut connection).await?;
-            connection.close().await?;
-            rows
-        }
-    })
-}
-
-/// Drops the scratch database `name` (best effort).
-pub(crate) async fn drop_scratch_database(postgres_url: &str, name: &str) {
-    if let Ok(mut admin) = PgConnection::connect(&format!("{postgres_url}/postgres")).await {
-        let _ = admin.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
-    }
 }
 
 async fn measure_backend(

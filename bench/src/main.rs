@@ -57,6 +57,7 @@ mod machine;
 mod overhead;
 mod report;
 mod sample;
+mod scratch;
 mod servers;
 mod share;
 mod tokens;

@@ -34,54 +34,63 @@ impl SqliteGrants {
     }
 
     /// As `Grants::grant_consent`.
-    pub(crate) async fn grant_consent(&self, consent: &NewConsent, code: &NewCode, now: i64) -> Result<i64, StoreError> {
-        self.db.write(|transaction| {
-            let held: Option<(i64, String, i64)> = if consent.sharing {
-                None
-            } else {
-                transaction
-                    .prepare_cached(ACTIVE_CONSENT_FOR)?
-                    .query_row(
+    pub(crate) async fn grant_consent(
+        &self,
+        consent: &NewConsent,
+        code: &NewCode,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        self.db
+            .write(|transaction| {
+                let held: Option<(i64, String, i64)> = if consent.sharing {
+                    None
+                } else {
+                    transaction
+                        .prepare_cached(ACTIVE_CONSENT_FOR)?
+                        .query_row(
+                            named_params! {
+                                "$1": consent.pseudonym, "$2": consent.client_id, "$3": consent.provider.0, "$4": now
+                            },
+                            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                        )
+                        .optional()?
+                };
+                let id: i64 = match held {
+                    Some((id, scope, expires_at)) => {
+                        transaction.prepare_cached(RENEW_CONSENT)?.execute(named_params! {
+                            "$1": id, "$2": renewed_scope(&scope, &consent.scope), "$3": now,
+                            "$4": expires_at.max(consent.expires_at)
+                        })?;
+                        id
+                    }
+                    None => transaction.prepare_cached(INSERT_CONSENT)?.query_row(
                         named_params! {
-                            "$1": consent.pseudonym, "$2": consent.client_id, "$3": consent.provider.0, "$4": now
+                            "$1": consent.provider.0, "$2": consent.client_id, "$3": consent.person_key,
+                            "$4": consent.pseudonym, "$5": consent.scope, "$6": now, "$7": consent.expires_at,
+                            "$8": new_handle(), "$9": i64::from(consent.sharing)
                         },
-                        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-                    )
-                    .optional()?
-            };
-            let id: i64 = match held {
-                Some((id, scope, expires_at)) => {
-                    transaction.prepare_cached(RENEW_CONSENT)?.execute(named_params! {
-                        "$1": id, "$2": renewed_scope(&scope, &consent.scope), "$3": now,
-                        "$4": expires_at.max(consent.expires_at)
-                    })?;
-                    id
-                }
-                None => transaction.prepare_cached(INSERT_CONSENT)?.query_row(
-                    named_params! {
-                        "$1": consent.provider.0, "$2": consent.client_id, "$3": consent.person_key,
-                        "$4": consent.pseudonym, "$5": consent.scope, "$6": now, "$7": consent.expires_at,
-                        "$8": new_handle(), "$9": i64::from(consent.sharing)
-                    },
-                    |row| row.get(0),
-                )?,
-            };
-            transaction.prepare_cached(INSERT_CODE)?.execute(named_params! {
-                "$1": code.code_hash, "$2": id, "$3": consent.client_id, "$4": code.redirect_uri,
-                "$5": code.code_challenge, "$6": code.expires_at
-            })?;
-            Ok(id)
-        }).await
+                        |row| row.get(0),
+                    )?,
+                };
+                transaction.prepare_cached(INSERT_CODE)?.execute(named_params! {
+                    "$1": code.code_hash, "$2": id, "$3": consent.client_id, "$4": code.redirect_uri,
+                    "$5": code.code_challenge, "$6": code.expires_at
+                })?;
+                Ok(id)
+            })
+            .await
     }
 
     /// As `Grants::revoke_consent`.
     pub(crate) async fn revoke_consent(&self, id: i64, why: RevokedWhy, now: i64) -> Result<bool, StoreError> {
-        self.db.write(|transaction| {
-            let done = transaction
-                .prepare_cached(REVOKE_CONSENT)?
-                .execute(named_params! { "$1": id, "$2": now, "$3": why.as_str() })?;
-            Ok(done > 0)
-        }).await
+        self.db
+            .write(|transaction| {
+                let done = transaction
+                    .prepare_cached(REVOKE_CONSENT)?
+                    .execute(named_params! { "$1": id, "$2": now, "$3": why.as_str() })?;
+                Ok(done > 0)
+            })
+            .await
     }
 
     /// As `Grants::redeem_code`.
@@ -91,22 +100,24 @@ impl SqliteGrants {
 
     /// As `Grants::exchange_code`.
     pub(crate) async fn exchange_code(&self, exchange: &CodeExchange<'_>) -> Result<CodeRedemption, StoreError> {
-        self.db.write(|transaction| {
-            let mut redemption = redeem(transaction, exchange.code_hash, exchange.now)?;
-            if let CodeRedemption::Redeemed(code) = &mut redemption
-                && exchange.holds_for(code)
-            {
-                insert_refresh_token(
-                    transaction,
-                    exchange.refresh_hash,
-                    code.consent.id,
-                    exchange.now,
-                    exchange.refresh_expires_at,
-                )?;
-                code.refresh_token_stored = true;
-            }
-            Ok(redemption)
-        }).await
+        self.db
+            .write(|transaction| {
+                let mut redemption = redeem(transaction, exchange.code_hash, exchange.now)?;
+                if let CodeRedemption::Redeemed(code) = &mut redemption
+                    && exchange.holds_for(code)
+                {
+                    insert_refresh_token(
+                        transaction,
+                        exchange.refresh_hash,
+                        code.consent.id,
+                        exchange.now,
+                        exchange.refresh_expires_at,
+                    )?;
+                    code.refresh_token_stored = true;
+                }
+                Ok(redemption)
+            })
+            .await
     }
 
     /// As `Grants::add_refresh_token`.
@@ -128,45 +139,54 @@ impl SqliteGrants {
         now: i64,
         expires_at: i64,
     ) -> Result<Rotation, StoreError> {
-        self.db.write(|transaction| {
-            let spent: Option<i64> = transaction
-                .prepare_cached(SPEND_REFRESH_TOKEN)?
-                .query_row(named_params! { "$1": old_hash, "$2": now }, |row| row.get(0))
-                .optional()?;
-            let Some(consent_id) = spent else {
-                let known: Option<(i64, Option<i64>, Option<String>)> = transaction
-                    .prepare_cached(REFRESH_TOKEN_STATE)?
-                    .query_row(named_params! { "$1": old_hash }, |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        self.db
+            .write(|transaction| {
+                let spent: Option<i64> = transaction
+                    .prepare_cached(SPEND_REFRESH_TOKEN)?
+                    .query_row(named_params! { "$1": old_hash, "$2": now }, |row| row.get(0))
                     .optional()?;
-                return match known {
-                    None => Ok(Rotation::Unknown),
-                    Some((consent_id, Some(_), handle)) => {
-                        revoke(transaction, consent_id, RevokedWhy::RefreshTokenReuse, now)?;
-                        Ok(Rotation::Reused { consent: handle.unwrap_or_default() })
-                    }
-                    Some((_, None, _)) => Ok(Rotation::Inactive),
+                let Some(consent_id) = spent else {
+                    let known: Option<(i64, Option<i64>, Option<String>)> = transaction
+                        .prepare_cached(REFRESH_TOKEN_STATE)?
+                        .query_row(named_params! { "$1": old_hash }, |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                        .optional()?;
+                    return match known {
+                        None => Ok(Rotation::Unknown),
+                        Some((consent_id, Some(_), handle)) => {
+                            revoke(transaction, consent_id, RevokedWhy::RefreshTokenReuse, now)?;
+                            Ok(Rotation::Reused { consent: handle.unwrap_or_default() })
+                        }
+                        Some((_, None, _)) => Ok(Rotation::Inactive),
+                    };
                 };
-            };
-            insert_refresh_token(transaction, new_hash, consent_id, now, expires_at)?;
-            transaction
-                .prepare_cached(TOUCH_CONSENT)?
-                .execute(named_params! { "$1": consent_id, "$2": now, "$3": expires_at })?;
-            Ok(Rotation::Rotated(Box::new(consent(transaction, consent_id)?)))
-        }).await
+                insert_refresh_token(transaction, new_hash, consent_id, now, expires_at)?;
+                transaction
+                    .prepare_cached(TOUCH_CONSENT)?
+                    .execute(named_params! { "$1": consent_id, "$2": now, "$3": expires_at })?;
+                Ok(Rotation::Rotated(Box::new(consent(transaction, consent_id)?)))
+            })
+            .await
     }
 
     /// As `Grants::revoke_consent_of`.
-    pub(crate) async fn revoke_consent_of(&self, id: i64, pseudonym: &str, now: i64) -> Result<Option<String>, StoreError> {
-        self.db.write(|transaction| {
-            let handle: Option<Option<String>> = transaction
-                .prepare_cached(REVOKE_CONSENT_OF)?
-                .query_row(
-                    named_params! { "$1": id, "$2": pseudonym, "$3": now, "$4": RevokedWhy::Person.as_str() },
-                    |row| row.get(0),
-                )
-                .optional()?;
-            Ok(handle.map(Option::unwrap_or_default))
-        }).await
+    pub(crate) async fn revoke_consent_of(
+        &self,
+        id: i64,
+        pseudonym: &str,
+        now: i64,
+    ) -> Result<Option<String>, StoreError> {
+        self.db
+            .write(|transaction| {
+                let handle: Option<Option<String>> = transaction
+                    .prepare_cached(REVOKE_CONSENT_OF)?
+                    .query_row(
+                        named_params! { "$1": id, "$2": pseudonym, "$3": now, "$4": RevokedWhy::Person.as_str() },
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                Ok(handle.map(Option::unwrap_or_default))
+            })
+            .await
     }
 
     /// As `Grants::consent`.
@@ -223,12 +243,14 @@ impl SqliteGrants {
         data: &str,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        self.db.write(|transaction| {
-            transaction
-                .prepare_cached(INSERT_SESSION)?
-                .execute(named_params! { "$1": id_hash, "$2": kind, "$3": data, "$4": expires_at })?;
-            Ok(())
-        }).await
+        self.db
+            .write(|transaction| {
+                transaction
+                    .prepare_cached(INSERT_SESSION)?
+                    .execute(named_params! { "$1": id_hash, "$2": kind, "$3": data, "$4": expires_at })?;
+                Ok(())
+            })
+            .await
     }
 
     /// As `Grants::session`.
@@ -243,28 +265,34 @@ impl SqliteGrants {
 
     /// As `Grants::update_session`.
     pub(crate) async fn update_session(&self, id_hash: &str, data: &str) -> Result<(), StoreError> {
-        self.db.write(|transaction| {
-            transaction.prepare_cached(UPDATE_SESSION)?.execute(named_params! { "$1": id_hash, "$2": data })?;
-            Ok(())
-        }).await
+        self.db
+            .write(|transaction| {
+                transaction.prepare_cached(UPDATE_SESSION)?.execute(named_params! { "$1": id_hash, "$2": data })?;
+                Ok(())
+            })
+            .await
     }
 
     /// As `Grants::delete_session`.
     pub(crate) async fn delete_session(&self, id_hash: &str) -> Result<bool, StoreError> {
-        self.db.write(|transaction| {
-            Ok(transaction.prepare_cached(DELETE_SESSION)?.execute(named_params! { "$1": id_hash })? > 0)
-        }).await
+        self.db
+            .write(|transaction| {
+                Ok(transaction.prepare_cached(DELETE_SESSION)?.execute(named_params! { "$1": id_hash })? > 0)
+            })
+            .await
     }
 
     /// As `Grants::purge_expired`.
     pub(crate) async fn purge_expired(&self, now: i64) -> Result<u64, StoreError> {
-        self.db.write(|transaction| {
-            let mut removed = 0;
-            for sql in PURGE_EXPIRED {
-                removed += transaction.prepare_cached(sql)?.execute(named_params! { "$1": now })? as u64;
-            }
-            Ok(removed)
-        }).await
+        self.db
+            .write(|transaction| {
+                let mut removed = 0;
+                for sql in PURGE_EXPIRED {
+                    removed += transaction.prepare_cached(sql)?.execute(named_params! { "$1": now })? as u64;
+                }
+                Ok(removed)
+            })
+            .await
     }
 }
 
