@@ -145,3 +145,6 @@ impl Tx {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
