@@ -125,7 +125,8 @@ pub struct ServerSettings {
 pub struct DatabaseSettings {
     /// `postgres://...` or `sqlite://...`; empty: SQLite under the data folder.
     pub url: String,
-    /// Pooled connections.
+    /// PostgreSQL's pooled connections (SQLite has one write connection and read-only ones as
+    /// needed).
     pub max_connections: u32,
     /// The longest one statement may run, in milliseconds (0: no limit).
     pub statement_timeout_ms: u64,
