@@ -1,10 +1,9 @@
-//! A small builder for dynamic SQL, its placeholders written for the backend it runs on:
-//! numbered `$N` for PostgreSQL, plain `?` for SQLite (sqlx's `QueryBuilder` writes `?` for the
-//! `Any` driver, which PostgreSQL refuses). The arguments are kept backend-neutral, so that one
-//! statement can run on either backend (`db/`).
+//! A small builder for SQL, its placeholders written for the backend it runs on: numbered `$N`
+//! for PostgreSQL, plain `?` for SQLite. The arguments are kept backend-neutral, so that one
+//! statement written once runs on either backend (`db/`).
 //!
 //! Why not `$N` on SQLite too, which it understands: SQLite takes `$N` for a name, and looks up
-//! each name among those before it, both when it parses the statement and when sqlx binds it, so a
+//! each name among those before it, both when it parses the statement and when it is bound, so a
 //! statement of n placeholders costs n² string comparisons twice. The access log's batches of 256
 //! parameters spent 6% of the service's CPU in them under the BgZ load (BENCHMARKS.md); a plain
 //! `?` is numbered by its place, at no cost.
