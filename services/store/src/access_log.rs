@@ -139,7 +139,7 @@ impl Usage<'_> {
             return Ok(());
         }
         let mut transaction = self.store.db.begin().await?;
-        for chunk in entries.chunks(rows_per_insert(self.store.backend, BOUND_COLUMNS)) {
+        for chunk in entries.chunks(rows_per_insert(self.store.db.backend(), BOUND_COLUMNS)) {
             let mut sql = Sql::new(&format!("INSERT INTO access_log ({COLUMNS}) VALUES "));
             for (index, entry) in chunk.iter().enumerate() {
                 sql.push(if index == 0 { "(" } else { ", (" });

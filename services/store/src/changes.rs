@@ -128,7 +128,7 @@ impl Store {
     /// Commits `tx` with `changes` announced: to other instances on its commit (PostgreSQL
     /// `NOTIFY`, inside the transaction; nothing on SQLite), then to this process's subscribers.
     pub(crate) async fn commit_announcing(&self, mut tx: Tx, changes: &[Change]) -> Result<(), StoreError> {
-        if self.backend == Backend::Postgres {
+        if self.db.backend() == Backend::Postgres {
             for change in changes {
                 tx.execute(Sql::with(
                     "SELECT 1 AS n FROM pg_notify($1, $2)",

@@ -101,7 +101,6 @@ pub struct Store {
     db: Db,
     /// Consents, codes, refresh tokens and browser sessions, with fixed statements per backend.
     grants: Grants,
-    backend: Backend,
     /// `database.max_connections`, as the pool metrics report it.
     max_connections: u32,
     /// Where this process's subscribers hear of changes (`changes.rs`).
@@ -155,7 +154,6 @@ impl Store {
         Ok(Store {
             db,
             grants,
-            backend,
             max_connections,
             changes: changes::ChangeFeed::new(collections.clone()),
             url: (backend == Backend::Postgres).then(|| changes::ListenUrl::new(url)),
@@ -232,7 +230,7 @@ impl Store {
     /// planner has one sensible choice, and with statistics (the bundled SQLite has STAT4) a
     /// plan may depend on the bound values, which makes SQLite re-plan on every execution.
     pub async fn analyze(&self, filled: Filled) -> Result<(), StoreError> {
-        if self.backend == Backend::Postgres {
+        if self.db.backend() == Backend::Postgres {
             // Statistics of a large table take longer than any request may: no timeout here.
             let mut tx = self.db.begin().await?;
             tx.execute(Sql::new("SET LOCAL statement_timeout = 0").once()).await?;
@@ -245,7 +243,7 @@ impl Store {
     /// The versions of this backend's migrations the database has not applied (a readiness
     /// check: an instance started on a database another version migrated is not ready).
     pub async fn pending_migrations(&self) -> Result<Vec<i64>, StoreError> {
-        let migrator = match self.backend {
+        let migrator = match self.db.backend() {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
@@ -262,7 +260,7 @@ impl Store {
 
     /// The database this store runs on.
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.db.backend()
     }
 
     /// Closes every connection; pending work finishes first.

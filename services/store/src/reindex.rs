@@ -58,7 +58,7 @@ impl Store {
             }
             // On PostgreSQL the batch's rows are locked, so that a write of one of them waits
             // for (and then replaces) the rows written here.
-            let lock = if self.backend == Backend::Postgres { " FOR UPDATE" } else { "" };
+            let lock = if self.db.backend() == Backend::Postgres { " FOR UPDATE" } else { "" };
             let rows = tx
                 .fetch_all(Sql::with(
                     &format!(

@@ -44,7 +44,7 @@ impl Usage<'_> {
             return Ok(());
         }
         let mut transaction = self.store.db.begin().await?;
-        for chunk in firsts.chunks(rows_per_insert(self.store.backend, BOUND_COLUMNS)) {
+        for chunk in firsts.chunks(rows_per_insert(self.store.db.backend(), BOUND_COLUMNS)) {
             let mut sql = Sql::new(
                 "INSERT INTO exchange_firsts \
                  (client_id, year, pseudonym, first_at, request_id, provider, data_service, kind) VALUES ",

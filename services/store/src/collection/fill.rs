@@ -125,7 +125,7 @@ impl Store {
         }
         // The generation before reading: a change heard while reading leaves it behind.
         let generation = collections.generation(owner.provider);
-        let read = match self.backend {
+        let read = match self.db.backend() {
             Backend::Postgres => at_once::read(&self.db, owner).await?,
             Backend::Sqlite => self.read_in_parts(owner).await?,
         };

@@ -81,6 +81,15 @@ impl SqliteDb {
         &self.path
     }
 
+    /// The write connection out of its slot, or a new one when the last was not kept; the
+    /// caller puts it back when it is fit to use again.
+    fn writer_from(&self, slot: &mut Option<Connection>) -> Result<Connection, StoreError> {
+        match slot.take() {
+            Some(connection) => Ok(connection),
+            None => open_writer(&self.path).map_err(StoreError::Sqlite),
+        }
+    }
+
     pub(super) fn fetch_all(&self, sql: &Sql) -> Result<Vec<Row>, StoreError> {
         self.reader.with(|connection| all_rows(&mut *prepared(connection, sql)?))
     }
@@ -108,10 +117,7 @@ impl SqliteDb {
 
     pub(super) async fn execute(&self, sql: &Sql) -> Result<u64, StoreError> {
         let mut slot = self.writer.lock().await;
-        let connection = match slot.take() {
-            Some(connection) => connection,
-            None => open_writer(&self.path).map_err(StoreError::Sqlite)?,
-        };
+        let connection = self.writer_from(&mut slot)?;
         let result = run(&connection, sql);
         *slot = Some(connection);
         result
@@ -125,10 +131,7 @@ impl SqliteDb {
         write: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
         let mut slot = self.writer.lock().await;
-        let mut connection = match slot.take() {
-            Some(connection) => connection,
-            None => open_writer(&self.path).map_err(StoreError::Sqlite)?,
-        };
+        let mut connection = self.writer_from(&mut slot)?;
         let result = (|| {
             let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let value = write(&transaction)?;
@@ -145,10 +148,7 @@ impl SqliteDb {
 
     pub(super) async fn begin(&self) -> Result<SqliteTx, StoreError> {
         let mut slot = self.writer.clone().lock_owned().await;
-        let connection = match slot.take() {
-            Some(connection) => connection,
-            None => open_writer(&self.path).map_err(StoreError::Sqlite)?,
-        };
+        let connection = self.writer_from(&mut slot)?;
         if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
             *slot = Some(connection);
             return Err(StoreError::Sqlite(error));
