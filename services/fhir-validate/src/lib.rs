@@ -13,7 +13,7 @@
 //!   the typed model serialised again (fhir-sdk itself silently ignores unknown fields). These are
 //!   reported apart from the errors, because refusing them or not is a server's policy.
 //!
-//! R4 (4.0.1) is checked with fhir-sdk's R4B (4.3) models; see ARCHITECTURE.md for why that is
+//! R4 (4.0.1) is checked with fhir-sdk's R4B (4.3) models; see docs/decisions.md for why that is
 //! sound for the resource types the service serves and where it is not.
 
 mod json_rules;

@@ -16,7 +16,7 @@ const QUEUE: usize = 65_536;
 const BATCH: usize = 2_000;
 /// How long a batch gathers entries. Every commit makes SQLite's other connections drop their
 /// page caches; committing as entries came (thousands of times a second under load) halved the
-/// searches per second (BENCHMARKS.md, "Metering").
+/// searches per second (docs/benchmarks/metering.md).
 const LINGER: Duration = Duration::from_millis(25);
 /// Attempts at a failing batch before its entries are given up (and said to be lost).
 const ATTEMPTS: u32 = 5;

@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 /// Parameters per multi-row INSERT on SQLite. Chosen while placeholders were `$N` names, whose
 /// cost grows with the square of their count (5,200 parameters took a quarter of the service's
-/// CPU, BENCHMARKS.md, "Metering"). With plain `?` (see the module) that cost is gone; a larger
+/// CPU, docs/benchmarks/metering.md). With plain `?` (see the module) that cost is gone; a larger
 /// batch has not been measured since, so the limit stays.
 const SQLITE_PARAMETERS_PER_STATEMENT: usize = 256;
 /// Parameters per multi-row INSERT on PostgreSQL, which binds by position: a large statement

@@ -91,7 +91,7 @@ impl Usage<'_> {
         // A year's report reads millions of rows: taken one at a time as they come and by
         // column position, each row is copied once. Collected whole first, every row was held
         // twice (the driver's rows and their copies), which made it three times slower
-        // (BENCHMARKS.md, "Usage reports over a million users").
+        // (docs/benchmarks/metering.md, "Usage reports over a million users").
         let mut firsts = Vec::new();
         self.store
             .db

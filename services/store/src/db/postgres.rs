@@ -85,7 +85,7 @@ pub(super) async fn fetch_each(
     // The pool's connections plan each statement once for all values (see `pool`), which suits
     // a person's few rows; a report reads a month or a whole year, and the one plan for both (an
     // index walk over the year) took twice as long for the year as the plan made for its bounds
-    // (BENCHMARKS.md, "Usage reports over a million users").
+    // (docs/benchmarks/metering.md, "Usage reports over a million users").
     transaction.execute("SET LOCAL plan_cache_mode = force_custom_plan").await?;
     {
         let mut rows = query(sql).fetch(&mut *transaction);

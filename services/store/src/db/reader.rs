@@ -59,7 +59,7 @@ impl SqliteReader {
         let connection = Connection::open_with_flags(&self.path, flags)?;
         connection.busy_timeout(std::time::Duration::from_secs(10))?;
         // Pages come from a memory map of the file rather than being copied by read() into each
-        // connection's own cache: searches got faster (BENCHMARKS.md, "Metering"). It does not
+        // connection's own cache: searches got faster (docs/benchmarks/metering.md). It does not
         // spare the re-reads after other connections' commits; fewer commits did that.
         connection.execute_batch(
             "PRAGMA cache_size = -8192; PRAGMA mmap_size = 1073741824; PRAGMA temp_store = MEMORY; \

@@ -6,8 +6,8 @@
 //!
 //! Why one write connection queued on a lock: SQLite has one writer. Connections that meet at its
 //! lock wait in their busy handlers, sleeping milliseconds at a time; queued here they follow each
-//! other at once (the token endpoint stalled at some 1,400 rotations a second before, BENCHMARKS.md,
-//! "Token endpoint"). Another process on the file (`pgo-exchange load` beside a running service,
+//! other at once (the token endpoint stalled at some 1,400 rotations a second before,
+//! docs/benchmarks/tokens.md). Another process on the file (`pgo-exchange load` beside a running service,
 //! sqlx's migrator) still takes the lock now and then; the busy handler below then waits in steps
 //! of 50 µs.
 //!

@@ -10,7 +10,7 @@
 //! connection and collided on SQLite's single write lock; the loser's busy handler sleeps whole
 //! milliseconds (1, 2, 5, 10 ...), and every statement also went to a connection's thread and
 //! back. The token endpoint stalled at some 1,400 rotations a second with the processor mostly
-//! idle (BENCHMARKS.md, "Token endpoint"). Queued on a mutex instead, a rotation holds the write
+//! idle (docs/benchmarks/tokens.md). Queued on a mutex instead, a rotation holds the write
 //! lock for a fraction of a millisecond. The resource writes queue on the same connection.
 
 use super::model::{CodeExchange, CodeRedemption, Consent, NewCode, NewConsent, RedeemedCode, RevokedWhy, Rotation};
