@@ -244,10 +244,11 @@ async fn run_backend(options: &Options, templates: &Templates, backend: Backend)
             crate::instances::measure(options, templates, backend, &data_dir, &database_url, count).await
         }
     };
-    if options.keep_database
-        && let Some(name) = &postgres_database
-    {
-        println!("[{backend:?}] kept the database: {}/{name}", options.postgres_url);
+    if options.keep_database {
+        match &postgres_database {
+            Some(name) => println!("[{backend:?}] kept the database: {}/{name}", options.postgres_url),
+            None => println!("[{backend:?}] kept the database: {}", scratch.keep().join("data/bench.db").display()),
+        }
     } else if let Some(name) = postgres_database {
         drop_scratch_database(&options.postgres_url, &name).await;
     }

@@ -174,7 +174,8 @@ struct Cli {
     /// HTTP worker threads of both servers (0: one per core).
     #[arg(long, default_value_t = 0)]
     workers: usize,
-    /// Keep the PostgreSQL scratch database (and print its URL) for inspection.
+    /// Keep the scratch database (PostgreSQL's, or the SQLite file) and print where it is, for
+    /// inspection.
     #[arg(long)]
     keep_database: bool,
 }

@@ -229,13 +229,21 @@ impl Store {
     /// On SQLite this does nothing, on purpose: the statements are shaped so that SQLite's
     /// planner has one sensible choice, and with statistics (the bundled SQLite has STAT4) a
     /// plan may depend on the bound values, which makes SQLite re-plan on every execution.
+    ///
+    /// On PostgreSQL it also vacuums them, which marks the loaded pages all-visible: until then
+    /// every index-only scan (the compartment, each kind's index rows) also reads the table's
+    /// page of each row it finds, some 400 extra page reads per collection read from a freshly
+    /// loaded database (BENCHMARKS.md). Autovacuum would do it later, or never where it is off.
     pub async fn analyze(&self, filled: Filled) -> Result<(), StoreError> {
-        if self.db.backend() == Backend::Postgres {
-            // Statistics of a large table take longer than any request may: no timeout here.
-            let mut tx = self.db.begin().await?;
-            tx.execute(Sql::new("SET LOCAL statement_timeout = 0").once()).await?;
-            tx.execute(Sql::new(&format!("ANALYZE {}", filled.tables().join(", "))).once()).await?;
-            tx.commit().await?;
+        if let Db::Postgres(pool) = &self.db {
+            // VACUUM runs outside a transaction, on a connection of its own, and takes longer
+            // on a large table than any request may: no statement timeout there.
+            let mut connection = pool.acquire().await?.detach();
+            connection.execute("SET statement_timeout = 0").await?;
+            let tables = filled.tables().join(", ");
+            let vacuumed = connection.execute(sqlx::AssertSqlSafe(format!("VACUUM (ANALYZE) {tables}"))).await;
+            connection.close().await?;
+            vacuumed?;
         }
         Ok(())
     }

@@ -327,6 +327,32 @@ async fn connections_the_server_ended_are_replaced_after_idling_postgres() {
 }
 }
 
+test_support::postgres_test! {
+/// A bulk load's closing step leaves the loaded tables vacuumed as well as analysed: their pages
+/// all-visible, so index-only scans (the compartment, the kinds' index rows) read no table pages.
+/// This machine's PostgreSQL runs without autovacuum, as some do; without the vacuum every
+/// index row found by a collection's read cost a read of its table page too.
+async fn a_bulk_load_leaves_its_tables_vacuumed_and_analysed_postgres() {
+    use sqlx::Connection;
+    let database = TestDatabase::create(test_support::Backend::Postgres).await;
+    let store = open(&database).await;
+    let umcx = provider(&store, "umcx").await;
+    let writes = (0..20).map(|n| put(observation(&format!("o{n}"), "p1", "8302-2", "2020-01-01", WEIGHT)));
+    store.write(umcx.id, std::iter::once(put(patient("p1"))).chain(writes).collect()).await.expect("write");
+    store.analyze(store::Filled::Resources).await.expect("vacuumed and analysed");
+    let mut admin = sqlx::PgConnection::connect(&database.url).await.expect("admin connects");
+    for table in ["resources", "compartment", "search_token", "search_date", "search_reference"] {
+        let (pages, visible): (i32, i32) =
+            sqlx::query_as("SELECT relpages, relallvisible FROM pg_class WHERE relname = $1")
+                .bind(table)
+                .fetch_one(&mut admin)
+                .await
+                .expect("the table's pages");
+        assert!(pages > 0 && visible == pages, "{table}: {visible} of {pages} pages all-visible");
+    }
+}
+}
+
 on_both_backends!(a_migrated_database_has_no_pending_migrations_and_a_new_one_has_all, |database| {
     let store = Store::connect(&database.url, 2).await.expect("connects");
     assert!(store.pending_migrations().await.is_err(), "no migrations table yet: not ready, never 'none pending'");

@@ -63,11 +63,6 @@ impl Db {
         Ok(self.fetch_all(sql).await?.into_iter().next())
     }
 
-    /// The one row a read gives (an aggregate, say).
-    pub(crate) async fn fetch_one(&self, sql: Sql) -> Result<Row, StoreError> {
-        self.fetch_optional(sql).await?.ok_or_else(|| StoreError::Corrupt("a statement gave no row".to_owned()))
-    }
-
     /// Hands every row of a large read to `each` as it comes, in one snapshot, without holding
     /// them all: a report over a year of first exchanges. On PostgreSQL the statement is planned
     /// for its bounds (a month and a year want different plans, see `usage.rs`); on SQLite it

@@ -54,7 +54,7 @@ on_both_backends!(rows_decode_to_the_same_cells_on_both_backends, |database| {
         "SELECT CAST($1 AS BIGINT), CAST($2 AS TEXT), CAST(NULL AS TEXT), CAST(2.5 AS DOUBLE PRECISION), $3",
         [Arg::Int(-7), "é\t\n".into(), Arg::Blob(vec![0, 1, 255])],
     );
-    let mut row = store.db.fetch_one(sql).await.expect("reads");
+    let mut row = store.db.fetch_optional(sql).await.expect("reads").expect("a row");
     assert_eq!(
         row,
         Row::new(vec![
