@@ -116,15 +116,17 @@ fn literal(text: &str) -> String {
 
 /// `(r.resource_type = 'T' AND (<one of the profiles is in r.profiles>))`, with the values as SQL
 /// literals: written once, they make the statement text the same for every request (so it is
-/// prepared once). `replace` finds a delimited profile in the `|a|b|` list on both SQLite and
-/// PostgreSQL.
+/// prepared once). `instr` finds a delimited profile in the `|a|b|` list: SQLite's built-in, and
+/// on PostgreSQL a function of that name (migration 0010). It replaced `replace(...) <> ...`,
+/// which made a new string per row and profile: a third of the time SQLite took to read a
+/// person's records for the collection cache.
 fn profile_condition(resource_type: &str, profiles: &[String]) -> String {
     let mut condition = format!("(r.resource_type = {} AND (", literal(resource_type));
     for (position, profile) in profiles.iter().enumerate() {
         if position > 0 {
             condition.push_str(" OR ");
         }
-        condition.push_str(&format!("replace(r.profiles, {}, '') <> r.profiles", literal(&format!("|{profile}|"))));
+        condition.push_str(&format!("instr(r.profiles, {}) > 0", literal(&format!("|{profile}|"))));
     }
     if profiles.is_empty() {
         condition.push_str("1 = 0");

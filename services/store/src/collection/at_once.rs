@@ -35,7 +35,7 @@ fn statement(owner: Owner<'_>) -> Sql {
     sql.push("), records AS (");
     owner.push_records(&mut sql, &from_compartment);
     sql.push("), shared AS (");
-    owner.push_shared_referenced(&mut sql, &from_compartment);
+    owner.push_shared_referenced(&mut sql, &from_compartment, crate::Backend::Postgres);
     sql.push(&format!(
         ") SELECT {RECORD} AS part, rid, resource_type, id, version_id, last_updated, body, NULL::text AS param, \
          NULL::text AS cells FROM records \
