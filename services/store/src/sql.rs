@@ -38,6 +38,10 @@ pub(crate) enum Arg {
     Text(String),
     Blob(Vec<u8>),
     Null,
+    /// A PostgreSQL `bigint[]` (a column of rows for `unnest`); SQLite refuses it.
+    Ints(Vec<i64>),
+    /// A PostgreSQL `text[]`; SQLite refuses it.
+    Texts(Vec<Option<String>>),
 }
 
 impl From<fhir_search::Scalar> for Arg {

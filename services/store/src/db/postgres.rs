@@ -57,6 +57,8 @@ fn query(sql: Sql) -> sqlx::query::Query<'static, Postgres, PgArguments> {
             Arg::Text(value) => arguments.add(value),
             Arg::Blob(value) => arguments.add(value),
             Arg::Null => arguments.add(Option::<String>::None),
+            Arg::Ints(values) => arguments.add(values),
+            Arg::Texts(values) => arguments.add(values),
         };
     }
     sqlx::query_with(sqlx::AssertSqlSafe(text), arguments).persistent(keep)

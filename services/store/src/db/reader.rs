@@ -134,6 +134,10 @@ pub(crate) fn bind(statement: &mut Statement<'_>, args: &[Arg]) -> rusqlite::Res
             Arg::Text(value) => statement.raw_bind_parameter(index + 1, value)?,
             Arg::Blob(value) => statement.raw_bind_parameter(index + 1, value)?,
             Arg::Null => statement.raw_bind_parameter(index + 1, rusqlite::types::Null)?,
+            Arg::Ints(_) | Arg::Texts(_) => {
+                let refused = format!("parameter {}: SQLite has no arrays", index + 1);
+                return Err(rusqlite::Error::ToSqlConversionFailure(refused.into()));
+            }
         }
     }
     Ok(())
