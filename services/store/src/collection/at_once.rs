@@ -7,8 +7,10 @@
 //! fills (BENCHMARKS.md, "Collection cache"); its p99 was 57 ms. One statement takes one
 //! connection for one round trip, and the compartment is looked up once instead of five times.
 //! Why rows rather than one JSON column per part (as this was first written): PostgreSQL then
-//! escaped every body into JSON text and the service unescaped it again; an index row's cells
-//! still travel as a small JSON array, which keeps a number apart from text whatever the kind.
+//! escaped every body into JSON text and the service unescaped it again. That was not where a
+//! fill's time went (no change measured, BENCHMARKS.md), but rows are the plainer form. An index
+//! row's cells still travel as a small JSON array, which keeps a number apart from text whatever
+//! the kind.
 
 use super::IndexRow;
 use super::fill::{Owner, READ_WITH_RECORDS, Read};
