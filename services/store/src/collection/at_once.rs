@@ -1,6 +1,6 @@
 //! A collection read from PostgreSQL in one statement: the person's compartment found once, then
 //! the records, the shared resources they refer to and each kind's index rows, as the rows of
-//! one `UNION ALL`, told apart by their first column.
+//! one `UNION ALL`, told apart by their last column.
 //!
 //! Why one statement: read as five, a collection's first query took five of the pool's
 //! connections and waited for the slowest of five turns at them, behind the other connections'
@@ -15,19 +15,19 @@
 use super::IndexRow;
 use super::fill::{Owner, READ_WITH_RECORDS, Read};
 use crate::StoreError;
-use crate::db::{Db, Row};
-use crate::read::StoredResource;
+use crate::db::{Db, stored_resource};
 use crate::sql::Sql;
 use fhir_search::Scalar;
 
-/// What a row of the statement is, by its first column.
+/// What a row of the statement is, by its last column.
 const RECORD: i64 = 0;
 const SHARED: i64 = 1;
 /// An index row of `READ_WITH_RECORDS[part - FIRST_INDEX]`.
 const FIRST_INDEX: i64 = 2;
 
 /// The statement: a materialized compartment `c`, then every part's rows as
-/// `part, rid, resource_type, id, version_id, last_updated, body, param, cells`.
+/// `rid, resource_type, id, version_id, last_updated, body, param, cells, part` (a resource's
+/// six columns first, as every read of resources gives them).
 fn statement(owner: Owner<'_>) -> Sql {
     let from_compartment = |sql: &mut Sql| {
         sql.push("SELECT rid FROM c");
@@ -39,16 +39,16 @@ fn statement(owner: Owner<'_>) -> Sql {
     sql.push("), shared AS (");
     owner.push_shared_referenced(&mut sql, &from_compartment, crate::Backend::Postgres);
     sql.push(&format!(
-        ") SELECT {RECORD} AS part, rid, resource_type, id, version_id, last_updated, body, NULL::text AS param, \
-         NULL::text AS cells FROM records \
-         UNION ALL SELECT {SHARED}, rid, resource_type, id, version_id, last_updated, body, NULL::text, NULL::text \
+        ") SELECT rid, resource_type, id, version_id, last_updated, body, NULL::text AS param, \
+         NULL::text AS cells, {RECORD} AS part FROM records \
+         UNION ALL SELECT rid, resource_type, id, version_id, last_updated, body, NULL::text, NULL::text, {SHARED} \
          FROM shared"
     ));
     for (position, table) in (FIRST_INDEX..).zip(READ_WITH_RECORDS) {
         let columns = table.columns.join(", ");
         sql.push(&format!(
-            " UNION ALL SELECT {position}, rid, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::text, \
-             param, json_build_array({columns})::text FROM ("
+            " UNION ALL SELECT rid, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::text, \
+             param, json_build_array({columns})::text, {position} FROM ("
         ));
         owner.push_index_rows(&mut sql, table, &from_compartment);
         sql.push(") rows");
@@ -60,17 +60,17 @@ fn statement(owner: Owner<'_>) -> Sql {
 pub(super) async fn read(db: &Db, owner: Owner<'_>) -> Result<Read, StoreError> {
     let mut read = Read { records: Vec::new(), shared: Vec::new(), index: Default::default() };
     for mut row in db.fetch_all(statement(owner)).await? {
-        match row.take::<i64>(0)? {
-            RECORD => read.records.push(resource(row)?),
-            SHARED => read.shared.push(resource(row)?),
+        match row.take::<i64>(8)? {
+            RECORD => read.records.push(stored_resource(&mut row)?),
+            SHARED => read.shared.push(stored_resource(&mut row)?),
             part => {
                 let rows = usize::try_from(part - FIRST_INDEX)
                     .ok()
                     .and_then(|position| read.index.get_mut(position))
                     .ok_or_else(|| malformed(format!("a row of part {part}")))?;
-                let rid = row.take(1)?;
-                let param = row.take(7)?;
-                let cells = cells(&row.take::<String>(8)?)?;
+                let rid = row.take(0)?;
+                let param = row.take(6)?;
+                let cells = cells(&row.take::<String>(7)?)?;
                 rows.entry(rid).or_default().push(IndexRow { param, cells });
             }
         }
@@ -78,18 +78,6 @@ pub(super) async fn read(db: &Db, owner: Owner<'_>) -> Result<Read, StoreError> 
     // In the order stored, as every other read gives them.
     read.records.sort_unstable_by_key(|record| record.rid);
     Ok(read)
-}
-
-/// A resource row.
-fn resource(mut row: Row) -> Result<StoredResource, StoreError> {
-    Ok(StoredResource {
-        rid: row.take(1)?,
-        resource_type: row.take(2)?,
-        id: row.take(3)?,
-        version_id: row.take(4)?,
-        last_updated: row.take(5)?,
-        body: row.take(6)?,
-    })
 }
 
 /// An index row's cells, from their JSON array.
