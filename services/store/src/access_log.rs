@@ -226,24 +226,33 @@ fn placeholders(count: usize) -> String {
     (1..=count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
 }
 
-/// `entries` as one array per column, in the order of [`COLUMNS`].
+/// `entries` as one array per column, in the order of [`COLUMNS`]: [`values`] turned on its side.
+/// A column of integers is a `bigint[]`, any other a `text[]` (with `NULL`s).
 fn columns(entries: &[AccessEntry]) -> Vec<Arg> {
-    let texts = |value: fn(&AccessEntry) -> Option<String>| Arg::Texts(entries.iter().map(value).collect());
-    vec![
-        Arg::Ints(entries.iter().map(|entry| entry.at).collect()),
-        texts(|entry| entry.client_id.clone()),
-        texts(|entry| entry.pseudonym.clone()),
-        texts(|entry| Some(entry.provider.clone())),
-        texts(|entry| Some(entry.data_service.clone())),
-        texts(|entry| Some(entry.interaction.as_str().to_owned())),
-        texts(|entry| Some(entry.resource_type.clone())),
-        texts(|entry| Some(entry.returned.join(" "))),
-        Arg::Ints(entries.iter().map(|entry| entry.status).collect()),
-        texts(|entry| Some(entry.outcome.as_str().to_owned())),
-        texts(|entry| Some(entry.request_id.clone())),
-        texts(|entry| entry.correlation_id.clone()),
-        texts(|entry| entry.peer.clone()),
-    ]
+    let mut columns: Vec<Vec<Arg>> = (0..BOUND_COLUMNS).map(|_| Vec::with_capacity(entries.len())).collect();
+    for entry in entries {
+        for (column, value) in columns.iter_mut().zip(values(entry)) {
+            column.push(value);
+        }
+    }
+    columns
+        .into_iter()
+        .map(|column| {
+            let ints: Option<Vec<i64>> =
+                column.iter().map(|value| if let Arg::Int(int) = value { Some(*int) } else { None }).collect();
+            ints.map_or_else(
+                || {
+                    Arg::Texts(
+                        column
+                            .into_iter()
+                            .map(|value| if let Arg::Text(text) = value { Some(text) } else { None })
+                            .collect(),
+                    )
+                },
+                Arg::Ints,
+            )
+        })
+        .collect()
 }
 
 /// `entry`'s values, in the order of [`COLUMNS`].
