@@ -12,6 +12,7 @@ mod binary;
 mod body;
 mod discovery;
 mod endpoint;
+mod expiring;
 pub mod error;
 mod ingest_api;
 pub mod limits;

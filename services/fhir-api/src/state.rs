@@ -1,11 +1,12 @@
 //! What every handler shares: the store, the definitions, ingest, token verification, settings,
-//! and small caches in front of the store for the two lookups every PGO request makes.
+//! and small caches in front of the store for the lookups PGO requests make (provider, token, and
+//! for shares the person's Patient ids).
 
 use access_token::{AccessClaims, TokenVerifier};
 use chrono_tz::Tz;
 use data_services::Catalog;
 use ingest::Ingestor;
-use moka::sync::Cache;
+use crate::expiring::Expiring;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -61,15 +62,16 @@ pub struct ApiState {
     visibility: std::collections::HashMap<String, store::Visibility>,
     no_visibility: store::Visibility,
     /// Provider by name (or its absence), for a few seconds: every PGO request names one.
-    providers: Cache<String, Option<Arc<Provider>>>,
+    providers: Expiring<String, Option<Arc<Provider>>>,
     /// Verified tokens: an ES256 verification costs far more than the rest of a small search,
     /// and a PGO sends many requests with one token. Expiry is still checked on every use.
-    tokens: Cache<String, Arc<AccessClaims>>,
-    /// The Patient ids of a person (provider, release, person key), for a short while: a PGO
-    /// collects a data service with many requests in a row. Every write of a Patient, at any
+    tokens: Expiring<String, Arc<AccessClaims>>,
+    /// The Patient ids of a person (provider, release, person key), for a short while, for
+    /// shares (which add records to the person's first Patient); searches and reads find the
+    /// person's Patients by key in their own statements. Every write of a Patient, at any
     /// instance on PostgreSQL, clears its provider's entries (`forget_changed`); on SQLite, a
     /// load by another process shows within `PATIENT_CACHE_SECONDS`.
-    patients: Cache<(i64, fhir_core::Release, String), Arc<Vec<String>>>,
+    patients: Expiring<(i64, fhir_core::Release, String), Arc<Vec<String>>>,
     /// Counts the times Patient ids were forgotten: a lookup that raced a forgetting (read before
     /// the write committed, finished after it was forgotten) does not keep what it read.
     patients_forgotten: std::sync::atomic::AtomicU64,
@@ -138,19 +140,9 @@ impl ApiState {
             smart_configuration: None,
             metering: None,
             revocations: Some(revocations),
-            providers: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(Duration::from_secs(PROVIDER_CACHE_SECONDS))
-                .build(),
-            tokens: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(token_lifetime_seconds.max(1)))
-                .build(),
-            patients: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(PATIENT_CACHE_SECONDS))
-                .support_invalidation_closures()
-                .build(),
+            providers: Expiring::new(10_000, Duration::from_secs(PROVIDER_CACHE_SECONDS)),
+            tokens: Expiring::new(100_000, Duration::from_secs(token_lifetime_seconds.max(1))),
+            patients: Expiring::new(100_000, Duration::from_secs(PATIENT_CACHE_SECONDS)),
             patients_forgotten: std::sync::atomic::AtomicU64::new(0),
             metrics: service_metrics::Metrics::default(),
         }
@@ -219,7 +211,7 @@ impl ApiState {
     /// Forgets every person's Patient ids (after a write that may have changed them).
     pub(crate) fn forget_patients(&self) {
         self.patients_forgotten.fetch_add(1, Ordering::AcqRel);
-        self.patients.invalidate_all();
+        self.patients.clear();
     }
 
     /// Forgets what a change made here or at another instance makes stale (`store::Change`):
@@ -230,15 +222,13 @@ impl ApiState {
             store::Change::Patients(provider) => {
                 self.patients_forgotten.fetch_add(1, Ordering::AcqRel);
                 let provider = provider.get();
-                // Only that provider's entries (the cache drops them lazily, on its own).
-                if self.patients.invalidate_entries_if(move |key, _| key.0 == provider).is_err() {
-                    self.patients.invalidate_all();
-                }
+                // Only that provider's entries.
+                self.patients.forget_if(|key| key.0 == provider);
             }
-            store::Change::Providers => self.providers.invalidate_all(),
+            store::Change::Providers => self.providers.clear(),
             store::Change::Unknown => {
                 self.forget_patients();
-                self.providers.invalidate_all();
+                self.providers.clear();
             }
             store::Change::Records(_)
             | store::Change::Lists

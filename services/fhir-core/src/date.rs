@@ -163,7 +163,9 @@ fn local_millis(naive: NaiveDateTime, zone: Tz) -> Option<i64> {
 /// Formats milliseconds since the epoch as a FHIR instant in UTC, e.g. `2026-11-23T19:01:02.123Z`.
 pub fn format_instant(millis: i64) -> String {
     match DateTime::<Utc>::from_timestamp_millis(millis) {
-        Some(time) => time.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        // Not `format("...")`, which parses its pattern on every call: a search answer's
+        // `meta.lastUpdated` is formatted once per request.
+        Some(time) => time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         None => "1970-01-01T00:00:00.000Z".to_owned(),
     }
 }
