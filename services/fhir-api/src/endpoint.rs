@@ -41,8 +41,8 @@ pub(crate) struct PatientContext {
     pub(crate) pseudonym: Option<String>,
 }
 
-/// Checks the bearer token of `request` for `endpoint` and finds the person's patients.
-pub(crate) async fn authorize(
+/// Checks the bearer token of `request` for `endpoint`: the person it is for.
+pub(crate) fn authorize(
     state: &ApiState,
     request: &HttpRequest,
     endpoint: &Endpoint<'_>,
@@ -75,8 +75,9 @@ pub(crate) async fn authorize(
         })?),
         None => None,
     };
-    let patient_ids = state.patients(endpoint.provider.id, endpoint.service.release, &claims.sub).await?;
-    Ok(PatientContext { scope: PatientScope::Patients(patient_ids.to_vec()), claims, pseudonym })
+    // Scoped by the person key itself: the statements find the person's Patients as they run
+    // (one seek), and a collection's first query needs no lookup of its own before them.
+    Ok(PatientContext { scope: PatientScope::Person(claims.sub.clone()), claims, pseudonym })
 }
 
 /// The token of an `Authorization: Bearer ...` header.

@@ -188,19 +188,19 @@ async fn ready<'a>(
         }
         _ => {}
     }
-    let person = authorize(state, request, &endpoint, trail).await.map_err(fail)?;
+    let person = authorize(state, request, &endpoint, trail).map_err(fail)?;
     let strict = crate::prefer::strict_handling(request);
     Ok(Context { endpoint, params, format, document, strict, served: Some(served), person })
 }
 
 /// Checks the token for `endpoint` and notes in `trail` whom it is for.
-async fn authorize(
+fn authorize(
     state: &ApiState,
     request: &HttpRequest,
     endpoint: &Endpoint<'_>,
     trail: &mut Trail,
 ) -> Result<PatientContext, ApiError> {
-    let person = endpoint::authorize(state, request, endpoint).await?;
+    let person = endpoint::authorize(state, request, endpoint)?;
     trail.client_id = Some(person.claims.client_id.clone());
     trail.pseudonym = person.pseudonym.clone();
     trail.provider_name = Some(endpoint.provider.name.clone());
@@ -231,7 +231,7 @@ async fn ready_to_share<'a>(
             endpoint.service.id, endpoint.service.name
         ))));
     }
-    let person = authorize(state, request, &endpoint, trail).await.map_err(fail)?;
+    let person = authorize(state, request, &endpoint, trail).map_err(fail)?;
     let granted = person.claims.parsed_scope().map(|scope| scope.data_services.len()).unwrap_or(0);
     if granted != 1 {
         return Err(fail(ApiError::ShareNotAlone(endpoint.service.id.clone())));

@@ -21,7 +21,7 @@ use fhir_core::date::format_instant;
 use fhir_core::outcome::{Issue, IssueCode, Severity};
 use ingest::{RejectionKind, ShareRequest, Shared, SharedEntry};
 use serde_json::{Map, Value, json};
-use store::{PatientScope, WriteOutcome};
+use store::WriteOutcome;
 
 /// Takes the shared Bundle in `payload`.
 pub(crate) async fn share(
@@ -45,10 +45,8 @@ pub(crate) async fn share(
         request_id: ids.request_id,
         correlation_id: ids.correlation_id,
     };
-    let patient_ids = match &context.person.scope {
-        PatientScope::Patients(ids) => ids.clone(),
-        PatientScope::Person(_) => Vec::new(),
-    };
+    // The person's Patients as they are now: shared records join the first of them.
+    let patient_ids = state.patients(context.endpoint.provider.id, release, &context.person.claims.sub).await?;
     let share_request = ShareRequest {
         provider: &context.endpoint.provider,
         service,
