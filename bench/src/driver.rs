@@ -344,8 +344,13 @@ async fn measure_backend(
         xml_ratios.first().copied().unwrap_or(0.0),
         xml_ratios.last().copied().unwrap_or(0.0)
     );
+    // The targets BENCHMARKS.md measures against (PostgreSQL's own processes share the cores).
+    let target = match backend {
+        Backend::Sqlite => 0.40,
+        Backend::Postgres => 0.36,
+    };
     println!(
-        "[{backend:?}] ratio to the bare limit: {:.2} over {} rounds (per round {:.2} to {:.2}; target >= 0.4); {} requests measured",
+        "[{backend:?}] ratio to the bare limit: {:.2} over {} rounds (per round {:.2} to {:.2}; target >= {target:.2}); {} requests measured",
         ours.per_second / baseline.per_second,
         round_ratios.len(),
         round_ratios.first().copied().unwrap_or(0.0),

@@ -2,11 +2,11 @@
 //! and small caches in front of the store for the lookups PGO requests make (provider, token, and
 //! for shares the person's Patient ids).
 
+use crate::expiring::Expiring;
 use access_token::{AccessClaims, TokenVerifier};
 use chrono_tz::Tz;
 use data_services::Catalog;
 use ingest::Ingestor;
-use crate::expiring::Expiring;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

@@ -108,11 +108,13 @@ impl<IO> HeadGuard<IO> {
             answer.starts_with(status)
                 && answer.windows(19).take(256).any(|window| window.eq_ignore_ascii_case(b"content-length: 0\r\n"))
         };
-        let path = request_path(&self.head);
+        // The path only when an answer is replaced: this runs for every answer written.
         if self.read >= LONG_HEAD && !self.blank_line && bare(b"HTTP/1.1 431 ") {
+            let path = request_path(&self.head);
             return Some(refusal(431, "Request Header Fields Too Large", &path, "the request head is too long"));
         }
         if self.first_line > LONG_TARGET && bare(b"HTTP/1.1 400 ") {
+            let path = request_path(&self.head);
             return Some(refusal(414, "URI Too Long", &path, "the request target is too long"));
         }
         None

@@ -72,3 +72,43 @@ pub(crate) async fn insert_rows<R>(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use crate::Store;
+    use crate::sql::Sql;
+    use fhir_search::kinds::{CellType, INDEX_TABLES};
+    use test_support::on_both_backends;
+
+    // What a kind says its columns hold is what the migrations made them: the collection's read
+    // from PostgreSQL puts each cell into a column of that type.
+    on_both_backends!(every_index_column_holds_what_its_kind_says, |database| {
+        let store = Store::connect(&database.url, 2).await.expect("connects");
+        store.migrate().await.expect("migrates");
+        for table in INDEX_TABLES {
+            assert_eq!(table.columns.len(), table.cells.len(), "{}", table.name);
+            for (column, cell) in table.columns.iter().zip(table.cells) {
+                let sql = match store.backend() {
+                    crate::Backend::Sqlite => Sql::with(
+                        "SELECT lower(type) FROM pragma_table_info($1) WHERE name = $2",
+                        [table.name.into(), (*column).into()],
+                    ),
+                    crate::Backend::Postgres => Sql::with(
+                        "SELECT data_type::text FROM information_schema.columns WHERE table_name = $1 AND column_name = $2",
+                        [table.name.into(), (*column).into()],
+                    ),
+                };
+                let mut row = store.db.fetch_optional(sql).await.expect("reads").expect("the column exists");
+                let declared: String = row.take(0).expect("a type");
+                let expected: &[&str] = match cell {
+                    CellType::Text => &["text"],
+                    CellType::Integer => &["bigint"],
+                    CellType::Real => &["real", "double precision"],
+                };
+                assert!(expected.contains(&declared.as_str()), "{}.{column} is {declared}, not {cell:?}", table.name);
+            }
+        }
+    });
+}

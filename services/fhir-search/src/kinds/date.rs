@@ -5,14 +5,21 @@
 //! Period (an open end unbounded), each as a range of milliseconds.
 
 use super::prefix::{self, Prefix};
-use super::{Comparison, Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, invalid, no_modifier, unescape};
+use super::{
+    CellType, Comparison, Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, invalid, no_modifier, unescape,
+};
 use crate::request::SearchError;
 use chrono_tz::Tz;
 use data_services::SearchParam;
 use fhir_core::date::{self, DateRange};
 
 /// The date index: the first and last millisecond a value covers.
-pub const TABLE: IndexTable = IndexTable { name: "search_date", alias: "d", columns: &["low", "high"] };
+pub const TABLE: IndexTable = IndexTable {
+    name: "search_date",
+    alias: "d",
+    columns: &["low", "high"],
+    cells: &[CellType::Integer, CellType::Integer],
+};
 
 /// A date a resource is indexed under, as a range of milliseconds.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -38,6 +38,19 @@ pub struct IndexTable {
     pub alias: &'static str,
     /// The kind's columns after `rid` and `param`, in the order of [`IndexValue::cells`].
     pub columns: &'static [&'static str],
+    /// What each of [`IndexTable::columns`] holds (as the migrations declare it).
+    pub cells: &'static [CellType],
+}
+
+/// What an index column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellType {
+    /// `TEXT`.
+    Text,
+    /// `BIGINT`.
+    Integer,
+    /// `REAL` on SQLite, `DOUBLE PRECISION` on PostgreSQL.
+    Real,
 }
 
 /// The index table of every kind that has one, so that a store can clear and fill them all.

@@ -4,13 +4,14 @@
 
 use super::decimal::{Decimal, Real};
 use super::prefix::{self, Prefix};
-use super::{Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, invalid, no_modifier, unescape};
+use super::{CellType, Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, invalid, no_modifier, unescape};
 use crate::request::SearchError;
 use chrono_tz::Tz;
 use data_services::SearchParam;
 
 /// The number index.
-pub const TABLE: IndexTable = IndexTable { name: "search_number", alias: "n", columns: &["value"] };
+pub const TABLE: IndexTable =
+    IndexTable { name: "search_number", alias: "n", columns: &["value"], cells: &[CellType::Real] };
 
 /// A number a resource is indexed under.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

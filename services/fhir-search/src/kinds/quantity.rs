@@ -11,14 +11,20 @@
 
 use super::decimal::{Decimal, Real};
 use super::prefix::{self, Prefix};
-use super::{Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, invalid, no_modifier, split_unescaped};
+use super::{
+    CellType, Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, invalid, no_modifier, split_unescaped,
+};
 use crate::request::SearchError;
 use chrono_tz::Tz;
 use data_services::SearchParam;
 
 /// The quantity index: the value, and its unit as system, code and human-readable unit.
-pub const TABLE: IndexTable =
-    IndexTable { name: "search_quantity", alias: "q", columns: &["value", "system", "code", "unit"] };
+pub const TABLE: IndexTable = IndexTable {
+    name: "search_quantity",
+    alias: "q",
+    columns: &["value", "system", "code", "unit"],
+    cells: &[CellType::Real, CellType::Text, CellType::Text, CellType::Text],
+};
 
 /// The system of Money's currency codes.
 const CURRENCIES: &str = "urn:iso:std:iso:4217";

@@ -5,7 +5,7 @@
 //! Binary a document's attachment points to) without a parameter: what a person may read of
 //! shared resources, and `_include`, follow those rows.
 
-use super::{Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, invalid, unescape};
+use super::{CellType, Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, invalid, unescape};
 use crate::request::SearchError;
 use chrono_tz::Tz;
 use data_services::SearchParam;
@@ -13,8 +13,12 @@ use fhir_core::reference;
 use std::collections::BTreeSet;
 
 /// The reference index: the target's type and logical id.
-pub const TABLE: IndexTable =
-    IndexTable { name: "search_reference", alias: "x", columns: &["target_type", "target_id"] };
+pub const TABLE: IndexTable = IndexTable {
+    name: "search_reference",
+    alias: "x",
+    columns: &["target_type", "target_id"],
+    cells: &[CellType::Text, CellType::Text],
+};
 
 /// A reference a resource makes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

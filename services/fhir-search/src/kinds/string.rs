@@ -9,7 +9,7 @@
 //! diacritics), both by this code, at index time and at query time, so that the two backends
 //! compare the same text with a plain `=` or `LIKE` (with `%`, `_` and `\` escaped).
 
-use super::{Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, unescape};
+use super::{CellType, Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, unescape};
 use crate::request::SearchError;
 use chrono_tz::Tz;
 use data_services::SearchParam;
@@ -17,7 +17,12 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
 /// The string index: a text as written, and normalised.
-pub const TABLE: IndexTable = IndexTable { name: "search_string", alias: "s", columns: &["value", "normalized"] };
+pub const TABLE: IndexTable = IndexTable {
+    name: "search_string",
+    alias: "s",
+    columns: &["value", "normalized"],
+    cells: &[CellType::Text, CellType::Text],
+};
 
 /// The members of complex types whose text a string parameter searches: HumanName's and
 /// Address's parts.

@@ -3,13 +3,20 @@
 //! (any code of the system); no modifier is supported. Indexed from CodeableConcept (each
 //! coding), Coding, Identifier and ContactPoint (system and value), code, string and boolean.
 
-use super::{Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, invalid, no_modifier, split_unescaped};
+use super::{
+    CellType, Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, invalid, no_modifier, split_unescaped,
+};
 use crate::request::SearchError;
 use chrono_tz::Tz;
 use data_services::SearchParam;
 
 /// The token index: a code with its system, if it has one.
-pub const TABLE: IndexTable = IndexTable { name: "search_token", alias: "t", columns: &["system", "code"] };
+pub const TABLE: IndexTable = IndexTable {
+    name: "search_token",
+    alias: "t",
+    columns: &["system", "code"],
+    cells: &[CellType::Text, CellType::Text],
+};
 
 /// A token a resource is indexed under.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

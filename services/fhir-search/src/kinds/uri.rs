@@ -2,13 +2,14 @@
 //! it, letter case included; with `:below`, a URI that starts with it (`:above` is refused).
 //! Indexed from uri, url and canonical elements (a string), as written.
 
-use super::{Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, unescape};
+use super::{CellType, Condition, IndexTable, IndexValue, Kind, Rows, Scalar, Value, unescape};
 use crate::request::SearchError;
 use chrono_tz::Tz;
 use data_services::SearchParam;
 
 /// The URI index.
-pub const TABLE: IndexTable = IndexTable { name: "search_uri", alias: "u", columns: &["value"] };
+pub const TABLE: IndexTable =
+    IndexTable { name: "search_uri", alias: "u", columns: &["value"], cells: &[CellType::Text] };
 
 /// A URI a resource is indexed under.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
