@@ -1,0 +1,129 @@
+//! The kept collections: a map in order of use, bounded by the collections' weight, the least
+//! recently used evicted first. One mutex around it: a lookup holds it for a hash lookup and a
+//! move to the back of the order, far shorter than anything done with the collection after.
+
+use super::{Collection, Key};
+use hashlink::LruCache;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+pub(super) struct Kept {
+    inner: Mutex<Inner>,
+    budget: u64,
+}
+
+struct Inner {
+    collections: LruCache<Key, Arc<Collection>>,
+    /// The kept collections' weights, summed.
+    weight: u64,
+}
+
+impl Kept {
+    /// Collections weighing at most `budget` in all.
+    pub(super) fn new(budget: u64) -> Kept {
+        Kept { inner: Mutex::new(Inner { collections: LruCache::new_unbounded(), weight: 0 }), budget }
+    }
+
+    fn inner(&self) -> MutexGuard<'_, Inner> {
+        // Every change below leaves the map and its weight whole before it could panic.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The collection kept under `key`, now the most recently used.
+    pub(super) fn get(&self, key: &Key) -> Option<Arc<Collection>> {
+        self.inner().collections.get(key).cloned()
+    }
+
+    /// Keeps `collection` under `key`, evicting the least recently used until the rest fits. One
+    /// heavier than the whole budget is not kept.
+    pub(super) fn insert(&self, key: Key, collection: Arc<Collection>) {
+        let weight = u64::from(collection.weight);
+        if weight > self.budget {
+            return;
+        }
+        let mut inner = self.inner();
+        if let Some(replaced) = inner.collections.insert(key, collection) {
+            inner.weight -= u64::from(replaced.weight);
+        }
+        inner.weight += weight;
+        while inner.weight > self.budget {
+            let Some((_, evicted)) = inner.collections.remove_lru() else { break };
+            inner.weight -= u64::from(evicted.weight);
+        }
+    }
+
+    pub(super) fn remove(&self, key: &Key) {
+        let mut inner = self.inner();
+        if let Some(removed) = inner.collections.remove(key) {
+            inner.weight -= u64::from(removed.weight);
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.inner().collections.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::StoredResource;
+    use fhir_core::Release;
+
+    fn key(person: &str) -> Key {
+        Key { provider: 1, release: Release::Stu3, person: person.to_owned(), visibility: 0 }
+    }
+
+    /// A collection of one record of `bytes` bytes (it weighs them and the overhead per record).
+    fn collection(bytes: usize) -> Arc<Collection> {
+        let record = StoredResource {
+            rid: 1,
+            resource_type: "Observation".into(),
+            id: "o".into(),
+            version_id: 1,
+            last_updated: 0,
+            body: "x".repeat(bytes),
+        };
+        Arc::new(Collection::new(0, vec![record], Vec::new()))
+    }
+
+    fn weight(kept: &Kept) -> u64 {
+        kept.inner().weight
+    }
+
+    #[test]
+    fn the_weight_follows_what_is_kept_replaced_and_removed() {
+        let one = u64::from(collection(1_000).weight);
+        let kept = Kept::new(10 * one);
+        kept.insert(key("a"), collection(1_000));
+        kept.insert(key("b"), collection(1_000));
+        assert_eq!(weight(&kept), 2 * one);
+        // Kept again under the same key: counted once.
+        kept.insert(key("a"), collection(1_000));
+        assert_eq!((kept.len(), weight(&kept)), (2, 2 * one));
+        kept.remove(&key("a"));
+        kept.remove(&key("a"));
+        assert_eq!((kept.len(), weight(&kept)), (1, one));
+    }
+
+    #[test]
+    fn the_least_recently_used_go_first_and_the_budget_holds() {
+        let one = u64::from(collection(1_000).weight);
+        let kept = Kept::new(3 * one);
+        for person in ["a", "b", "c"] {
+            kept.insert(key(person), collection(1_000));
+        }
+        // "a" used last of the three: "b" is now the least recently used.
+        assert!(kept.get(&key("a")).is_some());
+        kept.insert(key("d"), collection(1_000));
+        assert!(kept.get(&key("b")).is_none(), "the least recently used was kept");
+        for person in ["a", "c", "d"] {
+            assert!(kept.get(&key(person)).is_some(), "{person} was evicted");
+        }
+        assert!(weight(&kept) <= 3 * one);
+        // One heavier than the whole budget displaces nothing.
+        assert!(u64::from(collection(20_000).weight) > 3 * one);
+        kept.insert(key("e"), collection(20_000));
+        assert_eq!(kept.len(), 3);
+        assert!(kept.get(&key("e")).is_none());
+    }
+}
