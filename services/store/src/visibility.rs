@@ -103,6 +103,13 @@ impl Visibility {
     pub(crate) fn ownership(&self, resource_type: &str) -> Option<Ownership> {
         self.by_type.get(resource_type).map(|rule| rule.ownership)
     }
+
+    /// Whether a resource of `resource_type` may be served outside a compartment (shared, or
+    /// shared when naming no one; [`push_shared`] decides for the resource): a cheap first cut
+    /// of the targets the person's records refer to.
+    pub(crate) fn may_be_shared(&self, resource_type: &str) -> bool {
+        matches!(self.ownership(resource_type), Some(Ownership::Shared | Ownership::CompartmentWhenNamed))
+    }
 }
 
 /// SQL string literals, comma-separated (the values come from the definitions, not a request).
@@ -168,22 +175,6 @@ pub(crate) fn push_in_compartment(sql: &mut Sql, provider: ProviderId, release: 
 /// `r` is of a type that may be served without being in a compartment (see the module).
 pub(crate) fn push_shared(sql: &mut Sql, visibility: &Visibility) {
     sql.push(&visibility.shared_condition);
-}
-
-/// `column` names a type whose resources may be served outside a compartment (shared, or
-/// shared when naming no one): a cheap first cut before [`push_shared`], on a referring row.
-pub(crate) fn push_shareable_type(sql: &mut Sql, column: &str, visibility: &Visibility) {
-    let types: Vec<&str> = visibility
-        .by_type
-        .iter()
-        .filter(|(_, rule)| matches!(rule.ownership, Ownership::Shared | Ownership::CompartmentWhenNamed))
-        .map(|(name, _)| name.as_str())
-        .collect();
-    if types.is_empty() {
-        sql.push("1 = 0");
-    } else {
-        sql.push(&format!("{column} IN ({})", literals(&types)));
-    }
 }
 
 /// `(in the patient's compartment OR shared)` for `r`.

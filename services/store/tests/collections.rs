@@ -117,6 +117,59 @@ on_both_backends!(what_a_store_cannot_hear_of_is_seen_after_a_collection_s_lifet
     assert!(written.elapsed() > store::COLLECTION_LIFETIME / 2, "seen through the lifetime, not by chance");
 });
 
+const ORGANIZATION: &str = "http://fhir.nl/fhir/StructureDefinition/nl-core-organization";
+
+/// The person's GP practice as a `Patient?_include=Patient:general-practitioner` gives it: its
+/// name, if it is served.
+async fn practice_included(store: &Store, provider: ProviderId, patient: &str) -> Option<String> {
+    let catalog = Catalog::embedded().expect("definitions");
+    let request = common::bgz_request(&catalog, "Patient", &[], "_include=Patient:general-practitioner", false);
+    let scope = PatientScope::Person(person(patient));
+    let page = store.search(provider, Release::Stu3, &scope, &visibility(), &request).await.expect("search");
+    assert_eq!(page.matches.len(), 1, "the person's Patient");
+    let practice = page.included.iter().find(|resource| resource.resource_type == "Organization")?;
+    let body: Value = serde_json::from_str(&practice.body).expect("JSON");
+    Some(body["name"].as_str().expect("a name").to_owned())
+}
+
+fn practice(name: &str, profile: &str) -> Write {
+    put_with_keys(
+        json!({"resourceType": "Organization", "id": "gp", "meta": {"profile": [profile]}, "name": name}),
+        Vec::new(),
+    )
+}
+
+on_both_backends!(a_shared_resource_is_served_as_it_is_now_to_every_collection_that_refers_to_it, |database| {
+    // The practice is kept once for both persons' collections (`collection/shared.rs`); every
+    // change to it shows in the next collection read, whoever's.
+    let store = open(&database).await;
+    store.keep_collections(1 << 20);
+    let provider = common::provider_of(&store, "clinic", &["48"]).await.id;
+    let patient_of_gp = |id: &str| {
+        let mut patient = patient(id);
+        patient["generalPractitioner"] = json!([{"reference": "Organization/gp"}]);
+        put_with_keys(patient, vec![person(id)])
+    };
+    let writes = vec![practice("Practice A", ORGANIZATION), patient_of_gp("p1"), patient_of_gp("p2")];
+    store.write(provider, writes).await.expect("written");
+    for patient in ["p1", "p2"] {
+        assert_eq!(practice_included(&store, provider, patient).await.as_deref(), Some("Practice A"), "{patient}");
+    }
+    store.write(provider, vec![practice("Practice B", ORGANIZATION)]).await.expect("renamed");
+    for patient in ["p1", "p2"] {
+        assert_eq!(practice_included(&store, provider, patient).await.as_deref(), Some("Practice B"), "{patient}");
+    }
+    // A profile the data service does not serve for the type: not served, though referred to.
+    store.write(provider, vec![practice("Practice C", "http://example.org/other-organization")]).await.expect("other");
+    assert_eq!(practice_included(&store, provider, "p1").await, None);
+    store.write(provider, vec![practice("Practice D", ORGANIZATION)]).await.expect("again");
+    assert_eq!(practice_included(&store, provider, "p1").await.as_deref(), Some("Practice D"));
+    let deleted = Write::Delete { release: Release::Stu3, resource_type: "Organization".into(), id: "gp".into() };
+    store.write(provider, vec![deleted]).await.expect("deleted");
+    assert_eq!(practice_included(&store, provider, "p2").await, None);
+    assert_eq!(store.collection_counts().misses, 7, "each query read a collection: none was left from before a change");
+});
+
 /// A write at the first instance: an Observation put for a Patient, or deleted.
 #[derive(Debug, Clone)]
 enum Step {

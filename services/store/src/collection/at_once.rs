@@ -1,6 +1,6 @@
 //! A collection read from PostgreSQL in one statement: the person's compartment found once, then
-//! the records, the shared resources they refer to and each kind's index rows, as the rows of
-//! one `UNION ALL`, told apart by their last column.
+//! the records and each kind's index rows, as the rows of one `UNION ALL`, told apart by their
+//! last column. (The shared resources the records refer to are kept apart, `shared.rs`.)
 //!
 //! Why one statement: read as five, a collection's first query took five of the pool's
 //! connections and waited for the slowest of five turns at them, behind the other connections'
@@ -22,9 +22,8 @@ use fhir_search::kinds::{CellType, IndexTable};
 
 /// What a row of the statement is, by its last column.
 const RECORD: i64 = 0;
-const SHARED: i64 = 1;
 /// An index row of `READ_WITH_RECORDS[part - FIRST_INDEX]`.
-const FIRST_INDEX: i64 = 2;
+const FIRST_INDEX: i64 = 1;
 
 /// The resource's six columns, then `param`: the cell columns follow.
 const FIRST_CELL: usize = 7;
@@ -83,13 +82,9 @@ fn statement(owner: Owner<'_>) -> Sql {
     owner.push_compartment_rids(&mut sql);
     sql.push("), records AS (");
     owner.push_records(&mut sql, &from_compartment);
-    sql.push("), shared AS (");
-    owner.push_shared_referenced(&mut sql, &from_compartment, crate::Backend::Postgres);
     sql.push(&format!(
         ") SELECT rid, resource_type, id, version_id, last_updated, body, NULL::text AS param, \
-         {no_cells}, {RECORD} AS part FROM records \
-         UNION ALL SELECT rid, resource_type, id, version_id, last_updated, body, NULL::text, {no_cells}, {SHARED} \
-         FROM shared"
+         {no_cells}, {RECORD} AS part FROM records"
     ));
     for (position, table) in (FIRST_INDEX..).zip(READ_WITH_RECORDS) {
         sql.push(&format!(
@@ -105,12 +100,11 @@ fn statement(owner: Owner<'_>) -> Sql {
 
 /// Reads the collection of `owner`.
 pub(super) async fn read(db: &Db, owner: Owner<'_>) -> Result<Read, StoreError> {
-    let mut read = Read { records: Vec::new(), shared: Vec::new(), index: Default::default() };
+    let mut read = Read { records: Vec::new(), index: Default::default() };
     let part_column = FIRST_CELL + CELL_TYPES.iter().map(|(cell, _)| slots(*cell)).sum::<usize>();
     for mut row in db.fetch_all(statement(owner)).await? {
         match row.take::<i64>(part_column)? {
             RECORD => read.records.push(stored_resource(&mut row)?),
-            SHARED => read.shared.push(stored_resource(&mut row)?),
             part => {
                 let position = usize::try_from(part - FIRST_INDEX)
                     .ok()

@@ -1,16 +1,14 @@
-//! Reading a collection from the database: the person's visible records, a kind's index rows of
-//! them, and the shared resources outside the compartment that the records refer to. On SQLite
-//! these are five statements on the reader; on PostgreSQL one (`at_once.rs`). (The one
-//! statement on SQLite, tried, took twice as long as the five: SQLite builds the materialized
-//! compartment and a list of it for each part, where the five each seek it directly.)
+//! Reading a collection from the database: the person's visible records and a kind's index rows
+//! of them (the shared resources they refer to are found from their reference rows, `shared.rs`).
+//! On SQLite these are four statements on the reader; on PostgreSQL one (`at_once.rs`). (One
+//! statement on SQLite, tried, took twice as long: SQLite builds the materialized compartment and
+//! a list of it for each part, where separate statements each seek it directly.)
 
 use super::{Collection, IndexRow, IndexRows, Key, at_once};
 use crate::db::Extra;
 use crate::read::{SERVED_COLUMNS, StoredResource};
 use crate::sql::Sql;
-use crate::visibility::{
-    PatientScope, Visibility, push_patients, push_profile_filter, push_shareable_type, push_shared,
-};
+use crate::visibility::{PatientScope, Visibility, push_patients, push_profile_filter};
 use crate::{Backend, ProviderId, Store, StoreError};
 use fhir_core::Release;
 use fhir_search::kinds::{INDEX_TABLES, IndexTable, date, reference, token};
@@ -79,46 +77,11 @@ impl Owner<'_> {
         rids(sql);
         sql.push(")");
     }
-
-    /// The resources outside the compartment that the records whose `rid`s `rids` selects refer
-    /// to and the rule lets an `_include` serve, as [`SERVED_COLUMNS`]: every reference of theirs
-    /// an `_include` can follow, so a target neither among the records nor among these is not
-    /// to be served.
-    pub(super) fn push_shared_referenced(&self, sql: &mut Sql, rids: &dyn Fn(&mut Sql), backend: Backend) {
-        // Each target once: a person's records refer to their practitioner, practice and insurer
-        // dozens of times, and every repeat was a body read, copied (on PostgreSQL escaped into
-        // JSON) and thrown away in memory.
-        sql.push("SELECT ")
-            .push(SERVED_COLUMNS)
-            .push(" FROM (SELECT DISTINCT x.target_type, x.target_id FROM search_reference x WHERE x.rid IN (");
-        rids(sql);
-        // Most references lead to the person's own Patient and records: only the rest are looked
-        // up. On SQLite the type is a filter (`+`), not a key of the index seek: as a key, each
-        // record took one seek per shareable type rather than one in all, and the shared
-        // resources' statement took 1.7 times as long.
-        sql.push(") AND ");
-        let column = match backend {
-            Backend::Sqlite => "+x.target_type",
-            Backend::Postgres => "x.target_type",
-        };
-        push_shareable_type(sql, column, self.visibility);
-        // CROSS JOIN: SQLite then keeps the few distinct targets as the outer loop (with a plain
-        // JOIN it chose to walk every resource of the provider); PostgreSQL plans it as a join.
-        sql.push(") t CROSS JOIN resources r WHERE r.resource_type = t.target_type AND r.id = t.target_id AND r.provider_id = ")
-            .bind(self.provider.0)
-            .push(" AND r.release = ")
-            .bind(self.release.as_str().to_owned())
-            .push(" AND r.deleted = 0 AND ");
-        push_profile_filter(sql, self.visibility, None);
-        sql.push(" AND ");
-        push_shared(sql, self.visibility);
-    }
 }
 
 /// What the first query of a collection reads.
 pub(super) struct Read {
     pub(super) records: Vec<StoredResource>,
-    pub(super) shared: Vec<StoredResource>,
     /// The rows of [`READ_WITH_RECORDS`], in its order.
     pub(super) index: [IndexRows; 3],
 }
@@ -138,7 +101,14 @@ impl Store {
             Backend::Postgres => at_once::read(&self.db, owner).await?,
             Backend::Sqlite => self.read_in_parts(owner).await?,
         };
-        let collection = Collection::new(generation, read.records, read.shared);
+        let references = READ_WITH_RECORDS.iter().position(|table| table.name == reference::TABLE.name);
+        let shared = match references.and_then(|position| read.index.get(position)) {
+            Some(references) => {
+                self.shared_referenced(collections, owner, generation, &read.records, references).await?
+            }
+            None => Vec::new(),
+        };
+        let collection = Collection::new(generation, read.records, shared);
         for (table, rows) in READ_WITH_RECORDS.iter().zip(read.index) {
             if let Some(position) = INDEX_TABLES.iter().position(|known| known.name == table.name) {
                 let _ = collection.index[position].set(rows);
@@ -156,18 +126,10 @@ impl Store {
         let mut records = Sql::new("");
         owner.push_records(&mut records, &compartment);
         records.push(" ORDER BY r.rid");
-        let mut shared = Sql::new("");
-        owner.push_shared_referenced(&mut shared, &compartment, Backend::Sqlite);
         let records = self.db.resources(records, Extra { total: false, part: false });
-        let shared = self.db.resources(shared, Extra { total: false, part: false });
         let [tokens, dates, references] = READ_WITH_RECORDS.map(|table| self.index_rows_read(owner, table));
-        let (records, shared, tokens, dates, references) =
-            futures::try_join!(records, shared, tokens, dates, references)?;
-        Ok(Read {
-            records: records.into_iter().map(|row| row.resource).collect(),
-            shared: shared.into_iter().map(|row| row.resource).collect(),
-            index: [tokens, dates, references],
-        })
+        let (records, tokens, dates, references) = futures::try_join!(records, tokens, dates, references)?;
+        Ok(Read { records: records.into_iter().map(|row| row.resource).collect(), index: [tokens, dates, references] })
     }
 
     /// A kind's index rows of the person's compartment.
@@ -212,7 +174,7 @@ mod tests {
         let mut records = Sql::new("EXPLAIN QUERY PLAN ");
         owner.push_records(&mut records, &compartment);
         let mut shared = Sql::new("EXPLAIN QUERY PLAN ");
-        owner.push_shared_referenced(&mut shared, &compartment, Backend::Sqlite);
+        owner.push_shared_resource(&mut shared, "Organization", "practice");
         let mut plans = Vec::new();
         for (name, sql) in [("records", records), ("shared", shared)] {
             let rows = store.db.fetch_all(sql).await.expect("explained");
@@ -243,10 +205,6 @@ mod tests {
             // (provider and release) walks every resource of the provider, as a scan would.
             for step in plan.split("; ").filter(|step| step.starts_with("SEARCH r ")) {
                 assert!(step.contains("rowid=?") || step.contains(" AND id=?)"), "the {name} statement walks: {step}");
-            }
-            // A record's references are found with one seek by its row, not one per type.
-            for step in plan.split("; ").filter(|step| step.starts_with("SEARCH x ")) {
-                assert!(step.ends_with("(rid=?)"), "the {name} statement seeks references by type: {step}");
             }
         }
     }

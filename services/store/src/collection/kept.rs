@@ -1,60 +1,66 @@
-//! The kept collections: a map in order of use, bounded by the collections' weight, the least
-//! recently used evicted first. One mutex around it: a lookup holds it for a hash lookup and a
-//! move to the back of the order, far shorter than anything done with the collection after.
+//! What the collection cache keeps (collections, and the shared resources they refer to): a map
+//! in order of use, bounded by the entries' weight, the least recently used evicted first. One
+//! mutex around it: a lookup holds it for a hash lookup and a move to the back of the order, far
+//! shorter than anything done with the entry after.
 
-use super::{Collection, Key};
 use hashlink::LruCache;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::hash::Hash;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
-pub(super) struct Kept {
-    inner: Mutex<Inner>,
+/// What an entry weighs against the budget (about the bytes it holds).
+pub(super) trait Weighed {
+    fn weight(&self) -> u64;
+}
+
+pub(super) struct Kept<K, V> {
+    inner: Mutex<Inner<K, V>>,
     budget: u64,
 }
 
-struct Inner {
-    collections: LruCache<Key, Arc<Collection>>,
-    /// The kept collections' weights, summed.
+struct Inner<K, V> {
+    collections: LruCache<K, V>,
+    /// The kept entries' weights, summed.
     weight: u64,
 }
 
-impl Kept {
-    /// Collections weighing at most `budget` in all.
-    pub(super) fn new(budget: u64) -> Kept {
+impl<K: Eq + Hash, V: Weighed + Clone> Kept<K, V> {
+    /// Entries weighing at most `budget` in all.
+    pub(super) fn new(budget: u64) -> Kept<K, V> {
         Kept { inner: Mutex::new(Inner { collections: LruCache::new_unbounded(), weight: 0 }), budget }
     }
 
-    fn inner(&self) -> MutexGuard<'_, Inner> {
+    fn inner(&self) -> MutexGuard<'_, Inner<K, V>> {
         // Every change below leaves the map and its weight whole before it could panic.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The collection kept under `key`, now the most recently used.
-    pub(super) fn get(&self, key: &Key) -> Option<Arc<Collection>> {
+    /// The entry kept under `key`, now the most recently used.
+    pub(super) fn get(&self, key: &K) -> Option<V> {
         self.inner().collections.get(key).cloned()
     }
 
-    /// Keeps `collection` under `key`, evicting the least recently used until the rest fits. One
+    /// Keeps `entry` under `key`, evicting the least recently used until the rest fits. One
     /// heavier than the whole budget is not kept.
-    pub(super) fn insert(&self, key: Key, collection: Arc<Collection>) {
-        let weight = u64::from(collection.weight);
+    pub(super) fn insert(&self, key: K, entry: V) {
+        let weight = entry.weight();
         if weight > self.budget {
             return;
         }
         let mut inner = self.inner();
-        if let Some(replaced) = inner.collections.insert(key, collection) {
-            inner.weight -= u64::from(replaced.weight);
+        if let Some(replaced) = inner.collections.insert(key, entry) {
+            inner.weight -= replaced.weight();
         }
         inner.weight += weight;
         while inner.weight > self.budget {
             let Some((_, evicted)) = inner.collections.remove_lru() else { break };
-            inner.weight -= u64::from(evicted.weight);
+            inner.weight -= evicted.weight();
         }
     }
 
-    pub(super) fn remove(&self, key: &Key) {
+    pub(super) fn remove(&self, key: &K) {
         let mut inner = self.inner();
         if let Some(removed) = inner.collections.remove(key) {
-            inner.weight -= u64::from(removed.weight);
+            inner.weight -= removed.weight();
         }
     }
 
@@ -66,8 +72,10 @@ impl Kept {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collection::{Collection, Key};
     use crate::read::StoredResource;
     use fhir_core::Release;
+    use std::sync::Arc;
 
     fn key(person: &str) -> Key {
         Key { provider: 1, release: Release::Stu3, person: person.to_owned(), visibility: 0 }
@@ -86,14 +94,14 @@ mod tests {
         Arc::new(Collection::new(0, vec![record], Vec::new()))
     }
 
-    fn weight(kept: &Kept) -> u64 {
+    fn weight(kept: &Kept<Key, Arc<Collection>>) -> u64 {
         kept.inner().weight
     }
 
     #[test]
     fn the_weight_follows_what_is_kept_replaced_and_removed() {
         let one = u64::from(collection(1_000).weight);
-        let kept = Kept::new(10 * one);
+        let kept: Kept<Key, Arc<Collection>> = Kept::new(10 * one);
         kept.insert(key("a"), collection(1_000));
         kept.insert(key("b"), collection(1_000));
         assert_eq!(weight(&kept), 2 * one);
@@ -108,7 +116,7 @@ mod tests {
     #[test]
     fn the_least_recently_used_go_first_and_the_budget_holds() {
         let one = u64::from(collection(1_000).weight);
-        let kept = Kept::new(3 * one);
+        let kept: Kept<Key, Arc<Collection>> = Kept::new(3 * one);
         for person in ["a", "b", "c"] {
             kept.insert(key(person), collection(1_000));
         }

@@ -5,8 +5,9 @@
 //!
 //! What is kept is exactly what the visibility rule (`visibility.rs`) lets the person see of the
 //! data service's types in their compartment, in the order stored, read together with the token,
-//! date and reference index rows of those records and the shared resources they refer to (other
-//! kinds' rows when a query first needs them). Queries are then answered in memory (`search.rs`) with the same
+//! date and reference index rows of those records (other kinds' rows when a query first needs
+//! them), and the shared resources they refer to, which are kept apart, once for every collection
+//! that refers to them (`shared.rs`). Queries are then answered in memory (`search.rs`) with the same
 //! conditions the database would use (`matching.rs`); what memory cannot decide as the database
 //! would runs in the database.
 //!
@@ -31,6 +32,7 @@ mod fill;
 mod kept;
 pub(crate) mod matching;
 mod search;
+mod shared;
 
 pub(crate) use fill::Owner;
 
@@ -51,6 +53,10 @@ pub const LIFETIME: Duration = Duration::from_secs(10);
 /// the BgZ benchmark: with 512 here the service's memory grew by twice the budget.
 const OVERHEAD_PER_RECORD: u32 = 4_096;
 
+/// The share of the budget the shared resources may take (a sixteenth): the GP practices,
+/// insurers, practitioners and medications persons' records refer to, each kept once.
+const SHARED_PART: u64 = 16;
+
 /// Whose collection, of which data service.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
@@ -64,7 +70,9 @@ struct Key {
 
 /// The kept collections of this process and the generations that tell the current ones.
 pub(crate) struct Collections {
-    kept: kept::Kept,
+    kept: kept::Kept<Key, Arc<Collection>>,
+    /// The shared resources collections refer to (`shared.rs`), kept across collections.
+    shared: kept::Kept<shared::SharedKey, Arc<shared::Shared>>,
     /// Per provider: how many of its changes were heard.
     generations: Mutex<HashMap<i64, u64>>,
     /// How many times changes may have been missed.
@@ -92,8 +100,10 @@ impl Collections {
     /// Collections weighing at most `budget_bytes` in all.
     pub(crate) fn new(budget_bytes: u64) -> Collections {
         let kept = kept::Kept::new(budget_bytes);
+        let shared = kept::Kept::new(budget_bytes / SHARED_PART);
         Collections {
             kept,
+            shared,
             generations: Mutex::new(HashMap::new()),
             epoch: AtomicU64::new(0),
             hits: AtomicU64::new(0),
@@ -151,6 +161,12 @@ impl Collections {
 
     pub(crate) fn counts(&self) -> CollectionCounts {
         CollectionCounts { hits: self.hits.load(Ordering::Relaxed), misses: self.misses.load(Ordering::Relaxed) }
+    }
+}
+
+impl kept::Weighed for Arc<Collection> {
+    fn weight(&self) -> u64 {
+        u64::from(self.weight)
     }
 }
 
