@@ -46,15 +46,22 @@ impl<K: Eq + Hash, V: Weighed + Clone> Kept<K, V> {
         if weight > self.budget {
             return;
         }
+        // Freed after the lock is let go: the last reference to a collection frees its records and
+        // index rows, some thousand allocations, which other lookups need not wait for.
+        let mut dropped = Vec::new();
         let mut inner = self.inner();
         if let Some(replaced) = inner.collections.insert(key, entry) {
             inner.weight -= replaced.weight();
+            dropped.push(replaced);
         }
         inner.weight += weight;
         while inner.weight > self.budget {
             let Some((_, evicted)) = inner.collections.remove_lru() else { break };
             inner.weight -= evicted.weight();
+            dropped.push(evicted);
         }
+        drop(inner);
+        drop(dropped);
     }
 
     pub(super) fn remove(&self, key: &K) {
