@@ -79,26 +79,12 @@ impl<K: Eq + Hash, V: Weighed + Clone> Kept<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::collection::tests::{key, one_record};
     use crate::collection::{Collection, Key};
-    use crate::read::StoredResource;
-    use fhir_core::Release;
     use std::sync::Arc;
 
-    fn key(person: &str) -> Key {
-        Key { provider: 1, release: Release::Stu3, person: person.to_owned(), visibility: 0 }
-    }
-
-    /// A collection of one record of `bytes` bytes (it weighs them and the overhead per record).
     fn collection(bytes: usize) -> Arc<Collection> {
-        let record = StoredResource {
-            rid: 1,
-            resource_type: "Observation".into(),
-            id: "o".into(),
-            version_id: 1,
-            last_updated: 0,
-            body: "x".repeat(bytes),
-        };
-        Arc::new(Collection::new(0, vec![record], Vec::new()))
+        one_record(0, bytes)
     }
 
     fn weight(kept: &Kept<Key, Arc<Collection>>) -> u64 {

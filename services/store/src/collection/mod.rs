@@ -232,21 +232,26 @@ mod tests {
 
     use super::*;
 
-    fn key(person: &str) -> Key {
+    pub(super) fn key(person: &str) -> Key {
         Key { provider: 1, release: Release::Stu3, person: person.to_owned(), visibility: 0 }
     }
 
-    /// A collection of one record, weighing `OVERHEAD_PER_RECORD` and a 1,000-byte body.
-    fn collection(collections: &Collections, provider: ProviderId) -> Arc<Collection> {
+    /// A collection of generation `generation` with one record, weighing `OVERHEAD_PER_RECORD`
+    /// and a body of `bytes` bytes.
+    pub(super) fn one_record(generation: u64, bytes: usize) -> Arc<Collection> {
         let record = StoredResource {
             rid: 1,
             resource_type: "Observation".into(),
             id: "o".into(),
             version_id: 1,
             last_updated: 0,
-            body: "x".repeat(1_000),
+            body: "x".repeat(bytes),
         };
-        Arc::new(Collection::new(collections.generation(provider), vec![record], Vec::new()))
+        Arc::new(Collection::new(generation, vec![record], Vec::new()))
+    }
+
+    fn collection(collections: &Collections, provider: ProviderId) -> Arc<Collection> {
+        one_record(collections.generation(provider), 1_000)
     }
 
     #[test]
