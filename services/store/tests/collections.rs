@@ -170,6 +170,32 @@ on_both_backends!(a_shared_resource_is_served_as_it_is_now_to_every_collection_t
     assert_eq!(store.collection_counts().misses, 7, "each query read a collection: none was left from before a change");
 });
 
+on_both_backends!(a_shared_resource_unheard_of_is_not_served_past_a_lifetime_from_when_it_was_read, |database| {
+    // As above, with a shared resource kept across collections: a collection read late in its
+    // kept practice's lifetime must not carry it on for a lifetime of its own.
+    let writer = open(&database).await;
+    let kept = open(&database).await;
+    kept.keep_collections(1 << 20);
+    let provider = common::provider_of(&writer, "clinic", &["48"]).await.id;
+    let patient_of_gp = |id: &str| {
+        let mut patient = patient(id);
+        patient["generalPractitioner"] = json!([{"reference": "Organization/gp"}]);
+        put_with_keys(patient, vec![person(id)])
+    };
+    let writes = vec![practice("Practice A", ORGANIZATION), patient_of_gp("p1"), patient_of_gp("p2")];
+    writer.write(provider, writes).await.expect("written");
+    assert_eq!(practice_included(&kept, provider, "p1").await.as_deref(), Some("Practice A"));
+    let read = Instant::now();
+    writer.write(provider, vec![practice("Practice B", ORGANIZATION)]).await.expect("renamed, unheard");
+    tokio::time::sleep(store::COLLECTION_LIFETIME.saturating_sub(Duration::from_secs(2))).await;
+    // Read late: p2's collection takes the kept practice.
+    assert_eq!(practice_included(&kept, provider, "p2").await.as_deref(), Some("Practice A"));
+    while practice_included(&kept, provider, "p2").await.as_deref() != Some("Practice B") {
+        assert!(read.elapsed() < store::COLLECTION_LIFETIME + Duration::from_secs(2), "served past its lifetime");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+});
+
 /// A write at the first instance: an Observation put for a Patient, or deleted.
 #[derive(Debug, Clone)]
 enum Step {

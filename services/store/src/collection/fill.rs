@@ -102,13 +102,16 @@ impl Store {
             Backend::Sqlite => self.read_in_parts(owner).await?,
         };
         let references = READ_WITH_RECORDS.iter().position(|table| table.name == reference::TABLE.name);
-        let shared = match references.and_then(|position| read.index.get(position)) {
+        let (shared, oldest) = match references.and_then(|position| read.index.get(position)) {
             Some(references) => {
                 self.shared_referenced(collections, owner, generation, &read.records, references).await?
             }
-            None => Vec::new(),
+            None => (Vec::new(), None),
         };
-        let collection = Collection::new(generation, read.records, shared);
+        let mut collection = Collection::new(generation, read.records, shared);
+        if let Some(oldest) = oldest {
+            collection.read_at = collection.read_at.min(oldest);
+        }
         for (table, rows) in READ_WITH_RECORDS.iter().zip(read.index) {
             if let Some(position) = INDEX_TABLES.iter().position(|known| known.name == table.name) {
                 let _ = collection.index[position].set(rows);

@@ -100,8 +100,10 @@ impl Owner<'_> {
 
 impl Store {
     /// The shared resources the collection's records refer to (by its reference rows) and the
-    /// rule lets an `_include` serve: kept ones when current, the rest read now and kept.
-    /// `generation` is the provider's, taken before the collection was read.
+    /// rule lets an `_include` serve: kept ones when current, the rest read now and kept; and
+    /// when the oldest of them was read (the collection counts its lifetime from then, so that
+    /// nothing it serves is older than [`LIFETIME`]). `generation` is the provider's, taken
+    /// before the collection was read.
     pub(super) async fn shared_referenced(
         &self,
         collections: &Collections,
@@ -109,8 +111,9 @@ impl Store {
         generation: u64,
         records: &[StoredResource],
         references: &IndexRows,
-    ) -> Result<Vec<StoredResource>, StoreError> {
+    ) -> Result<(Vec<StoredResource>, Option<Instant>), StoreError> {
         let mut shared = Vec::new();
+        let mut oldest: Option<Instant> = None;
         for (resource_type, id) in shared_targets(owner, records, references) {
             let key = SharedKey {
                 provider: owner.provider.get(),
@@ -134,10 +137,11 @@ impl Store {
                     entry
                 }
             };
+            oldest = Some(oldest.map_or(entry.read_at, |oldest| oldest.min(entry.read_at)));
             if let Some(resource) = &entry.resource {
                 shared.push(resource.clone());
             }
         }
-        Ok(shared)
+        Ok((shared, oldest))
     }
 }
