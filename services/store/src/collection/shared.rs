@@ -5,7 +5,8 @@
 //! fifth of a fill's work on SQLite and a quarter of the statement on PostgreSQL.
 //!
 //! A kept one is used under the same rules as a kept collection (`mod.rs`): only while nothing
-//! was heard of its provider since it was read, and for at most [`LIFETIME`]. Whether the rule
+//! was heard of its provider since it was read, and for at most [`LIFETIME`]; a collection that
+//! takes it counts its own lifetime from when the oldest it took was read. Whether the rule
 //! lets it be served is decided by the database when it is read (the same conditions the fill's
 //! statement used), and a target the rule does not let through is kept as such.
 
