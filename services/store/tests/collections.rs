@@ -132,6 +132,13 @@ async fn practice_included(store: &Store, provider: ProviderId, patient: &str) -
     Some(body["name"].as_str().expect("a name").to_owned())
 }
 
+/// A person's Patient whose GP practice is `Organization/gp`.
+fn patient_of_gp(id: &str) -> Write {
+    let mut patient = patient(id);
+    patient["generalPractitioner"] = json!([{"reference": "Organization/gp"}]);
+    put_with_keys(patient, vec![person(id)])
+}
+
 fn practice(name: &str, profile: &str) -> Write {
     put_with_keys(
         json!({"resourceType": "Organization", "id": "gp", "meta": {"profile": [profile]}, "name": name}),
@@ -145,11 +152,6 @@ on_both_backends!(a_shared_resource_is_served_as_it_is_now_to_every_collection_t
     let store = open(&database).await;
     store.keep_collections(1 << 20);
     let provider = common::provider_of(&store, "clinic", &["48"]).await.id;
-    let patient_of_gp = |id: &str| {
-        let mut patient = patient(id);
-        patient["generalPractitioner"] = json!([{"reference": "Organization/gp"}]);
-        put_with_keys(patient, vec![person(id)])
-    };
     let writes = vec![practice("Practice A", ORGANIZATION), patient_of_gp("p1"), patient_of_gp("p2")];
     store.write(provider, writes).await.expect("written");
     for patient in ["p1", "p2"] {
@@ -177,11 +179,6 @@ on_both_backends!(a_shared_resource_unheard_of_is_not_served_past_a_lifetime_fro
     let kept = open(&database).await;
     kept.keep_collections(1 << 20);
     let provider = common::provider_of(&writer, "clinic", &["48"]).await.id;
-    let patient_of_gp = |id: &str| {
-        let mut patient = patient(id);
-        patient["generalPractitioner"] = json!([{"reference": "Organization/gp"}]);
-        put_with_keys(patient, vec![person(id)])
-    };
     let writes = vec![practice("Practice A", ORGANIZATION), patient_of_gp("p1"), patient_of_gp("p2")];
     writer.write(provider, writes).await.expect("written");
     assert_eq!(practice_included(&kept, provider, "p1").await.as_deref(), Some("Practice A"));
