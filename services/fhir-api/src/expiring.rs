@@ -1,10 +1,11 @@
 //! A bounded cache whose entries lapse a fixed time after they were put in: what the lookups of
-//! every PGO request (provider, verified token, the person's Patient ids) keep.
+//! every PGO request (provider, verified token) keep, and a share's lookup of the person's
+//! Patient ids.
 //!
 //! quick_cache rather than moka here: a moka hit records the read for its eviction policy in a
-//! queue it drains on the caller's thread now and then, and these lookups, three per request,
-//! were 5% of the service's processor time under the BgZ benchmark; a quick_cache hit is a hash
-//! lookup and one atomic. Lapsing is checked when an entry is read (quick_cache has no time to
+//! queue it drains on the caller's thread now and then, and these lookups (then three per
+//! request) were 5% of the service's processor time under the BgZ benchmark; a quick_cache hit
+//! is a hash lookup and one atomic. Lapsing is checked when an entry is read (quick_cache has no time to
 //! live of its own).
 
 use quick_cache::Equivalent;

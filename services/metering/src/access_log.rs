@@ -1,9 +1,10 @@
 //! The access-log writer: requests hand their entries to a queue and go on; one task writes them
 //! in batches (one transaction per batch), gathering a batch for `LINGER` after its first entry,
-//! asleep: it is woken once per batch, not once per entry. A full queue makes requests wait rather than lose entries. Entries still queued when
-//! the process is killed are lost (at most a batch interval's worth); a graceful stop writes them
-//! first (`flush`), and a flush writes at once. What it committed, lost, and how long entries
-//! waited go to the application's metrics; how many wait is read from the queue when scraped.
+//! asleep: it is woken once per batch, not once per entry. A full queue makes requests wait
+//! rather than lose entries. Entries still queued when the process is killed are lost (at most a
+//! batch interval's worth); a graceful stop writes them first (`flush`), and a flush writes at
+//! once. What it committed, lost, and how long entries waited go to the application's metrics;
+//! how many wait is read from the queue when scraped.
 
 use service_metrics::AccessLogMetrics;
 use std::sync::Arc;

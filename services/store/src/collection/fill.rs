@@ -101,13 +101,10 @@ impl Store {
             Backend::Postgres => at_once::read(&self.db, owner).await?,
             Backend::Sqlite => self.read_in_parts(owner).await?,
         };
-        let references = READ_WITH_RECORDS.iter().position(|table| table.name == reference::TABLE.name);
-        let (shared, oldest) = match references.and_then(|position| read.index.get(position)) {
-            Some(references) => {
-                self.shared_referenced(collections, owner, generation, &read.records, references).await?
-            }
-            None => (Vec::new(), None),
-        };
+        // The reference rows, third of `READ_WITH_RECORDS`, tell the shared resources referred to.
+        let [_, _, references] = &read.index;
+        let (shared, oldest) =
+            self.shared_referenced(collections, owner, generation, &read.records, references).await?;
         let mut collection = Collection::new(generation, read.records, shared);
         if let Some(oldest) = oldest {
             collection.read_at = collection.read_at.min(oldest);

@@ -18,7 +18,7 @@ pub(super) struct Kept<K, V> {
 }
 
 struct Inner<K, V> {
-    collections: LruCache<K, V>,
+    entries: LruCache<K, V>,
     /// The kept entries' weights, summed.
     weight: u64,
 }
@@ -26,7 +26,7 @@ struct Inner<K, V> {
 impl<K: Eq + Hash, V: Weighed + Clone> Kept<K, V> {
     /// Entries weighing at most `budget` in all.
     pub(super) fn new(budget: u64) -> Kept<K, V> {
-        Kept { inner: Mutex::new(Inner { collections: LruCache::new_unbounded(), weight: 0 }), budget }
+        Kept { inner: Mutex::new(Inner { entries: LruCache::new_unbounded(), weight: 0 }), budget }
     }
 
     fn inner(&self) -> MutexGuard<'_, Inner<K, V>> {
@@ -36,7 +36,7 @@ impl<K: Eq + Hash, V: Weighed + Clone> Kept<K, V> {
 
     /// The entry kept under `key`, now the most recently used.
     pub(super) fn get(&self, key: &K) -> Option<V> {
-        self.inner().collections.get(key).cloned()
+        self.inner().entries.get(key).cloned()
     }
 
     /// Keeps `entry` under `key`, evicting the least recently used until the rest fits. One
@@ -50,13 +50,13 @@ impl<K: Eq + Hash, V: Weighed + Clone> Kept<K, V> {
         // index rows, some thousand allocations, which other lookups need not wait for.
         let mut dropped = Vec::new();
         let mut inner = self.inner();
-        if let Some(replaced) = inner.collections.insert(key, entry) {
+        if let Some(replaced) = inner.entries.insert(key, entry) {
             inner.weight -= replaced.weight();
             dropped.push(replaced);
         }
         inner.weight += weight;
         while inner.weight > self.budget {
-            let Some((_, evicted)) = inner.collections.remove_lru() else { break };
+            let Some((_, evicted)) = inner.entries.remove_lru() else { break };
             inner.weight -= evicted.weight();
             dropped.push(evicted);
         }
@@ -66,13 +66,13 @@ impl<K: Eq + Hash, V: Weighed + Clone> Kept<K, V> {
 
     pub(super) fn remove(&self, key: &K) {
         let mut inner = self.inner();
-        if let Some(removed) = inner.collections.remove(key) {
+        if let Some(removed) = inner.entries.remove(key) {
             inner.weight -= removed.weight();
         }
     }
 
     pub(super) fn len(&self) -> usize {
-        self.inner().collections.len()
+        self.inner().entries.len()
     }
 }
 
