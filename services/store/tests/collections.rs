@@ -117,6 +117,38 @@ on_both_backends!(what_a_store_cannot_hear_of_is_seen_after_a_collection_s_lifet
     assert!(written.elapsed() > store::COLLECTION_LIFETIME / 2, "seen through the lifetime, not by chance");
 });
 
+on_both_backends!(a_person_s_records_written_among_another_s_are_read_as_theirs_alone_each_once, |database| {
+    // On PostgreSQL a fill reads a person's rows as runs of consecutive row numbers
+    // (`collection/at_once.rs`): writes interleaved with another person's split the runs, and a
+    // record in the compartments of two of the person's Patients is still one record.
+    let store = open(&database).await;
+    store.keep_collections(1 << 20);
+    let provider = with_patients(&store, "clinic").await;
+    store.write(provider, vec![put_with_keys(patient("p3"), vec![person("p1")])]).await.expect("p1's second Patient");
+    let written = [("o1", "p1"), ("o2", "p1"), ("o3", "p2"), ("o4", "p1"), ("o5", "p2"), ("o6", "p2"), ("o7", "p3")];
+    for (id, patient) in written {
+        store.write(provider, vec![put_with_keys(observation(id, patient, id), Vec::new())]).await.expect("written");
+    }
+    // In both of p1's Patients' compartments, as a record naming both would be.
+    let mut both = put_with_keys(observation("o8", "p1", "o8"), Vec::new());
+    if let Write::Put(write) = &mut both {
+        write.index.compartment.push("p3".into());
+    }
+    store.write(provider, vec![both]).await.expect("o8");
+    store.write(provider, vec![put_with_keys(observation("o9", "p2", "o9"), Vec::new())]).await.expect("o9");
+
+    assert_eq!(found(&store, provider, "p1", "").await, ["o1", "o2", "o4", "o7", "o8"]);
+    assert_eq!(found(&store, provider, "p2", "").await, ["o3", "o5", "o6", "o9"]);
+    // Each record's own index rows, none of another's: every code finds its own record alone.
+    for (id, patient) in [("o1", "p1"), ("o4", "p1"), ("o7", "p1"), ("o8", "p1"), ("o3", "p2"), ("o9", "p2")] {
+        assert_eq!(found(&store, provider, patient, &format!("code={id}")).await, [id]);
+        let other = if patient == "p1" { "p2" } else { "p1" };
+        assert!(found(&store, provider, other, &format!("code={id}")).await.is_empty(), "{id} found for {other}");
+    }
+    let counts = store.collection_counts();
+    assert_eq!(counts.misses, 2, "each person's collection was read once, then answered from memory");
+});
+
 const ORGANIZATION: &str = "http://fhir.nl/fhir/StructureDefinition/nl-core-organization";
 
 /// The person's GP practice as a `Patient?_include=Patient:general-practitioner` gives it: its

@@ -1,6 +1,6 @@
-//! A collection read from PostgreSQL in one statement: the person's compartment found once, then
-//! the records and each kind's index rows, as the rows of one `UNION ALL`, told apart by their
-//! last column. (The shared resources the records refer to are kept apart, `shared.rs`.)
+//! A collection read from PostgreSQL in one statement: the person's compartment found once (as
+//! runs of consecutive `rid`s), then the records and each kind's index rows, as the rows of one
+//! `UNION ALL`, told apart by their last column. (The shared resources the records refer to are kept apart, `shared.rs`.)
 //!
 //! Why one statement: read as five, a collection's first query took five of the pool's
 //! connections and waited for the slowest of five turns at them, behind the other connections'
@@ -70,30 +70,43 @@ fn cell_columns(table: Option<&IndexTable>) -> String {
     columns.join(", ")
 }
 
-/// The statement: a materialized compartment `c`, then every part's rows as
-/// `rid, resource_type, id, version_id, last_updated, body, param, cells..., part` (a resource's
-/// six columns first, as every read of resources gives them).
+/// The statement: the person's compartment as runs of consecutive `rid`s (`runs`), then every
+/// part's rows as `rid, resource_type, id, version_id, last_updated, body, param, cells..., part`
+/// (a resource's six columns first, as every read of resources gives them).
+///
+/// Why runs: a person's resources arrive together (a provider's bundle, a day's sync), so their
+/// `rid`s lie in few runs, and each part reads a run as one range of its index instead of seeking
+/// every `rid` from the root: in the benchmark's data one run per person, and the statement took
+/// two thirds of the database's time it took seeking (BENCHMARKS.md). Each `rid` of a run is in
+/// the compartment by construction, so a range holds no one else's rows; a person whose `rid`s
+/// are scattered gets one run per `rid`, as many seeks as before. Each part reads its ranges in a
+/// subquery of its own (`LATERAL ... OFFSET 0`), which the planner cannot merge into a join: the
+/// ranges' bounds are parameters of an index scan, never a filter on a scan of the whole table.
 fn statement(owner: Owner<'_>) -> Sql {
-    let from_compartment = |sql: &mut Sql| {
-        sql.push("SELECT rid FROM c");
+    let in_run = |sql: &mut Sql, column: &str| {
+        sql.push(&format!("{column} BETWEEN runs.lo AND runs.hi"));
     };
     let no_cells = cell_columns(None);
-    let mut sql = Sql::new("WITH c AS MATERIALIZED (");
+    let mut sql = Sql::new(
+        "WITH runs AS MATERIALIZED (SELECT min(rid) AS lo, max(rid) AS hi FROM (\
+         SELECT rid, rid - row_number() OVER (ORDER BY rid) AS run FROM (SELECT DISTINCT c.rid FROM (",
+    );
     owner.push_compartment_rids(&mut sql);
-    sql.push("), records AS (");
-    owner.push_records(&mut sql, &from_compartment);
+    sql.push(") c) compartment) numbered GROUP BY run)");
     sql.push(&format!(
-        ") SELECT rid, resource_type, id, version_id, last_updated, body, NULL::text AS param, \
-         {no_cells}, {RECORD} AS part FROM records"
+        " SELECT rid, resource_type, id, version_id, last_updated, body, NULL::text AS param, \
+         {no_cells}, {RECORD} AS part FROM runs CROSS JOIN LATERAL ("
     ));
+    owner.push_records(&mut sql, &in_run);
+    sql.push(" OFFSET 0) records");
     for (position, table) in (FIRST_INDEX..).zip(READ_WITH_RECORDS) {
         sql.push(&format!(
             " UNION ALL SELECT rid, NULL::text, NULL::text, NULL::bigint, NULL::bigint, NULL::text, \
-             param, {}, {position} FROM (",
+             param, {}, {position} FROM runs CROSS JOIN LATERAL (",
             cell_columns(Some(table))
         ));
-        owner.push_index_rows(&mut sql, table, &from_compartment);
-        sql.push(") rows");
+        owner.push_index_rows(&mut sql, table, &in_run);
+        sql.push(" OFFSET 0) rows");
     }
     sql
 }

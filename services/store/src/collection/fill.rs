@@ -55,29 +55,39 @@ impl Owner<'_> {
         push_patients(sql, self.provider, self.release, self.scope);
     }
 
+    /// `column IN (the person's compartment rids)`: a [`RidCondition`] that seeks each row.
+    pub(super) fn push_in_compartment(&self, sql: &mut Sql, column: &str) {
+        sql.push(&format!("{column} IN ("));
+        self.push_compartment_rids(sql);
+        sql.push(")");
+    }
+
     /// The person's records the visibility rule lets them see, as [`SERVED_COLUMNS`], of the
     /// resources whose `rid`s `rids` selects.
-    pub(super) fn push_records(&self, sql: &mut Sql, rids: &dyn Fn(&mut Sql)) {
+    pub(super) fn push_records(&self, sql: &mut Sql, rids: RidCondition<'_>) {
         sql.push(&format!("SELECT {SERVED_COLUMNS} FROM resources r WHERE +r.provider_id = "))
             .bind(self.provider.0)
-            .push(" AND r.deleted = 0 AND r.rid IN (");
-        rids(sql);
-        sql.push(") AND ");
+            .push(" AND r.deleted = 0 AND ");
+        rids(sql, "r.rid");
+        sql.push(" AND ");
         push_profile_filter(sql, self.visibility, None);
     }
 
     /// `table`'s rows (`rid, param`, then its columns) of the resources whose `rid`s `rids` selects.
-    pub(super) fn push_index_rows(&self, sql: &mut Sql, table: &IndexTable, rids: &dyn Fn(&mut Sql)) {
+    pub(super) fn push_index_rows(&self, sql: &mut Sql, table: &IndexTable, rids: RidCondition<'_>) {
         let alias = table.alias;
         sql.push(&format!("SELECT {alias}.rid, {alias}.param"));
         for column in table.columns {
             sql.push(&format!(", {alias}.{column}"));
         }
-        sql.push(&format!(" FROM {} {alias} WHERE {alias}.rid IN (", table.name));
-        rids(sql);
-        sql.push(")");
+        sql.push(&format!(" FROM {} {alias} WHERE ", table.name));
+        rids(sql, &format!("{alias}.rid"));
     }
 }
+
+/// Pushes a condition on a table's `rid` column (named by the second argument) that selects the
+/// rows of the person's resources.
+pub(super) type RidCondition<'a> = &'a dyn Fn(&mut Sql, &str);
 
 /// What the first query of a collection reads.
 pub(super) struct Read {
@@ -122,9 +132,8 @@ impl Store {
     /// The collection's parts as separate statements: on SQLite the reader runs them in this
     /// process, on the calling thread, so there are no round trips that one statement would save.
     async fn read_in_parts(&self, owner: Owner<'_>) -> Result<Read, StoreError> {
-        let compartment = |sql: &mut Sql| owner.push_compartment_rids(sql);
         let mut records = Sql::new("");
-        owner.push_records(&mut records, &compartment);
+        owner.push_records(&mut records, &|sql, column| owner.push_in_compartment(sql, column));
         records.push(" ORDER BY r.rid");
         let records = self.db.resources(records, Extra { total: false, part: false });
         let [tokens, dates, references] = READ_WITH_RECORDS.map(|table| self.index_rows_read(owner, table));
@@ -135,7 +144,7 @@ impl Store {
     /// A kind's index rows of the person's compartment.
     async fn index_rows_read(&self, owner: Owner<'_>, table: &IndexTable) -> Result<IndexRows, StoreError> {
         let mut sql = Sql::new("");
-        owner.push_index_rows(&mut sql, table, &|sql| owner.push_compartment_rids(sql));
+        owner.push_index_rows(&mut sql, table, &|sql, column| owner.push_in_compartment(sql, column));
         let mut rows = IndexRows::new();
         for (rid, param, cells) in self.db.index_rows(sql, table.columns.len()).await? {
             rows.entry(rid).or_default().push(IndexRow { param, cells });
@@ -170,9 +179,8 @@ mod tests {
 
     /// SQLite's plan of each statement of a fill, as `EXPLAIN QUERY PLAN` words it.
     async fn sqlite_plans(store: &Store, owner: Owner<'_>) -> Vec<(String, String)> {
-        let compartment = |sql: &mut Sql| owner.push_compartment_rids(sql);
         let mut records = Sql::new("EXPLAIN QUERY PLAN ");
-        owner.push_records(&mut records, &compartment);
+        owner.push_records(&mut records, &|sql, column| owner.push_in_compartment(sql, column));
         let mut shared = Sql::new("EXPLAIN QUERY PLAN ");
         owner.push_shared_resource(&mut shared, "Organization", "practice");
         let mut plans = Vec::new();

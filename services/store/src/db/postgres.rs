@@ -11,7 +11,13 @@ use std::time::Duration;
 
 /// The pool of at most `max_connections` to the database at `url`; connects once to check it.
 pub(crate) async fn pool(url: &str, max_connections: u32, timeout_ms: Option<u128>) -> Result<PgPool, sqlx::Error> {
-    let options = PgConnectOptions::from_str(url)?;
+    // Every PGO query is an index walk from one person's rows, whatever the values: a plan made
+    // once per prepared statement (`force_generic_plan`) serves them all, instead of planning again
+    // for each of a statement's first executions. No JIT: PostgreSQL compiles a statement whose
+    // estimated cost passes a threshold, and a generic plan's estimates for a person's ranges of
+    // rows (`collection/at_once.rs`) are the table's default guesses, far above what they read;
+    // compiling then took a hundred times as long as running.
+    let options = PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_generic_plan"), ("jit", "off")]);
     PgPoolOptions::new()
         .max_connections(max_connections.max(1))
         .acquire_timeout(Duration::from_secs(10))
@@ -30,10 +36,6 @@ pub(crate) async fn pool(url: &str, max_connections: u32, timeout_ms: Option<u12
         })
         .after_connect(move |connection, _| {
             Box::pin(async move {
-                // Every PGO query is an index walk from one person's rows, whatever the values; a
-                // plan made once per prepared statement serves them all, instead of planning
-                // again for each of a statement's first executions.
-                connection.execute("SET plan_cache_mode = force_generic_plan").await?;
                 if let Some(ms) = timeout_ms {
                     connection.execute(sqlx::AssertSqlSafe(format!("SET statement_timeout = {ms}"))).await?;
                 }

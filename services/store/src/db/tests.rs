@@ -88,3 +88,22 @@ on_both_backends!(writers_take_turns_and_none_is_lost, |database| {
     }
     assert_eq!(names(&store).await.len(), 80);
 });
+
+test_support::postgres_test! {
+    async fn every_connection_of_the_pool_plans_once_and_never_compiles() {
+        // A fill's generic plan carries the table's default guesses for a person's ranges
+        // (`collection/at_once.rs`): with JIT on, PostgreSQL compiled it at every execution.
+        let database = test_support::TestDatabase::create(test_support::Backend::Postgres).await;
+        let store = Store::connect(&database.url, 3).await.expect("connects");
+        let settings = || async {
+            let sql = Sql::new("SELECT current_setting('jit'), current_setting('plan_cache_mode')");
+            let mut row = store.db.fetch_all(sql).await.expect("reads").pop().expect("a row");
+            (row.take::<String>(0).expect("jit"), row.take::<String>(1).expect("plans"))
+        };
+        // At once, so that more than one connection answers.
+        let all = futures::future::join_all((0..6).map(|_| settings())).await;
+        for (jit, plans) in all {
+            assert_eq!((jit.as_str(), plans.as_str()), ("off", "force_generic_plan"));
+        }
+    }
+}
