@@ -70,7 +70,10 @@ pub(super) async fn fetch_all<'c, E>(executor: E, sql: Sql) -> Result<Vec<Row>, 
 where
     E: Executor<'c, Database = Postgres>,
 {
-    query(sql).fetch_all(executor).await?.iter().map(decoded).collect()
+    let rows = query(sql).fetch_all(executor).await?;
+    let Some(first) = rows.first() else { return Ok(Vec::new()) };
+    let kinds = column_kinds(first)?;
+    rows.iter().map(|row| decoded(row, &kinds)).collect()
 }
 
 pub(super) async fn execute<'c, E>(executor: E, sql: Sql) -> Result<u64, StoreError>
@@ -93,34 +96,86 @@ pub(super) async fn fetch_each(
     transaction.execute("SET LOCAL plan_cache_mode = force_custom_plan").await?;
     {
         let mut rows = query(sql).fetch(&mut *transaction);
+        let mut kinds = None;
         while let Some(row) = futures::TryStreamExt::try_next(&mut rows).await? {
-            each(decoded(&row)?)?;
+            let kinds = match &mut kinds {
+                Some(kinds) => kinds,
+                None => kinds.insert(column_kinds(&row)?),
+            };
+            each(decoded(&row, kinds)?)?;
         }
     }
     transaction.commit().await?;
     Ok(())
 }
 
-/// A row's cells, each decoded as its column's type.
-pub(super) fn decoded(row: &PgRow) -> Result<Row, StoreError> {
-    let mut cells = Vec::with_capacity(row.len());
-    for (index, column) in row.columns().iter().enumerate() {
-        let cell = match column.type_info().name() {
-            "INT8" => row.try_get::<Option<i64>, _>(index)?.map(Cell::Int),
-            "INT4" => row.try_get::<Option<i32>, _>(index)?.map(|value| Cell::Int(value.into())),
-            "INT2" => row.try_get::<Option<i16>, _>(index)?.map(|value| Cell::Int(value.into())),
-            "BOOL" => row.try_get::<Option<bool>, _>(index)?.map(|value| Cell::Int(value.into())),
-            "FLOAT8" => row.try_get::<Option<f64>, _>(index)?.map(Cell::Real),
-            "FLOAT4" => row.try_get::<Option<f32>, _>(index)?.map(|value| Cell::Real(value.into())),
-            "BYTEA" => row.try_get::<Option<Vec<u8>>, _>(index)?.map(Cell::Blob),
-            "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => row.try_get::<Option<String>, _>(index)?.map(Cell::Text),
-            "VOID" => None,
-            other => {
-                return Err(StoreError::Corrupt(format!(
-                    "column {} is of type {other}, which the store does not read",
-                    column.name()
-                )));
-            }
+/// What a column holds, as the store reads it: found once per statement from the columns'
+/// types (by name, as sqlx gives them), not again for every row.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum ColumnKind {
+    Int8,
+    Int4,
+    Int2,
+    Bool,
+    Float8,
+    Float4,
+    Bytes,
+    Text,
+    Int8List,
+    Float8List,
+    TextList,
+    Void,
+}
+
+/// The kinds of `row`'s columns, in order.
+pub(super) fn column_kinds(row: &PgRow) -> Result<Vec<ColumnKind>, StoreError> {
+    row.columns()
+        .iter()
+        .map(|column| {
+            Ok(match column.type_info().name() {
+                "INT8" => ColumnKind::Int8,
+                "INT4" => ColumnKind::Int4,
+                "INT2" => ColumnKind::Int2,
+                "BOOL" => ColumnKind::Bool,
+                "FLOAT8" => ColumnKind::Float8,
+                "FLOAT4" => ColumnKind::Float4,
+                "BYTEA" => ColumnKind::Bytes,
+                "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => ColumnKind::Text,
+                "INT8[]" => ColumnKind::Int8List,
+                "FLOAT8[]" => ColumnKind::Float8List,
+                "TEXT[]" => ColumnKind::TextList,
+                "VOID" => ColumnKind::Void,
+                other => {
+                    return Err(StoreError::Corrupt(format!(
+                        "column {} is of type {other}, which the store does not read",
+                        column.name()
+                    )));
+                }
+            })
+        })
+        .collect()
+}
+
+/// A row's cells, each decoded as `kinds` says its column holds.
+pub(super) fn decoded(row: &PgRow, kinds: &[ColumnKind]) -> Result<Row, StoreError> {
+    fn list<T>(items: Option<Vec<Option<T>>>, cell: impl Fn(T) -> Cell) -> Option<Cell> {
+        items.map(|items| Cell::List(items.into_iter().map(|item| item.map_or(Cell::Null, &cell)).collect()))
+    }
+    let mut cells = Vec::with_capacity(kinds.len());
+    for (index, kind) in kinds.iter().enumerate() {
+        let cell = match kind {
+            ColumnKind::Int8 => row.try_get::<Option<i64>, _>(index)?.map(Cell::Int),
+            ColumnKind::Int4 => row.try_get::<Option<i32>, _>(index)?.map(|value| Cell::Int(value.into())),
+            ColumnKind::Int2 => row.try_get::<Option<i16>, _>(index)?.map(|value| Cell::Int(value.into())),
+            ColumnKind::Bool => row.try_get::<Option<bool>, _>(index)?.map(|value| Cell::Int(value.into())),
+            ColumnKind::Float8 => row.try_get::<Option<f64>, _>(index)?.map(Cell::Real),
+            ColumnKind::Float4 => row.try_get::<Option<f32>, _>(index)?.map(|value| Cell::Real(value.into())),
+            ColumnKind::Bytes => row.try_get::<Option<Vec<u8>>, _>(index)?.map(Cell::Blob),
+            ColumnKind::Text => row.try_get::<Option<String>, _>(index)?.map(Cell::Text),
+            ColumnKind::Int8List => list(row.try_get::<Option<Vec<Option<i64>>>, _>(index)?, Cell::Int),
+            ColumnKind::Float8List => list(row.try_get::<Option<Vec<Option<f64>>>, _>(index)?, Cell::Real),
+            ColumnKind::TextList => list(row.try_get::<Option<Vec<Option<String>>>, _>(index)?, Cell::Text),
+            ColumnKind::Void => None,
         };
         cells.push(cell.unwrap_or(Cell::Null));
     }
