@@ -233,7 +233,7 @@ impl Store {
     /// On PostgreSQL it also vacuums them, which marks the loaded pages all-visible: until then
     /// every index-only scan (the compartment, each kind's index rows) also reads the table's
     /// page of each row it finds, some 400 extra page reads per collection read from a freshly
-    /// loaded database (BENCHMARKS.md). Autovacuum would do it later, or never where it is off.
+    /// loaded database (docs/benchmarks/vacuum-and-access-log.md). Autovacuum would do it later, or never where it is off.
     pub async fn analyze(&self, filled: Filled) -> Result<(), StoreError> {
         if let Db::Postgres(pool) = &self.db {
             // VACUUM runs outside a transaction, on a connection of its own, and takes longer

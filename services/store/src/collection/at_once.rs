@@ -1,6 +1,7 @@
 //! A collection read from PostgreSQL in one statement: the person's compartment found once (as
-//! runs of consecutive `rid`s), then the records and each kind's index rows, as the rows of one
-//! `UNION ALL`, told apart by their last column. (The shared resources the records refer to are kept apart, `shared.rs`.)
+//! runs of consecutive `rid`s), then a row per record and a row of arrays per kind's index part,
+//! told apart by their last column. (The shared resources the records refer to are kept apart,
+//! `shared.rs`.)
 //!
 //! Why one statement: read as five, a collection's first query took five of the pool's
 //! connections and waited for the slowest of five turns at them, behind the other connections'
@@ -8,10 +9,10 @@
 //! connection for one round trip, and the compartment is looked up once instead of five times.
 //! Why rows rather than one JSON column per part (as this was first written): PostgreSQL then
 //! escaped every body into JSON text and the service unescaped it again. That was not where a
-//! fill's time went (no change measured, BENCHMARKS.md), but rows are the plainer form. An index
-//! row's cells travel in typed columns (as many text, integer and real columns as the kind that
-//! needs most), not as a JSON array built per row: building the arrays was an eighth of the
-//! statement's execution time, and parsing them a step of the service's own.
+//! fill's time went (no change measured, docs/benchmarks/vacuum-and-access-log.md), but rows are
+//! the plainer form. An index part's cells travel as typed arrays (as many text, integer and real
+//! columns as the kind that needs most), not as JSON built per row: building that JSON was an
+//! eighth of the statement's execution time, and parsing it a step of the service's own.
 
 use super::IndexRow;
 use super::fill::{Owner, READ_WITH_RECORDS, Read};
@@ -85,8 +86,8 @@ fn cell_columns(table: Option<&IndexTable>) -> String {
 ///
 /// Why runs: a person's resources arrive together (a provider's bundle, a day's sync), so their
 /// `rid`s lie in few runs, and each part reads a run as one range of its index instead of seeking
-/// every `rid` from the root: in the benchmark's data one run per person, and the statement took
-/// two thirds of the database's time it took seeking (BENCHMARKS.md). Each `rid` of a run is in
+/// every `rid` from the root: in the benchmark's data one run per person, 43 buffer visits per fill
+/// instead of 640, and half again as many fills per second (BENCHMARKS.md). Each `rid` of a run is in
 /// the compartment by construction, so a range holds no one else's rows; a person whose `rid`s
 /// are scattered gets one run per `rid`, as many seeks as before. Each part reads its ranges in a
 /// subquery of its own (`LATERAL ... OFFSET 0`), which the planner cannot merge into a join: the
