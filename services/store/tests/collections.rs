@@ -131,9 +131,8 @@ on_both_backends!(a_person_s_records_written_among_another_s_are_read_as_theirs_
     }
     // In both of p1's Patients' compartments, as a record naming both would be.
     let mut both = put_with_keys(observation("o8", "p1", "o8"), Vec::new());
-    if let Write::Put(write) = &mut both {
-        write.index.compartment.push("p3".into());
-    }
+    let Write::Put(write) = &mut both else { panic!("a put") };
+    write.index.compartment.push("p3".into());
     store.write(provider, vec![both]).await.expect("o8");
     store.write(provider, vec![put_with_keys(observation("o9", "p2", "o9"), Vec::new())]).await.expect("o9");
 

@@ -112,7 +112,7 @@ pub(super) async fn fetch_each(
 /// What a column holds, as the store reads it: found once per statement from the columns'
 /// types (by name, as sqlx gives them), not again for every row.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum ColumnKind {
+enum ColumnKind {
     Int8,
     Int4,
     Int2,
@@ -128,7 +128,7 @@ pub(super) enum ColumnKind {
 }
 
 /// The kinds of `row`'s columns, in order.
-pub(super) fn column_kinds(row: &PgRow) -> Result<Vec<ColumnKind>, StoreError> {
+fn column_kinds(row: &PgRow) -> Result<Vec<ColumnKind>, StoreError> {
     row.columns()
         .iter()
         .map(|column| {
@@ -157,7 +157,7 @@ pub(super) fn column_kinds(row: &PgRow) -> Result<Vec<ColumnKind>, StoreError> {
 }
 
 /// A row's cells, each decoded as `kinds` says its column holds.
-pub(super) fn decoded(row: &PgRow, kinds: &[ColumnKind]) -> Result<Row, StoreError> {
+fn decoded(row: &PgRow, kinds: &[ColumnKind]) -> Result<Row, StoreError> {
     fn list<T>(items: Option<Vec<Option<T>>>, cell: impl Fn(T) -> Cell) -> Option<Cell> {
         items.map(|items| Cell::List(items.into_iter().map(|item| item.map_or(Cell::Null, &cell)).collect()))
     }
