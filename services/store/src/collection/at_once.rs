@@ -14,7 +14,7 @@
 //! columns as the kind that needs most), not as JSON built per row: building that JSON was an
 //! eighth of the statement's execution time, and parsing it a step of the service's own.
 
-use super::IndexRow;
+use super::ParamNames;
 use super::fill::{Owner, READ_WITH_RECORDS, Read};
 use crate::StoreError;
 use crate::db::{Db, stored_resource};
@@ -125,6 +125,7 @@ fn statement(owner: Owner<'_>) -> Sql {
 /// Reads the collection of `owner`.
 pub(super) async fn read(db: &Db, owner: Owner<'_>) -> Result<Read, StoreError> {
     let mut read = Read { records: Vec::new(), index: Default::default() };
+    let mut names = ParamNames::default();
     let part_column = FIRST_CELL + CELL_TYPES.iter().map(|(cell, _)| slots(*cell)).sum::<usize>();
     for mut row in db.fetch_all(statement(owner)).await? {
         match row.take::<i64>(part_column)? {
@@ -145,8 +146,7 @@ pub(super) async fn read(db: &Db, owner: Owner<'_>) -> Result<Read, StoreError> 
                 }
                 let rows = &mut read.index[position];
                 for (rid, param) in rids.into_iter().zip(params) {
-                    let cells = cells.iter_mut().filter_map(Iterator::next).collect();
-                    rows.entry(rid).or_default().push(IndexRow { param, cells });
+                    rows.entry(rid).or_default().push(names.row(param, cells.iter_mut().filter_map(Iterator::next)));
                 }
             }
         }

@@ -4,7 +4,7 @@
 //! statement on SQLite, tried, took twice as long: SQLite builds the materialized compartment and
 //! a list of it for each part, where separate statements each seek it directly.)
 
-use super::{Collection, IndexRow, IndexRows, Key, at_once};
+use super::{Collection, IndexRows, Key, ParamNames, at_once};
 use crate::db::Extra;
 use crate::read::{SERVED_COLUMNS, StoredResource};
 use crate::sql::Sql;
@@ -146,8 +146,9 @@ impl Store {
         let mut sql = Sql::new("");
         owner.push_index_rows(&mut sql, table, &|sql, column| owner.push_in_compartment(sql, column));
         let mut rows = IndexRows::new();
+        let mut names = ParamNames::default();
         for (rid, param, cells) in self.db.index_rows(sql, table.columns.len()).await? {
-            rows.entry(rid).or_default().push(IndexRow { param, cells });
+            rows.entry(rid).or_default().push(names.row(param, cells));
         }
         Ok(rows)
     }

@@ -41,6 +41,7 @@ use crate::{Change, ProviderId};
 use fhir_core::Release;
 use fhir_search::Scalar;
 use fhir_search::kinds::INDEX_TABLES;
+use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -178,8 +179,9 @@ pub(crate) struct Collection {
     read_at: Instant,
     weight: u32,
     records: Vec<StoredResource>,
-    /// Position in `records` by type and id.
-    by_name: HashMap<(String, String), usize>,
+    /// Positions in `records`, in the order of their type and id (a copy of each name per record
+    /// would be two more allocations a kept collection holds per record, see [`ParamNames`]).
+    by_name: Vec<u32>,
     /// The records' index rows, per kind (in the order of `INDEX_TABLES`), read when first needed.
     index: [tokio::sync::OnceCell<IndexRows>; INDEX_TABLES.len()],
     /// The resources outside the compartment that the records refer to and the visibility rule
@@ -190,20 +192,44 @@ pub(crate) struct Collection {
 /// A kind's index rows of a collection's records, by record.
 type IndexRows = HashMap<i64, Vec<IndexRow>>;
 
-/// One index row: its parameter and its cells (in the order of the kind's columns).
+/// One index row: its parameter and its cells (in the order of the kind's columns). Neither is an
+/// allocation of its own for the kinds read with the records (two cells each, the parameter
+/// shared with the collection's other rows of that name, see [`ParamNames`]).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct IndexRow {
-    param: Option<String>,
-    cells: Vec<Scalar>,
+    param: Option<Arc<str>>,
+    cells: SmallVec<[Scalar; 2]>,
+}
+
+/// The parameter names of the index rows read for one collection, each kept once. A collection's
+/// few hundred index rows share a dozen names, and whatever a kept collection holds lives as long
+/// as it does: allocated when it is read and freed when it is displaced, seconds later and often
+/// on another thread, so each such allocation is one the allocator finds cold. Allocations were
+/// a fifth of the service's processor time under the BgZ load on PostgreSQL (BENCHMARKS.md).
+#[derive(Debug, Default)]
+pub(super) struct ParamNames(Vec<Arc<str>>);
+
+impl ParamNames {
+    /// The row of `param` with `cells`, its name shared with the rows before it of that name.
+    pub(super) fn row(&mut self, param: Option<String>, cells: impl IntoIterator<Item = Scalar>) -> IndexRow {
+        let param = param.map(|param| {
+            // A dozen names: a scan beats hashing each.
+            if let Some(known) = self.0.iter().find(|known| ***known == *param) {
+                known.clone()
+            } else {
+                let name: Arc<str> = param.into();
+                self.0.push(name.clone());
+                name
+            }
+        });
+        IndexRow { param, cells: cells.into_iter().collect() }
+    }
 }
 
 impl Collection {
     fn new(generation: u64, records: Vec<StoredResource>, outside: Vec<StoredResource>) -> Collection {
-        let by_name = records
-            .iter()
-            .enumerate()
-            .map(|(position, record)| ((record.resource_type.clone(), record.id.clone()), position))
-            .collect();
+        let mut by_name: Vec<u32> = (0..u32::try_from(records.len()).unwrap_or(u32::MAX)).collect();
+        by_name.sort_unstable_by(|a, b| name_of(&records[*a as usize]).cmp(&name_of(&records[*b as usize])));
         let outside: HashMap<(String, String), StoredResource> = outside
             .into_iter()
             .map(|resource| ((resource.resource_type.clone(), resource.id.clone()), resource))
@@ -216,7 +242,11 @@ impl Collection {
 
     /// The record of this type and id, if the person may see it.
     pub(crate) fn record(&self, resource_type: &str, id: &str) -> Option<&StoredResource> {
-        self.by_name.get(&(resource_type.to_owned(), id.to_owned())).map(|position| &self.records[*position])
+        let position = self
+            .by_name
+            .binary_search_by(|position| name_of(&self.records[*position as usize]).cmp(&(resource_type, id)))
+            .ok()?;
+        Some(&self.records[self.by_name[position] as usize])
     }
 
     /// What an `_include` of this type and id serves: one of the records, or a shared resource
@@ -224,6 +254,11 @@ impl Collection {
     fn include_target(&self, resource_type: &str, id: &str) -> Option<&StoredResource> {
         self.record(resource_type, id).or_else(|| self.outside.get(&(resource_type.to_owned(), id.to_owned())))
     }
+}
+
+/// A record's type and id, what [`Collection::record`] finds it by.
+fn name_of(record: &StoredResource) -> (&str, &str) {
+    (&record.resource_type, &record.id)
 }
 
 #[cfg(test)]
@@ -282,5 +317,46 @@ mod tests {
         assert!(collections.current(&key("c"), provider).is_some(), "the newest collection was turned away");
         assert!(collections.current(&key("a"), provider).is_none(), "the least recently used was not evicted");
         assert!(collections.current(&key("b"), provider).is_some());
+    }
+
+    #[test]
+    fn each_record_is_found_by_its_type_and_id_whatever_the_order_stored() {
+        let record = |rid: i64, resource_type: &str, id: &str| StoredResource {
+            rid,
+            resource_type: resource_type.into(),
+            id: id.into(),
+            version_id: 1,
+            last_updated: 0,
+            body: format!("{resource_type}/{id}"),
+        };
+        // Stored in an order that is neither by type nor by id; one id under two types.
+        let names = [("Patient", "b"), ("Condition", "z"), ("Observation", "a"), ("Condition", "b"), ("Flag", "m")];
+        let records = (1..).zip(names).map(|(rid, (resource_type, id))| record(rid, resource_type, id)).collect();
+        let collection = Collection::new(0, records, Vec::new());
+        for (resource_type, id) in names {
+            let found = collection.record(resource_type, id).map(|record| record.body.as_str());
+            assert_eq!(found, Some(format!("{resource_type}/{id}").as_str()));
+        }
+        for (resource_type, id) in [("Patient", "a"), ("Condition", "a"), ("Observation", "b"), ("Zzz", "z"), ("", "")]
+        {
+            assert!(collection.record(resource_type, id).is_none(), "{resource_type}/{id} found");
+        }
+    }
+
+    #[test]
+    fn index_rows_of_one_name_share_it_and_keep_their_cells() {
+        let mut names = ParamNames::default();
+        let code =
+            names.row(Some("code".into()), [Scalar::Text("http://loinc.org".into()), Scalar::Text("8302-2".into())]);
+        let again = names.row(Some("code".into()), [Scalar::Null, Scalar::Text("x".into())]);
+        let other = names.row(Some("category".into()), []);
+        let none = names.row(None, [Scalar::Int(3)]);
+        let (Some(first), Some(second)) = (&code.param, &again.param) else { panic!("names lost") };
+        assert!(Arc::ptr_eq(first, second), "one name kept twice");
+        assert_eq!(other.param.as_deref(), Some("category"));
+        assert_eq!(none.param, None);
+        assert_eq!(code.cells.as_slice(), [Scalar::Text("http://loinc.org".into()), Scalar::Text("8302-2".into())]);
+        assert_eq!(again.cells.as_slice(), [Scalar::Null, Scalar::Text("x".into())]);
+        assert_eq!(none.cells.as_slice(), [Scalar::Int(3)]);
     }
 }
