@@ -14,8 +14,8 @@
 //! columns as the kind that needs most), not as JSON built per row: building that JSON was an
 //! eighth of the statement's execution time, and parsing it a step of the service's own.
 
-use super::ParamNames;
 use super::fill::{Owner, READ_WITH_RECORDS, Read};
+use super::{IndexRows, ParamNames};
 use crate::StoreError;
 use crate::db::{Db, stored_resource};
 use crate::sql::Sql;
@@ -124,12 +124,13 @@ fn statement(owner: Owner<'_>) -> Sql {
 
 /// Reads the collection of `owner`.
 pub(super) async fn read(db: &Db, owner: Owner<'_>) -> Result<Read, StoreError> {
-    let mut read = Read { records: Vec::new(), index: Default::default() };
+    let mut records = Vec::new();
+    let mut index: [Vec<_>; READ_WITH_RECORDS.len()] = Default::default();
     let mut names = ParamNames::default();
     let part_column = FIRST_CELL + CELL_TYPES.iter().map(|(cell, _)| slots(*cell)).sum::<usize>();
     for mut row in db.fetch_all(statement(owner)).await? {
         match row.take::<i64>(part_column)? {
-            RECORD => read.records.push(stored_resource(&mut row)?),
+            RECORD => records.push(stored_resource(&mut row)?),
             part => {
                 let position = usize::try_from(part - FIRST_INDEX)
                     .ok()
@@ -144,16 +145,15 @@ pub(super) async fn read(db: &Db, owner: Owner<'_>) -> Result<Read, StoreError> 
                 if params.len() != rids.len() || cells.iter().any(|cells| cells.len() != rids.len()) {
                     return Err(malformed(format!("part {part}'s arrays of unequal lengths")));
                 }
-                let rows = &mut read.index[position];
                 for (rid, param) in rids.into_iter().zip(params) {
-                    rows.entry(rid).or_default().push(names.row(param, cells.iter_mut().filter_map(Iterator::next)));
+                    index[position].push((rid, names.row(param, cells.iter_mut().filter_map(Iterator::next))));
                 }
             }
         }
     }
     // In the order stored, as every other read gives them.
-    read.records.sort_unstable_by_key(|record| record.rid);
-    Ok(read)
+    records.sort_unstable_by_key(|record| record.rid);
+    Ok(Read { records, index: index.map(IndexRows::from_pairs) })
 }
 
 fn malformed(error: impl std::fmt::Display) -> StoreError {

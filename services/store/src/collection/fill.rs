@@ -145,12 +145,9 @@ impl Store {
     async fn index_rows_read(&self, owner: Owner<'_>, table: &IndexTable) -> Result<IndexRows, StoreError> {
         let mut sql = Sql::new("");
         owner.push_index_rows(&mut sql, table, &|sql, column| owner.push_in_compartment(sql, column));
-        let mut rows = IndexRows::new();
         let mut names = ParamNames::default();
-        for (rid, param, cells) in self.db.index_rows(sql, table.columns.len()).await? {
-            rows.entry(rid).or_default().push(names.row(param, cells));
-        }
-        Ok(rows)
+        let pairs = self.db.index_rows(sql, table.columns.len()).await?;
+        Ok(IndexRows::from_pairs(pairs.into_iter().map(|(rid, param, cells)| (rid, names.row(param, cells))).collect()))
     }
 
     /// The collection's index rows of `table`'s kind; `None` when a change was heard since the

@@ -189,8 +189,36 @@ pub(crate) struct Collection {
     outside: HashMap<(String, String), StoredResource>,
 }
 
-/// A kind's index rows of a collection's records, by record.
-type IndexRows = HashMap<i64, Vec<IndexRow>>;
+/// A kind's index rows of a collection's records, in the order of the records' `rid`s: two
+/// vectors for all of them, not a vector per record in a map (see [`ParamNames`] for why a kept
+/// collection holds few allocations).
+#[derive(Debug, Default)]
+pub(crate) struct IndexRows {
+    rids: Vec<i64>,
+    rows: Vec<IndexRow>,
+}
+
+impl IndexRows {
+    /// The rows of `pairs` (each with its record's `rid`, records in any order); a record's rows
+    /// keep the order they came in.
+    pub(super) fn from_pairs(mut pairs: Vec<(i64, IndexRow)>) -> IndexRows {
+        pairs.sort_by_key(|(rid, _)| *rid);
+        let (rids, rows) = pairs.into_iter().unzip();
+        IndexRows { rids, rows }
+    }
+
+    /// The rows of the record `rid` (none: empty).
+    pub(crate) fn of(&self, rid: i64) -> &[IndexRow] {
+        let start = self.rids.partition_point(|known| *known < rid);
+        let end = start + self.rids[start..].partition_point(|known| *known == rid);
+        &self.rows[start..end]
+    }
+
+    /// Every row.
+    pub(crate) fn all(&self) -> &[IndexRow] {
+        &self.rows
+    }
+}
 
 /// One index row: its parameter and its cells (in the order of the kind's columns). Neither is an
 /// allocation of its own for the kinds read with the records (two cells each, the parameter
@@ -358,5 +386,24 @@ mod tests {
         assert_eq!(code.cells.as_slice(), [Scalar::Text("http://loinc.org".into()), Scalar::Text("8302-2".into())]);
         assert_eq!(again.cells.as_slice(), [Scalar::Null, Scalar::Text("x".into())]);
         assert_eq!(none.cells.as_slice(), [Scalar::Int(3)]);
+    }
+
+    #[test]
+    fn a_record_s_index_rows_are_found_by_its_rid_in_the_order_they_came() {
+        let mut names = ParamNames::default();
+        let mut row = |rid: i64, code: &str| (rid, names.row(Some("code".into()), [Scalar::Text(code.into())]));
+        // Records in no order, a record's rows apart from each other.
+        let rows =
+            IndexRows::from_pairs(vec![row(7, "a"), row(3, "b"), row(7, "c"), row(9, "d"), row(3, "e"), row(7, "f")]);
+        let codes = |rid: i64| -> Vec<Scalar> { rows.of(rid).iter().map(|row| row.cells[0].clone()).collect() };
+        let text = |codes: &[&str]| -> Vec<Scalar> { codes.iter().map(|code| Scalar::Text((*code).into())).collect() };
+        assert_eq!(codes(3), text(&["b", "e"]));
+        assert_eq!(codes(7), text(&["a", "c", "f"]));
+        assert_eq!(codes(9), text(&["d"]));
+        for absent in [i64::MIN, 1, 5, 8, 10, i64::MAX] {
+            assert!(rows.of(absent).is_empty(), "rows found for {absent}");
+        }
+        assert_eq!(rows.all().len(), 6);
+        assert!(IndexRows::default().of(3).is_empty());
     }
 }

@@ -28,7 +28,7 @@ impl Store {
                 Rows::Resource => keep_meeting_on_resource(&matches, &group),
                 Rows::Index(table) => {
                     let Some(rows) = self.collected_rows(collection, owner, table).await? else { return Ok(None) };
-                    keep_meeting(&matches, &group, |rid| rows.get(&rid).map_or(&[][..], Vec::as_slice))
+                    keep_meeting(&matches, &group, |rid| rows.of(rid))
                 }
             };
             let Some(kept) = kept else { return Ok(None) };
@@ -63,11 +63,8 @@ impl Store {
                 let value = match dates {
                     None => Some(record.last_updated),
                     Some((param, rows)) => {
-                        let bounds = rows
-                            .get(&record.rid)
-                            .into_iter()
-                            .flatten()
-                            .filter(|row| row.param.as_deref() == Some(param.as_str()));
+                        let bounds =
+                            rows.of(record.rid).iter().filter(|row| row.param.as_deref() == Some(param.as_str()));
                         // Ascending by the earliest moment covered, descending by the latest.
                         let column = usize::from(key.descending);
                         let cells = bounds.filter_map(|row| match row.cells.get(column) {
@@ -104,7 +101,7 @@ impl Store {
         };
         let mut included = Vec::new();
         for record in page {
-            for row in references.get(&record.rid).into_iter().flatten() {
+            for row in references.of(record.rid) {
                 let (Some(Scalar::Text(target_type)), Some(Scalar::Text(target_id))) =
                     (row.cells.first(), row.cells.get(1))
                 else {
@@ -136,17 +133,15 @@ impl Store {
         let mut candidates = Vec::new();
         for record in matches {
             let effective = dates
-                .get(&record.rid)
-                .into_iter()
-                .flatten()
+                .of(record.rid)
+                .iter()
                 .filter(|row| row.param.as_deref() == Some("date"))
                 .filter_map(|row| match row.cells.first() {
                     Some(Scalar::Int(low)) => Some(*low),
                     _ => None,
                 })
                 .min();
-            for row in tokens.get(&record.rid).into_iter().flatten().filter(|row| row.param.as_deref() == Some("code"))
-            {
+            for row in tokens.of(record.rid).iter().filter(|row| row.param.as_deref() == Some("code")) {
                 let system = match row.cells.first() {
                     Some(Scalar::Text(system)) => Some(system.clone()),
                     _ => None,

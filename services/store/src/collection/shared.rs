@@ -69,7 +69,7 @@ fn shared_targets(owner: Owner<'_>, records: &[StoredResource], references: &Ind
     let among_records: HashSet<(&str, &str)> =
         records.iter().map(|record| (record.resource_type.as_str(), record.id.as_str())).collect();
     let mut targets = BTreeSet::new();
-    for row in references.values().flatten() {
+    for row in references.all() {
         let [Scalar::Text(resource_type), Scalar::Text(id)] = row.cells.as_slice() else { continue };
         if owner.visibility.may_be_shared(resource_type)
             && !among_records.contains(&(resource_type.as_str(), id.as_str()))
