@@ -14,12 +14,14 @@
 //! columns as the kind that needs most), not as JSON built per row: building that JSON was an
 //! eighth of the statement's execution time, and parsing it a step of the service's own.
 
+use super::IndexRows;
 use super::fill::{Owner, READ_WITH_RECORDS, Read};
-use super::{IndexRows, ParamNames};
 use crate::StoreError;
 use crate::db::{Db, stored_resource};
 use crate::sql::Sql;
+use fhir_search::Scalar;
 use fhir_search::kinds::{CellType, IndexTable};
+use smallvec::SmallVec;
 
 /// What a row of the statement is, by its last column.
 const RECORD: i64 = 0;
@@ -126,7 +128,6 @@ fn statement(owner: Owner<'_>) -> Sql {
 pub(super) async fn read(db: &Db, owner: Owner<'_>) -> Result<Read, StoreError> {
     let mut records = Vec::new();
     let mut index: [Vec<_>; READ_WITH_RECORDS.len()] = Default::default();
-    let mut names = ParamNames::default();
     let part_column = FIRST_CELL + CELL_TYPES.iter().map(|(cell, _)| slots(*cell)).sum::<usize>();
     for mut row in db.fetch_all(statement(owner)).await? {
         match row.take::<i64>(part_column)? {
@@ -146,14 +147,15 @@ pub(super) async fn read(db: &Db, owner: Owner<'_>) -> Result<Read, StoreError> 
                     return Err(malformed(format!("part {part}'s arrays of unequal lengths")));
                 }
                 for (rid, param) in rids.into_iter().zip(params) {
-                    index[position].push((rid, names.row(param, cells.iter_mut().filter_map(Iterator::next))));
+                    let cells: SmallVec<[Scalar; 2]> = cells.iter_mut().filter_map(Iterator::next).collect();
+                    index[position].push((rid, param, cells));
                 }
             }
         }
     }
     // In the order stored, as every other read gives them.
     records.sort_unstable_by_key(|record| record.rid);
-    Ok(Read { records, index: index.map(IndexRows::from_pairs) })
+    Ok(Read { records, index: index.map(IndexRows::from_rows) })
 }
 
 fn malformed(error: impl std::fmt::Display) -> StoreError {

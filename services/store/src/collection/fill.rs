@@ -4,7 +4,7 @@
 //! statement on SQLite, tried, took twice as long: SQLite builds the materialized compartment and
 //! a list of it for each part, where separate statements each seek it directly.)
 
-use super::{Collection, IndexRows, Key, ParamNames, at_once};
+use super::{Collection, IndexRows, Key, at_once};
 use crate::db::Extra;
 use crate::read::{SERVED_COLUMNS, StoredResource};
 use crate::sql::Sql;
@@ -145,9 +145,7 @@ impl Store {
     async fn index_rows_read(&self, owner: Owner<'_>, table: &IndexTable) -> Result<IndexRows, StoreError> {
         let mut sql = Sql::new("");
         owner.push_index_rows(&mut sql, table, &|sql, column| owner.push_in_compartment(sql, column));
-        let mut names = ParamNames::default();
-        let pairs = self.db.index_rows(sql, table.columns.len()).await?;
-        Ok(IndexRows::from_pairs(pairs.into_iter().map(|(rid, param, cells)| (rid, names.row(param, cells))).collect()))
+        Ok(IndexRows::from_rows(self.db.index_rows(sql, table.columns.len()).await?))
     }
 
     /// The collection's index rows of `table`'s kind; `None` when a change was heard since the

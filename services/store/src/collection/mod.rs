@@ -181,7 +181,7 @@ pub(crate) struct Collection {
     records: Vec<StoredResource>,
     /// Positions in `records`, in the order of their type and id (a copy of each name per record
     /// would be two more allocations a kept collection holds per record, see [`ParamNames`]).
-    by_name: Vec<u32>,
+    by_name: Vec<usize>,
     /// The records' index rows, per kind (in the order of `INDEX_TABLES`), read when first needed.
     index: [tokio::sync::OnceCell<IndexRows>; INDEX_TABLES.len()],
     /// The resources outside the compartment that the records refer to and the visibility rule
@@ -199,9 +199,15 @@ pub(crate) struct IndexRows {
 }
 
 impl IndexRows {
-    /// The rows of `pairs` (each with its record's `rid`, records in any order); a record's rows
-    /// keep the order they came in.
-    pub(super) fn from_pairs(mut pairs: Vec<(i64, IndexRow)>) -> IndexRows {
+    /// `rows` as read (each its record's `rid`, its parameter and its cells; records in any
+    /// order), their parameter names kept once ([`ParamNames`]); a record's rows keep the order
+    /// they came in.
+    pub(super) fn from_rows<C: IntoIterator<Item = Scalar>>(
+        rows: impl IntoIterator<Item = (i64, Option<String>, C)>,
+    ) -> IndexRows {
+        let mut names = ParamNames::default();
+        let mut pairs: Vec<(i64, IndexRow)> =
+            rows.into_iter().map(|(rid, param, cells)| (rid, names.row(param, cells))).collect();
         pairs.sort_by_key(|(rid, _)| *rid);
         let (rids, rows) = pairs.into_iter().unzip();
         IndexRows { rids, rows }
@@ -235,11 +241,11 @@ pub(crate) struct IndexRow {
 /// on another thread, so each such allocation is one the allocator finds cold. Allocations were
 /// a fifth of the service's processor time under the BgZ load on PostgreSQL (BENCHMARKS.md).
 #[derive(Debug, Default)]
-pub(super) struct ParamNames(Vec<Arc<str>>);
+struct ParamNames(Vec<Arc<str>>);
 
 impl ParamNames {
     /// The row of `param` with `cells`, its name shared with the rows before it of that name.
-    pub(super) fn row(&mut self, param: Option<String>, cells: impl IntoIterator<Item = Scalar>) -> IndexRow {
+    fn row(&mut self, param: Option<String>, cells: impl IntoIterator<Item = Scalar>) -> IndexRow {
         let param = param.map(|param| {
             // A dozen names: a scan beats hashing each.
             if let Some(known) = self.0.iter().find(|known| ***known == *param) {
@@ -256,8 +262,8 @@ impl ParamNames {
 
 impl Collection {
     fn new(generation: u64, records: Vec<StoredResource>, outside: Vec<StoredResource>) -> Collection {
-        let mut by_name: Vec<u32> = (0..u32::try_from(records.len()).unwrap_or(u32::MAX)).collect();
-        by_name.sort_unstable_by(|a, b| name_of(&records[*a as usize]).cmp(&name_of(&records[*b as usize])));
+        let mut by_name: Vec<usize> = (0..records.len()).collect();
+        by_name.sort_unstable_by_key(|position| name_of(&records[*position]));
         let outside: HashMap<(String, String), StoredResource> = outside
             .into_iter()
             .map(|resource| ((resource.resource_type.clone(), resource.id.clone()), resource))
@@ -270,11 +276,9 @@ impl Collection {
 
     /// The record of this type and id, if the person may see it.
     pub(crate) fn record(&self, resource_type: &str, id: &str) -> Option<&StoredResource> {
-        let position = self
-            .by_name
-            .binary_search_by(|position| name_of(&self.records[*position as usize]).cmp(&(resource_type, id)))
-            .ok()?;
-        Some(&self.records[self.by_name[position] as usize])
+        let found =
+            self.by_name.binary_search_by_key(&(resource_type, id), |position| name_of(&self.records[*position]));
+        found.ok().map(|at| &self.records[self.by_name[at]])
     }
 
     /// What an `_include` of this type and id serves: one of the records, or a shared resource
@@ -390,11 +394,10 @@ mod tests {
 
     #[test]
     fn a_record_s_index_rows_are_found_by_its_rid_in_the_order_they_came() {
-        let mut names = ParamNames::default();
-        let mut row = |rid: i64, code: &str| (rid, names.row(Some("code".into()), [Scalar::Text(code.into())]));
+        let row = |rid: i64, code: &str| (rid, Some("code".to_owned()), [Scalar::Text(code.into())]);
         // Records in no order, a record's rows apart from each other.
         let rows =
-            IndexRows::from_pairs(vec![row(7, "a"), row(3, "b"), row(7, "c"), row(9, "d"), row(3, "e"), row(7, "f")]);
+            IndexRows::from_rows(vec![row(7, "a"), row(3, "b"), row(7, "c"), row(9, "d"), row(3, "e"), row(7, "f")]);
         let codes = |rid: i64| -> Vec<Scalar> { rows.of(rid).iter().map(|row| row.cells[0].clone()).collect() };
         let text = |codes: &[&str]| -> Vec<Scalar> { codes.iter().map(|code| Scalar::Text((*code).into())).collect() };
         assert_eq!(codes(3), text(&["b", "e"]));
