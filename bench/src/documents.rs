@@ -105,7 +105,7 @@ async fn drive(
             sample
         }));
     }
-    measure_window(tasks, &measuring, &stop, duration, Sample::default()).await
+    measure_window(tasks, &measuring, &stop, duration, Sample::default(), None).await
 }
 
 /// Loads the documents on `backend`, serves them and a bare handler, and prints what was measured.

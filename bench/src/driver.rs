@@ -7,6 +7,7 @@
 
 use crate::generate::Templates;
 use crate::machine;
+use crate::processor;
 pub(crate) use crate::scratch::{count_rows, create_scratch_database, drop_scratch_database};
 use access_token::Grant;
 use anyhow::bail;
@@ -116,6 +117,8 @@ pub(crate) struct Measured {
     pub(crate) p50_ms: f64,
     pub(crate) p99_ms: f64,
     pub(crate) mean_body_bytes: usize,
+    /// The processor time the watched processes spent while measured.
+    pub(crate) spent: processor::Spent,
 }
 
 pub(crate) async fn run(options: Options) -> anyhow::Result<()> {
@@ -288,9 +291,16 @@ async fn measure_backend(
     let slice = options.duration / options.rounds.max(1);
     let (mut ours, mut baseline, mut round_ratios) = (Sample::default(), Sample::default(), Vec::new());
     let (mut xml, mut xml_ratios) = (Sample::default(), Vec::new());
+    let postgres = match backend {
+        Backend::Postgres => Some(sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(database_url).await?),
+        Backend::Sqlite => None,
+    };
+    let watched_app = processor::Watched { server: app.id(), postgres };
+    let watched_bare = processor::Watched { server: bare.id(), postgres: None };
     for _ in 0..options.rounds.max(1) {
-        let ours_round = drive(options, &address, tokens.clone(), slice, JSON).await?;
-        let bare_round = drive(options, &bare_address, tokens.clone(), slice, JSON).await?;
+        let ours_round = drive_watched(options, &address, tokens.clone(), slice, JSON, Some(&watched_app)).await?;
+        let bare_round =
+            drive_watched(options, &bare_address, tokens.clone(), slice, JSON, Some(&watched_bare)).await?;
         let xml_round = drive(options, &address, tokens.clone(), slice, XML).await?;
         round_ratios.push(ours_round.per_second() / bare_round.per_second());
         xml_ratios.push(xml_round.per_second() / ours_round.per_second());
@@ -356,6 +366,21 @@ async fn measure_backend(
         round_ratios.first().copied().unwrap_or(0.0),
         round_ratios.last().copied().unwrap_or(0.0),
         ours.requests
+    );
+    let (app_us, bare_us) =
+        (ours.spent.per_request_us(ours.requests), baseline.spent.per_request_us(baseline.requests));
+    println!(
+        "[{backend:?}] processor time per request (from /proc, JSON rounds): pgo-exchange {:.0} µs, its PostgreSQL \
+         backends {:.0} µs, load generator {:.0} µs, {:.0} µs in all; bare server {:.0} µs, load generator {:.0} µs, \
+         {:.0} µs in all; bare to pgo-exchange in processor time: {:.2}",
+        app_us.server,
+        app_us.postgres,
+        app_us.generator,
+        app_us.total(),
+        bare_us.server,
+        bare_us.generator,
+        bare_us.total(),
+        bare_us.total() / app_us.total()
     );
     let mut slowest: Vec<(f64, &str)> = ours.per_query_ms.iter().copied().zip(BGZ_QUERIES.iter().copied()).collect();
     slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -517,6 +542,18 @@ pub(crate) async fn drive(
     duration: Duration,
     accept: &'static str,
 ) -> anyhow::Result<Sample> {
+    drive_watched(options, address, tokens, duration, accept, None).await
+}
+
+/// As [`drive`], with the processor time the `watched` processes spent while measured.
+async fn drive_watched(
+    options: &Options,
+    address: &str,
+    tokens: Arc<Vec<String>>,
+    duration: Duration,
+    accept: &'static str,
+    watched: Option<&processor::Watched>,
+) -> anyhow::Result<Sample> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(options.concurrency).build()?;
     let measuring = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
@@ -573,5 +610,5 @@ pub(crate) async fn drive(
         }));
     }
     let total = Sample { per_query: vec![(0, 0); BGZ_QUERIES.len()], ..Sample::default() };
-    measure_window(tasks, &measuring, &stop, duration, total).await
+    measure_window(tasks, &measuring, &stop, duration, total, watched).await
 }

@@ -55,6 +55,7 @@ mod hfs;
 mod instances;
 mod machine;
 mod overhead;
+mod processor;
 mod report;
 mod sample;
 mod scratch;

@@ -2,6 +2,7 @@
 //! reports take of it; the measuring window every load generator of the benchmark runs in.
 
 use crate::driver::Measured;
+use crate::processor::{Spent, Watched};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,8 @@ pub(crate) struct Sample {
     pub(crate) bytes: usize,
     pub(crate) per_query: Vec<(u64, u64)>,
     pub(crate) elapsed: Duration,
+    /// The processor time the watched processes spent while this was measured.
+    pub(crate) spent: Spent,
 }
 
 impl Sample {
@@ -40,6 +43,7 @@ impl Sample {
             total.1 += micros;
         }
         self.elapsed += other.elapsed;
+        self.spent.merge(other.spent);
     }
 
     pub(crate) fn per_second(&self) -> f64 {
@@ -72,6 +76,7 @@ impl Sample {
             p50_ms: percentile(0.50),
             p99_ms: percentile(0.99),
             mean_body_bytes: self.mean_body_bytes(),
+            spent: self.spent,
         }
     }
 }
@@ -94,20 +99,29 @@ pub(crate) fn median(sorted: &[f64]) -> f64 {
 }
 
 /// Lets the load `tasks` run a second of warm-up, then measure (`measuring` set) for `duration`,
-/// then stop; their samples are merged into `total`, with the time measured.
+/// then stop; their samples are merged into `total`, with the time measured and what the
+/// `watched` processes spent in that time.
 pub(crate) async fn measure_window(
     tasks: Vec<tokio::task::JoinHandle<Sample>>,
     measuring: &AtomicBool,
     stop: &AtomicBool,
     duration: Duration,
     mut total: Sample,
+    watched: Option<&Watched>,
 ) -> anyhow::Result<Sample> {
     tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = match watched {
+        Some(watched) => Some(watched.snapshot().await),
+        None => None,
+    };
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
     tokio::time::sleep(duration).await;
     measuring.store(false, Ordering::Relaxed);
     let elapsed = started.elapsed();
+    if let (Some(watched), Some(before)) = (watched, before) {
+        total.spent.add(&before, &watched.snapshot().await);
+    }
     stop.store(true, Ordering::Relaxed);
     for task in tasks {
         total.merge(task.await?);

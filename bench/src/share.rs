@@ -246,7 +246,7 @@ async fn drive(
             sample
         }));
     }
-    measure_window(tasks, &measuring, &stop, duration, Sample::default()).await
+    measure_window(tasks, &measuring, &stop, duration, Sample::default(), None).await
 }
 
 /// Loads the persons on `backend`, lets them share against the service and the bare handler,

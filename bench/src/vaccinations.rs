@@ -113,7 +113,7 @@ pub(crate) async fn drive(options: &Options, searches: Arc<Vec<Search>>, duratio
             sample
         }));
     }
-    measure_window(tasks, &measuring, &stop, duration, Sample::default()).await
+    measure_window(tasks, &measuring, &stop, duration, Sample::default(), None).await
 }
 
 /// One round of one server: requests/s, p50 and p99 in ms.
