@@ -291,12 +291,8 @@ async fn measure_backend(
     let slice = options.duration / options.rounds.max(1);
     let (mut ours, mut baseline, mut round_ratios) = (Sample::default(), Sample::default(), Vec::new());
     let (mut xml, mut xml_ratios) = (Sample::default(), Vec::new());
-    let postgres = match backend {
-        Backend::Postgres => Some(sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(database_url).await?),
-        Backend::Sqlite => None,
-    };
-    let watched_app = processor::Watched { server: app.id(), postgres };
-    let watched_bare = processor::Watched { server: bare.id(), postgres: None };
+    let watched_app = processor::Watched { server: app.id(), postgres: backend == Backend::Postgres };
+    let watched_bare = processor::Watched { server: bare.id(), postgres: false };
     for _ in 0..options.rounds.max(1) {
         let ours_round = drive_watched(options, &address, tokens.clone(), slice, JSON, Some(&watched_app)).await?;
         let bare_round =
@@ -370,8 +366,8 @@ async fn measure_backend(
     let (app_us, bare_us) =
         (ours.spent.per_request_us(ours.requests), baseline.spent.per_request_us(baseline.requests));
     println!(
-        "[{backend:?}] processor time per request (from /proc, JSON rounds): pgo-exchange {:.0} µs, its PostgreSQL \
-         backends {:.0} µs, load generator {:.0} µs, {:.0} µs in all; bare server {:.0} µs, load generator {:.0} µs, \
+        "[{backend:?}] processor time per request (from /proc, JSON rounds): pgo-exchange {:.0} µs, PostgreSQL \
+         {:.0} µs, load generator {:.0} µs, {:.0} µs in all; bare server {:.0} µs, load generator {:.0} µs, \
          {:.0} µs in all; bare to pgo-exchange in processor time: {:.2}",
         app_us.server,
         app_us.postgres,

@@ -110,17 +110,14 @@ pub(crate) async fn measure_window(
     watched: Option<&Watched>,
 ) -> anyhow::Result<Sample> {
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let before = match watched {
-        Some(watched) => Some(watched.snapshot().await),
-        None => None,
-    };
+    let before = watched.map(Watched::snapshot);
     measuring.store(true, Ordering::Relaxed);
     let started = Instant::now();
     tokio::time::sleep(duration).await;
     measuring.store(false, Ordering::Relaxed);
     let elapsed = started.elapsed();
     if let (Some(watched), Some(before)) = (watched, before) {
-        total.spent.add(&before, &watched.snapshot().await);
+        total.spent.add(&before, &watched.snapshot());
     }
     stop.store(true, Ordering::Relaxed);
     for task in tasks {
