@@ -14,6 +14,7 @@
 mod access_log;
 mod changes;
 mod collection;
+mod collection_index;
 mod criterion;
 mod db;
 mod digest;

@@ -5,13 +5,15 @@
 //! its SHA-256 is kept in `search_index_definitions`). The service does the work at its next
 //! start, before it serves. Every current resource's kind rows are deleted and written again from
 //! `fhir_search::index::entries` of its stored body (the body as the provider sent it, which is
-//! what ingest indexed), a batch of rows per transaction. Whose record a resource is
+//! what ingest indexed), a batch of rows per transaction, together with the copy of its token,
+//! date and reference rows in its own row (`collection_index.rs`; migration 0011 asks for a
+//! rebuild to fill that column for resources stored before). Whose record a resource is
 //! (compartment) and a Patient's person keys are ingest's decisions, made with the provider's
 //! other records; they are left as they are.
 
 use crate::digest::sha256_hex;
 use crate::sql::Sql;
-use crate::{Backend, Filled, Store, StoreError, index_rows};
+use crate::{Backend, Filled, Store, StoreError, collection_index, index_rows};
 use chrono_tz::Tz;
 use data_services::Catalog;
 use fhir_core::Release;
@@ -95,6 +97,9 @@ impl Store {
                 entries.iter().flat_map(|(rid, entries)| entries.iter().map(|entry| (*rid, entry))).collect(),
             )
             .await?;
+            let columns: Vec<(i64, String)> =
+                entries.iter().map(|(rid, entries)| (*rid, collection_index::encode(entries))).collect();
+            collection_index::update(&mut tx, &columns).await?;
             tx.commit().await?;
             indexed += rids.len();
         }

@@ -1,4 +1,5 @@
-//! Writing resources: create, update and delete, each with its version row and search index,
+//! Writing resources: create, update and delete, each with its version row and search index
+//! (its tables, and the copy of some of its rows in the resource's own row, `collection_index.rs`),
 //! all of one call in one transaction.
 //!
 //! A write whose content equals the current version (ignoring `meta.versionId` and
@@ -7,7 +8,7 @@
 use crate::db::Tx;
 use crate::index_rows::{self, ROWS_PER_STATEMENT as ROWS_PER_INSERT, insert_rows};
 use crate::sql::Sql;
-use crate::{Change, ProviderId, Store, StoreError};
+use crate::{Change, ProviderId, Store, StoreError, collection_index};
 use fhir_core::Release;
 use fhir_core::date::{format_instant, now_millis};
 use fhir_search::ResourceIndex;
@@ -171,7 +172,7 @@ pub(crate) async fn apply(
             Write::Delete { release, resource_type, id } => {
                 let row = tx
                     .fetch_optional(Sql::with(
-                        "UPDATE resources SET deleted = 1, version_id = version_id + 1, last_updated = $1 \
+                        "UPDATE resources SET deleted = 1, version_id = version_id + 1, last_updated = $1, collection_index = NULL \
                          WHERE provider_id = $2 AND release = $3 AND resource_type = $4 AND id = $5 AND deleted = 0 \
                          RETURNING rid, version_id",
                         [
@@ -248,11 +249,12 @@ async fn put(
         |version_id| write.served.as_ref().map(|served| body_with_meta(served, version_id, now_text)).transpose();
     let row = tx
         .fetch_optional(Sql::with(
-        "INSERT INTO resources (provider_id, release, resource_type, id, version_id, last_updated, deleted, content_hash, profiles, body, served) \
-         VALUES ($1, $2, $3, $4, 1, $5, 0, $6, $7, $8, $9) \
+        "INSERT INTO resources (provider_id, release, resource_type, id, version_id, last_updated, deleted, content_hash, profiles, body, served, collection_index) \
+         VALUES ($1, $2, $3, $4, 1, $5, 0, $6, $7, $8, $9, $10) \
          ON CONFLICT (provider_id, release, resource_type, id) DO UPDATE SET \
          version_id = resources.version_id + 1, last_updated = excluded.last_updated, deleted = 0, \
-         content_hash = excluded.content_hash, profiles = excluded.profiles, body = excluded.body, served = excluded.served \
+         content_hash = excluded.content_hash, profiles = excluded.profiles, body = excluded.body, served = excluded.served, \
+         collection_index = excluded.collection_index \
          WHERE resources.content_hash <> excluded.content_hash OR resources.deleted = 1 \
          RETURNING rid, version_id",
         [
@@ -265,6 +267,7 @@ async fn put(
             profile_list(&write.index.profiles).into(),
             first_body.clone().into(),
             served(1)?.into(),
+            collection_index::encode(&write.index.entries).into(),
         ],
     ))
     .await?;

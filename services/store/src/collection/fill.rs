@@ -1,22 +1,21 @@
-//! Reading a collection from the database: the person's visible records and a kind's index rows
-//! of them (the shared resources they refer to are found from their reference rows, `shared.rs`).
-//! On SQLite these are four statements on the reader; on PostgreSQL one (`at_once.rs`). (One
-//! statement on SQLite, tried, took twice as long: SQLite builds the materialized compartment and
-//! a list of it for each part, where separate statements each seek it directly.)
+//! Reading a collection from the database: the person's visible records, each with the copy of
+//! its token, date and reference index rows it holds (`collection_index.rs`), in one statement;
+//! other kinds' index rows when a query first needs them; the shared resources the records refer
+//! to from their reference rows (`shared.rs`). On PostgreSQL the records are read by runs of
+//! `rid`s (`by_runs.rs`), on SQLite by seeking each of the compartment's `rid`s. (A statement that
+//! finds runs, tried on SQLite, took twice as long: SQLite builds the materialized compartment and
+//! a list of it, where a plain `IN` seeks each row directly.)
 
-use super::{Collection, IndexRows, Key, at_once};
-use crate::db::Extra;
+use super::{Collection, IndexRows, Key, by_runs};
+use crate::collection_index::{self, KINDS};
+use crate::db::{Row, stored_resource};
 use crate::read::{SERVED_COLUMNS, StoredResource};
 use crate::sql::Sql;
 use crate::visibility::{PatientScope, Visibility, push_patients, push_profile_filter};
 use crate::{Backend, ProviderId, Store, StoreError};
 use fhir_core::Release;
-use fhir_search::kinds::{INDEX_TABLES, IndexTable, date, reference, token};
+use fhir_search::kinds::{INDEX_TABLES, IndexTable};
 use std::sync::Arc;
-
-/// The kinds nearly every collection's queries need (codes, `$lastn`'s dates, `_include`s), read
-/// with its records; the others when a query first needs them.
-pub(super) const READ_WITH_RECORDS: [&IndexTable; 3] = [&token::TABLE, &date::TABLE, &reference::TABLE];
 
 /// Whose collection a query is of.
 #[derive(Debug, Clone, Copy)]
@@ -62,10 +61,10 @@ impl Owner<'_> {
         sql.push(")");
     }
 
-    /// The person's records the visibility rule lets them see, as [`SERVED_COLUMNS`], of the
-    /// resources whose `rid`s `rids` selects.
+    /// The person's records the visibility rule lets them see, as [`SERVED_COLUMNS`] and then
+    /// their `collection_index`, of the resources whose `rid`s `rids` selects.
     pub(super) fn push_records(&self, sql: &mut Sql, rids: RidCondition<'_>) {
-        sql.push(&format!("SELECT {SERVED_COLUMNS} FROM resources r WHERE +r.provider_id = "))
+        sql.push(&format!("SELECT {SERVED_COLUMNS}, r.collection_index FROM resources r WHERE +r.provider_id = "))
             .bind(self.provider.0)
             .push(" AND r.deleted = 0 AND ");
         rids(sql, "r.rid");
@@ -92,8 +91,16 @@ pub(super) type RidCondition<'a> = &'a dyn Fn(&mut Sql, &str);
 /// What the first query of a collection reads.
 pub(super) struct Read {
     pub(super) records: Vec<StoredResource>,
-    /// The rows of [`READ_WITH_RECORDS`], in its order.
+    /// The rows of [`KINDS`], in its order.
     pub(super) index: [IndexRows; 3],
+}
+
+/// A record as [`Owner::push_records`] reads it: the resource and its `collection_index`.
+pub(super) type RecordRow = (StoredResource, Option<String>);
+
+/// The records of rows read by [`Owner::push_records`].
+pub(super) fn record_rows(rows: Vec<Row>) -> Result<Vec<RecordRow>, StoreError> {
+    rows.into_iter().map(|mut row| Ok((stored_resource(&mut row)?, row.take(6)?))).collect()
 }
 
 impl Store {
@@ -107,11 +114,12 @@ impl Store {
         }
         // The generation before reading: a change heard while reading leaves it behind.
         let generation = collections.generation(owner.provider);
-        let read = match self.db.backend() {
-            Backend::Postgres => at_once::read(&self.db, owner).await?,
-            Backend::Sqlite => self.read_in_parts(owner).await?,
+        let records = match self.db.backend() {
+            Backend::Postgres => by_runs::records(&self.db, owner).await?,
+            Backend::Sqlite => self.records_read(owner).await?,
         };
-        // The reference rows, third of `READ_WITH_RECORDS`, tell the shared resources referred to.
+        let read = self.with_index(owner, records).await?;
+        // The reference rows, third of `KINDS`, tell the shared resources referred to.
         let [_, _, references] = &read.index;
         let (shared, oldest) =
             self.shared_referenced(collections, owner, generation, &read.records, references).await?;
@@ -119,7 +127,7 @@ impl Store {
         if let Some(oldest) = oldest {
             collection.read_at = collection.read_at.min(oldest);
         }
-        for (table, rows) in READ_WITH_RECORDS.iter().zip(read.index) {
+        for (table, rows) in KINDS.iter().zip(read.index) {
             if let Some(position) = INDEX_TABLES.iter().position(|known| known.name == table.name) {
                 let _ = collection.index[position].set(rows);
             }
@@ -129,16 +137,34 @@ impl Store {
         Ok(Some(collection))
     }
 
-    /// The collection's parts as separate statements: on SQLite the reader runs them in this
-    /// process, on the calling thread, so there are no round trips that one statement would save.
-    async fn read_in_parts(&self, owner: Owner<'_>) -> Result<Read, StoreError> {
+    /// The person's records, in the order stored, seeking each `rid` of their compartment.
+    async fn records_read(&self, owner: Owner<'_>) -> Result<Vec<RecordRow>, StoreError> {
         let mut records = Sql::new("");
         owner.push_records(&mut records, &|sql, column| owner.push_in_compartment(sql, column));
         records.push(" ORDER BY r.rid");
-        let records = self.db.resources(records, Extra { total: false, part: false });
-        let [tokens, dates, references] = READ_WITH_RECORDS.map(|table| self.index_rows_read(owner, table));
-        let (records, tokens, dates, references) = futures::try_join!(records, tokens, dates, references)?;
-        Ok(Read { records: records.into_iter().map(|row| row.resource).collect(), index: [tokens, dates, references] })
+        record_rows(self.db.fetch_all(records).await?)
+    }
+
+    /// The records with their rows of [`KINDS`]: from the copies the records hold, or from the
+    /// tables when a record holds none (stored before migration 0011 and not yet reindexed, or of
+    /// a type whose definition the index no longer has).
+    async fn with_index(&self, owner: Owner<'_>, rows: Vec<RecordRow>) -> Result<Read, StoreError> {
+        if rows.iter().any(|(_, column)| column.is_none()) {
+            let [tokens, dates, references] = KINDS.map(|table| self.index_rows_read(owner, table));
+            let (tokens, dates, references) = futures::try_join!(tokens, dates, references)?;
+            let records = rows.into_iter().map(|(record, _)| record).collect();
+            return Ok(Read { records, index: [tokens, dates, references] });
+        }
+        let mut index: [Vec<_>; KINDS.len()] = Default::default();
+        let mut records = Vec::with_capacity(rows.len());
+        for (record, column) in rows {
+            let kinds = collection_index::decode(column.as_deref().unwrap_or_default())?;
+            for (into, kind_rows) in index.iter_mut().zip(kinds) {
+                into.extend(kind_rows.into_iter().map(|(param, cells)| (record.rid, param, cells)));
+            }
+            records.push(record);
+        }
+        Ok(Read { records, index: index.map(IndexRows::from_rows) })
     }
 
     /// A kind's index rows of the person's compartment.
@@ -187,6 +213,53 @@ mod tests {
         }
         plans
     }
+
+    /// Each kind's rows as comparable text, in order.
+    fn kind_rows(read: &Read) -> Vec<Vec<String>> {
+        read.index
+            .iter()
+            .map(|rows| {
+                let mut text: Vec<String> = rows
+                    .rids
+                    .iter()
+                    .zip(&rows.rows)
+                    .map(|(rid, row)| format!("{rid} {:?} {:?}", row.param, row.cells.to_vec()))
+                    .collect();
+                text.sort();
+                text
+            })
+            .collect()
+    }
+
+    test_support::on_both_backends!(records_without_the_column_have_their_rows_read_from_the_tables, |database| {
+        let store = Store::connect(&database.url, 2).await.expect("connects");
+        store.migrate().await.expect("migrates");
+        let new =
+            crate::NewProvider { name: "umcx".into(), display_name: "UMCX".into(), data_services: vec!["48".into()] };
+        let provider = store.create_provider(&new, None).await.expect("provider").id;
+        let records = crate::collection_index::tests::records("8302-2", "2026-01-02");
+        let writes = records.into_iter().map(crate::collection_index::tests::write_of).collect();
+        store.write(provider, writes).await.expect("written");
+        let catalog = Catalog::embedded().expect("definitions");
+        let visibility =
+            Visibility::of(catalog.data_service("48").expect("48"), catalog.release(Release::Stu3).expect("STU3"));
+        let scope = PatientScope::Patients(vec!["p1".into()]);
+        let owner = Owner { provider, release: Release::Stu3, scope: &scope, visibility: &visibility };
+        let rows = match store.backend() {
+            Backend::Postgres => by_runs::records(&store.db, owner).await.expect("read"),
+            Backend::Sqlite => store.records_read(owner).await.expect("read"),
+        };
+        assert!(rows.iter().all(|(_, column)| column.is_some()), "a record without its column");
+        let held = store.with_index(owner, rows.clone()).await.expect("from the column");
+        let mut without = rows;
+        without[0].1 = None;
+        let tables = store.with_index(owner, without).await.expect("from the tables");
+        assert_eq!(held.records.len(), 2);
+        assert_eq!(tables.records.len(), 2);
+        let kinds = kind_rows(&held);
+        assert!(kinds.iter().all(|rows| !rows.is_empty()), "a kind without rows: {kinds:?}");
+        assert_eq!(kinds, kind_rows(&tables));
+    });
 
     #[tokio::test]
     async fn a_fill_on_sqlite_starts_from_the_person_and_never_walks_a_whole_table() {

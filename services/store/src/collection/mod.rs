@@ -27,7 +27,7 @@
 //! looks its collection up, and moka's bookkeeping per lookup was 3.7% of the service's processor
 //! time under the BgZ benchmark.
 
-mod at_once;
+mod by_runs;
 mod fill;
 mod kept;
 pub(crate) mod matching;

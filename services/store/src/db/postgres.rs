@@ -15,7 +15,7 @@ pub(crate) async fn pool(url: &str, max_connections: u32, timeout_ms: Option<u12
     // once per prepared statement (`force_generic_plan`) serves them all, instead of planning again
     // for each of a statement's first executions. No JIT: PostgreSQL compiles a statement whose
     // estimated cost passes a threshold, and a generic plan's estimates for a person's ranges of
-    // rows (`collection/at_once.rs`) are the table's default guesses, far above what they read;
+    // rows (`collection/by_runs.rs`) are the table's default guesses, far above what they read;
     // compiling then took a hundred times as long as running.
     let options = PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_generic_plan"), ("jit", "off")]);
     PgPoolOptions::new()
@@ -121,9 +121,6 @@ enum ColumnKind {
     Float4,
     Bytes,
     Text,
-    Int8List,
-    Float8List,
-    TextList,
     Void,
 }
 
@@ -141,9 +138,6 @@ fn column_kinds(row: &PgRow) -> Result<Vec<ColumnKind>, StoreError> {
                 "FLOAT4" => ColumnKind::Float4,
                 "BYTEA" => ColumnKind::Bytes,
                 "TEXT" | "VARCHAR" | "BPCHAR" | "NAME" => ColumnKind::Text,
-                "INT8[]" => ColumnKind::Int8List,
-                "FLOAT8[]" => ColumnKind::Float8List,
-                "TEXT[]" => ColumnKind::TextList,
                 "VOID" => ColumnKind::Void,
                 other => {
                     return Err(StoreError::Corrupt(format!(
@@ -158,9 +152,6 @@ fn column_kinds(row: &PgRow) -> Result<Vec<ColumnKind>, StoreError> {
 
 /// A row's cells, each decoded as `kinds` says its column holds.
 fn decoded(row: &PgRow, kinds: &[ColumnKind]) -> Result<Row, StoreError> {
-    fn list<T>(items: Option<Vec<Option<T>>>, cell: impl Fn(T) -> Cell) -> Option<Cell> {
-        items.map(|items| Cell::List(items.into_iter().map(|item| item.map_or(Cell::Null, &cell)).collect()))
-    }
     let mut cells = Vec::with_capacity(kinds.len());
     for (index, kind) in kinds.iter().enumerate() {
         let cell = match kind {
@@ -172,9 +163,6 @@ fn decoded(row: &PgRow, kinds: &[ColumnKind]) -> Result<Row, StoreError> {
             ColumnKind::Float4 => row.try_get::<Option<f32>, _>(index)?.map(|value| Cell::Real(value.into())),
             ColumnKind::Bytes => row.try_get::<Option<Vec<u8>>, _>(index)?.map(Cell::Blob),
             ColumnKind::Text => row.try_get::<Option<String>, _>(index)?.map(Cell::Text),
-            ColumnKind::Int8List => list(row.try_get::<Option<Vec<Option<i64>>>, _>(index)?, Cell::Int),
-            ColumnKind::Float8List => list(row.try_get::<Option<Vec<Option<f64>>>, _>(index)?, Cell::Real),
-            ColumnKind::TextList => list(row.try_get::<Option<Vec<Option<String>>>, _>(index)?, Cell::Text),
             ColumnKind::Void => None,
         };
         cells.push(cell.unwrap_or(Cell::Null));

@@ -12,8 +12,6 @@ pub(crate) enum Cell {
     Real(f64),
     Text(String),
     Blob(Vec<u8>),
-    /// An array (PostgreSQL's; SQLite has none): its elements, each a cell of the other kinds.
-    List(Vec<Cell>),
 }
 
 impl Cell {
@@ -24,7 +22,6 @@ impl Cell {
             Cell::Real(_) => "a real number",
             Cell::Text(_) => "text",
             Cell::Blob(_) => "bytes",
-            Cell::List(_) => "a list",
         }
     }
 }
@@ -50,24 +47,6 @@ impl Row {
         T::from_cell(cell).ok_or_else(|| {
             StoreError::Corrupt(format!("column {column} holds {found}, where {} was expected", T::EXPECTED))
         })
-    }
-
-    /// The array in `column` as a list of `T`s, moved out of the row.
-    pub(crate) fn take_list<T: FromCell>(&mut self, column: usize) -> Result<Vec<T>, StoreError> {
-        let Cell::List(items) = self.take::<Cell>(column)? else {
-            return Err(StoreError::Corrupt(format!("column {column} holds no list")));
-        };
-        let count = items.len();
-        items.into_iter().map(T::from_cell).collect::<Option<Vec<T>>>().ok_or_else(|| {
-            StoreError::Corrupt(format!("a list of {count} in column {column} holds other than {}", T::EXPECTED))
-        })
-    }
-}
-
-impl FromCell for Cell {
-    const EXPECTED: &'static str = "a cell";
-    fn from_cell(cell: Cell) -> Option<Cell> {
-        Some(cell)
     }
 }
 
@@ -126,7 +105,7 @@ impl FromCell for Scalar {
             Cell::Int(value) => Some(Scalar::Int(value)),
             Cell::Real(value) => Some(Scalar::Real(value)),
             Cell::Text(value) => Some(Scalar::Text(value)),
-            Cell::Blob(_) | Cell::List(_) => None,
+            Cell::Blob(_) => None,
         }
     }
 }
@@ -158,11 +137,5 @@ mod tests {
         assert!(error.contains("column 0 holds text, where an integer was expected"), "{error}");
         assert!(Row::new(vec![]).take::<i64>(2).unwrap_err().to_string().contains("no column 2"));
         assert!(Row::new(vec![Cell::Null]).take::<i64>(0).is_err(), "NULL is no integer");
-        let mut row =
-            Row::new(vec![Cell::List(vec![Cell::Text("a".into()), Cell::Null]), Cell::List(vec![Cell::Int(1)])]);
-        assert_eq!(row.take_list::<Option<String>>(0).unwrap(), [Some("a".to_owned()), None]);
-        let error = row.take_list::<String>(1).unwrap_err().to_string();
-        assert!(error.contains("a list of 1 in column 1 holds other than text"), "{error}");
-        assert!(Row::new(vec![Cell::Int(1)]).take_list::<i64>(0).unwrap_err().to_string().contains("holds no list"));
     }
 }

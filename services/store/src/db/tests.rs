@@ -92,7 +92,7 @@ on_both_backends!(writers_take_turns_and_none_is_lost, |database| {
 test_support::postgres_test! {
     async fn every_connection_of_the_pool_plans_once_and_never_compiles() {
         // A fill's generic plan carries the table's default guesses for a person's ranges
-        // (`collection/at_once.rs`): with JIT on, PostgreSQL compiled it at every execution.
+        // (`collection/by_runs.rs`): with JIT on, PostgreSQL compiled it at every execution.
         let database = test_support::TestDatabase::create(test_support::Backend::Postgres).await;
         let store = Store::connect(&database.url, 3).await.expect("connects");
         let settings = || async {
