@@ -2,9 +2,9 @@
 //! its token, date and reference index rows it holds (`collection_index.rs`), in one statement;
 //! other kinds' index rows when a query first needs them; the shared resources the records refer
 //! to from their reference rows (`shared.rs`). On PostgreSQL the records are read by runs of
-//! `rid`s (`by_runs.rs`), on SQLite by seeking each of the compartment's `rid`s. (A statement that
-//! finds runs, tried on SQLite, took twice as long: SQLite builds the materialized compartment and
-//! a list of it, where a plain `IN` seeks each row directly.)
+//! `rid`s (`by_runs.rs`), on SQLite by seeking each of the compartment's `rid`s (its reader runs
+//! in this process: there is no round trip to save, and PostgreSQL's statement, tried on SQLite
+//! when it still read every part at once, took twice as long there).
 
 use super::{Collection, IndexRows, Key, by_runs};
 use crate::collection_index::{self, KINDS};
