@@ -53,6 +53,7 @@ mod generate;
 mod grants;
 mod hfs;
 mod instances;
+mod loading;
 mod machine;
 mod overhead;
 mod processor;
