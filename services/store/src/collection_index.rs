@@ -54,7 +54,7 @@ pub(crate) fn encode(entries: &[IndexEntry]) -> String {
 /// Sets the column of each resource row of `columns` to its value (a rebuild of the index; a
 /// write sets it with the rest of the row).
 pub(crate) async fn update(tx: &mut Tx, columns: &[(i64, String)]) -> Result<(), StoreError> {
-    // Two values bound per row.
+    // Three values bound per row (its `rid` twice, its column once): 300 per statement.
     for chunk in columns.chunks(ROWS_PER_STATEMENT / 2) {
         let mut sql = Sql::new("UPDATE resources SET collection_index = CASE rid");
         for (rid, column) in chunk {
